@@ -1,0 +1,54 @@
+"""funcgrad: functional automatic differentiation for NumPy code.
+
+``out, pullback = vjp(f, x)`` evaluates ``f`` and returns ``pullback``, which maps a cotangent
+``v`` to vᵀ·J — what PyTorch's ``y.backward(v)`` computes. ``grad(f)`` is the pullback seeded
+with 1.0. Every transformation takes and returns plain functions, so they compose.
+
+>>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+>>> fg.grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
+array([2., 4.])
+"""
+
+from . import numpy  # noqa: F401  (installs operators on tracers)
+from . import tree_util  # noqa: F401
+from .api import elementwise_grad, grad, jvp, value_and_grad, vjp
+from .errors import (
+    ArgnumsError,
+    CotangentMismatchError,
+    FuncgradError,
+    HasAuxError,
+    IndexingError,
+    IntegerInputError,
+    InvalidLeafError,
+    LeakedTracerError,
+    NonScalarOutputError,
+    TangentMismatchError,
+    TracerAssignmentError,
+    TracerConversionError,
+    TreeMismatchError,
+    UnsupportedNumpyFunctionError,
+)
+from .prims.shape import stop_gradient as _stop_gradient
+
+__version__ = "0.1.0"
+
+
+def stop_gradient(x):  # type: ignore[no-untyped-def]
+    """Return ``x`` unchanged, with no derivative flowing through it, in every mode.
+
+    >>> import numpy as np, funcgrad as fg
+    >>> fg.grad(lambda x: x * fg.stop_gradient(x))(np.array(3.0))
+    array(3.)
+    """
+    from .tree_util import tree_map
+
+    return tree_map(_stop_gradient, x)
+
+
+__all__ = [
+    "vjp", "grad", "value_and_grad", "elementwise_grad", "jvp", "stop_gradient", "numpy", "tree_util",
+    "FuncgradError", "ArgnumsError", "CotangentMismatchError", "HasAuxError", "IndexingError",
+    "IntegerInputError", "InvalidLeafError", "LeakedTracerError", "NonScalarOutputError",
+    "TangentMismatchError", "TracerAssignmentError", "TracerConversionError", "TreeMismatchError",
+    "UnsupportedNumpyFunctionError",
+]

@@ -1,0 +1,424 @@
+"""The transformations users call: vjp, grad, value_and_grad, elementwise_grad, jvp.
+
+Each takes a plain Python function of arrays (or pytrees of arrays) and returns plain values
+or a plain function, so they compose in any order.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .core import Tracer
+from .errors import (
+    ArgnumsError,
+    CotangentMismatchError,
+    HasAuxError,
+    IntegerInputError,
+    InvalidLeafError,
+    NonScalarOutputError,
+    TangentMismatchError,
+)
+from .traces.forward import ForwardTrace, JVPTracer
+from .traces.reverse import ReverseTrace, ReverseTracer, backward
+from .tree_util import PyTreeDef, describe_unregistered, keystr, tree_flatten_with_path
+
+__all__ = ["vjp", "grad", "value_and_grad", "elementwise_grad", "jvp"]
+
+_NUMBER_TYPES = (float, int, bool, complex, np.generic)
+
+
+def _as_leaf(x: Any, where: str) -> Any:
+    """An array-valued leaf (Python numbers become 0-d arrays), or an error naming its place."""
+    if isinstance(x, (np.ndarray, Tracer)):
+        return x
+    if isinstance(x, _NUMBER_TYPES):
+        return np.asarray(x)
+    raise InvalidLeafError(
+        f"{where} is a {type(x).__qualname__}, but funcgrad works on arrays, numbers and pytrees "
+        f"(tuples, lists, dicts, None, namedtuples, registered classes) of them."
+        + describe_unregistered(x)
+    )
+
+
+def _flatten_args(tree: Any, root: str) -> tuple[list, list[str], PyTreeDef]:
+    with_path, treedef = tree_flatten_with_path(tree)
+    names = [keystr(p, root) for p, _ in with_path]
+    leaves = [_as_leaf(v, n) for n, (_, v) in zip(names, with_path)]
+    return leaves, names, treedef
+
+
+def _output(x: Any) -> Any:
+    """Values handed back to the user are NumPy arrays (tracers pass through when nested)."""
+    if isinstance(x, (np.ndarray, Tracer)):
+        return x
+    return np.asarray(x)
+
+
+def _check_float(x: Any, name: str, transform: str) -> None:
+    kind = x.dtype.kind
+    if kind == "c":
+        raise TypeError(
+            f"{transform}: {name} has complex dtype {x.dtype}; complex differentiation is not "
+            "supported yet. Split it into real and imaginary parts."
+        )
+
+
+def _split_aux(out: Any, has_aux: bool, fname: str) -> tuple[Any, Any]:
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        got = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+        raise HasAuxError(
+            f"has_aux=True requires {fname} to return a pair (output, aux), but it returned {got}. "
+            "Return `out, aux`, or drop has_aux=True."
+        )
+    return out[0], out[1]
+
+
+def _strip(tree: Any, trace: Any) -> Any:
+    """Replace this trace's tracers in ``tree`` (auxiliary data) by their primal values."""
+    with_path, treedef = tree_flatten_with_path(tree)
+    leaves = []
+    for _, v in with_path:
+        while isinstance(v, Tracer) and v._trace is trace:
+            v = v.primal
+        leaves.append(_output(v) if isinstance(v, (np.ndarray, Tracer, *_NUMBER_TYPES)) else v)
+    return treedef.unflatten(leaves)
+
+
+def _fname(f: Callable[..., Any]) -> str:
+    return getattr(f, "__name__", type(f).__name__)
+
+
+def _describe(x: Any) -> str:
+    return f"shape {tuple(x.shape)} and dtype {x.dtype}"
+
+
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
+    """Evaluate ``f(*primals)`` and return ``(out, pullback)`` (or ``(out, pullback, aux)``).
+
+    ``pullback(ct)`` computes the vector-Jacobian product ctᵀ·J: ``ct`` has the tree, shapes and
+    dtypes of ``out``, and the result is a tuple with one cotangent per primal, each shaped like
+    it. This is what PyTorch's ``y.backward(ct)`` accumulates into ``.grad``. The pullback may be
+    called any number of times.
+
+    >>> import numpy as np, funcgrad as fg
+    >>> out, pullback = fg.vjp(lambda x: x * 2.0, np.array([1.0, 2.0]))
+    >>> pullback(np.array([0.1, 1.0]))
+    (array([0.2, 2. ]),)
+    """
+    leaves, names, in_tree = _flatten_args(primals, "primals")
+    trace = ReverseTrace()
+    inputs: list = []
+    input_nodes: list = []
+    for x, name in zip(leaves, names):
+        _check_float(x, name, "vjp")
+        if x.dtype.kind == "f":
+            t = trace.new_input(x)
+            inputs.append(t)
+            input_nodes.append(t.node)
+        else:
+            inputs.append(x)  # integers and booleans carry no derivative
+            input_nodes.append(-1)
+    try:
+        raw = f(*in_tree.unflatten(inputs))
+    finally:
+        trace.alive = False
+    fname = _fname(f)
+    raw, aux = _split_aux(raw, has_aux, fname)
+    out_leaves, out_names, out_tree = _flatten_args_out(raw, fname)
+    out_primals: list = []
+    out_nodes: list = []
+    for leaf in out_leaves:
+        if type(leaf) is ReverseTracer and leaf._trace is trace:
+            out_primals.append(leaf.primal)
+            out_nodes.append(leaf.node)
+        else:
+            out_primals.append(leaf)
+            out_nodes.append(None)
+    out = out_tree.unflatten(_output(p) for p in out_primals)
+
+    def pullback(ct: Any) -> tuple:
+        ct_with_path, ct_tree = tree_flatten_with_path(ct)
+        if ct_tree != out_tree:
+            raise CotangentMismatchError(
+                f"the cotangent passed to the pullback of {fname} has tree structure {ct_tree}, "
+                f"but the output has {out_tree}. Pass one array per output leaf, in the same "
+                "containers."
+            )
+        seeds = []
+        for (_, c), p, node, name in zip(ct_with_path, out_primals, out_nodes, out_names):
+            c = _check_cotangent(c, p, name, fname)
+            if node is not None:
+                seeds.append((node, c))
+        wanted = [n for n in input_nodes if n >= 0]
+        found = iter(backward(trace, seeds, wanted)) if seeds else iter([None] * len(wanted))
+        results = []
+        for x, node in zip(leaves, input_nodes):
+            g = next(found) if node >= 0 else None
+            results.append(np.zeros(x.shape, x.dtype) if g is None else _output(g))
+        return tuple(in_tree.unflatten(results))
+
+    pullback.__doc__ = f"Pullback of {fname}: maps an output cotangent to one cotangent per primal."
+    if has_aux:
+        return out, pullback, _strip(aux, trace)
+    return out, pullback
+
+
+def _flatten_args_out(raw: Any, fname: str) -> tuple[list, list[str], PyTreeDef]:
+    with_path, treedef = tree_flatten_with_path(raw)
+    names = [keystr(p, "output") for p, _ in with_path]
+    leaves = []
+    for name, (_, v) in zip(names, with_path):
+        try:
+            leaves.append(_as_leaf(v, name))
+        except InvalidLeafError as e:
+            raise InvalidLeafError(
+                f"{fname} returned a value funcgrad cannot differentiate: {e}"
+            ) from None
+    return leaves, names, treedef
+
+
+def _check_cotangent(c: Any, p: Any, name: str, fname: str) -> Any:
+    p_shape = tuple(np.shape(p)) if not hasattr(p, "shape") else tuple(p.shape)
+    p_dtype = p.dtype
+    if isinstance(c, (float, int)) and not isinstance(c, bool):
+        if p_shape != ():
+            raise CotangentMismatchError(
+                f"the cotangent for {name} of {fname} is the scalar {c!r}, but that output has "
+                f"shape {p_shape}; pass an array of shape {p_shape} (e.g. np.ones({p_shape}))."
+            )
+        return np.asarray(c, dtype=p_dtype)
+    if not isinstance(c, (np.ndarray, np.generic, Tracer)):
+        raise CotangentMismatchError(
+            f"the cotangent for {name} of {fname} is a {type(c).__qualname__}; expected an array "
+            f"of shape {p_shape} and dtype {p_dtype}."
+        )
+    c_shape = tuple(c.shape)
+    if c_shape != p_shape:
+        raise CotangentMismatchError(
+            f"the cotangent for {name} of {fname} has shape {c_shape}, but that output has shape "
+            f"{p_shape}. A pullback needs a cotangent exactly shaped like the output (it is not "
+            "broadcast: a cotangent for a scalar output is a scalar)."
+        )
+    if p_dtype.kind == "f" and c.dtype != p_dtype:
+        raise CotangentMismatchError(
+            f"the cotangent for {name} of {fname} has dtype {c.dtype}, but that output has dtype "
+            f"{p_dtype}; cast it with .astype(np.{p_dtype.name})."
+        )
+    return c if not isinstance(c, np.generic) else np.asarray(c)
+
+
+def _normalize_argnums(argnums: int | Sequence[int], nargs: int, fname: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums:
+        raise ArgnumsError(f"argnums is empty; name at least one argument of {fname} to differentiate.")
+    out = []
+    for n in nums:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise ArgnumsError(f"argnums must be ints, got {n!r} ({type(n).__name__}).")
+        if not -nargs <= n < nargs:
+            raise ArgnumsError(
+                f"argnums={argnums!r} names argument {n}, but {fname} was called with {nargs} "
+                f"positional argument{'s' if nargs != 1 else ''} (valid: {-nargs} to {nargs - 1}). "
+                "Keyword arguments are never differentiated; pass the value positionally."
+            )
+        out.append(n % nargs)
+    return tuple(out)
+
+
+def _check_differentiable_inputs(args: Sequence[Any], nums: Sequence[int], transform: str) -> None:
+    for n in nums:
+        with_path, _ = tree_flatten_with_path(args[n])
+        for path, leaf in with_path:
+            name = keystr(path, f"argument {n}")
+            x = _as_leaf(leaf, name)
+            kind = x.dtype.kind
+            if kind in "iub":
+                raise IntegerInputError(
+                    f"{transform} differentiates with respect to {name}, which has dtype {x.dtype}; "
+                    "derivatives need floating-point inputs. Pass a float array (e.g. "
+                    "x.astype(float), or 2.0 instead of 2), or leave this argument out of argnums."
+                )
+            _check_float(x, name, transform)
+
+
+def value_and_grad(
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+) -> Callable[..., Any]:
+    """Return a function computing ``(f(*args), grad(f)(*args))`` in one pass.
+
+    With ``has_aux=True`` it returns ``((value, aux), grad)``.
+
+    >>> import numpy as np, funcgrad as fg
+    >>> fg.value_and_grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
+    (array(5.), array([2., 4.]))
+    """
+    fname = _fname(f)
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
+        nums = _normalize_argnums(argnums, len(args), fname)
+        _check_differentiable_inputs(args, nums, "grad")
+
+        def partial(*diff_args: Any) -> Any:
+            full = list(args)
+            for n, a in zip(nums, diff_args):
+                full[n] = a
+            return f(*full, **kwargs)
+
+        partial.__name__ = fname
+        res = vjp(partial, *(args[n] for n in nums), has_aux=has_aux)
+        out, pullback = res[0], res[1]
+        _check_scalar(out, fname)
+        grads = pullback(np.ones((), out.dtype))
+        g = grads[0] if isinstance(argnums, int) else grads
+        if has_aux:
+            return (out, res[2]), g
+        return out, g
+
+    return value_and_grad_f
+
+
+def _check_scalar(out: Any, fname: str) -> None:
+    if not isinstance(out, (np.ndarray, Tracer)):
+        raise NonScalarOutputError(
+            f"grad requires {fname} to return a scalar, but it returned a {type(out).__name__}. "
+            "For a pytree or vector output use funcgrad.vjp (any cotangent) or "
+            "funcgrad.elementwise_grad (cotangent of ones)."
+        )
+    if out.shape != ():
+        hint = " Shape (1,) is not a scalar: index it (out[0]) or call .sum()." if out.shape == (1,) else ""
+        raise NonScalarOutputError(
+            f"grad requires {fname} to return a scalar (shape ()), but it returned shape "
+            f"{tuple(out.shape)}.{hint} For non-scalar outputs use funcgrad.vjp (any cotangent) or "
+            "funcgrad.elementwise_grad (cotangent of ones)."
+        )
+    if out.dtype.kind != "f":
+        raise NonScalarOutputError(
+            f"grad requires {fname} to return a floating-point scalar, but it returned dtype "
+            f"{out.dtype}: an integer or boolean output has no derivative."
+        )
+
+
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """Return a function computing the gradient of scalar-valued ``f``.
+
+    The gradient is the pullback seeded with 1.0. ``argnums`` (an int or a tuple of ints) picks
+    the positional arguments to differentiate; with a tuple, a tuple of gradients is returned.
+    Each gradient has its argument's pytree structure, shapes and dtypes.
+
+    >>> import numpy as np, funcgrad as fg
+    >>> fg.grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
+    array([2., 4.])
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        value, g = vg(*args, **kwargs)
+        if has_aux:
+            return g, value[1]
+        return g
+
+    return grad_f
+
+
+def elementwise_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """Return a function computing the pullback of ``f`` seeded with ones of its output's shape.
+
+    For an elementwise ``f`` this is the derivative at every point; in general it is the sum
+    of the Jacobian's rows (``1ᵀ·J``).
+
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> fg.elementwise_grad(fnp.sin)(np.array([0.0, np.pi]))
+    array([ 1., -1.])
+    """
+    fname = _fname(f)
+
+    @functools.wraps(f)
+    def elementwise_grad_f(*args: Any, **kwargs: Any) -> Any:
+        nums = _normalize_argnums(argnums, len(args), fname)
+        _check_differentiable_inputs(args, nums, "elementwise_grad")
+
+        def partial(*diff_args: Any) -> Any:
+            full = list(args)
+            for n, a in zip(nums, diff_args):
+                full[n] = a
+            return f(*full, **kwargs)
+
+        partial.__name__ = fname
+        out, pullback = vjp(partial, *(args[n] for n in nums))
+        with_path, treedef = tree_flatten_with_path(out)
+        ones = treedef.unflatten(np.ones(np.shape(v), v.dtype) for _, v in with_path)
+        grads = pullback(ones)
+        return grads[0] if isinstance(argnums, int) else grads
+
+    return elementwise_grad_f
+
+
+def jvp(
+    f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
+) -> tuple:
+    """Evaluate ``f(*primals)`` and its directional derivative J·tangents in one forward pass.
+
+    Returns ``(out, tangent_out)`` (or ``(out, tangent_out, aux)``). ``tangents`` must match
+    ``primals`` in tree structure, shapes and dtypes.
+
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> fg.jvp(fnp.sin, (np.array(0.0),), (np.array(2.0),))
+    (array(0.), array(2.))
+    """
+    fname = _fname(f)
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(
+            "jvp expects primals and tangents as tuples (or lists) with one entry per argument of "
+            f"{fname}, got {type(primals).__name__} and {type(tangents).__name__}; "
+            "write jvp(f, (x,), (t,)) for a single argument."
+        )
+    leaves, names, in_tree = _flatten_args(tuple(primals), "primals")
+    t_leaves, t_names, t_tree = _flatten_args(tuple(tangents), "tangents")
+    if t_tree != in_tree:
+        raise TangentMismatchError(
+            f"jvp: tangents have tree structure {t_tree}, but primals have {in_tree}; pass one "
+            "tangent per primal leaf, in the same containers."
+        )
+    trace = ForwardTrace()
+    inputs = []
+    for x, t, name in zip(leaves, t_leaves, names):
+        _check_float(x, name, "jvp")
+        if tuple(t.shape) != tuple(x.shape):
+            raise TangentMismatchError(
+                f"jvp: the tangent for {name} has shape {tuple(t.shape)}, but the primal has shape "
+                f"{tuple(x.shape)}; a tangent must be shaped exactly like its primal."
+            )
+        if x.dtype.kind != "f":
+            inputs.append(x)  # integer inputs carry no tangent
+            continue
+        if t.dtype != x.dtype:
+            raise TangentMismatchError(
+                f"jvp: the tangent for {name} has dtype {t.dtype}, but the primal has dtype "
+                f"{x.dtype}; cast it with .astype(np.{x.dtype.name})."
+            )
+        inputs.append(JVPTracer(trace, x, t))
+    try:
+        raw = f(*in_tree.unflatten(inputs))
+    finally:
+        trace.alive = False
+    raw, aux = _split_aux(raw, has_aux, fname)
+    out_leaves, _, out_tree = _flatten_args_out(raw, fname)
+    outs, touts = [], []
+    for leaf in out_leaves:
+        if type(leaf) is JVPTracer and leaf._trace is trace:
+            outs.append(_output(leaf.primal))
+            touts.append(_output(leaf.tangent))
+        else:
+            outs.append(_output(leaf))
+            touts.append(np.zeros(leaf.shape, leaf.dtype))
+    result = (out_tree.unflatten(outs), out_tree.unflatten(touts))
+    if has_aux:
+        return result + (_strip(aux, trace),)
+    return result

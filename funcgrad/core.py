@@ -1,0 +1,163 @@
+"""The heart of funcgrad: primitives, tracers, traces and ``bind``.
+
+Every operation is a :class:`Primitive`. Calling one goes through :meth:`Primitive.bind`, the
+single entry point: with no tracer among the arguments it runs NumPy directly (the eager fast
+path); otherwise it hands the operation to the trace of the highest-level tracer among them.
+
+A *trace* is one active transformation (one ``vjp`` or ``jvp`` call). Its level is drawn from
+an increasing counter, so a transformation started inside another always has the higher
+level; that ordering is what keeps nested derivatives apart (no perturbation confusion).
+A value that does not depend on a trace's inputs is simply not a tracer of that trace: this is
+funcgrad's symbolic zero. Traces never allocate zero tangents or cotangents, and derivative
+rules are only called for inputs that carry a derivative.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .errors import LeakedTracerError
+
+__all__ = ["Primitive", "Tracer", "Trace", "is_differentiable_dtype", "primitives"]
+
+_level_counter = itertools.count(1)  # next() is atomic in CPython: safe across threads
+
+# name -> Primitive, for the registry test (every primitive must have a row in the test table).
+primitives: dict[str, Primitive] = {}
+
+
+class Trace:
+    """One active transformation. Subclasses implement :meth:`process`."""
+
+    __slots__ = ("level", "alive", "__weakref__")
+
+    def __init__(self) -> None:
+        self.level = next(_level_counter)
+        self.alive = True
+
+    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+
+class Primitive:
+    """One operation and every rule about it, declared together.
+
+    * ``impl(*args, **params)`` computes the result with NumPy.
+    * ``jvp[i](t, out, *primals, **params)`` is input ``i``'s contribution to the output tangent,
+      given that input's tangent ``t``; the forward trace sums the contributions.
+    * ``vjp[i](ct, out, *primals, **params)`` is the cotangent of input ``i`` given the output's
+      cotangent ``ct``. The reverse trace sums it down to the input's shape and casts it to the
+      input's dtype, so rules may return a broadcast or promoted result.
+    * ``batch`` (for ``vmap``) maps ``(args, batch_axes, **params)`` to ``(out, out_axis)``.
+    * ``nondiff=True`` marks operations with no derivative (comparisons, ``floor``, ``argmax``):
+      traces pass their results through as plain values.
+
+    Rules are written with funcgrad operations, so derivatives of derivatives work.
+    ``out`` is the primal output, handed to rules so that ``exp`` or ``tanh`` can reuse it.
+    """
+
+    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "abstract_eval")
+
+    def __init__(
+        self,
+        name: str,
+        impl: Callable[..., Any],
+        *,
+        jvp: Sequence[Callable[..., Any] | None] | None = None,
+        vjp: Sequence[Callable[..., Any] | None] | None = None,
+        batch: Callable[..., Any] | None = None,
+        nondiff: bool = False,
+        abstract_eval: Callable[..., Any] | None = None,
+    ) -> None:
+        if name in primitives:
+            raise ValueError(f"a primitive named {name!r} already exists")
+        self.name = name
+        self.impl = impl
+        self.jvp = jvp
+        self.vjp = vjp
+        self.batch = batch
+        self.nondiff = nondiff
+        self.abstract_eval = abstract_eval
+        primitives[name] = self
+
+    def bind(self, *args: Any, **params: Any) -> Any:
+        trace = None
+        for a in args:
+            if isinstance(a, Tracer):
+                t = a._trace
+                if trace is None or t.level > trace.level:
+                    trace = t
+        if trace is None:
+            return self.impl(*args, **params)
+        if not trace.alive:
+            raise LeakedTracerError(
+                f"{self.name} was called on a traced value whose transformation has already "
+                "returned (a leaked tracer). This happens when a value computed inside a function "
+                "being differentiated is stored outside it (a global, a list, self.attr) and used "
+                "later. Return the value from the function instead, or wrap it in "
+                "funcgrad.stop_gradient before storing it."
+            )
+        return trace.process(self, args, params)
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name})"
+
+
+def is_differentiable_dtype(dtype: Any) -> bool:
+    """Floating-point values carry derivatives; integers and booleans do not."""
+    return np.dtype(dtype).kind == "f"
+
+
+class Tracer:
+    """A value being traced by a transformation. Subclasses hold what their trace needs.
+
+    Operators and NumPy methods are attached by :mod:`funcgrad.numpy`, which owns their
+    semantics; this class only defines what every tracer has.
+    """
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+    # Subclasses have a ``primal`` slot: the value one level down (an array or a lower tracer).
+    primal: Any
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.primal.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.primal.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.primal.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.primal.shape, dtype=np.int64))
+
+    def __len__(self) -> int:
+        shape = self.shape
+        if not shape:
+            raise TypeError("len() of unsized object: this traced value is 0-d")
+        return shape[0]
+
+    def concrete_value(self) -> Any:
+        """The value beneath every level of tracing (used for Python control flow)."""
+        v = self.primal
+        while isinstance(v, Tracer):
+            v = v.primal
+        return v
+
+    def __bool__(self) -> bool:
+        # Values under vjp/grad/jvp are concrete, so Python control flow on them is legal.
+        return bool(self.concrete_value())
+
+    def __hash__(self) -> int:
+        raise TypeError("traced arrays are unhashable, as NumPy arrays are")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(level={self._trace.level}, value={self.concrete_value()!r})"

@@ -1,0 +1,64 @@
+"""Every exception funcgrad raises on purpose, in one place.
+
+Each subclasses the built-in exception a Python user would expect to catch (``TypeError`` for
+a value of the wrong kind, ``ValueError`` for a value of the right kind but the wrong shape), so
+``except TypeError`` keeps working, and each message says what was expected, what came, and the fix.
+"""
+
+from __future__ import annotations
+
+
+class FuncgradError(Exception):
+    """Base class of funcgrad's own errors."""
+
+
+class NonScalarOutputError(FuncgradError, TypeError):
+    """``grad`` was asked to differentiate a function whose output is not a scalar."""
+
+
+class IntegerInputError(FuncgradError, TypeError):
+    """A derivative was requested with respect to an integer or boolean input."""
+
+
+class ArgnumsError(FuncgradError, ValueError):
+    """``argnums`` names an argument the function was not called with."""
+
+
+class HasAuxError(FuncgradError, TypeError):
+    """``has_aux=True`` but the function did not return an ``(output, aux)`` pair."""
+
+
+class CotangentMismatchError(FuncgradError, ValueError):
+    """A cotangent given to a pullback does not match the output's tree, shape or dtype."""
+
+
+class TangentMismatchError(FuncgradError, ValueError):
+    """Tangents given to ``jvp`` do not match the primals' tree, shape or dtype."""
+
+
+class InvalidLeafError(FuncgradError, TypeError):
+    """A pytree holds a leaf that is not an array or a number."""
+
+
+class TreeMismatchError(FuncgradError, ValueError):
+    """Two pytrees that must share a structure do not."""
+
+
+class LeakedTracerError(FuncgradError, RuntimeError):
+    """A traced value was used after the transformation that made it had ended."""
+
+
+class TracerConversionError(FuncgradError, TypeError):
+    """A traced value was converted to a NumPy array or Python number, which drops its derivative."""
+
+
+class UnsupportedNumpyFunctionError(FuncgradError, TypeError):
+    """A NumPy function or ufunc method funcgrad does not cover was called on a traced value."""
+
+
+class TracerAssignmentError(FuncgradError, TypeError):
+    """In-place assignment ``x[i] = v`` was attempted on a traced value."""
+
+
+class IndexingError(FuncgradError, IndexError):
+    """An index funcgrad cannot use on a traced array (a traced float, a float index array)."""

@@ -1,0 +1,76 @@
+"""``funcgrad.numpy.linalg``: norms for now (factorisations and solvers come later)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..prims import elementwise as ew
+from ..prims import linalg as la
+from ._util import as_array, normalize_axes
+from . import reductions as red
+
+__all__ = ["norm"]
+
+
+def _vector_norm(x: Any, ord: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    if ord is None or ord == 2:
+        return la.l2norm(x, axis=axis, keepdims=keepdims)
+    if ord == np.inf:
+        return red.max(ew.abs_p.bind(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return red.min(ew.abs_p.bind(x), axis=axis, keepdims=keepdims)
+    if ord == 0:
+        return red.sum(ew.not_equal_p.bind(x, 0), axis=axis, keepdims=keepdims).astype(x.dtype)
+    if ord == 1:
+        return red.sum(ew.abs_p.bind(x), axis=axis, keepdims=keepdims)
+    # General p: (sum |x|^p)^(1/p), with derivative 0 (not NaN) where the norm is 0.
+    s = red.sum(ew.power(ew.abs_p.bind(x), ord), axis=axis, keepdims=keepdims)
+    zero = ew.equal(s, 0.0)
+    return ew.where(zero, 0.0, ew.power(ew.where(zero, 1.0, s), 1.0 / ord))
+
+
+def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any:
+    row, col = axis
+    if ord is None or ord == "fro":
+        return la.l2norm(x, axis=axis, keepdims=keepdims)
+    if ord in (1, -1, np.inf, -np.inf):
+        summed_axis, reduce_axis = (row, col) if ord in (1, -1) else (col, row)
+        col_sums = red.sum(ew.abs_p.bind(x), axis=summed_axis, keepdims=True)
+        pick = red.max if ord in (1, np.inf) else red.min
+        out = pick(col_sums, axis=reduce_axis, keepdims=True)
+        return out if keepdims else red.sum(out, axis=axis)
+    raise NotImplementedError(
+        f"funcgrad.numpy.linalg.norm(ord={ord!r}) for matrices needs singular values, which "
+        "funcgrad does not differentiate yet; supported matrix orders: None, 'fro', 1, -1, inf, -inf."
+    )
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    """Differentiable ``numpy.linalg.norm``; the gradient at ``x = 0`` is 0 (a subgradient).
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.linalg.norm(np.array([3.0, 4.0]))
+    np.float64(5.0)
+    """
+    x = as_array(x)
+    if x.dtype.kind in "iub":
+        x = x.astype(np.float64)
+    if axis is None:
+        if ord is None:
+            return la.l2norm(x, axis=None, keepdims=keepdims)
+        if x.ndim == 1:
+            return _vector_norm(x, ord, (0,), keepdims)
+        if x.ndim == 2:
+            return _matrix_norm(x, ord, (0, 1), keepdims)
+        raise ValueError("Improper number of dimensions to norm.")
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    if len(axes) == 1:
+        return _vector_norm(x, ord, normalize_axes(axes, x.ndim), keepdims)
+    if len(axes) == 2:
+        a, b = (int(v) % x.ndim for v in axes)
+        if a == b:
+            raise ValueError("Duplicate axes given.")
+        return _matrix_norm(x, ord, (a, b), keepdims)
+    raise ValueError("Improper number of dimensions to norm.")

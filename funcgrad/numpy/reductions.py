@@ -1,0 +1,198 @@
+"""Reductions with NumPy's ``axis``/``keepdims``/``dtype`` semantics, and mean/var/std built
+from them exactly as NumPy computes them (so values agree to the last digit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..prims import reductions as red
+from ..prims import shape as sh
+from ._util import as_array, no_out, normalize_axes, normalize_axis, shape_of
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "cumsum", "cumprod",
+           "argmax", "argmin", "all", "any"]
+
+
+def _cast(x: Any, dtype: Any) -> Any:
+    if dtype is None:
+        return x
+    dtype = np.dtype(dtype)
+    return x if x.dtype == dtype else sh.astype(x, dtype=dtype)
+
+
+def _reduce(prim: Any, a: Any, axis: Any, keepdims: bool, dtype: Any = None) -> Any:
+    a = as_array(a)
+    if dtype is not None:
+        a = _cast(a, dtype)
+    return prim.bind(a, axis=normalize_axes(axis, a.ndim), keepdims=bool(keepdims))
+
+
+def sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """Differentiable ``numpy.sum``.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.sum(np.ones((2, 3)), axis=0)
+    array([2., 2., 2.])
+    """
+    no_out("sum", out)
+    return _reduce(red.reduce_sum_p, a, axis, keepdims, dtype)
+
+
+def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    """Differentiable ``numpy.prod``; exact at zeros (no division in its derivative).
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.prod(np.array([2.0, 3.0]))
+    np.float64(6.0)
+    """
+    no_out("prod", out)
+    return _reduce(red.reduce_prod_p, a, axis, keepdims, dtype)
+
+
+def max(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """Differentiable ``numpy.max``; tied maxima share the derivative equally.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.max(np.array([1.0, 3.0, 2.0]))
+    np.float64(3.0)
+    """
+    no_out("max", out)
+    return _reduce(red.reduce_max_p, a, axis, keepdims)
+
+
+def min(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """Differentiable ``numpy.min``; tied minima share the derivative equally.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.min(np.array([1.0, 3.0, 2.0]))
+    np.float64(1.0)
+    """
+    no_out("min", out)
+    return _reduce(red.reduce_min_p, a, axis, keepdims)
+
+
+amax, amin = max, min
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
+    if axes is None:
+        return int(np.prod(shape, dtype=np.int64))
+    return int(np.prod([shape[d] for d in axes], dtype=np.int64))
+
+
+def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    """Differentiable ``numpy.mean``: ``sum / count``, as NumPy computes it.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.mean(np.array([1.0, 2.0, 6.0]))
+    np.float64(3.0)
+    """
+    no_out("mean", out)
+    a = as_array(a)
+    if dtype is None and a.dtype.kind in "iub":
+        dtype = np.float64
+    s = sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    n = _count(shape_of(a), normalize_axes(axis, a.ndim))
+    if n == 0:
+        import warnings
+
+        warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return s / n
+
+
+def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0,
+        keepdims: bool = False) -> Any:
+    """Differentiable ``numpy.var``: ``mean(|a - mean(a)|**2)`` with ``ddof``.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.var(np.array([1.0, 3.0]))
+    np.float64(1.0)
+    """
+    no_out("var", out)
+    a = as_array(a)
+    if dtype is None and a.dtype.kind in "iub":
+        dtype = np.float64
+    a = _cast(a, dtype)
+    centred = a - mean(a, axis=axis, keepdims=True)
+    s = sum(centred * centred, axis=axis, keepdims=keepdims)
+    n = _count(shape_of(a), normalize_axes(axis, a.ndim)) - ddof
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return s / (n if n > 0 else 0)
+
+
+def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0,
+        keepdims: bool = False) -> Any:
+    """Differentiable ``numpy.std``: ``sqrt(var)``. Its derivative is NaN where all values tie.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.std(np.array([1.0, 3.0]))
+    np.float64(1.0)
+    """
+    from ..prims.elementwise import sqrt
+
+    return sqrt(var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims))
+
+
+def _scan(prim: Any, a: Any, axis: Any, dtype: Any) -> Any:
+    a = as_array(a)
+    if dtype is not None:
+        a = _cast(a, dtype)
+    if axis is None:
+        a = sh.reshape(a, shape=(int(np.prod(a.shape, dtype=np.int64)),))
+        axis = 0
+    return prim.bind(a, axis=normalize_axis(axis, a.ndim))
+
+
+def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+    """Differentiable ``numpy.cumsum``.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.cumsum(np.array([1.0, 2.0, 3.0]))
+    array([1., 3., 6.])
+    """
+    no_out("cumsum", out)
+    return _scan(red.cumsum_p, a, axis, dtype)
+
+
+def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+    """Differentiable ``numpy.cumprod``; its derivative divides by ``a`` (undefined at zeros).
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.cumprod(np.array([1.0, 2.0, 3.0]))
+    array([1., 2., 6.])
+    """
+    no_out("cumprod", out)
+    return _scan(red.cumprod_p, a, axis, dtype)
+
+
+def _index_reduce(prim: Any, a: Any, axis: Any, keepdims: bool) -> Any:
+    a = as_array(a)
+    ax = None if axis is None else normalize_axis(axis, a.ndim)
+    return prim.bind(a, axis=ax, keepdims=bool(keepdims))
+
+
+def argmax(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
+    """``numpy.argmax`` (integer result, no derivative)."""
+    no_out("argmax", out)
+    return _index_reduce(red.argmax_p, a, axis, keepdims)
+
+
+def argmin(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
+    """``numpy.argmin`` (integer result, no derivative)."""
+    no_out("argmin", out)
+    return _index_reduce(red.argmin_p, a, axis, keepdims)
+
+
+def all(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """``numpy.all`` (boolean result, no derivative)."""
+    no_out("all", out)
+    return _reduce(red.all_p, a, axis, keepdims)
+
+
+def any(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """``numpy.any`` (boolean result, no derivative)."""
+    no_out("any", out)
+    return _reduce(red.any_p, a, axis, keepdims)

@@ -1,0 +1,341 @@
+"""Shape manipulation with NumPy's names and semantics, built on a few shape primitives."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..core import Tracer
+from ..prims import elementwise as ew
+from ..prims import shape as sh
+from ..prims.indexing import getitem, getitem_static
+from ._util import as_array, ndim_of, normalize_axes, normalize_axis, shape_of
+
+__all__ = ["reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "broadcast_to",
+           "ravel", "concatenate", "stack", "hstack", "vstack", "split", "flip", "tile", "repeat",
+           "diag", "diagonal", "triu", "tril", "pad", "atleast_1d", "atleast_2d", "atleast_3d",
+           "shape", "ndim", "size"]
+
+
+def _resolve_shape(newshape: Any, size: int) -> tuple[int, ...]:
+    if isinstance(newshape, (int, np.integer)):
+        newshape = (newshape,)
+    newshape = tuple(int(s) for s in newshape)
+    if newshape.count(-1) > 1:
+        raise ValueError("can only specify one unknown dimension")
+    if -1 in newshape:
+        known = int(np.prod([s for s in newshape if s != -1], dtype=np.int64))
+        if known == 0 or size % known:
+            raise ValueError(f"cannot reshape array of size {size} into shape {newshape}")
+        newshape = tuple(size // known if s == -1 else s for s in newshape)
+    if int(np.prod(newshape, dtype=np.int64)) != size:
+        raise ValueError(f"cannot reshape array of size {size} into shape {newshape}")
+    return newshape
+
+
+def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None) -> Any:
+    """Differentiable ``numpy.reshape`` (C order).
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.reshape(np.arange(6.0), (2, -1)).shape
+    (2, 3)
+    """
+    if order != "C":
+        raise NotImplementedError(f"funcgrad.numpy.reshape supports order='C' only, got order={order!r}")
+    shape = newshape if shape is None else shape
+    a = as_array(a)
+    new = _resolve_shape(shape, int(np.prod(a.shape, dtype=np.int64)))
+    return a if new == a.shape else sh.reshape(a, shape=new)
+
+
+def ravel(a: Any, order: str = "C") -> Any:
+    """Differentiable ``numpy.ravel``: a 1-d view of ``a``.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.ravel(np.ones((2, 2))).shape
+    (4,)
+    """
+    return reshape(a, (-1,), order=order)
+
+
+def transpose(a: Any, axes: Any = None) -> Any:
+    """Differentiable ``numpy.transpose``.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.transpose(np.ones((2, 3))).shape
+    (3, 2)
+    """
+    a = as_array(a)
+    n = a.ndim
+    perm = tuple(range(n))[::-1] if axes is None else tuple(normalize_axis(x, n) for x in axes)
+    if sorted(perm) != list(range(n)):
+        raise ValueError(f"axes don't match array: got {axes!r} for an array of {n} dimensions")
+    return a if perm == tuple(range(n)) else sh.transpose(a, axes=perm)
+
+
+def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
+    """Differentiable ``numpy.swapaxes``."""
+    a = as_array(a)
+    perm = list(range(a.ndim))
+    i, j = normalize_axis(axis1, a.ndim), normalize_axis(axis2, a.ndim)
+    perm[i], perm[j] = perm[j], perm[i]
+    return transpose(a, perm)
+
+
+def moveaxis(a: Any, source: Any, destination: Any) -> Any:
+    """Differentiable ``numpy.moveaxis``."""
+    a = as_array(a)
+    n = a.ndim
+    src = [normalize_axis(s, n) for s in np.atleast_1d(source)]
+    dst = [normalize_axis(d, n) for d in np.atleast_1d(destination)]
+    if len(src) != len(dst):
+        raise ValueError("`source` and `destination` arguments must have the same number of elements")
+    order = [i for i in range(n) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(a, order)
+
+
+def expand_dims(a: Any, axis: Any) -> Any:
+    """Differentiable ``numpy.expand_dims``."""
+    a = as_array(a)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    n = a.ndim + len(axes)
+    axes = {normalize_axis(x, n) for x in axes}
+    it = iter(a.shape)
+    return sh.reshape(a, shape=tuple(1 if d in axes else next(it) for d in range(n)))
+
+
+def squeeze(a: Any, axis: Any = None) -> Any:
+    """Differentiable ``numpy.squeeze``."""
+    a = as_array(a)
+    if axis is None:
+        axes = tuple(d for d, s in enumerate(a.shape) if s == 1)
+    else:
+        axes = normalize_axes(axis, a.ndim) or ()
+        for d in axes:
+            if a.shape[d] != 1:
+                raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    new = tuple(s for d, s in enumerate(a.shape) if d not in axes)
+    return a if new == a.shape else sh.reshape(a, shape=new)
+
+
+def broadcast_to(array: Any, shape: Any) -> Any:
+    """Differentiable ``numpy.broadcast_to``; its derivative sums over the broadcast axes."""
+    array = as_array(array)
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    np.broadcast_shapes(array.shape, shape)  # NumPy's error for incompatible shapes
+    return array if array.shape == shape else sh.broadcast_to(array, shape=shape)
+
+
+def concatenate(arrays: Sequence[Any], axis: Any = 0, out: Any = None, dtype: Any = None) -> Any:
+    """Differentiable ``numpy.concatenate``.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.concatenate([np.ones(2), np.zeros(1)])
+    array([1., 1., 0.])
+    """
+    if out is not None:
+        raise TypeError("funcgrad.numpy.concatenate does not support out=")
+    arrays = [as_array(a) for a in arrays]
+    if not arrays:
+        raise ValueError("need at least one array to concatenate")
+    if axis is None:
+        arrays = [ravel(a) for a in arrays]
+        axis = 0
+    if dtype is not None:
+        arrays = [sh.astype(a, dtype=np.dtype(dtype)) for a in arrays]
+    if arrays[0].ndim == 0:
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
+    axis = normalize_axis(axis, arrays[0].ndim)
+    if not builtins.any(isinstance(a, Tracer) for a in arrays):
+        return np.concatenate(arrays, axis=axis)
+    return sh.concatenate(*arrays, axis=axis)
+
+
+def stack(arrays: Sequence[Any], axis: int = 0, out: Any = None) -> Any:
+    """Differentiable ``numpy.stack``."""
+    arrays = [as_array(a) for a in arrays]
+    if not arrays:
+        raise ValueError("need at least one array to stack")
+    shapes = {a.shape for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError("all input arrays must have the same shape")
+    axis = normalize_axis(axis, arrays[0].ndim + 1)
+    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis, out=out)
+
+
+def atleast_1d(*arys: Any) -> Any:
+    """``numpy.atleast_1d``."""
+    res = [reshape(a, (1,)) if ndim_of(a) == 0 else as_array(a) for a in arys]
+    return res[0] if len(res) == 1 else res
+
+
+def atleast_2d(*arys: Any) -> Any:
+    """``numpy.atleast_2d``."""
+    res = []
+    for a in arys:
+        a = as_array(a)
+        res.append(reshape(a, (1, 1)) if a.ndim == 0 else reshape(a, (1, -1)) if a.ndim == 1 else a)
+    return res[0] if len(res) == 1 else res
+
+
+def atleast_3d(*arys: Any) -> Any:
+    """``numpy.atleast_3d``."""
+    res = []
+    for a in arys:
+        a = as_array(a)
+        if a.ndim == 0:
+            a = reshape(a, (1, 1, 1))
+        elif a.ndim == 1:
+            a = reshape(a, (1, -1, 1))
+        elif a.ndim == 2:
+            a = expand_dims(a, -1)
+        res.append(a)
+    return res[0] if len(res) == 1 else res
+
+
+def hstack(tup: Sequence[Any]) -> Any:
+    """Differentiable ``numpy.hstack``."""
+    arrs = [atleast_1d(a) for a in tup]
+    return concatenate(arrs, axis=0 if arrs and arrs[0].ndim == 1 else 1)
+
+
+def vstack(tup: Sequence[Any]) -> Any:
+    """Differentiable ``numpy.vstack``."""
+    return concatenate([atleast_2d(a) for a in tup], axis=0)
+
+
+def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
+    """Differentiable ``numpy.split``: a list of slices of ``ary``."""
+    ary = as_array(ary)
+    axis = normalize_axis(axis, ary.ndim)
+    n = ary.shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0 or n % k:
+            raise ValueError("array split does not result in an equal division")
+        bounds = [i * (n // k) for i in range(k + 1)]
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+    head = (slice(None),) * axis
+    return [getitem_static(ary, head + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def flip(m: Any, axis: Any = None) -> Any:
+    """Differentiable ``numpy.flip``."""
+    m = as_array(m)
+    axes = normalize_axes(axis, m.ndim)
+    axes = tuple(range(m.ndim)) if axes is None else axes
+    return getitem_static(m, tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(m.ndim)))
+
+
+def tile(A: Any, reps: Any) -> Any:
+    """Differentiable ``numpy.tile``: a broadcast and a reshape."""
+    A = as_array(A)
+    reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
+    n = builtins.max(len(reps), A.ndim)
+    reps = (1,) * (n - len(reps)) + reps
+    shp = (1,) * (n - A.ndim) + tuple(A.shape)
+    interleaved = sum(((1, s) for s in shp), ())
+    big = broadcast_to(reshape(A, interleaved), sum(((r, s) for r, s in zip(reps, shp)), ()))
+    return reshape(big, tuple(r * s for r, s in zip(reps, shp)))
+
+
+def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
+    """Differentiable ``numpy.repeat``: a gather whose derivative sums the repeats."""
+    a = as_array(a)
+    if axis is None:
+        a = ravel(a)
+        axis = 0
+    axis = normalize_axis(axis, a.ndim)
+    idx = np.repeat(np.arange(a.shape[axis]), repeats)
+    return _take_axis(a, idx, axis)
+
+
+def _take_axis(a: Any, idx: np.ndarray, axis: int) -> Any:
+    spec = tuple(("s", None, None, None) for _ in range(axis)) + (("a", 0),)
+    return getitem(a, idx, spec=spec)
+
+
+def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """Differentiable ``numpy.diagonal`` (a copy; the diagonal is the last axis)."""
+    a = as_array(a)
+    moved = moveaxis(a, (axis1, axis2), (-2, -1))
+    n, m = moved.shape[-2], moved.shape[-1]
+    rows = np.arange(builtins.max(0, -offset), builtins.min(n, m - offset)) if m - offset > 0 else np.arange(0)
+    cols = rows + offset
+    spec = (("e",), ("a", 0), ("a", 1))
+    return getitem(moved, rows, cols, spec=spec)
+
+
+def diag(v: Any, k: int = 0) -> Any:
+    """Differentiable ``numpy.diag``: extract a diagonal (2-d input) or build a diagonal matrix."""
+    from ..prims.indexing import index_set
+
+    v = as_array(v)
+    if v.ndim == 2:
+        return diagonal(v, k)
+    if v.ndim != 1:
+        raise ValueError("Input must be 1- or 2-d.")
+    n = v.shape[0] + builtins.abs(k)
+    rows = np.arange(v.shape[0]) + builtins.max(0, -k)
+    cols = rows + k
+    return index_set(np.zeros((n, n), v.dtype), v, rows, cols, spec=(("a", 0), ("a", 1)))
+
+
+def _tri_mask(shape: tuple[int, ...], k: int, upper: bool) -> np.ndarray:
+    n, m = shape[-2], shape[-1]
+    return ~np.tri(n, m, k - 1, dtype=bool) if upper else np.tri(n, m, k, dtype=bool)
+
+
+def triu(m: Any, k: int = 0) -> Any:
+    """Differentiable ``numpy.triu``."""
+    m = as_array(m)
+    return ew.where(_tri_mask(m.shape, k, True), m, np.zeros((), m.dtype))
+
+
+def tril(m: Any, k: int = 0) -> Any:
+    """Differentiable ``numpy.tril``."""
+    m = as_array(m)
+    return ew.where(_tri_mask(m.shape, k, False), m, np.zeros((), m.dtype))
+
+
+def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Any:
+    """Differentiable ``numpy.pad`` for modes constant, edge, reflect, symmetric and wrap."""
+    array = as_array(array)
+    width = tuple(tuple(int(w) for w in row)
+                  for row in np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (array.ndim, 2)))
+    if mode == "constant":
+        if isinstance(constant_values, Tracer) or np.ndim(constant_values) != 0:
+            raise NotImplementedError("funcgrad.numpy.pad supports one constant scalar value")
+        return sh.pad(array, pad_width=width, value=constant_values.item()
+                      if isinstance(constant_values, np.generic) else constant_values)
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise NotImplementedError(
+            f"funcgrad.numpy.pad does not support mode={mode!r}; supported: constant, edge, "
+            "reflect, symmetric, wrap")
+    out = array
+    for d, (lo, hi) in enumerate(width):
+        if lo or hi:
+            idx = np.pad(np.arange(array.shape[d]), (lo, hi), mode=mode)
+            out = _take_axis(out, idx, d)
+    return out
+
+
+def shape(a: Any) -> tuple[int, ...]:
+    """``numpy.shape``."""
+    return shape_of(a)
+
+
+def ndim(a: Any) -> int:
+    """``numpy.ndim``."""
+    return ndim_of(a)
+
+
+def size(a: Any, axis: Any = None) -> int:
+    """``numpy.size``."""
+    s = shape_of(a)
+    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]

@@ -1,0 +1,227 @@
+"""Give tracers NumPy's operators, methods and properties, and NumPy's dispatch protocols.
+
+Importing this module installs them on :class:`funcgrad.core.Tracer`; the core stays free of
+NumPy semantics. ``np.sin(tracer)`` reaches :meth:`__array_ufunc__`, ``np.sum(tracer)``
+reaches :meth:`__array_function__`; both dispatch to the ``funcgrad.numpy`` function of the
+same name, and raise a clear error for anything funcgrad does not cover.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core import Tracer
+from ..errors import TracerAssignmentError, TracerConversionError, UnsupportedNumpyFunctionError
+from ..prims import elementwise as ew
+from ..prims import linalg as la
+from ..prims.indexing import encode_index, getitem, index_add, index_set
+
+_add, _sub, _mul, _div, _pow = ew.add_p.bind, ew.sub_p.bind, ew.mul_p.bind, ew.div_p.bind, ew.pow_p.bind
+
+
+def _binary(bind: Any) -> tuple[Any, Any]:
+    def op(self: Any, other: Any) -> Any:
+        return bind(self, other)
+
+    def rop(self: Any, other: Any) -> Any:
+        return bind(other, self)
+
+    return op, rop
+
+
+def _getitem(self: Tracer, idx: Any) -> Any:
+    spec, arrays = encode_index(idx)
+    return getitem(self, *arrays, spec=spec)
+
+
+def _setitem(self: Tracer, idx: Any, value: Any) -> None:
+    raise TracerAssignmentError(
+        "traced arrays are immutable: `x[idx] = v` would lose the derivative. Write "
+        "`x = x.at[idx].set(v)` (or `.add(v)`) instead; it returns an updated copy."
+    )
+
+
+class _IndexUpdate:
+    """``x.at[idx]``: functional updates that return a new array."""
+
+    __slots__ = ("_x", "_idx")
+
+    def __init__(self, x: Any, idx: Any) -> None:
+        self._x, self._idx = x, idx
+
+    def set(self, v: Any) -> Any:
+        """Copy of ``x`` with ``x[idx] = v``."""
+        spec, arrays = encode_index(self._idx)
+        return index_set(self._x, v, *arrays, spec=spec)
+
+    def add(self, v: Any) -> Any:
+        """Copy of ``x`` with ``v`` added at ``idx`` (repeated indices accumulate)."""
+        spec, arrays = encode_index(self._idx)
+        return index_add(self._x, v, *arrays, spec=spec)
+
+    def get(self) -> Any:
+        """``x[idx]``."""
+        spec, arrays = encode_index(self._idx)
+        return getitem(self._x, *arrays, spec=spec)
+
+
+class _At:
+    __slots__ = ("_x",)
+
+    def __init__(self, x: Any) -> None:
+        self._x = x
+
+    def __getitem__(self, idx: Any) -> _IndexUpdate:
+        return _IndexUpdate(self._x, idx)
+
+
+def at(x: Any) -> _At:
+    """Functional updates for tracers and plain arrays alike: ``at(x)[idx].set(v)``.
+
+    Inside a transformed function ``x.at[idx].set(v)`` is the same; ``at(x)`` also works when
+    the function is called on plain NumPy arrays.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.at(np.zeros(3))[1].set(5.0)
+    array([0., 5., 0.])
+    """
+    return _At(x)
+
+
+def _conversion_error(kind: str) -> Any:
+    def convert(self: Tracer, *args: Any, **kwargs: Any) -> Any:
+        raise TracerConversionError(
+            f"{kind} of a traced value would silently drop its derivative. Keep the computation in "
+            "funcgrad.numpy (or plain NumPy functions, which dispatch to it); to use the value "
+            "without its derivative, apply funcgrad.stop_gradient and convert outside the "
+            "differentiated function."
+        )
+
+    return convert
+
+
+def _install() -> None:
+    from . import contractions, reductions, shape
+    from .elementwise import astype
+
+    T = Tracer
+    T.__add__, T.__radd__ = _binary(_add)
+    T.__sub__, T.__rsub__ = _binary(_sub)
+    T.__mul__, T.__rmul__ = _binary(_mul)
+    T.__truediv__, T.__rtruediv__ = _binary(_div)
+    T.__pow__, T.__rpow__ = _binary(_pow)
+    T.__floordiv__, T.__rfloordiv__ = _binary(ew.floor_divide_p.bind)
+    T.__mod__, T.__rmod__ = _binary(ew.remainder_p.bind)
+    T.__matmul__, T.__rmatmul__ = _binary(la.matmul)
+    T.__lt__ = lambda self, o: ew.less(self, o)
+    T.__le__ = lambda self, o: ew.less_equal_p.bind(self, o)
+    T.__gt__ = lambda self, o: ew.greater(self, o)
+    T.__ge__ = lambda self, o: ew.greater_equal_p.bind(self, o)
+    T.__eq__ = lambda self, o: ew.equal(self, o)  # type: ignore[assignment]
+    T.__ne__ = lambda self, o: ew.not_equal_p.bind(self, o)  # type: ignore[assignment]
+    T.__neg__ = lambda self: ew.neg(self)
+    T.__pos__ = lambda self: self
+    T.__abs__ = lambda self: ew.abs_p.bind(self)
+    T.__invert__ = lambda self: ew.logical_not_p.bind(self)
+    T.__getitem__ = _getitem
+    T.__setitem__ = _setitem
+    T.__iter__ = lambda self: (self[i] for i in range(len(self)))
+    T.__array__ = _conversion_error("Converting to a NumPy array (np.asarray/np.array)")
+    T.__float__ = _conversion_error("float()")
+    T.__int__ = _conversion_error("int()")
+    T.__complex__ = _conversion_error("complex()")
+    T.__index__ = _conversion_error("Using as an index (__index__)")
+    T.item = _conversion_error(".item()")
+    T.tolist = _conversion_error(".tolist()")
+    T.at = property(lambda self: _At(self))
+    T.T = property(lambda self: shape.transpose(self))
+    T.mT = property(lambda self: shape.swapaxes(self, -1, -2))
+    T.astype = lambda self, dtype, copy=True: astype(self, dtype)
+    T.sum = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.sum(self, axis, dtype, out, keepdims)
+    T.mean = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.mean(self, axis, dtype, out, keepdims)
+    T.prod = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.prod(self, axis, dtype, out, keepdims)
+    T.max = lambda self, axis=None, out=None, keepdims=False: reductions.max(self, axis, out, keepdims)
+    T.min = lambda self, axis=None, out=None, keepdims=False: reductions.min(self, axis, out, keepdims)
+    T.var = lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: reductions.var(
+        self, axis, dtype, out, ddof, keepdims)
+    T.std = lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: reductions.std(
+        self, axis, dtype, out, ddof, keepdims)
+    T.cumsum = lambda self, axis=None, dtype=None: reductions.cumsum(self, axis, dtype)
+    T.cumprod = lambda self, axis=None, dtype=None: reductions.cumprod(self, axis, dtype)
+    T.argmax = lambda self, axis=None, out=None, keepdims=False: reductions.argmax(self, axis, out, keepdims=keepdims)
+    T.argmin = lambda self, axis=None, out=None, keepdims=False: reductions.argmin(self, axis, out, keepdims=keepdims)
+    T.all = lambda self, axis=None, keepdims=False: reductions.all(self, axis, keepdims=keepdims)
+    T.any = lambda self, axis=None, keepdims=False: reductions.any(self, axis, keepdims=keepdims)
+    T.reshape = lambda self, *shp, order="C": shape.reshape(
+        self, shp[0] if len(shp) == 1 and not isinstance(shp[0], int) else shp, order)
+    T.transpose = lambda self, *axes: shape.transpose(
+        self, None if not axes else axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes)
+    T.swapaxes = lambda self, a, b: shape.swapaxes(self, a, b)
+    T.ravel = lambda self, order="C": shape.ravel(self, order)
+    T.flatten = lambda self, order="C": shape.ravel(self, order)
+    T.squeeze = lambda self, axis=None: shape.squeeze(self, axis)
+    T.repeat = lambda self, repeats, axis=None: shape.repeat(self, repeats, axis)
+    T.diagonal = lambda self, offset=0, axis1=0, axis2=1: shape.diagonal(self, offset, axis1, axis2)
+    T.trace = lambda self, offset=0, axis1=0, axis2=1: contractions.trace(self, offset, axis1, axis2)
+    T.dot = lambda self, b: contractions.dot(self, b)
+    T.clip = lambda self, min=None, max=None: __import__("funcgrad.numpy", fromlist=["clip"]).clip(self, min, max)
+    T.copy = lambda self: self
+    T.__array_ufunc__ = _array_ufunc
+    T.__array_function__ = _array_function
+
+
+_ufuncs: dict[Any, Any] = {}
+_functions: dict[Any, Any] = {}
+_REDUCE_METHODS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min",
+                   "logical_and": "all", "logical_or": "any"}
+_ACCUMULATE_METHODS = {"add": "cumsum", "multiply": "cumprod"}
+
+
+def register_dispatch(namespace: Any, numpy_namespace: Any, names: list[str]) -> None:
+    """Route NumPy's functions/ufuncs of these names to funcgrad's implementations."""
+    for name in names:
+        theirs = getattr(numpy_namespace, name, None)
+        if theirs is None or not callable(theirs):
+            continue
+        ours = getattr(namespace, name)
+        (_ufuncs if isinstance(theirs, np.ufunc) else _functions)[theirs] = ours
+
+
+def _array_ufunc(self: Tracer, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    import funcgrad.numpy as fnp
+
+    if kwargs.get("out") is not None:
+        raise UnsupportedNumpyFunctionError(
+            f"numpy.{ufunc.__name__}(..., out=...) writes in place, which cannot be differentiated; "
+            "use the return value instead.")
+    kwargs.pop("out", None)
+    if method == "__call__":
+        ours = _ufuncs.get(ufunc)
+        if ours is not None and not kwargs:
+            return ours(*inputs)
+    elif method == "reduce" and ufunc.__name__ in _REDUCE_METHODS and len(inputs) == 1:
+        return getattr(fnp, _REDUCE_METHODS[ufunc.__name__])(inputs[0], axis=kwargs.pop("axis", 0),
+                                                             keepdims=kwargs.pop("keepdims", False))
+    elif method == "accumulate" and ufunc.__name__ in _ACCUMULATE_METHODS and len(inputs) == 1:
+        return getattr(fnp, _ACCUMULATE_METHODS[ufunc.__name__])(inputs[0], axis=kwargs.pop("axis", 0))
+    what = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+    extra = f" with keyword arguments {sorted(kwargs)}" if kwargs else ""
+    raise UnsupportedNumpyFunctionError(
+        f"{what}{extra} is not supported on traced values by funcgrad. Use a funcgrad.numpy "
+        "function (see dir(funcgrad.numpy)) or compose it from supported operations."
+    )
+
+
+def _array_function(self: Tracer, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+    ours = _functions.get(func)
+    if ours is None:
+        mod = getattr(func, "__module__", "numpy") or "numpy"
+        mod = "numpy" if mod.startswith("numpy._core") or mod == "numpy.core" else mod
+        raise UnsupportedNumpyFunctionError(
+            f"{mod}.{func.__name__} is not supported on traced values by funcgrad. Use a "
+            "funcgrad.numpy function (see dir(funcgrad.numpy)) or compose it from supported "
+            "operations."
+        )
+    return ours(*args, **kwargs)

@@ -1,0 +1,164 @@
+"""Elementwise primitives: arithmetic, transcendental functions, comparisons, ``where``.
+
+Derivative conventions at kinks (each a valid subgradient, chosen to be symmetric):
+``abs'(0) = 0``; ``maximum``/``minimum``/``fmax``/``fmin`` split the derivative equally
+(0.5 each) between tied operands; ``hypot`` at (0, 0) has derivative 0; ``x ** y`` has
+derivative 0 with respect to ``y`` where ``x == 0``. Rounding, ``sign`` and comparisons have
+no derivative (zero everywhere it exists).
+
+Constants in rules are Python floats, never NumPy scalars, so a float32 computation stays
+float32 under NumPy's promotion rules.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .factories import binary, nondiff, unary
+from ..core import Primitive
+from .factories import elementwise_batch
+
+# --- arithmetic -----------------------------------------------------------------------------
+
+add_p = binary("add", np.add, jvp=(lambda t, o, x, y: t, lambda t, o, x, y: t),
+               vjp=(lambda ct, o, x, y: ct, lambda ct, o, x, y: ct))
+sub_p = binary("subtract", np.subtract, jvp=(lambda t, o, x, y: t, lambda t, o, x, y: -t),
+               vjp=(lambda ct, o, x, y: ct, lambda ct, o, x, y: -ct))
+mul_p = binary("multiply", np.multiply, jvp=(lambda t, o, x, y: t * y, lambda t, o, x, y: x * t),
+               vjp=(lambda ct, o, x, y: ct * y, lambda ct, o, x, y: x * ct))
+div_p = binary("true_divide", np.true_divide,
+               jvp=(lambda t, o, x, y: t / y, lambda t, o, x, y: -t * o / y),
+               vjp=(lambda ct, o, x, y: ct / y, lambda ct, o, x, y: -ct * o / y))
+neg_p = unary("negative", np.negative, jvp=lambda t, o, x: -t, vjp=lambda ct, o, x: -ct)
+
+add, sub, mul, div, neg = add_p.bind, sub_p.bind, mul_p.bind, div_p.bind, neg_p.bind
+
+
+def _pow_dy(x, y, out):
+    # d/dy x**y = x**y * log(x); taken as 0 where x == 0 (where the limit from x > 0 is 0 for y > 0).
+    zero = equal(x, 0.0)
+    return where(zero, 0.0, out * log(where(zero, 1.0, x)))
+
+
+pow_p = binary("power", np.power, (lambda x, y, out: y * power(x, y - 1), _pow_dy))
+power = pow_p.bind
+
+# x mod y = x - y * floor(x / y): derivative 1 in x, -floor(x / y) in y.
+floor_divide_p = nondiff("floor_divide", np.floor_divide)
+floor_divide = floor_divide_p.bind
+remainder_p = binary("remainder", np.remainder,
+                     jvp=(lambda t, o, x, y: t, lambda t, o, x, y: -t * floor_divide(x, y)),
+                     vjp=(lambda ct, o, x, y: ct, lambda ct, o, x, y: -ct * floor_divide(x, y)))
+remainder = remainder_p.bind
+
+# --- transcendental ---------------------------------------------------------------------------
+
+exp_p = unary("exp", np.exp, lambda x, out: out)
+exp = exp_p.bind
+log_p = unary("log", np.log, jvp=lambda t, o, x: t / x, vjp=lambda ct, o, x: ct / x)
+log = log_p.bind
+log1p_p = unary("log1p", np.log1p, jvp=lambda t, o, x: t / (1.0 + x), vjp=lambda ct, o, x: ct / (1.0 + x))
+expm1_p = unary("expm1", np.expm1, lambda x, out: out + 1.0)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+log2_p = unary("log2", np.log2, jvp=lambda t, o, x: t / (x * _LN2), vjp=lambda ct, o, x: ct / (x * _LN2))
+log10_p = unary("log10", np.log10, jvp=lambda t, o, x: t / (x * _LN10), vjp=lambda ct, o, x: ct / (x * _LN10))
+sqrt_p = unary("sqrt", np.sqrt, jvp=lambda t, o, x: t / (2.0 * o), vjp=lambda ct, o, x: ct / (2.0 * o))
+sqrt = sqrt_p.bind
+cbrt_p = unary("cbrt", np.cbrt, jvp=lambda t, o, x: t / (3.0 * o * o), vjp=lambda ct, o, x: ct / (3.0 * o * o))
+
+sin_p = unary("sin", np.sin, lambda x, out: cos(x))
+cos_p = unary("cos", np.cos, lambda x, out: -sin(x))
+sin, cos = sin_p.bind, cos_p.bind
+tan_p = unary("tan", np.tan, lambda x, out: 1.0 + out * out)
+arcsin_p = unary("arcsin", np.arcsin, lambda x, out: 1.0 / sqrt(1.0 - x * x))
+arccos_p = unary("arccos", np.arccos, lambda x, out: -1.0 / sqrt(1.0 - x * x))
+arctan_p = unary("arctan", np.arctan, jvp=lambda t, o, x: t / (1.0 + x * x),
+                 vjp=lambda ct, o, x: ct / (1.0 + x * x))
+sinh_p = unary("sinh", np.sinh, lambda x, out: cosh(x))
+cosh_p = unary("cosh", np.cosh, lambda x, out: sinh(x))
+sinh, cosh = sinh_p.bind, cosh_p.bind
+tanh_p = unary("tanh", np.tanh, lambda x, out: 1.0 - out * out)
+arcsinh_p = unary("arcsinh", np.arcsinh, lambda x, out: 1.0 / sqrt(x * x + 1.0))
+arccosh_p = unary("arccosh", np.arccosh, lambda x, out: 1.0 / sqrt(x * x - 1.0))
+arctanh_p = unary("arctanh", np.arctanh, jvp=lambda t, o, x: t / (1.0 - x * x),
+                  vjp=lambda ct, o, x: ct / (1.0 - x * x))
+abs_p = unary("absolute", np.absolute, lambda x, out: sign(x))
+
+
+def _expit_impl(x):
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+expit_p = unary("expit", _expit_impl, lambda x, out: out * (1.0 - out))
+
+
+def _hypot_partial(a, out):
+    zero = equal(out, 0.0)
+    return where(zero, 0.0, a / where(zero, 1.0, out))
+
+
+arctan2_p = binary("arctan2", np.arctan2, (lambda y, x, out: x / (x * x + y * y),
+                                           lambda y, x, out: -y / (x * x + y * y)))
+hypot_p = binary("hypot", np.hypot, (lambda x, y, out: _hypot_partial(x, out),
+                                     lambda x, y, out: _hypot_partial(y, out)))
+logaddexp_p = binary("logaddexp", np.logaddexp, (lambda x, y, out: exp(x - out),
+                                                 lambda x, y, out: exp(y - out)))
+
+
+def _tie_partial(wins, x, y):
+    # 1 where this operand is chosen, 0.5 at ties, 0 elsewhere; in the dtype of the values.
+    return where(wins, 1.0, where(equal(x, y), 0.5, 0.0))
+
+
+maximum_p = binary("maximum", np.maximum, (lambda x, y, out: _tie_partial(greater(x, y), x, y),
+                                           lambda x, y, out: _tie_partial(greater(y, x), x, y)))
+minimum_p = binary("minimum", np.minimum, (lambda x, y, out: _tie_partial(less(x, y), x, y),
+                                           lambda x, y, out: _tie_partial(less(y, x), x, y)))
+# fmax/fmin ignore NaN: the non-NaN operand gets the whole derivative.
+fmax_p = binary("fmax", np.fmax, (
+    lambda x, y, out: _tie_partial(logical_or(greater(x, y), isnan(y)), x, y),
+    lambda x, y, out: _tie_partial(logical_or(greater(y, x), isnan(x)), x, y)))
+fmin_p = binary("fmin", np.fmin, (
+    lambda x, y, out: _tie_partial(logical_or(less(x, y), isnan(y)), x, y),
+    lambda x, y, out: _tie_partial(logical_or(less(y, x), isnan(x)), x, y)))
+
+# --- where ------------------------------------------------------------------------------------
+
+where_p = Primitive(
+    "where",
+    np.where,
+    jvp=(None, lambda t, o, c, x, y: where(c, t, 0.0), lambda t, o, c, x, y: where(c, 0.0, t)),
+    vjp=(None, lambda ct, o, c, x, y: where(c, ct, 0.0), lambda ct, o, c, x, y: where(c, 0.0, ct)),
+    batch=elementwise_batch(np.where),
+)
+where = where_p.bind
+
+# --- no derivative ------------------------------------------------------------------------------
+
+equal_p = nondiff("equal", np.equal)
+equal = equal_p.bind
+not_equal_p = nondiff("not_equal", np.not_equal)
+less_p = nondiff("less", np.less)
+less = less_p.bind
+less_equal_p = nondiff("less_equal", np.less_equal)
+greater_p = nondiff("greater", np.greater)
+greater = greater_p.bind
+greater_equal_p = nondiff("greater_equal", np.greater_equal)
+logical_and_p = nondiff("logical_and", np.logical_and)
+logical_or_p = nondiff("logical_or", np.logical_or)
+logical_or = logical_or_p.bind
+logical_xor_p = nondiff("logical_xor", np.logical_xor)
+logical_not_p = nondiff("logical_not", np.logical_not)
+isnan_p = nondiff("isnan", np.isnan)
+isnan = isnan_p.bind
+isinf_p = nondiff("isinf", np.isinf)
+isfinite_p = nondiff("isfinite", np.isfinite)
+sign_p = nondiff("sign", np.sign)
+sign = sign_p.bind
+floor_p = nondiff("floor", np.floor)
+ceil_p = nondiff("ceil", np.ceil)
+trunc_p = nondiff("trunc", np.trunc)
+round_p = nondiff("round", lambda x, decimals=0: np.round(x, decimals))

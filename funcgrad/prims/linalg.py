@@ -1,0 +1,128 @@
+"""Contractions and norms: ``matmul``, ``einsum`` and the Euclidean norm.
+
+``matmul`` follows ``np.matmul`` (stacked matrices broadcast; 1-d operands are promoted and
+the promoted axis dropped). The reverse trace sums cotangents over broadcast batch axes.
+``l2norm`` has derivative ``x / ||x||`` and, by convention, 0 at ``x = 0`` (a subgradient).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core import Primitive
+from .elementwise import equal, where
+from .factories import PerIndex
+from .reductions import keepdims_shape, reduce_sum
+from .shape import broadcast_to, reshape
+
+
+def _swap_last(x: Any) -> Any:
+    perm = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    from .shape import transpose
+
+    return transpose(x, axes=perm)
+
+
+def _expand_last(x: Any) -> Any:
+    return reshape(x, shape=x.shape + (1,))
+
+
+def _drop_last(x: Any) -> Any:
+    return reshape(x, shape=x.shape[:-1])
+
+
+def _matmul_vjp_a(ct: Any, out: Any, a: Any, b: Any) -> Any:
+    if b.ndim == 1:
+        if a.ndim == 1:
+            return ct * b
+        return _expand_last(ct) * b  # (..., n, 1) * (k,) -> (..., n, k)
+    if a.ndim == 1:
+        return _drop_last(matmul(b, _expand_last(ct)))  # (..., k); batch axes summed centrally
+    return matmul(ct, _swap_last(b))
+
+
+def _matmul_vjp_b(ct: Any, out: Any, a: Any, b: Any) -> Any:
+    if a.ndim == 1:
+        if b.ndim == 1:
+            return ct * a
+        return _expand_last(a) * reshape(ct, shape=ct.shape[:-1] + (1, ct.shape[-1]))
+    if b.ndim == 1:
+        return _drop_last(matmul(_swap_last(a), _expand_last(ct)))
+    return matmul(_swap_last(a), ct)
+
+
+matmul_p = Primitive(
+    "matmul",
+    np.matmul,
+    jvp=(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
+    vjp=(_matmul_vjp_a, _matmul_vjp_b),
+)
+matmul = matmul_p.bind
+
+
+def _parse(subscripts: str) -> tuple[list[str], str]:
+    ins, out = subscripts.split("->")
+    return ins.split(","), out
+
+
+def _einsum_jvp(i: int, t: Any, out: Any, *ops: Any, subscripts: str) -> Any:
+    return einsum(*ops[:i], t, *ops[i + 1:], subscripts=subscripts)
+
+
+def _einsum_vjp(i: int, ct: Any, out: Any, *ops: Any, subscripts: str) -> Any:
+    ins, out_subs = _parse(subscripts)
+    target = ins[i]
+    if len(set(target)) != len(target):
+        raise NotImplementedError(
+            f"the derivative of einsum {subscripts!r} with respect to operand {i} is not supported: "
+            f"its subscripts {target!r} repeat an index (a diagonal). Use funcgrad.numpy.diagonal "
+            "first, then einsum."
+        )
+    others = [ops[j] for j in range(len(ops)) if j != i]
+    other_subs = [ins[j] for j in range(len(ops)) if j != i]
+    avail = set(out_subs).union(*other_subs) if other_subs else set(out_subs)
+    keep = "".join(c for c in target if c in avail)
+    spec = ",".join([out_subs] + other_subs) + "->" + keep
+    g = einsum(ct, *others, subscripts=spec)
+    if keep != target:  # indices summed away inside operand i alone: broadcast back
+        x_shape = np.shape(ops[i]) if not hasattr(ops[i], "shape") else ops[i].shape
+        g = reshape(g, shape=tuple(s if c in avail else 1 for c, s in zip(target, x_shape)))
+        g = broadcast_to(g, shape=x_shape)
+    return g
+
+
+einsum_p = Primitive(
+    "einsum",
+    lambda *ops, subscripts: np.einsum(subscripts, *ops, optimize=len(ops) > 2),
+    jvp=PerIndex(_einsum_jvp),
+    vjp=PerIndex(_einsum_vjp),
+)
+einsum = einsum_p.bind
+
+
+def _safe(norm: Any, x: Any, axis: tuple[int, ...] | None) -> Any:
+    kd = keepdims_shape(x.shape, axis)
+    n = norm if norm.shape == kd else reshape(norm, shape=kd)
+    return where(equal(n, 0.0), 1.0, n)
+
+
+def _l2norm_vjp(ct: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    kd = keepdims_shape(x.shape, axis)
+    c = ct if ct.shape == kd else reshape(ct, shape=kd)
+    return c * x / _safe(out, x, axis)
+
+
+def _l2norm_jvp(t: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    s = reduce_sum(x * t, axis=axis, keepdims=True) / _safe(out, x, axis)
+    return s if keepdims else reshape(s, shape=out.shape)
+
+
+l2norm_p = Primitive(
+    "l2norm",
+    lambda x, axis, keepdims: np.linalg.norm(x, axis=axis, keepdims=keepdims),
+    jvp=(_l2norm_jvp,),
+    vjp=(_l2norm_vjp,),
+)
+l2norm = l2norm_p.bind

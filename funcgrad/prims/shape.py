@@ -1,0 +1,131 @@
+"""Primitives that move data without arithmetic: reshape, transpose, broadcast, concatenate,
+pad, dtype conversion, and ``stop_gradient``.
+
+``sum_to_shape`` lives here too: it is how the reverse trace undoes broadcasting, once, for
+every primitive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core import Primitive
+from .factories import PerIndex, elementwise_batch
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return np.shape(x) if not hasattr(x, "shape") else x.shape
+
+
+reshape_p = Primitive(
+    "reshape",
+    lambda x, shape: np.reshape(x, shape),
+    jvp=(lambda t, out, x, shape: reshape(t, shape=out.shape),),
+    vjp=(lambda ct, out, x, shape: reshape(ct, shape=_shape(x)),),
+)
+reshape = reshape_p.bind
+
+transpose_p = Primitive(
+    "transpose",
+    lambda x, axes: np.transpose(x, axes),
+    jvp=(lambda t, out, x, axes: transpose(t, axes=axes),),
+    vjp=(lambda ct, out, x, axes: transpose(ct, axes=tuple(int(i) for i in np.argsort(axes))),),
+)
+transpose = transpose_p.bind
+
+# The reverse trace sums a cotangent back to its input's shape, so broadcast_to's vjp is the
+# identity; the sum happens centrally.
+broadcast_to_p = Primitive(
+    "broadcast_to",
+    lambda x, shape: np.broadcast_to(x, shape),
+    jvp=(lambda t, out, x, shape: broadcast_to(t, shape=shape),),
+    vjp=(lambda ct, out, x, shape: ct,),
+)
+broadcast_to = broadcast_to_p.bind
+
+
+def _concatenate_jvp(i: int, t: Any, out: Any, *xs: Any, axis: int) -> Any:
+    before = sum(_shape(x)[axis] for x in xs[:i])
+    after = out.shape[axis] - before - _shape(xs[i])[axis]
+    width = tuple((before, after) if d == axis else (0, 0) for d in range(out.ndim))
+    return pad(t, pad_width=width, value=0.0)
+
+
+def _concatenate_vjp(i: int, ct: Any, out: Any, *xs: Any, axis: int) -> Any:
+    start = sum(_shape(x)[axis] for x in xs[:i])
+    stop = start + _shape(xs[i])[axis]
+    return slice_axis(ct, axis, start, stop)
+
+
+concatenate_p = Primitive(
+    "concatenate",
+    lambda *xs, axis: np.concatenate(xs, axis=axis),
+    jvp=PerIndex(_concatenate_jvp),
+    vjp=PerIndex(_concatenate_vjp),
+)
+concatenate = concatenate_p.bind
+
+
+def _pad_impl(x: Any, pad_width: tuple, value: float) -> Any:
+    return np.pad(x, pad_width, mode="constant", constant_values=value)
+
+
+def _unpad(ct: Any, pad_width: tuple) -> Any:
+    from .indexing import getitem_static
+
+    return getitem_static(ct, tuple(slice(lo, ct.shape[d] - hi) for d, (lo, hi) in enumerate(pad_width)))
+
+
+pad_p = Primitive(
+    "pad",
+    _pad_impl,
+    jvp=(lambda t, out, x, pad_width, value: pad(t, pad_width=pad_width, value=0.0),),
+    vjp=(lambda ct, out, x, pad_width, value: _unpad(ct, pad_width),),
+)
+pad = pad_p.bind
+
+
+def slice_axis(x: Any, axis: int, start: int, stop: int) -> Any:
+    from .indexing import getitem_static
+
+    return getitem_static(x, (slice(None),) * axis + (slice(start, stop),))
+
+
+# Casting: the reverse trace casts each cotangent back to its input's dtype, so vjp is the
+# identity. A cast to an integer or boolean dtype has no derivative (the traces drop it).
+astype_p = Primitive(
+    "astype",
+    lambda x, dtype: np.asarray(x).astype(dtype),
+    jvp=(lambda t, out, x, dtype: astype(t, dtype=dtype),),
+    vjp=(lambda ct, out, x, dtype: ct,),
+    batch=elementwise_batch(lambda x, dtype: np.asarray(x).astype(dtype)),
+)
+astype = astype_p.bind
+
+# The value passes unchanged; being non-differentiable, traces hand it on as a plain value.
+stop_gradient_p = Primitive("stop_gradient", lambda x: x, nondiff=True,
+                            batch=elementwise_batch(lambda x: x))
+stop_gradient = stop_gradient_p.bind
+
+
+def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a broadcast cotangent back down to ``shape`` (undoes NumPy broadcasting)."""
+    from .reductions import reduce_sum
+
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead < 0 or any(s not in (1, gs) for s, gs in zip(shape, gshape[lead:])):
+        # A rule returned something smaller than its input (a scalar for a broadcast operand).
+        return broadcast_to(g, shape=shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + d for d, s in enumerate(shape) if s == 1 and gshape[lead + d] != 1
+    )
+    if axes:
+        g = reduce_sum(g, axis=axes, keepdims=False)
+    if g.shape != shape:
+        g = reshape(g, shape=shape)
+    return g

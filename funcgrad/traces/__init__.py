@@ -1,0 +1,1 @@
+"""One module per kind of trace: reverse (vjp) and forward (jvp)."""

@@ -1,0 +1,56 @@
+"""Forward mode: each traced value carries its tangent alongside its primal.
+
+A value without a tangent is simply not a tracer of this trace (a symbolic zero), so jvp rules
+only run for operands that carry one; the contributions of several operands are summed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core import Primitive, Trace, Tracer
+from ..prims.elementwise import add
+from ..prims.shape import astype, broadcast_to
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace: ForwardTrace, primal: Any, tangent: Any) -> None:
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+
+class ForwardTrace(Trace):
+    __slots__ = ()
+
+    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        primals = []
+        tangents = []
+        for i, a in enumerate(args):
+            if type(a) is JVPTracer and a._trace is self:
+                primals.append(a.primal)
+                tangents.append((i, a.tangent))
+            else:
+                primals.append(a)
+        out = prim.bind(*primals, **params)
+        if prim.nondiff or out.dtype.kind != "f":
+            return out
+        jvps = prim.jvp
+        t = None
+        for i, ti in tangents:
+            rule = None if jvps is None else jvps[i]
+            if rule is None:
+                raise NotImplementedError(
+                    f"forward-mode differentiation of {prim.name} with respect to operand {i} is "
+                    "not implemented; wrap that operand in funcgrad.stop_gradient if it needs no "
+                    "derivative."
+                )
+            c = rule(ti, out, *primals, **params)
+            t = c if t is None else add(t, c)
+        if t.shape != out.shape:
+            t = broadcast_to(t, shape=out.shape)
+        if t.dtype != out.dtype:
+            t = astype(t, dtype=out.dtype)
+        return JVPTracer(self, out, t)
