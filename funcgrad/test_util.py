@@ -1,0 +1,139 @@
+"""Numerical checks of derivatives: :func:`check_grads`.
+
+Forward mode (jvp) is compared against central finite differences along a random direction;
+reverse mode (vjp) is compared through the identity ⟨ct, J·t⟩ = ⟨Jᵀ·ct, t⟩ against the same
+finite difference; and jvp and vjp are checked against each other to near machine precision.
+Higher orders repeat the check on the jvp and the pullback themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .api import jvp, vjp
+from .tree_util import tree_flatten, tree_unflatten
+
+__all__ = ["check_grads", "numerical_jvp"]
+
+
+def _leaves(tree: Any) -> list:
+    return [np.asarray(v) for v in tree_flatten(tree)[0]]
+
+
+def _default_eps(args: Sequence[Any]) -> float:
+    kinds = {np.asarray(a).dtype for a in tree_flatten(list(args))[0]}
+    return 1e-3 if any(k in (np.float16, np.float32) for k in kinds) else 1e-6
+
+
+def _default_tol(args: Sequence[Any]) -> float:
+    kinds = {np.asarray(a).dtype for a in tree_flatten(list(args))[0]}
+    return 2e-2 if any(k in (np.float16, np.float32) for k in kinds) else 1e-5
+
+
+def _inner(a: Any, b: Any) -> float:
+    return float(sum(np.sum(np.asarray(x, np.float64) * np.asarray(y, np.float64))
+                     for x, y in zip(_leaves(a), _leaves(b))))
+
+
+def _axpy(alpha: float, t: Any, x: Any) -> Any:
+    leaves, treedef = tree_flatten(x)
+    t_leaves = tree_flatten(t)[0]
+    return tree_unflatten(treedef, [
+        (np.asarray(xi) + alpha * np.asarray(ti)).astype(np.asarray(xi).dtype)
+        if np.asarray(xi).dtype.kind == "f" else xi
+        for xi, ti in zip(leaves, t_leaves)])
+
+
+def numerical_jvp(f: Callable[..., Any], args: Sequence[Any], tangents: Sequence[Any], eps: float) -> Any:
+    """Central difference ``(f(x + eps t) - f(x - eps t)) / (2 eps)``, leaf by leaf."""
+    plus = f(*_axpy(eps, tangents, tuple(args)))
+    minus = f(*_axpy(-eps, tangents, tuple(args)))
+    p_leaves, treedef = tree_flatten(plus)
+    m_leaves = tree_flatten(minus)[0]
+    return tree_unflatten(treedef, [
+        (np.asarray(p, np.float64) - np.asarray(m, np.float64)) / (2 * eps) for p, m in zip(p_leaves, m_leaves)])
+
+
+def _random_like(tree: Any, rng: np.random.Generator) -> Any:
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [
+        rng.standard_normal(np.shape(x)).astype(np.asarray(x).dtype)
+        if np.asarray(x).dtype.kind == "f" else np.zeros(np.shape(x), np.asarray(x).dtype)
+        for x in leaves])
+
+
+def _close(what: str, got: float, want: float, atol: float, rtol: float) -> None:
+    if not abs(got - want) <= atol + rtol * abs(want):
+        raise AssertionError(f"{what}: got {got!r}, expected {want!r} (difference {abs(got - want):.3g}, "
+                             f"allowed {atol + rtol * abs(want):.3g})")
+
+
+def check_grads(
+    f: Callable[..., Any],
+    args: Sequence[Any],
+    order: int = 2,
+    modes: Sequence[str] = ("fwd", "rev"),
+    atol: float | None = None,
+    rtol: float | None = None,
+    eps: float | None = None,
+    seed: int = 0,
+) -> None:
+    """Check ``f``'s jvp and vjp against central finite differences, up to ``order``.
+
+    Raises ``AssertionError`` saying which mode, order and by how much.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> check_grads(fnp.sin, (np.array([0.5, 1.0]),), order=2)
+    """
+    args = tuple(args)
+    probe = list(args) + [f(*args)]  # a float32 output needs float32 step sizes too
+    eps = _default_eps(probe) if eps is None else eps
+    tol = _default_tol(probe)
+    atol = tol if atol is None else atol
+    rtol = tol if rtol is None else rtol
+    rng = np.random.default_rng(seed)
+    _check(f, args, order, tuple(modes), atol, rtol, eps, rng, 1)
+
+
+def _check(f: Callable[..., Any], args: tuple, order: int, modes: tuple, atol: float, rtol: float,
+           eps: float, rng: np.random.Generator, level: int) -> None:
+    tangents = _random_like(args, rng)
+    num = numerical_jvp(f, args, tangents, eps)
+    scale = max(1.0, np.sqrt(_inner(num, num)))
+    out, t_out = jvp(f, args, tangents)
+    ct = _random_like(out, rng)
+    if "fwd" in modes:
+        for i, (got, want) in enumerate(zip(_leaves(t_out), _leaves(num))):
+            err = float(np.max(np.abs(got - want), initial=0.0))
+            bound = atol * scale + rtol * float(np.max(np.abs(want), initial=0.0))
+            if not err <= bound:
+                raise AssertionError(
+                    f"forward mode (jvp), order {level}, output leaf {i}: max |jvp - finite difference| "
+                    f"= {err:.3g} exceeds {bound:.3g}\njvp: {got}\nfinite difference: {want}")
+    if "rev" in modes:
+        consistency = 1e-9 if eps < 1e-4 else 1e-4
+        _, pullback = vjp(f, *args)
+        cts = pullback(ct)
+        lhs = _inner(cts, tangents)
+        _close(f"reverse mode (vjp), order {level}: <vjp(ct), t> vs <ct, finite-difference jvp>",
+               lhs, _inner(ct, num), atol * scale * max(1.0, np.sqrt(_inner(ct, ct))), rtol)
+        if "fwd" in modes:
+            _close(f"jvp/vjp consistency, order {level}: <vjp(ct), t> vs <ct, jvp(t)>",
+                   lhs, _inner(ct, t_out), consistency * max(1.0, abs(lhs)), consistency)
+    if order > 1:
+        if "fwd" in modes:
+            def f_jvp(*primals: Any) -> Any:
+                return jvp(f, primals, tangents)[1]
+
+            _check(f_jvp, args, order - 1, ("fwd",) + (("rev",) if "rev" in modes else ()),
+                   atol, rtol, eps, rng, level + 1)
+        if "rev" in modes:
+            n = len(args)
+
+            def f_vjp(*primals_and_ct: Any) -> Any:
+                return vjp(f, *primals_and_ct[:n])[1](primals_and_ct[n])
+
+            _check(f_vjp, args + (ct,), order - 1, ("rev",) + (("fwd",) if "fwd" in modes else ()),
+                   atol, rtol, eps, rng, level + 1)
