@@ -11,7 +11,11 @@ array([2., 4.])
 
 from . import numpy  # noqa: F401  (installs operators on tracers)
 from . import tree_util  # noqa: F401
+from . import scipy  # noqa: F401
 from .api import elementwise_grad, grad, jvp, value_and_grad, vjp
+from .custom import checkpoint, custom_jvp, custom_vjp, remat
+from .jacobians import hessian, jacfwd, jacrev, linearize
+from .vmap import vmap
 from .errors import (
     ArgnumsError,
     CotangentMismatchError,
@@ -27,6 +31,9 @@ from .errors import (
     TracerConversionError,
     TreeMismatchError,
     UnsupportedNumpyFunctionError,
+    BatchAxisError,
+    BatchedConcretizationError,
+    CustomRuleError,
 )
 from .prims.shape import stop_gradient as _stop_gradient
 
@@ -47,8 +54,10 @@ def stop_gradient(x):  # type: ignore[no-untyped-def]
 
 __all__ = [
     "vjp", "grad", "value_and_grad", "elementwise_grad", "jvp", "stop_gradient", "numpy", "tree_util",
+    "scipy", "vmap", "jacfwd", "jacrev", "hessian", "linearize", "custom_vjp", "custom_jvp", "checkpoint",
+    "remat",
     "FuncgradError", "ArgnumsError", "CotangentMismatchError", "HasAuxError", "IndexingError",
     "IntegerInputError", "InvalidLeafError", "LeakedTracerError", "NonScalarOutputError",
     "TangentMismatchError", "TracerAssignmentError", "TracerConversionError", "TreeMismatchError",
-    "UnsupportedNumpyFunctionError",
+    "UnsupportedNumpyFunctionError", "BatchAxisError", "BatchedConcretizationError", "CustomRuleError",
 ]

@@ -7,6 +7,7 @@ or a plain function, so they compose in any order.
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -18,6 +19,7 @@ from .errors import (
     HasAuxError,
     IntegerInputError,
     InvalidLeafError,
+    LeakedTracerError,
     NonScalarOutputError,
     TangentMismatchError,
 )
@@ -30,24 +32,69 @@ __all__ = ["vjp", "grad", "value_and_grad", "elementwise_grad", "jvp"]
 _NUMBER_TYPES = (float, int, bool, complex, np.generic)
 
 
-def _as_leaf(x: Any, where: str) -> Any:
-    """An array-valued leaf (Python numbers become 0-d arrays), or an error naming its place."""
-    if isinstance(x, (np.ndarray, Tracer)):
+_INPUT_HINT = (
+    " Pass non-array data as a keyword argument (never differentiated) or bind it in a closure "
+    "(functools.partial) instead."
+)
+_OUTPUT_HINT = " To return non-array data alongside the output, use has_aux=True and return (output, aux)."
+
+
+def _as_leaf(x: Any, where: Callable[[], str], hint: str = _INPUT_HINT, own_trace: Any = None) -> Any:
+    """An array-valued leaf (Python numbers become 0-d arrays), or an error naming its place.
+
+    ``where()`` renders the leaf's name (``params['w'][1]``); it is only called to build an error.
+    Tracers of an ended transformation other than ``own_trace`` (the one whose outputs these are)
+    are leaked tracers.
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, Tracer):
+        if not x._trace.alive and x._trace is not own_trace:
+            raise LeakedTracerError(
+                f"{where()} is a traced value whose transformation has already returned (a leaked "
+                "tracer): it was stored outside the function being differentiated and used later. "
+                "Return the value from that function instead, or store funcgrad.stop_gradient(value)."
+            )
         return x
     if isinstance(x, _NUMBER_TYPES):
         return np.asarray(x)
+    if type(x).__module__ == "builtins":
+        extra = hint  # str, bytes, set, functions...: nothing to register
+    else:
+        extra = describe_unregistered(x)
     raise InvalidLeafError(
-        f"{where} is a {type(x).__qualname__}, but funcgrad works on arrays, numbers and pytrees "
-        f"(tuples, lists, dicts, None, namedtuples, registered classes) of them."
-        + describe_unregistered(x)
+        f"{where()} is a {type(x).__qualname__}, but funcgrad works on arrays, numbers and pytrees "
+        f"(tuples, lists, dicts, None, namedtuples, registered classes) of them." + extra
     )
 
 
-def _flatten_args(tree: Any, root: str) -> tuple[list, list[str], PyTreeDef]:
-    with_path, treedef = tree_flatten_with_path(tree)
-    names = [keystr(p, root) for p, _ in with_path]
-    leaves = [_as_leaf(v, n) for n, (_, v) in zip(names, with_path)]
-    return leaves, names, treedef
+def _arg_name(f: Callable[..., Any], i: int) -> str:
+    """The name of ``f``'s positional parameter ``i`` (e.g. ``params``), for error messages."""
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return f"argument {i}"
+    for j, p in enumerate(params):
+        if p.kind is p.VAR_POSITIONAL:
+            return f"{p.name}[{i - j}]"
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        if j == i:
+            return p.name
+    return f"argument {i}"
+
+
+def _leaf_name(f: Callable[..., Any], path: Sequence[Any]) -> str:
+    """``params['w'][1]``: a leaf of ``f``'s positional arguments, by parameter name and key path."""
+    return keystr(path[1:], _arg_name(f, path[0].idx))
+
+
+def _flatten_args(f: Callable[..., Any], args: tuple, prefix: str = "") -> tuple[list, list, PyTreeDef]:
+    """Leaves of ``f``'s positional arguments, their key paths (for error messages), the treedef."""
+    with_path, treedef = tree_flatten_with_path(args)
+    paths = [p for p, _ in with_path]
+    leaves = [_as_leaf(v, lambda p=p: prefix + _leaf_name(f, p)) for p, v in with_path]
+    return leaves, paths, treedef
 
 
 def _output(x: Any) -> Any:
@@ -57,20 +104,28 @@ def _output(x: Any) -> Any:
     return np.asarray(x)
 
 
-def _check_float(x: Any, name: str, transform: str) -> None:
+def _check_float(x: Any, where: Callable[[], str], transform: str) -> None:
     kind = x.dtype.kind
     if kind == "c":
         raise TypeError(
-            f"{transform}: {name} has complex dtype {x.dtype}; complex differentiation is not "
+            f"{transform}: {where()} has complex dtype {x.dtype}; complex differentiation is not "
             "supported yet. Split it into real and imaginary parts."
         )
+
+
+def _describe_value(x: Any) -> str:
+    if isinstance(x, (np.ndarray, Tracer)):
+        return f"an array of shape {tuple(x.shape)}"
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of length {len(x)}"
+    return f"a {type(x).__qualname__}"
 
 
 def _split_aux(out: Any, has_aux: bool, fname: str) -> tuple[Any, Any]:
     if not has_aux:
         return out, None
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        got = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+        got = _describe_value(out)
         raise HasAuxError(
             f"has_aux=True requires {fname} to return a pair (output, aux), but it returned {got}. "
             "Return `out, aux`, or drop has_aux=True."
@@ -110,12 +165,12 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
     >>> pullback(np.array([0.1, 1.0]))
     (array([0.2, 2. ]),)
     """
-    leaves, names, in_tree = _flatten_args(primals, "primals")
+    leaves, paths, in_tree = _flatten_args(f, primals)
     trace = ReverseTrace()
     inputs: list = []
     input_nodes: list = []
-    for x, name in zip(leaves, names):
-        _check_float(x, name, "vjp")
+    for x, path in zip(leaves, paths, strict=True):
+        _check_float(x, lambda: _leaf_name(f, path), "vjp")
         if x.dtype.kind == "f":
             t = trace.new_input(x)
             inputs.append(t)
@@ -129,7 +184,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
         trace.alive = False
     fname = _fname(f)
     raw, aux = _split_aux(raw, has_aux, fname)
-    out_leaves, out_names, out_tree = _flatten_args_out(raw, fname)
+    out_leaves, out_paths, out_tree = _flatten_args_out(raw, fname, trace)
     out_primals: list = []
     out_nodes: list = []
     for leaf in out_leaves:
@@ -150,14 +205,14 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
                 "containers."
             )
         seeds = []
-        for (_, c), p, node, name in zip(ct_with_path, out_primals, out_nodes, out_names):
-            c = _check_cotangent(c, p, name, fname)
+        for (_, c), p, node, path in zip(ct_with_path, out_primals, out_nodes, out_paths, strict=True):
+            c = _check_cotangent(c, p, path, fname)
             if node is not None:
                 seeds.append((node, c))
         wanted = [n for n in input_nodes if n >= 0]
         found = iter(backward(trace, seeds, wanted)) if seeds else iter([None] * len(wanted))
         results = []
-        for x, node in zip(leaves, input_nodes):
+        for x, node in zip(leaves, input_nodes, strict=True):
             g = next(found) if node >= 0 else None
             results.append(np.zeros(x.shape, x.dtype) if g is None else _output(g))
         return tuple(in_tree.unflatten(results))
@@ -168,21 +223,22 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
     return out, pullback
 
 
-def _flatten_args_out(raw: Any, fname: str) -> tuple[list, list[str], PyTreeDef]:
+def _flatten_args_out(raw: Any, fname: str, trace: Any) -> tuple[list, list, PyTreeDef]:
     with_path, treedef = tree_flatten_with_path(raw)
-    names = [keystr(p, "output") for p, _ in with_path]
+    paths = [p for p, _ in with_path]
     leaves = []
-    for name, (_, v) in zip(names, with_path):
+    for p, v in with_path:
         try:
-            leaves.append(_as_leaf(v, name))
+            leaves.append(_as_leaf(v, lambda p=p: keystr(p, "output"), _OUTPUT_HINT, trace))
         except InvalidLeafError as e:
             raise InvalidLeafError(
                 f"{fname} returned a value funcgrad cannot differentiate: {e}"
             ) from None
-    return leaves, names, treedef
+    return leaves, paths, treedef
 
 
-def _check_cotangent(c: Any, p: Any, name: str, fname: str) -> Any:
+def _check_cotangent(c: Any, p: Any, path: Sequence[Any], fname: str) -> Any:
+    name = keystr(path, "output")  # cheap for the usual single-array output
     p_shape = tuple(np.shape(p)) if not hasattr(p, "shape") else tuple(p.shape)
     p_dtype = p.dtype
     if isinstance(c, (float, int)) and not isinstance(c, bool):
@@ -192,6 +248,11 @@ def _check_cotangent(c: Any, p: Any, name: str, fname: str) -> Any:
                 f"shape {p_shape}; pass an array of shape {p_shape} (e.g. np.ones({p_shape}))."
             )
         return np.asarray(c, dtype=p_dtype)
+    if isinstance(c, Tracer) and not c._trace.alive:
+        raise LeakedTracerError(
+            f"the cotangent for {name} of {fname} is a traced value whose transformation has already "
+            "returned (a leaked tracer). Pass a cotangent computed outside that transformation."
+        )
     if not isinstance(c, (np.ndarray, np.generic, Tracer)):
         raise CotangentMismatchError(
             f"the cotangent for {name} of {fname} is a {type(c).__qualname__}; expected an array "
@@ -230,20 +291,28 @@ def _normalize_argnums(argnums: int | Sequence[int], nargs: int, fname: str) -> 
     return tuple(out)
 
 
-def _check_differentiable_inputs(args: Sequence[Any], nums: Sequence[int], transform: str) -> None:
+def _check_differentiable_inputs(
+    f: Callable[..., Any], args: Sequence[Any], nums: Sequence[int], transform: str
+) -> None:
     for n in nums:
         with_path, _ = tree_flatten_with_path(args[n])
         for path, leaf in with_path:
-            name = keystr(path, f"argument {n}")
-            x = _as_leaf(leaf, name)
+            where = lambda n=n, path=path: keystr(path, _arg_name(f, n))
+            x = _as_leaf(leaf, where)
             kind = x.dtype.kind
             if kind in "iub":
+                inside = (
+                    " Integer data inside a pytree can instead be passed as a separate argument, or be a "
+                    "meta field of a registered dataclass (register_dataclass(cls, meta_fields=[...]))."
+                    if path else ""
+                )
                 raise IntegerInputError(
-                    f"{transform} differentiates with respect to {name}, which has dtype {x.dtype}; "
+                    f"{transform} differentiates with respect to {where()}, which has dtype {x.dtype}; "
                     "derivatives need floating-point inputs. Pass a float array (e.g. "
                     "x.astype(float), or 2.0 instead of 2), or leave this argument out of argnums."
+                    + inside
                 )
-            _check_float(x, name, transform)
+            _check_float(x, where, transform)
 
 
 def value_and_grad(
@@ -262,11 +331,11 @@ def value_and_grad(
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), fname)
-        _check_differentiable_inputs(args, nums, "grad")
+        _check_differentiable_inputs(f, args, nums, "grad")
 
         def partial(*diff_args: Any) -> Any:
             full = list(args)
-            for n, a in zip(nums, diff_args):
+            for n, a in zip(nums, diff_args, strict=True):
                 full[n] = a
             return f(*full, **kwargs)
 
@@ -342,11 +411,11 @@ def elementwise_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) ->
     @functools.wraps(f)
     def elementwise_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), fname)
-        _check_differentiable_inputs(args, nums, "elementwise_grad")
+        _check_differentiable_inputs(f, args, nums, "elementwise_grad")
 
         def partial(*diff_args: Any) -> Any:
             full = list(args)
-            for n, a in zip(nums, diff_args):
+            for n, a in zip(nums, diff_args, strict=True):
                 full[n] = a
             return f(*full, **kwargs)
 
@@ -379,8 +448,8 @@ def jvp(
             f"{fname}, got {type(primals).__name__} and {type(tangents).__name__}; "
             "write jvp(f, (x,), (t,)) for a single argument."
         )
-    leaves, names, in_tree = _flatten_args(tuple(primals), "primals")
-    t_leaves, t_names, t_tree = _flatten_args(tuple(tangents), "tangents")
+    leaves, paths, in_tree = _flatten_args(f, tuple(primals))
+    t_leaves, _, t_tree = _flatten_args(f, tuple(tangents), "the tangent for ")
     if t_tree != in_tree:
         raise TangentMismatchError(
             f"jvp: tangents have tree structure {t_tree}, but primals have {in_tree}; pass one "
@@ -388,9 +457,10 @@ def jvp(
         )
     trace = ForwardTrace()
     inputs = []
-    for x, t, name in zip(leaves, t_leaves, names):
-        _check_float(x, name, "jvp")
+    for x, t, path in zip(leaves, t_leaves, paths, strict=True):
+        _check_float(x, lambda: _leaf_name(f, path), "jvp")
         if tuple(t.shape) != tuple(x.shape):
+            name = _leaf_name(f, path)
             raise TangentMismatchError(
                 f"jvp: the tangent for {name} has shape {tuple(t.shape)}, but the primal has shape "
                 f"{tuple(x.shape)}; a tangent must be shaped exactly like its primal."
@@ -399,6 +469,7 @@ def jvp(
             inputs.append(x)  # integer inputs carry no tangent
             continue
         if t.dtype != x.dtype:
+            name = _leaf_name(f, path)
             raise TangentMismatchError(
                 f"jvp: the tangent for {name} has dtype {t.dtype}, but the primal has dtype "
                 f"{x.dtype}; cast it with .astype(np.{x.dtype.name})."
@@ -409,7 +480,7 @@ def jvp(
     finally:
         trace.alive = False
     raw, aux = _split_aux(raw, has_aux, fname)
-    out_leaves, _, out_tree = _flatten_args_out(raw, fname)
+    out_leaves, _, out_tree = _flatten_args_out(raw, fname, trace)
     outs, touts = [], []
     for leaf in out_leaves:
         if type(leaf) is JVPTracer and leaf._trace is trace:

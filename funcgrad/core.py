@@ -133,11 +133,11 @@ class Tracer:
 
     @property
     def ndim(self) -> int:
-        return len(self.primal.shape)
+        return len(self.shape)
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.primal.shape, dtype=np.int64))
+        return int(np.prod(self.shape, dtype=np.int64))
 
     def __len__(self) -> int:
         shape = self.shape

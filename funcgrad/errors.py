@@ -62,3 +62,15 @@ class TracerAssignmentError(FuncgradError, TypeError):
 
 class IndexingError(FuncgradError, IndexError):
     """An index funcgrad cannot use on a traced array (a traced float, a float index array)."""
+
+
+class BatchedConcretizationError(FuncgradError, TypeError):
+    """Python control flow or conversion was attempted on a value that differs across a vmap batch."""
+
+
+class BatchAxisError(FuncgradError, ValueError):
+    """vmap's in_axes/out_axes/axis_size disagree with the arguments (sizes, ranges, trees)."""
+
+
+class CustomRuleError(FuncgradError, TypeError):
+    """A custom_vjp/custom_jvp rule is missing or returned values that do not fit its function."""

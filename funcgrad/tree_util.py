@@ -144,8 +144,8 @@ def register_dataclass(
         return tuple(getattr(node, n) for n in data), tuple(getattr(node, n) for n in meta)
 
     def unflatten(aux: Hashable, children: Sequence[Any]) -> Any:
-        kwargs = dict(zip(data, children))
-        kwargs.update(zip(meta, aux))  # type: ignore[arg-type]
+        kwargs = dict(zip(data, children, strict=True))
+        kwargs.update(zip(meta, aux, strict=True))  # type: ignore[arg-type]
         obj = object.__new__(nodetype)
         # Bypass __init__ (and frozen __setattr__): unflatten may be given non-array leaves.
         for k, v in kwargs.items():
@@ -185,7 +185,7 @@ def _dict_flatten(d: dict) -> tuple[Sequence[Any], Hashable]:
 
 
 _registry[dict] = _NodeKind(
-    _dict_flatten, lambda keys, ch: dict(zip(keys, ch)), lambda node, keys: [DictKey(k) for k in keys]
+    _dict_flatten, lambda keys, ch: dict(zip(keys, ch, strict=True)), lambda node, keys: [DictKey(k) for k in keys]
 )
 _registry[type(None)] = _NodeKind(lambda n: ((), None), lambda aux, ch: None, lambda node, aux: [])
 
@@ -242,11 +242,14 @@ class PyTreeDef:
         return self._hash
 
     def unflatten(self, leaves: Iterable[Any]) -> Any:
-        it = iter(leaves)
-        out = self._build(it)
-        if next(it, _sentinel) is not _sentinel:
-            raise TreeMismatchError(f"too many leaves for tree structure {self} (expects {self.num_leaves})")
-        return out
+        if not isinstance(leaves, (list, tuple)):
+            leaves = list(leaves)
+        if len(leaves) != self.num_leaves:
+            raise TreeMismatchError(
+                f"tree structure {self} has {self.num_leaves} leaves, but {len(leaves)} were given to "
+                "unflatten it; pass exactly one leaf per * of the structure, in flattening order."
+            )
+        return self._build(iter(leaves))
 
     def _build(self, it: Any) -> Any:
         if self.node_type is None:
@@ -271,7 +274,7 @@ class PyTreeDef:
         if self.node_type is list:
             return "[" + ", ".join(inner) + "]"
         if self.node_type is dict:
-            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.aux, inner)) + "}"  # type: ignore[arg-type]
+            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.aux, inner, strict=True)) + "}"  # type: ignore[arg-type]
         if self.node_type is type(None):
             return "None"
         return f"{self.node_type.__name__}(" + ", ".join(inner) + ")"
@@ -300,7 +303,7 @@ def _flatten(x: Any, leaves: list, is_leaf: Callable[[Any], bool] | None,
         subdefs = tuple(_flatten(c, leaves, is_leaf, None, path) for c in children)
     else:
         keys = kind.keys(x, aux)
-        subdefs = tuple(_flatten(c, leaves, is_leaf, paths, path + (k,)) for c, k in zip(children, keys))
+        subdefs = tuple(_flatten(c, leaves, is_leaf, paths, path + (k,)) for c, k in zip(children, keys, strict=True))
     return PyTreeDef(t, aux, subdefs)
 
 
@@ -325,7 +328,7 @@ def tree_flatten_with_path(
     leaves: list = []
     paths: list = []
     treedef = _flatten(tree, leaves, is_leaf, paths, ())
-    return list(zip(paths, leaves)), treedef
+    return list(zip(paths, leaves, strict=True)), treedef
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
@@ -371,7 +374,7 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any, is_leaf: Callable[[An
                 "all trees passed to tree_map must have the same structure."
             )
         others.append(r_leaves)
-    return treedef.unflatten(f(*args) for args in zip(leaves, *others))
+    return treedef.unflatten(f(*args) for args in zip(leaves, *others, strict=True))
 
 
 def describe_unregistered(x: Any) -> str:

@@ -13,6 +13,30 @@ from __future__ import annotations
 
 import numpy as _np
 
+# NumPy's dtypes and constants, so `fnp.float32` and `fnp.pi` read naturally (re-exports).
+from numpy import (
+    bool_,  # noqa: F401
+    complex64,  # noqa: F401
+    complex128,  # noqa: F401
+    dtype,  # noqa: F401
+    e,  # noqa: F401
+    euler_gamma,  # noqa: F401
+    float16,  # noqa: F401
+    float32,  # noqa: F401
+    float64,  # noqa: F401
+    inf,  # noqa: F401
+    int8,  # noqa: F401
+    int16,  # noqa: F401
+    int32,  # noqa: F401
+    int64,  # noqa: F401
+    nan,  # noqa: F401
+    ndarray,  # noqa: F401
+    newaxis,  # noqa: F401
+    pi,  # noqa: F401
+    random,  # noqa: F401
+    uint8,  # noqa: F401
+)
+
 from . import linalg
 from .contractions import *  # noqa: F403
 from .contractions import __all__ as _contractions_all
@@ -25,13 +49,6 @@ from .reductions import __all__ as _reductions_all
 from .shape import *  # noqa: F403
 from .shape import __all__ as _shape_all
 from .tracer_methods import _install, at, register_dispatch
-
-# NumPy's dtypes and constants, so `fnp.float32` and `fnp.pi` read naturally.
-from numpy import (  # noqa: E402
-    bool_, complex64, complex128, dtype, e, euler_gamma, float16, float32, float64, inf, int8, int16,
-    int32, int64, nan, ndarray, newaxis, pi, uint8,
-)
-from numpy import random  # noqa: E402
 
 __all__ = (
     _contractions_all + _creation_all + _elementwise_all + _reductions_all + _shape_all

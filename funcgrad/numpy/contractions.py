@@ -85,7 +85,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
         ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
     ax_a = [x % a.ndim for x in ax_a]
     ax_b = [x % b.ndim for x in ax_b]
-    if len(ax_a) != len(ax_b) or any(a.shape[i] != b.shape[j] for i, j in zip(ax_a, ax_b)):
+    if len(ax_a) != len(ax_b) or any(a.shape[i] != b.shape[j] for i, j in zip(ax_a, ax_b, strict=True)):
         raise ValueError("shape-mismatch for sum")
     free_a = [d for d in range(a.ndim) if d not in ax_a]
     free_b = [d for d in range(b.ndim) if d not in ax_b]
@@ -108,11 +108,11 @@ def _explicit_subscripts(subscripts: str, operands: Sequence[Any]) -> str:
         raise ValueError(f"einsum: {len(terms)} subscript terms for {len(operands)} operands")
     used = set(ins.replace(".", "") + out)
     spare = [c for c in string.ascii_letters if c not in used]
-    ell_rank = max((np.ndim(op) - len(t.replace("...", "")) for t, op in zip(terms, operands) if "..." in t),
-                   default=0)
+    ell_rank = max((np.ndim(op) - len(t.replace("...", ""))
+                    for t, op in zip(terms, operands, strict=True) if "..." in t), default=0)
     ell = "".join(spare[:ell_rank])
     new_terms = []
-    for t, op in zip(terms, operands):
+    for t, op in zip(terms, operands, strict=True):
         if "..." in t:
             k = np.ndim(op) - len(t.replace("...", ""))
             t = t.replace("...", ell[ell_rank - k:] if k else "")
@@ -139,7 +139,19 @@ def einsum(subscripts: str, *operands: Any, optimize: Any = False, **kwargs: Any
     if not any(isinstance(op, Tracer) for op in operands):
         return np.einsum(subscripts, *operands, optimize=optimize)
     ops = [as_array(op) for op in operands]
-    return la.einsum(*ops, subscripts=_explicit_subscripts(subscripts, ops))
+    ins, out = _explicit_subscripts(subscripts, ops).split("->")
+    terms = ins.split(",")
+    for k, t in enumerate(terms):
+        # A letter repeated within one operand ('ii', 'iij') selects a diagonal: take it here,
+        # so the einsum primitive (and its derivative) only sees distinct letters per operand.
+        while len(set(t)) != len(t):
+            c = next(c for c in t if t.count(c) > 1)
+            p = t.index(c)
+            q = t.index(c, p + 1)
+            ops[k] = diagonal(ops[k], 0, p, q)  # removes axes p and q, appends the diagonal
+            t = "".join(ch for j, ch in enumerate(t) if j not in (p, q)) + c
+        terms[k] = t
+    return la.einsum(*ops, subscripts=",".join(terms) + "->" + out)
 
 
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Any:

@@ -90,10 +90,31 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
         return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
     if np.ndim(start) or np.ndim(stop) or axis != 0:
         raise NotImplementedError("linspace with traced endpoints supports scalar start/stop and axis=0")
-    frac = np.linspace(0.0, 1.0, num, endpoint=endpoint)
-    out = start + (stop - start) * frac
-    if dtype is not None:
-        out = sh.astype(out, dtype=np.dtype(dtype))
-    if retstep:
-        return out, (stop - start) / (num - 1 if endpoint else num)
-    return out
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    # The same arithmetic as numpy.linspace (float64 steps, then a cast to the result dtype), so
+    # values agree exactly and float32 endpoints give a float32 result.
+    result_dtype = np.result_type(*(v.dtype if isinstance(v, Tracer) else v for v in (start, stop)), float(num))
+    div = (num - 1) if endpoint else num
+    delta = stop - start
+    y = np.arange(num, dtype=np.float64)
+    if div > 0:
+        step = delta / div
+        y = y / div * delta if bool(step == 0) else y * step
+    else:
+        step = delta * np.nan
+        y = y * delta
+    y = y + start
+    if endpoint and num > 1:
+        y = _at_last(y, stop)
+    out_dtype = result_dtype if dtype is None else np.dtype(dtype)
+    if y.dtype != out_dtype:
+        y = sh.astype(y, dtype=out_dtype)
+    return (y, step) if retstep else y
+
+
+def _at_last(y: Any, v: Any) -> Any:
+    from ..prims.indexing import index_set
+
+    return index_set(y, v, spec=(("i", -1),))

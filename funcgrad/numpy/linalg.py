@@ -8,8 +8,8 @@ import numpy as np
 
 from ..prims import elementwise as ew
 from ..prims import linalg as la
-from ._util import as_array, normalize_axes
 from . import reductions as red
+from ._util import as_array, normalize_axes
 
 __all__ = ["norm"]
 

@@ -93,7 +93,7 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     if len(src) != len(dst):
         raise ValueError("`source` and `destination` arguments must have the same number of elements")
     order = [i for i in range(n) if i not in src]
-    for d, s in sorted(zip(dst, src)):
+    for d, s in sorted(zip(dst, src, strict=True)):
         order.insert(d, s)
     return transpose(a, order)
 
@@ -221,7 +221,7 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
     else:
         bounds = [0] + [int(i) for i in indices_or_sections] + [n]
     head = (slice(None),) * axis
-    return [getitem_static(ary, head + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    return [getitem_static(ary, head + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def flip(m: Any, axis: Any = None) -> Any:
@@ -240,8 +240,8 @@ def tile(A: Any, reps: Any) -> Any:
     reps = (1,) * (n - len(reps)) + reps
     shp = (1,) * (n - A.ndim) + tuple(A.shape)
     interleaved = sum(((1, s) for s in shp), ())
-    big = broadcast_to(reshape(A, interleaved), sum(((r, s) for r, s in zip(reps, shp)), ()))
-    return reshape(big, tuple(r * s for r, s in zip(reps, shp)))
+    big = broadcast_to(reshape(A, interleaved), sum(((r, s) for r, s in zip(reps, shp, strict=True)), ()))
+    return reshape(big, tuple(r * s for r, s in zip(reps, shp, strict=True)))
 
 
 def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:

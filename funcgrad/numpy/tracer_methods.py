@@ -13,7 +13,12 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer
-from ..errors import TracerAssignmentError, TracerConversionError, UnsupportedNumpyFunctionError
+from ..errors import (
+    FuncgradError,
+    TracerAssignmentError,
+    TracerConversionError,
+    UnsupportedNumpyFunctionError,
+)
 from ..prims import elementwise as ew
 from ..prims import linalg as la
 from ..prims.indexing import encode_index, getitem, index_add, index_set
@@ -103,8 +108,14 @@ def _conversion_error(kind: str) -> Any:
 
 
 def _install() -> None:
-    from . import contractions, reductions, shape
+    import importlib
+
+    from . import contractions, reductions
     from .elementwise import astype
+
+    # Not `from . import shape`: the package attribute `funcgrad.numpy.shape` is the function
+    # numpy.shape (re-exported by `from .shape import *`), which shadows the submodule.
+    shape = importlib.import_module(".shape", __package__)
 
     T = Tracer
     T.__add__, T.__radd__ = _binary(_add)
@@ -139,9 +150,12 @@ def _install() -> None:
     T.T = property(lambda self: shape.transpose(self))
     T.mT = property(lambda self: shape.swapaxes(self, -1, -2))
     T.astype = lambda self, dtype, copy=True: astype(self, dtype)
-    T.sum = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.sum(self, axis, dtype, out, keepdims)
-    T.mean = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.mean(self, axis, dtype, out, keepdims)
-    T.prod = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.prod(self, axis, dtype, out, keepdims)
+    T.sum = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.sum(
+        self, axis, dtype, out, keepdims)
+    T.mean = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.mean(
+        self, axis, dtype, out, keepdims)
+    T.prod = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.prod(
+        self, axis, dtype, out, keepdims)
     T.max = lambda self, axis=None, out=None, keepdims=False: reductions.max(self, axis, out, keepdims)
     T.min = lambda self, axis=None, out=None, keepdims=False: reductions.min(self, axis, out, keepdims)
     T.var = lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: reductions.var(
@@ -224,4 +238,26 @@ def _array_function(self: Tracer, func: Any, types: Any, args: Any, kwargs: Any)
             "funcgrad.numpy function (see dir(funcgrad.numpy)) or compose it from supported "
             "operations."
         )
-    return ours(*args, **kwargs)
+    try:
+        return ours(*args, **kwargs)
+    except TypeError as e:
+        if isinstance(e, FuncgradError) or _accepts(ours, args, kwargs):
+            raise
+        raise UnsupportedNumpyFunctionError(
+            f"numpy.{func.__name__} is supported on traced values by funcgrad, but not with these "
+            f"arguments ({e}). Drop the unsupported arguments, or compose the computation from "
+            "supported funcgrad.numpy operations."
+        ) from None
+
+
+def _accepts(fn: Any, args: Any, kwargs: Any) -> bool:
+    """Whether ``fn``'s signature accepts these arguments (NumPy's may take more than ours)."""
+    import inspect
+
+    try:
+        inspect.signature(fn).bind(*args, **kwargs)
+    except TypeError:
+        return False
+    except ValueError:  # no signature available
+        return True
+    return True

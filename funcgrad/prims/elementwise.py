@@ -18,7 +18,7 @@ import numpy as np
 
 from .factories import binary, nondiff, unary
 from ..core import Primitive
-from .factories import elementwise_batch
+from .factories import with_elementwise_batch
 
 # --- arithmetic -----------------------------------------------------------------------------
 
@@ -127,13 +127,12 @@ fmin_p = binary("fmin", np.fmin, (
 
 # --- where ------------------------------------------------------------------------------------
 
-where_p = Primitive(
+where_p = with_elementwise_batch(Primitive(
     "where",
     np.where,
     jvp=(None, lambda t, o, c, x, y: where(c, t, 0.0), lambda t, o, c, x, y: where(c, 0.0, t)),
     vjp=(None, lambda ct, o, c, x, y: where(c, ct, 0.0), lambda ct, o, c, x, y: where(c, 0.0, ct)),
-    batch=elementwise_batch(np.where),
-)
+))
 where = where_p.bind
 
 # --- no derivative ------------------------------------------------------------------------------

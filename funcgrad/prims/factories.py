@@ -14,25 +14,54 @@ import numpy as np
 
 from ..core import Primitive
 
-__all__ = ["unary", "binary", "nondiff", "elementwise_batch", "PerIndex"]
+__all__ = ["unary", "binary", "nondiff", "elementwise_batch", "PerIndex", "ndim_of", "batch_to_front",
+           "with_elementwise_batch"]
 
 
-def elementwise_batch(impl: Callable[..., Any]) -> Callable[..., Any]:
+def ndim_of(x: Any) -> int:
+    return x.ndim if hasattr(x, "ndim") else np.ndim(x)
+
+
+def batch_to_front(x: Any, bdim: int | None, size: int | None = None, rank: int | None = None) -> Any:
+    """Move ``x``'s batch axis to position 0 (written with funcgrad ops, so it nests).
+
+    With ``size``, an unbatched ``x`` is broadcast to a batch of that size. With ``rank``, size-1
+    axes are inserted after the batch axis until ``x`` has ``rank`` axes besides the batch axis,
+    so that it broadcasts against other operands the way the unbatched operation would.
+    """
+    from .shape import broadcast_to, reshape, transpose
+
+    if bdim is None:
+        if size is None:
+            return x
+        shape = tuple(np.shape(x) if not hasattr(x, "shape") else x.shape)
+        x = broadcast_to(reshape(x, shape=(1,) + shape), shape=(size,) + shape)
+        bdim = 0
+    if bdim != 0:
+        n = ndim_of(x)
+        x = transpose(x, axes=(bdim,) + tuple(i for i in range(n) if i != bdim))
+    if rank is not None:
+        have = ndim_of(x) - 1
+        if have < rank:
+            x = reshape(x, shape=x.shape[:1] + (1,) * (rank - have) + x.shape[1:])
+    return x
+
+
+def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
     """Batching rule for NumPy-broadcasting elementwise operations: batch axis moved to 0."""
 
     def batch(args: tuple, dims: tuple, **params: Any) -> tuple[Any, int]:
-        ranks = [np.ndim(a) - (d is not None) for a, d in zip(args, dims)]
-        rank = max(ranks)
-        moved = []
-        for a, d, r in zip(args, dims, ranks):
-            if d is None:
-                moved.append(a)
-            else:
-                a = np.moveaxis(a, d, 0)
-                moved.append(a.reshape(a.shape[:1] + (1,) * (rank - r) + a.shape[1:]))
-        return impl(*moved, **params), 0
+        rank = max(ndim_of(a) - (d is not None) for a, d in zip(args, dims))
+        moved = [a if d is None else batch_to_front(a, d, rank=rank) for a, d in zip(args, dims)]
+        return prim.bind(*moved, **params), 0
 
     return batch
+
+
+def with_elementwise_batch(prim: Primitive) -> Primitive:
+    """Give ``prim`` the elementwise batching rule and return it."""
+    prim.batch = elementwise_batch(prim)
+    return prim
 
 
 class PerIndex:
@@ -68,7 +97,7 @@ def unary(
     if deriv is not None:
         jvp = jvp or (lambda t, out, x: t * deriv(x, out))
         vjp = vjp or (lambda ct, out, x: ct * deriv(x, out))
-    return Primitive(name, impl, jvp=(jvp,), vjp=(vjp,), batch=elementwise_batch(impl))
+    return with_elementwise_batch(Primitive(name, impl, jvp=(jvp,), vjp=(vjp,)))
 
 
 def binary(
@@ -88,9 +117,10 @@ def binary(
         dx, dy = partials
         jvp = jvp or (lambda t, out, x, y: t * dx(x, y, out), lambda t, out, x, y: t * dy(x, y, out))
         vjp = vjp or (lambda ct, out, x, y: ct * dx(x, y, out), lambda ct, out, x, y: ct * dy(x, y, out))
-    return Primitive(name, impl, jvp=jvp, vjp=vjp, batch=elementwise_batch(impl))
+    return with_elementwise_batch(Primitive(name, impl, jvp=jvp, vjp=vjp))
 
 
 def nondiff(name: str, impl: Callable[..., Any], *, elementwise: bool = True) -> Primitive:
     """An operation whose result carries no derivative (comparisons, rounding, argmax)."""
-    return Primitive(name, impl, nondiff=True, batch=elementwise_batch(impl) if elementwise else None)
+    prim = Primitive(name, impl, nondiff=True)
+    return with_elementwise_batch(prim) if elementwise else prim

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core import Primitive, Tracer
 from ..errors import IndexingError
+from .factories import batch_to_front, ndim_of
 
 
 def _as_int(v: Any, what: str) -> int | None:
@@ -42,6 +43,9 @@ def encode_index(idx: Any) -> tuple[tuple, list]:
                          _as_int(item.step, "step")))
         elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
             spec.append(("i", int(item)))
+        elif isinstance(item, Tracer) and item.dtype.kind in "iub":
+            spec.append(("a", len(arrays)))  # a batched (vmap) index array
+            arrays.append(item)
         elif isinstance(item, Tracer):
             raise IndexingError(
                 f"a traced {item.dtype} value was used as an index; indices must be integer or "
@@ -98,6 +102,123 @@ def _index_set_impl(x: Any, v: Any, *arrays: Any, spec: tuple) -> Any:
     return out
 
 
+# --- batching ---------------------------------------------------------------------------------
+# Without index arrays, a leading full slice keeps the batch axis in front. With index arrays,
+# an extra index ``arange(B)`` (shaped to broadcast with the others) selects each example; NumPy
+# then puts the broadcast index axes first, batch axis leading. When the per-example index would
+# have kept its index axes in place (one contiguous advanced block after some slices), those
+# axes are moved back to where the unbatched operation has them.
+
+
+def _shape_of(x: Any) -> tuple[int, ...]:
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def _canonical(spec: tuple, arrays: tuple, dims: tuple) -> tuple[tuple, list, list]:
+    """Replace concrete boolean index arrays by their integer ``nonzero`` arrays."""
+    new_spec, new_arrays, new_dims = [], [], []
+    for item in spec:
+        if item[0] != "a":
+            new_spec.append(item)
+            continue
+        arr, d = arrays[item[1]], dims[item[1]]
+        if isinstance(arr, np.ndarray) and arr.dtype == bool:
+            for nz in np.nonzero(arr):
+                new_spec.append(("a", len(new_arrays)))
+                new_arrays.append(nz)
+                new_dims.append(None)
+        elif arr.dtype == bool:
+            raise NotImplementedError("vmap of indexing with a batched boolean mask: its result shape "
+                                      "differs per example. Use funcgrad.numpy.where instead.")
+        else:
+            new_spec.append(("a", len(new_arrays)))
+            new_arrays.append(arr)
+            new_dims.append(d)
+    return tuple(new_spec), new_arrays, new_dims
+
+
+def _advanced_layout(spec: tuple, x_ndim: int, index_rank: int) -> int | None:
+    """Where the unbatched result keeps its index axes, or None if NumPy moves them to the front."""
+    positions = [k for k, item in enumerate(spec) if item[0] in ("a", "i")]
+    if not any(item[0] == "a" for item in spec):
+        return None
+    if positions != list(range(positions[0], positions[-1] + 1)):
+        return None  # separated advanced indices: NumPy puts their axes first anyway
+    consumed = sum(1 for item in spec if item[0] in ("s", "i", "a"))
+    before = 0
+    for item in spec[: positions[0]]:
+        if item[0] in ("s", "n"):
+            before += 1
+        elif item[0] == "e":
+            before += x_ndim - consumed
+    return before
+
+
+def _batched_index(spec: tuple, arrays: list, dims: list, size: int, x_ndim: int) -> tuple[tuple, list, int, int]:
+    shapes = [_shape_of(a)[:d] + _shape_of(a)[d + 1:] if d is not None else _shape_of(a)
+              for a, d in zip(arrays, dims)]
+    index_rank = len(np.broadcast_shapes(*shapes)) if shapes else 0
+    moved = [batch_to_front(a, d, rank=index_rank) if d is not None else a for a, d in zip(arrays, dims)]
+    examples = np.arange(size).reshape((size,) + (1,) * index_rank)
+    new_spec = (("a", 0),) + tuple(("a", item[1] + 1) if item[0] == "a" else item for item in spec)
+    layout = _advanced_layout(spec, x_ndim, index_rank)
+    return new_spec, [examples] + moved, index_rank, -1 if layout is None else layout
+
+
+def _move_block(x: Any, start: int, length: int, to: int) -> Any:
+    """Move axes [start, start+length) of ``x`` so that they begin at ``to`` (after removal)."""
+    from .shape import transpose
+
+    if length == 0 or start == to:
+        return x
+    n = ndim_of(x)
+    block = list(range(start, start + length))
+    rest = [i for i in range(n) if i not in block]
+    perm = rest[:to] + block + rest[to:]
+    return transpose(x, axes=tuple(perm))
+
+
+def _getitem_batch(args: tuple, dims: tuple, spec: tuple) -> tuple[Any, int]:
+    x, dx = args[0], dims[0]
+    spec, arrays, adims = _canonical(spec, args[1:], dims[1:])
+    size = _shape_of(x)[dx] if dx is not None else next(
+        _shape_of(a)[d] for a, d in zip(arrays, adims) if d is not None)
+    x_ndim = ndim_of(x) - (dx is not None)
+    x = batch_to_front(x, dx, size=size)
+    if not arrays:
+        return getitem(x, spec=(("s", None, None, None),) + spec), 0
+    new_spec, new_arrays, index_rank, layout = _batched_index(spec, arrays, adims, size, x_ndim)
+    out = getitem(x, *new_arrays, spec=new_spec)
+    if layout > 0:  # put the index axes back where the per-example result has them
+        out = _move_block(out, 1, index_rank, 1 + layout)
+    return out, 0
+
+
+def _update_batch(prim: Primitive) -> Any:
+    def batch(args: tuple, dims: tuple, spec: tuple) -> tuple[Any, int]:
+        from .shape import broadcast_to
+
+        (x, v), (dx, dv) = args[:2], dims[:2]
+        spec, arrays, adims = _canonical(spec, args[2:], dims[2:])
+        size = next(_shape_of(a)[d] for a, d in zip((x, v, *arrays), (dx, dv, *adims)) if d is not None)
+        x_ndim = ndim_of(x) - (dx is not None)
+        x = batch_to_front(x, dx, size=size)
+        # The region each example updates, and v broadcast to it with the batch axis in front.
+        probe = np.empty(_shape_of(x)[1:], dtype=bool)[decode_index(spec, tuple(
+            np.zeros(_shape_of(a)[:d] + _shape_of(a)[d + 1:] if d is not None else _shape_of(a), np.intp)
+            for a, d in zip(arrays, adims)))]
+        region = probe.shape
+        v = broadcast_to(batch_to_front(v, dv, size=size, rank=len(region)), shape=(size,) + region)
+        if not arrays:
+            return prim.bind(x, v, spec=(("s", None, None, None),) + spec), 0
+        new_spec, new_arrays, index_rank, layout = _batched_index(spec, arrays, adims, size, x_ndim)
+        if layout > 0:
+            v = _move_block(v, 1 + layout, index_rank, 1)
+        return prim.bind(x, v, *new_arrays, spec=new_spec), 0
+
+    return batch
+
+
 def _getitem_vjp(ct: Any, out: Any, x: Any, *arrays: Any, spec: tuple) -> Any:
     return index_add(np.zeros(np.shape(x), dtype=ct.dtype), ct, *arrays, spec=spec)
 
@@ -107,6 +228,7 @@ getitem_p = Primitive(
     _getitem_impl,
     jvp=(lambda t, out, x, *arrays, spec: getitem(t, *arrays, spec=spec),),
     vjp=(_getitem_vjp,),
+    batch=_getitem_batch,
 )
 getitem = getitem_p.bind
 
@@ -118,6 +240,7 @@ index_add_p = Primitive(
     vjp=(lambda ct, out, x, v, *arrays, spec: ct,
          lambda ct, out, x, v, *arrays, spec: getitem(ct, *arrays, spec=spec)),
 )
+index_add_p.batch = _update_batch(index_add_p)
 index_add = index_add_p.bind
 
 index_set_p = Primitive(
@@ -128,6 +251,7 @@ index_set_p = Primitive(
     vjp=(lambda ct, out, x, v, *arrays, spec: index_set(ct, 0.0, *arrays, spec=spec),
          lambda ct, out, x, v, *arrays, spec: getitem(ct, *arrays, spec=spec)),
 )
+index_set_p.batch = _update_batch(index_set_p)
 index_set = index_set_p.bind
 
 

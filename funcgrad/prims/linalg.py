@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core import Primitive
 from .elementwise import equal, where
-from .factories import PerIndex
+from .factories import PerIndex, batch_to_front, ndim_of
 from .reductions import keepdims_shape, reduce_sum
 from .shape import broadcast_to, reshape
 
@@ -53,11 +53,36 @@ def _matmul_vjp_b(ct: Any, out: Any, a: Any, b: Any) -> Any:
     return matmul(_swap_last(a), ct)
 
 
+def _matmul_batch(args: tuple, dims: tuple) -> tuple[Any, int]:
+    # Batched operands get the batch axis in front, 1-d ones become a row (a) or column (b)
+    # matrix, and stack axes are padded so the batch axis lines up in front of all of them.
+    (a, b), (da, db) = args, dims
+    ra, rb = ndim_of(a) - (da is not None), ndim_of(b) - (db is not None)
+    stack = max(max(ra, 2) - 2 if da is not None else ra - 2, max(rb, 2) - 2 if db is not None else rb - 2, 0)
+    if da is not None:
+        a = batch_to_front(a, da)
+        if ra == 1:
+            a = reshape(a, shape=(a.shape[0], 1, a.shape[1]))
+        a = batch_to_front(a, 0, rank=stack + 2)
+    if db is not None:
+        b = batch_to_front(b, db)
+        if rb == 1:
+            b = reshape(b, shape=(b.shape[0], b.shape[1], 1))
+        b = batch_to_front(b, 0, rank=stack + 2)
+    out = matmul(a, b)
+    if db is not None and rb == 1:
+        out = _drop_last(out)
+    if da is not None and ra == 1:
+        out = reshape(out, shape=out.shape[:-2] + out.shape[-1:])
+    return out, 0
+
+
 matmul_p = Primitive(
     "matmul",
     np.matmul,
     jvp=(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
     vjp=(_matmul_vjp_a, _matmul_vjp_b),
+    batch=_matmul_batch,
 )
 matmul = matmul_p.bind
 
@@ -93,11 +118,20 @@ def _einsum_vjp(i: int, ct: Any, out: Any, *ops: Any, subscripts: str) -> Any:
     return g
 
 
+def _einsum_batch(args: tuple, dims: tuple, subscripts: str) -> tuple[Any, int]:
+    ins, out_subs = _parse(subscripts)
+    letter = next(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in subscripts)
+    ops = [a if d is None else batch_to_front(a, d) for a, d in zip(args, dims)]
+    ins = [s if d is None else letter + s for s, d in zip(ins, dims)]
+    return einsum(*ops, subscripts=",".join(ins) + "->" + letter + out_subs), 0
+
+
 einsum_p = Primitive(
     "einsum",
     lambda *ops, subscripts: np.einsum(subscripts, *ops, optimize=len(ops) > 2),
     jvp=PerIndex(_einsum_jvp),
     vjp=PerIndex(_einsum_vjp),
+    batch=_einsum_batch,
 )
 einsum = einsum_p.bind
 
@@ -119,10 +153,23 @@ def _l2norm_jvp(t: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     return s if keepdims else reshape(s, shape=out.shape)
 
 
+def _l2norm_impl(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    if axis is not None and len(axis) > 2:  # NumPy's norm takes at most two axes
+        return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
+    return np.linalg.norm(x, axis=axis, keepdims=keepdims)
+
+
+def _l2norm_batch(args: tuple, dims: tuple, axis: tuple[int, ...] | None, keepdims: bool) -> tuple[Any, int]:
+    x = batch_to_front(args[0], dims[0])
+    axes = tuple(range(1, x.ndim)) if axis is None else tuple(a + 1 for a in axis)
+    return l2norm(x, axis=axes, keepdims=keepdims), 0
+
+
 l2norm_p = Primitive(
     "l2norm",
-    lambda x, axis, keepdims: np.linalg.norm(x, axis=axis, keepdims=keepdims),
+    _l2norm_impl,
     jvp=(_l2norm_jvp,),
     vjp=(_l2norm_vjp,),
+    batch=_l2norm_batch,
 )
 l2norm = l2norm_p.bind

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core import Primitive
 from .elementwise import equal, where
-from .factories import nondiff
+from .factories import batch_to_front, nondiff
 from .shape import astype, broadcast_to, concatenate, reshape, slice_axis, transpose
 
 
@@ -24,18 +24,58 @@ def keepdims_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tupl
     return tuple(1 if d in axis else s for d, s in enumerate(shape))
 
 
+def _batched_axes(x: Any, axis: tuple[int, ...] | None) -> tuple[int, ...]:
+    """``axis`` of the unbatched operation, for an operand whose batch axis is at 0."""
+    return tuple(range(1, x.ndim)) if axis is None else tuple(a + 1 for a in axis)
+
+
+def reduction_batch(prim: Primitive) -> Any:
+    """Batching rule of a reduction with (axis, keepdims) parameters."""
+
+    def batch(args: tuple, dims: tuple, axis: tuple[int, ...] | None, keepdims: bool) -> tuple[Any, int]:
+        x = batch_to_front(args[0], dims[0])
+        return prim.bind(x, axis=_batched_axes(x, axis), keepdims=keepdims), 0
+
+    return batch
+
+
+def _with_reduction_batch(prim: Primitive) -> Primitive:
+    prim.batch = reduction_batch(prim)
+    return prim
+
+
+def _index_reduction_batch(prim: Primitive) -> Primitive:
+    """argmax/argmin take one axis or None (which means the flattened array)."""
+
+    def batch(args: tuple, dims: tuple, axis: int | None, keepdims: bool) -> tuple[Any, int]:
+        x = batch_to_front(args[0], dims[0])
+        if axis is not None:
+            return prim.bind(x, axis=axis + 1, keepdims=keepdims), 0
+        rest = int(np.prod(x.shape[1:], dtype=np.int64))
+        flat = prim.bind(reshape(x, shape=(x.shape[0], rest)), axis=1, keepdims=False)
+        return (reshape(flat, shape=(x.shape[0],) + (1,) * (x.ndim - 1)) if keepdims else flat), 0
+
+    prim.batch = batch
+    return prim
+
+
+def _scan_batch(prim: Primitive) -> Primitive:
+    prim.batch = lambda args, dims, axis: (prim.bind(batch_to_front(args[0], dims[0]), axis=axis + 1), 0)
+    return prim
+
+
 def _expand(ct: Any, x: Any, axis: tuple[int, ...] | None) -> Any:
     """Reshape a reduced value so that it broadcasts against the unreduced ``x``."""
     kd = keepdims_shape(x.shape, axis)
     return ct if ct.shape == kd else reshape(ct, shape=kd)
 
 
-reduce_sum_p = Primitive(
+reduce_sum_p = _with_reduction_batch(Primitive(
     "sum",
     lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
     jvp=(lambda t, out, x, axis, keepdims: reduce_sum(t, axis=axis, keepdims=keepdims),),
     vjp=(lambda ct, out, x, axis, keepdims: broadcast_to(_expand(ct, x, axis), shape=x.shape),),
-)
+))
 reduce_sum = reduce_sum_p.bind
 
 
@@ -47,18 +87,33 @@ def _extremum_weights(out: Any, x: Any, axis: tuple[int, ...] | None, dtype: Any
 
 
 def _extremum(name: str, impl: Any) -> Primitive:
-    return Primitive(
+    return _with_reduction_batch(Primitive(
         name,
         lambda x, axis, keepdims: impl(x, axis=axis, keepdims=keepdims),
         jvp=(lambda t, out, x, axis, keepdims: reduce_sum(
             t * _extremum_weights(out, x, axis, out.dtype), axis=axis, keepdims=keepdims),),
         vjp=(lambda ct, out, x, axis, keepdims: _expand(ct, x, axis)
              * _extremum_weights(out, x, axis, out.dtype),),
-    )
+    ))
 
 
 reduce_max_p = _extremum("max", np.max)
 reduce_min_p = _extremum("min", np.min)
+
+
+def _scan_prod(x: Any, axis: int) -> Any:
+    """Inclusive cumulative product along ``axis`` by doubling (log2(n) products of shifted copies).
+
+    Unlike ``cumprod``, whose derivative divides by ``x``, it has no division anywhere, so the
+    derivatives of ``prod``'s derivative (its Hessian) stay exact where elements are 0.
+    """
+    n = x.shape[axis]
+    shift = 1
+    while shift < n:
+        ones = np.ones(x.shape[:axis] + (shift,) + x.shape[axis + 1:], x.dtype)
+        x = x * concatenate(ones, slice_axis(x, axis, 0, n - shift), axis=axis)
+        shift *= 2
+    return x
 
 
 def _exclusive_products(x: Any, axis: tuple[int, ...] | None) -> Any:
@@ -75,26 +130,26 @@ def _exclusive_products(x: Any, axis: tuple[int, ...] | None) -> Any:
     flat = reshape(moved, shape=lead + (n,))
     ones = np.ones(lead + (1,), dtype=x.dtype)
     last = len(lead)
-    left = cumprod(concatenate(ones, slice_axis(flat, last, 0, n - 1), axis=last), axis=last)
+    left = _scan_prod(concatenate(ones, slice_axis(flat, last, 0, n - 1), axis=last), last)
     from .indexing import getitem_static
 
     flip = (slice(None),) * last + (slice(None, None, -1),)
     rev = getitem_static(flat, flip)
     right = getitem_static(
-        cumprod(concatenate(ones, slice_axis(rev, last, 0, n - 1), axis=last), axis=last), flip)
+        _scan_prod(concatenate(ones, slice_axis(rev, last, 0, n - 1), axis=last), last), flip)
     others = reshape(left * right, shape=moved.shape)
     if perm == tuple(range(ndim)):
         return others
     return transpose(others, axes=tuple(int(i) for i in np.argsort(perm)))
 
 
-reduce_prod_p = Primitive(
+reduce_prod_p = _with_reduction_batch(Primitive(
     "prod",
     lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
     jvp=(lambda t, out, x, axis, keepdims: reduce_sum(
         t * _exclusive_products(x, axis), axis=axis, keepdims=keepdims),),
     vjp=(lambda ct, out, x, axis, keepdims: _expand(ct, x, axis) * _exclusive_products(x, axis),),
-)
+))
 
 
 def _reverse_cumsum(x: Any, axis: int) -> Any:
@@ -104,25 +159,27 @@ def _reverse_cumsum(x: Any, axis: int) -> Any:
     return getitem_static(cumsum(getitem_static(x, flip), axis=axis), flip)
 
 
-cumsum_p = Primitive(
+cumsum_p = _scan_batch(Primitive(
     "cumsum",
     lambda x, axis: np.cumsum(x, axis=axis),
     jvp=(lambda t, out, x, axis: cumsum(t, axis=axis),),
     vjp=(lambda ct, out, x, axis: _reverse_cumsum(ct, axis),),
-)
+))
 cumsum = cumsum_p.bind
 
-cumprod_p = Primitive(
+cumprod_p = _scan_batch(Primitive(
     "cumprod",
     lambda x, axis: np.cumprod(x, axis=axis),
     jvp=(lambda t, out, x, axis: out * cumsum(t / x, axis=axis),),
     vjp=(lambda ct, out, x, axis: _reverse_cumsum(ct * out, axis) / x,),
-)
+))
 cumprod = cumprod_p.bind
 
-argmax_p = nondiff("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims),
-                   elementwise=False)
-argmin_p = nondiff("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims),
-                   elementwise=False)
-all_p = nondiff("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims), elementwise=False)
-any_p = nondiff("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims), elementwise=False)
+argmax_p = _index_reduction_batch(nondiff("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims),
+                   elementwise=False))
+argmin_p = _index_reduction_batch(nondiff("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims),
+                   elementwise=False))
+all_p = _with_reduction_batch(
+    nondiff("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims), elementwise=False))
+any_p = _with_reduction_batch(
+    nondiff("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims), elementwise=False))

@@ -12,11 +12,24 @@ from typing import Any
 import numpy as np
 
 from ..core import Primitive
-from .factories import PerIndex, elementwise_batch
+from .factories import PerIndex, batch_to_front, with_elementwise_batch
 
 
 def _shape(x: Any) -> tuple[int, ...]:
     return np.shape(x) if not hasattr(x, "shape") else x.shape
+
+
+def batch_size(args: tuple, dims: tuple) -> int:
+    """The batch size, read off the first batched operand."""
+    for a, d in zip(args, dims):
+        if d is not None:
+            return _shape(a)[d]
+    raise ValueError("no batched operand")
+
+
+def _front_then(x: Any, bdim: int, op: Any) -> tuple[Any, int]:
+    """Batching rule of a one-operand primitive: batch axis to the front, then ``op``."""
+    return op(batch_to_front(x, bdim)), 0
 
 
 reshape_p = Primitive(
@@ -24,6 +37,7 @@ reshape_p = Primitive(
     lambda x, shape: np.reshape(x, shape),
     jvp=(lambda t, out, x, shape: reshape(t, shape=out.shape),),
     vjp=(lambda ct, out, x, shape: reshape(ct, shape=_shape(x)),),
+    batch=lambda args, dims, shape: _front_then(args[0], dims[0], lambda x: reshape(x, shape=x.shape[:1] + shape)),
 )
 reshape = reshape_p.bind
 
@@ -32,6 +46,8 @@ transpose_p = Primitive(
     lambda x, axes: np.transpose(x, axes),
     jvp=(lambda t, out, x, axes: transpose(t, axes=axes),),
     vjp=(lambda ct, out, x, axes: transpose(ct, axes=tuple(int(i) for i in np.argsort(axes))),),
+    batch=lambda args, dims, axes: _front_then(
+        args[0], dims[0], lambda x: transpose(x, axes=(0,) + tuple(a + 1 for a in axes))),
 )
 transpose = transpose_p.bind
 
@@ -42,6 +58,8 @@ broadcast_to_p = Primitive(
     lambda x, shape: np.broadcast_to(x, shape),
     jvp=(lambda t, out, x, shape: broadcast_to(t, shape=shape),),
     vjp=(lambda ct, out, x, shape: ct,),
+    batch=lambda args, dims, shape: (broadcast_to(
+        b := batch_to_front(args[0], dims[0], rank=len(shape)), shape=b.shape[:1] + shape), 0),
 )
 broadcast_to = broadcast_to_p.bind
 
@@ -64,6 +82,8 @@ concatenate_p = Primitive(
     lambda *xs, axis: np.concatenate(xs, axis=axis),
     jvp=PerIndex(_concatenate_jvp),
     vjp=PerIndex(_concatenate_vjp),
+    batch=lambda args, dims, axis: (concatenate(
+        *(batch_to_front(x, d, size=batch_size(args, dims)) for x, d in zip(args, dims)), axis=axis + 1), 0),
 )
 concatenate = concatenate_p.bind
 
@@ -83,6 +103,8 @@ pad_p = Primitive(
     _pad_impl,
     jvp=(lambda t, out, x, pad_width, value: pad(t, pad_width=pad_width, value=0.0),),
     vjp=(lambda ct, out, x, pad_width, value: _unpad(ct, pad_width),),
+    batch=lambda args, dims, pad_width, value: _front_then(
+        args[0], dims[0], lambda x: pad(x, pad_width=((0, 0),) + pad_width, value=value)),
 )
 pad = pad_p.bind
 
@@ -95,18 +117,16 @@ def slice_axis(x: Any, axis: int, start: int, stop: int) -> Any:
 
 # Casting: the reverse trace casts each cotangent back to its input's dtype, so vjp is the
 # identity. A cast to an integer or boolean dtype has no derivative (the traces drop it).
-astype_p = Primitive(
+astype_p = with_elementwise_batch(Primitive(
     "astype",
     lambda x, dtype: np.asarray(x).astype(dtype),
     jvp=(lambda t, out, x, dtype: astype(t, dtype=dtype),),
     vjp=(lambda ct, out, x, dtype: ct,),
-    batch=elementwise_batch(lambda x, dtype: np.asarray(x).astype(dtype)),
-)
+))
 astype = astype_p.bind
 
 # The value passes unchanged; being non-differentiable, traces hand it on as a plain value.
-stop_gradient_p = Primitive("stop_gradient", lambda x: x, nondiff=True,
-                            batch=elementwise_batch(lambda x: x))
+stop_gradient_p = with_elementwise_batch(Primitive("stop_gradient", lambda x: x, nondiff=True))
 stop_gradient = stop_gradient_p.bind
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from ..numpy import reductions as red
 from ..numpy._util import as_array, normalize_axes
+from ..numpy.shape import reshape
 from ..prims import elementwise as ew
 from ..prims.shape import stop_gradient
-from ..numpy import reductions as red
-from ..numpy.shape import reshape
 
 __all__ = ["logsumexp", "expit", "softmax"]
 
@@ -48,7 +48,7 @@ def expit(x: Any) -> Any:
     >>> float(expit(0.0))
     0.5
     """
-    return ew.expit_p.bind(x)
+    return ew.expit_p.bind(as_array(x))
 
 
 def softmax(x: Any, axis: Any = None) -> Any:

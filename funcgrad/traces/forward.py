@@ -28,13 +28,17 @@ class ForwardTrace(Trace):
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         primals = []
         tangents = []
-        for i, a in enumerate(args):
+        nested = False  # does any operand still hold a lower-level tracer?
+        i = 0
+        for a in args:
             if type(a) is JVPTracer and a._trace is self:
-                primals.append(a.primal)
                 tangents.append((i, a.tangent))
-            else:
-                primals.append(a)
-        out = prim.bind(*primals, **params)
+                a = a.primal
+            primals.append(a)
+            if isinstance(a, Tracer):
+                nested = True
+            i += 1
+        out = prim.bind(*primals, **params) if nested else prim.impl(*primals, **params)
         if prim.nondiff or out.dtype.kind != "f":
             return out
         jvps = prim.jvp

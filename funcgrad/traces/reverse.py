@@ -1,7 +1,8 @@
 """Reverse mode: record a tape while the function runs, walk it backwards in the pullback.
 
 The tape is a list in creation order; each entry holds the primitive, its parameters, the
-tracked inputs (operand position, node id), the primal operands and the primal output. Those
+tracked inputs (operand position and node id, flattened into one list to keep allocations per
+operation low), the primal operands and the primal output. Those
 are references to arrays the forward pass made anyway (residuals are never copied).
 
 The backward pass is one loop over the tape in reverse (no recursion, so chains of 100k
@@ -12,7 +13,9 @@ run. Broadcasting and dtype promotion are undone here, once, for every primitive
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
+
+import numpy as np
 
 from ..core import Primitive, Trace, Tracer
 from ..prims.elementwise import add
@@ -42,29 +45,65 @@ class ReverseTrace(Trace):
         return ReverseTracer(self, value, node)
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        primals = []
-        tracked = []
-        for i, a in enumerate(args):
+        primals = list(args)
+        tracked = []  # flat: operand position, node id, operand position, node id, ...
+        nested = False  # does any operand still hold a lower-level tracer?
+        i = 0
+        for a in args:
             if type(a) is ReverseTracer and a._trace is self:
-                primals.append(a.primal)
-                tracked.append((i, a.node))
-            else:
-                primals.append(a)
-        out = prim.bind(*primals, **params)
+                tracked.append(i)
+                tracked.append(a.node)
+                a = primals[i] = a.primal
+            if isinstance(a, Tracer):
+                nested = True
+            i += 1
+        out = prim.bind(*primals, **params) if nested else prim.impl(*primals, **params)
         if prim.nondiff or out.dtype.kind != "f":
             return out
-        vjps = prim.vjp
-        for i, _ in tracked:
-            if vjps is None or vjps[i] is None:
-                raise NotImplementedError(
-                    f"reverse-mode differentiation of {prim.name} with respect to operand {i} is "
-                    "not implemented; wrap that operand in funcgrad.stop_gradient if it needs no "
-                    "derivative."
-                )
+        if prim.vjp is None:
+            raise _no_rule(prim, tracked[0])
         node = self.num_nodes
         self.num_nodes = node + 1
         self.tape.append((prim, params, tracked, primals, out, node))
         return ReverseTracer(self, out, node)
+
+    def record_custom(self, inputs: Sequence[Any], out_primals: Sequence[Any],
+                      bwd: Callable[[list], Sequence[Any]]) -> list:
+        """Record an operation with its own backward function (custom_vjp, checkpoint).
+
+        ``inputs`` are the operation's operands (this trace's tracers among them are tracked);
+        ``bwd(cts)`` gets one cotangent per output (zeros filled in where none arrived) and
+        returns one cotangent (or None) per operand. Returns the outputs, floating-point ones
+        wrapped as tracers.
+        """
+        tracked = []
+        primals = []
+        for i, a in enumerate(inputs):
+            if type(a) is ReverseTracer and a._trace is self:
+                tracked.append(i)
+                tracked.append(a.node)
+                a = a.primal
+            primals.append(a)
+        outs = []
+        nodes = []
+        for o in out_primals:
+            if tracked and o.dtype.kind == "f":
+                nodes.append(self.num_nodes)
+                outs.append(ReverseTracer(self, o, self.num_nodes))
+                self.num_nodes += 1
+            else:
+                nodes.append(-1)
+                outs.append(o)
+        if any(n >= 0 for n in nodes):
+            self.tape.append((None, bwd, tracked, primals, list(out_primals), nodes))
+        return outs
+
+
+def _no_rule(prim: Primitive, operand: int) -> NotImplementedError:
+    return NotImplementedError(
+        f"reverse-mode differentiation of {prim.name} with respect to operand {operand} is not "
+        "implemented; wrap that operand in funcgrad.stop_gradient if it needs no derivative."
+    )
 
 
 def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequence[int]) -> list:
@@ -77,18 +116,53 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
         prev = cts[node]
         cts[node] = ct if prev is None else add(prev, ct)
     for prim, params, tracked, primals, out, node in reversed(trace.tape):
+        if prim is None:  # a custom node: params is its backward function, node its outputs
+            _custom_backward(cts, params, tracked, primals, out, node)
+            continue
         ct = cts[node]
         if ct is None:
             continue
         cts[node] = None  # consumed: release it
         vjps = prim.vjp
-        for i, src in tracked:
-            g = vjps[i](ct, out, *primals, **params)
+        for k in range(0, len(tracked), 2):
+            i = tracked[k]
+            rule = vjps[i]
+            if rule is None:
+                raise _no_rule(prim, i)
+            g = rule(ct, out, *primals, **params)
             x = primals[i]
             if g.shape != x.shape:
                 g = sum_to_shape(g, x.shape)
             if g.dtype != x.dtype:
                 g = astype(g, dtype=x.dtype)
+            src = tracked[k + 1]
             prev = cts[src]
             cts[src] = g if prev is None else add(prev, g)
     return [cts[n] for n in wanted]
+
+
+def _custom_backward(cts: list, bwd: Callable[[list], Sequence[Any]], tracked: list, primals: list,
+                     outs: list, nodes: list) -> None:
+    out_cts = []
+    arrived = False
+    for o, n in zip(outs, nodes):
+        ct = cts[n] if n >= 0 else None
+        if ct is not None:
+            arrived = True
+            cts[n] = None
+        out_cts.append(np.zeros(np.shape(o), o.dtype) if ct is None else ct)
+    if not arrived:
+        return
+    in_cts = bwd(out_cts)
+    for k in range(0, len(tracked), 2):
+        g = in_cts[tracked[k]]
+        if g is None:
+            continue
+        x = primals[tracked[k]]
+        if g.shape != x.shape:
+            g = sum_to_shape(g, x.shape)
+        if g.dtype != x.dtype:
+            g = astype(g, dtype=x.dtype)
+        src = tracked[k + 1]
+        prev = cts[src]
+        cts[src] = g if prev is None else add(prev, g)

@@ -1,0 +1,346 @@
+"""User-defined derivative rules: ``custom_vjp``, ``custom_jvp``, and ``checkpoint``.
+
+A call of a custom function finds the highest-level trace among its arguments and lets that
+trace kind handle it (the table at the bottom): reverse mode records one tape node whose
+backward function is the user's ``bwd``; forward mode calls the user's jvp rule (for
+``custom_vjp`` it differentiates the function itself); ``vmap`` re-wraps the function and its
+rules in ``vmap`` and calls the result one level down. With no tracer, the function just runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .core import Tracer
+from .errors import CustomRuleError
+from .traces.batching import BatchTrace, BatchTracer
+from .traces.forward import ForwardTrace, JVPTracer
+from .traces.reverse import ReverseTrace
+from .tree_util import PyTreeDef, keystr, tree_flatten, tree_flatten_with_path
+
+__all__ = ["custom_vjp", "custom_jvp", "checkpoint", "remat"]
+
+
+def _as_array(x: Any) -> Any:
+    return x if isinstance(x, (np.ndarray, Tracer)) else np.asarray(x)
+
+
+def _top_trace(leaves: Sequence[Any]) -> Any:
+    top = None
+    for x in leaves:
+        if isinstance(x, Tracer) and (top is None or x._trace.level > top.level):
+            top = x._trace
+    return top
+
+
+class _Custom:
+    """What custom_vjp and custom_jvp share: nondiff_argnums handling and dispatch."""
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.name = getattr(fun, "__name__", type(fun).__name__)
+
+    def _split(self, args: tuple) -> tuple[tuple, tuple]:
+        nondiff = tuple(args[i] for i in self.nondiff_argnums)
+        diff = tuple(a for i, a in enumerate(args) if i not in self.nondiff_argnums)
+        for i in self.nondiff_argnums:
+            if any(isinstance(x, Tracer) for x in tree_flatten(args[i])[0]):
+                raise CustomRuleError(
+                    f"{self.name}: argument {i} is listed in nondiff_argnums but holds a traced "
+                    "value; nondiff_argnums are for static, non-array arguments (functions, flags). "
+                    "Pass arrays as ordinary arguments."
+                )
+        return nondiff, diff
+
+    def _join(self, nondiff: tuple, diff: Sequence[Any]) -> tuple:
+        args, nd, d = [], iter(nondiff), iter(diff)
+        for i in range(len(nondiff) + len(diff)):
+            args.append(next(nd) if i in self.nondiff_argnums else next(d))
+        return tuple(args)
+
+    def __call__(self, *args: Any) -> Any:
+        self._check_defined()
+        nondiff, diff = self._split(args)
+        leaves, treedef = tree_flatten(diff)
+        trace = _top_trace(leaves)
+        if trace is None:
+            return self.fun(*args)
+        if not trace.alive:
+            from .errors import LeakedTracerError
+
+            raise LeakedTracerError(f"{self.name} was called on a traced value whose transformation has ended.")
+        return _HANDLERS[(type(self), type(trace))](self, trace, nondiff, [_as_array(x) for x in leaves], treedef)
+
+    def _check_defined(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class custom_vjp(_Custom):
+    """A function with a user-supplied reverse-mode rule.
+
+    ``f.defvjp(fwd, bwd)``: ``fwd(*args)`` returns ``(out, residuals)``; ``bwd(*nondiff_args,
+    residuals, ct)`` returns a tuple with one cotangent per differentiable argument.
+    Forward mode (``jvp``) differentiates ``f`` itself.
+
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> @fg.custom_vjp
+    ... def clip_grad(x):
+    ...     return x
+    >>> clip_grad.defvjp(lambda x: (x, None), lambda res, ct: (fnp.clip(ct, -1.0, 1.0),))
+    >>> fg.grad(lambda x: 5.0 * clip_grad(x))(np.array(2.0))
+    array(1.)
+    """
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+        super().__init__(fun, nondiff_argnums)
+        self.fwd: Callable[..., Any] | None = None
+        self.bwd: Callable[..., Any] | None = None
+
+    def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any]) -> None:
+        """Set the forward (``(out, residuals)``) and backward (cotangents) functions."""
+        self.fwd, self.bwd = fwd, bwd
+
+    def _check_defined(self) -> None:
+        if self.fwd is None:
+            raise CustomRuleError(f"custom_vjp function {self.name} has no rule; call {self.name}.defvjp(fwd, bwd).")
+
+
+class custom_jvp(_Custom):
+    """A function with a user-supplied forward-mode rule.
+
+    ``f.defjvp(rule)``: ``rule(primals, tangents)`` returns ``(out, tangent_out)``, linear in
+    the tangents. Reverse mode transposes it (by reverse-mode differentiating the rule with
+    respect to the tangents), so one rule serves ``jvp``, ``grad`` and ``vjp``.
+
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> @fg.custom_jvp
+    ... def safe_log1pexp(x):
+    ...     return fnp.logaddexp(0.0, x)
+    >>> safe_log1pexp.defjvp(lambda p, t: (safe_log1pexp(p[0]), t[0] * fg.scipy.special.expit(p[0])))
+    >>> fg.grad(safe_log1pexp)(np.array(0.0))
+    array(0.5)
+    """
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+        super().__init__(fun, nondiff_argnums)
+        self.rule: Callable[..., Any] | None = None
+
+    def defjvp(self, rule: Callable[..., Any]) -> Callable[..., Any]:
+        """Set the jvp rule ``rule(primals, tangents) -> (out, tangent_out)``; usable as a decorator."""
+        self.rule = rule
+        return rule
+
+    def _check_defined(self) -> None:
+        if self.rule is None:
+            raise CustomRuleError(f"custom_jvp function {self.name} has no rule; call {self.name}.defjvp(rule).")
+
+
+def _check_cts(name: str, cts: Any, diff: tuple, what: str) -> list:
+    """Validate a user rule's per-argument results against the arguments; return their leaves."""
+    if not isinstance(cts, (tuple, list)) or len(cts) != len(diff):
+        got = f"a {type(cts).__name__}" + (f" of length {len(cts)}" if isinstance(cts, (tuple, list)) else "")
+        raise CustomRuleError(
+            f"the {what} of {name} must return a tuple with one entry per differentiable argument "
+            f"({len(diff)}), but returned {got}."
+        )
+    out = []
+    for i, (c, a) in enumerate(zip(cts, diff)):
+        a_leaves, a_tree = tree_flatten(a)
+        if c is None:
+            out.extend([None] * len(a_leaves))
+            continue
+        c_with_path, c_tree = tree_flatten_with_path(c)
+        if c_tree != a_tree:
+            raise CustomRuleError(
+                f"the {what} of {name} returned, for argument {i}, a value with tree structure "
+                f"{c_tree}; the argument has {a_tree}."
+            )
+        for (path, cl), al in zip(c_with_path, a_leaves):
+            cl = _as_array(cl)
+            where = keystr(path, f"argument {i}")
+            if tuple(cl.shape) != tuple(np.shape(al)):
+                raise CustomRuleError(
+                    f"the {what} of {name} returned shape {tuple(cl.shape)} for {where}, which has "
+                    f"shape {tuple(np.shape(al))}."
+                )
+            a_dtype = _as_array(al).dtype
+            if a_dtype.kind == "f" and cl.dtype != a_dtype:
+                raise CustomRuleError(
+                    f"the {what} of {name} returned dtype {cl.dtype} for {where}, which has dtype "
+                    f"{a_dtype}; cast it with .astype(np.{a_dtype.name})."
+                )
+            out.append(cl)
+    return out
+
+
+def _unwrap_for(trace: Any, leaves: list) -> list:
+    return [x.primal if isinstance(x, Tracer) and x._trace is trace else x for x in leaves]
+
+
+# --- reverse mode ---------------------------------------------------------------------------
+
+
+def _vjp_reverse(call: custom_vjp, trace: ReverseTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
+    primals = tuple(treedef.unflatten(_unwrap_for(trace, leaves)))
+    res = call.fwd(*call._join(nondiff, primals))  # type: ignore[misc]
+    if not (isinstance(res, tuple) and len(res) == 2):
+        raise CustomRuleError(f"the fwd of {call.name} must return a pair (out, residuals).")
+    out, residuals = res
+    out_leaves, out_tree = tree_flatten(out)
+    out_leaves = [_as_array(o) for o in out_leaves]
+
+    def bwd(cts: list) -> list:
+        ct_tree = out_tree.unflatten(cts)
+        return _check_cts(call.name, call.bwd(*nondiff, residuals, ct_tree), primals, "bwd")  # type: ignore[misc]
+
+    return out_tree.unflatten(trace.record_custom(leaves, out_leaves, bwd))
+
+
+def _jvp_reverse(call: custom_jvp, trace: ReverseTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
+    from .api import vjp
+
+    inner = _unwrap_for(trace, leaves)
+    primals = tuple(treedef.unflatten(inner))
+    out = call.fun(*call._join(nondiff, primals))
+    out_leaves, out_tree = tree_flatten(out)
+    out_leaves = [_as_array(o) for o in out_leaves]
+
+    def bwd(cts: list) -> list:
+        # The rule is linear in the tangents: its vjp with respect to them is its transpose.
+        zeros = [np.zeros(np.shape(x), _as_array(x).dtype) for x in inner]
+
+        def tangent_out(*tangent_leaves: Any) -> Any:
+            return call.rule(primals, tuple(treedef.unflatten(tangent_leaves)))[1]  # type: ignore[misc]
+
+        return list(vjp(tangent_out, *zeros)[1](out_tree.unflatten(cts)))
+
+    return out_tree.unflatten(trace.record_custom(leaves, out_leaves, bwd))
+
+
+# --- forward mode ---------------------------------------------------------------------------
+
+
+def _vjp_forward(call: custom_vjp, trace: ForwardTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
+    return call.fun(*call._join(nondiff, tuple(treedef.unflatten(leaves))))
+
+
+def _jvp_forward(call: custom_jvp, trace: ForwardTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
+    primals, tangents = [], []
+    for x in leaves:
+        if isinstance(x, JVPTracer) and x._trace is trace:
+            primals.append(x.primal)
+            tangents.append(x.tangent)
+        else:
+            primals.append(x)
+            tangents.append(np.zeros(np.shape(x), x.dtype))
+    p_tree = tuple(treedef.unflatten(primals))
+    res = call.rule(p_tree, tuple(treedef.unflatten(tangents)))  # type: ignore[misc]
+    if not (isinstance(res, tuple) and len(res) == 2):
+        raise CustomRuleError(f"the jvp rule of {call.name} must return a pair (out, tangent_out).")
+    out, t_out = res
+    out_leaves, out_tree = tree_flatten(out)
+    t_with_path, t_tree = tree_flatten_with_path(t_out)
+    if t_tree != out_tree:
+        raise CustomRuleError(
+            f"the jvp rule of {call.name} returned tangents with tree structure {t_tree}, but its "
+            f"output has {out_tree}."
+        )
+    results = []
+    for o, (path, t) in zip(out_leaves, t_with_path):
+        o, t = _as_array(o), _as_array(t)
+        if tuple(t.shape) != tuple(o.shape) or (o.dtype.kind == "f" and t.dtype != o.dtype):
+            raise CustomRuleError(
+                f"the jvp rule of {call.name} returned a tangent of shape {tuple(t.shape)} and dtype "
+                f"{t.dtype} for {keystr(path, 'output')}, whose value has shape {tuple(o.shape)} and "
+                f"dtype {o.dtype}."
+            )
+        results.append(JVPTracer(trace, o, t) if o.dtype.kind == "f" else o)
+    return out_tree.unflatten(results)
+
+
+# --- batching -------------------------------------------------------------------------------
+
+
+def _batched_leaves(trace: BatchTrace, leaves: list) -> tuple[list, list]:
+    vals, dims = [], []
+    for x in leaves:
+        if isinstance(x, BatchTracer) and x._trace is trace:
+            vals.append(x.val)
+            dims.append(x.bdim)
+        else:
+            vals.append(x)
+            dims.append(None)
+    return vals, dims
+
+
+def _wrap_batched(trace: BatchTrace, out: Any) -> Any:
+    leaves, tree = tree_flatten(out)
+    return tree.unflatten(BatchTracer(trace, _as_array(x), 0) for x in leaves)
+
+
+def _vjp_batch(call: custom_vjp, trace: BatchTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
+    from .vmap import vmap
+
+    vals, dims = _batched_leaves(trace, leaves)
+    axes = tuple(treedef.unflatten(dims))
+    size = trace.axis_size
+
+    def joined(*diff: Any) -> Any:
+        return call._join(nondiff, diff)
+
+    batched = custom_vjp(vmap(lambda *d: call.fun(*joined(*d)), in_axes=axes, axis_size=size))
+    batched.name = call.name
+    batched.defvjp(
+        vmap(lambda *d: call.fwd(*joined(*d)), in_axes=axes, axis_size=size),  # type: ignore[misc]
+        vmap(lambda res, ct: call.bwd(*nondiff, res, ct), in_axes=(0, 0), axis_size=size),  # type: ignore[misc]
+    )
+    return _wrap_batched(trace, batched(*treedef.unflatten(vals)))
+
+
+def _jvp_batch(call: custom_jvp, trace: BatchTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
+    from .vmap import vmap
+
+    vals, dims = _batched_leaves(trace, leaves)
+    axes = tuple(treedef.unflatten(dims))
+    size = trace.axis_size
+
+    def joined(*diff: Any) -> Any:
+        return call._join(nondiff, diff)
+
+    batched = custom_jvp(vmap(lambda *d: call.fun(*joined(*d)), in_axes=axes, axis_size=size))
+    batched.name = call.name
+    batched.defjvp(vmap(lambda p, t: call.rule(p, t), in_axes=(axes, axes), axis_size=size))  # type: ignore[misc]
+    return _wrap_batched(trace, batched(*treedef.unflatten(vals)))
+
+
+_HANDLERS: dict[tuple[type, type], Callable[..., Any]] = {
+    (custom_vjp, ReverseTrace): _vjp_reverse,
+    (custom_vjp, ForwardTrace): _vjp_forward,
+    (custom_vjp, BatchTrace): _vjp_batch,
+    (custom_jvp, ReverseTrace): _jvp_reverse,
+    (custom_jvp, ForwardTrace): _jvp_forward,
+    (custom_jvp, BatchTrace): _jvp_batch,
+}
+
+
+def checkpoint(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Rematerialisation: reverse mode stores only ``f``'s inputs and recomputes its
+    intermediates during the backward pass, trading compute for memory.
+
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> fg.grad(fg.checkpoint(lambda x: fnp.sum(fnp.sin(x))))(np.zeros(2))
+    array([1., 1.])
+    """
+    from .api import vjp
+
+    wrapped = custom_vjp(f)
+    wrapped.defvjp(lambda *args: (f(*args), args), lambda args, ct: vjp(f, *args)[1](ct))
+    return wrapped
+
+
+remat = checkpoint
