@@ -15,6 +15,7 @@ from . import scipy  # noqa: F401
 from .api import elementwise_grad, grad, jvp, value_and_grad, vjp
 from .custom import checkpoint, custom_jvp, custom_vjp, remat
 from .jacobians import hessian, jacfwd, jacrev, linearize
+from .jit import jit, make_trace
 from .vmap import vmap
 from .errors import (
     ArgnumsError,
@@ -34,6 +35,8 @@ from .errors import (
     BatchAxisError,
     BatchedConcretizationError,
     CustomRuleError,
+    ConcretizationError,
+    StaticArgumentError,
 )
 from .prims.shape import stop_gradient as _stop_gradient
 
@@ -55,7 +58,7 @@ def stop_gradient(x):  # type: ignore[no-untyped-def]
 __all__ = [
     "vjp", "grad", "value_and_grad", "elementwise_grad", "jvp", "stop_gradient", "numpy", "tree_util",
     "scipy", "vmap", "jacfwd", "jacrev", "hessian", "linearize", "custom_vjp", "custom_jvp", "checkpoint",
-    "remat",
+    "remat", "jit", "make_trace", "ConcretizationError", "StaticArgumentError",
     "FuncgradError", "ArgnumsError", "CotangentMismatchError", "HasAuxError", "IndexingError",
     "IntegerInputError", "InvalidLeafError", "LeakedTracerError", "NonScalarOutputError",
     "TangentMismatchError", "TracerAssignmentError", "TracerConversionError", "TreeMismatchError",

@@ -273,14 +273,32 @@ def _check_cotangent(c: Any, p: Any, path: Sequence[Any], fname: str) -> Any:
     return c if not isinstance(c, np.generic) else np.asarray(c)
 
 
+def _single_argnum(argnums: Any) -> bool:
+    """``argnums`` is one int (a single gradient is returned), not a sequence (a tuple is)."""
+    return isinstance(argnums, (int, np.integer))
+
+
 def _normalize_argnums(argnums: int | Sequence[int], nargs: int, fname: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if _single_argnum(argnums):
+        nums: tuple = (argnums,)
+    elif isinstance(argnums, (tuple, list)):
+        nums = tuple(argnums)
+    else:
+        raise ArgnumsError(
+            f"argnums must be an int or a tuple of ints, got {argnums!r} ({type(argnums).__name__})."
+        )
     if not nums:
         raise ArgnumsError(f"argnums is empty; name at least one argument of {fname} to differentiate.")
+    if nargs == 0:
+        raise ArgnumsError(
+            f"{fname} was called with no positional arguments, so argnums={argnums!r} has nothing to "
+            "differentiate. Keyword arguments are never differentiated; pass the value positionally."
+        )
     out = []
     for n in nums:
-        if not isinstance(n, int) or isinstance(n, bool):
+        if not isinstance(n, (int, np.integer)) or isinstance(n, (bool, np.bool_)):
             raise ArgnumsError(f"argnums must be ints, got {n!r} ({type(n).__name__}).")
+        n = int(n)
         if not -nargs <= n < nargs:
             raise ArgnumsError(
                 f"argnums={argnums!r} names argument {n}, but {fname} was called with {nargs} "
@@ -344,7 +362,7 @@ def value_and_grad(
         out, pullback = res[0], res[1]
         _check_scalar(out, fname)
         grads = pullback(np.ones((), out.dtype))
-        g = grads[0] if isinstance(argnums, int) else grads
+        g = grads[0] if _single_argnum(argnums) else grads
         if has_aux:
             return (out, res[2]), g
         return out, g
@@ -424,7 +442,7 @@ def elementwise_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) ->
         with_path, treedef = tree_flatten_with_path(out)
         ones = treedef.unflatten(np.ones(np.shape(v), v.dtype) for _, v in with_path)
         grads = pullback(ones)
-        return grads[0] if isinstance(argnums, int) else grads
+        return grads[0] if _single_argnum(argnums) else grads
 
     return elementwise_grad_f
 

@@ -74,3 +74,11 @@ class BatchAxisError(FuncgradError, ValueError):
 
 class CustomRuleError(FuncgradError, TypeError):
     """A custom_vjp/custom_jvp rule is missing or returned values that do not fit its function."""
+
+
+class ConcretizationError(FuncgradError, TypeError):
+    """A value staged by ``jit`` (known only by shape and dtype) was needed as a concrete value."""
+
+
+class StaticArgumentError(FuncgradError, TypeError):
+    """A ``jit`` static argument is unhashable, or static_argnums/static_argnames are invalid."""

@@ -25,10 +25,12 @@ def _vector_norm(x: Any, ord: Any, axis: tuple[int, ...] | None, keepdims: bool)
         return red.sum(ew.not_equal_p.bind(x, 0), axis=axis, keepdims=keepdims).astype(x.dtype)
     if ord == 1:
         return red.sum(ew.abs_p.bind(x), axis=axis, keepdims=keepdims)
-    # General p: (sum |x|^p)^(1/p), with derivative 0 (not NaN) where the norm is 0.
-    s = red.sum(ew.power(ew.abs_p.bind(x), ord), axis=axis, keepdims=keepdims)
-    zero = ew.equal(s, 0.0)
-    return ew.where(zero, 0.0, ew.power(ew.where(zero, 1.0, s), 1.0 / ord))
+    # General p: (sum |x|^p)^(1/p), with value and derivative 0 (not NaN) where x is all zeros:
+    # those groups are replaced by ones before the power, whose derivative at 0 is infinite for
+    # p < 1 (and the result by 0 after), so no inf * 0 reaches the derivative.
+    zero = red.all(ew.equal(x, 0.0), axis=axis, keepdims=True)
+    s = red.sum(ew.power(ew.where(zero, 1.0, ew.abs_p.bind(x)), ord), axis=axis, keepdims=keepdims)
+    return ew.where(zero if keepdims else red.all(zero, axis=axis), 0.0, ew.power(s, 1.0 / ord))
 
 
 def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any:

@@ -3,7 +3,8 @@
 Derivative conventions at kinks (each a valid subgradient, chosen to be symmetric):
 ``abs'(0) = 0``; ``maximum``/``minimum``/``fmax``/``fmin`` split the derivative equally
 (0.5 each) between tied operands; ``hypot`` at (0, 0) has derivative 0; ``x ** y`` has
-derivative 0 with respect to ``y`` where ``x == 0``. Rounding, ``sign`` and comparisons have
+derivative 0 with respect to ``y`` where ``x == 0``, and 0 with respect to ``x`` where
+``x == 0`` and ``y == 0``. Rounding, ``sign`` and comparisons have
 no derivative (zero everywhere it exists).
 
 Constants in rules are Python floats, never NumPy scalars, so a float32 computation stays
@@ -42,7 +43,20 @@ def _pow_dy(x, y, out):
     return where(zero, 0.0, out * log(where(zero, 1.0, x)))
 
 
-pow_p = binary("power", np.power, (lambda x, y, out: y * power(x, y - 1), _pow_dy))
+def _pow_dx(x, y, out):
+    # d/dx x**y = y * x**(y - 1); taken as 0 where x == 0 and y == 0 (x**0 is the constant 1),
+    # where the formula would give 0 * inf.
+    if type(y) in (int, float):  # a Python exponent: the common x ** 2 costs what it should
+        if y == 0:
+            return 0.0
+        if y == 1:
+            return 1.0
+        return 2.0 * x if y == 2 else y * power(x, y - 1)
+    zero = logical_and(equal(x, 0.0), equal(y, 0.0))
+    return where(zero, 0.0, y * power(where(zero, 1.0, x), y - 1))
+
+
+pow_p = binary("power", np.power, (_pow_dx, _pow_dy))
 power = pow_p.bind
 
 # x mod y = x - y * floor(x / y): derivative 1 in x, -floor(x / y) in y.
@@ -147,6 +161,7 @@ greater_p = nondiff("greater", np.greater)
 greater = greater_p.bind
 greater_equal_p = nondiff("greater_equal", np.greater_equal)
 logical_and_p = nondiff("logical_and", np.logical_and)
+logical_and = logical_and_p.bind
 logical_or_p = nondiff("logical_or", np.logical_or)
 logical_or = logical_or_p.bind
 logical_xor_p = nondiff("logical_xor", np.logical_xor)

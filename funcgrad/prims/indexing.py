@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core import Primitive, Tracer
 from ..errors import IndexingError
+from .elementwise import where
 from .factories import batch_to_front, ndim_of
 
 
@@ -122,7 +123,7 @@ def _canonical(spec: tuple, arrays: tuple, dims: tuple) -> tuple[tuple, list, li
             new_spec.append(item)
             continue
         arr, d = arrays[item[1]], dims[item[1]]
-        if isinstance(arr, np.ndarray) and arr.dtype == bool:
+        if d is None and isinstance(arr, np.ndarray) and arr.dtype == bool:  # a constant mask
             for nz in np.nonzero(arr):
                 new_spec.append(("a", len(new_arrays)))
                 new_arrays.append(nz)
@@ -243,13 +244,27 @@ index_add_p = Primitive(
 index_add_p.batch = _update_batch(index_add_p)
 index_add = index_add_p.bind
 
+def _index_set_vjp_v(ct: Any, out: Any, x: Any, v: Any, *arrays: Any, spec: tuple) -> Any:
+    g = getitem(ct, *arrays, spec=spec)
+    if arrays:
+        # Index arrays may repeat an element: only the write NumPy keeps (found by replaying the
+        # same assignment with update ids) receives the cotangent, as in the jvp.
+        ids = np.arange(int(np.prod(g.shape, dtype=np.int64))).reshape(g.shape)
+        owner = _index_set_impl(np.full(np.shape(x) if not hasattr(x, "shape") else x.shape, -1), ids,
+                                *arrays, spec=spec)
+        kept = _getitem_impl(owner, *arrays, spec=spec) == ids
+        if not kept.all():
+            g = where(kept, g, 0.0)
+    return g
+
+
 index_set_p = Primitive(
     "index_set",
     _index_set_impl,
     jvp=(lambda t, out, x, v, *arrays, spec: index_set(t, 0.0, *arrays, spec=spec),
          lambda t, out, x, v, *arrays, spec: index_set(np.zeros(out.shape, t.dtype), t, *arrays, spec=spec)),
     vjp=(lambda ct, out, x, v, *arrays, spec: index_set(ct, 0.0, *arrays, spec=spec),
-         lambda ct, out, x, v, *arrays, spec: getitem(ct, *arrays, spec=spec)),
+         _index_set_vjp_v),
 )
 index_set_p.batch = _update_batch(index_set_p)
 index_set = index_set_p.bind

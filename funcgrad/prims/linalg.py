@@ -71,9 +71,10 @@ def _matmul_batch(args: tuple, dims: tuple) -> tuple[Any, int]:
         b = batch_to_front(b, 0, rank=stack + 2)
     out = matmul(a, b)
     if db is not None and rb == 1:
-        out = _drop_last(out)
+        out = _drop_last(out)  # the column axis given to a batched 1-d b
     if da is not None and ra == 1:
-        out = reshape(out, shape=out.shape[:-2] + out.shape[-1:])
+        # The row axis given to a batched 1-d a: last if b is 1-d (its axis is gone), else second to last.
+        out = _drop_last(out) if rb == 1 else reshape(out, shape=out.shape[:-2] + out.shape[-1:])
     return out, 0
 
 

@@ -101,19 +101,30 @@ reduce_max_p = _extremum("max", np.max)
 reduce_min_p = _extremum("min", np.min)
 
 
-def _scan_prod(x: Any, axis: int) -> Any:
-    """Inclusive cumulative product along ``axis`` by doubling (log2(n) products of shifted copies).
+def _others_along_last(flat: Any) -> Any:
+    """For each element, the product of the other elements along the last axis.
 
-    Unlike ``cumprod``, whose derivative divides by ``x``, it has no division anywhere, so the
-    derivatives of ``prod``'s derivative (its Hessian) stay exact where elements are 0.
+    A product tree over the last axis (padded with ones to a power of two) is built upwards,
+    then each node's product of everything outside it is pushed down: a child's is its parent's
+    times its sibling's product. Only multiplications, O(n) of them: no division, so this is
+    exact where elements are 0, and so are its derivatives (the Hessian of ``prod``).
     """
-    n = x.shape[axis]
-    shift = 1
-    while shift < n:
-        ones = np.ones(x.shape[:axis] + (shift,) + x.shape[axis + 1:], x.dtype)
-        x = x * concatenate(ones, slice_axis(x, axis, 0, n - shift), axis=axis)
-        shift *= 2
-    return x
+    from .indexing import getitem_static
+
+    lead, n = flat.shape[:-1], flat.shape[-1]
+    size = 1 << (n - 1).bit_length()
+    if size > n:
+        flat = concatenate(flat, np.ones(lead + (size - n,), flat.dtype), axis=len(lead))
+    levels = [flat]
+    while levels[-1].shape[-1] > 1:
+        pairs = reshape(levels[-1], shape=lead + (levels[-1].shape[-1] // 2, 2))
+        levels.append(getitem_static(pairs, (Ellipsis, 0)) * getitem_static(pairs, (Ellipsis, 1)))
+    others = np.ones(lead + (1,), flat.dtype)
+    for level in reversed(levels[:-1]):
+        k = level.shape[-1]
+        siblings = getitem_static(reshape(level, shape=lead + (k // 2, 2)), (Ellipsis, slice(None, None, -1)))
+        others = reshape(reshape(others, shape=lead + (k // 2, 1)) * siblings, shape=lead + (k,))
+    return others if size == n else slice_axis(others, len(lead), 0, n)
 
 
 def _exclusive_products(x: Any, axis: tuple[int, ...] | None) -> Any:
@@ -128,16 +139,7 @@ def _exclusive_products(x: Any, axis: tuple[int, ...] | None) -> Any:
     lead = tuple(x.shape[d] for d in kept)
     n = int(np.prod([x.shape[d] for d in axes], dtype=np.int64))
     flat = reshape(moved, shape=lead + (n,))
-    ones = np.ones(lead + (1,), dtype=x.dtype)
-    last = len(lead)
-    left = _scan_prod(concatenate(ones, slice_axis(flat, last, 0, n - 1), axis=last), last)
-    from .indexing import getitem_static
-
-    flip = (slice(None),) * last + (slice(None, None, -1),)
-    rev = getitem_static(flat, flip)
-    right = getitem_static(
-        _scan_prod(concatenate(ones, slice_axis(rev, last, 0, n - 1), axis=last), last), flip)
-    others = reshape(left * right, shape=moved.shape)
+    others = reshape(_others_along_last(flat), shape=moved.shape)
     if perm == tuple(range(ndim)):
         return others
     return transpose(others, axes=tuple(int(i) for i in np.argsort(perm)))

@@ -37,14 +37,43 @@ class BatchTracer(Tracer):
 
     @property
     def primal(self) -> Any:
-        raise BatchedConcretizationError(
-            "Python control flow (if/while, bool(), float()) on a value inside vmap depends on "
-            "which example of the batch it is, so it has no single answer. Use "
-            "funcgrad.numpy.where to select per example, or move the decision outside vmap."
-        )
+        raise _concretization_error("Python control flow (if/while, bool())")
+
+    # Conversions to Python numbers or NumPy arrays have no single answer either: they get the same
+    # explanation (these override the generic "would drop its derivative" error of every tracer).
+    def __float__(self) -> float:
+        raise _concretization_error("float()")
+
+    def __int__(self) -> int:
+        raise _concretization_error("int()")
+
+    def __complex__(self) -> complex:
+        raise _concretization_error("complex()")
+
+    def __index__(self) -> int:
+        raise _concretization_error("Using it as a Python index (__index__)")
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise _concretization_error(
+            "Converting it to a NumPy array (np.asarray, or indexing a plain NumPy array with it: "
+            "wrap that array as funcgrad.numpy.at(array)[index].get())")
+
+    def item(self, *args: Any) -> Any:
+        raise _concretization_error(".item()")
+
+    def tolist(self) -> Any:
+        raise _concretization_error(".tolist()")
 
     def __repr__(self) -> str:
         return f"BatchTracer(level={self._trace.level}, bdim={self.bdim}, shape={self.shape})"
+
+
+def _concretization_error(what: str) -> BatchedConcretizationError:
+    return BatchedConcretizationError(
+        f"{what} on a value inside vmap depends on which example of the batch it is, so it has "
+        "no single answer. Use funcgrad.numpy.where to select per example (computing both "
+        "branches), or move the decision outside vmap (or make the value unbatched, in_axes=None)."
+    )
 
 
 class BatchTrace(Trace):

@@ -1,0 +1,95 @@
+"""Code generation: a program becomes straight-line Python source calling NumPy directly.
+
+One line per equation; each primitive's NumPy implementation (with its parameters bound) is a
+global of the generated module. Intermediates are ``del``-ed right after their last use, so
+peak memory stays where hand-written code would have it. The source is compiled once and
+registered with ``linecache``, so tracebacks and ``pdb`` show the generated lines.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import linecache
+import math
+from typing import Any, Callable, NamedTuple
+
+from .passes import last_uses
+from .program import Literal, Program, Var
+
+__all__ = ["Compiled", "generate"]
+
+_file_ids = itertools.count()
+
+
+class Compiled(NamedTuple):
+    """A compiled program: the callable, its source, and the file name tracebacks show."""
+
+    fn: Callable[..., tuple]
+    source: str
+    filename: str
+
+
+def _literal(value: Any, bind_global: Callable[[Any], str]) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return bind_global(value)
+    if isinstance(value, complex):
+        return bind_global(value)
+    return repr(value)
+
+
+def generate(program: Program, name: str = "compiled") -> Compiled:
+    """Turn ``program`` into a Python function returning a tuple of its outputs."""
+    fn_name = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "compiled"
+    if fn_name[0].isdigit():
+        fn_name = "_" + fn_name
+    names: dict[Var, str] = {}
+    scope: dict[str, Any] = {}
+    impls: dict[tuple, str] = {}
+
+    def bind_global(value: Any, prefix: str = "k") -> str:
+        g = f"_{prefix}{len(scope)}"
+        scope[g] = value
+        return g
+
+    for i, v in enumerate(program.inputs):
+        names[v] = f"a{i}"
+    for v, c in program.consts.items():
+        names[v] = bind_global(c, "const")
+
+    def atom(a: Any) -> str:
+        return _literal(a.value, bind_global) if isinstance(a, Literal) else names[a]
+
+    def impl_name(e: Any) -> str:
+        try:
+            key = (e.prim, e.params_key())
+            found = impls.get(key)
+        except TypeError:
+            key, found = None, None
+        if found is None:
+            fn = functools.partial(e.prim.impl, **e.params) if e.params else e.prim.impl
+            found = bind_global(fn, e.prim.name.replace(".", "_") + "_")
+            if key is not None:
+                impls[key] = found
+        return found
+
+    args = ", ".join(names[v] for v in program.inputs)
+    lines = [f"def {fn_name}({args}):"]
+    dying = last_uses(program)
+    inputs = set(program.inputs)
+    for k, e in enumerate(program.eqns):
+        out = f"v{k}"
+        names[e.out] = out
+        lines.append(f"    {out} = {impl_name(e)}({', '.join(atom(a) for a in e.inputs)})")
+        if k in dying:
+            freed = [names[v] for v in dying[k] if v not in inputs]
+            if freed:
+                lines.append(f"    del {', '.join(freed)}")
+    outs = ", ".join(atom(a) for a in program.outputs)
+    lines.append(f"    return ({outs}{',' if len(program.outputs) == 1 else ''})")
+    source = "\n".join(lines) + "\n"
+    filename = f"<funcgrad-jit {fn_name} #{next(_file_ids)}>"
+    code = compile(source, filename, "exec")
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(code, scope)
+    return Compiled(scope[fn_name], source, filename)

@@ -1,0 +1,482 @@
+"""``jit``: stage a function into a program once per input signature, compile it to NumPy
+source, cache it, and run the compiled code on later calls.
+
+The cache key is the input tree structure, the (shape, dtype) of every array leaf (Python
+scalars are weakly typed: ``f(1.0)`` and ``f(2.0)`` share an entry), and the values of static
+arguments. Each jitted function keeps a bounded LRU cache and warns, naming the argument, when
+it keeps retracing.
+
+Called with traced values (``grad(jit(f))``, ``jvp``, ``vmap``), a compiled entry is not
+re-interpreted primitive by primitive: it derives, once, a forward program that also returns
+the residuals and a backward program (reverse mode), a jvp program (forward mode) or a batched
+program (vmap), compiles and caches them on the entry, and calls them — again through this same
+dispatch, so higher-order derivatives of jitted functions work too.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import warnings
+from collections import OrderedDict
+from typing import Any, Callable, NamedTuple, Sequence
+
+import numpy as np
+
+from .core import Tracer
+from .errors import InvalidLeafError, StaticArgumentError
+from .ir.codegen import Compiled, generate
+from .ir.passes import optimize
+from .ir.program import Program, ShapedArray, Var
+from .traces.batching import BatchTrace, BatchTracer
+from .traces.forward import ForwardTrace, JVPTracer
+from .traces.reverse import ReverseTrace
+from .traces.staging import StagedTracer, StagingTrace, eval_program, trace_to_program
+from .tree_util import PyTreeDef, describe_unregistered, keystr, tree_flatten, tree_flatten_with_path
+
+__all__ = ["jit", "make_trace", "JitFunction", "CacheInfo", "Lowered"]
+
+_PY_SCALARS = (bool, int, float, complex)
+
+
+class CacheInfo(NamedTuple):
+    hits: int
+    misses: int
+    size: int
+    maxsize: int
+
+
+class Lowered(NamedTuple):
+    """What ``jit(f).lower(*args)`` returns: the optimised program and its generated source."""
+
+    program: Program
+    source: str
+    compiled: Callable[..., Any]
+
+
+class Entry:
+    """One compiled version of a function, plus the programs derived from it on demand."""
+
+    __slots__ = ("program", "compiled", "n_out", "_vjp", "_jvp", "_batched", "name")
+
+    def __init__(self, program: Program, name: str) -> None:
+        self.program = optimize(program)
+        self.compiled: Compiled = generate(self.program, name)
+        self.n_out = len(self.program.outputs)
+        self.name = name
+        self._vjp: tuple[Entry, Entry, int] | None = None
+        self._jvp: Entry | None = None
+        self._batched: dict[tuple, Entry] = {}
+
+    def vjp_parts(self) -> tuple[Entry, Entry, int]:
+        """(forward entry returning outputs + residuals, backward entry, number of residuals)."""
+        if self._vjp is None:
+            self._vjp = _derive_vjp(self)
+        return self._vjp
+
+    def jvp_entry(self) -> Entry:
+        if self._jvp is None:
+            prog, n = self.program, len(self.program.inputs)
+
+            def f(*xs_and_ts: Any) -> Any:
+                from .api import jvp
+
+                outs, touts = jvp(lambda *xs: eval_program(prog, *xs), list(xs_and_ts[:n]), list(xs_and_ts[n:]))
+                return list(outs) + list(touts)
+
+            avals = prog.in_avals + [ShapedArray(a.shape, a.dtype) for a in prog.in_avals]
+            self._jvp = Entry(trace_to_program(f, avals, prog.input_names + [f"tangent of {n}" for n in prog.input_names])[0],
+                              self.name + "_jvp")
+        return self._jvp
+
+    def batched_entry(self, dims: tuple, size: int) -> Entry:
+        key = (dims, size)
+        found = self._batched.get(key)
+        if found is None:
+            from .vmap import vmap
+
+            prog = self.program
+            avals = []
+            for a, d in zip(prog.in_avals, dims):
+                if d is None:
+                    avals.append(a)
+                else:
+                    avals.append(ShapedArray(a.shape[:d] + (size,) + a.shape[d:], a.dtype))
+            f = vmap(lambda *xs: eval_program(prog, *xs), in_axes=dims)
+            found = self._batched[key] = Entry(trace_to_program(f, avals, prog.input_names)[0], self.name + "_vmap")
+        return found
+
+
+def _derive_vjp(entry: Entry) -> tuple[Entry, Entry, int]:
+    """Stage reverse mode of ``entry`` into a forward program (outputs and residuals) and a
+    backward program (cotangents and residuals -> input cotangents)."""
+    from .api import vjp
+
+    prog = entry.program
+    fwd_trace = StagingTrace()
+    in_vars = [Var(a) for a in prog.in_avals]
+    tracers = [StagedTracer(fwd_trace, v, n) for v, n in zip(in_vars, prog.input_names)]
+    try:
+        outs, pullback = vjp(lambda *xs: eval_program(prog, *xs), *tracers)
+    finally:
+        fwd_trace.alive = False
+    bwd_trace = StagingTrace()
+    ct_vars = [Var(ShapedArray(a.shape, a.dtype)) for a in prog.out_avals]
+    cts = [StagedTracer(bwd_trace, v, f"cotangent {k}") for k, v in enumerate(ct_vars)]
+    # The backward pass computes on forward values (residuals): route those operations to the
+    # backward trace, which captures each residual as an input.
+    fwd_trace.redirect, fwd_trace.alive = bwd_trace, True
+    try:
+        in_cts = pullback(list(cts))
+    finally:
+        fwd_trace.redirect, fwd_trace.alive = None, False
+        bwd_trace.alive = False
+    bwd_prog = bwd_trace.program(ct_vars, list(in_cts), [f"cotangent {k}" for k in range(len(ct_vars))])
+    residuals = [t for t, _ in bwd_trace.captured.values()]
+    fwd_prog = fwd_trace.program(in_vars, list(outs) + residuals, prog.input_names)
+    return Entry(fwd_prog, entry.name + "_fwd"), Entry(bwd_prog, entry.name + "_bwd"), len(residuals)
+
+
+# --- running an entry, under whatever transformation is active ---------------------------------
+
+
+def call_entry(entry: Entry, args: Sequence[Any]) -> list:
+    """Run ``entry`` on ``args``; traced arguments go through their trace's handler."""
+    top = None
+    for a in args:
+        if isinstance(a, Tracer) and (top is None or a._trace.level > top.level):
+            top = a._trace
+    if top is None:
+        return list(entry.compiled.fn(*args))
+    handler = _HANDLERS.get(type(top))
+    if handler is None:
+        raise NotImplementedError(f"jit-compiled functions are not supported under {type(top).__name__}")
+    return handler(entry, top, list(args))
+
+
+def _reverse(entry: Entry, trace: ReverseTrace, args: list) -> list:
+    fwd, bwd, n_res = entry.vjp_parts()
+    primals = [a.primal if isinstance(a, Tracer) and a._trace is trace else a for a in args]
+    res = call_entry(fwd, primals)
+    outs, residuals = res[: entry.n_out], res[entry.n_out:]
+
+    def backward(cts: list) -> list:
+        return call_entry(bwd, list(cts) + residuals)
+
+    return trace.record_custom(args, [_as_array(o) for o in outs], backward)
+
+
+def _forward(entry: Entry, trace: ForwardTrace, args: list) -> list:
+    primals, tangents = [], []
+    for a in args:
+        if isinstance(a, JVPTracer) and a._trace is trace:
+            primals.append(a.primal)
+            tangents.append(a.tangent)
+        else:
+            primals.append(a)
+            tangents.append(np.zeros(np.shape(a), _dtype(a)))
+    res = call_entry(entry.jvp_entry(), primals + tangents)
+    outs, touts = res[: entry.n_out], res[entry.n_out:]
+    return [JVPTracer(trace, o, t) if _dtype(o).kind == "f" else o for o, t in zip(outs, touts)]
+
+
+def _batch(entry: Entry, trace: BatchTrace, args: list) -> list:
+    vals, dims = [], []
+    for a in args:
+        if isinstance(a, BatchTracer) and a._trace is trace:
+            vals.append(a.val)
+            dims.append(a.bdim)
+        else:
+            vals.append(a)
+            dims.append(None)
+    outs = call_entry(entry.batched_entry(tuple(dims), trace.axis_size), vals)
+    return [BatchTracer(trace, _as_array(o), 0) for o in outs]
+
+
+def _inline(entry: Entry, trace: StagingTrace, args: list) -> list:
+    return eval_program(entry.program, *args)
+
+
+_HANDLERS: dict[type, Callable[..., list]] = {
+    ReverseTrace: _reverse,
+    ForwardTrace: _forward,
+    BatchTrace: _batch,
+    StagingTrace: _inline,
+}
+
+
+def _dtype(x: Any) -> np.dtype:
+    return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+
+
+def _as_array(x: Any) -> Any:
+    return x if isinstance(x, (np.ndarray, Tracer)) else np.asarray(x)
+
+
+# --- the user-facing jitted function ------------------------------------------------------------
+
+
+def _leaf_key(x: Any) -> Any:
+    t = type(x)
+    if t is np.ndarray:
+        return (x.shape, x.dtype)
+    if t in _PY_SCALARS:
+        return t
+    if isinstance(x, (np.ndarray, np.generic, Tracer)):
+        return (tuple(x.shape), np.dtype(x.dtype))
+    return None
+
+
+def _aval(x: Any) -> ShapedArray:
+    if type(x) in _PY_SCALARS:
+        return ShapedArray((), np.asarray(x).dtype, True)
+    return ShapedArray(tuple(np.shape(x)), _dtype(x))
+
+
+def _describe_key(k: Any) -> str:
+    if isinstance(k, type):
+        return f"a Python {k.__name__}"
+    if isinstance(k, tuple) and len(k) == 2:
+        return f"shape {k[0]} dtype {k[1]}"
+    return repr(k)
+
+
+class JitFunction:
+    """A function compiled per input signature; see :func:`jit`."""
+
+    def __init__(self, f: Callable[..., Any], static_argnums: Sequence[int] = (),
+                 static_argnames: Sequence[str] = (), cache_size: int = 64, retrace_warning: int = 8) -> None:
+        functools.update_wrapper(self, f)
+        self.fun = f
+        self.name = getattr(f, "__name__", type(f).__name__)
+        nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+        try:
+            self._params = list(inspect.signature(f).parameters.values())
+        except (TypeError, ValueError):
+            self._params = []
+        positional = [p.name for p in self._params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        for n in nums:
+            if not isinstance(n, int):
+                raise StaticArgumentError(f"static_argnums must be ints, got {n!r}")
+        # A static argument may be passed either way: keep numbers and names in step.
+        self.static_argnums = frozenset(n if n >= 0 else n + len(positional) for n in nums) | frozenset(
+            positional.index(n) for n in names if n in positional)
+        self.static_argnames = frozenset(names) | frozenset(
+            positional[n] for n in self.static_argnums if 0 <= n < len(positional))
+        self._positional = positional
+        self.cache: OrderedDict[Any, tuple[Entry, PyTreeDef]] = OrderedDict()
+        self.maxsize = cache_size
+        self.hits = 0
+        self.misses = 0
+        self._retrace_warning = retrace_warning
+        self._last_key: Any = None
+        self._method_jit: JitFunction | None = None
+
+    # -- calling ---------------------------------------------------------------------------------
+
+    def _split(self, args: tuple, kwargs: dict) -> tuple[tuple, dict, tuple]:
+        statics = []
+        dyn_args = []
+        for i, a in enumerate(args):
+            if i in self.static_argnums:
+                statics.append((i, self._hashable(a, self._arg_name(i))))
+                dyn_args.append(None)
+            else:
+                dyn_args.append(a)
+        dyn_kwargs = {}
+        for k in sorted(kwargs):
+            if k in self.static_argnames:
+                statics.append((k, self._hashable(kwargs[k], k)))
+            else:
+                dyn_kwargs[k] = kwargs[k]
+        return tuple(dyn_args), dyn_kwargs, tuple(statics)
+
+    def _arg_name(self, i: int) -> str:
+        return self._positional[i] if i < len(self._positional) else f"args[{i}]"
+
+    def _hashable(self, value: Any, name: str) -> Any:
+        try:
+            hash(value)
+        except TypeError:
+            raise StaticArgumentError(
+                f"static argument {name!r} of jitted {self.name} is a {type(value).__name__}, which is "
+                "not hashable; static arguments are cache keys. Pass a tuple instead of a list, a "
+                "frozen dataclass, or make the argument non-static (arrays and pytrees of arrays)."
+            ) from None
+        return value
+
+    def _signature(self, args: tuple, kwargs: dict) -> tuple[Any, list, tuple, tuple, dict]:
+        dyn_args, dyn_kwargs, statics = self._split(args, kwargs)
+        leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
+        keys = []
+        for x in leaves:
+            k = _leaf_key(x)
+            if k is None:
+                self._bad_leaf(args, kwargs, x)
+            keys.append(k)
+        return (treedef, tuple(keys), statics), leaves, dyn_args, statics, dyn_kwargs
+
+    def _bad_leaf(self, args: tuple, kwargs: dict, bad: Any) -> None:
+        dyn_args, dyn_kwargs, _ = self._split(args, kwargs)
+        for path, x in tree_flatten_with_path((dyn_args, dyn_kwargs))[0]:
+            if x is bad:
+                name = self._path_name(path)
+                raise InvalidLeafError(
+                    f"jitted {self.name}: {name} is a {type(x).__qualname__}, which is neither an array, a "
+                    "number nor a pytree of them. Mark it static (static_argnums/static_argnames) if it "
+                    "is configuration." + describe_unregistered(x))
+
+    def _path_name(self, path: tuple) -> str:
+        if not path:
+            return "argument"
+        if path[0].idx == 0:
+            return keystr(path[2:], self._arg_name(path[1].idx))
+        return keystr(path[2:], str(path[1].key))
+
+    def _names(self, args: tuple, kwargs: dict) -> list[str]:
+        dyn_args, dyn_kwargs, _ = self._split(args, kwargs)
+        return [self._path_name(p) for p, _ in tree_flatten_with_path((dyn_args, dyn_kwargs))[0]]
+
+    def _stage(self, key: Any, leaves: list, args: tuple, kwargs: dict, statics: tuple) -> tuple[Program, list, PyTreeDef]:
+        """Trace the function on abstract leaves: (program, captured outer tracers, output tree)."""
+        treedef = key[0]
+        static_pos = {k: v for k, v in statics if isinstance(k, int)}
+        static_kw = {k: v for k, v in statics if isinstance(k, str)}
+
+        def flat_fun(*leaf_values: Any) -> Any:
+            dyn_args, dyn_kwargs = treedef.unflatten(leaf_values)
+            full = [static_pos[i] if i in static_pos else a for i, a in enumerate(dyn_args)]
+            return self.fun(*full, **dyn_kwargs, **static_kw)
+
+        return trace_to_program(flat_fun, [_aval(x) for x in leaves], self._names(args, kwargs))
+
+    def _trace(self, key: Any, leaves: list, args: tuple, kwargs: dict, statics: tuple) -> tuple[Entry, PyTreeDef, list]:
+        program, captured, out_tree = self._stage(key, leaves, args, kwargs, statics)
+        return Entry(program, self.name), out_tree, captured
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        key, leaves, _, statics, _ = self._signature(args, kwargs)
+        found = self.cache.get(key)
+        captured: list = []
+        if found is not None:
+            self.hits += 1
+            self.cache.move_to_end(key)
+            entry, out_tree = found
+        else:
+            self.misses += 1
+            entry, out_tree, captured = self._trace(key, leaves, args, kwargs, statics)
+            if not captured:  # a program that closed over traced values is specific to this call
+                self._remember(key, entry, out_tree, args, kwargs)
+        outs = call_entry(entry, leaves + captured)
+        return out_tree.unflatten([o if type(o) is np.ndarray or isinstance(o, Tracer) else np.asarray(o) for o in outs])
+
+    def _remember(self, key: Any, entry: Entry, out_tree: PyTreeDef, args: tuple, kwargs: dict) -> None:
+        self.cache[key] = (entry, out_tree)
+        if len(self.cache) > self.maxsize:
+            self.cache.popitem(last=False)
+        previous, self._last_key = self._last_key, key
+        if self.misses >= self._retrace_warning and previous is not None and self.misses % self._retrace_warning == 0:
+            warnings.warn(self._retrace_message(previous, key, args, kwargs), RetraceWarning, stacklevel=3)
+
+    def _retrace_message(self, old: Any, new: Any, args: tuple, kwargs: dict) -> str:
+        reasons = []
+        if old[0] != new[0]:
+            reasons.append(f"the structure of the arguments changed ({old[0]} -> {new[0]})")
+        else:
+            for name, a, b in zip(self._names(args, kwargs), old[1], new[1]):
+                if a != b:
+                    reasons.append(f"{name} changed from {_describe_key(a)} to {_describe_key(b)}")
+        for (k, a), (_, b) in zip(old[2], new[2]):
+            if a != b:
+                reasons.append(f"static argument {k!r} changed from {a!r} to {b!r}")
+        why = "; ".join(reasons) or "its inputs keep changing"
+        return (f"jitted function {self.name} has been traced and compiled {self.misses} times "
+                f"(cache size {len(self.cache)}/{self.maxsize}): {why}. Every new shape, dtype or static "
+                "value compiles a new version; keep shapes fixed (pad or bucket them) and static "
+                "arguments few.")
+
+    # -- introspection ---------------------------------------------------------------------------
+
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        """The optimised program and generated source for these arguments.
+
+        >>> import numpy as np, funcgrad as fg
+        >>> print(fg.jit(lambda x: x * 2.0).lower(np.ones(2)).source)  # doctest: +ELLIPSIS
+        def ...(a0):
+            v0 = _multiply_...(a0, 2.0)
+            return (v0,)
+        <BLANKLINE>
+        """
+        key, leaves, _, statics, _ = self._signature(args, kwargs)
+        found = self.cache.get(key)
+        entry = found[0] if found is not None else self._trace(key, leaves, args, kwargs, statics)[0]
+        return Lowered(entry.program, entry.compiled.source, entry.compiled.fn)
+
+    def cache_info(self) -> CacheInfo:
+        """Hits, misses (traces), current size and bound of this function's cache."""
+        return CacheInfo(self.hits, self.misses, len(self.cache), self.maxsize)
+
+    def clear_cache(self) -> None:
+        self.cache.clear()
+        self.hits = self.misses = 0
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        if self._method_jit is None:
+            self._method_jit = JitFunction(
+                self.fun, static_argnums=(0,) + tuple(n + 1 for n in self.static_argnums if n >= 0),
+                static_argnames=tuple(self.static_argnames - {self._positional[0]} if self._positional else
+                                      self.static_argnames), cache_size=self.maxsize)
+        return functools.partial(self._method_jit, obj)
+
+    def __repr__(self) -> str:
+        return f"<jitted {self.name}>"
+
+
+class RetraceWarning(UserWarning):
+    """A jitted function is being traced again and again."""
+
+
+def jit(f: Callable[..., Any] | None = None, *, static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = (), cache_size: int = 64) -> Any:
+    """Compile ``f``: trace it once per input signature into a program, generate NumPy source,
+    and reuse the compiled code on later calls with the same shapes and dtypes.
+
+    Arguments in ``static_argnums``/``static_argnames`` are passed as Python values (they must be
+    hashable) and each distinct value gets its own compiled version. Usable as a decorator, also
+    on methods (the instance is then a static argument, hashed by identity unless its class
+    defines ``__hash__``).
+
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> f = fg.jit(lambda x: fnp.sum(fnp.sin(x) ** 2))
+    >>> float(f(np.zeros(3)))
+    0.0
+    >>> f.cache_info().misses
+    1
+    """
+    if f is None:
+        return lambda g: JitFunction(g, static_argnums, static_argnames, cache_size)
+    return JitFunction(f, static_argnums, static_argnames, cache_size)
+
+
+def make_trace(f: Callable[..., Any], static_argnums: int | Sequence[int] = (),
+               static_argnames: str | Sequence[str] = ()) -> Callable[..., Program]:
+    """Return a function that traces ``f`` on given arguments and returns its program (unoptimised),
+    like ``jax.make_jaxpr``.
+
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> print(fg.make_trace(lambda x: fnp.sin(x) * 2.0)(np.ones(3)))
+    { lambda a:f64[3]. let
+        b:f64[3] = sin a
+        c:f64[3] = multiply b 2.0
+      in (c,) }
+    """
+    jf = JitFunction(f, static_argnums, static_argnames)
+
+    def traced(*args: Any, **kwargs: Any) -> Program:
+        key, leaves, _, statics, _ = jf._signature(args, kwargs)
+        return jf._stage(key, leaves, args, kwargs, statics)[0]
+
+    return traced

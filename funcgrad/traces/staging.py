@@ -1,0 +1,212 @@
+"""Staging (jit): run a function on abstract values and record every primitive as an equation.
+
+Arguments become :class:`StagedTracer` values that know only their shape and dtype. Operations
+whose operands are all concrete (closed-over arrays, Python numbers) never reach this trace —
+``bind``'s eager path computes them at trace time — so they are folded into program constants
+on purpose: the program only contains work that depends on the arguments.
+
+A traced value of an *enclosing* transformation (say ``grad``) that the function closes over
+is captured as an extra program input, and passed in at call time.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..core import Primitive, Trace, Tracer
+from ..errors import ConcretizationError
+from ..ir.program import Eqn, Literal, Program, ShapedArray, Var, aval_of
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def _user_frame() -> str:
+    """The innermost stack frame outside funcgrad, as 'file:line: source'."""
+    for frame in reversed(traceback.extract_stack()[:-1]):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
+            return f"{frame.filename}:{frame.lineno}: {(frame.line or '').strip()}"
+    return "<unknown>"
+
+
+class StagedTracer(Tracer):
+    __slots__ = ("var", "origin")
+
+    def __init__(self, trace: StagingTrace, var: Var, origin: str) -> None:
+        self._trace = trace
+        self.var = var
+        self.origin = origin
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.var.aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.var.aval.dtype
+
+    def _concretization_error(self, what: str) -> ConcretizationError:
+        return ConcretizationError(
+            f"{what} needs a concrete value, but under jit this value is abstract "
+            f"({self.var.aval}, computed from {self.origin}); only its shape and dtype are known "
+            f"while tracing.\n  at {_user_frame()}\n"
+            "Fixes: mark the argument static (jit(f, static_argnums=...) or static_argnames=...), "
+            "so its value is known and each value gets its own compiled version; choose values "
+            "elementwise with funcgrad.numpy.where instead of Python if/else; or do not jit this "
+            "function (grad, vjp and jvp allow Python control flow on values)."
+        )
+
+    @property
+    def primal(self) -> Any:
+        raise self._concretization_error("Python control flow or conversion")
+
+    def __bool__(self) -> bool:
+        raise self._concretization_error("bool() (an `if`, `while`, `and`/`or` or assert on a traced value)")
+
+    def __float__(self) -> float:
+        raise self._concretization_error("float()")
+
+    def __int__(self) -> int:
+        raise self._concretization_error("int()")
+
+    def __complex__(self) -> complex:
+        raise self._concretization_error("complex()")
+
+    def __index__(self) -> int:
+        raise self._concretization_error("Using a traced value as an index or size (__index__)")
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._concretization_error("Converting to a NumPy array (np.asarray/np.array)")
+
+    def item(self, *args: Any) -> Any:
+        raise self._concretization_error(".item()")
+
+    def tolist(self) -> Any:
+        raise self._concretization_error(".tolist()")
+
+    def __repr__(self) -> str:
+        return f"StagedTracer({self.var.aval}, from {self.origin})"
+
+
+class StagingTrace(Trace):
+    __slots__ = ("eqns", "consts", "captured", "redirect")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.eqns: list[Eqn] = []
+        self.consts: dict[int, tuple[Any, Var]] = {}  # id(array) -> (array, var)
+        self.captured: dict[int, tuple[Any, Var]] = {}  # id(tracer) -> (tracer, var)
+        self.redirect: StagingTrace | None = None
+
+    def atom(self, a: Any) -> Any:
+        """The program operand for ``a``: a variable, a literal, a constant or a capture."""
+        if type(a) is StagedTracer and a._trace is self:
+            return a.var
+        if isinstance(a, Tracer):
+            found = self.captured.get(id(a))
+            if found is None:
+                found = self.captured[id(a)] = (a, Var(ShapedArray(tuple(a.shape), np.dtype(a.dtype))))
+            return found[1]
+        if isinstance(a, _PY_SCALARS) and not isinstance(a, np.generic):
+            return Literal(a)
+        found = self.consts.get(id(a))
+        if found is None:
+            arr = np.asarray(a)
+            found = self.consts[id(a)] = (a, Var(aval_of(arr)))
+        return found[1]
+
+    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        if self.redirect is not None:
+            return self.redirect.process(prim, args, params)
+        ins = tuple(self.atom(a) for a in args)
+        out = Var(abstract_eval(prim, [x.aval if isinstance(x, Var) else x for x in ins], params))
+        self.eqns.append(Eqn(prim, ins, out, params))
+        origin = next((a.origin for a in args if type(a) is StagedTracer), "a closed-over value")
+        return StagedTracer(self, out, origin)
+
+    def program(self, inputs: Sequence[Var], outputs: Sequence[Any], names: Sequence[str]) -> Program:
+        out_atoms = [self.atom(o) for o in outputs]
+        captured = [v for _, v in self.captured.values()]
+        return Program(list(inputs) + captured, self.eqns, out_atoms,
+                       {v: np.asarray(a) for a, v in self.consts.values()},
+                       list(names) + [f"captured{i}" for i in range(len(captured))])
+
+
+# --- shape and dtype rules --------------------------------------------------------------------
+
+_abstract_cache: dict[tuple, ShapedArray] = {}
+_INDEXING = ("getitem", "index_add", "index_set")
+
+
+def _probe(a: Any) -> Any:
+    if isinstance(a, ShapedArray):
+        if a.weak:
+            return a.dtype.type(0).item()
+        return np.broadcast_to(np.zeros((), a.dtype), a.shape)
+    return a.value if isinstance(a, Literal) else a
+
+
+def abstract_eval(prim: Primitive, operands: Sequence[Any], params: dict) -> ShapedArray:
+    """Shape and dtype of ``prim``'s result for abstract operands (``ShapedArray`` or ``Literal``).
+
+    A primitive may declare ``abstract_eval``; otherwise its NumPy implementation runs once on
+    zero-strided placeholder arrays (no memory for their size), and the answer is cached.
+    """
+    key = (prim, tuple(operands), tuple(sorted(params.items())))
+    try:
+        found = _abstract_cache.get(key)
+    except TypeError:  # unhashable parameter: compute without caching
+        key, found = None, None  # type: ignore[assignment]
+    if found is not None:
+        return found
+    if prim.name in _INDEXING and any(isinstance(a, ShapedArray) and a.dtype == bool for a in operands[1:]):
+        raise ConcretizationError(
+            f"boolean-mask indexing ({prim.name}) under jit: the result's shape depends on how many "
+            "entries are True, which is unknown while tracing. Use funcgrad.numpy.where(mask, x, 0) "
+            "(and a masked sum) instead, or index outside the jitted function."
+        )
+    if prim.abstract_eval is not None:
+        result = prim.abstract_eval(*operands, **params)
+    else:
+        with np.errstate(all="ignore"):
+            out = prim.impl(*(_probe(a) for a in operands), **params)
+        result = ShapedArray(tuple(np.shape(out)), np.asarray(out).dtype if not hasattr(out, "dtype") else out.dtype)
+    if key is not None:
+        if len(_abstract_cache) > 100_000:
+            _abstract_cache.clear()
+        _abstract_cache[key] = result
+    return result
+
+
+def trace_to_program(f: Callable[..., Any], avals: Sequence[ShapedArray], names: Sequence[str]) -> tuple[Program, list, Any]:
+    """Stage ``f(*leaves)`` (one positional argument per leaf) into a program.
+
+    Returns the program, the captured outer tracers (extra inputs to pass at call time, in
+    order), and the raw output of ``f`` (whose leaves the program's outputs are).
+    """
+    from ..tree_util import tree_flatten
+
+    trace = StagingTrace()
+    in_vars = [Var(a) for a in avals]
+    tracers = [StagedTracer(trace, v, n) for v, n in zip(in_vars, names)]
+    try:
+        out = f(*tracers)
+    finally:
+        trace.alive = False
+    leaves, treedef = tree_flatten(out)
+    program = trace.program(in_vars, leaves, names)
+    captured = [t for t, _ in trace.captured.values()]
+    return program, captured, treedef
+
+
+def eval_program(program: Program, *args: Any) -> list:
+    """Run ``program`` by binding each equation: under any trace, this re-traces it."""
+    env: dict[Var, Any] = dict(program.consts)
+    env.update(zip(program.inputs, args))
+    for e in program.eqns:
+        env[e.out] = e.prim.bind(*(env[a] if isinstance(a, Var) else a.value for a in e.inputs), **e.params)
+    return [env[a] if isinstance(a, Var) else a.value for a in program.outputs]
