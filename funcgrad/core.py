@@ -54,12 +54,18 @@ class Primitive:
     * ``batch`` (for ``vmap``) maps ``(args, batch_axes, **params)`` to ``(out, out_axis)``.
     * ``nondiff=True`` marks operations with no derivative (comparisons, ``floor``, ``argmax``):
       traces pass their results through as plain values.
+    * ``abstract_eval(*avals, **params)`` (optional) gives the result's shape and dtype; by
+      default ``jit`` runs ``impl`` once on zero-strided placeholders.
+    * ``emit(eqn, args, bind)`` (optional) writes the Python expression ``jit``'s code
+      generator uses for this operation (``args`` are the operands' source expressions,
+      ``bind(value)`` makes a global and returns its name); by default it calls ``impl`` with
+      the parameters bound. It must compute exactly what ``impl`` computes.
 
     Rules are written with funcgrad operations, so derivatives of derivatives work.
     ``out`` is the primal output, handed to rules so that ``exp`` or ``tanh`` can reuse it.
     """
 
-    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "abstract_eval")
+    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "abstract_eval", "emit")
 
     def __init__(
         self,
@@ -71,6 +77,7 @@ class Primitive:
         batch: Callable[..., Any] | None = None,
         nondiff: bool = False,
         abstract_eval: Callable[..., Any] | None = None,
+        emit: Callable[..., str] | None = None,
     ) -> None:
         if name in primitives:
             raise ValueError(f"a primitive named {name!r} already exists")
@@ -81,6 +88,7 @@ class Primitive:
         self.batch = batch
         self.nondiff = nondiff
         self.abstract_eval = abstract_eval
+        self.emit = emit
         primitives[name] = self
 
     def bind(self, *args: Any, **params: Any) -> Any:

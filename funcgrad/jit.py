@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import warnings
 from collections import OrderedDict
 from typing import Any, Callable, NamedTuple, Sequence
@@ -272,6 +273,8 @@ class JitFunction:
         self._retrace_warning = retrace_warning
         self._last_key: Any = None
         self._method_jit: JitFunction | None = None
+        self._plain = not self.static_argnums and not self.static_argnames
+        self._fast: dict[tuple, tuple[Callable[..., tuple], Callable[[tuple], Any]]] = {}
 
     # -- calling ---------------------------------------------------------------------------------
 
@@ -356,6 +359,19 @@ class JitFunction:
         return Entry(program, self.name), out_tree, captured
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and self._plain:
+            # Fast path: positional NumPy arrays only, the common case in a training loop.
+            fast = []
+            for a in args:
+                if type(a) is not np.ndarray:
+                    break
+                fast.append(a.shape)
+                fast.append(a.dtype)
+            else:
+                hit = self._fast.get(tuple(fast))
+                if hit is not None:
+                    self.hits += 1
+                    return hit[1](hit[0](*args))
         key, leaves, _, statics, _ = self._signature(args, kwargs)
         found = self.cache.get(key)
         captured: list = []
@@ -368,6 +384,9 @@ class JitFunction:
             entry, out_tree, captured = self._trace(key, leaves, args, kwargs, statics)
             if not captured:  # a program that closed over traced values is specific to this call
                 self._remember(key, entry, out_tree, args, kwargs)
+                if not kwargs and self._plain and all(type(a) is np.ndarray for a in args):
+                    fast = tuple(v for a in args for v in (a.shape, a.dtype))
+                    self._fast[fast] = (entry.compiled.fn, _builder(out_tree))
         outs = call_entry(entry, leaves + captured)
         return out_tree.unflatten([o if type(o) is np.ndarray or isinstance(o, Tracer) else np.asarray(o) for o in outs])
 
@@ -375,6 +394,7 @@ class JitFunction:
         self.cache[key] = (entry, out_tree)
         if len(self.cache) > self.maxsize:
             self.cache.popitem(last=False)
+            self._fast.clear()
         previous, self._last_key = self._last_key, key
         if self.misses >= self._retrace_warning and previous is not None and self.misses % self._retrace_warning == 0:
             warnings.warn(self._retrace_message(previous, key, args, kwargs), RetraceWarning, stacklevel=3)
@@ -419,6 +439,7 @@ class JitFunction:
 
     def clear_cache(self) -> None:
         self.cache.clear()
+        self._fast.clear()
         self.hits = self.misses = 0
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
@@ -433,6 +454,15 @@ class JitFunction:
 
     def __repr__(self) -> str:
         return f"<jitted {self.name}>"
+
+
+def _builder(out_tree: PyTreeDef) -> Callable[[tuple], Any]:
+    """Turn the compiled function's output tuple into the user's output tree, cheaply."""
+    if out_tree.node_type is None:
+        return operator.itemgetter(0)
+    if out_tree.node_type is tuple and all(c.node_type is None for c in out_tree.children):
+        return tuple
+    return out_tree.unflatten
 
 
 class RetraceWarning(UserWarning):

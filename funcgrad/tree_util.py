@@ -128,17 +128,33 @@ def register_dataclass(
     >>> tree_leaves(Params(w=1.0, b=2.0))
     [1.0, 2.0]
     """
-    if not dataclasses.is_dataclass(nodetype):
+    if not (isinstance(nodetype, type) and dataclasses.is_dataclass(nodetype)):
         raise TypeError(
             f"register_dataclass expects a dataclass, got {nodetype!r}; decorate the class with "
             "@dataclasses.dataclass first, or use register_pytree_node."
         )
+    for label, given in (("data_fields", data_fields), ("meta_fields", meta_fields)):
+        if isinstance(given, str):
+            raise TypeError(
+                f"register_dataclass: {label} must be a sequence of field names, got the string "
+                f"{given!r}; write [{given!r}]."
+            )
+    fields = [f.name for f in dataclasses.fields(nodetype)]
     meta = tuple(meta_fields)
-    data = (
-        tuple(data_fields)
-        if data_fields is not None
-        else tuple(f.name for f in dataclasses.fields(nodetype) if f.name not in meta)
-    )
+    data = tuple(data_fields) if data_fields is not None else tuple(n for n in fields if n not in meta)
+    where = f"register_dataclass({nodetype.__qualname__})"
+    unknown = [n for n in data + meta if n not in fields]
+    if unknown:
+        raise ValueError(f"{where}: {unknown} are not fields of the dataclass; its fields are {fields}.")
+    both = [n for n in data if n in meta]
+    if both:
+        raise ValueError(f"{where}: {both} are listed in both data_fields and meta_fields; pick one.")
+    missing = [n for n in fields if n not in data and n not in meta]
+    if missing:
+        raise ValueError(
+            f"{where}: fields {missing} are in neither data_fields nor meta_fields; list every field "
+            "in one of them (unflattening rebuilds the object from these fields only)."
+        )
 
     def flatten(node: Any) -> tuple[Sequence[Any], Hashable]:
         return tuple(getattr(node, n) for n in data), tuple(getattr(node, n) for n in meta)

@@ -1,8 +1,9 @@
 """Code generation: a program becomes straight-line Python source calling NumPy directly.
 
 One line per equation; each primitive's NumPy implementation (with its parameters bound) is a
-global of the generated module. Intermediates are ``del``-ed right after their last use, so
-peak memory stays where hand-written code would have it. The source is compiled once and
+global of the generated module. An intermediate is released right after its last use — its
+name is reused for the next result, or it is ``del``-ed — so peak memory stays where
+hand-written code would have it. The source is compiled once and
 registered with ``linecache``, so tracebacks and ``pdb`` show the generated lines.
 """
 
@@ -13,6 +14,8 @@ import itertools
 import linecache
 import math
 from typing import Any, Callable, NamedTuple
+
+import numpy as np
 
 from .passes import last_uses
 from .program import Literal, Program, Var
@@ -77,15 +80,32 @@ def generate(program: Program, name: str = "compiled") -> Compiled:
     lines = [f"def {fn_name}({args}):"]
     dying = last_uses(program)
     inputs = set(program.inputs)
+    free: list[str] = []  # names whose values were deleted, ready for reuse
+    count = 0
     for k, e in enumerate(program.eqns):
-        out = f"v{k}"
+        operands = [atom(a) for a in e.inputs]
+        if e.prim.emit is not None:
+            expr = e.prim.emit(e, operands, bind_global)
+        else:
+            expr = f"{impl_name(e)}({', '.join(operands)})"
+        # An operand that dies here lends its name to the result: assigning releases the old
+        # value, with no `del` line. Other dying operands are deleted.
+        dead = [names[v] for v in dying.get(k, ()) if v not in inputs]
+        if dead:
+            out = dead.pop()
+        elif free:
+            out = free.pop()
+        else:
+            out = f"v{count}"
+            count += 1
         names[e.out] = out
-        lines.append(f"    {out} = {impl_name(e)}({', '.join(atom(a) for a in e.inputs)})")
-        if k in dying:
-            freed = [names[v] for v in dying[k] if v not in inputs]
-            if freed:
-                lines.append(f"    del {', '.join(freed)}")
-    outs = ", ".join(atom(a) for a in program.outputs)
+        lines.append(f"    {out} = {expr}")
+        if dead:
+            lines.append(f"    del {', '.join(dead)}")
+            free.extend(dead)
+    # NumPy returns scalars for 0-d results; outputs are arrays.
+    to_array = bind_global(np.asarray, "asarray")
+    outs = ", ".join(f"{to_array}({atom(a)})" if a.aval.shape == () else atom(a) for a in program.outputs)
     lines.append(f"    return ({outs}{',' if len(program.outputs) == 1 else ''})")
     source = "\n".join(lines) + "\n"
     filename = f"<funcgrad-jit {fn_name} #{next(_file_ids)}>"

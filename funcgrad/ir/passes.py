@@ -17,12 +17,15 @@ __all__ = ["dce", "cse", "fold_constants", "drop_broadcasts", "last_uses", "opti
 
 def dce(program: Program) -> Program:
     """Drop equations whose results no output depends on (primitives have no side effects)."""
-    live = {a for a in program.outputs if isinstance(a, Var)}
+    live = {a for a in program.outputs if type(a) is Var}
     kept = []
+    add = live.add
     for e in reversed(program.eqns):
         if e.out in live:
             kept.append(e)
-            live.update(a for a in e.inputs if isinstance(a, Var))
+            for a in e.inputs:
+                if type(a) is Var:
+                    add(a)
     kept.reverse()
     consts = {v: c for v, c in program.consts.items() if v in live}
     return program.replace(eqns=kept, consts=consts)
@@ -39,7 +42,7 @@ def cse(program: Program) -> Program:
     renames: dict[Var, Var] = {}
     eqns = []
     for e in program.eqns:
-        ins = _subst(e.inputs, renames)
+        ins = _subst(e.inputs, renames) if renames else e.inputs
         try:
             key = (e.prim, ins, e.params_key())
             hash(key)
@@ -51,7 +54,9 @@ def cse(program: Program) -> Program:
             renames[e.out] = prev
             continue
         seen[key] = e.out
-        eqns.append(e._replace(inputs=ins))
+        eqns.append(e if ins is e.inputs else e._replace(inputs=ins))
+    if not renames:
+        return program
     return program.replace(eqns=eqns, outputs=list(_subst(program.outputs, renames)))
 
 
@@ -71,39 +76,56 @@ def fold_constants(program: Program, max_size: int = 1 << 20) -> Program:
                 consts[e.out] = np.asarray(e.prim.impl(*args, **e.params))
                 continue
         eqns.append(e)
+    if len(eqns) == len(program.eqns):
+        return program
     return dce(program.replace(eqns=eqns, consts=consts))
 
 
 _BROADCASTING_BINARY = {"add", "subtract", "multiply", "true_divide"}
 
 
+def _only_broadcasts(e: Eqn) -> bool:
+    """Is ``e`` a broadcast_to, or a reshape that only prepends size-1 axes?"""
+    if not isinstance(e.inputs[0], Var) or e.inputs[0].aval.dtype != e.out.aval.dtype:
+        return False
+    if e.prim.name == "broadcast_to":
+        return True
+    if e.prim.name == "reshape":
+        src, out = e.inputs[0].aval.shape, e.out.aval.shape
+        k = len(out) - len(src)
+        return k >= 0 and out == (1,) * k + src
+    return False
+
+
 def drop_broadcasts(program: Program) -> Program:
-    """Remove ``broadcast_to`` whose every use is an elementwise operation that broadcasts
-    anyway (its other operand already has the full shape), as hand-written NumPy would."""
-    uses: dict[Var, list[tuple[Eqn, int]]] = {}
-    for e in program.eqns:
-        for k, a in enumerate(e.inputs):
-            if isinstance(a, Var):
-                uses.setdefault(a, []).append((e, k))
-    outputs = {a for a in program.outputs if isinstance(a, Var)}
-    renames: dict[Var, Var] = {}
-    for e in program.eqns:
-        if e.prim.name != "broadcast_to" or e.out in outputs or not isinstance(e.inputs[0], Var):
-            continue
-        src = e.inputs[0]
-        ok = bool(uses.get(e.out))
-        for user, k in uses.get(e.out, []):
-            other = user.inputs[1 - k] if len(user.inputs) == 2 else None
-            if (user.prim.name not in _BROADCASTING_BINARY or other is None or isinstance(other, Literal)
-                    or other.aval.shape != e.out.aval.shape or src.aval.dtype != e.out.aval.dtype):
-                ok = False
-                break
-        if ok:
-            renames[e.out] = src
-    if not renames:
-        return program
-    eqns = [e._replace(inputs=_subst(e.inputs, renames)) for e in program.eqns if e.out not in renames]
-    return program.replace(eqns=eqns)
+    """Remove a ``broadcast_to`` (or a reshape that only prepends size-1 axes) whose every use
+    is an elementwise operation that broadcasts anyway — its other operand already has the
+    result's shape — as hand-written NumPy would."""
+    for _ in range(4):  # a removal can expose another (reshape feeding a broadcast)
+        if not any(_only_broadcasts(e) for e in program.eqns):
+            return program
+        uses: dict[Var, list[tuple[Eqn, int]]] = {}
+        for e in program.eqns:
+            for k, a in enumerate(e.inputs):
+                if type(a) is Var:
+                    uses.setdefault(a, []).append((e, k))
+        outputs = {a for a in program.outputs if type(a) is Var}
+        renames: dict[Var, Var] = {}
+        for e in program.eqns:
+            if e.out in outputs or not uses.get(e.out) or not _only_broadcasts(e):
+                continue
+            for user, k in uses[e.out]:
+                other = user.inputs[1 - k] if len(user.inputs) == 2 else None
+                if (user.prim.name not in _BROADCASTING_BINARY or type(other) is not Var
+                        or np.broadcast_shapes(other.aval.shape, e.out.aval.shape) != other.aval.shape):
+                    break
+            else:
+                renames[e.out] = e.inputs[0]
+        if not renames:
+            return program
+        program = program.replace(eqns=[e._replace(inputs=_subst(e.inputs, renames))
+                                        for e in program.eqns if e.out not in renames])
+    return program
 
 
 def last_uses(program: Program) -> dict[int, list[Var]]:

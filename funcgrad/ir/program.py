@@ -84,7 +84,7 @@ class Eqn(NamedTuple):
     params: dict
 
     def params_key(self) -> tuple:
-        return tuple(sorted(self.params.items()))
+        return tuple(sorted(self.params.items())) if self.params else ()
 
 
 class Program:

@@ -287,7 +287,10 @@ def diag(v: Any, k: int = 0) -> Any:
 
 
 def _tri_mask(shape: tuple[int, ...], k: int, upper: bool) -> np.ndarray:
-    n, m = shape[-2], shape[-1]
+    # As NumPy: the mask is tri(*shape[-2:]), so a 1-d input of length n broadcasts to (n, n).
+    if len(shape) == 0:
+        raise ValueError("input must be at least 1-d")
+    n, m = shape[-2:] if len(shape) > 1 else (shape[0], shape[0])
     return ~np.tri(n, m, k - 1, dtype=bool) if upper else np.tri(n, m, k, dtype=bool)
 
 

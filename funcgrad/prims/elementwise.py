@@ -17,9 +17,8 @@ import math
 
 import numpy as np
 
-from .factories import binary, nondiff, unary
 from ..core import Primitive
-from .factories import with_elementwise_batch
+from .factories import binary, nondiff, unary, with_elementwise_batch
 
 # --- arithmetic -----------------------------------------------------------------------------
 

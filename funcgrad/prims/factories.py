@@ -51,8 +51,8 @@ def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
     """Batching rule for NumPy-broadcasting elementwise operations: batch axis moved to 0."""
 
     def batch(args: tuple, dims: tuple, **params: Any) -> tuple[Any, int]:
-        rank = max(ndim_of(a) - (d is not None) for a, d in zip(args, dims))
-        moved = [a if d is None else batch_to_front(a, d, rank=rank) for a, d in zip(args, dims)]
+        rank = max(ndim_of(a) - (d is not None) for a, d in zip(args, dims, strict=False))
+        moved = [a if d is None else batch_to_front(a, d, rank=rank) for a, d in zip(args, dims, strict=False)]
         return prim.bind(*moved, **params), 0
 
     return batch

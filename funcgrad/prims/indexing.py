@@ -157,9 +157,9 @@ def _advanced_layout(spec: tuple, x_ndim: int, index_rank: int) -> int | None:
 
 def _batched_index(spec: tuple, arrays: list, dims: list, size: int, x_ndim: int) -> tuple[tuple, list, int, int]:
     shapes = [_shape_of(a)[:d] + _shape_of(a)[d + 1:] if d is not None else _shape_of(a)
-              for a, d in zip(arrays, dims)]
+              for a, d in zip(arrays, dims, strict=False)]
     index_rank = len(np.broadcast_shapes(*shapes)) if shapes else 0
-    moved = [batch_to_front(a, d, rank=index_rank) if d is not None else a for a, d in zip(arrays, dims)]
+    moved = [batch_to_front(a, d, rank=index_rank) if d is not None else a for a, d in zip(arrays, dims, strict=False)]
     examples = np.arange(size).reshape((size,) + (1,) * index_rank)
     new_spec = (("a", 0),) + tuple(("a", item[1] + 1) if item[0] == "a" else item for item in spec)
     layout = _advanced_layout(spec, x_ndim, index_rank)
@@ -183,7 +183,7 @@ def _getitem_batch(args: tuple, dims: tuple, spec: tuple) -> tuple[Any, int]:
     x, dx = args[0], dims[0]
     spec, arrays, adims = _canonical(spec, args[1:], dims[1:])
     size = _shape_of(x)[dx] if dx is not None else next(
-        _shape_of(a)[d] for a, d in zip(arrays, adims) if d is not None)
+        _shape_of(a)[d] for a, d in zip(arrays, adims, strict=False) if d is not None)
     x_ndim = ndim_of(x) - (dx is not None)
     x = batch_to_front(x, dx, size=size)
     if not arrays:
@@ -201,13 +201,13 @@ def _update_batch(prim: Primitive) -> Any:
 
         (x, v), (dx, dv) = args[:2], dims[:2]
         spec, arrays, adims = _canonical(spec, args[2:], dims[2:])
-        size = next(_shape_of(a)[d] for a, d in zip((x, v, *arrays), (dx, dv, *adims)) if d is not None)
+        size = next(_shape_of(a)[d] for a, d in zip((x, v, *arrays), (dx, dv, *adims), strict=False) if d is not None)
         x_ndim = ndim_of(x) - (dx is not None)
         x = batch_to_front(x, dx, size=size)
         # The region each example updates, and v broadcast to it with the batch axis in front.
         probe = np.empty(_shape_of(x)[1:], dtype=bool)[decode_index(spec, tuple(
             np.zeros(_shape_of(a)[:d] + _shape_of(a)[d + 1:] if d is not None else _shape_of(a), np.intp)
-            for a, d in zip(arrays, adims)))]
+            for a, d in zip(arrays, adims, strict=False)))]
         region = probe.shape
         v = broadcast_to(batch_to_front(v, dv, size=size, rank=len(region)), shape=(size,) + region)
         if not arrays:
@@ -224,9 +224,35 @@ def _getitem_vjp(ct: Any, out: Any, x: Any, *arrays: Any, spec: tuple) -> Any:
     return index_add(np.zeros(np.shape(x), dtype=ct.dtype), ct, *arrays, spec=spec)
 
 
+def _index_source(spec: tuple, arrays: list) -> str:
+    parts = []
+    for item in spec:
+        kind = item[0]
+        if kind == "s":
+            parts.append(":".join("" if v is None else repr(v) for v in item[1:]))
+        elif kind == "i":
+            parts.append(repr(item[1]))
+        elif kind == "a":
+            parts.append(arrays[item[1]])
+        elif kind == "n":
+            parts.append("None")
+        else:
+            parts.append("...")
+    return ", ".join(parts) + ","
+
+
+def _getitem_emit(e: Any, args: list, bind: Any) -> str:
+    from ..ir.program import Var
+
+    if isinstance(e.inputs[0], Var) and not e.inputs[0].aval.weak:
+        return f"{args[0]}[{_index_source(e.params['spec'], args[1:])}]"
+    return f"{bind(_getitem_impl)}({', '.join(args)}, spec={bind(e.params['spec'])})"
+
+
 getitem_p = Primitive(
     "getitem",
     _getitem_impl,
+    emit=_getitem_emit,
     jvp=(lambda t, out, x, *arrays, spec: getitem(t, *arrays, spec=spec),),
     vjp=(_getitem_vjp,),
     batch=_getitem_batch,

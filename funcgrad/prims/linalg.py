@@ -114,7 +114,7 @@ def _einsum_vjp(i: int, ct: Any, out: Any, *ops: Any, subscripts: str) -> Any:
     g = einsum(ct, *others, subscripts=spec)
     if keep != target:  # indices summed away inside operand i alone: broadcast back
         x_shape = np.shape(ops[i]) if not hasattr(ops[i], "shape") else ops[i].shape
-        g = reshape(g, shape=tuple(s if c in avail else 1 for c, s in zip(target, x_shape)))
+        g = reshape(g, shape=tuple(s if c in avail else 1 for c, s in zip(target, x_shape, strict=False)))
         g = broadcast_to(g, shape=x_shape)
     return g
 
@@ -122,8 +122,8 @@ def _einsum_vjp(i: int, ct: Any, out: Any, *ops: Any, subscripts: str) -> Any:
 def _einsum_batch(args: tuple, dims: tuple, subscripts: str) -> tuple[Any, int]:
     ins, out_subs = _parse(subscripts)
     letter = next(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in subscripts)
-    ops = [a if d is None else batch_to_front(a, d) for a, d in zip(args, dims)]
-    ins = [s if d is None else letter + s for s, d in zip(ins, dims)]
+    ops = [a if d is None else batch_to_front(a, d) for a, d in zip(args, dims, strict=False)]
+    ins = [s if d is None else letter + s for s, d in zip(ins, dims, strict=False)]
     return einsum(*ops, subscripts=",".join(ins) + "->" + letter + out_subs), 0
 
 

@@ -21,7 +21,7 @@ def _shape(x: Any) -> tuple[int, ...]:
 
 def batch_size(args: tuple, dims: tuple) -> int:
     """The batch size, read off the first batched operand."""
-    for a, d in zip(args, dims):
+    for a, d in zip(args, dims, strict=False):
         if d is not None:
             return _shape(a)[d]
     raise ValueError("no batched operand")
@@ -32,9 +32,25 @@ def _front_then(x: Any, bdim: int, op: Any) -> tuple[Any, int]:
     return op(batch_to_front(x, bdim)), 0
 
 
+def _method_emit(method: str, param: str) -> Any:
+    """Emit ``x.method(param)`` for array operands (faster than the np.* function), else impl."""
+
+    def emit(e: Any, args: list, bind: Any) -> str:
+        from ..ir.program import Var
+
+        value = e.params[param]
+        if isinstance(e.inputs[0], Var) and not e.inputs[0].aval.weak:
+            arg = bind(value) if isinstance(value, np.dtype) else repr(value)
+            return f"{args[0]}.{method}({arg})"
+        return f"{bind(e.prim.impl)}({args[0]}, **{bind(dict(e.params))})"
+
+    return emit
+
+
 reshape_p = Primitive(
     "reshape",
     lambda x, shape: np.reshape(x, shape),
+    emit=_method_emit("reshape", "shape"),
     jvp=(lambda t, out, x, shape: reshape(t, shape=out.shape),),
     vjp=(lambda ct, out, x, shape: reshape(ct, shape=_shape(x)),),
     batch=lambda args, dims, shape: _front_then(args[0], dims[0], lambda x: reshape(x, shape=x.shape[:1] + shape)),
@@ -44,6 +60,7 @@ reshape = reshape_p.bind
 transpose_p = Primitive(
     "transpose",
     lambda x, axes: np.transpose(x, axes),
+    emit=_method_emit("transpose", "axes"),
     jvp=(lambda t, out, x, axes: transpose(t, axes=axes),),
     vjp=(lambda ct, out, x, axes: transpose(ct, axes=tuple(int(i) for i in np.argsort(axes))),),
     batch=lambda args, dims, axes: _front_then(
@@ -83,7 +100,8 @@ concatenate_p = Primitive(
     jvp=PerIndex(_concatenate_jvp),
     vjp=PerIndex(_concatenate_vjp),
     batch=lambda args, dims, axis: (concatenate(
-        *(batch_to_front(x, d, size=batch_size(args, dims)) for x, d in zip(args, dims)), axis=axis + 1), 0),
+        *(batch_to_front(x, d, size=batch_size(args, dims)) for x, d in zip(args, dims, strict=False)),
+        axis=axis + 1), 0),
 )
 concatenate = concatenate_p.bind
 
@@ -120,13 +138,15 @@ def slice_axis(x: Any, axis: int, start: int, stop: int) -> Any:
 astype_p = with_elementwise_batch(Primitive(
     "astype",
     lambda x, dtype: np.asarray(x).astype(dtype),
+    emit=_method_emit("astype", "dtype"),
     jvp=(lambda t, out, x, dtype: astype(t, dtype=dtype),),
     vjp=(lambda ct, out, x, dtype: ct,),
 ))
 astype = astype_p.bind
 
 # The value passes unchanged; being non-differentiable, traces hand it on as a plain value.
-stop_gradient_p = with_elementwise_batch(Primitive("stop_gradient", lambda x: x, nondiff=True))
+stop_gradient_p = with_elementwise_batch(Primitive(
+    "stop_gradient", lambda x: x, nondiff=True, emit=lambda e, args, bind: args[0]))
 stop_gradient = stop_gradient_p.bind
 
 
@@ -138,7 +158,7 @@ def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    if lead < 0 or any(s not in (1, gs) for s, gs in zip(shape, gshape[lead:])):
+    if lead < 0 or any(s not in (1, gs) for s, gs in zip(shape, gshape[lead:], strict=False)):
         # A rule returned something smaller than its input (a scalar for a broadcast operand).
         return broadcast_to(g, shape=shape)
     axes = tuple(range(lead)) + tuple(
