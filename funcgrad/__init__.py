@@ -9,17 +9,20 @@ with 1.0. Every transformation takes and returns plain functions, so they compos
 array([2., 4.])
 """
 
-from . import numpy  # noqa: F401  (installs operators on tracers)
-from . import tree_util  # noqa: F401
-from . import scipy  # noqa: F401
+from . import (
+    numpy,  # noqa: F401  (installs operators on tracers)
+    scipy,  # noqa: F401
+    tree_util,  # noqa: F401
+)
 from .api import elementwise_grad, grad, jvp, value_and_grad, vjp
 from .custom import checkpoint, custom_jvp, custom_vjp, remat
-from .jacobians import hessian, jacfwd, jacrev, linearize
-from .jit import jit, make_trace
-from .vmap import vmap
 from .errors import (
     ArgnumsError,
+    BatchAxisError,
+    BatchedConcretizationError,
+    ConcretizationError,
     CotangentMismatchError,
+    CustomRuleError,
     FuncgradError,
     HasAuxError,
     IndexingError,
@@ -27,18 +30,17 @@ from .errors import (
     InvalidLeafError,
     LeakedTracerError,
     NonScalarOutputError,
+    StaticArgumentError,
     TangentMismatchError,
     TracerAssignmentError,
     TracerConversionError,
     TreeMismatchError,
     UnsupportedNumpyFunctionError,
-    BatchAxisError,
-    BatchedConcretizationError,
-    CustomRuleError,
-    ConcretizationError,
-    StaticArgumentError,
 )
+from .jacobians import hessian, jacfwd, jacrev, linearize
+from .jit import jit, make_trace
 from .prims.shape import stop_gradient as _stop_gradient
+from .vmap import vmap
 
 __version__ = "0.1.0"
 

@@ -89,11 +89,13 @@ def _leaf_name(f: Callable[..., Any], path: Sequence[Any]) -> str:
     return keystr(path[1:], _arg_name(f, path[0].idx))
 
 
-def _flatten_args(f: Callable[..., Any], args: tuple, prefix: str = "") -> tuple[list, list, PyTreeDef]:
+def _flatten_args(
+    f: Callable[..., Any], args: tuple, prefix: str = "", hint: str = _INPUT_HINT
+) -> tuple[list, list, PyTreeDef]:
     """Leaves of ``f``'s positional arguments, their key paths (for error messages), the treedef."""
     with_path, treedef = tree_flatten_with_path(args)
     paths = [p for p, _ in with_path]
-    leaves = [_as_leaf(v, lambda p=p: prefix + _leaf_name(f, p)) for p, v in with_path]
+    leaves = [_as_leaf(v, lambda p=p: prefix + _leaf_name(f, p), hint) for p, v in with_path]
     return leaves, paths, treedef
 
 
@@ -467,7 +469,9 @@ def jvp(
             "write jvp(f, (x,), (t,)) for a single argument."
         )
     leaves, paths, in_tree = _flatten_args(f, tuple(primals))
-    t_leaves, _, t_tree = _flatten_args(f, tuple(tangents), "the tangent for ")
+    t_leaves, _, t_tree = _flatten_args(
+        f, tuple(tangents), "the tangent for ", " A tangent is an array shaped like its primal."
+    )
     if t_tree != in_tree:
         raise TangentMismatchError(
             f"jvp: tangents have tree structure {t_tree}, but primals have {in_tree}; pass one "

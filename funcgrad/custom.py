@@ -113,7 +113,8 @@ class custom_vjp(_Custom):
 class custom_jvp(_Custom):
     """A function with a user-supplied forward-mode rule.
 
-    ``f.defjvp(rule)``: ``rule(primals, tangents)`` returns ``(out, tangent_out)``, linear in
+    ``f.defjvp(rule)``: ``rule(*nondiff_args, primals, tangents)`` returns ``(out, tangent_out)``
+    (``primals`` and ``tangents`` are tuples of the differentiable arguments), linear in
     the tangents. Reverse mode transposes it (by reverse-mode differentiating the rule with
     respect to the tangents), so one rule serves ``jvp``, ``grad`` and ``vjp``.
 
@@ -131,7 +132,8 @@ class custom_jvp(_Custom):
         self.rule: Callable[..., Any] | None = None
 
     def defjvp(self, rule: Callable[..., Any]) -> Callable[..., Any]:
-        """Set the jvp rule ``rule(primals, tangents) -> (out, tangent_out)``; usable as a decorator."""
+        """Set the jvp rule ``rule(*nondiff_args, primals, tangents) -> (out, tangent_out)``; usable as a
+        decorator."""
         self.rule = rule
         return rule
 
@@ -215,7 +217,7 @@ def _jvp_reverse(call: custom_jvp, trace: ReverseTrace, nondiff: tuple, leaves: 
         zeros = [np.zeros(np.shape(x), _as_array(x).dtype) for x in inner]
 
         def tangent_out(*tangent_leaves: Any) -> Any:
-            return call.rule(primals, tuple(treedef.unflatten(tangent_leaves)))[1]  # type: ignore[misc]
+            return call.rule(*nondiff, primals, tuple(treedef.unflatten(tangent_leaves)))[1]  # type: ignore[misc]
 
         return list(vjp(tangent_out, *zeros)[1](out_tree.unflatten(cts)))
 
@@ -239,7 +241,7 @@ def _jvp_forward(call: custom_jvp, trace: ForwardTrace, nondiff: tuple, leaves: 
             primals.append(x)
             tangents.append(np.zeros(np.shape(x), x.dtype))
     p_tree = tuple(treedef.unflatten(primals))
-    res = call.rule(p_tree, tuple(treedef.unflatten(tangents)))  # type: ignore[misc]
+    res = call.rule(*nondiff, p_tree, tuple(treedef.unflatten(tangents)))  # type: ignore[misc]
     if not (isinstance(res, tuple) and len(res) == 2):
         raise CustomRuleError(f"the jvp rule of {call.name} must return a pair (out, tangent_out).")
     out, t_out = res
@@ -293,13 +295,47 @@ def _vjp_batch(call: custom_vjp, trace: BatchTrace, nondiff: tuple, leaves: list
     def joined(*diff: Any) -> Any:
         return call._join(nondiff, diff)
 
+    # The per-example bwd returns cotangents with the batch axis in front; each must be shaped like
+    # its batched argument: summed over the batch for an unbatched one, the batch axis moved to
+    # where the argument has it otherwise.
+    per_example_bwd = vmap(lambda res, ct: call.bwd(*nondiff, res, ct), in_axes=(0, 0),  # type: ignore[misc]
+                           axis_size=size)
+    arg_dims, start = [], 0
+    for a in treedef.unflatten(vals):
+        n = len(tree_flatten(a)[0])
+        arg_dims.append(dims[start:start + n])
+        start += n
+
+    def bwd(res: Any, ct: Any) -> Any:
+        cts = per_example_bwd(res, ct)
+        if not isinstance(cts, (tuple, list)) or len(cts) != len(arg_dims):
+            return cts  # the usual check reports it
+        return tuple(None if c is None else _unbatch_cotangent(c, d) for c, d in zip(cts, arg_dims))
+
     batched = custom_vjp(vmap(lambda *d: call.fun(*joined(*d)), in_axes=axes, axis_size=size))
     batched.name = call.name
-    batched.defvjp(
-        vmap(lambda *d: call.fwd(*joined(*d)), in_axes=axes, axis_size=size),  # type: ignore[misc]
-        vmap(lambda res, ct: call.bwd(*nondiff, res, ct), in_axes=(0, 0), axis_size=size),  # type: ignore[misc]
-    )
+    batched.defvjp(vmap(lambda *d: call.fwd(*joined(*d)), in_axes=axes, axis_size=size), bwd)  # type: ignore[misc]
     return _wrap_batched(trace, batched(*treedef.unflatten(vals)))
+
+
+def _unbatch_cotangent(ct: Any, dims: list) -> Any:
+    from .prims.reductions import reduce_sum
+    from .prims.shape import transpose
+
+    leaves, tree = tree_flatten(ct)
+    if len(leaves) != len(dims):
+        return ct  # the usual check reports the mismatch
+    out = []
+    for g, d in zip(leaves, dims):
+        g = _as_array(g)
+        if d is None:
+            g = reduce_sum(g, axis=(0,), keepdims=False)
+        elif d != 0:
+            perm = list(range(1, g.ndim))
+            perm.insert(d, 0)
+            g = transpose(g, axes=tuple(perm))
+        out.append(g)
+    return tree.unflatten(out)
 
 
 def _jvp_batch(call: custom_jvp, trace: BatchTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
@@ -314,7 +350,8 @@ def _jvp_batch(call: custom_jvp, trace: BatchTrace, nondiff: tuple, leaves: list
 
     batched = custom_jvp(vmap(lambda *d: call.fun(*joined(*d)), in_axes=axes, axis_size=size))
     batched.name = call.name
-    batched.defjvp(vmap(lambda p, t: call.rule(p, t), in_axes=(axes, axes), axis_size=size))  # type: ignore[misc]
+    batched.defjvp(vmap(lambda p, t: call.rule(*nondiff, p, t), in_axes=(axes, axes),  # type: ignore[misc]
+                        axis_size=size))
     return _wrap_batched(trace, batched(*treedef.unflatten(vals)))
 
 

@@ -86,8 +86,8 @@ class Entry:
                 return list(outs) + list(touts)
 
             avals = prog.in_avals + [ShapedArray(a.shape, a.dtype) for a in prog.in_avals]
-            self._jvp = Entry(trace_to_program(f, avals, prog.input_names + [f"tangent of {n}" for n in prog.input_names])[0],
-                              self.name + "_jvp")
+            names = prog.input_names + [f"tangent of {n}" for n in prog.input_names]
+            self._jvp = Entry(trace_to_program(f, avals, names)[0], self.name + "_jvp")
         return self._jvp
 
     def batched_entry(self, dims: tuple, size: int) -> Entry:
@@ -341,7 +341,8 @@ class JitFunction:
         dyn_args, dyn_kwargs, _ = self._split(args, kwargs)
         return [self._path_name(p) for p, _ in tree_flatten_with_path((dyn_args, dyn_kwargs))[0]]
 
-    def _stage(self, key: Any, leaves: list, args: tuple, kwargs: dict, statics: tuple) -> tuple[Program, list, PyTreeDef]:
+    def _stage(self, key: Any, leaves: list, args: tuple, kwargs: dict,
+               statics: tuple) -> tuple[Program, list, PyTreeDef]:
         """Trace the function on abstract leaves: (program, captured outer tracers, output tree)."""
         treedef = key[0]
         static_pos = {k: v for k, v in statics if isinstance(k, int)}
@@ -354,7 +355,8 @@ class JitFunction:
 
         return trace_to_program(flat_fun, [_aval(x) for x in leaves], self._names(args, kwargs))
 
-    def _trace(self, key: Any, leaves: list, args: tuple, kwargs: dict, statics: tuple) -> tuple[Entry, PyTreeDef, list]:
+    def _trace(self, key: Any, leaves: list, args: tuple, kwargs: dict,
+               statics: tuple) -> tuple[Entry, PyTreeDef, list]:
         program, captured, out_tree = self._stage(key, leaves, args, kwargs, statics)
         return Entry(program, self.name), out_tree, captured
 
@@ -388,7 +390,7 @@ class JitFunction:
                     fast = tuple(v for a in args for v in (a.shape, a.dtype))
                     self._fast[fast] = (entry.compiled.fn, _builder(out_tree))
         outs = call_entry(entry, leaves + captured)
-        return out_tree.unflatten([o if type(o) is np.ndarray or isinstance(o, Tracer) else np.asarray(o) for o in outs])
+        return out_tree.unflatten(outs)
 
     def _remember(self, key: Any, entry: Entry, out_tree: PyTreeDef, args: tuple, kwargs: dict) -> None:
         self.cache[key] = (entry, out_tree)

@@ -353,6 +353,12 @@ def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
     >>> tree_unflatten(tree_structure((1, 2)), [3, 4])
     (3, 4)
     """
+    if not isinstance(treedef, PyTreeDef):
+        swapped = " (the arguments look swapped)" if isinstance(leaves, PyTreeDef) else ""
+        raise TypeError(
+            f"tree_unflatten(treedef, leaves) expects a PyTreeDef first (from tree_flatten or "
+            f"tree_structure), got a {type(treedef).__name__}{swapped}."
+        )
     return treedef.unflatten(leaves)
 
 

@@ -97,6 +97,18 @@ def _only_broadcasts(e: Eqn) -> bool:
     return False
 
 
+def _same_result(user: Eqn, bcast: Var, src: Var, renames: dict) -> bool:
+    """Does ``user`` still give its declared shape and dtype with ``bcast`` replaced by ``src``
+    (and the broadcasts already chosen for removal by theirs)? Not when its other operand is
+    the same broadcast (``b * b``) or another removed broadcast, nor when ``src`` is a weakly
+    typed Python scalar, which NumPy would promote differently (``float32 + 1.0``)."""
+    from ..traces.staging import abstract_eval
+
+    ins = [src if a is bcast else renames.get(a, a) for a in user.inputs]
+    got = abstract_eval(user.prim, [a.aval if type(a) is Var else a for a in ins], user.params)
+    return (got.shape, got.dtype) == (user.out.aval.shape, user.out.aval.dtype)
+
+
 def drop_broadcasts(program: Program) -> Program:
     """Remove a ``broadcast_to`` (or a reshape that only prepends size-1 axes) whose every use
     is an elementwise operation that broadcasts anyway — its other operand already has the
@@ -117,7 +129,8 @@ def drop_broadcasts(program: Program) -> Program:
             for user, k in uses[e.out]:
                 other = user.inputs[1 - k] if len(user.inputs) == 2 else None
                 if (user.prim.name not in _BROADCASTING_BINARY or type(other) is not Var
-                        or np.broadcast_shapes(other.aval.shape, e.out.aval.shape) != other.aval.shape):
+                        or np.broadcast_shapes(other.aval.shape, e.out.aval.shape) != other.aval.shape
+                        or not _same_result(user, e.out, e.inputs[0], renames)):
                     break
             else:
                 renames[e.out] = e.inputs[0]

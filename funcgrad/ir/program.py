@@ -67,11 +67,15 @@ class Literal:
     def __repr__(self) -> str:
         return repr(self.value)
 
+    # Equal when they are the same Python value of the same type, compared by repr: 0.0 and
+    # -0.0 compare equal but are different literals (x * 0.0 and x * -0.0 differ in the sign of
+    # their zeros, so CSE must not merge them), and a NaN literal equals itself.
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Literal) and type(other.value) is type(self.value) and other.value == self.value
+        return (isinstance(other, Literal) and type(other.value) is type(self.value)
+                and repr(other.value) == repr(self.value))
 
     def __hash__(self) -> int:
-        return hash((type(self.value), self.value))
+        return hash((type(self.value), repr(self.value)))
 
 
 Atom = Any  # Var | Literal
@@ -191,7 +195,7 @@ def validate(program: Program) -> None:
     Every operand is defined before use and defined once; every equation's output type is what
     its primitive's shape/dtype rule gives for its operands; outputs are defined.
     """
-    from ..traces.staging import abstract_eval
+    from ..traces.staging import _INDEX_START, abstract_eval
 
     defined: set[Var] = set()
     for v in list(program.consts) + program.inputs:
@@ -203,10 +207,17 @@ def validate(program: Program) -> None:
             if isinstance(a, Var) and a not in defined:
                 raise ValueError(f"equation {k} ({e.prim.name}) uses {a} before it is defined")
             if not isinstance(a, (Var, Literal)):
-                raise ValueError(f"equation {k} ({e.prim.name}) has an operand {a!r} that is neither a Var nor a Literal")
+                raise ValueError(
+                    f"equation {k} ({e.prim.name}) has an operand {a!r} that is neither a Var nor a Literal")
         if e.out in defined:
             raise ValueError(f"equation {k} ({e.prim.name}) redefines {e.out}")
-        want = abstract_eval(e.prim, [a.aval if isinstance(a, Var) else a for a in e.inputs], e.params)
+        operands = [a.aval if isinstance(a, Var) else a for a in e.inputs]
+        start = _INDEX_START.get(e.prim.name)
+        if start is not None:  # a constant boolean mask: its value decides the result's shape
+            for i in range(start, len(operands)):
+                if isinstance(e.inputs[i], Var) and e.inputs[i] in program.consts and operands[i].dtype == bool:
+                    operands[i] = np.asarray(program.consts[e.inputs[i]])
+        want = abstract_eval(e.prim, operands, e.params)
         if (want.shape, want.dtype) != (e.out.aval.shape, e.out.aval.dtype):
             raise ValueError(f"equation {k} ({e.prim.name}) declares output {e.out.aval} but its operands give {want}")
         defined.add(e.out)

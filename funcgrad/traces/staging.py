@@ -123,7 +123,19 @@ class StagingTrace(Trace):
         if self.redirect is not None:
             return self.redirect.process(prim, args, params)
         ins = tuple(self.atom(a) for a in args)
-        out = Var(abstract_eval(prim, [x.aval if isinstance(x, Var) else x for x in ins], params))
+        operands = [x.aval if isinstance(x, Var) else x for x in ins]
+        start = _INDEX_START.get(prim.name)
+        if start is not None:
+            for k in range(start, len(args)):
+                a = args[k]
+                if isinstance(a, Tracer):
+                    if np.dtype(a.dtype) == bool:
+                        origin = a.origin if type(a) is StagedTracer else "a value of an enclosing transformation"
+                        raise _mask_error(prim.name, origin)
+                elif np.asarray(a).dtype == bool:
+                    # A concrete mask (a closed-over constant): the result's shape is known.
+                    operands[k] = np.asarray(a)
+        out = Var(abstract_eval(prim, operands, params))
         self.eqns.append(Eqn(prim, ins, out, params))
         origin = next((a.origin for a in args if type(a) is StagedTracer), "a closed-over value")
         return StagedTracer(self, out, origin)
@@ -139,7 +151,20 @@ class StagingTrace(Trace):
 # --- shape and dtype rules --------------------------------------------------------------------
 
 _abstract_cache: dict[tuple, ShapedArray] = {}
-_INDEXING = ("getitem", "index_add", "index_set")
+# Indexing primitives, and the position of their first index operand (after x, or x and v).
+_INDEX_START = {"getitem": 1, "index_add": 2, "index_set": 2}
+
+
+def _mask_error(name: str, origin: str) -> ConcretizationError:
+    return ConcretizationError(
+        f"boolean-mask indexing ({name}) under jit, with a mask computed from {origin}: the "
+        "result's shape depends on how many entries are True, which is unknown while tracing "
+        f"(only the mask's shape and dtype are).\n  at {_user_frame()}\n"
+        "Fixes: select elementwise with funcgrad.numpy.where(mask, x, 0) (and a masked sum) "
+        "instead; compute the mask from values that are not traced (a closed-over constant or a "
+        "static argument, jit(f, static_argnums=...)/static_argnames=...); or do not jit this "
+        "function (grad, vjp and jvp allow boolean masks computed from values)."
+    )
 
 
 def _probe(a: Any) -> Any:
@@ -151,7 +176,8 @@ def _probe(a: Any) -> Any:
 
 
 def abstract_eval(prim: Primitive, operands: Sequence[Any], params: dict) -> ShapedArray:
-    """Shape and dtype of ``prim``'s result for abstract operands (``ShapedArray`` or ``Literal``).
+    """Shape and dtype of ``prim``'s result for abstract operands (``ShapedArray`` or ``Literal``;
+    a boolean index operand of an indexing primitive must be the concrete mask array).
 
     A primitive may declare ``abstract_eval``; otherwise its NumPy implementation runs once on
     zero-strided placeholder arrays (no memory for their size), and the answer is cached.
@@ -163,12 +189,9 @@ def abstract_eval(prim: Primitive, operands: Sequence[Any], params: dict) -> Sha
         key, found = None, None  # type: ignore[assignment]
     if found is not None:
         return found
-    if prim.name in _INDEXING and any(isinstance(a, ShapedArray) and a.dtype == bool for a in operands[1:]):
-        raise ConcretizationError(
-            f"boolean-mask indexing ({prim.name}) under jit: the result's shape depends on how many "
-            "entries are True, which is unknown while tracing. Use funcgrad.numpy.where(mask, x, 0) "
-            "(and a masked sum) instead, or index outside the jitted function."
-        )
+    start = _INDEX_START.get(prim.name)
+    if start is not None and any(isinstance(a, ShapedArray) and a.dtype == bool for a in operands[start:]):
+        raise _mask_error(prim.name, "an operand known only by its type")
     if prim.abstract_eval is not None:
         result = prim.abstract_eval(*operands, **params)
     else:
@@ -182,7 +205,8 @@ def abstract_eval(prim: Primitive, operands: Sequence[Any], params: dict) -> Sha
     return result
 
 
-def trace_to_program(f: Callable[..., Any], avals: Sequence[ShapedArray], names: Sequence[str]) -> tuple[Program, list, Any]:
+def trace_to_program(f: Callable[..., Any], avals: Sequence[ShapedArray],
+                     names: Sequence[str]) -> tuple[Program, list, Any]:
     """Stage ``f(*leaves)`` (one positional argument per leaf) into a program.
 
     Returns the program, the captured outer tracers (extra inputs to pass at call time, in

@@ -1,0 +1,860 @@
+"""The primitive test table: one row per primitive registered in ``funcgrad.core.primitives``.
+
+A row is data: the registry name of the primitive it exercises, a callable that applies it (the
+public ``funcgrad.numpy`` function, or ``prim.bind`` with parameters), the NumPy reference, the
+operand shapes for each case and the domain each operand is drawn from. A primitive may have
+several rows (``sum[axis=1]``, ``sum[keepdims]``); ``test_every_primitive_has_a_row`` fails as
+soon as a primitive is registered without one.
+
+Every differentiable row is checked for
+  * its value against NumPy (same dtype and shape; exactly equal, since funcgrad calls the same
+    NumPy function);
+  * jvp and vjp against central finite differences, to second order, together with the identity
+    <vjp(ct), t> = <ct, jvp(t)> (``funcgrad.test_util.check_grads``);
+  * the shapes and dtypes of first- and second-order derivatives (float32 stays float32)
+on the cases its operands allow: ordinary shapes, broadcasting operands, 0-d and empty arrays,
+float32. Non-differentiable rows are checked for value, zero jvp/vjp, and for not disturbing the
+gradient of a function that uses them (against a closed form).
+
+The documented conventions at kinks are tested at the end against closed forms written by hand.
+Derivative expectations never come from funcgrad itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+import zlib
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import core
+from funcgrad.prims import indexing as ix
+from funcgrad.prims import linalg as la
+from funcgrad.prims import shape as sh
+from funcgrad.scipy.special import expit
+from funcgrad.test_util import check_grads
+
+# --- operand domains ----------------------------------------------------------------------------
+# Each sampler maps (rng, shape) to a float64 (or bool) array. Domains keep finite differences away
+# from singularities, branch cuts, kinks and ties.
+
+
+def _uniform(lo: float, hi: float) -> Callable[..., np.ndarray]:
+    return lambda rng, shape: rng.uniform(lo, hi, shape)
+
+
+REAL = _uniform(-2.0, 2.0)
+POS = _uniform(0.5, 2.0)
+UNIT = _uniform(-0.8, 0.8)  # arcsin, arccos, arctanh
+GT1 = _uniform(1.2, 3.0)  # arccosh
+LOG1P = _uniform(-0.5, 2.0)
+TAN = _uniform(-1.2, 1.2)
+
+
+def NONZERO(rng, shape):  # |x| in [0.5, 2], either sign (cbrt, abs, divisors)
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
+
+
+def SMALLPROD(rng, shape):  # prod/cumprod: nonzero and moderate, so products stay O(1)
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.6, 1.5, shape)
+
+
+def GRID_ODD(rng, shape):  # with GRID_EVEN: never equal, always at least 0.1 apart (no ties)
+    return 0.2 * rng.integers(-8, 8, shape) + 0.1
+
+
+def GRID_EVEN(rng, shape):
+    return 0.2 * rng.integers(-8, 8, shape)
+
+
+def DISTINCT(rng, shape):  # all elements at least 0.2 apart: max/min without ties
+    n = math.prod(shape)
+    return ((rng.permutation(n) - n / 2) * 0.3 + rng.uniform(-0.05, 0.05, n)).reshape(shape)
+
+
+def TIES(rng, shape):  # small integers as floats: comparisons see equal values, sign sees 0
+    return rng.integers(-2, 3, shape).astype(np.float64)
+
+
+def TRUTHY(rng, shape):  # logical operations on floats: zeros and nonzeros
+    return rng.choice([0.0, 1.5, -2.0], shape)
+
+
+def SPECIAL(rng, shape):
+    return rng.choice([0.0, 1.5, -2.0, np.nan, np.inf, -np.inf], shape)
+
+
+def BOOL(rng, shape):
+    return rng.random(shape) < 0.5
+
+
+def REM_X(rng, shape):  # x / y stays 0.3..0.45 away from an integer for every y in REM_Y
+    return rng.integers(-3, 4, shape) + 0.45
+
+
+def REM_Y(rng, shape):
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(1.0, 1.05, shape)
+
+
+# --- the row type -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    prim: str  # name in funcgrad.core.primitives
+    fn: Callable[..., Any]  # applies the primitive
+    ref: Callable[..., Any]  # NumPy reference
+    shapes: dict  # case name -> operand shapes
+    samplers: tuple  # one domain per operand
+    variant: str = ""
+    diff: bool = True  # False: the result carries no derivative
+    exact: bool = True  # value equal to the reference bit for bit
+    order: int = 2
+    tol: dict = dataclasses.field(default_factory=dict)  # extra check_grads arguments
+
+    @property
+    def id(self) -> str:
+        return f"{self.prim}[{self.variant}]" if self.variant else self.prim
+
+
+def make_args(row: Row, case: str) -> tuple:
+    rng = np.random.default_rng(zlib.crc32(f"{row.id}/{case}".encode()))
+    args = []
+    for shape, sample in zip(row.shapes[case], row.samplers, strict=True):
+        a = np.asarray(sample(rng, shape))
+        if case.startswith("float32") and a.dtype.kind == "f":
+            a = a.astype(np.float32)
+        args.append(a)
+    return tuple(args)
+
+
+UNARY = {"shape": ((2, 3),), "scalar": ((),), "empty": ((0, 3),), "float32": ((2, 3),)}
+BINARY = {
+    "shape": ((2, 3), (2, 3)),
+    "broadcast": ((3, 1), (4,)),
+    "broadcast0d": ((), (2, 3)),
+    "scalar": ((), ()),
+    "empty": ((0, 3), (3,)),
+    "float32": ((3, 1), (4,)),
+}
+TERNARY = {
+    "shape": ((2, 3), (2, 3), (2, 3)),
+    "broadcast": ((3, 1), (4,), ()),
+    "scalar": ((), (), ()),
+    "empty": ((0, 1), (3,), (0, 3)),
+    "float32": ((3, 1), (4,), (3, 4)),
+}
+
+
+def unary(prim, fn, ref, sampler=REAL, variant="", **kw):
+    return Row(prim, fn, ref, UNARY, (sampler,), variant, **kw)
+
+
+def binary(prim, fn, ref, samplers=(REAL, REAL), variant="", **kw):
+    return Row(prim, fn, ref, BINARY, samplers, variant, **kw)
+
+
+def _np_expit(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# --- elementwise rows ---------------------------------------------------------------------------
+
+ROWS: list[Row] = [
+    binary("add", fnp.add, np.add),
+    binary("subtract", fnp.subtract, np.subtract),
+    binary("multiply", fnp.multiply, np.multiply),
+    binary("true_divide", fnp.true_divide, np.true_divide, (REAL, NONZERO)),
+    unary("negative", fnp.negative, np.negative),
+    binary("power", fnp.power, np.power, (POS, REAL)),
+    # a constant exponent: negative bases are fine when only the base is differentiated
+    unary("power", lambda x: fnp.power(x, 3.0), lambda x: np.power(x, 3.0), variant="x**3"),
+    unary("power", lambda y: fnp.power(1.7, y), lambda y: np.power(1.7, y), variant="1.7**y"),
+    binary("remainder", fnp.remainder, np.remainder, (REM_X, REM_Y)),
+    unary("exp", fnp.exp, np.exp),
+    unary("log", fnp.log, np.log, POS),
+    unary("log1p", fnp.log1p, np.log1p, LOG1P),
+    unary("expm1", fnp.expm1, np.expm1),
+    unary("log2", fnp.log2, np.log2, POS),
+    unary("log10", fnp.log10, np.log10, POS),
+    unary("sqrt", fnp.sqrt, np.sqrt, POS),
+    unary("cbrt", fnp.cbrt, np.cbrt, NONZERO),
+    unary("sin", fnp.sin, np.sin),
+    unary("cos", fnp.cos, np.cos),
+    unary("tan", fnp.tan, np.tan, TAN),
+    unary("arcsin", fnp.arcsin, np.arcsin, UNIT),
+    unary("arccos", fnp.arccos, np.arccos, UNIT),
+    unary("arctan", fnp.arctan, np.arctan),
+    unary("sinh", fnp.sinh, np.sinh),
+    unary("cosh", fnp.cosh, np.cosh),
+    unary("tanh", fnp.tanh, np.tanh),
+    unary("arcsinh", fnp.arcsinh, np.arcsinh),
+    unary("arccosh", fnp.arccosh, np.arccosh, GT1),
+    unary("arctanh", fnp.arctanh, np.arctanh, UNIT),
+    unary("absolute", fnp.abs, np.abs, NONZERO),
+    unary("expit", expit, _np_expit),
+    # arctan2(y, x): y kept away from 0 so finite differences never cross the branch cut
+    binary("arctan2", fnp.arctan2, np.arctan2, (NONZERO, REAL)),
+    binary("hypot", fnp.hypot, np.hypot),
+    binary("logaddexp", fnp.logaddexp, np.logaddexp),
+    binary("maximum", fnp.maximum, np.maximum, (GRID_ODD, GRID_EVEN)),
+    binary("minimum", fnp.minimum, np.minimum, (GRID_ODD, GRID_EVEN)),
+    binary("fmax", fnp.fmax, np.fmax, (GRID_ODD, GRID_EVEN)),
+    binary("fmin", fnp.fmin, np.fmin, (GRID_ODD, GRID_EVEN)),
+    Row("where", fnp.where, np.where, TERNARY, (BOOL, REAL, REAL)),
+    # no derivative
+    binary("floor_divide", fnp.floor_divide, np.floor_divide, (REAL, NONZERO), diff=False),
+    binary("equal", fnp.equal, np.equal, (TIES, TIES), diff=False),
+    binary("not_equal", fnp.not_equal, np.not_equal, (TIES, TIES), diff=False),
+    binary("less", fnp.less, np.less, (TIES, TIES), diff=False),
+    binary("less_equal", fnp.less_equal, np.less_equal, (TIES, TIES), diff=False),
+    binary("greater", fnp.greater, np.greater, (TIES, TIES), diff=False),
+    binary("greater_equal", fnp.greater_equal, np.greater_equal, (TIES, TIES), diff=False),
+    binary("logical_and", fnp.logical_and, np.logical_and, (TRUTHY, TRUTHY), diff=False),
+    binary("logical_or", fnp.logical_or, np.logical_or, (TRUTHY, TRUTHY), diff=False),
+    binary("logical_xor", fnp.logical_xor, np.logical_xor, (TRUTHY, TRUTHY), diff=False),
+    unary("logical_not", fnp.logical_not, np.logical_not, TRUTHY, diff=False),
+    unary("isnan", fnp.isnan, np.isnan, SPECIAL, diff=False),
+    unary("isinf", fnp.isinf, np.isinf, SPECIAL, diff=False),
+    unary("isfinite", fnp.isfinite, np.isfinite, SPECIAL, diff=False),
+    unary("sign", fnp.sign, np.sign, TIES, diff=False),
+    unary("floor", fnp.floor, np.floor, diff=False),
+    unary("ceil", fnp.ceil, np.ceil, diff=False),
+    unary("trunc", fnp.trunc, np.trunc, diff=False),
+    unary("round", fnp.round, np.round, diff=False),
+    unary("round", lambda x: fnp.round(x, 1), lambda x: np.round(x, 1), variant="decimals=1", diff=False),
+]
+
+# --- reductions and scans -----------------------------------------------------------------------
+
+ALL = {"shape": ((3, 4),), "scalar": ((),), "empty": ((0, 3),), "float32": ((2, 3),)}
+ALL_NONEMPTY = {k: v for k, v in ALL.items() if k != "empty"}  # max/min of nothing is an error
+AXIS1 = {"shape": ((3, 4),), "empty": ((0, 3),), "float32": ((3, 4),)}
+AXES02 = {"shape": ((2, 3, 4),), "empty": ((2, 0, 3),), "float32": ((2, 3, 4),)}
+
+
+def _reduction_rows(prim, fnp_fn, np_fn, sampler, diff=True, empty_all=True):
+    return [
+        Row(prim, fnp_fn, np_fn, ALL if empty_all else ALL_NONEMPTY, (sampler,), "all", diff=diff),
+        Row(prim, lambda x: fnp_fn(x, axis=1), lambda x: np_fn(x, axis=1), AXIS1, (sampler,), "axis=1",
+            diff=diff),
+        Row(prim, lambda x: fnp_fn(x, axis=(0, 2), keepdims=True),
+            lambda x: np_fn(x, axis=(0, 2), keepdims=True), AXES02,
+            (sampler,), "axis=(0,2),keepdims", diff=diff),
+    ]
+
+
+def _index_reduction_rows(prim, fnp_fn, np_fn):
+    return [
+        Row(prim, fnp_fn, np_fn, ALL_NONEMPTY, (TIES,), "all", diff=False),
+        Row(prim, lambda x: fnp_fn(x, axis=1), lambda x: np_fn(x, axis=1), AXIS1, (TIES,), "axis=1",
+            diff=False),
+        Row(prim, lambda x: fnp_fn(x, axis=0, keepdims=True), lambda x: np_fn(x, axis=0, keepdims=True),
+            {"shape": ((3, 4),), "empty": ((2, 0),)}, (TIES,), "axis=0,keepdims", diff=False),
+    ]
+
+
+SCAN = {"shape": ((3, 4),), "empty": ((0, 3),), "float32": ((3, 4),)}
+SCAN_FLAT = {"shape": ((2, 3),), "scalar": ((),), "empty": ((0, 3),), "float32": ((2, 3),)}
+
+ROWS += _reduction_rows("sum", fnp.sum, np.sum, REAL)
+ROWS += _reduction_rows("max", fnp.max, np.max, DISTINCT, empty_all=False)
+ROWS += _reduction_rows("min", fnp.min, np.min, DISTINCT, empty_all=False)
+ROWS += _reduction_rows("prod", fnp.prod, np.prod, SMALLPROD)
+ROWS += _reduction_rows("all", fnp.all, np.all, TRUTHY, diff=False)
+ROWS += _reduction_rows("any", fnp.any, np.any, TRUTHY, diff=False)
+ROWS += _index_reduction_rows("argmax", fnp.argmax, np.argmax)
+ROWS += _index_reduction_rows("argmin", fnp.argmin, np.argmin)
+ROWS += [
+    Row("cumsum", lambda x: fnp.cumsum(x, axis=1), lambda x: np.cumsum(x, axis=1), SCAN, (REAL,), "axis=1"),
+    Row("cumsum", lambda x: fnp.cumsum(x, axis=0), lambda x: np.cumsum(x, axis=0), SCAN, (REAL,), "axis=0"),
+    Row("cumsum", fnp.cumsum, np.cumsum, SCAN_FLAT, (REAL,), "flat"),
+    Row("cumprod", lambda x: fnp.cumprod(x, axis=1), lambda x: np.cumprod(x, axis=1), SCAN, (SMALLPROD,),
+        "axis=1"),
+    Row("cumprod", lambda x: fnp.cumprod(x, axis=0), lambda x: np.cumprod(x, axis=0), SCAN, (SMALLPROD,),
+        "axis=0"),
+    Row("cumprod", fnp.cumprod, np.cumprod, SCAN_FLAT, (SMALLPROD,), "flat"),
+]
+
+# --- shape primitives ---------------------------------------------------------------------------
+
+
+def _perm(ndim: int) -> tuple[int, ...]:
+    # a rotation, so the permutation is not its own inverse (catches a wrong inverse in the vjp)
+    return tuple(range(1, ndim)) + (0,) if ndim else ()
+
+
+def _bshape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return (2,) + tuple(4 if s == 1 else s for s in shape)
+
+
+def _pw(ndim: int) -> tuple:
+    return ((1, 2),) * ndim
+
+
+ROWS += [
+    Row("reshape", lambda x: sh.reshape(x, shape=x.shape[::-1]), lambda x: np.reshape(x, x.shape[::-1]),
+        {"shape": ((2, 3, 4),), "scalar": ((),), "empty": ((0, 3),), "float32": ((2, 3),)}, (REAL,),
+        "reversed"),
+    Row("reshape", fnp.ravel, np.ravel, UNARY, (REAL,), "ravel"),
+    Row("transpose", lambda x: sh.transpose(x, axes=_perm(x.ndim)), lambda x: np.transpose(x, _perm(x.ndim)),
+        {"shape": ((2, 3, 4),), "scalar": ((),), "empty": ((0, 3, 2),), "float32": ((2, 3, 4),)}, (REAL,)),
+    Row("broadcast_to", lambda x: sh.broadcast_to(x, shape=_bshape(x.shape)),
+        lambda x: np.broadcast_to(x, _bshape(x.shape)),
+        {"shape": ((3, 1),), "broadcast": ((1, 4),), "scalar": ((),), "empty": ((0, 1),), "float32": ((3, 1),)},
+        (REAL,)),
+    Row("concatenate", lambda *xs: sh.concatenate(*xs, axis=0), lambda *xs: np.concatenate(xs, axis=0),
+        {"shape": ((2, 3), (1, 3), (3, 3)), "empty": ((0, 3), (2, 3), (0, 3)),
+         "float32": ((2, 3), (1, 3), (3, 3))}, (REAL, REAL, REAL), "axis=0"),
+    Row("concatenate", lambda x, y: sh.concatenate(x, y, axis=1), lambda x, y: np.concatenate((x, y), axis=1),
+        {"shape": ((2, 1), (2, 3)), "empty": ((0, 1), (0, 2)), "float32": ((2, 1), (2, 3))}, (REAL, REAL),
+        "axis=1"),
+    Row("concatenate",
+        lambda x, y: sh.concatenate(sh.reshape(x, shape=(1,) + x.shape), sh.reshape(y, shape=(1,) + y.shape),
+                                    axis=0),
+        lambda x, y: np.stack((x, y)), {"scalar": ((), ())}, (REAL, REAL), "stack-0d"),
+    Row("pad", lambda x: sh.pad(x, pad_width=_pw(x.ndim), value=0.5),
+        lambda x: np.pad(x, _pw(x.ndim), constant_values=0.5),
+        {"shape": ((2, 3),), "empty": ((0, 3),), "float32": ((2, 3),)}, (REAL,)),
+    Row("astype", lambda x: sh.astype(x, dtype=np.dtype(np.float32)), lambda x: x.astype(np.float32), UNARY,
+        (REAL,), "float32"),
+    Row("astype", lambda x: sh.astype(x, dtype=np.dtype(np.float64)), lambda x: x.astype(np.float64), UNARY,
+        (REAL,), "float64"),
+    Row("astype", lambda x: sh.astype(x, dtype=np.dtype(np.int32)), lambda x: x.astype(np.int32), UNARY,
+        (REAL,), "int32", diff=False),
+    Row("stop_gradient", sh.stop_gradient, lambda x: x, UNARY, (REAL,), diff=False),
+]
+
+# --- indexing -----------------------------------------------------------------------------------
+
+
+def _gi(x, idx):
+    spec, arrays = ix.encode_index(idx)
+    return ix.getitem(x, *arrays, spec=spec)
+
+
+def _rows_idx(x):  # repeated rows: [last, 0, last]
+    n = x.shape[0]
+    return np.array([n - 1, 0, n - 1]) if n else np.zeros(0, np.int64)
+
+
+def _mask(x):
+    return np.arange(x.size).reshape(x.shape) % 3 == 0
+
+
+def _slices(x):
+    return () if x.ndim == 0 else (slice(1, None), slice(None, None, -1))[: x.ndim]
+
+
+def _newaxis(x):
+    return (None, Ellipsis) if x.ndim == 0 else (None, Ellipsis, 0)
+
+
+def _np_add_at(x, idx, v):
+    out = x.copy()
+    np.add.at(out, idx, v)
+    return out
+
+
+def _np_set(x, idx, v):
+    out = x.copy()
+    out[idx] = v
+    return out
+
+
+_PAIRS = (np.array([[0], [2]]), np.array([1, 3, 1]))
+_SET_ROWS = np.array([2, 0])
+
+ROWS += [
+    Row("getitem", lambda x: _gi(x, _slices(x)), lambda x: x[_slices(x)],
+        {"shape": ((3, 4),), "scalar": ((),), "empty": ((0, 3),), "float32": ((3, 4),)}, (REAL,), "slices"),
+    Row("getitem", lambda x: _gi(x, _rows_idx(x)), lambda x: x[_rows_idx(x)],
+        {"shape": ((3, 4),), "empty": ((0, 3),), "float32": ((3,),)}, (REAL,), "int-array"),
+    Row("getitem", lambda x: _gi(x, _PAIRS), lambda x: x[_PAIRS], {"shape": ((3, 4),), "float32": ((3, 4),)},
+        (REAL,), "broadcast-arrays"),
+    Row("getitem", lambda x: _gi(x, (1, slice(None, 2))), lambda x: x[1, :2],
+        {"shape": ((3, 4),), "float32": ((3, 4),)}, (REAL,), "int-and-slice"),
+    Row("getitem", lambda x: _gi(x, _mask(x)), lambda x: x[_mask(x)],
+        {"shape": ((3, 4),), "scalar": ((),), "empty": ((0, 3),), "float32": ((3, 4),)}, (REAL,), "mask"),
+    Row("getitem", lambda x: _gi(x, _newaxis(x)), lambda x: x[_newaxis(x)],
+        {"shape": ((3, 4),), "scalar": ((),), "empty": ((0, 3),), "float32": ((2, 3, 4),)}, (REAL,),
+        "None-Ellipsis"),
+    Row("index_add", lambda x, v: fnp.at(x)[_rows_idx(x) if x.ndim else ()].add(v),
+        lambda x, v: _np_add_at(x, _rows_idx(x) if x.ndim else (), v),
+        {"shape": ((3, 4), (3, 4)), "broadcast": ((3, 4), (4,)), "broadcast0d": ((3, 4), ()),
+         "scalar": ((), ()), "empty": ((0, 3), (3,)), "float32": ((3, 4), (4,))}, (REAL, REAL), "int-array"),
+    Row("index_add", lambda x, v: fnp.at(x)[1:, ::2].add(v), lambda x, v: _np_add_at(x, (slice(1, None),
+                                                                                         slice(None, None, 2)), v),
+        {"shape": ((3, 4), (2, 2)), "broadcast": ((3, 4), (2, 1)), "empty": ((0, 3), (2,)),
+         "float32": ((3, 4), (2, 2))}, (REAL, REAL), "slices"),
+    Row("index_set", lambda x, v: fnp.at(x)[_SET_ROWS].set(v), lambda x, v: _np_set(x, _SET_ROWS, v),
+        {"shape": ((3, 4), (2, 4)), "broadcast": ((3, 4), (4,)), "broadcast0d": ((3, 4), ()),
+         "float32": ((3, 4), (2, 1))}, (REAL, REAL), "int-array"),
+    Row("index_set", lambda x, v: fnp.at(x)[..., 1:].set(v), lambda x, v: _np_set(x, (Ellipsis, slice(1, None)), v),
+        {"shape": ((3, 4), (3, 3)), "broadcast": ((3, 4), (3, 1)), "empty": ((0, 3), (2,)),
+         "float32": ((3, 4), (3,))}, (REAL, REAL), "slices"),
+    # a repeated index: NumPy keeps the last write, and only that write has a derivative
+    Row("index_set", lambda x, v: fnp.at(x)[_rows_idx(x)].set(v), lambda x, v: _np_set(x, _rows_idx(x), v),
+        {"shape": ((3, 4), (3, 4)), "broadcast": ((3, 4), (4,)), "broadcast0d": ((3, 4), ()),
+         "float32": ((3,), (3,))}, (REAL, REAL), "repeated"),
+    Row("index_set", lambda x, v: fnp.at(x)[()].set(v), lambda x, v: _np_set(x, (), v),
+        {"scalar": ((), ()), "float32": ((), ())}, (REAL, REAL), "0d"),
+]
+
+
+# --- contractions and norms ---------------------------------------------------------------------
+
+
+def _einsum_row(subscripts, shapes, variant=None):
+    n = len(subscripts.split("->")[0].split(","))
+    return Row("einsum", lambda *ops: la.einsum(*ops, subscripts=subscripts),
+               lambda *ops: np.einsum(subscripts, *ops, optimize=len(ops) > 2), shapes, (REAL,) * n,
+               variant or subscripts)
+
+
+ROWS += [
+    Row("matmul", fnp.matmul, np.matmul,
+        {"shape": ((2, 3), (3, 4)), "empty": ((0, 3), (3, 2)), "empty-k": ((2, 0), (0, 3)),
+         "float32": ((2, 3), (3, 4))}, (REAL, REAL), "mat@mat"),
+    Row("matmul", fnp.matmul, np.matmul,
+        {"shape": ((2, 3), (3,)), "broadcast": ((2, 2, 3), (3,)), "float32": ((2, 3), (3,))}, (REAL, REAL),
+        "mat@vec"),
+    Row("matmul", fnp.matmul, np.matmul,
+        {"shape": ((3,), (3, 4)), "broadcast": ((3,), (2, 3, 4)), "float32": ((3,), (3, 4))}, (REAL, REAL),
+        "vec@mat"),
+    Row("matmul", fnp.matmul, np.matmul,
+        {"shape": ((3,), (3,)), "empty": ((0,), (0,)), "float32": ((3,), (3,))}, (REAL, REAL), "vec@vec"),
+    Row("matmul", fnp.matmul, np.matmul,
+        {"broadcast": ((2, 1, 2, 3), (4, 3, 2)), "float32": ((3, 2, 3), (1, 3, 2))}, (REAL, REAL), "batched"),
+    _einsum_row("ij,jk->ik", {"shape": ((2, 3), (3, 4)), "empty": ((0, 3), (3, 2)), "float32": ((2, 3), (3, 4))}),
+    _einsum_row("ij->j", {"shape": ((3, 4),), "empty": ((0, 3),), "float32": ((3, 4),)}),
+    _einsum_row("ij->ji", {"shape": ((3, 4),), "float32": ((3, 4),)}),
+    _einsum_row("i,i->", {"shape": ((3,), (3,)), "empty": ((0,), (0,)), "float32": ((3,), (3,))}),
+    _einsum_row("i,j->ij", {"shape": ((3,), (2,)), "float32": ((3,), (2,))}),
+    _einsum_row("bij,bjk->bik", {"shape": ((2, 2, 3), (2, 3, 2)), "float32": ((2, 2, 3), (2, 3, 2))}),
+    _einsum_row("ij,jk,kl->il", {"shape": ((2, 3), (3, 2), (2, 2)), "float32": ((2, 3), (3, 2), (2, 2))}),
+    _einsum_row("ijk,j->ik", {"shape": ((2, 3, 2), (3,)), "float32": ((2, 3, 2), (3,))},
+                "ijk,j->ik (summed index)"),
+    _einsum_row(",->", {"scalar": ((), ()), "float32": ((), ())}),
+    Row("l2norm", fnp.linalg.norm, np.linalg.norm,
+        {"shape": ((2, 3),), "scalar": ((),), "empty": ((0, 3),), "float32": ((2, 3),)}, (REAL,), "all"),
+    Row("l2norm", lambda x: fnp.linalg.norm(x, axis=1), lambda x: np.linalg.norm(x, axis=1), AXIS1, (REAL,),
+        "axis=1"),
+    Row("l2norm", lambda x: fnp.linalg.norm(x, axis=0, keepdims=True),
+        lambda x: np.linalg.norm(x, axis=0, keepdims=True),
+        {"shape": ((3, 4),), "empty": ((2, 0),), "float32": ((3, 4),)}, (REAL,), "axis=0,keepdims"),
+    Row("l2norm", lambda x: fnp.linalg.norm(x, axis=(2, 0)), lambda x: np.linalg.norm(x, axis=(2, 0)),
+        {"shape": ((2, 3, 4),), "float32": ((2, 3, 4),)}, (REAL,), "axis=(2,0)"),
+]
+
+# --- parametrisation ----------------------------------------------------------------------------
+
+
+def _params(rows):
+    return [pytest.param(row, case, id=f"{row.id}-{case}") for row in rows for case in row.shapes]
+
+
+DIFF_ROWS = [r for r in ROWS if r.diff]
+NONDIFF_ROWS = [r for r in ROWS if not r.diff]
+
+
+def _float_indices(args) -> tuple[int, ...]:
+    return tuple(i for i, a in enumerate(args) if a.dtype.kind == "f")
+
+
+def _random_like(x, rng):
+    x = np.asarray(x)
+    if x.dtype.kind == "f":
+        return rng.standard_normal(x.shape).astype(x.dtype)
+    return np.zeros(x.shape, x.dtype)
+
+
+def assert_same(got, want, exact=True):
+    """``got`` equals NumPy's ``want`` in type, shape, dtype and (exactly, by default) value."""
+    assert isinstance(got, (np.ndarray, np.generic)), f"expected a NumPy value, got {type(got).__name__}"
+    got_a, want_a = np.asarray(got), np.asarray(want)
+    assert got_a.shape == want_a.shape, f"shape {got_a.shape} != NumPy's {want_a.shape}"
+    assert got_a.dtype == want_a.dtype, f"dtype {got_a.dtype} != NumPy's {want_a.dtype}"
+    if exact:
+        np.testing.assert_array_equal(got_a, want_a)
+    else:
+        tol = 1e-5 if want_a.dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(got_a, want_a, rtol=tol, atol=tol)
+
+
+# --- the registry -------------------------------------------------------------------------------
+
+
+def test_every_primitive_has_a_row():
+    registered = set(core.primitives)
+    covered = {row.prim for row in ROWS}
+    missing = sorted(registered - covered)
+    unknown = sorted(covered - registered)
+    assert not missing, f"primitives without a row in the test table of tests/test_primitives.py: {missing}"
+    assert not unknown, f"rows naming primitives that are not registered: {unknown}"
+
+
+def test_rows_agree_with_the_registry_on_differentiability():
+    for row in ROWS:
+        if core.primitives[row.prim].nondiff:
+            assert not row.diff, f"{row.id}: the primitive is declared nondiff, but its row expects a derivative"
+
+
+def test_row_ids_are_unique():
+    ids = [row.id for row in ROWS]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("row, case", _params(ROWS))
+def test_row_applies_its_primitive(row, case, monkeypatch):
+    """Each row really exercises the primitive it is named after (its impl runs)."""
+    prim = core.primitives[row.prim]
+    calls = []
+    impl = prim.impl
+
+    def counting(*args, **params):
+        calls.append(1)
+        return impl(*args, **params)
+
+    monkeypatch.setattr(prim, "impl", counting)
+    row.fn(*make_args(row, case))
+    assert calls, f"{row.id} never called the impl of primitive {row.prim!r}"
+
+
+# --- values -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("row, case", _params(ROWS))
+def test_value_matches_numpy(row, case):
+    args = make_args(row, case)
+    with np.errstate(all="ignore"):
+        want = row.ref(*args)
+    assert_same(row.fn(*args), want, row.exact)
+
+
+# --- derivatives of differentiable rows ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("row, case", _params(DIFF_ROWS))
+def test_derivatives_match_finite_differences(row, case):
+    """jvp and vjp vs central differences to second order, and <vjp(ct), t> = <ct, jvp(t)>."""
+    check_grads(row.fn, make_args(row, case), order=row.order, modes=("fwd", "rev"), **row.tol)
+
+
+@pytest.mark.parametrize("row, case", _params(DIFF_ROWS))
+def test_derivative_shapes_and_dtypes(row, case):
+    """Outputs, cotangents and tangents keep NumPy's shapes and dtypes, at first and second order."""
+    args = make_args(row, case)
+    want = row.fn(*args)
+    rng = np.random.default_rng(1)
+
+    out, pullback = fg.vjp(row.fn, *args)
+    assert type(out) is np.ndarray
+    assert_same(out, want)
+    ct = _random_like(out, rng)
+    cts = pullback(ct)
+    assert len(cts) == len(args)
+    for a, c in zip(args, cts, strict=True):
+        assert type(c) is np.ndarray and c.shape == a.shape and c.dtype == a.dtype, (c.shape, c.dtype)
+
+    tangents = tuple(_random_like(a, rng) for a in args)
+    out2, t_out = fg.jvp(row.fn, args, tangents)
+    assert_same(out2, want)
+    assert type(t_out) is np.ndarray and t_out.shape == out.shape and t_out.dtype == out.dtype
+
+    # second order: forward over reverse and reverse over forward
+    _, t_cts = fg.jvp(lambda *a: pullback_at(row.fn, a, ct), args, tangents)
+    for a, c in zip(args, t_cts, strict=True):
+        assert c.shape == a.shape and c.dtype == a.dtype, (c.shape, c.dtype)
+    _, pb2 = fg.vjp(lambda *a: fg.jvp(row.fn, a, tangents)[1], *args)
+    for a, c in zip(args, pb2(ct), strict=True):
+        assert c.shape == a.shape and c.dtype == a.dtype, (c.shape, c.dtype)
+
+    fidx = _float_indices(args)
+    if out.shape == () and fidx:
+        g = fg.grad(row.fn, argnums=fidx)(*args)
+        for i, gi in zip(fidx, g, strict=True):
+            assert gi.shape == args[i].shape and gi.dtype == args[i].dtype
+
+
+def pullback_at(f, args, ct):
+    return fg.vjp(f, *args)[1](ct)
+
+
+_PY_SCALAR = [r for r in DIFF_ROWS if r.shapes is BINARY]
+
+
+@pytest.mark.parametrize("row", _PY_SCALAR, ids=[r.id for r in _PY_SCALAR])
+@pytest.mark.parametrize("side", [0, 1])
+def test_python_scalar_operand_keeps_float32(row, side):
+    """A Python float operand is weakly typed: float32 in, float32 out and float32 derivatives."""
+    rng = np.random.default_rng(zlib.crc32(row.id.encode()))
+    arr = row.samplers[1 - side](rng, (2, 3)).astype(np.float32)
+    scalar = float(row.samplers[side](rng, ()))
+
+    def f(x):
+        return row.fn(scalar, x) if side == 0 else row.fn(x, scalar)
+
+    want = row.ref(scalar, arr) if side == 0 else row.ref(arr, scalar)
+    assert_same(f(arr), want)
+    _, pullback = fg.vjp(f, arr)
+    (g,) = pullback(np.ones((2, 3), np.float32))
+    assert g.dtype == np.float32
+    check_grads(f, (arr,), order=1)
+
+
+@pytest.mark.parametrize("row", _PY_SCALAR, ids=[r.id for r in _PY_SCALAR])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("side", [0, 1])
+def test_integer_operand_promotes_like_numpy(row, dtype, side):
+    """An integer array operand carries no derivative; the float operand's derivative keeps its dtype."""
+    rng = np.random.default_rng(zlib.crc32(row.id.encode()))
+    arr = row.samplers[1 - side](rng, (2, 3)).astype(dtype)
+    ints = np.array([1, 2, 3])
+
+    def f(x):
+        return row.fn(ints, x) if side == 0 else row.fn(x, ints)
+
+    want = row.ref(ints, arr) if side == 0 else row.ref(arr, ints)
+    assert_same(f(arr), want)
+    out, pullback = fg.vjp(f, arr)
+    assert_same(out, want)
+    (g,) = pullback(np.ones(out.shape, out.dtype))
+    assert g.dtype == dtype and g.shape == arr.shape
+    check_grads(f, (arr,), order=1)
+
+
+# --- rows without a derivative ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("row, case", _params(NONDIFF_ROWS))
+def test_no_derivative_is_zero(row, case):
+    args = make_args(row, case)
+    rng = np.random.default_rng(2)
+    with np.errstate(all="ignore"):
+        want = row.ref(*args)
+        tangents = tuple(_random_like(a, rng) for a in args)
+        out, t_out = fg.jvp(row.fn, args, tangents)
+        assert_same(out, want)
+        assert t_out.shape == out.shape and t_out.dtype == out.dtype
+        assert not np.any(t_out)
+        out, pullback = fg.vjp(row.fn, *args)
+        assert_same(out, want)
+        cts = pullback(_random_like(out, rng))
+    for a, c in zip(args, cts, strict=True):
+        assert c.shape == a.shape and c.dtype == a.dtype
+        assert not np.any(c)
+
+
+@pytest.mark.parametrize("row, case", _params(NONDIFF_ROWS))
+def test_no_derivative_does_not_break_grad(row, case):
+    """h(x) = sum(x**2) * c(x), with c built from the operation: grad h = 2 c x, Hessian·t = 2 c t."""
+    args = make_args(row, case)
+    fidx = _float_indices(args)
+    assert fidx, "non-differentiable rows use float operands, so that tracers reach the operation"
+
+    def h(*a):
+        c = fnp.sum(fnp.astype(row.fn(*a), np.float64))
+        s = 0.0
+        for i in fidx:
+            s = s + fnp.sum(a[i] * a[i])
+        return s * c
+
+    with np.errstate(all="ignore"):
+        c = float(np.sum(np.asarray(row.ref(*args), np.float64)))
+        grads = fg.grad(h, argnums=fidx)(*args)
+        rng = np.random.default_rng(3)
+        tangents = tuple(_random_like(a, rng) for a in args)
+        _, hvp = fg.jvp(fg.grad(h, argnums=fidx), args, tangents)
+        for i, g, hv in zip(fidx, grads, hvp, strict=True):
+            assert g.dtype == args[i].dtype and hv.dtype == args[i].dtype
+            tol = 1e-5 if args[i].dtype == np.float32 else 1e-12
+            np.testing.assert_allclose(g, 2 * c * args[i].astype(np.float64), rtol=tol, atol=tol)
+            np.testing.assert_allclose(hv, 2 * c * tangents[i].astype(np.float64), rtol=tol, atol=tol)
+
+
+# --- conventions at kinks (closed forms written by hand) -----------------------------------------
+
+
+def _grads_both_modes(f, args):
+    """Full Jacobian-transpose-times-ones by reverse mode, and the same by forward mode per input."""
+    out, pullback = fg.vjp(f, *args)
+    rev = pullback(np.ones_like(out))
+    fwd = []
+    for i, a in enumerate(args):
+        cols = []
+        for k in range(a.size):
+            t = [np.zeros_like(b) for b in args]
+            t[i].flat[k] = 1.0
+            cols.append(np.sum(fg.jvp(f, args, tuple(t))[1]))
+        fwd.append(np.array(cols, a.dtype).reshape(a.shape))
+    return rev, tuple(fwd)
+
+
+def _assert_grads(f, args, want):
+    rev, fwd = _grads_both_modes(f, args)
+    for r, w in zip(rev, want, strict=True):
+        np.testing.assert_array_equal(r, np.asarray(w, r.dtype))
+    for r, w in zip(fwd, want, strict=True):
+        np.testing.assert_array_equal(r, np.asarray(w, r.dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_abs_derivative_at_zero_is_zero(dtype):
+    x = np.array([-1.5, 0.0, 2.0], dtype)
+    _assert_grads(fnp.abs, (x,), ([-1.0, 0.0, 1.0],))
+    assert fg.grad(fnp.abs)(dtype(0.0)) == 0.0
+    # and the second derivative vanishes too
+    assert fg.grad(fg.grad(fnp.abs))(dtype(0.0)) == 0.0
+
+
+@pytest.mark.parametrize("fn", [fnp.maximum, fnp.minimum, fnp.fmax, fnp.fmin], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_binary_extremum_ties_split_equally(fn, dtype):
+    x, y = dtype(1.0), dtype(1.0)
+    assert fg.grad(fn, argnums=(0, 1))(x, y) == (0.5, 0.5)
+    # elementwise, with broadcasting: x = [1, 2, 3] against y = 2
+    xs = np.array([1.0, 2.0, 3.0], dtype)
+    y = np.array(2.0, dtype)
+    if fn in (fnp.maximum, fnp.fmax):
+        want = ([0.0, 0.5, 1.0], 1.0 + 0.5)
+    else:
+        want = ([1.0, 0.5, 0.0], 0.5 + 1.0)
+    _assert_grads(fn, (xs, y), want)
+
+
+@pytest.mark.parametrize("fn", [fnp.fmax, fnp.fmin], ids=lambda f: f.__name__)
+def test_fmax_fmin_nan_operand_gives_derivative_to_the_other(fn):
+    x = np.array([np.nan, 1.0, 3.0])
+    y = np.array([2.0, np.nan, 3.0])
+    np.testing.assert_array_equal(fn(x, y), [2.0, 1.0, 3.0])
+    _assert_grads(fn, (x, y), ([0.0, 1.0, 0.5], [1.0, 0.0, 0.5]))
+
+
+@pytest.mark.parametrize("fn", [fnp.max, fnp.min], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_reduction_extremum_ties_split_equally(fn, dtype):
+    x = np.array([3.0, 1.0, 3.0, 3.0], dtype) * (1 if fn is fnp.max else -1)
+    third = dtype(1.0) / dtype(3.0)
+    _assert_grads(fn, (x,), ([third, 0.0, third, third],))
+    m = np.array([[1.0, 1.0, 0.0], [2.0, 1.0, -1.0]], dtype) * (1 if fn is fnp.max else -1)
+    _assert_grads(lambda a: fn(a, axis=1), (m,), ([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]],))
+    _assert_grads(lambda a: fn(a, axis=0, keepdims=True), (m,), ([[0.0, 0.5, 1.0], [1.0, 0.5, 0.0]],))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_norm_gradient_at_zero_is_zero(dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division-by-zero warning either
+        with np.errstate(all="raise"):
+            x = np.zeros(3, dtype)
+            g = fg.grad(fnp.linalg.norm)(x)
+            assert g.dtype == dtype
+            np.testing.assert_array_equal(g, np.zeros(3))
+            _, t = fg.jvp(fnp.linalg.norm, (x,), (np.ones(3, dtype),))
+            assert t == 0.0
+            # one zero row among nonzero rows, along an axis
+            m = np.array([[0.0, 0.0], [3.0, 4.0]], dtype)
+            _assert_grads(lambda a: fnp.linalg.norm(a, axis=1), (m,), ([[0.0, 0.0], [0.6, 0.8]],))
+            # a 0-d zero
+            assert fg.grad(fnp.linalg.norm)(dtype(0.0)) == 0.0
+
+
+def test_hypot_derivative_at_origin_is_zero():
+    with np.errstate(all="raise"):
+        assert fg.grad(fnp.hypot, argnums=(0, 1))(0.0, 0.0) == (0.0, 0.0)
+        x = np.array([0.0, 3.0])
+        y = np.array([0.0, 4.0])
+        _assert_grads(fnp.hypot, (x, y), ([0.0, 0.6], [0.0, 0.8]))
+
+
+def test_power_derivative_in_exponent_at_zero_base_is_zero():
+    with np.errstate(all="raise"):
+        assert fg.grad(fnp.power, argnums=1)(0.0, 2.0) == 0.0
+        x = np.array([0.0, 2.0, 0.0])
+        y = np.array([3.0, 3.0, 1.0])
+        # d/dx x**y = y x**(y-1): [0, 12, 1];  d/dy x**y = x**y log x, and 0 at x = 0: [0, 8 log 2, 0]
+        _assert_grads(fnp.power, (x, y), ([0.0, 12.0, 1.0], [0.0, 8.0 * math.log(2.0), 0.0]))
+
+
+def test_power_derivative_in_base_of_zeroth_power_at_zero_is_zero():
+    # x**0 is the constant 1, so its derivative is 0 even at x = 0 (not 0 * 0**-1 = NaN)
+    with np.errstate(all="raise"):
+        assert fg.grad(fnp.power)(0.0, 0.0) == 0.0
+        assert fg.grad(lambda x: fnp.power(x, 0))(0.0) == 0.0  # an integer exponent
+        # a polynomial evaluated at 0: d/dx sum_k c_k x**k = c_1
+        c = np.array([3.0, -2.0, 5.0, 7.0])
+        poly = lambda x: fnp.sum(c * fnp.power(x, np.arange(4.0)))  # noqa: E731
+        assert fg.grad(poly)(0.0) == -2.0
+        assert fg.grad(fg.grad(poly))(0.0) == 2 * 5.0
+        assert fg.grad(fg.grad(fg.grad(poly)))(0.0) == 6 * 7.0
+        _, t = fg.jvp(poly, (np.array(0.0),), (np.array(1.0),))
+        assert t == -2.0
+    # the mixed derivative d/dx d/dy x**y = x**(y-1) (1 + y log x) is untouched at y = 0, x != 0
+    mixed = fg.grad(fg.grad(fnp.power, argnums=1), argnums=0)(2.0, 0.0)
+    np.testing.assert_allclose(mixed, 0.5, rtol=1e-14)
+
+
+def _products_of_others(x, axis):
+    """For every element, the product of the other elements along ``axis`` (loops, no division)."""
+    out = np.empty_like(x)
+    moved = np.moveaxis(x, axis, -1)
+    res = np.moveaxis(out, axis, -1)
+    for idx in np.ndindex(moved.shape[:-1]):
+        row = moved[idx]
+        for k in range(row.shape[0]):
+            p = 1.0
+            for j, v in enumerate(row):
+                if j != k:
+                    p *= v
+            res[idx + (k,)] = p
+    return out
+
+
+def test_prod_gradient_is_exact_with_zeros():
+    x = np.array([2.0, 0.0, 3.0, 4.0])
+    _assert_grads(fnp.prod, (x,), ([0.0, 24.0, 0.0, 0.0],))
+    x = np.array([0.0, 2.0, 0.0])
+    _assert_grads(fnp.prod, (x,), ([0.0, 0.0, 0.0],))
+    m = np.array([[1.5, 0.0, 3.0], [2.0, 5.0, 7.0]])
+    _assert_grads(lambda a: fnp.prod(a, axis=1), (m,), (_products_of_others(m, 1),))
+    _assert_grads(lambda a: fnp.prod(a, axis=0), (m,), (_products_of_others(m, 0),))
+    np.testing.assert_array_equal(_products_of_others(m, 1), [[0.0, 4.5, 0.0], [35.0, 14.0, 10.0]])
+
+
+def test_prod_hessian_is_exact_with_a_zero():
+    x = np.array([2.0, 0.0, 3.0, 5.0])
+    n = x.size
+    hess = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                hess[i, j] = np.prod([x[k] for k in range(n) if k not in (i, j)])
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = 1.0
+        _, col = fg.jvp(fg.grad(fnp.prod), (x,), (e,))
+        np.testing.assert_array_equal(col, hess[:, i])
+
+
+def test_einsum_diagonal_operand_reverse_mode_raises_clearly():
+    x = np.arange(9.0).reshape(3, 3)
+    _, t = fg.jvp(lambda a: la.einsum(a, subscripts="ii->i"), (x,), (np.eye(3),))
+    np.testing.assert_array_equal(t, np.ones(3))
+    with pytest.raises(NotImplementedError, match="diagonal"):
+        fg.vjp(lambda a: la.einsum(a, subscripts="ii->i"), x)[1](np.ones(3))
+
+
+@pytest.mark.xfail(strict=True, reason="funcgrad.numpy.where passes a non-boolean condition to the where primitive, "
+                   "whose traces then ask for a derivative rule for operand 0 (NotImplementedError); NumPy accepts "
+                   "any truthy condition. Fix in funcgrad/numpy/elementwise.py: cast the condition to bool.")
+def test_where_with_a_float_condition_differentiates():
+    c = np.array([0.0, 1.5, -2.0])
+    g = fg.grad(lambda x: fnp.sum(fnp.where(x, x * x, 3.0 * x)))(c)
+    np.testing.assert_array_equal(g, [3.0, 3.0, -4.0])
