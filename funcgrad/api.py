@@ -25,7 +25,7 @@ from .errors import (
 )
 from .traces.forward import ForwardTrace, JVPTracer
 from .traces.reverse import ReverseTrace, ReverseTracer, backward
-from .tree_util import PyTreeDef, describe_unregistered, keystr, tree_flatten_with_path
+from .tree_util import PyTreeDef, describe_unregistered, keystr, tree_flatten, tree_flatten_with_path
 
 __all__ = ["vjp", "grad", "value_and_grad", "elementwise_grad", "jvp"]
 
@@ -89,14 +89,20 @@ def _leaf_name(f: Callable[..., Any], path: Sequence[Any]) -> str:
     return keystr(path[1:], _arg_name(f, path[0].idx))
 
 
+def _path_of(tree: Any, i: int) -> tuple:
+    """The key path of leaf ``i`` of ``tree`` (only computed to name a leaf in an error)."""
+    return tree_flatten_with_path(tree)[0][i][0]
+
+
 def _flatten_args(
     f: Callable[..., Any], args: tuple, prefix: str = "", hint: str = _INPUT_HINT
-) -> tuple[list, list, PyTreeDef]:
-    """Leaves of ``f``'s positional arguments, their key paths (for error messages), the treedef."""
-    with_path, treedef = tree_flatten_with_path(args)
-    paths = [p for p, _ in with_path]
-    leaves = [_as_leaf(v, lambda p=p: prefix + _leaf_name(f, p), hint) for p, v in with_path]
-    return leaves, paths, treedef
+) -> tuple[list, PyTreeDef]:
+    """Leaves of ``f``'s positional arguments (validated) and the treedef."""
+    leaves, treedef = tree_flatten(args)
+    for i, v in enumerate(leaves):
+        if type(v) is not np.ndarray:
+            leaves[i] = _as_leaf(v, lambda i=i: prefix + _leaf_name(f, _path_of(args, i)), hint)
+    return leaves, treedef
 
 
 def _output(x: Any) -> Any:
@@ -104,15 +110,6 @@ def _output(x: Any) -> Any:
     if isinstance(x, (np.ndarray, Tracer)):
         return x
     return np.asarray(x)
-
-
-def _check_float(x: Any, where: Callable[[], str], transform: str) -> None:
-    kind = x.dtype.kind
-    if kind == "c":
-        raise TypeError(
-            f"{transform}: {where()} has complex dtype {x.dtype}; complex differentiation is not "
-            "supported yet. Split it into real and imaginary parts."
-        )
 
 
 def _describe_value(x: Any) -> str:
@@ -167,13 +164,12 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
     >>> pullback(np.array([0.1, 1.0]))
     (array([0.2, 2. ]),)
     """
-    leaves, paths, in_tree = _flatten_args(f, primals)
+    leaves, in_tree = _flatten_args(f, primals)
     trace = ReverseTrace()
     inputs: list = []
     input_nodes: list = []
-    for x, path in zip(leaves, paths, strict=True):
-        _check_float(x, lambda: _leaf_name(f, path), "vjp")
-        if x.dtype.kind == "f":
+    for x in leaves:
+        if x.dtype.kind in "fc":
             t = trace.new_input(x)
             inputs.append(t)
             input_nodes.append(t.node)
@@ -186,7 +182,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
         trace.alive = False
     fname = _fname(f)
     raw, aux = _split_aux(raw, has_aux, fname)
-    out_leaves, out_paths, out_tree = _flatten_args_out(raw, fname, trace)
+    out_leaves, out_tree = _flatten_args_out(raw, fname, trace)
     out_primals: list = []
     out_nodes: list = []
     for leaf in out_leaves:
@@ -196,10 +192,12 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
         else:
             out_primals.append(leaf)
             out_nodes.append(None)
-    out = out_tree.unflatten(_output(p) for p in out_primals)
+    out = _output(out_primals[0]) if out_tree.node_type is None else out_tree.unflatten(
+        _output(p) for p in out_primals)
+    wanted = [n for n in input_nodes if n >= 0]
 
     def pullback(ct: Any) -> tuple:
-        ct_with_path, ct_tree = tree_flatten_with_path(ct)
+        ct_leaves, ct_tree = tree_flatten(ct)
         if ct_tree != out_tree:
             raise CotangentMismatchError(
                 f"the cotangent passed to the pullback of {fname} has tree structure {ct_tree}, "
@@ -207,16 +205,17 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
                 "containers."
             )
         seeds = []
-        for (_, c), p, node, path in zip(ct_with_path, out_primals, out_nodes, out_paths, strict=True):
-            c = _check_cotangent(c, p, path, fname)
+        for i, (c, p, node) in enumerate(zip(ct_leaves, out_primals, out_nodes, strict=True)):
+            c = _check_cotangent(c, p, lambda i=i: keystr(_path_of(raw, i), "output"), fname)
             if node is not None:
                 seeds.append((node, c))
-        wanted = [n for n in input_nodes if n >= 0]
         found = iter(backward(trace, seeds, wanted)) if seeds else iter([None] * len(wanted))
         results = []
         for x, node in zip(leaves, input_nodes, strict=True):
             g = next(found) if node >= 0 else None
             results.append(np.zeros(x.shape, x.dtype) if g is None else _output(g))
+        if in_tree.num_leaves == 1 and in_tree.children and in_tree.children[0].node_type is None:
+            return (results[0],)  # one array primal: skip rebuilding the tree
         return tuple(in_tree.unflatten(results))
 
     pullback.__doc__ = f"Pullback of {fname}: maps an output cotangent to one cotangent per primal."
@@ -225,22 +224,36 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
     return out, pullback
 
 
-def _flatten_args_out(raw: Any, fname: str, trace: Any) -> tuple[list, list, PyTreeDef]:
-    with_path, treedef = tree_flatten_with_path(raw)
-    paths = [p for p, _ in with_path]
-    leaves = []
-    for p, v in with_path:
+def _flatten_args_out(raw: Any, fname: str, trace: Any) -> tuple[list, PyTreeDef]:
+    leaves, treedef = tree_flatten(raw)
+    for i, v in enumerate(leaves):
+        if type(v) is np.ndarray:
+            continue
         try:
-            leaves.append(_as_leaf(v, lambda p=p: keystr(p, "output"), _OUTPUT_HINT, trace))
+            leaves[i] = _as_leaf(v, lambda i=i: keystr(_path_of(raw, i), "output"), _OUTPUT_HINT, trace)
         except InvalidLeafError as e:
             raise InvalidLeafError(
                 f"{fname} returned a value funcgrad cannot differentiate: {e}"
             ) from None
-    return leaves, paths, treedef
+    return leaves, treedef
 
 
-def _check_cotangent(c: Any, p: Any, path: Sequence[Any], fname: str) -> Any:
-    name = keystr(path, "output")  # cheap for the usual single-array output
+class _LazyName:
+    """Formats as the leaf's name, computed only when a message is built."""
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self._make = make
+
+    def __format__(self, spec: str) -> str:
+        return format(self._make(), spec)
+
+
+def _check_cotangent(c: Any, p: Any, where: Callable[[], str], fname: str) -> Any:
+    if type(c) is np.ndarray and c.dtype == p.dtype and c.shape == p.shape:
+        return c  # the common case, checked without building any message
+    name = _LazyName(where)
     p_shape = tuple(np.shape(p)) if not hasattr(p, "shape") else tuple(p.shape)
     p_dtype = p.dtype
     if isinstance(c, (float, int)) and not isinstance(c, bool):
@@ -267,7 +280,7 @@ def _check_cotangent(c: Any, p: Any, path: Sequence[Any], fname: str) -> Any:
             f"{p_shape}. A pullback needs a cotangent exactly shaped like the output (it is not "
             "broadcast: a cotangent for a scalar output is a scalar)."
         )
-    if p_dtype.kind == "f" and c.dtype != p_dtype:
+    if p_dtype.kind in "fc" and c.dtype != p_dtype:
         raise CotangentMismatchError(
             f"the cotangent for {name} of {fname} has dtype {c.dtype}, but that output has dtype "
             f"{p_dtype}; cast it with .astype(np.{p_dtype.name})."
@@ -312,7 +325,7 @@ def _normalize_argnums(argnums: int | Sequence[int], nargs: int, fname: str) -> 
 
 
 def _check_differentiable_inputs(
-    f: Callable[..., Any], args: Sequence[Any], nums: Sequence[int], transform: str
+    f: Callable[..., Any], args: Sequence[Any], nums: Sequence[int], transform: str, holomorphic: bool = False
 ) -> None:
     for n in nums:
         with_path, _ = tree_flatten_with_path(args[n])
@@ -332,15 +345,21 @@ def _check_differentiable_inputs(
                     "x.astype(float), or 2.0 instead of 2), or leave this argument out of argnums."
                     + inside
                 )
-            _check_float(x, where, transform)
+            if holomorphic and kind != "c":
+                raise IntegerInputError(
+                    f"{transform}(holomorphic=True) differentiates with respect to {where()}, which "
+                    f"has dtype {x.dtype}; a holomorphic derivative needs complex inputs. Pass "
+                    "x.astype(complex), or drop holomorphic=True for a real-valued function."
+                )
 
 
 def value_and_grad(
-    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
 ) -> Callable[..., Any]:
     """Return a function computing ``(f(*args), grad(f)(*args))`` in one pass.
 
-    With ``has_aux=True`` it returns ``((value, aux), grad)``.
+    With ``has_aux=True`` it returns ``((value, aux), grad)``. See :func:`grad` for complex
+    numbers and ``holomorphic``.
 
     >>> import numpy as np, funcgrad as fg
     >>> fg.value_and_grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
@@ -348,10 +367,17 @@ def value_and_grad(
     """
     fname = _fname(f)
 
+    known: dict[int, tuple[int, ...]] = {}  # number of positional arguments -> argnums
+
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
-        nums = _normalize_argnums(argnums, len(args), fname)
-        _check_differentiable_inputs(f, args, nums, "grad")
+        nums = known.get(len(args))
+        if nums is None:
+            nums = known[len(args)] = _normalize_argnums(argnums, len(args), fname)
+        for n in nums:
+            a = args[n]
+            if type(a) is not np.ndarray or a.dtype.kind != "f" or holomorphic:
+                _check_differentiable_inputs(f, args, (n,), "grad", holomorphic)
 
         def partial(*diff_args: Any) -> Any:
             full = list(args)
@@ -362,8 +388,8 @@ def value_and_grad(
         partial.__name__ = fname
         res = vjp(partial, *(args[n] for n in nums), has_aux=has_aux)
         out, pullback = res[0], res[1]
-        _check_scalar(out, fname)
-        grads = pullback(np.ones((), out.dtype))
+        _check_scalar(out, fname, holomorphic)
+        grads = pullback(_one(out.dtype))
         g = grads[0] if _single_argnum(argnums) else grads
         if has_aux:
             return (out, res[2]), g
@@ -372,7 +398,19 @@ def value_and_grad(
     return value_and_grad_f
 
 
-def _check_scalar(out: Any, fname: str) -> None:
+_ONES: dict[np.dtype, np.ndarray] = {}
+
+
+def _one(dtype: np.dtype) -> np.ndarray:
+    """A shared, read-only 1.0 of ``dtype``: the seed of every gradient."""
+    one = _ONES.get(dtype)
+    if one is None:
+        one = _ONES[dtype] = np.ones((), dtype)
+        one.flags.writeable = False
+    return one
+
+
+def _check_scalar(out: Any, fname: str, holomorphic: bool = False) -> None:
     if not isinstance(out, (np.ndarray, Tracer)):
         raise NonScalarOutputError(
             f"grad requires {fname} to return a scalar, but it returned a {type(out).__name__}. "
@@ -386,25 +424,43 @@ def _check_scalar(out: Any, fname: str) -> None:
             f"{tuple(out.shape)}.{hint} For non-scalar outputs use funcgrad.vjp (any cotangent) or "
             "funcgrad.elementwise_grad (cotangent of ones)."
         )
-    if out.dtype.kind != "f":
+    kind = out.dtype.kind
+    if kind == "c" and not holomorphic:
+        raise NonScalarOutputError(
+            f"grad requires {fname} to return a real scalar, but it returned dtype {out.dtype}. For a "
+            "holomorphic (complex-differentiable) function pass holomorphic=True; for a real-valued "
+            "loss of complex values return a real number (e.g. fnp.abs(z) ** 2 or z.real)."
+        )
+    if kind == "f" and holomorphic:
+        raise NonScalarOutputError(
+            f"grad(holomorphic=True) requires {fname} to return a complex scalar, but it returned "
+            f"dtype {out.dtype}; drop holomorphic=True for a real-valued function."
+        )
+    if kind not in "fc":
         raise NonScalarOutputError(
             f"grad requires {fname} to return a floating-point scalar, but it returned dtype "
             f"{out.dtype}: an integer or boolean output has no derivative."
         )
 
 
-def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable[..., Any]:
+def grad(
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Callable[..., Any]:
     """Return a function computing the gradient of scalar-valued ``f``.
 
     The gradient is the pullback seeded with 1.0. ``argnums`` (an int or a tuple of ints) picks
     the positional arguments to differentiate; with a tuple, a tuple of gradients is returned.
     Each gradient has its argument's pytree structure, shapes and dtypes.
 
+    Complex numbers follow JAX's convention: for real-valued ``f`` of ``z = x + iy`` the
+    gradient is ``df/dx - i df/dy``; a complex-valued ``f`` needs ``holomorphic=True`` (complex
+    inputs) and gives ``f'(z)``.
+
     >>> import numpy as np, funcgrad as fg
     >>> fg.grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
     array([2., 4.])
     """
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(f, argnums, has_aux, holomorphic)
 
     @functools.wraps(f)
     def grad_f(*args: Any, **kwargs: Any) -> Any:
@@ -468,8 +524,9 @@ def jvp(
             f"{fname}, got {type(primals).__name__} and {type(tangents).__name__}; "
             "write jvp(f, (x,), (t,)) for a single argument."
         )
-    leaves, paths, in_tree = _flatten_args(f, tuple(primals))
-    t_leaves, _, t_tree = _flatten_args(
+    primals = tuple(primals)
+    leaves, in_tree = _flatten_args(f, primals)
+    t_leaves, t_tree = _flatten_args(
         f, tuple(tangents), "the tangent for ", " A tangent is an array shaped like its primal."
     )
     if t_tree != in_tree:
@@ -479,19 +536,18 @@ def jvp(
         )
     trace = ForwardTrace()
     inputs = []
-    for x, t, path in zip(leaves, t_leaves, paths, strict=True):
-        _check_float(x, lambda: _leaf_name(f, path), "jvp")
+    for i, (x, t) in enumerate(zip(leaves, t_leaves, strict=True)):
         if tuple(t.shape) != tuple(x.shape):
-            name = _leaf_name(f, path)
+            name = _leaf_name(f, _path_of(primals, i))
             raise TangentMismatchError(
                 f"jvp: the tangent for {name} has shape {tuple(t.shape)}, but the primal has shape "
                 f"{tuple(x.shape)}; a tangent must be shaped exactly like its primal."
             )
-        if x.dtype.kind != "f":
+        if x.dtype.kind not in "fc":
             inputs.append(x)  # integer inputs carry no tangent
             continue
         if t.dtype != x.dtype:
-            name = _leaf_name(f, path)
+            name = _leaf_name(f, _path_of(primals, i))
             raise TangentMismatchError(
                 f"jvp: the tangent for {name} has dtype {t.dtype}, but the primal has dtype "
                 f"{x.dtype}; cast it with .astype(np.{x.dtype.name})."
@@ -502,7 +558,7 @@ def jvp(
     finally:
         trace.alive = False
     raw, aux = _split_aux(raw, has_aux, fname)
-    out_leaves, _, out_tree = _flatten_args_out(raw, fname, trace)
+    out_leaves, out_tree = _flatten_args_out(raw, fname, trace)
     outs, touts = [], []
     for leaf in out_leaves:
         if type(leaf) is JVPTracer and leaf._trace is trace:

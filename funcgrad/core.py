@@ -78,8 +78,9 @@ class Primitive:
         nondiff: bool = False,
         abstract_eval: Callable[..., Any] | None = None,
         emit: Callable[..., str] | None = None,
+        register: bool = True,
     ) -> None:
-        if name in primitives:
+        if register and name in primitives:
             raise ValueError(f"a primitive named {name!r} already exists")
         self.name = name
         self.impl = impl
@@ -89,7 +90,8 @@ class Primitive:
         self.nondiff = nondiff
         self.abstract_eval = abstract_eval
         self.emit = emit
-        primitives[name] = self
+        if register:  # internal program-only operations (jit's custom calls) are not registered
+            primitives[name] = self
 
     def bind(self, *args: Any, **params: Any) -> Any:
         trace = None
@@ -115,8 +117,8 @@ class Primitive:
 
 
 def is_differentiable_dtype(dtype: Any) -> bool:
-    """Floating-point values carry derivatives; integers and booleans do not."""
-    return np.dtype(dtype).kind == "f"
+    """Floating-point and complex values carry derivatives; integers and booleans do not."""
+    return np.dtype(dtype).kind in "fc"
 
 
 class Tracer:

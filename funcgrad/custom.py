@@ -19,6 +19,7 @@ from .errors import CustomRuleError
 from .traces.batching import BatchTrace, BatchTracer
 from .traces.forward import ForwardTrace, JVPTracer
 from .traces.reverse import ReverseTrace
+from .traces.staging import StagingTrace
 from .tree_util import PyTreeDef, keystr, tree_flatten, tree_flatten_with_path
 
 __all__ = ["custom_vjp", "custom_jvp", "checkpoint", "remat"]
@@ -74,7 +75,11 @@ class _Custom:
             from .errors import LeakedTracerError
 
             raise LeakedTracerError(f"{self.name} was called on a traced value whose transformation has ended.")
-        return _HANDLERS[(type(self), type(trace))](self, trace, nondiff, [_as_array(x) for x in leaves], treedef)
+        handler = _HANDLERS.get((type(self), type(trace)))
+        if handler is None:
+            raise NotImplementedError(
+                f"{self.name}: {type(self).__name__} is not supported under {type(trace).__name__}")
+        return handler(self, trace, nondiff, [_as_array(x) for x in leaves], treedef)
 
     def _check_defined(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -122,7 +127,7 @@ class custom_jvp(_Custom):
     >>> @fg.custom_jvp
     ... def safe_log1pexp(x):
     ...     return fnp.logaddexp(0.0, x)
-    >>> safe_log1pexp.defjvp(lambda p, t: (safe_log1pexp(p[0]), t[0] * fg.scipy.special.expit(p[0])))
+    >>> _ = safe_log1pexp.defjvp(lambda p, t: (safe_log1pexp(p[0]), t[0] * fg.scipy.special.expit(p[0])))
     >>> fg.grad(safe_log1pexp)(np.array(0.0))
     array(0.5)
     """
@@ -171,7 +176,7 @@ def _check_cts(name: str, cts: Any, diff: tuple, what: str) -> list:
                     f"shape {tuple(np.shape(al))}."
                 )
             a_dtype = _as_array(al).dtype
-            if a_dtype.kind == "f" and cl.dtype != a_dtype:
+            if a_dtype.kind in "fc" and cl.dtype != a_dtype:
                 raise CustomRuleError(
                     f"the {what} of {name} returned dtype {cl.dtype} for {where}, which has dtype "
                     f"{a_dtype}; cast it with .astype(np.{a_dtype.name})."
@@ -255,13 +260,13 @@ def _jvp_forward(call: custom_jvp, trace: ForwardTrace, nondiff: tuple, leaves: 
     results = []
     for o, (path, t) in zip(out_leaves, t_with_path):
         o, t = _as_array(o), _as_array(t)
-        if tuple(t.shape) != tuple(o.shape) or (o.dtype.kind == "f" and t.dtype != o.dtype):
+        if tuple(t.shape) != tuple(o.shape) or (o.dtype.kind in "fc" and t.dtype != o.dtype):
             raise CustomRuleError(
                 f"the jvp rule of {call.name} returned a tangent of shape {tuple(t.shape)} and dtype "
                 f"{t.dtype} for {keystr(path, 'output')}, whose value has shape {tuple(o.shape)} and "
                 f"dtype {o.dtype}."
             )
-        results.append(JVPTracer(trace, o, t) if o.dtype.kind == "f" else o)
+        results.append(JVPTracer(trace, o, t) if o.dtype.kind in "fc" else o)
     return out_tree.unflatten(results)
 
 
@@ -355,7 +360,18 @@ def _jvp_batch(call: custom_jvp, trace: BatchTrace, nondiff: tuple, leaves: list
     return _wrap_batched(trace, batched(*treedef.unflatten(vals)))
 
 
+# --- staging (jit) ---------------------------------------------------------------------------
+
+
+def _staged(call: _Custom, trace: StagingTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
+    """Under jit the call becomes one custom-call equation whose body is compiled; transforming
+    the program later (``grad(jit(f))``) meets the custom function again and uses its rules."""
+    return trace.custom_call(call, nondiff, leaves, treedef)
+
+
 _HANDLERS: dict[tuple[type, type], Callable[..., Any]] = {
+    (custom_vjp, StagingTrace): _staged,
+    (custom_jvp, StagingTrace): _staged,
     (custom_vjp, ReverseTrace): _vjp_reverse,
     (custom_vjp, ForwardTrace): _vjp_forward,
     (custom_vjp, BatchTrace): _vjp_batch,

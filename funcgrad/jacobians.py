@@ -96,9 +96,9 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
     """Jacobian of ``f`` by reverse mode: one vmapped pullback over the rows of the identity.
 
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
-    >>> fg.jacrev(fnp.sin)(np.array([0.0, np.pi]))
-    array([[ 1.,  0.],
-           [ 0., -1.]])
+    >>> fg.jacrev(lambda x: x * x)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
     """
 
     @functools.wraps(f)

@@ -178,7 +178,7 @@ def _forward(entry: Entry, trace: ForwardTrace, args: list) -> list:
             tangents.append(np.zeros(np.shape(a), _dtype(a)))
     res = call_entry(entry.jvp_entry(), primals + tangents)
     outs, touts = res[: entry.n_out], res[entry.n_out:]
-    return [JVPTracer(trace, o, t) if _dtype(o).kind == "f" else o for o, t in zip(outs, touts)]
+    return [JVPTracer(trace, o, t) if _dtype(o).kind in "fc" else o for o, t in zip(outs, touts)]
 
 
 def _batch(entry: Entry, trace: BatchTrace, args: list) -> list:
@@ -274,7 +274,7 @@ class JitFunction:
         self._last_key: Any = None
         self._method_jit: JitFunction | None = None
         self._plain = not self.static_argnums and not self.static_argnames
-        self._fast: dict[tuple, tuple[Callable[..., tuple], Callable[[tuple], Any]]] = {}
+        self._fast: dict[tuple, tuple[Callable[..., tuple], Callable[[tuple], Any], Any]] = {}
 
     # -- calling ---------------------------------------------------------------------------------
 
@@ -373,6 +373,7 @@ class JitFunction:
                 hit = self._fast.get(tuple(fast))
                 if hit is not None:
                     self.hits += 1
+                    self.cache.move_to_end(hit[2])  # keep the LRU order
                     return hit[1](hit[0](*args))
         key, leaves, _, statics, _ = self._signature(args, kwargs)
         found = self.cache.get(key)
@@ -388,7 +389,7 @@ class JitFunction:
                 self._remember(key, entry, out_tree, args, kwargs)
                 if not kwargs and self._plain and all(type(a) is np.ndarray for a in args):
                     fast = tuple(v for a in args for v in (a.shape, a.dtype))
-                    self._fast[fast] = (entry.compiled.fn, _builder(out_tree))
+                    self._fast[fast] = (entry.compiled.fn, _builder(out_tree), key)
         outs = call_entry(entry, leaves + captured)
         return out_tree.unflatten(outs)
 
@@ -411,7 +412,8 @@ class JitFunction:
                     reasons.append(f"{name} changed from {_describe_key(a)} to {_describe_key(b)}")
         for (k, a), (_, b) in zip(old[2], new[2]):
             if a != b:
-                reasons.append(f"static argument {k!r} changed from {a!r} to {b!r}")
+                name = self._arg_name(k) if isinstance(k, int) else k
+                reasons.append(f"static argument {name!r} changed from {a!r} to {b!r}")
         why = "; ".join(reasons) or "its inputs keep changing"
         return (f"jitted function {self.name} has been traced and compiled {self.misses} times "
                 f"(cache size {len(self.cache)}/{self.maxsize}): {why}. Every new shape, dtype or static "
@@ -448,10 +450,10 @@ class JitFunction:
         if obj is None:
             return self
         if self._method_jit is None:
+            # The instance is argument 0 (as in the unbound function and in JAX), and static.
             self._method_jit = JitFunction(
-                self.fun, static_argnums=(0,) + tuple(n + 1 for n in self.static_argnums if n >= 0),
-                static_argnames=tuple(self.static_argnames - {self._positional[0]} if self._positional else
-                                      self.static_argnames), cache_size=self.maxsize)
+                self.fun, static_argnums=(0,) + tuple(self.static_argnums),
+                static_argnames=tuple(self.static_argnames), cache_size=self.maxsize)
         return functools.partial(self._method_jit, obj)
 
     def __repr__(self) -> str:

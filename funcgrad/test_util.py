@@ -24,17 +24,23 @@ def _leaves(tree: Any) -> list:
 
 def _default_eps(args: Sequence[Any]) -> float:
     kinds = {np.asarray(a).dtype for a in tree_flatten(list(args))[0]}
-    return 1e-3 if any(k in (np.float16, np.float32) for k in kinds) else 1e-6
+    return 1e-3 if any(k in (np.float16, np.float32, np.complex64) for k in kinds) else 1e-6
 
 
 def _default_tol(args: Sequence[Any]) -> float:
     kinds = {np.asarray(a).dtype for a in tree_flatten(list(args))[0]}
-    return 2e-2 if any(k in (np.float16, np.float32) for k in kinds) else 1e-5
+    return 2e-2 if any(k in (np.float16, np.float32, np.complex64) for k in kinds) else 1e-5
 
 
 def _inner(a: Any, b: Any) -> float:
-    return float(sum(np.sum(np.asarray(x, np.float64) * np.asarray(y, np.float64))
-                     for x, y in zip(_leaves(a), _leaves(b))))
+    """The real pairing Re(sum(a * b)) under which vjp is the transpose of jvp (no conjugation:
+    funcgrad follows JAX's convention for complex numbers)."""
+    total = 0.0
+    for x, y in zip(_leaves(a), _leaves(b)):
+        x = x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
+        y = y.astype(np.complex128 if y.dtype.kind == "c" else np.float64)
+        total += float(np.real(np.sum(x * y)))
+    return total
 
 
 def _axpy(alpha: float, t: Any, x: Any) -> Any:
@@ -42,7 +48,7 @@ def _axpy(alpha: float, t: Any, x: Any) -> Any:
     t_leaves = tree_flatten(t)[0]
     return tree_unflatten(treedef, [
         (np.asarray(xi) + alpha * np.asarray(ti)).astype(np.asarray(xi).dtype)
-        if np.asarray(xi).dtype.kind == "f" else xi
+        if np.asarray(xi).dtype.kind in "fc" else xi
         for xi, ti in zip(leaves, t_leaves)])
 
 
@@ -52,16 +58,28 @@ def numerical_jvp(f: Callable[..., Any], args: Sequence[Any], tangents: Sequence
     minus = f(*_axpy(-eps, tangents, tuple(args)))
     p_leaves, treedef = tree_flatten(plus)
     m_leaves = tree_flatten(minus)[0]
-    return tree_unflatten(treedef, [
-        (np.asarray(p, np.float64) - np.asarray(m, np.float64)) / (2 * eps) for p, m in zip(p_leaves, m_leaves)])
+    def wide(v: Any) -> np.ndarray:
+        v = np.asarray(v)
+        return v.astype(np.complex128 if v.dtype.kind == "c" else np.float64)
+
+    return tree_unflatten(treedef, [(wide(p) - wide(m)) / (2 * eps) for p, m in zip(p_leaves, m_leaves)])
 
 
-def _random_like(tree: Any, rng: np.random.Generator) -> Any:
+def _random_like(tree: Any, rng: np.random.Generator | None) -> Any:
+    """Random values shaped like ``tree``'s leaves (zeros when ``rng`` is None, or for integers)."""
     leaves, treedef = tree_flatten(tree)
-    return tree_unflatten(treedef, [
-        rng.standard_normal(np.shape(x)).astype(np.asarray(x).dtype)
-        if np.asarray(x).dtype.kind == "f" else np.zeros(np.shape(x), np.asarray(x).dtype)
-        for x in leaves])
+
+    def draw(x: Any) -> np.ndarray:
+        dtype = np.asarray(x).dtype
+        if rng is None:
+            return np.zeros(np.shape(x), dtype)
+        if dtype.kind == "f":
+            return rng.standard_normal(np.shape(x)).astype(dtype)
+        if dtype.kind == "c":
+            return (rng.standard_normal(np.shape(x)) + 1j * rng.standard_normal(np.shape(x))).astype(dtype)
+        return np.zeros(np.shape(x), dtype)
+
+    return tree_unflatten(treedef, [draw(x) for x in leaves])
 
 
 def _close(what: str, got: float, want: float, atol: float, rtol: float) -> None:
@@ -82,7 +100,8 @@ def check_grads(
 ) -> None:
     """Check ``f``'s jvp and vjp against central finite differences, up to ``order``.
 
-    Raises ``AssertionError`` saying which mode, order and by how much.
+    Raises ``AssertionError`` saying which mode, order and argument, and by how much. Complex
+    arguments get complex tangents; vjp and jvp are compared under the pairing Re(sum(a * b)).
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> check_grads(fnp.sin, (np.array([0.5, 1.0]),), order=2)
@@ -97,28 +116,63 @@ def check_grads(
     _check(f, args, order, tuple(modes), atol, rtol, eps, rng, 1)
 
 
+def _norm(a: Any) -> float:
+    return float(np.sqrt(sum(np.sum(np.abs(x.astype(np.complex128)) ** 2) for x in _leaves(a))))
+
+
+def _only(tangents: tuple, i: int) -> tuple:
+    """The tangents with every argument but ``i`` set to zero."""
+    return tuple(t if k == i else _random_like(t, None) for k, t in enumerate(tangents))
+
+
+def _blame(f: Callable[..., Any], args: tuple, tangents: tuple, eps: float, wrong: Callable[[tuple], bool]) -> str:
+    """Name the arguments whose derivative disagrees on its own (only run after a failure)."""
+    bad = [i for i in range(len(args)) if wrong(_only(tangents, i))]
+    return f"argument{'s' if len(bad) != 1 else ''} {', '.join(map(str, bad)) or '(only jointly)'}"
+
+
 def _check(f: Callable[..., Any], args: tuple, order: int, modes: tuple, atol: float, rtol: float,
            eps: float, rng: np.random.Generator, level: int) -> None:
     tangents = _random_like(args, rng)
     num = numerical_jvp(f, args, tangents, eps)
-    scale = max(1.0, np.sqrt(_inner(num, num)))
+    scale = max(1.0, _norm(num))
     out, t_out = jvp(f, args, tangents)
     ct = _random_like(out, rng)
-    if "fwd" in modes:
-        for i, (got, want) in enumerate(zip(_leaves(t_out), _leaves(num))):
+
+    def fwd_error(ts: tuple) -> list[tuple[int, float, float, Any, Any]]:
+        n = numerical_jvp(f, args, ts, eps)
+        sc = max(1.0, _norm(n))
+        errors = []
+        for i, (got, want) in enumerate(zip(_leaves(jvp(f, args, ts)[1]), _leaves(n))):
             err = float(np.max(np.abs(got - want), initial=0.0))
-            bound = atol * scale + rtol * float(np.max(np.abs(want), initial=0.0))
+            bound = atol * sc + rtol * float(np.max(np.abs(want), initial=0.0))
             if not err <= bound:
-                raise AssertionError(
-                    f"forward mode (jvp), order {level}, output leaf {i}: max |jvp - finite difference| "
-                    f"= {err:.3g} exceeds {bound:.3g}\njvp: {got}\nfinite difference: {want}")
+                errors.append((i, err, bound, got, want))
+        return errors
+
+    if "fwd" in modes:
+        errors = fwd_error(tangents)
+        if errors:
+            i, err, bound, got, want = errors[0]
+            who = _blame(f, args, tangents, eps, lambda ts: bool(fwd_error(ts)))
+            raise AssertionError(
+                f"forward mode (jvp), order {level}, {who}, output leaf {i}: max |jvp - finite "
+                f"difference| = {err:.3g} exceeds {bound:.3g}\njvp: {got}\nfinite difference: {want}")
     if "rev" in modes:
         consistency = 1e-9 if eps < 1e-4 else 1e-4
         _, pullback = vjp(f, *args)
         cts = pullback(ct)
+
+        def rev_wrong(ts: tuple) -> bool:
+            lhs = _inner(cts, ts)
+            rhs = _inner(ct, numerical_jvp(f, args, ts, eps))
+            return not abs(lhs - rhs) <= atol * scale * max(1.0, _norm(ct)) + rtol * abs(rhs)
+
         lhs = _inner(cts, tangents)
-        _close(f"reverse mode (vjp), order {level}: <vjp(ct), t> vs <ct, finite-difference jvp>",
-               lhs, _inner(ct, num), atol * scale * max(1.0, np.sqrt(_inner(ct, ct))), rtol)
+        if rev_wrong(tangents):
+            who = _blame(f, args, tangents, eps, rev_wrong)
+            _close(f"reverse mode (vjp), order {level}, {who}: <vjp(ct), t> vs <ct, finite-difference jvp>",
+                   lhs, _inner(ct, num), atol * scale * max(1.0, _norm(ct)), rtol)
         if "fwd" in modes:
             _close(f"jvp/vjp consistency, order {level}: <vjp(ct), t> vs <ct, jvp(t)>",
                    lhs, _inner(ct, t_out), consistency * max(1.0, abs(lhs)), consistency)

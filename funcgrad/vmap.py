@@ -74,8 +74,10 @@ def vmap(
     """Vectorise ``f`` over an axis of its inputs: ``vmap(f)(xs)[i] == f(xs[i])``.
 
     ``in_axes`` is an int, None (not batched), or a tuple (one per positional argument) whose
-    entries may themselves be pytree prefixes of the arguments. ``out_axes`` likewise for the
-    outputs. ``axis_size`` gives the batch size when no input is batched.
+    entries may themselves be pytree prefixes of the arguments. Keyword arguments are always
+    mapped over their leading axis, as in JAX (bind unmapped ones with ``functools.partial``).
+    ``out_axes`` likewise for the outputs. ``axis_size`` gives the batch size when no input is
+    batched.
 
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
     >>> fg.vmap(fnp.dot, in_axes=(0, None))(np.ones((3, 2)), np.array([1.0, 2.0]))
@@ -96,11 +98,15 @@ def vmap(
             )
         axes = broadcast_prefix(axes_tree, args, "in_axes", "args")
         with_path, treedef = tree_flatten_with_path(args)
+        named = [(keystr(path, "args"), leaf) for path, leaf in with_path]
+        if kwargs:  # keyword arguments: mapped over axis 0, as in JAX
+            kw_with_path, kw_treedef = tree_flatten_with_path(kwargs)
+            named += [(keystr(path, "kwargs"), leaf) for path, leaf in kw_with_path]
+            axes = axes + [0] * len(kw_with_path)
         size = axis_size
         sizes: list[tuple[str, int]] = []
         leaves = []
-        for (path, leaf), ax in zip(with_path, axes):
-            name = keystr(path, "args")
+        for (name, leaf), ax in zip(named, axes):
             if not isinstance(leaf, (np.ndarray, Tracer)):
                 leaf = np.asarray(leaf)
             if ax is None:
@@ -108,9 +114,12 @@ def vmap(
                 continue
             n = leaf.ndim
             if not -n <= ax < n:
+                hint = (" Keyword arguments are mapped over axis 0 (as in JAX); pass an unmapped one "
+                        "with functools.partial or as a positional argument with in_axes=None."
+                        if name.startswith("kwargs") else "")
                 raise BatchAxisError(
                     f"vmap of {fname}: in_axes={ax} for {name}, but it has shape {tuple(leaf.shape)} "
-                    f"({n} dimensions); the axis must be in [{-n}, {n - 1}]."
+                    f"({n} dimensions); the axis must be in [{-n}, {n - 1}].{hint}"
                 )
             ax %= n
             sizes.append((name, leaf.shape[ax]))
@@ -130,6 +139,10 @@ def vmap(
             size = sizes[0][1]
         trace = BatchTrace(size)
         inputs = [leaf if ax is None else BatchTracer(trace, leaf, ax) for leaf, ax in leaves]
+        if kwargs:
+            n_args = treedef.num_leaves
+            kwargs = kw_treedef.unflatten(inputs[n_args:])
+            inputs = inputs[:n_args]
         try:
             out = f(*treedef.unflatten(inputs), **kwargs)
         finally:

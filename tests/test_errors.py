@@ -420,8 +420,16 @@ def test_leaked_tracer_returned_from_another_function():
 # --- messages name the argument ----------------------------------------------------------------
 
 
-def test_complex_input_is_rejected_with_the_argument_name():
-    with pytest.raises(TypeError, match=words("z", "complex", "real and imaginary")):
+def test_complex_output_of_grad_needs_holomorphic():
+    with pytest.raises(TypeError, match=words("real scalar", "complex128", "holomorphic=True")):
         fg.grad(lambda z: fnp.sum(z))(np.array([1j]))
-    with pytest.raises(TypeError, match=words("params['c']", "complex")):
-        fg.vjp(lambda params: params["c"], {"c": np.array([1j])})
+
+
+def test_holomorphic_grad_rejects_real_inputs_with_the_argument_name():
+    with pytest.raises(TypeError, match=words("z", "float64", "holomorphic=True", "complex")):
+        fg.grad(lambda z: z * z, holomorphic=True)(np.array(1.0))
+
+
+def test_holomorphic_grad_rejects_a_real_output():
+    with pytest.raises(TypeError, match=words("complex scalar", "float64", "holomorphic")):
+        fg.grad(lambda z: fnp.abs(z), holomorphic=True)(np.array(1j))

@@ -365,7 +365,7 @@ def test_drop_broadcasts_removes_a_broadcast_feeding_an_elementwise_op():
 @pytest.mark.parametrize("case", ["output", "non-elementwise-user", "smaller-other", "literal-other",
                                   "same-broadcast-twice", "two-broadcasts", "weak-source"])
 def test_drop_broadcasts_keeps_broadcasts_that_matter(case):
-    s, x, b, out = var(), var(4), var(4), var(4)
+    s, b, out = var(), var(4), var(4)
     if case == "output":
         prog = Program([s], [eqn("broadcast_to", [s], b, shape=(4,))], [b])
     elif case == "non-elementwise-user":

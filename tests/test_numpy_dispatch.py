@@ -228,12 +228,10 @@ def test_plain_numpy_mixed_with_funcgrad_numpy_and_nested():
 
 
 UNSUPPORTED = {
-    "numpy.fft.fft": lambda a: np.fft.fft(a),
-    "numpy.linalg.svd": lambda a: np.linalg.svd(np.outer(a, a)),
-    "numpy.sort": lambda a: np.sort(a),
-    "numpy.linalg.inv": lambda a: np.linalg.inv(np.outer(a, a) + np.eye(3)),
-    "numpy.median": lambda a: np.median(a),
-    "numpy.exp2": lambda a: np.exp2(a),
+    # functions with no derivative-friendly meaning funcgrad leaves out on purpose
+    "numpy.unique": lambda a: np.unique(a),
+    "numpy.histogram": lambda a: np.histogram(a),
+    "numpy.searchsorted": lambda a: np.searchsorted(a, 0.5),
     "numpy.add.outer": lambda a: np.add.outer(a, a),
     "numpy.sin": lambda a: np.sin(a, where=a > 1),
     "numpy.mean": lambda a: np.mean(a, where=a > 1),

@@ -120,8 +120,6 @@ def test_indexing_python_loops_and_iteration():
     np.testing.assert_allclose(g, 2 * x)
 
 
-@pytest.mark.xfail(strict=True, reason="funcgrad.prims.indexing.encode_index rejects an empty list index: "
-                   "np.asarray([]) is float64, but NumPy treats [] as an empty integer index")
 def test_empty_list_index():
     x = np.arange(4.0)
     out, pullback = fg.vjp(lambda a: a[[]], x)

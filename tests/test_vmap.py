@@ -78,6 +78,22 @@ def with_ties(*shape):
     return lambda rng: rng.integers(-2, 3, shape).astype(float)
 
 
+def complex_normal(*shape):
+    return lambda rng: rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def well_conditioned(n):
+    return lambda rng: rng.standard_normal((n, n)) + 3.0 * np.eye(n)
+
+
+def spd(n):
+    def gen(rng):
+        m = rng.standard_normal((n, n))
+        return m @ m.T + n * np.eye(n)
+
+    return gen
+
+
 def f32(gen):
     return lambda rng: gen(rng).astype(np.float32)
 
@@ -146,6 +162,7 @@ CASES = [
     ("rounding", lambda x: [fnp.floor(x), fnp.ceil(x), fnp.trunc(x), fnp.round(x, 1), fnp.sign(x)],
      [normal(5)]),
     ("stop_gradient", lambda x: fg.stop_gradient(x) * x, [normal(3)]),
+    ("complex_parts", lambda z: [fnp.real(z), fnp.imag(z), fnp.conjugate(z) * z], [complex_normal(2, 3)]),
     # reductions
     ("sum_all", fnp.sum, [normal(2, 3)]),
     ("sum_axis", lambda x: fnp.sum(x, axis=1), [normal(2, 3)]),
@@ -224,7 +241,8 @@ CASES = [
     ("at_add_batched_indices", lambda x, i, v: fnp.at(x)[i].add(v), [normal(6, 2), ints(6, 3), normal(3, 2)]),
     ("at_slice_array", lambda x, v: fnp.at(x)[:, IDX].add(v), [normal(2, 5), normal(2, 4)]),
     ("at_get", lambda x: fnp.at(x)[IDX].get(), [normal(5)]),
-    ("at_method_syntax", lambda x, v: fg.vmap(lambda r: r.at[0].set(v) + r.at[1:].add(1.0))(x), [normal(2, 3), normal()]),
+    ("at_method_syntax", lambda x, v: fg.vmap(lambda r: r.at[0].set(v) + r.at[1:].add(1.0))(x),
+     [normal(2, 3), normal()]),
     # contractions
     ("matmul_1d_1d", fnp.matmul, [normal(3), normal(3)]),
     ("matmul_2d_1d", fnp.matmul, [normal(2, 3), normal(3)]),
@@ -244,6 +262,17 @@ CASES = [
     ("norm", lambda x: [fnp.linalg.norm(x), fnp.linalg.norm(x, axis=1), fnp.linalg.norm(x, axis=0, keepdims=True)],
      [normal(2, 3)]),
     ("norm_matrix", lambda x: fnp.linalg.norm(x, "fro"), [normal(2, 3)]),
+    # solvers and decompositions (stacks of matrices)
+    ("solve", fnp.linalg.solve, [well_conditioned(3), normal(3)]),
+    ("solve_matrix_rhs", fnp.linalg.solve, [well_conditioned(3), normal(3, 2)]),
+    ("inv_det_slogdet", lambda A: [fnp.linalg.inv(A), fnp.linalg.det(A), *fnp.linalg.slogdet(A)],
+     [well_conditioned(3)]),
+    ("cholesky", fnp.linalg.cholesky, [spd(3)]),
+    ("eigh", lambda S: (lambda w, V: [w, fnp.abs(V)])(*fnp.linalg.eigh(S)), [spd(3)]),
+    ("svd", lambda A: (lambda U, s, Vh: [fnp.abs(U), s, fnp.abs(Vh)])(*fnp.linalg.svd(A, full_matrices=False)),
+     [normal(3, 2)]),
+    ("qr", lambda A: [fnp.abs(q) for q in fnp.linalg.qr(A)], [normal(3, 2)]),
+    ("eig", lambda A: (lambda w: [fnp.real(w), fnp.imag(w)])(fnp.linalg.eigvals(A)), [normal(3, 3)], {"grad"}),
     # plain NumPy calls dispatch to funcgrad
     ("plain_numpy", lambda x, w: np.tanh(np.dot(x, w)).sum() + np.sin(x).mean(), [normal(3), normal(3, 2)]),
     # a small network: per-example loss
@@ -252,7 +281,8 @@ CASES = [
     # a constant output (broadcast to the batch)
     ("constant_output", lambda x: np.ones(2), [normal(3)]),
 ]
-CASES = [c if len(c) == 4 else (*c, set()) for c in CASES]  # 4th entry: in_axes variants to skip
+# 4th entry: in_axes variants to skip ("grad": no vmap∘grad test, the function has no derivative)
+CASES = [c if len(c) == 4 else (*c, set()) for c in CASES]
 
 
 def _variants(gens):
@@ -282,6 +312,45 @@ def test_vmap_matches_python_loop(name, f, gens, axes):
     samples = _samples(gens)
     want = _loop(f, samples, axes)
     got = fg.vmap(f, in_axes=axes)(*_batch_args(samples, axes))
+    rtol = 1e-5 if any(np.asarray(a).dtype == np.float32 for a in samples[0]) else 1e-10
+    assert_tree_close(got, want, rtol=rtol)
+
+
+def _weights(shape):
+    """A fixed, non-uniform cotangent of the given shape."""
+    return 1.5 + np.cos(np.arange(int(np.prod(shape, dtype=int)))).reshape(shape)
+
+
+def _scalarized(f):
+    def loss(*args):
+        total = 0.0
+        for leaf in tree_flatten(f(*args))[0]:
+            if np.dtype(leaf.dtype).kind == "f":
+                total = total + fnp.sum(leaf * _weights(leaf.shape).astype(leaf.dtype))
+        return total
+
+    return loss
+
+
+GRAD_XFAIL: dict = {}  # (case, variant) -> pytest mark, for known failures outside the batching code
+
+GRAD_PARAMS = [pytest.param(name, f, gens, axes, id=f"{name}-{vname}", marks=GRAD_XFAIL.get((name, vname), ()))
+               for name, f, gens, skip in CASES for vname, axes in _variants(gens)
+               if vname in ("front", "last", "none0", "none1") and vname not in skip and "grad" not in skip
+               and np.dtype(np.asarray(gens[0](np.random.default_rng(0))).dtype).kind == "f"]
+
+
+@pytest.mark.parametrize("name,f,gens,axes", GRAD_PARAMS)
+def test_vmap_of_grad_matches_python_loop_of_grad(name, f, gens, axes):
+    """vmap∘grad for every row (with respect to every float argument): per-example gradients
+    against a Python loop of grad."""
+    samples = _samples(gens, seed=1)
+    loss = _scalarized(f)
+    if not any(np.dtype(leaf.dtype).kind == "f" for leaf in tree_flatten(f(*samples[0]))[0]):
+        pytest.skip("no floating-point output")
+    argnums = tuple(k for k, a in enumerate(samples[0]) if np.asarray(a).dtype.kind == "f")
+    want = _loop(fg.grad(loss, argnums=argnums), samples, axes)
+    got = fg.vmap(fg.grad(loss, argnums=argnums), in_axes=axes)(*_batch_args(samples, axes))
     rtol = 1e-5 if any(np.asarray(a).dtype == np.float32 for a in samples[0]) else 1e-10
     assert_tree_close(got, want, rtol=rtol)
 
@@ -410,10 +479,17 @@ def test_axis_size_agreeing_with_the_inputs():
     np.testing.assert_array_equal(fg.vmap(fnp.sum, axis_size=3)(x), [2.0, 2.0, 2.0])
 
 
-def test_kwargs_are_passed_unbatched():
+def test_keyword_arguments_are_mapped_over_axis_0_as_in_jax():
     x = np.arange(6.0).reshape(3, 2)
-    got = fg.vmap(lambda a, scale=1.0: a * scale)(x, scale=np.array([1.0, 10.0]))
-    np.testing.assert_allclose(got, x * np.array([1.0, 10.0]))
+    scale = np.array([1.0, 10.0, 100.0])
+    got = fg.vmap(lambda a, scale=1.0: a * scale, in_axes=1)(x.T, scale=scale)
+    np.testing.assert_allclose(got, x * scale[:, None])
+    got = fg.vmap(lambda a, p: a * p["s"], in_axes=(None,))(np.ones(2), p={"s": scale})
+    np.testing.assert_allclose(got, np.outer(scale, np.ones(2)))
+    with pytest.raises(fg.BatchAxisError, match=r"kwargs\['scale'\].*functools.partial"):
+        fg.vmap(lambda a, scale=1.0: a * scale)(x, scale=2.0)
+    with pytest.raises(fg.BatchAxisError, match=r"args\[0\] has size 3, kwargs\['scale'\] has size 2"):
+        fg.vmap(lambda a, scale=1.0: a * scale)(x, scale=np.ones(2))
 
 
 def test_python_numbers_as_unbatched_inputs_and_lists_as_pytrees():

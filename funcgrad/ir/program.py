@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core import Primitive
 
-__all__ = ["ShapedArray", "Var", "Literal", "Eqn", "Program", "validate", "aval_of"]
+__all__ = ["ShapedArray", "TupleAval", "Var", "Literal", "Eqn", "Program", "validate", "aval_of"]
 
 
 class ShapedArray(NamedTuple):
@@ -37,6 +37,19 @@ def aval_of(x: Any) -> ShapedArray:
     if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
         return ShapedArray((), np.asarray(x).dtype, True)
     return ShapedArray(tuple(np.shape(x)), np.asarray(x).dtype if not hasattr(x, "dtype") else np.dtype(x.dtype))
+
+
+class TupleAval(NamedTuple):
+    """The abstract value of a tuple of arrays (the result of a custom call, split by
+    ``tuple_get`` equations). It has no shape or dtype of its own."""
+
+    avals: tuple
+    shape: None = None
+    dtype: None = None
+    weak: bool = False
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(map(str, self.avals)) + ")"
 
 
 _var_ids = itertools.count()
@@ -136,7 +149,10 @@ class Program:
         ins = " ".join(f"{name(v)}:{v.aval}" for v in self.inputs)
         lines = [f"{{ lambda {consts} ; {ins}. let" if consts else f"{{ lambda {ins}. let"]
         for e in self.eqns:
-            params = " ".join(f"{k}={_short_param(v)}" for k, v in e.params.items())
+            if e.prim.name == "custom_call":  # its parameters are objects: show what is called
+                params = f"fun={e.params['call'].name}"
+            else:
+                params = " ".join(f"{k}={_short_param(v)}" for k, v in e.params.items())
             args = " ".join(name(a) for a in e.inputs)
             lines.append(f"    {name(e.out)}:{e.out.aval} = {e.prim.name}{'[' + params + ']' if params else ''} {args}")
         lines.append(f"  in ({', '.join(name(a) for a in self.outputs)}{',' if len(self.outputs) == 1 else ''}) }}")

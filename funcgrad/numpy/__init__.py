@@ -37,7 +37,7 @@ from numpy import (
     uint8,  # noqa: F401
 )
 
-from . import linalg
+from . import fft, linalg
 from .contractions import *  # noqa: F403
 from .contractions import __all__ as _contractions_all
 from .creation import *  # noqa: F403
@@ -52,11 +52,12 @@ from .tracer_methods import _install, at, register_dispatch
 
 __all__ = (
     _contractions_all + _creation_all + _elementwise_all + _reductions_all + _shape_all
-    + ["at", "linalg", "random"]
+    + ["at", "fft", "linalg", "random"]
 )
 
 _install()
 import sys as _sys  # noqa: E402
 
-register_dispatch(_sys.modules[__name__], _np, [n for n in __all__ if n not in ("linalg", "random")])
+register_dispatch(_sys.modules[__name__], _np, [n for n in __all__ if n not in ("fft", "linalg", "random")])
 register_dispatch(linalg, _np.linalg, linalg.__all__)
+register_dispatch(fft, _np.fft, fft.__all__)

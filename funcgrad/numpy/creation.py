@@ -3,6 +3,8 @@ traced values and the ``*_like`` functions' shapes, which follow their argument.
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Any
 
 import numpy as np
@@ -14,8 +16,33 @@ from .shape import stack
 __all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
            "empty_like", "arange", "linspace", "eye", "identity"]
 
-zeros, ones, full, empty, arange, eye, identity = (
-    np.zeros, np.ones, np.full, np.empty, np.arange, np.eye, np.identity)
+arange = np.arange
+
+
+def _sizes(value: Any) -> Any:
+    """Shape arguments as Python ints: a traced size raises its trace's own error (under jit a
+    ConcretizationError naming the argument and line) instead of NumPy's generic TypeError."""
+    if isinstance(value, Tracer):
+        return operator.index(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_sizes(v) for v in value)
+    return value
+
+
+def _with_sizes(fn: Any, nsizes: int) -> Any:
+    @functools.wraps(fn)
+    def make(*args: Any, **kwargs: Any) -> Any:
+        return fn(*(_sizes(a) if i < nsizes else a for i, a in enumerate(args)), **kwargs)
+
+    return make
+
+
+zeros = _with_sizes(np.zeros, 1)
+ones = _with_sizes(np.ones, 1)
+empty = _with_sizes(np.empty, 1)
+full = _with_sizes(np.full, 1)
+eye = _with_sizes(np.eye, 2)
+identity = _with_sizes(np.identity, 1)
 
 
 def _contains_tracer(obj: Any) -> bool:

@@ -54,6 +54,7 @@ for _name, _prim in [
     ("isnan", ew.isnan_p), ("isinf", ew.isinf_p), ("isfinite", ew.isfinite_p),
     ("sign", ew.sign_p), ("floor", ew.floor_p), ("ceil", ew.ceil_p),
     ("trunc", ew.trunc_p), ("rint", ew.round_p),
+    ("real", ew.real_p), ("imag", ew.imag_p), ("conj", ew.conj_p), ("conjugate", ew.conj_p),
 ]:
     _export(_name, _prim)
 
@@ -131,6 +132,9 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
         return np.nonzero(c)
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
+    if getattr(condition, "dtype", None) != np.bool_:
+        # NumPy takes any truthy condition; as a boolean mask it carries no derivative.
+        condition = ew.not_equal_p.bind(condition, 0)
     return ew.where(condition, x, y)
 
 
@@ -142,4 +146,43 @@ def astype(x: Any, dtype: Any) -> Any:
     return sh.astype(x, dtype=dtype)
 
 
-__all__ += ["square", "reciprocal", "positive", "round", "around", "clip", "where", "astype"]
+def angle(z: Any, deg: bool = False) -> Any:
+    """Differentiable ``numpy.angle``: ``arctan2(z.imag, z.real)``.
+
+    >>> import funcgrad.numpy as fnp
+    >>> float(fnp.angle(1j))
+    1.5707963267948966
+    """
+    out = ew.arctan2_p.bind(ew.imag(z), ew.real(z))
+    return out * (180.0 / np.pi) if deg else out
+
+
+def iscomplexobj(x: Any) -> bool:
+    """``numpy.iscomplexobj``: is the dtype complex."""
+    return np.dtype(getattr(x, "dtype", np.asarray(x).dtype if not hasattr(x, "dtype") else None)).kind == "c"
+
+
+def isrealobj(x: Any) -> bool:
+    """``numpy.isrealobj``: is the dtype not complex."""
+    return not iscomplexobj(x)
+
+
+def iscomplex(x: Any) -> Any:
+    """``numpy.iscomplex``: elementwise, is the imaginary part non-zero (no derivative)."""
+    return ew.not_equal_p.bind(ew.imag(x), 0)
+
+
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    """``numpy.real_if_close``: the real part if every imaginary part is within ``tol`` machine
+    epsilons of zero (decided on the concrete values), else ``a`` unchanged."""
+    from ..core import Tracer
+
+    if not iscomplexobj(a):
+        return a
+    value = a.concrete_value() if isinstance(a, Tracer) else np.asarray(a)
+    eps = np.finfo(value.dtype).eps
+    return ew.real(a) if np.all(np.abs(value.imag) < tol * eps) else a
+
+
+__all__ += ["square", "reciprocal", "positive", "round", "around", "clip", "where", "astype", "angle",
+            "iscomplexobj", "isrealobj", "iscomplex", "real_if_close"]

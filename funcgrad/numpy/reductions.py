@@ -117,7 +117,12 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int 
         dtype = np.float64
     a = _cast(a, dtype)
     centred = a - mean(a, axis=axis, keepdims=True)
-    s = sum(centred * centred, axis=axis, keepdims=keepdims)
+    if centred.dtype.kind == "c":  # |c|**2, as NumPy computes it for complex input
+        from ..prims.elementwise import conj, real
+
+        s = sum(real(centred * conj(centred)), axis=axis, keepdims=keepdims)
+    else:
+        s = sum(centred * centred, axis=axis, keepdims=keepdims)
     n = _count(shape_of(a), normalize_axes(axis, a.ndim)) - ddof
     with np.errstate(invalid="ignore", divide="ignore"):
         return s / (n if n > 0 else 0)

@@ -182,6 +182,10 @@ def _install() -> None:
     T.dot = lambda self, b: contractions.dot(self, b)
     T.clip = lambda self, min=None, max=None: __import__("funcgrad.numpy", fromlist=["clip"]).clip(self, min, max)
     T.copy = lambda self: self
+    T.real = property(lambda self: ew.real(self))
+    T.imag = property(lambda self: ew.imag(self))
+    T.conj = lambda self: ew.conj(self)
+    T.conjugate = lambda self: ew.conj(self)
     T.__array_ufunc__ = _array_ufunc
     T.__array_function__ = _array_function
 

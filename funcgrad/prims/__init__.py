@@ -4,4 +4,5 @@ One module per family. Importing this package registers every primitive in
 ``funcgrad.core.primitives``.
 """
 
-from . import elementwise, indexing, linalg, reductions, shape  # noqa: F401
+from . import decompositions, elementwise, indexing, linalg, reductions, shape  # noqa: F401
+from . import fft  # noqa: F401

@@ -97,7 +97,29 @@ arcsinh_p = unary("arcsinh", np.arcsinh, lambda x, out: 1.0 / sqrt(x * x + 1.0))
 arccosh_p = unary("arccosh", np.arccosh, lambda x, out: 1.0 / sqrt(x * x - 1.0))
 arctanh_p = unary("arctanh", np.arctanh, jvp=lambda t, o, x: t / (1.0 - x * x),
                   vjp=lambda ct, o, x: ct / (1.0 - x * x))
-abs_p = unary("absolute", np.absolute, lambda x, out: sign(x))
+def _abs_jvp(t, out, x):
+    if x.dtype.kind != "c":
+        return t * sign(x)
+    # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0.
+    zero = equal(out, 0.0)
+    return where(zero, 0.0, real(conj(x) * t) / where(zero, 1.0, out))
+
+
+def _abs_vjp(ct, out, x):
+    if x.dtype.kind != "c":
+        return ct * sign(x)
+    zero = equal(out, 0.0)
+    return where(zero, 0.0, ct * conj(x) / where(zero, 1.0, out))
+
+
+abs_p = unary("absolute", np.absolute, jvp=_abs_jvp, vjp=_abs_vjp)
+
+# Complex parts. Cotangents follow the transpose convention (no conjugation in vjp rules), so
+# that grad of a real-valued function of z = x + iy is df/dx - i df/dy, as in JAX.
+real_p = unary("real", np.real, jvp=lambda t, o, x: real(t), vjp=lambda ct, o, x: ct)
+imag_p = unary("imag", np.imag, jvp=lambda t, o, x: imag(t), vjp=lambda ct, o, x: mul(-1j, ct))
+conj_p = unary("conjugate", np.conjugate, jvp=lambda t, o, x: conj(t), vjp=lambda ct, o, x: conj(ct))
+real, imag, conj = real_p.bind, imag_p.bind, conj_p.bind
 
 
 def _expit_impl(x):

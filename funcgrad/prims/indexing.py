@@ -7,13 +7,14 @@ integer or boolean index arrays, which are passed positionally; this keeps param
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
 
 from ..core import Primitive, Tracer
-from ..errors import IndexingError
-from .elementwise import where
+from ..errors import IndexingError, TracerConversionError
+from .elementwise import equal, where
 from .factories import batch_to_front, ndim_of
 
 
@@ -21,10 +22,13 @@ def _as_int(v: Any, what: str) -> int | None:
     if v is None:
         return None
     if isinstance(v, Tracer):
-        raise IndexingError(
-            f"a traced value was used as the {what} of a slice; slice bounds must be concrete "
-            "Python ints. Compute them from shapes, or pass them as plain ints."
-        )
+        try:  # jit and vmap raise their own, more specific errors (argument, source line, fixes)
+            return operator.index(v)
+        except TracerConversionError:
+            raise IndexingError(
+                f"a traced value was used as the {what} of a slice; slice bounds must be concrete "
+                "Python ints. Compute them from shapes, or pass them as plain ints."
+            ) from None
     return int(v.__index__())
 
 
@@ -56,6 +60,8 @@ def encode_index(idx: Any) -> tuple[tuple, list]:
             )
         else:
             arr = np.asarray(item)
+            if arr.size == 0 and arr.dtype.kind == "f":  # [] is an empty integer index to NumPy
+                arr = arr.astype(np.intp)
             if arr.dtype.kind not in "iub":
                 raise IndexingError(
                     f"index arrays must hold integers or booleans, got dtype {arr.dtype} "
@@ -238,7 +244,7 @@ def _index_source(spec: tuple, arrays: list) -> str:
             parts.append("None")
         else:
             parts.append("...")
-    return ", ".join(parts) + ","
+    return ", ".join(parts) + "," if parts else "()"
 
 
 def _getitem_emit(e: Any, args: list, bind: Any) -> str:
@@ -274,12 +280,14 @@ def _index_set_vjp_v(ct: Any, out: Any, x: Any, v: Any, *arrays: Any, spec: tupl
     g = getitem(ct, *arrays, spec=spec)
     if arrays:
         # Index arrays may repeat an element: only the write NumPy keeps (found by replaying the
-        # same assignment with update ids) receives the cotangent, as in the jvp.
-        ids = np.arange(int(np.prod(g.shape, dtype=np.int64))).reshape(g.shape)
-        owner = _index_set_impl(np.full(np.shape(x) if not hasattr(x, "shape") else x.shape, -1), ids,
-                                *arrays, spec=spec)
-        kept = _getitem_impl(owner, *arrays, spec=spec) == ids
-        if not kept.all():
+        # same assignment with update ids) receives the cotangent, as in the jvp. Written with
+        # funcgrad operations, so the index arrays may themselves be traced (vmap).
+        shape = tuple(g.shape)
+        ids = np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
+        x_shape = np.shape(x) if not hasattr(x, "shape") else x.shape
+        owner = index_set(np.full(x_shape, -1), ids, *arrays, spec=spec)
+        kept = equal(getitem(owner, *arrays, spec=spec), ids)
+        if isinstance(kept, Tracer) or not np.all(kept):
             g = where(kept, g, 0.0)
     return g
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Primitive
-from .elementwise import equal, where
+from .elementwise import conj, equal, real, where
 from .factories import PerIndex, batch_to_front, ndim_of
 from .reductions import keepdims_shape, reduce_sum
 from .shape import broadcast_to, reshape
@@ -146,11 +146,12 @@ def _safe(norm: Any, x: Any, axis: tuple[int, ...] | None) -> Any:
 def _l2norm_vjp(ct: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     kd = keepdims_shape(x.shape, axis)
     c = ct if ct.shape == kd else reshape(ct, shape=kd)
-    return c * x / _safe(out, x, axis)
+    return c * (conj(x) if x.dtype.kind == "c" else x) / _safe(out, x, axis)
 
 
 def _l2norm_jvp(t: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
-    s = reduce_sum(x * t, axis=axis, keepdims=True) / _safe(out, x, axis)
+    xt = real(conj(x) * t) if x.dtype.kind == "c" else x * t
+    s = reduce_sum(xt, axis=axis, keepdims=True) / _safe(out, x, axis)
     return s if keepdims else reshape(s, shape=out.shape)
 
 

@@ -192,3 +192,15 @@ all_p = _with_reduction_batch(
     nondiff("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims), elementwise=False))
 any_p = _with_reduction_batch(
     nondiff("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims), elementwise=False))
+
+
+def _argsort_batch(args: tuple, dims: tuple, axis: int, kind: str | None) -> tuple[Any, int]:
+    return argsort(batch_to_front(args[0], dims[0]), axis=axis + 1, kind=kind), 0
+
+
+# The indices that sort ``x`` along ``axis`` (an int, normalised by funcgrad.numpy). No derivative:
+# sort, partition, median and percentile gather with these indices, and their derivatives flow
+# through that gather to the selected elements.
+argsort_p = nondiff("argsort", lambda x, axis, kind: np.argsort(x, axis=axis, kind=kind), elementwise=False)
+argsort_p.batch = _argsort_batch
+argsort = argsort_p.bind

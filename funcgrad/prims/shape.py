@@ -7,6 +7,7 @@ every primitive.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -68,11 +69,22 @@ transpose_p = Primitive(
 )
 transpose = transpose_p.bind
 
+def _broadcast_to_impl(x: Any, shape: tuple[int, ...]) -> Any:
+    # np.broadcast_to costs several microseconds of Python; for small results a filled copy is
+    # far cheaper (the values are the same; large results stay zero-copy views).
+    if shape and math.prod(shape) <= 1024:
+        x = np.asarray(x)
+        out = np.empty(shape, x.dtype)
+        out[...] = x  # raises NumPy's broadcasting error for incompatible shapes
+        return out
+    return np.broadcast_to(x, shape)
+
+
 # The reverse trace sums a cotangent back to its input's shape, so broadcast_to's vjp is the
 # identity; the sum happens centrally.
 broadcast_to_p = Primitive(
     "broadcast_to",
-    lambda x, shape: np.broadcast_to(x, shape),
+    _broadcast_to_impl,
     jvp=(lambda t, out, x, shape: broadcast_to(t, shape=shape),),
     vjp=(lambda ct, out, x, shape: ct,),
     batch=lambda args, dims, shape: (broadcast_to(
@@ -143,6 +155,18 @@ astype_p = with_elementwise_batch(Primitive(
     vjp=(lambda ct, out, x, dtype: ct,),
 ))
 astype = astype_p.bind
+
+
+def cast_derivative(g: Any, dtype: np.dtype) -> Any:
+    """Cast a tangent or cotangent to its value's dtype; a complex one for a real value keeps
+    its real part (the derivative with respect to a real variable is real)."""
+    if g.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        from .elementwise import real
+
+        g = real(g)
+        if g.dtype == dtype:
+            return g
+    return astype(g, dtype=dtype)
 
 # The value passes unchanged; being non-differentiable, traces hand it on as a plain value.
 stop_gradient_p = with_elementwise_batch(Primitive(

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..core import Primitive, Trace, Tracer
 from ..prims.elementwise import add
-from ..prims.shape import astype, broadcast_to
+from ..prims.shape import broadcast_to, cast_derivative
 
 
 class JVPTracer(Tracer):
@@ -39,7 +39,7 @@ class ForwardTrace(Trace):
                 nested = True
             i += 1
         out = prim.bind(*primals, **params) if nested else prim.impl(*primals, **params)
-        if prim.nondiff or out.dtype.kind != "f":
+        if prim.nondiff or out.dtype.kind not in "fc":
             return out
         jvps = prim.jvp
         t = None
@@ -56,5 +56,5 @@ class ForwardTrace(Trace):
         if t.shape != out.shape:
             t = broadcast_to(t, shape=out.shape)
         if t.dtype != out.dtype:
-            t = astype(t, dtype=out.dtype)
+            t = cast_derivative(t, out.dtype)
         return JVPTracer(self, out, t)

@@ -8,7 +8,8 @@ are references to arrays the forward pass made anyway (residuals are never copie
 The backward pass is one loop over the tape in reverse (no recursion, so chains of 100k
 operations are fine). Cotangents live in a list indexed by node id; each is dropped as soon as
 it has been pushed to the node's inputs. Only the vjp rules of inputs that carry a derivative
-run. Broadcasting and dtype promotion are undone here, once, for every primitive.
+run. Broadcasting and dtype promotion are undone here, once, for every primitive (a complex
+cotangent reaching a real value keeps its real part).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from ..core import Primitive, Trace, Tracer
 from ..prims.elementwise import add
-from ..prims.shape import astype, sum_to_shape
+from ..prims.shape import cast_derivative, sum_to_shape
 
 
 class ReverseTracer(Tracer):
@@ -58,7 +59,7 @@ class ReverseTrace(Trace):
                 nested = True
             i += 1
         out = prim.bind(*primals, **params) if nested else prim.impl(*primals, **params)
-        if prim.nondiff or out.dtype.kind != "f":
+        if prim.nondiff or out.dtype.kind not in "fc":
             return out
         if prim.vjp is None:
             raise _no_rule(prim, tracked[0])
@@ -87,7 +88,7 @@ class ReverseTrace(Trace):
         outs = []
         nodes = []
         for o in out_primals:
-            if tracked and o.dtype.kind == "f":
+            if tracked and o.dtype.kind in "fc":
                 nodes.append(self.num_nodes)
                 outs.append(ReverseTracer(self, o, self.num_nodes))
                 self.num_nodes += 1
@@ -134,7 +135,7 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
             if g.shape != x.shape:
                 g = sum_to_shape(g, x.shape)
             if g.dtype != x.dtype:
-                g = astype(g, dtype=x.dtype)
+                g = cast_derivative(g, x.dtype)
             src = tracked[k + 1]
             prev = cts[src]
             cts[src] = g if prev is None else add(prev, g)
@@ -162,7 +163,7 @@ def _custom_backward(cts: list, bwd: Callable[[list], Sequence[Any]], tracked: l
         if g.shape != x.shape:
             g = sum_to_shape(g, x.shape)
         if g.dtype != x.dtype:
-            g = astype(g, dtype=x.dtype)
+            g = cast_derivative(g, x.dtype)
         src = tracked[k + 1]
         prev = cts[src]
         cts[src] = g if prev is None else add(prev, g)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..core import Primitive, Trace, Tracer
 from ..errors import ConcretizationError
-from ..ir.program import Eqn, Literal, Program, ShapedArray, Var, aval_of
+from ..ir.program import Eqn, Literal, Program, ShapedArray, TupleAval, Var, aval_of
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PY_SCALARS = (bool, int, float, complex)
@@ -140,6 +140,36 @@ class StagingTrace(Trace):
         origin = next((a.origin for a in args if type(a) is StagedTracer), "a closed-over value")
         return StagedTracer(self, out, origin)
 
+    def custom_call(self, call: Any, nondiff: tuple, leaves: list, treedef: Any) -> Any:
+        """Stage a call of a custom_vjp/custom_jvp function as one equation (plus one
+        ``tuple_get`` per output), so transformations of the program later still meet the
+        custom function itself and use its rules (``grad(jit(f))`` keeps f's custom vjp)."""
+        from ..jit import Entry
+
+        if self.redirect is not None:
+            return self.redirect.custom_call(call, nondiff, leaves, treedef)
+        ins = tuple(self.atom(a) for a in leaves)
+        avals = [x.aval if isinstance(x, Var) else x.aval for x in ins]
+
+        def body(*xs: Any) -> Any:
+            return call.fun(*call._join(nondiff, tuple(treedef.unflatten(xs))))
+
+        inner, captured, out_tree = trace_to_program(body, [ShapedArray(a.shape, a.dtype) for a in avals],
+                                                     [f"{call.name} argument {i}" for i in range(len(ins))])
+        if captured:  # the body closes over traced values of an enclosing transformation: inline it
+            return body(*leaves)
+        entry = Entry(inner, call.name)
+        out = Var(TupleAval(tuple(inner.out_avals)))
+        params = {"call": call, "nondiff": nondiff, "in_tree": treedef, "out_tree": out_tree, "entry": entry}
+        self.eqns.append(Eqn(custom_call_p, ins, out, params))
+        origin = next((a.origin for a in leaves if type(a) is StagedTracer), "a closed-over value")
+        results = []
+        for i, aval in enumerate(inner.out_avals):
+            v = Var(aval)
+            self.eqns.append(Eqn(tuple_get_p, (out,), v, {"index": i}))
+            results.append(StagedTracer(self, v, origin))
+        return out_tree.unflatten(results)
+
     def program(self, inputs: Sequence[Var], outputs: Sequence[Any], names: Sequence[str]) -> Program:
         out_atoms = [self.atom(o) for o in outputs]
         captured = [v for _, v in self.captured.values()]
@@ -228,9 +258,40 @@ def trace_to_program(f: Callable[..., Any], avals: Sequence[ShapedArray],
 
 
 def eval_program(program: Program, *args: Any) -> list:
-    """Run ``program`` by binding each equation: under any trace, this re-traces it."""
+    """Run ``program`` by binding each equation: under any trace, this re-traces it.
+
+    A custom call runs the custom function itself, so the active transformation uses its rules.
+    """
+    from ..tree_util import tree_flatten
+
     env: dict[Var, Any] = dict(program.consts)
     env.update(zip(program.inputs, args))
     for e in program.eqns:
-        env[e.out] = e.prim.bind(*(env[a] if isinstance(a, Var) else a.value for a in e.inputs), **e.params)
+        ins = [env[a] if isinstance(a, Var) else a.value for a in e.inputs]
+        if e.prim is custom_call_p:
+            p = e.params
+            call = p["call"]
+            env[e.out] = tuple(tree_flatten(call(*call._join(p["nondiff"], tuple(p["in_tree"].unflatten(ins)))))[0])
+        elif e.prim is tuple_get_p:
+            env[e.out] = ins[0][e.params["index"]]
+        else:
+            env[e.out] = e.prim.bind(*ins, **e.params)
     return [env[a] if isinstance(a, Var) else a.value for a in program.outputs]
+
+
+# --- custom calls: program-only operations ------------------------------------------------------
+
+custom_call_p = Primitive(
+    "custom_call",
+    lambda *leaves, call, nondiff, in_tree, out_tree, entry: entry.compiled.fn(*leaves),
+    abstract_eval=lambda *operands, call, nondiff, in_tree, out_tree, entry: TupleAval(tuple(entry.program.out_avals)),
+    emit=lambda e, args, bind: f"{bind(e.params['entry'].compiled.fn, 'custom_')}({', '.join(args)})",
+    register=False,
+)
+tuple_get_p = Primitive(
+    "tuple_get",
+    lambda t, index: t[index],
+    abstract_eval=lambda t, index: t.avals[index],
+    emit=lambda e, args, bind: f"{args[0]}[{e.params['index']}]",
+    register=False,
+)
