@@ -106,10 +106,13 @@ def _flatten_args(
 
 
 def _output(x: Any) -> Any:
-    """Values handed back to the user are NumPy arrays (tracers pass through when nested)."""
-    if isinstance(x, (np.ndarray, Tracer)):
+    """Values handed back to the user are writable NumPy arrays (tracers pass through when
+    nested): a read-only result (a broadcast view, a shared constant) is copied."""
+    if type(x) is np.ndarray:
+        return x if x.flags.writeable else x.copy()
+    if isinstance(x, Tracer):
         return x
-    return np.asarray(x)
+    return np.array(x)
 
 
 def _describe_value(x: Any) -> str:
@@ -168,13 +171,13 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
     trace = ReverseTrace()
     inputs: list = []
     input_nodes: list = []
-    for x in leaves:
+    for x, original in zip(leaves, tree_flatten(primals)[0]):
         if x.dtype.kind in "fc":
             t = trace.new_input(x)
             inputs.append(t)
             input_nodes.append(t.node)
         else:
-            inputs.append(x)  # integers and booleans carry no derivative
+            inputs.append(original)  # no derivative; a Python int stays weakly typed
             input_nodes.append(-1)
     try:
         raw = f(*in_tree.unflatten(inputs))
@@ -320,7 +323,12 @@ def _normalize_argnums(argnums: int | Sequence[int], nargs: int, fname: str) -> 
                 f"positional argument{'s' if nargs != 1 else ''} (valid: {-nargs} to {nargs - 1}). "
                 "Keyword arguments are never differentiated; pass the value positionally."
             )
-        out.append(n % nargs)
+        n %= nargs
+        if n in out:
+            raise ArgnumsError(
+                f"argnums={argnums!r} names argument {n} twice; list each argument of {fname} once."
+            )
+        out.append(n)
     return tuple(out)
 
 
@@ -536,6 +544,7 @@ def jvp(
         )
     trace = ForwardTrace()
     inputs = []
+    originals = tree_flatten(primals)[0]
     for i, (x, t) in enumerate(zip(leaves, t_leaves, strict=True)):
         if tuple(t.shape) != tuple(x.shape):
             name = _leaf_name(f, _path_of(primals, i))
@@ -544,7 +553,7 @@ def jvp(
                 f"{tuple(x.shape)}; a tangent must be shaped exactly like its primal."
             )
         if x.dtype.kind not in "fc":
-            inputs.append(x)  # integer inputs carry no tangent
+            inputs.append(originals[i])  # no tangent; a Python int stays weakly typed
             continue
         if t.dtype != x.dtype:
             name = _leaf_name(f, _path_of(primals, i))

@@ -170,4 +170,8 @@ class Tracer:
         raise TypeError("traced arrays are unhashable, as NumPy arrays are")
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(level={self._trace.level}, value={self.concrete_value()!r})"
+        try:
+            value = repr(self.concrete_value())
+        except TypeError:  # an abstract (jit) or batched (vmap) value has no single concrete value
+            value = f"<{np.dtype(self.dtype).name}{list(self.shape)}>"
+        return f"{type(self).__name__}(level={self._trace.level}, value={value})"

@@ -10,17 +10,19 @@ rules in ``vmap`` and calls the result one level down. With no tracer, the funct
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .api import _describe_value
 from .core import Tracer
 from .errors import CustomRuleError
 from .traces.batching import BatchTrace, BatchTracer
 from .traces.forward import ForwardTrace, JVPTracer
 from .traces.reverse import ReverseTrace
 from .traces.staging import StagingTrace
-from .tree_util import PyTreeDef, keystr, tree_flatten, tree_flatten_with_path
+from .tree_util import PyTreeDef, keystr, tree_flatten, tree_flatten_with_path, tree_map
 
 __all__ = ["custom_vjp", "custom_jvp", "checkpoint", "remat"]
 
@@ -64,10 +66,29 @@ class _Custom:
             args.append(next(nd) if i in self.nondiff_argnums else next(d))
         return tuple(args)
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self._check_defined()
+        if kwargs:  # rules take positional arguments: place keyword arguments by the signature
+            try:
+                bound = inspect.signature(self.fun).bind(*args, **kwargs)
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"{self.name}: {e}") from None
+            bound.apply_defaults()
+            args = bound.args + tuple(bound.kwargs.values()) if not bound.kwargs else bound.args
+            if bound.kwargs:
+                raise TypeError(
+                    f"{self.name}: keyword-only arguments {sorted(bound.kwargs)} cannot be passed to a "
+                    "custom_vjp/custom_jvp function; make them positional (or nondiff_argnums)."
+                )
         nondiff, diff = self._split(args)
         leaves, treedef = tree_flatten(diff)
+        for x in leaves:
+            if not isinstance(x, (np.ndarray, np.generic, Tracer, bool, int, float, complex)):
+                raise CustomRuleError(
+                    f"{self.name} got a {type(x).__qualname__} among its differentiable arguments; "
+                    "pass non-array arguments (functions, flags, configuration) through "
+                    "nondiff_argnums (static_argnums for checkpoint)."
+                )
         trace = _top_trace(leaves)
         if trace is None:
             return self.fun(*args)
@@ -222,7 +243,8 @@ def _jvp_reverse(call: custom_jvp, trace: ReverseTrace, nondiff: tuple, leaves: 
         zeros = [np.zeros(np.shape(x), _as_array(x).dtype) for x in inner]
 
         def tangent_out(*tangent_leaves: Any) -> Any:
-            return call.rule(*nondiff, primals, tuple(treedef.unflatten(tangent_leaves)))[1]  # type: ignore[misc]
+            res = call.rule(*nondiff, primals, tuple(treedef.unflatten(tangent_leaves)))  # type: ignore[misc]
+            return _check_rule_result(call, res, out_tree)[1]
 
         return list(vjp(tangent_out, *zeros)[1](out_tree.unflatten(cts)))
 
@@ -247,17 +269,29 @@ def _jvp_forward(call: custom_jvp, trace: ForwardTrace, nondiff: tuple, leaves: 
             tangents.append(np.zeros(np.shape(x), x.dtype))
     p_tree = tuple(treedef.unflatten(primals))
     res = call.rule(*nondiff, p_tree, tuple(treedef.unflatten(tangents)))  # type: ignore[misc]
-    if not (isinstance(res, tuple) and len(res) == 2):
-        raise CustomRuleError(f"the jvp rule of {call.name} must return a pair (out, tangent_out).")
-    out, t_out = res
+    out, t_out = _check_rule_result(call, res, None)
     out_leaves, out_tree = tree_flatten(out)
-    t_with_path, t_tree = tree_flatten_with_path(t_out)
-    if t_tree != out_tree:
+    results = [JVPTracer(trace, o, t) if o.dtype.kind in "fc" else o
+               for o, t in zip(map(_as_array, out_leaves), map(_as_array, tree_flatten(t_out)[0]))]
+    return out_tree.unflatten(results)
+
+
+def _check_rule_result(call: custom_jvp, res: Any, out_tree: PyTreeDef | None) -> tuple[Any, Any]:
+    """Validate what a jvp rule returned: a pair (out, tangent_out) with matching trees, shapes
+    and dtypes (and, if given, the output tree the function itself has)."""
+    if not (isinstance(res, tuple) and len(res) == 2):
         raise CustomRuleError(
-            f"the jvp rule of {call.name} returned tangents with tree structure {t_tree}, but its "
-            f"output has {out_tree}."
+            f"the jvp rule of {call.name} must return a pair (out, tangent_out), but returned "
+            f"{_describe_value(res)}."
         )
-    results = []
+    out, t_out = res
+    out_leaves, o_tree = tree_flatten(out)
+    t_with_path, t_tree = tree_flatten_with_path(t_out)
+    if t_tree != o_tree or (out_tree is not None and o_tree != out_tree):
+        raise CustomRuleError(
+            f"the jvp rule of {call.name} returned tangents with tree structure {t_tree} for an output "
+            f"with {o_tree}" + (f"; {call.name} itself returns {out_tree}." if out_tree is not None else ".")
+        )
     for o, (path, t) in zip(out_leaves, t_with_path):
         o, t = _as_array(o), _as_array(t)
         if tuple(t.shape) != tuple(o.shape) or (o.dtype.kind in "fc" and t.dtype != o.dtype):
@@ -266,8 +300,7 @@ def _jvp_forward(call: custom_jvp, trace: ForwardTrace, nondiff: tuple, leaves: 
                 f"{t.dtype} for {keystr(path, 'output')}, whose value has shape {tuple(o.shape)} and "
                 f"dtype {o.dtype}."
             )
-        results.append(JVPTracer(trace, o, t) if o.dtype.kind in "fc" else o)
-    return out_tree.unflatten(results)
+    return out, t_out
 
 
 # --- batching -------------------------------------------------------------------------------
@@ -381,18 +414,34 @@ _HANDLERS: dict[tuple[type, type], Callable[..., Any]] = {
 }
 
 
-def checkpoint(f: Callable[..., Any]) -> Callable[..., Any]:
+def checkpoint(f: Callable[..., Any], static_argnums: Sequence[int] = ()) -> Callable[..., Any]:
     """Rematerialisation: reverse mode stores only ``f``'s inputs and recomputes its
-    intermediates during the backward pass, trading compute for memory.
+    intermediates during the backward pass, trading compute for memory. Arguments in
+    ``static_argnums`` (functions, flags) are passed through untouched.
+
+    Under ``jit`` the recomputation stays a recomputation: it starts from an optimisation
+    barrier, so the compiler does not merge it back into the forward pass.
 
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
     >>> fg.grad(fg.checkpoint(lambda x: fnp.sum(fnp.sin(x))))(np.zeros(2))
     array([1., 1.])
     """
     from .api import vjp
+    from .prims.shape import optimization_barrier
 
-    wrapped = custom_vjp(f)
-    wrapped.defvjp(lambda *args: (f(*args), args), lambda args, ct: vjp(f, *args)[1](ct))
+    static = tuple(static_argnums)
+
+    def recompute(*args: Any) -> Any:
+        *nondiff, saved, ct = args
+        diff = [tree_map(optimization_barrier, a) for a in saved]
+
+        def body(*d: Any) -> Any:
+            return f(*wrapped._join(tuple(nondiff), d))
+
+        return vjp(body, *diff)[1](ct)
+
+    wrapped = custom_vjp(f, nondiff_argnums=static)
+    wrapped.defvjp(lambda *args: (f(*args), wrapped._split(args)[1]), recompute)
     return wrapped
 
 

@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .api import _check_differentiable_inputs, _fname, _normalize_argnums, jvp, vjp
+from .api import _check_differentiable_inputs, _fname, _normalize_argnums, _single_argnum, jvp, vjp
 from .core import Tracer
 from .prims.shape import reshape
 from .tree_util import tree_flatten
@@ -68,7 +68,7 @@ def _assemble(blocks: list[list], out_tree: Any, arg_trees: list, argnums: int |
     for row in blocks:
         it = iter(row)
         per_arg = [t.unflatten([next(it) for _ in range(t.num_leaves)]) for t in arg_trees]
-        per_out.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
+        per_out.append(per_arg[0] if _single_argnum(argnums) else tuple(per_arg))
     return out_tree.unflatten(per_out)
 
 

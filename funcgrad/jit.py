@@ -25,7 +25,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 import numpy as np
 
 from .core import Tracer
-from .errors import InvalidLeafError, StaticArgumentError
+from .errors import InvalidLeafError, LeakedTracerError, StaticArgumentError
 from .ir.codegen import Compiled, generate
 from .ir.passes import optimize
 from .ir.program import Program, ShapedArray, Var
@@ -55,8 +55,26 @@ class Lowered(NamedTuple):
     compiled: Callable[..., Any]
 
 
+_DERIVED_BOUND = 16  # derived programs kept per entry and kind, least recently used dropped
+
+
+def _remember_derived(cache: OrderedDict, key: Any, make: Callable[[], Any]) -> Any:
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = make()
+        if len(cache) > _DERIVED_BOUND:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return found
+
+
 class Entry:
-    """One compiled version of a function, plus the programs derived from it on demand."""
+    """One compiled version of a function, plus the programs derived from it on demand.
+
+    Derived programs are specific to which inputs carry a derivative (``mask``), so that
+    ``grad(jit(f))`` with respect to one argument computes nothing for the others.
+    """
 
     __slots__ = ("program", "compiled", "n_out", "_vjp", "_jvp", "_batched", "name")
 
@@ -65,60 +83,77 @@ class Entry:
         self.compiled: Compiled = generate(self.program, name)
         self.n_out = len(self.program.outputs)
         self.name = name
-        self._vjp: tuple[Entry, Entry, int] | None = None
-        self._jvp: Entry | None = None
-        self._batched: dict[tuple, Entry] = {}
+        self._vjp: OrderedDict[tuple, tuple[Entry, Entry]] = OrderedDict()
+        self._jvp: OrderedDict[tuple, Entry] = OrderedDict()
+        self._batched: OrderedDict[tuple, Entry] = OrderedDict()
 
-    def vjp_parts(self) -> tuple[Entry, Entry, int]:
-        """(forward entry returning outputs + residuals, backward entry, number of residuals)."""
-        if self._vjp is None:
-            self._vjp = _derive_vjp(self)
-        return self._vjp
+    def vjp_parts(self, mask: tuple[bool, ...] | None = None) -> tuple[Entry, Entry]:
+        """(forward entry returning outputs + residuals, backward entry returning the
+        cotangents of the inputs selected by ``mask``; default: every input)."""
+        mask = mask or (True,) * len(self.program.inputs)
+        return _remember_derived(self._vjp, mask, lambda: _derive_vjp(self, mask))
 
-    def jvp_entry(self) -> Entry:
-        if self._jvp is None:
-            prog, n = self.program, len(self.program.inputs)
-
-            def f(*xs_and_ts: Any) -> Any:
-                from .api import jvp
-
-                outs, touts = jvp(lambda *xs: eval_program(prog, *xs), list(xs_and_ts[:n]), list(xs_and_ts[n:]))
-                return list(outs) + list(touts)
-
-            avals = prog.in_avals + [ShapedArray(a.shape, a.dtype) for a in prog.in_avals]
-            names = prog.input_names + [f"tangent of {n}" for n in prog.input_names]
-            self._jvp = Entry(trace_to_program(f, avals, names)[0], self.name + "_jvp")
-        return self._jvp
+    def jvp_entry(self, mask: tuple[bool, ...] | None = None) -> Entry:
+        """Entry computing outputs and output tangents from the inputs and the tangents of the
+        inputs selected by ``mask`` (default: every input)."""
+        mask = mask or (True,) * len(self.program.inputs)
+        return _remember_derived(self._jvp, mask, lambda: _derive_jvp(self, mask))
 
     def batched_entry(self, dims: tuple, size: int) -> Entry:
-        key = (dims, size)
-        found = self._batched.get(key)
-        if found is None:
+        def make() -> Entry:
             from .vmap import vmap
 
             prog = self.program
-            avals = []
-            for a, d in zip(prog.in_avals, dims):
-                if d is None:
-                    avals.append(a)
-                else:
-                    avals.append(ShapedArray(a.shape[:d] + (size,) + a.shape[d:], a.dtype))
+            avals = [a if d is None else ShapedArray(a.shape[:d] + (size,) + a.shape[d:], a.dtype)
+                     for a, d in zip(prog.in_avals, dims)]
             f = vmap(lambda *xs: eval_program(prog, *xs), in_axes=dims)
-            found = self._batched[key] = Entry(trace_to_program(f, avals, prog.input_names)[0], self.name + "_vmap")
-        return found
+            return Entry(trace_to_program(f, avals, prog.input_names)[0], self.name + "_vmap")
+
+        return _remember_derived(self._batched, (dims, size), make)
 
 
-def _derive_vjp(entry: Entry) -> tuple[Entry, Entry, int]:
+def _select(prog: Program, mask: tuple[bool, ...], inputs: Sequence[Any]) -> tuple[list[int], Callable[..., Any]]:
+    """The positions selected by ``mask`` and ``prog`` as a function of those inputs only."""
+    chosen = [i for i, m in enumerate(mask) if m]
+
+    def partial(*selected: Any) -> list:
+        xs = list(inputs)
+        for i, x in zip(chosen, selected):
+            xs[i] = x
+        return eval_program(prog, *xs)
+
+    return chosen, partial
+
+
+def _derive_jvp(entry: Entry, mask: tuple[bool, ...]) -> Entry:
+    from .api import jvp
+
+    prog = entry.program
+    chosen = [i for i, m in enumerate(mask) if m]
+    n = len(prog.inputs)
+
+    def f(*xs_and_ts: Any) -> Any:
+        _, partial = _select(prog, mask, xs_and_ts[:n])
+        outs, touts = jvp(partial, [xs_and_ts[i] for i in chosen], list(xs_and_ts[n:]))
+        return list(outs) + list(touts)
+
+    avals = prog.in_avals + [ShapedArray(prog.in_avals[i].shape, prog.in_avals[i].dtype) for i in chosen]
+    names = prog.input_names + [f"tangent of {prog.input_names[i]}" for i in chosen]
+    return Entry(trace_to_program(f, avals, names)[0], entry.name + "_jvp")
+
+
+def _derive_vjp(entry: Entry, mask: tuple[bool, ...]) -> tuple[Entry, Entry]:
     """Stage reverse mode of ``entry`` into a forward program (outputs and residuals) and a
-    backward program (cotangents and residuals -> input cotangents)."""
+    backward program (cotangents and residuals -> cotangents of the masked inputs)."""
     from .api import vjp
 
     prog = entry.program
     fwd_trace = StagingTrace()
     in_vars = [Var(a) for a in prog.in_avals]
     tracers = [StagedTracer(fwd_trace, v, n) for v, n in zip(in_vars, prog.input_names)]
+    chosen, partial = _select(prog, mask, tracers)
     try:
-        outs, pullback = vjp(lambda *xs: eval_program(prog, *xs), *tracers)
+        outs, pullback = vjp(partial, *(tracers[i] for i in chosen))
     finally:
         fwd_trace.alive = False
     bwd_trace = StagingTrace()
@@ -135,7 +170,7 @@ def _derive_vjp(entry: Entry) -> tuple[Entry, Entry, int]:
     bwd_prog = bwd_trace.program(ct_vars, list(in_cts), [f"cotangent {k}" for k in range(len(ct_vars))])
     residuals = [t for t, _ in bwd_trace.captured.values()]
     fwd_prog = fwd_trace.program(in_vars, list(outs) + residuals, prog.input_names)
-    return Entry(fwd_prog, entry.name + "_fwd"), Entry(bwd_prog, entry.name + "_bwd"), len(residuals)
+    return Entry(fwd_prog, entry.name + "_fwd"), Entry(bwd_prog, entry.name + "_bwd")
 
 
 # --- running an entry, under whatever transformation is active ---------------------------------
@@ -149,6 +184,13 @@ def call_entry(entry: Entry, args: Sequence[Any]) -> list:
             top = a._trace
     if top is None:
         return list(entry.compiled.fn(*args))
+    if not top.alive:
+        raise LeakedTracerError(
+            f"jitted {entry.name} was called on a traced value whose transformation has already "
+            "returned (a leaked tracer): it was stored outside the function being transformed and "
+            "used later. Return the value from that function instead, or store "
+            "funcgrad.stop_gradient(value)."
+        )
     handler = _HANDLERS.get(type(top))
     if handler is None:
         raise NotImplementedError(f"jit-compiled functions are not supported under {type(top).__name__}")
@@ -156,27 +198,27 @@ def call_entry(entry: Entry, args: Sequence[Any]) -> list:
 
 
 def _reverse(entry: Entry, trace: ReverseTrace, args: list) -> list:
-    fwd, bwd, n_res = entry.vjp_parts()
-    primals = [a.primal if isinstance(a, Tracer) and a._trace is trace else a for a in args]
+    mask = tuple(isinstance(a, Tracer) and a._trace is trace for a in args)
+    fwd, bwd = entry.vjp_parts(mask)
+    primals = [a.primal if m else a for a, m in zip(args, mask)]
     res = call_entry(fwd, primals)
     outs, residuals = res[: entry.n_out], res[entry.n_out:]
+    chosen = [i for i, m in enumerate(mask) if m]
 
     def backward(cts: list) -> list:
-        return call_entry(bwd, list(cts) + residuals)
+        in_cts: list = [None] * len(args)
+        for i, g in zip(chosen, call_entry(bwd, list(cts) + residuals)):
+            in_cts[i] = g
+        return in_cts
 
     return trace.record_custom(args, [_as_array(o) for o in outs], backward)
 
 
 def _forward(entry: Entry, trace: ForwardTrace, args: list) -> list:
-    primals, tangents = [], []
-    for a in args:
-        if isinstance(a, JVPTracer) and a._trace is trace:
-            primals.append(a.primal)
-            tangents.append(a.tangent)
-        else:
-            primals.append(a)
-            tangents.append(np.zeros(np.shape(a), _dtype(a)))
-    res = call_entry(entry.jvp_entry(), primals + tangents)
+    mask = tuple(isinstance(a, JVPTracer) and a._trace is trace for a in args)
+    primals = [a.primal if m else a for a, m in zip(args, mask)]
+    tangents = [a.tangent for a, m in zip(args, mask) if m]
+    res = call_entry(entry.jvp_entry(mask), primals + tangents)
     outs, touts = res[: entry.n_out], res[entry.n_out:]
     return [JVPTracer(trace, o, t) if _dtype(o).kind in "fc" else o for o, t in zip(outs, touts)]
 
@@ -299,6 +341,8 @@ class JitFunction:
         return self._positional[i] if i < len(self._positional) else f"args[{i}]"
 
     def _hashable(self, value: Any, name: str) -> Any:
+        """The cache key of a static value: typed, so that 2 and 2.0 (equal and of equal hash)
+        get different compiled versions, as their results differ in dtype."""
         try:
             hash(value)
         except TypeError:
@@ -307,7 +351,7 @@ class JitFunction:
                 "not hashable; static arguments are cache keys. Pass a tuple instead of a list, a "
                 "frozen dataclass, or make the argument non-static (arrays and pytrees of arrays)."
             ) from None
-        return value
+        return (type(value), value)
 
     def _signature(self, args: tuple, kwargs: dict) -> tuple[Any, list, tuple, tuple, dict]:
         dyn_args, dyn_kwargs, statics = self._split(args, kwargs)
@@ -345,8 +389,8 @@ class JitFunction:
                statics: tuple) -> tuple[Program, list, PyTreeDef]:
         """Trace the function on abstract leaves: (program, captured outer tracers, output tree)."""
         treedef = key[0]
-        static_pos = {k: v for k, v in statics if isinstance(k, int)}
-        static_kw = {k: v for k, v in statics if isinstance(k, str)}
+        static_pos = {k: v[1] for k, v in statics if isinstance(k, int)}  # v is (type, value)
+        static_kw = {k: v[1] for k, v in statics if isinstance(k, str)}
 
         def flat_fun(*leaf_values: Any) -> Any:
             dyn_args, dyn_kwargs = treedef.unflatten(leaf_values)
@@ -373,14 +417,20 @@ class JitFunction:
                 hit = self._fast.get(tuple(fast))
                 if hit is not None:
                     self.hits += 1
-                    self.cache.move_to_end(hit[2])  # keep the LRU order
+                    try:
+                        self.cache.move_to_end(hit[2])  # keep the LRU order
+                    except KeyError:  # evicted by another thread meanwhile: still a valid program
+                        pass
                     return hit[1](hit[0](*args))
         key, leaves, _, statics, _ = self._signature(args, kwargs)
         found = self.cache.get(key)
         captured: list = []
         if found is not None:
             self.hits += 1
-            self.cache.move_to_end(key)
+            try:
+                self.cache.move_to_end(key)
+            except KeyError:  # evicted by another thread meanwhile
+                pass
             entry, out_tree = found
         else:
             self.misses += 1
@@ -399,7 +449,10 @@ class JitFunction:
             self.cache.popitem(last=False)
             self._fast.clear()
         previous, self._last_key = self._last_key, key
-        if self.misses >= self._retrace_warning and previous is not None and self.misses % self._retrace_warning == 0:
+        # Warn at 8, 16, 32, ... traces: often enough to be seen, rarely enough not to flood.
+        ratio = self.misses // self._retrace_warning
+        if (previous is not None and self.misses % self._retrace_warning == 0 and ratio > 0
+                and ratio & (ratio - 1) == 0):
             warnings.warn(self._retrace_message(previous, key, args, kwargs), RetraceWarning, stacklevel=3)
 
     def _retrace_message(self, old: Any, new: Any, args: tuple, kwargs: dict) -> str:
@@ -413,7 +466,7 @@ class JitFunction:
         for (k, a), (_, b) in zip(old[2], new[2]):
             if a != b:
                 name = self._arg_name(k) if isinstance(k, int) else k
-                reasons.append(f"static argument {name!r} changed from {a!r} to {b!r}")
+                reasons.append(f"static argument {name!r} changed from {a[1]!r} to {b[1]!r}")
         why = "; ".join(reasons) or "its inputs keep changing"
         return (f"jitted function {self.name} has been traced and compiled {self.misses} times "
                 f"(cache size {len(self.cache)}/{self.maxsize}): {why}. Every new shape, dtype or static "
@@ -442,8 +495,10 @@ class JitFunction:
         return CacheInfo(self.hits, self.misses, len(self.cache), self.maxsize)
 
     def clear_cache(self) -> None:
+        """Drop every compiled version (and with them any static values they hold)."""
         self.cache.clear()
         self._fast.clear()
+        self._last_key = None
         self.hits = self.misses = 0
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
@@ -454,7 +509,7 @@ class JitFunction:
             self._method_jit = JitFunction(
                 self.fun, static_argnums=(0,) + tuple(self.static_argnums),
                 static_argnames=tuple(self.static_argnames), cache_size=self.maxsize)
-        return functools.partial(self._method_jit, obj)
+        return BoundJit(self._method_jit, obj)
 
     def __repr__(self) -> str:
         return f"<jitted {self.name}>"
@@ -467,6 +522,35 @@ def _builder(out_tree: PyTreeDef) -> Callable[[tuple], Any]:
     if out_tree.node_type is tuple and all(c.node_type is None for c in out_tree.children):
         return tuple
     return out_tree.unflatten
+
+
+class BoundJit:
+    """A jitted method bound to an instance: call it, or inspect it (``lower``, ``cache_info``).
+
+    The instance is a static argument, hashed by ``__hash__`` (identity unless the class
+    defines it), so each instance compiles its own versions; the cache holds the instance
+    until its entries are evicted or ``clear_cache()`` is called.
+    """
+
+    __slots__ = ("_jit", "_obj")
+
+    def __init__(self, jitted: JitFunction, obj: Any) -> None:
+        self._jit, self._obj = jitted, obj
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._jit(self._obj, *args, **kwargs)
+
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        return self._jit.lower(self._obj, *args, **kwargs)
+
+    def cache_info(self) -> CacheInfo:
+        return self._jit.cache_info()
+
+    def clear_cache(self) -> None:
+        self._jit.clear_cache()
+
+    def __repr__(self) -> str:
+        return f"<jitted method {self._jit.name} of {type(self._obj).__name__}>"
 
 
 class RetraceWarning(UserWarning):

@@ -81,6 +81,18 @@ class _NodeKind(NamedTuple):
 _registry: dict[type, _NodeKind] = {}
 
 
+def _check_hashable(aux: Any, nodetype: type, what: str) -> None:
+    """Tree structures are compared and used as cache keys: their static data must hash."""
+    try:
+        hash(aux)
+    except TypeError:
+        raise TypeError(
+            f"{what} of pytree node {nodetype.__qualname__} must be hashable (it is part of the tree "
+            f"structure, compared and used as a cache key), but it is {aux!r}. Use tuples instead of "
+            "lists; arrays belong among the children (data fields), not the static data."
+        ) from None
+
+
 def register_pytree_node(
     nodetype: type,
     flatten_func: Callable[[Any], tuple[Iterable[Any], Hashable]],
@@ -102,6 +114,7 @@ def register_pytree_node(
 
     def flatten(node: Any) -> tuple[Sequence[Any], Hashable]:
         children, aux = flatten_func(node)
+        _check_hashable(aux, nodetype, "the auxiliary data returned by its flatten function")
         return tuple(children), aux
 
     def keys(node: Any, aux: Hashable) -> Sequence[Any]:
@@ -157,7 +170,10 @@ def register_dataclass(
         )
 
     def flatten(node: Any) -> tuple[Sequence[Any], Hashable]:
-        return tuple(getattr(node, n) for n in data), tuple(getattr(node, n) for n in meta)
+        aux = tuple(getattr(node, n) for n in meta)
+        if meta:
+            _check_hashable(aux, nodetype, f"its meta fields {list(meta)}")
+        return tuple(getattr(node, n) for n in data), aux
 
     def unflatten(aux: Hashable, children: Sequence[Any]) -> Any:
         kwargs = dict(zip(data, children, strict=True))

@@ -107,11 +107,11 @@ def vmap(
         sizes: list[tuple[str, int]] = []
         leaves = []
         for (name, leaf), ax in zip(named, axes):
-            if not isinstance(leaf, (np.ndarray, Tracer)):
-                leaf = np.asarray(leaf)
-            if ax is None:
+            if ax is None:  # passed through as is: a Python scalar stays weakly typed
                 leaves.append((leaf, None))
                 continue
+            if not isinstance(leaf, (np.ndarray, Tracer)):
+                leaf = np.asarray(leaf)
             n = leaf.ndim
             if not -n <= ax < n:
                 hint = (" Keyword arguments are mapped over axis 0 (as in JAX); pass an unmapped one "

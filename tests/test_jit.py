@@ -21,6 +21,9 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+import funcgrad.scipy.integrate as fsp_integrate
+import funcgrad.scipy.linalg as fsp_linalg
+import funcgrad.scipy.signal as fsp_signal
 from funcgrad import core
 from funcgrad import tree_util as tu
 from funcgrad.ir import validate
@@ -198,6 +201,10 @@ ROWS += _reductions("any", fnp.any, TIES, diff=False)
 ROWS += [
     Row("argmax", fnp.argmax, NONEMPTY, (TIES,), "all", False),
     Row("argmax", lambda x: fnp.argmax(x, axis=1), {"f64": ((3, 4),)}, (TIES,), "axis=1", False),
+    Row("argsort", lambda x: fnp.argsort(x, kind="stable"), AXIS1, (TIES,), "stable", False),
+    Row("argsort", lambda x: fnp.argsort(x, axis=None), {"f64": ((3, 4),), "0d": ((),)}, (DISTINCT,), "flat", False),
+    Row("argsort", lambda x: fnp.sort(x, axis=0), AXIS1, (TIES,), "sort"),
+    Row("argsort", lambda x: fnp.median(x, axis=1), {"f64": ((3, 4),), "f32": ((3, 5),)}, (DISTINCT,), "median"),
     Row("argmin", fnp.argmin, NONEMPTY, (TIES,), "all", False),
     Row("argmin", lambda x: fnp.argmin(x, axis=0, keepdims=True), {"f64": ((3, 4),)}, (TIES,), "axis=0,kd", False),
     Row("cumsum", lambda x: fnp.cumsum(x, axis=1), AXIS1, (REAL,), "axis=1"),
@@ -350,6 +357,114 @@ ROWS += [
     Row("logabsdet", _bind("logabsdet"), SQUARE, (WELL,)),
     Row("slogdet_sign", _bind("slogdet_sign"), SQUARE, (REAL,), diff=False),
     Row("eig", _bind("eig"), {"f64": ((3, 3),), "f32": ((3, 3),)}, (WELL,), diff=False),
+]
+
+
+# fft rows
+ROWS += [
+    Row("fft", lambda x: fnp.fft.fft(x, n=5, norm="ortho"), {"f64": ((2, 4),), "f32": ((3,),)}, (REAL,), "real"),
+    # complex inputs (their derivatives under jit are tested in tests/test_fft.py)
+    Row("fft", lambda z: fnp.fft.ifftn(z, axes=(0, 1)), {"c128": ((2, 4),), "c64": ((3, 2),)}, (COMPLEX,),
+        "complex"),
+    Row("rfft", lambda x: fnp.fft.rfftn(x, s=(3, 6), axes=(0, 1)), {"f64": ((4, 3),), "f32": ((3, 4),)}, (REAL,)),
+    Row("irfft", lambda x: fnp.fft.irfft(x, n=6), {"f64": ((2, 4),), "f32": ((4,),)}, (REAL,), "real"),
+    Row("irfft", lambda z: fnp.fft.irfft2(z, norm="forward"), {"c128": ((2, 4),), "c64": ((3, 3),)}, (COMPLEX,),
+        "complex"),
+]
+
+
+# scipy.linalg/signal rows
+# (funcgrad.scipy.linalg, funcgrad.scipy.signal, funcgrad.scipy.integrate.odeint; their shapes and dtypes
+# under jit come from abstract rules, so no solver runs on placeholder matrices while tracing)
+
+
+def SHIFTED(rng, shape):  # eigenvalues near 2: Sylvester-solvable, real principal square root
+    return rng.uniform(-0.4, 0.4, shape) + 2.0 * np.eye(shape[-1])
+
+
+def BANDED(rng, shape):  # band storage (l = u = 1) with a dominant main diagonal
+    ab = rng.uniform(-0.5, 0.5, shape)
+    ab[..., 1, :] += 3.0
+    return ab
+
+
+def _jit_decay(y, t, k):
+    return -k * y
+
+
+_JIT_T = np.array([0.0, 0.4, 1.0])
+
+ROWS += [
+    Row("solve_triangular", lambda a, b: fsp_linalg.solve_triangular(a, b, lower=True),
+        {"f64": ((3, 3), (3, 2)), "f32": ((3, 3), (3,)), "batched": ((2, 3, 3), (3, 2))}, (WELL, REAL)),
+    Row("solve_sylvester", fsp_linalg.solve_sylvester,
+        {"f64": ((3, 3), (2, 2), (3, 2)), "f32": ((2, 2), (2, 2), (2, 2)), "batched": ((2, 3, 3), (2, 2), (3, 2))},
+        (SHIFTED, SHIFTED, REAL)),
+    Row("sqrtm", fsp_linalg.sqrtm, SQUARE, (SPD,)),
+    Row("solve_banded", lambda ab, b: fsp_linalg.solve_banded((1, 1), ab, b),
+        {"f64": ((3, 4), (4, 2)), "f32": ((3, 4), (4,)), "batched": ((2, 3, 4), (4, 1))}, (BANDED, REAL)),
+    Row("expm", fsp_linalg.expm, SQUARE, (REAL,)),
+    Row("convolve", lambda x, y: fsp_signal.convolve(x, y), {"f64": ((5,), (3,)), "f32": ((4, 3), (2, 2))},
+        (REAL, REAL), "full"),
+    Row("convolve", lambda x, y: fsp_signal.correlate(x, y, "same"), {"f64": ((5,), (3,)), "f32": ((2, 3), (3, 4))},
+        (REAL, REAL), "correlate,same"),
+    Row("convolve", lambda x, y: fsp_signal.convolve(x, y, "valid"), {"f64": ((5,), (3,)), "f32": ((2, 3), (3, 4))},
+        (REAL, REAL), "valid"),
+    Row("odeint", lambda y0, k: fsp_integrate.odeint(_jit_decay, y0, _JIT_T, k),
+        {"f64": ((2,), (2,)), "f32": ((2,), (2,)), "0d": ((), ())}, (POS, POS)),
+]
+
+
+# scipy.special rows (funcgrad.scipy.special). Orders and shape parameters without a closed-form
+# derivative are integer operands or Python floats ("py"), so the derivative tests differentiate only
+# where a closed form exists.
+import funcgrad.scipy.special as fsp_special  # noqa: E402
+
+SP_PROB = _uniform(0.1, 0.9)
+SP_X = _uniform(0.5, 3.0)
+
+
+def SP_ORDER(rng, shape):  # integer orders, negative ones included
+    return rng.integers(-1, 4, shape)
+
+
+def SP_POSINT(rng, shape):  # integer shape parameters
+    return rng.integers(1, 5, shape)
+
+
+def SP_ZETA_S(rng, shape):  # integer orders s > 1 of the Hurwitz zeta function
+    return rng.integers(2, 5, shape)
+
+
+SP_ORDER_CASES = {"f64": ((2, 3), (2, 3)), "bcast": ((3, 1), (4,)), "f32": ((3, 1), (4,)), "0d": ((), ()),
+                  "f32-py-left": ("py", (2, 3)), "empty": ((0, 3), (3,))}
+
+
+def SPO(prim, fn, doms, variant=""):
+    return Row(prim, fn, SP_ORDER_CASES, doms, variant)
+
+
+ROWS += [
+    U("erf", fsp_special.erf), U("erfc", fsp_special.erfc), U("erfinv", fsp_special.erfinv, UNIT),
+    U("erfcinv", lambda x: fsp_special.erfcinv(x + 1.0), UNIT), U("log_ndtr", fsp_special.log_ndtr),
+    U("logit", fsp_special.logit, SP_PROB), U("gamma", fsp_special.gamma, POS), U("gammaln", fsp_special.gammaln, POS),
+    U("digamma", fsp_special.digamma, POS), U("rgamma", fsp_special.rgamma, POS),
+    U("gammasgn", fsp_special.gammasgn, REAL, diff=False),
+    U("i0", fsp_special.i0), U("i1", fsp_special.i1), U("j0", fsp_special.j0), U("j1", fsp_special.j1),
+    U("y0", fsp_special.y0, SP_X), U("y1", fsp_special.y1, SP_X),
+    B("beta", fsp_special.beta, (POS, POS)), B("betaln", fsp_special.betaln, (POS, POS)),
+    B("poch", fsp_special.poch, (POS, POS)), B("xlogy", fsp_special.xlogy, (REAL, POS)),
+    B("xlog1py", fsp_special.xlog1py, (REAL, POS)),
+    SPO("zeta", fsp_special.zeta, (SP_ZETA_S, POS)),
+    SPO("gammainc", fsp_special.gammainc, (SP_POSINT, POS)), SPO("gammaincc", fsp_special.gammaincc, (SP_POSINT, POS)),
+    SPO("stdtr", fsp_special.stdtr, (SP_POSINT, REAL)),
+    SPO("iv", fsp_special.iv, (SP_ORDER, REAL)), SPO("ive", fsp_special.ive, (SP_ORDER, NONZERO)),
+    SPO("jv", fsp_special.jv, (SP_ORDER, REAL)), SPO("yn", fsp_special.yn, (SP_ORDER, SP_X)),
+    Row("betainc", fsp_special.betainc, {"f64": ((2, 3), (2, 3), (2, 3)), "bcast": ((3, 1), (4,), ()),
+                                         "f32": ((3, 1), (4,), (3, 4)), "0d": ((), (), ())},
+        (SP_POSINT, SP_POSINT, SP_PROB)),
+    Row("digamma", lambda n, x: fsp_special.polygamma(n, x), {"f64": ((2, 3), (2, 3)), "f32": ((3,), (3,))},
+        (SP_POSINT, POS), "polygamma"),
 ]
 
 

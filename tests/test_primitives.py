@@ -30,9 +30,15 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+import scipy.integrate as sp_integrate
+import scipy.linalg as sp_linalg
+import scipy.signal as sp_signal
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+import funcgrad.scipy.integrate as fsp_integrate
+import funcgrad.scipy.linalg as fsp_linalg
+import funcgrad.scipy.signal as fsp_signal
 from funcgrad import core
 from funcgrad.prims import decompositions as dec
 from funcgrad.prims import indexing as ix
@@ -289,6 +295,14 @@ ROWS += _reduction_rows("all", fnp.all, np.all, TRUTHY, diff=False)
 ROWS += _reduction_rows("any", fnp.any, np.any, TRUTHY, diff=False)
 ROWS += _index_reduction_rows("argmax", fnp.argmax, np.argmax)
 ROWS += _index_reduction_rows("argmin", fnp.argmin, np.argmin)
+ROWS += [
+    Row("argsort", lambda x: fnp.argsort(x, kind="stable"), lambda x: np.argsort(x, kind="stable"), AXIS1,
+        (TIES,), "last axis,stable", diff=False),
+    Row("argsort", lambda x: fnp.argsort(x, axis=0), lambda x: np.argsort(x, axis=0), AXIS1, (DISTINCT,),
+        "axis=0", diff=False),
+    Row("argsort", lambda x: fnp.argsort(x, axis=None, stable=True),
+        lambda x: np.argsort(x, axis=None, stable=True), ALL, (TIES,), "flat", diff=False),
+]
 ROWS += [
     Row("cumsum", lambda x: fnp.cumsum(x, axis=1), lambda x: np.cumsum(x, axis=1), SCAN, (REAL,), "axis=1"),
     Row("cumsum", lambda x: fnp.cumsum(x, axis=0), lambda x: np.cumsum(x, axis=0), SCAN, (REAL,), "axis=0"),
@@ -562,6 +576,167 @@ ROWS += [
         (WELLCOND,), diff=False),
     # eig has no derivative (complex outputs): its row checks the value, behind stop_gradient
     Row("eig", lambda x: dec.eig(sh.stop_gradient(x)), _np_eig_packed, SQUARE, (WELLCOND,), diff=False),
+]
+
+# fft rows
+# --- discrete Fourier transforms (funcgrad.prims.fft): complex-to-complex, real-to-complex and
+# complex-to-real, with even and odd lengths, padding/cropping (n, s), every norm.
+ROWS += [
+    Row("fft", fnp.fft.fft, np.fft.fft, {"shape": ((2, 5),), "empty": ((0, 4),), "float32": ((3, 4),)}, (REAL,),
+        "1d"),
+    Row("fft", lambda z: fnp.fft.fft(z, n=6, norm="ortho"), lambda z: np.fft.fft(z, n=6, norm="ortho"),
+        {"shape": ((2, 4),), "float32": ((5,),)}, (COMPLEX,), "complex,n=6,ortho"),
+    Row("fft", lambda z: fnp.fft.ifftn(z, axes=(0, 2), norm="forward"),
+        lambda z: np.fft.ifftn(z, axes=(0, 2), norm="forward"),
+        {"shape": ((2, 3, 4),), "empty": ((2, 0, 3),), "float32": ((3, 2, 2),)}, (COMPLEX,), "ifftn"),
+    Row("rfft", fnp.fft.rfft, np.fft.rfft, {"even": ((2, 6),), "odd": ((3, 5),), "empty": ((0, 4),),
+                                           "float32": ((2, 6),)}, (REAL,), "1d"),
+    Row("rfft", lambda x: fnp.fft.rfftn(x, s=(3, 5), axes=(1, 0), norm="ortho"),
+        lambda x: np.fft.rfftn(x, s=(3, 5), axes=(1, 0), norm="ortho"), {"shape": ((2, 4),), "float32": ((4, 3),)},
+        (REAL,), "rfftn,s,ortho"),
+    Row("irfft", fnp.fft.irfft, np.fft.irfft, {"shape": ((2, 4),), "empty": ((0, 3),), "float32": ((3,),)},
+        (COMPLEX,), "1d"),
+    Row("irfft", lambda z: fnp.fft.irfftn(z, s=(3, 5), axes=(0, 1), norm="forward"),
+        lambda z: np.fft.irfftn(z, s=(3, 5), axes=(0, 1), norm="forward"), {"shape": ((2, 4),), "float32": ((3, 3),)},
+        (COMPLEX,), "irfftn,odd,forward"),
+    Row("irfft", lambda x: fnp.fft.irfft(x, n=6), lambda x: np.fft.irfft(x, n=6),
+        {"shape": ((2, 4),), "float32": ((4,),)}, (REAL,), "real input"),
+]
+
+# scipy.special rows: the primitives of funcgrad.scipy._special_prims (values are SciPy's ufuncs).
+# Orders and shape parameters without a closed-form derivative are integer operands (no derivative)
+# or constants; the shape dicts are copies, so the Python-scalar tests meant for NumPy's binary
+# operations (float32 kept) do not apply: SciPy's own loops decide those dtypes.
+import scipy.special as _scs  # noqa: E402
+
+import funcgrad.scipy.special as _fss  # noqa: E402
+
+SP_PROB = _uniform(0.1, 0.9)
+SP_ERFC = _uniform(0.1, 1.9)
+SP_X = _uniform(0.5, 3.0)
+SP_POCH = _uniform(-0.4, 2.0)
+
+
+def SP_ORDER(rng, shape):  # integer Bessel orders, negative ones included
+    return rng.integers(-1, 4, shape)
+
+
+def SP_POSINT(rng, shape):  # integer shape parameters (gammainc's a, betainc's a and b, stdtr's df)
+    return rng.integers(1, 5, shape)
+
+
+SP_BINARY = dict(BINARY)
+SP_TERNARY = dict(TERNARY)
+
+
+def _sp_row(name, domains, variant="", fn=None, ref=None, diff=True):
+    shapes = {1: UNARY, 2: SP_BINARY, 3: SP_TERNARY}[len(domains)]
+    return Row(name, fn or getattr(_fss, name), ref or getattr(_scs, name), shapes, tuple(domains), variant,
+               diff=diff)
+
+
+ROWS += [
+    _sp_row("erf", [REAL]), _sp_row("erfc", [REAL]), _sp_row("erfinv", [UNIT]), _sp_row("erfcinv", [SP_ERFC]),
+    _sp_row("log_ndtr", [REAL]), _sp_row("logit", [SP_PROB]),
+    _sp_row("gamma", [POS]), _sp_row("gammaln", [POS]), _sp_row("digamma", [POS]), _sp_row("rgamma", [POS]),
+    _sp_row("gammasgn", [REAL], diff=False),
+    _sp_row("i0", [REAL]), _sp_row("i1", [REAL]), _sp_row("j0", [REAL]), _sp_row("j1", [REAL]),
+    _sp_row("y0", [SP_X]), _sp_row("y1", [SP_X]),
+    _sp_row("beta", [POS, POS]), _sp_row("betaln", [POS, POS]), _sp_row("poch", [POS, SP_POCH]),
+    _sp_row("xlogy", [REAL, POS]), _sp_row("xlog1py", [REAL, LOG1P]),
+    _sp_row("zeta", [SP_POSINT, POS], "int s", fn=lambda s, q: _fss.zeta(s + 1, q),
+            ref=lambda s, q: _scs.zeta(s + 1, q)),
+    _sp_row("zeta", [POS], "s=2.5", fn=lambda q: _fss.zeta(2.5, q), ref=lambda q: _scs.zeta(2.5, q)),
+    _sp_row("gammainc", [SP_POSINT, POS], "int a"),
+    _sp_row("gammainc", [POS], "a=1.7", fn=lambda x: _fss.gammainc(1.7, x), ref=lambda x: _scs.gammainc(1.7, x)),
+    _sp_row("gammaincc", [SP_POSINT, POS], "int a"),
+    _sp_row("gammaincc", [POS], "a=0.6", fn=lambda x: _fss.gammaincc(0.6, x), ref=lambda x: _scs.gammaincc(0.6, x)),
+    _sp_row("betainc", [SP_POSINT, SP_POSINT, SP_PROB], "int a, b"),
+    _sp_row("betainc", [SP_PROB], "a=0.7,b=2.5", fn=lambda x: _fss.betainc(0.7, 2.5, x),
+            ref=lambda x: _scs.betainc(0.7, 2.5, x)),
+    _sp_row("stdtr", [SP_POSINT, REAL], "int df"),
+    _sp_row("stdtr", [REAL], "df=3.5", fn=lambda x: _fss.stdtr(3.5, x), ref=lambda x: _scs.stdtr(3.5, x)),
+    _sp_row("iv", [SP_ORDER, REAL], "int v"),
+    _sp_row("iv", [POS], "v=1.5", fn=lambda x: _fss.iv(1.5, x), ref=lambda x: _scs.iv(1.5, x)),
+    _sp_row("ive", [SP_ORDER, NONZERO], "int v"),
+    _sp_row("ive", [POS], "v=0.5", fn=lambda x: _fss.ive(0.5, x), ref=lambda x: _scs.ive(0.5, x)),
+    _sp_row("jv", [SP_ORDER, REAL], "int v"),
+    _sp_row("jv", [POS], "v=1.5", fn=lambda x: _fss.jv(1.5, x), ref=lambda x: _scs.jv(1.5, x)),
+    _sp_row("yn", [SP_ORDER, SP_X], "int n"),
+]
+
+# scipy.linalg/signal rows
+# --- funcgrad.scipy.linalg, funcgrad.scipy.signal and funcgrad.scipy.integrate.odeint: values against
+# SciPy (the primitives call SciPy, so bit for bit). Matrices are drawn well conditioned for each
+# solver; odeint's derivatives come from further solves, so its row is checked to first order with a
+# larger finite-difference step, at tight solver tolerances.
+
+
+def _sp_shifted(rng, shape):  # eigenvalues near 2: Sylvester-solvable, real principal square root
+    return rng.uniform(-0.4, 0.4, shape) + 2.0 * np.eye(shape[-1])
+
+
+def _sp_band(u):
+    def sample(rng, shape):  # band storage with a dominant main diagonal (row u)
+        ab = rng.uniform(-0.5, 0.5, shape)
+        diag = shape[:-2] + shape[-1:]
+        ab[..., u, :] = rng.choice([-1.0, 1.0], diag) * rng.uniform(2.5, 3.0, diag)
+        return ab
+
+    return sample
+
+
+def _sp_times(rng, shape):  # increasing output times, at least 0.2 apart
+    return np.cumsum(rng.uniform(0.2, 0.6, shape))
+
+
+def _sp_decay(y, t, k):
+    return -k * y
+
+
+def _sp_odeint(y0, t, k):
+    return fsp_integrate.odeint(_sp_decay, y0, t, k, rtol=1e-12, atol=1e-12)
+
+
+def _sp_odeint_ref(y0, t, k):
+    ys = sp_integrate.odeint(_sp_decay, y0, t, args=(k,), rtol=1e-12, atol=1e-12)
+    return ys.reshape(t.shape + y0.shape).astype(y0.dtype)
+
+
+_SP_TRI = {"shape": ((3, 3), (3, 2)), "vector": ((3, 3), (3,)), "broadcast": ((2, 1, 3, 3), (4, 3, 2)),
+           "empty": ((3, 3), (3, 0)), "float32": ((3, 3), (3, 2))}
+_SP_SQ = {"shape": ((3, 3),), "stacked": ((2, 3, 3),), "empty": ((0, 0),), "float32": ((3, 3),)}
+
+ROWS += [
+    Row("solve_triangular", lambda a, b: fsp_linalg.solve_triangular(a, b, lower=True),
+        lambda a, b: sp_linalg.solve_triangular(a, b, lower=True), _SP_TRI, (WELLCOND, REAL), "lower"),
+    Row("solve_triangular", lambda a, b: fsp_linalg.solve_triangular(a, b, trans="T", unit_diagonal=True),
+        lambda a, b: sp_linalg.solve_triangular(a, b, trans="T", unit_diagonal=True), _SP_TRI, (WELLCOND, REAL),
+        "upper,trans=T,unit_diagonal"),
+    Row("solve_sylvester", fsp_linalg.solve_sylvester, sp_linalg.solve_sylvester,
+        {"shape": ((3, 3), (2, 2), (3, 2)), "stacked": ((2, 2, 2), (3, 3), (2, 2, 3)),
+         "empty": ((0, 0), (2, 2), (0, 2)), "float32": ((3, 3), (2, 2), (3, 2))}, (_sp_shifted, _sp_shifted, REAL)),
+    Row("sqrtm", fsp_linalg.sqrtm, sp_linalg.sqrtm, _SP_SQ, (_sp_shifted,)),
+    Row("solve_banded", lambda ab, b: fsp_linalg.solve_banded((1, 1), ab, b),
+        lambda ab, b: sp_linalg.solve_banded((1, 1), ab, b),
+        {"shape": ((3, 5), (5, 2)), "vector": ((3, 5), (5,)), "stacked": ((2, 3, 4), (2, 4, 1)),
+         "empty": ((3, 4), (4, 0)), "float32": ((3, 5), (5,))}, (_sp_band(1), REAL), "l=1,u=1"),
+    Row("solve_banded", lambda ab, b: fsp_linalg.solve_banded((2, 0), ab, b),
+        lambda ab, b: sp_linalg.solve_banded((2, 0), ab, b),
+        {"shape": ((3, 5), (5, 2)), "float32": ((3, 4), (4,))}, (_sp_band(0), REAL), "l=2,u=0"),
+    Row("expm", fsp_linalg.expm, sp_linalg.expm, _SP_SQ, (UNIT,)),
+    Row("convolve", lambda x, y: fsp_signal.convolve(x, y), lambda x, y: sp_signal.convolve(x, y),
+        {"shape": ((5,), (3,)), "2d": ((4, 3), (2, 2)), "float32": ((4,), (6,))}, (REAL, REAL), "full"),
+    Row("convolve", lambda x, y: fsp_signal.convolve(x, y, "valid"), lambda x, y: sp_signal.convolve(x, y, "valid"),
+        {"shape": ((5,), (3,)), "in2-larger": ((2, 3), (3, 4)), "float32": ((6,), (2,))}, (REAL, REAL), "valid"),
+    Row("convolve", lambda x, y: fsp_signal.correlate(x, y, "same"), lambda x, y: sp_signal.correlate(x, y, "same"),
+        {"shape": ((5,), (3,)), "2d": ((3, 4), (2, 3)), "empty": ((0,), (3,)), "float32": ((4,), (3,))},
+        (REAL, REAL), "correlate,same"),
+    Row("convolve", lambda x, y: fsp_signal.convolve(x, y, "same"), lambda x, y: sp_signal.convolve(x, y, "same"),
+        {"shape": ((3,), (2,)), "float32": ((2,), (3,))}, (COMPLEX, COMPLEX), "complex,same"),
+    Row("odeint", _sp_odeint, _sp_odeint_ref,
+        {"shape": ((2,), (4,), (2,)), "broadcast": ((2,), (3,), ()), "scalar": ((), (3,), ()),
+         "float32": ((2,), (4,), (2,))}, (POS, _sp_times, POS), order=1, tol={"eps": 1e-4}),
 ]
 
 # --- parametrisation ----------------------------------------------------------------------------

@@ -12,6 +12,9 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+import funcgrad.scipy.integrate as fsp_integrate
+import funcgrad.scipy.linalg as fsp_linalg
+import funcgrad.scipy.signal as fsp_signal
 from funcgrad.core import primitives
 from funcgrad.scipy.special import expit, logsumexp
 from funcgrad.traces.batching import BatchTrace
@@ -177,6 +180,11 @@ CASES = [
                                  fnp.argmax(x, keepdims=True), fnp.argmin(x, axis=-1, keepdims=True)],
      [normal(3, 4)]),
     ("argmax_ties", lambda x: [fnp.argmax(x), fnp.argmax(x, axis=0)], [with_ties(3, 4)]),
+    ("argsort_sort", lambda x: [fnp.argsort(x), fnp.argsort(x, axis=0), fnp.argsort(x, axis=None),
+                                fnp.sort(x), fnp.sort(x, axis=0), fnp.median(x), fnp.median(x, axis=1),
+                                fnp.percentile(x, [25.0, 60.0], axis=0)], [normal(3, 4)]),
+    ("argsort_sort_ties", lambda x: [fnp.argsort(x, kind="stable"), fnp.sort(x, axis=0), fnp.median(x, axis=0)],
+     [with_ties(3, 4)]),
     ("all_any", lambda x: [fnp.all(x > -1), fnp.any(x > 1, axis=0), fnp.all(x > 0, axis=1, keepdims=True)],
      [normal(3, 4)]),
     ("cumsum", lambda x: [fnp.cumsum(x), fnp.cumsum(x, axis=0), fnp.cumsum(x, axis=-1)], [normal(2, 3)]),
@@ -280,6 +288,89 @@ CASES = [
      [normal(4), ints(3), normal(4, 3), normal(3)]),
     # a constant output (broadcast to the batch)
     ("constant_output", lambda x: np.ones(2), [normal(3)]),
+    # fft rows
+    ("fft", lambda x: (lambda F: [fnp.real(F), fnp.imag(F), fnp.fft.ifft(x, n=6, norm="ortho"),
+                                  fnp.abs(fnp.fft.fftn(x, axes=(0,)))])(fnp.fft.fft2(x)), [normal(2, 4)]),
+    ("fft_complex", lambda z: [fnp.fft.fft(z, n=3), fnp.fft.ifftn(z, norm="forward")], [complex_normal(2, 4)]),
+    ("rfft_irfft", lambda x: (lambda X: [fnp.real(X), fnp.imag(fnp.fft.rfftn(x, s=(3, 5), axes=(1, 0))),
+                                         fnp.fft.irfft(X, n=5), fnp.fft.irfft2(X, norm="ortho")])(fnp.fft.rfft(x)),
+     [normal(2, 4)]),
+    ("irfft_complex", lambda z: [fnp.fft.irfft(z), fnp.fft.irfftn(z, s=(2, 5), axes=(0, 1), norm="forward")],
+     [complex_normal(2, 4)]),
+    ("fftshift", lambda x: [fnp.fft.fftshift(x), fnp.fft.ifftshift(x, axes=1)], [normal(3, 4)]),
+]
+# scipy.linalg/signal rows
+# (funcgrad.scipy.linalg, funcgrad.scipy.signal, funcgrad.scipy.integrate.odeint)
+
+
+def shifted(n):  # eigenvalues near 2: Sylvester-solvable, real principal square root
+    return lambda rng: rng.uniform(-0.4, 0.4, (n, n)) + 2.0 * np.eye(n)
+
+
+def banded(l, u, n):  # band storage with a dominant main diagonal
+    def gen(rng):
+        ab = rng.uniform(-0.5, 0.5, (l + u + 1, n))
+        ab[u] += 3.0
+        return ab
+
+    return gen
+
+
+def _ode_decay(y, t, k):
+    return -k * y
+
+
+_ODE_T = np.array([0.0, 0.5, 1.2])
+
+CASES += [
+    ("solve_triangular", lambda a, b: [fsp_linalg.solve_triangular(a, b, lower=True),
+                                       fsp_linalg.solve_triangular(a, b, trans=1, unit_diagonal=True)],
+     [well_conditioned(3), normal(3, 2)]),
+    ("solve_triangular_vector", lambda a, b: fsp_linalg.solve_triangular(a, b, trans="T"),
+     [well_conditioned(3), normal(3)]),
+    ("cho_solve", lambda a, b: fsp_linalg.cho_solve(fsp_linalg.cho_factor(a), b), [spd(3), normal(3)]),
+    ("solve_sylvester", fsp_linalg.solve_sylvester, [shifted(3), shifted(2), normal(3, 2)]),
+    ("sqrtm", fsp_linalg.sqrtm, [spd(3)]),
+    ("solve_banded", lambda ab, b: fsp_linalg.solve_banded((1, 2), ab, b), [banded(1, 2, 5), normal(5, 2)]),
+    ("solve_banded_vector", lambda ab, b: fsp_linalg.solve_banded((1, 1), ab, b), [banded(1, 1, 4), normal(4)]),
+    ("expm", fsp_linalg.expm, [unit(3, 3)]),
+    ("convolve", lambda x, y: [fsp_signal.convolve(x, y), fsp_signal.correlate(x, y, "same"),
+                               fsp_signal.convolve(x, y, "valid")], [normal(5), normal(3)]),
+    ("convolve_2d", lambda x, y: [fsp_signal.correlate(x, y), fsp_signal.convolve(x, y, "same"),
+                                  fsp_signal.correlate(x, y, "valid")], [normal(4, 3), normal(2, 2)]),
+    ("odeint", lambda y0, k: fsp_integrate.odeint(_ode_decay, y0, _ODE_T, k), [positive(2), positive(2)]),
+]
+# scipy.special rows (funcgrad.scipy.special; orders and shape parameters are integers, after the
+# differentiated operand, so that vmap∘grad differentiates only where a closed form exists)
+import funcgrad.scipy.special as fsp_special  # noqa: E402
+
+
+def prob(*shape):
+    return lambda rng: rng.uniform(0.1, 0.9, shape)
+
+
+CASES += [
+    ("special_unary", lambda x: [fsp_special.erf(x), fsp_special.erfc(x), fsp_special.erfinv(x),
+                                 fsp_special.erfcinv(x + 1.0), fsp_special.log_ndtr(x),
+                                 fsp_special.logit(0.5 * x + 0.5), fsp_special.i0(x), fsp_special.i1(x),
+                                 fsp_special.j0(x), fsp_special.j1(x), fsp_special.gammasgn(x)], [unit(2, 3)]),
+    ("special_positive", lambda x: [fsp_special.gamma(x), fsp_special.gammaln(x), fsp_special.digamma(x),
+                                    fsp_special.rgamma(x), fsp_special.y0(x), fsp_special.y1(x),
+                                    fsp_special.zeta(2.5, x)], [positive(2, 3)]),
+    ("special_binary", lambda a, x: [fsp_special.beta(a, x), fsp_special.betaln(a, x), fsp_special.poch(a, x),
+                                     fsp_special.xlogy(a, x), fsp_special.xlog1py(a, x)],
+     [positive(3), positive(2, 3)]),
+    ("special_orders", lambda x, n: [fsp_special.yn(n, x), fsp_special.jv(n, x), fsp_special.iv(n, x),
+                                     fsp_special.ive(n, x), fsp_special.polygamma(n, x),
+                                     fsp_special.gammainc(n + 1, x), fsp_special.gammaincc(n + 1, x),
+                                     fsp_special.stdtr(n + 1, x)], [positive(4), ints(3, 4)]),
+    ("special_betainc", lambda x, a, b: fsp_special.betainc(a, b, x), [prob(2, 3), positive(3), positive(2, 3)],
+     {"grad"}),
+    ("special_betainc_x", lambda x, a: fsp_special.betainc(a + 1, 2.5, x), [prob(2, 3), ints(4, 3)]),
+    ("special_compositions", lambda x: [fsp_special.softmax(x, axis=1), fsp_special.log_softmax(x),
+                                        fsp_special.logsumexp(x, axis=0, b=x * x, return_sign=True)[0],
+                                        fsp_special.multigammaln(x * x + 2.0, 3), fsp_special.entr(x * x)],
+     [normal(2, 3)]),
 ]
 # 4th entry: in_axes variants to skip ("grad": no vmap∘grad test, the function has no derivative)
 CASES = [c if len(c) == 4 else (*c, set()) for c in CASES]

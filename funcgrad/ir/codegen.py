@@ -13,6 +13,7 @@ import functools
 import itertools
 import linecache
 import math
+import weakref
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -39,6 +40,10 @@ def _literal(value: Any, bind_global: Callable[[Any], str]) -> str:
     if isinstance(value, complex):
         return bind_global(value)
     return repr(value)
+
+
+def _fresh(x: Any) -> Any:
+    return x if x.flags.writeable else x.copy()
 
 
 def generate(program: Program, name: str = "compiled") -> Compiled:
@@ -104,12 +109,26 @@ def generate(program: Program, name: str = "compiled") -> Compiled:
             lines.append(f"    del {', '.join(dead)}")
             free.extend(dead)
     # NumPy returns scalars for 0-d results; outputs are arrays.
-    to_array = bind_global(np.asarray, "asarray")
-    outs = ", ".join(f"{to_array}({atom(a)})" if a.aval.shape == () else atom(a) for a in program.outputs)
+    # Outputs are fresh, writable arrays: NumPy scalars (0-d results) become arrays, constants
+    # are copied (a caller mutating a result must not change the next call's), and read-only
+    # results (broadcast views) are copied.
+    fresh = bind_global(_fresh, "fresh")
+    to_array = bind_global(np.array, "array")
+
+    def output(a: Any) -> str:
+        if isinstance(a, Literal) or a.aval.shape == ():
+            return f"{to_array}({atom(a)})"
+        if a in program.consts:
+            return f"{atom(a)}.copy()"
+        return f"{fresh}({atom(a)})"
+
+    outs = ", ".join(output(a) for a in program.outputs)
     lines.append(f"    return ({outs}{',' if len(program.outputs) == 1 else ''})")
     source = "\n".join(lines) + "\n"
     filename = f"<funcgrad-jit {fn_name} #{next(_file_ids)}>"
     code = compile(source, filename, "exec")
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(code, scope)
-    return Compiled(scope[fn_name], source, filename)
+    fn = scope[fn_name]
+    weakref.finalize(fn, linecache.cache.pop, filename, None)  # forget the lines with the code
+    return Compiled(fn, source, filename)

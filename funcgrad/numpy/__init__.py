@@ -42,16 +42,21 @@ from .contractions import *  # noqa: F403
 from .contractions import __all__ as _contractions_all
 from .creation import *  # noqa: F403
 from .creation import __all__ as _creation_all
+from .differences import *  # noqa: F403
+from .differences import __all__ as _differences_all
 from .elementwise import *  # noqa: F403
 from .elementwise import __all__ as _elementwise_all
 from .reductions import *  # noqa: F403
 from .reductions import __all__ as _reductions_all
 from .shape import *  # noqa: F403
 from .shape import __all__ as _shape_all
+from .sorting import *  # noqa: F403
+from .sorting import __all__ as _sorting_all
 from .tracer_methods import _install, at, register_dispatch
 
 __all__ = (
     _contractions_all + _creation_all + _elementwise_all + _reductions_all + _shape_all
+    + _differences_all + _sorting_all
     + ["at", "fft", "linalg", "random"]
 )
 

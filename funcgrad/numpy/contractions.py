@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -10,9 +11,10 @@ import numpy as np
 from ..core import Tracer
 from ..prims import elementwise as ew
 from ..prims import linalg as la
+from ..prims.indexing import getitem_static
 from ._util import as_array
 from .reductions import sum as _sum
-from .shape import diagonal, ravel, reshape, transpose
+from .shape import broadcast_to, diagonal, moveaxis, ravel, reshape, stack, transpose
 
 __all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "trace"]
 
@@ -157,3 +159,61 @@ def einsum(subscripts: str, *operands: Any, optimize: Any = False, **kwargs: Any
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Any:
     """Differentiable ``numpy.trace``: the sum of a diagonal."""
     return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype, out=out)
+
+
+def kron(a: Any, b: Any) -> Any:
+    """Differentiable ``numpy.kron``: the Kronecker product, as one broadcast multiply of ``a`` and
+    ``b`` reshaped with interleaved unit axes, then a reshape.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.kron(np.array([1.0, 10.0]), np.array([1.0, 2.0]))
+    array([ 1.,  2., 10., 20.])
+    """
+    a, b = as_array(a), as_array(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return ew.mul(a, b)
+    nd = max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + tuple(a.shape)
+    sb = (1,) * (nd - b.ndim) + tuple(b.shape)
+    a2 = reshape(a, tuple(x for s in sa for x in (s, 1)))
+    b2 = reshape(b, tuple(x for s in sb for x in (1, s)))
+    return reshape(ew.mul(a2, b2), tuple(x * y for x, y in zip(sa, sb, strict=True)))
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None) -> Any:
+    """Differentiable ``numpy.cross`` of (arrays of) 3-vectors, or 2-vectors as NumPy allows.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.cross(np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    array([0., 0., 1.])
+    """
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = as_array(a), as_array(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise np.exceptions.AxisError(axisa if a.ndim == 0 else axisb, 0)
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    na, nb = a.shape[-1], b.shape[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
+    if na == 2 or nb == 2:
+        warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of 3-dimensional "
+                      "vectors instead. (deprecated in NumPy 2.0)", DeprecationWarning, stacklevel=2)
+    ac = [getitem_static(a, (Ellipsis, i)) for i in range(na)]
+    bc = [getitem_static(b, (Ellipsis, i)) for i in range(nb)]
+    z = ew.sub(ew.mul(ac[0], bc[1]), ew.mul(ac[1], bc[0]))
+    if na == 2 and nb == 2:
+        return z
+    if na == 2:
+        x, y = ew.mul(ac[1], bc[2]), ew.neg(ew.mul(ac[0], bc[2]))
+    elif nb == 2:
+        x, y = ew.neg(ew.mul(ac[2], bc[1])), ew.mul(ac[2], bc[0])
+    else:
+        x = ew.sub(ew.mul(ac[1], bc[2]), ew.mul(ac[2], bc[1]))
+        y = ew.sub(ew.mul(ac[2], bc[0]), ew.mul(ac[0], bc[2]))
+    lead = np.broadcast_shapes(tuple(a.shape[:-1]), tuple(b.shape[:-1]))
+    cp = stack([broadcast_to(c, lead) for c in (x, y, z)], axis=-1)
+    return moveaxis(cp, -1, axisc)
+
+
+__all__ += ["kron", "cross"]

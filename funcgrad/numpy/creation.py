@@ -145,3 +145,102 @@ def _at_last(y: Any, v: Any) -> Any:
     from ..prims.indexing import index_set
 
     return index_set(y, v, spec=(("i", -1),))
+
+
+class _Concatenator:
+    """An index expression that builds an array: ``r_[...]`` and ``c_[...]``, as NumPy's.
+
+    Items are arrays (traced or not), scalars, and slices (``start:stop:step`` is ``arange``;
+    a complex step ``start:stop:nj`` is ``linspace`` with ``n`` points). A first item that is a
+    string such as ``'0,2,1'`` sets the axis, the minimum number of dimensions, and where the
+    axes of upgraded arrays go (NumPy's directive). Matrix directives ('r', 'c') are not supported.
+    Traced pieces keep their derivatives. Plain ``np.r_``/``np.c_`` cannot see traced values
+    (they convert their items with ``np.array``); use ``funcgrad.numpy.r_``/``c_``.
+    """
+
+    def __init__(self, axis: int, ndmin: int, trans1d: int, name: str) -> None:
+        self.axis, self.ndmin, self.trans1d, self.name = axis, ndmin, trans1d, name
+
+    def __len__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return f"funcgrad.numpy.{self.name}"
+
+    def _directive(self, item: str) -> tuple[int, int, int]:
+        if item in ("r", "c"):
+            raise NotImplementedError(f"funcgrad.numpy.{self.name}: matrix directives ('r', 'c') are not supported")
+        try:
+            vals = [int(v) for v in item.split(",")]
+        except ValueError:
+            raise ValueError(f"unknown special directive {item!r}") from None
+        if not 1 <= len(vals) <= 3:
+            raise ValueError(f"unknown special directive {item!r}")
+        axis, ndmin, trans1d = vals + [self.ndmin, self.trans1d][len(vals) - 1:]
+        return axis, ndmin, trans1d
+
+    def __getitem__(self, key: Any) -> Any:
+        if not isinstance(key, tuple):
+            key = (key,)
+        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
+        pieces: list = []
+        dtypes: list = []
+        for k, item in enumerate(key):
+            if isinstance(item, str):
+                if k != 0:
+                    raise ValueError("special directives must be the first entry.")
+                axis, ndmin, trans1d = self._directive(item)
+                continue
+            if isinstance(item, slice):
+                start = 0 if item.start is None else item.start
+                step = 1 if item.step is None else item.step
+                if isinstance(step, (complex, np.complexfloating)):
+                    new = np.linspace(start, item.stop, num=int(abs(step)))
+                else:
+                    new = np.arange(start, item.stop, step)
+                if ndmin > 1:
+                    new = np.array(new, ndmin=ndmin)
+                    if trans1d != -1:
+                        new = new.swapaxes(-1, trans1d)
+                dtypes.append(new.dtype)
+            elif isinstance(item, (bool, int, float, complex, np.generic)):
+                new = np.array(item, ndmin=ndmin)
+                dtypes.append(item if not isinstance(item, np.generic) else item.dtype)
+            else:
+                item_ndim = item.ndim if isinstance(item, Tracer) else np.ndim(item)
+                new = array(item, ndmin=ndmin) if _contains_tracer(item) else np.array(item, ndmin=ndmin)
+                if trans1d != -1 and item_ndim < ndmin:
+                    k2 = ndmin - item_ndim
+                    k1 = trans1d + k2 + 1 if trans1d < 0 else trans1d
+                    # the item's own axes start at position k1; the added unit axes fill the rest
+                    order = list(range(k2))[:k1] + list(range(k2, ndmin)) + list(range(k2))[k1:]
+                    new = sh.transpose(new, axes=tuple(order)) if isinstance(new, Tracer) else new.transpose(order)
+                dtypes.append(new.dtype)
+            pieces.append(new)
+        if not pieces:
+            return np.array([])
+        dtype = np.result_type(*dtypes)
+        pieces = [p if p.dtype == dtype else (sh.astype(p, dtype=dtype) if isinstance(p, Tracer) else p.astype(dtype))
+                  for p in pieces]
+        from .shape import concatenate
+
+        return concatenate(pieces, axis=axis)
+
+
+r_ = _Concatenator(0, 1, -1, "r_")
+r_.__doc__ = """``numpy.r_``: concatenate pieces along the first axis, traced pieces included.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.r_[np.array([1.0, 2.0]), 0.0, 5:7]
+    array([1., 2., 0., 5., 6.])
+    """
+c_ = _Concatenator(-1, 2, 0, "c_")
+c_.__doc__ = """``numpy.c_``: stack pieces as columns (along the last axis, at least 2-d).
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.c_[np.array([1.0, 2.0]), np.array([3.0, 4.0])]
+    array([[1., 3.],
+           [2., 4.]])
+    """
+
+__all__ += ["r_", "c_"]

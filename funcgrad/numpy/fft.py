@@ -9,9 +9,9 @@ The transforms are three linear primitives (:mod:`funcgrad.prims.fft`): complex-
 real-to-complex and complex-to-real. The zero-padding and cropping that ``n``/``s`` ask for are
 done here, with ``pad`` and slicing, so the primitives only see matching sizes. Derivatives
 follow JAX's convention for complex numbers: a vjp is the transpose of the jvp under the pairing
-Re(sum(a * b)), without conjugation; ``grad`` of a real loss of a complex input gives the
-derivative with respect to the real part plus i times that with respect to the imaginary part,
-conjugated (as JAX does). ``rfft`` of a complex input raises NumPy's ``TypeError``.
+Re(sum(a * b)), without conjugation; ``grad`` of a real loss L of a complex input z is
+dL/dRe(z) - i dL/dIm(z), as in JAX. ``rfft`` of a complex input raises NumPy's ``TypeError``.
+Repeated axes (``axes=(1, 1)``) are transformed once per mention, as NumPy does.
 
 ``fftshift``/``ifftshift`` are slicing and concatenation (differentiable); ``fftfreq`` and
 ``rfftfreq`` are NumPy's own (they take no array data).

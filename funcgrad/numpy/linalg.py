@@ -229,6 +229,13 @@ def slogdet(a: Any) -> SlogdetResult:
     """
     a = _linalg_array(a)
     _square(a)
+    if isinstance(a, Tracer) and a.dtype.kind == "c":
+        # For complex a the sign is a phase that varies with a: treating it as constant would
+        # give a wrong derivative.
+        raise NotImplementedError(
+            "derivatives of slogdet/det for complex matrices are not implemented; use "
+            "fnp.linalg.solve or inv, or a real parametrisation."
+        )
     return SlogdetResult(dec.slogdet_sign(a), dec.logabsdet(a))
 
 

@@ -192,7 +192,12 @@ def argmin(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False)
 
 
 def all(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    """``numpy.all`` (boolean result, no derivative)."""
+    """``numpy.all`` (boolean result, no derivative).
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.all(np.array([[1.0, 0.0], [2.0, 3.0]]), axis=1)
+    array([False,  True])
+    """
     no_out("all", out)
     return _reduce(red.all_p, a, axis, keepdims)
 
@@ -201,3 +206,48 @@ def any(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> An
     """``numpy.any`` (boolean result, no derivative)."""
     no_out("any", out)
     return _reduce(red.any_p, a, axis, keepdims)
+
+
+def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    """Differentiable ``numpy.nansum``: the sum with NaNs counted as zero (they get no derivative).
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.nansum(np.array([1.0, np.nan, 2.0]))
+    np.float64(3.0)
+    """
+    from ..prims.elementwise import isnan, where
+
+    no_out("nansum", out)
+    a = as_array(a)
+    if a.dtype.kind in "fc":
+        a = where(isnan(a), 0.0, a)
+    return sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    """Differentiable ``numpy.nanmean``: the mean of the non-NaN elements (NaNs get no derivative).
+    A slice of only NaNs gives NaN and NumPy's ``RuntimeWarning``.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.nanmean(np.array([1.0, np.nan, 2.0]))
+    np.float64(1.5)
+    """
+    from ..prims.elementwise import isnan, logical_not_p, where
+
+    no_out("nanmean", out)
+    a = as_array(a)
+    if a.dtype.kind not in "fc":
+        return mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    mask = isnan(a)
+    total = sum(where(mask, 0.0, a), axis=axis, dtype=dtype, keepdims=keepdims)
+    count = sum(sh.astype(logical_not_p.bind(mask), dtype=np.dtype(np.intp)), axis=axis, keepdims=keepdims)
+    if isinstance(count, np.ndarray | np.generic) and np.any(count == 0):
+        import warnings
+
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
+    real_dtype = np.dtype(total.dtype.char.lower()) if total.dtype.kind == "c" else total.dtype
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / sh.astype(count, dtype=real_dtype)
+
+
+__all__ += ["nansum", "nanmean"]

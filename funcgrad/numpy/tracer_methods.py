@@ -48,6 +48,13 @@ def _setitem(self: Tracer, idx: Any, value: Any) -> None:
     )
 
 
+def _sort_in_place(self: Tracer, *args: Any, **kwargs: Any) -> None:
+    raise TracerAssignmentError(
+        "x.sort() sorts in place, and traced arrays are immutable. Write `x = funcgrad.numpy.sort(x)` "
+        "(or `np.sort(x)`) instead; it returns a sorted copy and keeps the derivative."
+    )
+
+
 class _IndexUpdate:
     """``x.at[idx]``: functional updates that return a new array."""
 
@@ -178,6 +185,10 @@ def _install() -> None:
     T.squeeze = lambda self, axis=None: shape.squeeze(self, axis)
     T.repeat = lambda self, repeats, axis=None: shape.repeat(self, repeats, axis)
     T.diagonal = lambda self, offset=0, axis1=0, axis2=1: shape.diagonal(self, offset, axis1, axis2)
+    T.take = lambda self, indices, axis=None, out=None, mode="raise": shape.take(self, indices, axis, out, mode)
+    T.argsort = lambda self, axis=-1, kind=None, order=None, *, stable=None: importlib.import_module(
+        ".sorting", __package__).argsort(self, axis, kind, order, stable=stable)
+    T.sort = _sort_in_place
     T.trace = lambda self, offset=0, axis1=0, axis2=1: contractions.trace(self, offset, axis1, axis2)
     T.dot = lambda self, b: contractions.dot(self, b)
     T.clip = lambda self, min=None, max=None: __import__("funcgrad.numpy", fromlist=["clip"]).clip(self, min, max)

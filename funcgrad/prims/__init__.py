@@ -4,5 +4,4 @@ One module per family. Importing this package registers every primitive in
 ``funcgrad.core.primitives``.
 """
 
-from . import decompositions, elementwise, indexing, linalg, reductions, shape  # noqa: F401
-from . import fft  # noqa: F401
+from . import decompositions, elementwise, fft, indexing, linalg, reductions, shape  # noqa: F401

@@ -205,6 +205,21 @@ def _solve_vjp_a(ct: Any, out: Any, a: Any, b: Any) -> Any:
     return -matmul(solve(_T(a), ct), _T(out))
 
 
+def _real_only(name: str, rule: Any) -> Any:
+    """Wrap a derivative rule written for real matrices: complex input raises clearly."""
+
+    def checked(t: Any, out: Any, a: Any, *rest: Any, **params: Any) -> Any:
+        if np.dtype(a.dtype).kind == "c":
+            raise NotImplementedError(
+                f"derivatives of {name} for complex matrices are not implemented (its rules assume "
+                "real input); differentiate with respect to the real and imaginary parts of a real "
+                "parametrisation, or use solve/inv/slogdet, which support complex input."
+            )
+        return rule(t, out, a, *rest, **params)
+
+    return checked
+
+
 solve_p = Primitive(
     "solve",
     np.linalg.solve,
@@ -257,8 +272,8 @@ def _cholesky_abstract(a: Any) -> ShapedArray:
 cholesky_p = Primitive(
     "cholesky",
     np.linalg.cholesky,
-    jvp=(_cholesky_jvp,),
-    vjp=(_cholesky_vjp,),
+    jvp=(_real_only("cholesky", _cholesky_jvp),),
+    vjp=(_real_only("cholesky", _cholesky_vjp),),
     abstract_eval=_cholesky_abstract,
 )
 cholesky = cholesky_p.bind
@@ -306,8 +321,8 @@ def _eigh_abstract(a: Any, lower: bool) -> ShapedArray:
 eigh_p = Primitive(
     "eigh",
     _eigh_impl,
-    jvp=(_eigh_jvp,),
-    vjp=(_eigh_vjp,),
+    jvp=(_real_only("eigh", _eigh_jvp),),
+    vjp=(_real_only("eigh", _eigh_vjp),),
     abstract_eval=_eigh_abstract,
 )
 eigh = eigh_p.bind
@@ -414,8 +429,8 @@ def _svd_abstract(a: Any, full_matrices: bool) -> ShapedArray:
 svd_p = Primitive(
     "svd",
     _svd_impl,
-    jvp=(_svd_jvp,),
-    vjp=(_svd_vjp,),
+    jvp=(_real_only("svd", _svd_jvp),),
+    vjp=(_real_only("svd", _svd_vjp),),
     abstract_eval=_svd_abstract,
 )
 svd = svd_p.bind
@@ -508,8 +523,8 @@ def _qr_abstract(a: Any, complete: bool) -> ShapedArray:
 qr_p = Primitive(
     "qr",
     _qr_impl,
-    jvp=(_qr_jvp,),
-    vjp=(_qr_vjp,),
+    jvp=(_real_only("qr", _qr_jvp),),
+    vjp=(_real_only("qr", _qr_vjp),),
     abstract_eval=_qr_abstract,
 )
 qr = qr_p.bind

@@ -37,10 +37,41 @@ from typing import Any
 import numpy as np
 
 from ..core import Primitive
+from ..ir.program import ShapedArray
 from .elementwise import conj, real
 from .factories import batch_to_front
 
 _SWAP = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _aval(x: Any) -> tuple[tuple[int, ...], np.dtype]:
+    if isinstance(x, ShapedArray):
+        return x.shape, x.dtype
+    x = getattr(x, "value", x)  # a literal
+    return tuple(np.shape(x)), np.asarray(x).dtype
+
+
+# Shape and dtype rules for jit (NumPy's: complex results promote with 1j, real ones with 1.0), so
+# that staging never runs a transform on placeholder data.
+def _fft_abstract(x: Any, axes: tuple[int, ...], inverse: bool, norm: str) -> ShapedArray:
+    shape, dtype = _aval(x)
+    return ShapedArray(shape, np.result_type(dtype, 1j))
+
+
+def _rfft_abstract(x: Any, axes: tuple[int, ...], norm: str) -> ShapedArray:
+    shape, dtype = _aval(x)
+    if dtype.kind == "c":  # NumPy's rfft raises a TypeError for complex input too
+        raise TypeError(f"rfft transforms real input, got dtype {dtype}; use fft for complex input")
+    last = axes[-1]
+    return ShapedArray(shape[:last] + (shape[last] // 2 + 1,) + shape[last + 1:], np.result_type(dtype, 1j))
+
+
+def _irfft_abstract(x: Any, axes: tuple[int, ...], n: int, norm: str) -> ShapedArray:
+    shape, dtype = _aval(x)
+    if len(axes) > 1:  # the complex inverse transforms over the other axes come first
+        dtype = np.result_type(dtype, 1j)
+    last = axes[-1]
+    return ShapedArray(shape[:last] + (n,) + shape[last + 1:], np.result_type(np.empty(0, dtype).real.dtype, 1.0))
 
 
 def _fft_impl(x: Any, axes: tuple[int, ...], inverse: bool, norm: str) -> Any:
@@ -54,6 +85,7 @@ def _shifted(axes: tuple[int, ...]) -> tuple[int, ...]:
 fft_p = Primitive(
     "fft",
     _fft_impl,
+    abstract_eval=_fft_abstract,
     jvp=(lambda t, out, x, axes, inverse, norm: fft(t, axes=axes, inverse=inverse, norm=norm),),
     # F is symmetric: the transpose is the same transform, with the same normalisation
     vjp=(lambda ct, out, x, axes, inverse, norm: fft(ct, axes=axes, inverse=inverse, norm=norm),),
@@ -87,6 +119,7 @@ def _rfft_vjp(ct: Any, out: Any, x: Any, axes: tuple[int, ...], norm: str) -> An
 rfft_p = Primitive(
     "rfft",
     lambda x, axes, norm: np.fft.rfftn(x, axes=axes, norm=norm),
+    abstract_eval=_rfft_abstract,
     jvp=(lambda t, out, x, axes, norm: rfft(t, axes=axes, norm=norm),),
     vjp=(_rfft_vjp,),
     batch=lambda args, dims, axes, norm: (rfft(batch_to_front(args[0], dims[0]), axes=_shifted(axes), norm=norm), 0),
@@ -109,6 +142,7 @@ def _irfft_vjp(g: Any, out: Any, x: Any, axes: tuple[int, ...], n: int, norm: st
 irfft_p = Primitive(
     "irfft",
     _irfft_impl,
+    abstract_eval=_irfft_abstract,
     jvp=(lambda t, out, x, axes, n, norm: irfft(t, axes=axes, n=n, norm=norm),),
     vjp=(_irfft_vjp,),
     batch=lambda args, dims, axes, n, norm: (

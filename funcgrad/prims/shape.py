@@ -173,6 +173,14 @@ stop_gradient_p = with_elementwise_batch(Primitive(
     "stop_gradient", lambda x: x, nondiff=True, emit=lambda e, args, bind: args[0]))
 stop_gradient = stop_gradient_p.bind
 
+# The identity, opaque to the compiler's passes: what is computed from its result is never
+# merged (CSE) with what was computed from its operand. checkpoint's recomputation starts here.
+optimization_barrier_p = with_elementwise_batch(Primitive(
+    "optimization_barrier", lambda x: x,
+    jvp=(lambda t, out, x: optimization_barrier(t),), vjp=(lambda ct, out, x: ct,),
+    emit=lambda e, args, bind: args[0], register=False))
+optimization_barrier = optimization_barrier_p.bind
+
 
 def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum a broadcast cotangent back down to ``shape`` (undoes NumPy broadcasting)."""

@@ -1,3 +1,8 @@
-"""``funcgrad.scipy``: differentiable versions of SciPy functions (SciPy itself is not needed)."""
+"""``funcgrad.scipy``: differentiable versions of SciPy functions.
 
-from . import special  # noqa: F401
+``special`` and ``stats`` are imported with funcgrad but import SciPy itself only when a value
+is first computed (SciPy is the optional extra ``funcgrad[scipy]``); ``linalg``, ``signal`` and
+``integrate`` are imported on demand (``import funcgrad.scipy.linalg``).
+"""
+
+from . import special, stats  # noqa: F401

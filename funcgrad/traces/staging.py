@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..core import Primitive, Trace, Tracer
-from ..errors import ConcretizationError
+from ..errors import ConcretizationError, LeakedTracerError
 from ..ir.program import Eqn, Literal, Program, ShapedArray, TupleAval, Var, aval_of
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -28,7 +28,7 @@ _PY_SCALARS = (bool, int, float, complex)
 def _user_frame() -> str:
     """The innermost stack frame outside funcgrad, as 'file:line: source'."""
     for frame in reversed(traceback.extract_stack()[:-1]):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
             return f"{frame.filename}:{frame.lineno}: {(frame.line or '').strip()}"
     return "<unknown>"
 
@@ -109,6 +109,12 @@ class StagingTrace(Trace):
         if isinstance(a, Tracer):
             found = self.captured.get(id(a))
             if found is None:
+                if not a._trace.alive:
+                    raise LeakedTracerError(
+                        "a function being jitted uses a traced value whose transformation has already "
+                        "returned (a leaked tracer); return it from that function instead, or store "
+                        "funcgrad.stop_gradient(value)."
+                    )
                 found = self.captured[id(a)] = (a, Var(ShapedArray(tuple(a.shape), np.dtype(a.dtype))))
             return found[1]
         if isinstance(a, _PY_SCALARS) and not isinstance(a, np.generic):

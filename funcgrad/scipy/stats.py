@@ -1,0 +1,532 @@
+"""``funcgrad.scipy.stats``: probability distributions, differentiable in their arguments and
+parameters.
+
+Each distribution is an object with SciPy's method names and signatures (``norm.logpdf(x, loc=0,
+scale=1)``, ``gamma.cdf(x, a, loc=0, scale=1)``, ``poisson.logpmf(k, mu, loc=0)``,
+``multivariate_normal.logpdf(x, mean=None, cov=1)``, ``dirichlet.logpdf(x, alpha)``). Everything
+is composed from :mod:`funcgrad.scipy.special` and :mod:`funcgrad.numpy`, so ``grad``, ``jvp``,
+``jit`` and ``vmap`` apply, at any order. Values are SciPy's to rounding, including outside the
+support (``pdf`` 0, ``logpdf`` ``-inf``, ``cdf`` 0 or 1) and for invalid parameters (NaN, e.g.
+``scale <= 0``); there the result is constant, with derivative 0.
+
+Differences from SciPy: outputs are arrays (0-d for scalar inputs), and ``float32`` inputs give
+``float32`` results (SciPy computes in ``float64``). Derivatives that have no closed form raise
+``NotImplementedError``: the ``cdf``/``sf`` family in a shape parameter (``gamma``'s ``a``,
+``beta``'s ``a`` and ``b``, ``t``'s and ``chi2``'s ``df``); ``pdf``/``logpdf`` are differentiable in
+every argument, and ``poisson``'s ``cdf``/``sf`` are differentiable in ``mu``.
+
+>>> import numpy as np, funcgrad as fg
+>>> float(fg.grad(norm.logpdf, argnums=1)(1.0, 0.0, 2.0))  # d/dloc = (x - loc) / scale^2
+0.25
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import numpy as fnp
+from ..core import Tracer
+from ..numpy._util import as_array
+from ..prims import elementwise as ew
+from ..prims.shape import stop_gradient
+from . import _special_prims as sp
+from .special import _arg, log_ndtr, ndtr, xlog1py, xlogy
+
+__all__ = ["norm", "t", "gamma", "beta", "chi2", "poisson", "multivariate_normal", "dirichlet"]
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_LOG_2PI = math.log(2.0 * math.pi)
+_LOG_PI = math.log(math.pi)
+_INF = math.inf
+
+
+def _is_concrete(x: Any) -> bool:
+    return not isinstance(x, Tracer)
+
+
+def _mask(bad: Any) -> Any:
+    """``bad`` as a mask, or None when it is known (concretely) to be False everywhere."""
+    if bad is None:
+        return None
+    if _is_concrete(bad) and not np.any(bad):
+        return None
+    return bad
+
+
+def _or(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    return a if b is None else ew.logical_or(a, b)
+
+
+def _is_const(x: Any, value: float) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x == value
+
+
+def _result_dtype(*args: Any) -> np.dtype | None:
+    """The floating dtype NumPy's promotion gives the inputs (Python scalars are weak), or None."""
+    try:
+        dt = np.result_type(*[a.dtype if isinstance(a, (np.ndarray, np.generic, Tracer)) else a for a in args])
+    except TypeError:
+        return None
+    return dt if dt.kind == "f" else None
+
+
+def _cast(v: Any, dtype: np.dtype | None) -> Any:
+    """``v`` in the inputs' floating dtype: intermediate special functions of Python-scalar
+    parameters are float64, but a float32 computation gives a float32 result."""
+    if isinstance(v, (int, float)):
+        v = np.asarray(v)
+    if dtype is None or v.dtype == dtype:
+        return v
+    return fnp.astype(v, dtype)
+
+
+def _log(x: Any) -> Any:
+    return math.log(x) if isinstance(x, (int, float)) and x > 0 else ew.log(x)
+
+
+def _log_of_smaller(p: Any, q: Any) -> Any:
+    """``log(p)`` where ``p < 1/2``, else ``log1p(-q)`` (``q = 1 - p`` computed directly), as SciPy
+    does on either side of the median. Each branch sees a harmless stand-in where it is not used,
+    so that no ``0 * inf`` reaches the derivative."""
+    small = ew.less(p, 0.5)
+    with np.errstate(divide="ignore"):
+        return ew.where(small, ew.log(ew.where(small, p, 1.0)), ew.log1p_p.bind(-ew.where(small, 0.0, q)))
+
+
+_OUTSIDE = {  # value below and above the support
+    "pdf": (0.0, 0.0), "logpdf": (-_INF, -_INF), "cdf": (0.0, 1.0), "sf": (1.0, 0.0),
+    "logcdf": (-_INF, 0.0), "logsf": (0.0, -_INF),
+}
+
+
+class _Continuous:
+    """A location-scale family: ``method(x, *shapes, loc, scale)`` evaluates the standardized
+    method at ``y = (x - loc) / scale`` on the support, and SciPy's constants off it."""
+
+    name = ""
+    shape_names: tuple[str, ...] = ()
+    lo: float | None = None  # support [lo, hi]; None: unbounded
+    hi: float | None = None
+    safe_y = 0.0  # a point inside the support (substituted off it, keeping derivatives finite)
+    safe_shapes: tuple = ()  # valid shape parameters (substituted where they are invalid)
+
+    def _invalid_shapes(self, *shapes: Any) -> Any:
+        return None
+
+    def _parse(self, method: str, args: tuple, kwargs: dict) -> tuple:
+        """SciPy's calling convention: ``method(x, *shapes, loc=0, scale=1)``, by position or name."""
+        names = self.shape_names + ("loc", "scale")
+        if len(args) > len(names):
+            raise TypeError(f"{self.name}.{method} takes at most {len(names) + 1} arguments (x, "
+                            f"{', '.join(names)}), got {len(args) + 1}")
+        values = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise TypeError(f"{self.name}.{method} got an unexpected keyword argument {key!r} "
+                                f"(its arguments are x, {', '.join(names)})")
+            if key in values:
+                raise TypeError(f"{self.name}.{method} got multiple values for argument {key!r}")
+            values[key] = value
+        missing = [n for n in self.shape_names if n not in values]
+        if missing:
+            raise TypeError(f"{self.name}.{method} is missing the shape parameter(s) {', '.join(missing)}")
+        return tuple(values[n] for n in self.shape_names), values.get("loc", 0), values.get("scale", 1)
+
+    def pdf(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """The probability density at ``x``: ``pdf(x, *shapes, loc=0, scale=1)``."""
+        return self._eval("pdf", x, *self._parse("pdf", args, kwargs))
+
+    def logpdf(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """The log of the probability density at ``x``: ``logpdf(x, *shapes, loc=0, scale=1)``."""
+        return self._eval("logpdf", x, *self._parse("logpdf", args, kwargs))
+
+    def cdf(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """The cumulative distribution function at ``x``: ``cdf(x, *shapes, loc=0, scale=1)``."""
+        return self._eval("cdf", x, *self._parse("cdf", args, kwargs))
+
+    def logcdf(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """The log of the cumulative distribution function: ``logcdf(x, *shapes, loc=0, scale=1)``."""
+        return self._eval("logcdf", x, *self._parse("logcdf", args, kwargs))
+
+    def sf(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """The survival function ``1 - cdf`` (accurate where small): ``sf(x, *shapes, loc=0, scale=1)``."""
+        return self._eval("sf", x, *self._parse("sf", args, kwargs))
+
+    def logsf(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """The log of the survival function: ``logsf(x, *shapes, loc=0, scale=1)``."""
+        return self._eval("logsf", x, *self._parse("logsf", args, kwargs))
+
+    def _eval(self, method: str, x: Any, shapes: tuple, loc: Any, scale: Any) -> Any:
+        x, loc, scale = _arg(x), _arg(loc), _arg(scale)
+        shapes = tuple(_arg(s) for s in shapes)
+        dtype = _result_dtype(x, loc, scale, *shapes)
+        bad = _mask(_or(None if _is_const(scale, 1) else ew.less_equal_p.bind(scale, 0),
+                        self._invalid_shapes(*shapes)))
+        if bad is not None:  # NaN there; compute with valid stand-ins so derivatives stay finite
+            scale = ew.where(bad, 1.0, scale)
+            shapes = tuple(ew.where(bad, s0, s) for s, s0 in zip(shapes, self.safe_shapes))
+        y = x if _is_const(loc, 0) else x - loc
+        y = y if _is_const(scale, 1) else y / scale
+        closed = method in ("pdf", "logpdf")
+        below = above = None
+        if self.lo is not None:
+            below = _mask((ew.less if closed else ew.less_equal_p.bind)(y, self.lo))
+        if self.hi is not None:
+            above = _mask((ew.greater if closed else ew.greater_equal_p.bind)(y, self.hi))
+        outside = _or(below, above)
+        v = getattr(self, "_" + method)(y if outside is None else ew.where(outside, self.safe_y, y), *shapes)
+        if method == "pdf" and not _is_const(scale, 1):
+            v = v / scale
+        elif method == "logpdf" and not _is_const(scale, 1):
+            v = v - _log(scale)
+        if outside is not None:
+            lo_val, hi_val = _OUTSIDE[method]
+            if below is None:
+                v = ew.where(above, hi_val, v)
+            elif above is None:
+                v = ew.where(below, lo_val, v)
+            else:
+                v = ew.where(below, lo_val, ew.where(above, hi_val, v))
+        if bad is not None:
+            v = ew.where(bad, np.nan, v)
+        return _cast(v, dtype)
+
+    # Defaults in terms of each other (subclasses define what SciPy defines).
+    def _pdf(self, y: Any, *shapes: Any) -> Any:
+        return ew.exp(self._logpdf(y, *shapes))
+
+    def _logcdf(self, y: Any, *shapes: Any) -> Any:
+        return _log_of_smaller(self._cdf(y, *shapes), self._sf(y, *shapes))
+
+    def _logsf(self, y: Any, *shapes: Any) -> Any:
+        return _log_of_smaller(self._sf(y, *shapes), self._cdf(y, *shapes))
+
+    def __repr__(self) -> str:
+        return f"<funcgrad.scipy.stats.{self.name}>"
+
+
+class _Norm(_Continuous):
+    """The normal distribution: ``norm.logpdf(x, loc=0, scale=1)`` and the other methods."""
+
+    name = "norm"
+
+    def _pdf(self, y: Any) -> Any:
+        return ew.exp(-(y * y) / 2.0) / _SQRT_2PI
+
+    def _logpdf(self, y: Any) -> Any:
+        return -(y * y) / 2.0 - _LOG_SQRT_2PI
+
+    def _cdf(self, y: Any) -> Any:
+        return ndtr(y)
+
+    def _sf(self, y: Any) -> Any:
+        return ndtr(-y)
+
+    def _logcdf(self, y: Any) -> Any:
+        return log_ndtr(y)
+
+    def _logsf(self, y: Any) -> Any:
+        return log_ndtr(-y)
+
+
+class _T(_Continuous):
+    """Student's t distribution: ``t.logpdf(x, df, loc=0, scale=1)`` and the other methods
+    (``df = inf`` is the normal distribution). ``cdf``/``sf`` are not differentiable in ``df``."""
+
+    name = "t"
+    shape_names = ("df",)
+    safe_shapes = (1.0,)
+
+    def _invalid_shapes(self, df: Any) -> Any:
+        return ew.less_equal_p.bind(df, 0)
+
+    def _logpdf(self, y: Any, df: Any) -> Any:
+        infinite = _mask(ew.isinf_p.bind(df))
+        d = df if infinite is None else ew.where(infinite, 1.0, df)
+        # log(Gamma((d+1)/2) / Gamma(d/2)) as a Pochhammer symbol: accurate for large d
+        v = (ew.log(sp.poch_p.bind(0.5 * d, 0.5)) - 0.5 * (ew.log(d) + _LOG_PI)
+             - (d + 1.0) / 2.0 * ew.log1p_p.bind(y * y / d))
+        return v if infinite is None else ew.where(infinite, norm._logpdf(y), v)
+
+    def _cdf(self, y: Any, df: Any) -> Any:
+        return sp.stdtr_p.bind(df, y)
+
+    def _sf(self, y: Any, df: Any) -> Any:
+        return sp.stdtr_p.bind(df, -y)
+
+
+class _Gamma(_Continuous):
+    """The gamma distribution: ``gamma.logpdf(x, a, loc=0, scale=1)`` and the other methods.
+    ``cdf``/``sf`` are not differentiable in ``a``."""
+
+    name = "gamma"
+    shape_names = ("a",)
+    lo = 0.0
+    safe_y = 1.0
+    safe_shapes = (1.0,)
+
+    def _invalid_shapes(self, a: Any) -> Any:
+        return ew.less_equal_p.bind(a, 0)
+
+    def _logpdf(self, y: Any, a: Any) -> Any:
+        return xlogy(a - 1.0, y) - y - sp.gammaln_p.bind(a)
+
+    def _cdf(self, y: Any, a: Any) -> Any:
+        return sp.gammainc_p.bind(a, y)
+
+    def _sf(self, y: Any, a: Any) -> Any:
+        return sp.gammaincc_p.bind(a, y)
+
+
+class _Chi2(_Continuous):
+    """The chi-squared distribution: ``chi2.logpdf(x, df, loc=0, scale=1)`` and the other methods.
+    ``cdf``/``sf`` are not differentiable in ``df``."""
+
+    name = "chi2"
+    shape_names = ("df",)
+    lo = 0.0
+    safe_y = 1.0
+    safe_shapes = (1.0,)
+
+    def _invalid_shapes(self, df: Any) -> Any:
+        return ew.less_equal_p.bind(df, 0)
+
+    def _logpdf(self, y: Any, df: Any) -> Any:
+        return xlogy(df / 2.0 - 1.0, y) - y / 2.0 - sp.gammaln_p.bind(df / 2.0) - (math.log(2.0) * df) / 2.0
+
+    def _cdf(self, y: Any, df: Any) -> Any:
+        return sp.gammainc_p.bind(df / 2.0, y / 2.0)
+
+    def _sf(self, y: Any, df: Any) -> Any:
+        return sp.gammaincc_p.bind(df / 2.0, y / 2.0)
+
+
+class _Beta(_Continuous):
+    """The beta distribution: ``beta.logpdf(x, a, b, loc=0, scale=1)`` and the other methods.
+    ``cdf``/``sf`` are not differentiable in ``a`` or ``b``."""
+
+    name = "beta"
+    shape_names = ("a", "b")
+    lo, hi = 0.0, 1.0
+    safe_y = 0.5
+    safe_shapes = (1.0, 1.0)
+
+    def _invalid_shapes(self, a: Any, b: Any) -> Any:
+        return ew.logical_or(ew.less_equal_p.bind(a, 0), ew.less_equal_p.bind(b, 0))
+
+    def _logpdf(self, y: Any, a: Any, b: Any) -> Any:
+        return xlog1py(b - 1.0, -y) + xlogy(a - 1.0, y) - sp.betaln_p.bind(a, b)
+
+    def _cdf(self, y: Any, a: Any, b: Any) -> Any:
+        return sp.betainc_p.bind(a, b, y)
+
+    def _sf(self, y: Any, a: Any, b: Any) -> Any:
+        # I_{1-y}(b, a) = 1 - I_y(a, b); 1 - y is exact where the result is small (y near 1)
+        return sp.betainc_p.bind(b, a, 1.0 - y)
+
+
+class _Poisson:
+    """The Poisson distribution: ``poisson.pmf(k, mu, loc=0)``, ``logpmf``, ``cdf``, ``logcdf``,
+    ``sf``, ``logsf``; differentiable in ``mu``. ``pmf`` is 0 at non-integer or negative ``k``
+    (as in SciPy), so it is a step function of ``k`` and ``loc``: their derivative is 0.
+    ``mu < 0`` gives NaN."""
+
+    name = "poisson"
+
+    def _prepare(self, k: Any, mu: Any, loc: Any) -> tuple:
+        k, mu, loc = _arg(k), _arg(mu), _arg(loc)
+        dtype = _result_dtype(k, mu, loc, 0.0)
+        bad = _mask(ew.less(mu, 0))
+        if bad is not None:
+            mu = ew.where(bad, 1.0, mu)
+        k = k if _is_const(loc, 0) else k - loc
+        if isinstance(k, Tracer):  # integer-valued: the mass is a step function of k (and loc)
+            k = stop_gradient(k)
+        return k, mu, (bad, dtype)
+
+    def _finish(self, v: Any, bad_dtype: tuple) -> Any:
+        bad, dtype = bad_dtype
+        return _cast(v if bad is None else ew.where(bad, np.nan, v), dtype)
+
+    def logpmf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """The log of the probability mass at ``k``."""
+        k, mu, bad = self._prepare(k, mu, loc)
+        fractional = ew.logical_and(ew.not_equal_p.bind(k, ew.floor_p.bind(k)), ew.logical_not_p.bind(ew.isnan(k)))
+        off = _mask(ew.logical_or(ew.less(k, 0), fractional))
+        ks = k if off is None else ew.where(off, 0.0, k)
+        v = xlogy(ks, mu) - sp.gammaln_p.bind(ks + 1) - mu
+        if off is not None:
+            v = ew.where(off, -_INF, v)
+        return self._finish(v, bad)
+
+    def pmf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """The probability mass at ``k``."""
+        return ew.exp(self.logpmf(k, mu, loc))
+
+    def _tail(self, upper: bool, k: Any, mu: Any, loc: Any) -> Any:
+        k, mu, bad = self._prepare(k, mu, loc)
+        kf = ew.floor_p.bind(k)
+        off = _mask(ew.less(kf, 0))
+        ks = kf if off is None else ew.where(off, 0.0, kf)
+        # P(K <= k) = Q(k + 1, mu) (the regularized upper incomplete gamma), P(K > k) = P(k + 1, mu)
+        v = (sp.gammainc_p if upper else sp.gammaincc_p).bind(ks + 1, mu)
+        if off is not None:
+            v = ew.where(off, 1.0 if upper else 0.0, v)
+        return self._finish(v, bad)
+
+    def cdf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """``P(K <= k)``; differentiable in ``mu``."""
+        return self._tail(False, k, mu, loc)
+
+    def sf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """``P(K > k)``; differentiable in ``mu``."""
+        return self._tail(True, k, mu, loc)
+
+    def logcdf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """``log P(K <= k)``."""
+        with np.errstate(divide="ignore"):
+            return ew.log(self.cdf(k, mu, loc))
+
+    def logsf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """``log P(K > k)``."""
+        with np.errstate(divide="ignore"):
+            return ew.log(self.sf(k, mu, loc))
+
+    def __repr__(self) -> str:
+        return "<funcgrad.scipy.stats.poisson>"
+
+
+def _squeeze_output(out: Any) -> Any:
+    return fnp.squeeze(out)
+
+
+class _MultivariateNormal:
+    """The multivariate normal distribution: ``multivariate_normal.logpdf(x, mean=None, cov=1)``
+    and ``pdf``, differentiable in ``x``, ``mean`` and ``cov``.
+
+    ``x`` has the components along its last axis; ``cov`` is a scalar (times the identity), a
+    vector (a diagonal) or a symmetric positive-definite matrix (its lower triangle is read, by a
+    Cholesky factorization). Singular covariances (``allow_singular=True``) are not supported.
+    """
+
+    def _logpdf(self, x: Any, mean: Any, cov: Any, allow_singular: bool) -> Any:
+        if allow_singular:
+            raise NotImplementedError(
+                "funcgrad.scipy.stats.multivariate_normal: allow_singular=True is not supported; the "
+                "covariance must be positive definite.")
+        cov = as_array(cov)
+        if mean is None:
+            dim = 1 if cov.ndim < 2 else cov.shape[0]
+        else:
+            mean = as_array(mean)
+            dim = int(np.prod(mean.shape, dtype=np.int64))
+        if dim == 1:
+            mean = None if mean is None else fnp.reshape(mean, (1,))
+            cov = fnp.reshape(cov, (1,)) if cov.ndim < 2 else cov
+        if mean is not None and (mean.ndim != 1 or mean.shape[0] != dim):
+            raise ValueError(f"Array 'mean' must be a vector of length {dim}.")
+        if cov.ndim > 2 or (cov.ndim == 1 and cov.shape[0] != dim) or (cov.ndim == 2 and cov.shape != (dim, dim)):
+            raise ValueError(f"Array 'cov' of shape {cov.shape} does not match a mean of length {dim}: it must "
+                             f"be a scalar, a vector of length {dim} or a {dim}x{dim} matrix.")
+        x = as_array(x)
+        if x.ndim == 0:
+            x = fnp.reshape(x, (1,))
+        elif x.ndim == 1:
+            x = fnp.reshape(x, (-1, 1) if dim == 1 else (1, -1))
+        if x.shape[-1] != dim:
+            raise ValueError(f"x has {x.shape[-1]} components along its last axis, expected {dim}.")
+        dtype = _result_dtype(x, cov, 0.0) if mean is None else _result_dtype(x, mean, cov, 0.0)
+        diff = x if mean is None else x - mean
+        if cov.ndim < 2:  # a diagonal covariance: no factorization
+            var = cov if cov.ndim == 1 else fnp.broadcast_to(cov, (dim,))
+            maha = fnp.sum(diff * diff / var, axis=-1)
+            logdet = fnp.sum(ew.log(var))
+        else:
+            chol = fnp.linalg.cholesky(cov)
+            flat = fnp.reshape(diff, (-1, dim))
+            z = fnp.linalg.solve(chol, fnp.transpose(flat))
+            maha = fnp.reshape(fnp.sum(z * z, axis=0), diff.shape[:-1])
+            logdet = 2.0 * fnp.sum(ew.log(fnp.diagonal(chol)))
+        return _cast(_squeeze_output(-0.5 * (dim * _LOG_2PI + logdet + maha)), dtype)
+
+    def logpdf(self, x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False) -> Any:
+        """The log of the density at ``x`` (components along the last axis)."""
+        return self._logpdf(x, mean, cov, allow_singular)
+
+    def pdf(self, x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False) -> Any:
+        """The density at ``x`` (components along the last axis)."""
+        return ew.exp(self._logpdf(x, mean, cov, allow_singular))
+
+    def __repr__(self) -> str:
+        return "<funcgrad.scipy.stats.multivariate_normal>"
+
+
+class _Dirichlet:
+    """The Dirichlet distribution: ``dirichlet.logpdf(x, alpha)`` and ``pdf``, differentiable in
+    ``x`` and ``alpha``.
+
+    As in SciPy, ``alpha`` is a vector of length ``k`` and ``x`` has the ``k`` components (or the
+    first ``k - 1``, the last being ``1 - sum``) along its *first* axis; concrete inputs are checked
+    to lie on the simplex.
+    """
+
+    def _logpdf(self, x: Any, alpha: Any) -> Any:
+        alpha = as_array(alpha)
+        if alpha.ndim != 1:
+            raise ValueError(f"Parameter vector 'a' must be one dimensional, but a.shape = {alpha.shape}.")
+        if _is_concrete(alpha) and np.min(alpha) <= 0:
+            raise ValueError("All parameters must be greater than 0")
+        x = as_array(x)
+        k = alpha.shape[0]
+        if x.ndim == 0 or (x.shape[0] != k and x.shape[0] + 1 != k):
+            raise ValueError("Vector 'x' must have either the same number of entries as, or one entry fewer "
+                             f"than, parameter vector 'a', but alpha.shape = {alpha.shape} and x.shape = "
+                             f"{np.shape(x)}.")
+        if x.shape[0] != k:
+            x = fnp.concatenate([x, fnp.expand_dims(1.0 - fnp.sum(x, axis=0), 0)], axis=0)
+        if _is_concrete(x):
+            self._check(np.asarray(x), np.asarray(alpha) if _is_concrete(alpha) else None)
+        a1 = fnp.reshape(alpha - 1.0, (k,) + (1,) * (x.ndim - 1))
+        lnb = fnp.sum(sp.gammaln_p.bind(alpha)) - sp.gammaln_p.bind(fnp.sum(alpha))
+        return _cast(_squeeze_output(-lnb + fnp.sum(xlogy(a1, x), axis=0)), _result_dtype(x, alpha, 0.0))
+
+    @staticmethod
+    def _check(x: np.ndarray, alpha: np.ndarray | None) -> None:
+        if np.min(x) < 0:
+            raise ValueError("Each entry in 'x' must be greater than or equal to zero.")
+        if np.max(x) > 1:
+            raise ValueError("Each entry in 'x' must be smaller or equal one.")
+        if alpha is not None:
+            lt1 = (alpha < 1).reshape((-1,) + (1,) * (x.ndim - 1))
+            if np.any((x == 0) & lt1):
+                raise ValueError("Each entry in 'x' must be greater than zero if its alpha is less than one.")
+        if (np.abs(np.sum(x, 0) - 1.0) > 10e-10).any():
+            raise ValueError(f"The input vector 'x' must lie within the normal simplex, but np.sum(x, 0) = "
+                             f"{np.sum(x, 0)}.")
+
+    def logpdf(self, x: Any, alpha: Any) -> Any:
+        """The log of the density at ``x`` (components along the first axis)."""
+        return self._logpdf(x, alpha)
+
+    def pdf(self, x: Any, alpha: Any) -> Any:
+        """The density at ``x`` (components along the first axis)."""
+        return ew.exp(self._logpdf(x, alpha))
+
+    def __repr__(self) -> str:
+        return "<funcgrad.scipy.stats.dirichlet>"
+
+
+norm = _Norm()
+t = _T()
+gamma = _Gamma()
+chi2 = _Chi2()
+beta = _Beta()
+poisson = _Poisson()
+multivariate_normal = _MultivariateNormal()
+dirichlet = _Dirichlet()
