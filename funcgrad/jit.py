@@ -432,6 +432,10 @@ class JitFunction:
             except KeyError:  # evicted by another thread meanwhile
                 pass
             entry, out_tree = found
+            if not kwargs and self._plain and all(type(a) is np.ndarray for a in args):
+                # (back) on the fast path, e.g. after an eviction cleared it
+                self._fast[tuple(v for a in args for v in (a.shape, a.dtype))] = (
+                    entry.compiled.fn, _builder(out_tree), key)
         else:
             self.misses += 1
             entry, out_tree, captured = self._trace(key, leaves, args, kwargs, statics)

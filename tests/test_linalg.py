@@ -6,7 +6,10 @@ order) or against closed forms written out here with plain NumPy — never again
 Eigenvectors and singular vectors have an arbitrary sign, so their tests differentiate functions
 that do not depend on it (projectors, squares, ``U diag(c) Vh``). Then vmap (against a Python loop
 over the examples), jit (against eager), dispatch from plain ``np.linalg`` calls, the documented
-conventions (one triangle read, ties, singular matrices) and the errors.
+conventions (one triangle read, ties, singular matrices) and the errors. The last section does the
+same for complex matrices (Hermitian ones for cholesky/eigh; phases of eigenvectors and singular
+vectors are arbitrary, so their tests use phase-invariant functions) and for eig, whose derivative
+includes that of NumPy's normalisation of the eigenvectors (unit norm, largest component real).
 """
 
 from __future__ import annotations
@@ -595,20 +598,6 @@ def test_plain_numpy_linalg_calls_are_differentiable():
 # --- errors ---------------------------------------------------------------------------------------
 
 
-def test_eig_derivative_raises_clearly_in_both_modes():
-    a = wellcond(3, 3)
-    f = lambda x: L.eig(x).eigenvectors  # noqa: E731
-    with pytest.raises(NotImplementedError, match="eig"):
-        fg.vjp(f, a)
-    with pytest.raises(NotImplementedError, match="eigh"):
-        fg.jvp(f, (a,), (a,))
-    with pytest.raises(NotImplementedError, match="eig"):
-        fg.vjp(fg.jit(lambda x: L.eigvals(x)), a)
-    # behind stop_gradient it is usable inside a differentiated function
-    g = fg.grad(lambda x: fnp.sum(x) * L.eigvals(fg.stop_gradient(x)).shape[0])(a)
-    np.testing.assert_array_equal(g, np.full((3, 3), 3.0))
-
-
 def test_full_svd_and_complete_qr_of_nonsquare_matrices_are_not_differentiable():
     a = rect(4, 3)
     with pytest.raises(NotImplementedError, match="full_matrices=False"):
@@ -656,3 +645,315 @@ def test_derivative_at_a_singular_matrix_raises_like_numpy_solve():
     assert L.det(a) == np.linalg.det(a) == 0.0
     with pytest.raises(np.linalg.LinAlgError, match="Singular"):
         fg.grad(L.det)(a)
+
+
+# --- complex matrices, and eig ---------------------------------------------------------------------
+# funcgrad follows JAX's convention: a vjp is the transpose of the jvp under Re(sum(a * b)), with no
+# conjugation; check_grads pairs complex values that way. grad of a real function of complex z is
+# df/dx - i df/dy.
+
+
+def _each_c(shape, make):
+    out = np.empty(shape, np.complex128)
+    for idx in np.ndindex(shape[:-2]):
+        out[idx] = make(*shape[-2:])
+    return out
+
+
+def cnormal(*shape):
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def unitary(n):
+    return np.linalg.qr(cnormal(n, n))[0]
+
+
+def cwellcond(*shape):
+    """Complex, diagonally dominant."""
+    return _each_c(shape, lambda m, n: 0.3 * cnormal(m, n) + np.diag(rng.choice([-2.0, 2.0, 2.0j, -2.0j], n)))
+
+
+def hpd(*shape):
+    """Hermitian positive definite: X X^H + n I."""
+    return _each_c(shape, lambda m, n: (lambda x: x @ x.conj().T + n * np.eye(n))(cnormal(n, n)))
+
+
+def herm(*shape):
+    """Hermitian, eigenvalues about 1 apart."""
+    def make(m, n):
+        q = unitary(n)
+        return (q * (np.arange(n) - n / 2.0 + rng.uniform(-0.1, 0.1, n))) @ q.conj().T
+    return _each_c(shape, make)
+
+
+def crect(*shape):
+    """Complex, singular values about 1 apart."""
+    def make(m, n):
+        k = min(m, n)
+        d = np.zeros((m, n))
+        d[np.arange(k), np.arange(k)] = 1.0 + np.arange(k) + rng.uniform(-0.1, 0.1, k)
+        return unitary(m) @ d @ unitary(n)
+    return _each_c(shape, make)
+
+
+def real_eig(*shape):
+    """Real, with real eigenvalues about 1 apart (and a well-conditioned eigenvector basis)."""
+    def make(m, n):
+        x = np.eye(n) + 0.3 * rng.standard_normal((n, n))
+        return (x * (np.arange(n) + 1.0 + rng.uniform(-0.1, 0.1, n))) @ np.linalg.inv(x)
+    return _each(shape, make)
+
+
+def real_eig_pair(*shape):
+    """Real, with a complex-conjugate pair of eigenvalues (1 ± 1.5i) and a real one (-1.5)."""
+    def make(m, n):
+        block = np.zeros((n, n))
+        block[:2, :2] = [[1.0, -1.5], [1.5, 1.0]]
+        block[2:, 2:] = np.diag(-1.5 - np.arange(n - 2))
+        x = np.eye(n) + 0.3 * rng.standard_normal((n, n))
+        return x @ block @ np.linalg.inv(x)
+    return _each(shape, make)
+
+
+def fH(x):
+    return fnp.conj(fnp.swapaxes(x, -1, -2))
+
+
+def cproj(v, k=1):
+    """Projector onto the first k eigenvectors, V_k V_k^H: independent of their phases."""
+    vk = v[..., :, :k]
+    return vk @ fH(vk)
+
+
+def abs2(x):
+    return fnp.real(x * fnp.conj(x))
+
+
+def test_complex_functions_match_numpy():
+    for dtype in (np.complex128, np.complex64):
+        a, s, h = cwellcond(2, 3, 3).astype(dtype), hpd(2, 3, 3).astype(dtype), herm(2, 3, 3).astype(dtype)
+        sign, logabsdet = L.slogdet(a)
+        assert_like_numpy(sign, np.linalg.slogdet(a).sign)
+        assert_like_numpy(logabsdet, np.linalg.slogdet(a).logabsdet)  # real, as in NumPy
+        assert_like_numpy(L.det(a), np.linalg.det(a), rtol=1e-3 if dtype == np.complex64 else 1e-10)
+        assert_like_numpy(L.cholesky(s), np.linalg.cholesky(s))
+        assert_like_numpy(L.cholesky(s, upper=True), np.linalg.cholesky(s, upper=True))
+        for uplo in ("L", "U"):
+            w, v = L.eigh(h, UPLO=uplo)
+            assert_like_numpy(w, np.linalg.eigh(h, UPLO=uplo).eigenvalues)  # real
+            assert_like_numpy(v, np.linalg.eigh(h, UPLO=uplo).eigenvectors)
+        for shape in ((4, 3), (3, 5), (3, 3)):
+            r = crect(*shape).astype(dtype)
+            for full in (True, False):
+                for got, want in zip(L.svd(r, full_matrices=full), np.linalg.svd(r, full_matrices=full)):
+                    assert_like_numpy(got, want)
+            assert_like_numpy(L.svdvals(r), np.linalg.svdvals(r))
+            for mode in ("reduced", "complete"):
+                for got, want in zip(L.qr(r, mode=mode), np.linalg.qr(r, mode=mode)):
+                    assert_like_numpy(got, want)
+        w, v = L.eig(a)
+        assert_like_numpy(w, np.linalg.eig(a).eigenvalues)
+        assert_like_numpy(v, np.linalg.eig(a).eigenvectors)
+
+
+COMPLEX_GRAD_CASES = [
+    ("solve", L.solve, lambda: (cwellcond(3, 3), cnormal(3, 2))),
+    ("inv", L.inv, lambda: (cwellcond(2, 3, 3),)),
+    ("logabsdet", lambda a: L.slogdet(a).logabsdet, lambda: (cwellcond(2, 3, 3),)),
+    ("slogdet_sign", lambda a: L.slogdet(a).sign, lambda: (cwellcond(2, 3, 3),)),
+    ("det", L.det, lambda: (cwellcond(2, 3, 3),)),
+    ("cholesky", L.cholesky, lambda: (hpd(2, 3, 3),)),
+    ("cholesky_upper", lambda a: L.cholesky(a, upper=True), lambda: (hpd(3, 3),)),
+    ("cholesky_of_gram", lambda x: L.cholesky(x @ fH(x) + 0.5 * np.eye(3)), lambda: (cnormal(3, 4),)),
+    ("eigh_values", lambda a: L.eigh(a).eigenvalues, lambda: (herm(2, 3, 3),)),
+    ("eigh_projectors", lambda a: [cproj(L.eigh(a).eigenvectors, 1), cproj(L.eigh(a).eigenvectors, 2)],
+     lambda: (herm(2, 4, 4),)),
+    ("eigh_vectors_abs2", lambda a: abs2(L.eigh(a, UPLO="U").eigenvectors), lambda: (herm(3, 3),)),
+    ("eigh_of_hermitian", lambda x: (lambda r: (r.eigenvalues, abs2(r.eigenvectors) * weights((3, 3))))(
+        L.eigh(x + fH(x))), lambda: (herm(3, 3) / 2,)),
+    ("svd_values", lambda a: L.svd(a, compute_uv=False), lambda: (crect(2, 4, 3),)),
+    ("svd_tall", lambda a: weighted_uv(L.svd(a, full_matrices=False)), lambda: (crect(4, 3),)),
+    ("svd_wide", lambda a: weighted_uv(L.svd(a, full_matrices=False)), lambda: (crect(2, 3, 5),)),
+    ("svd_square_full", lambda a: (lambda r: (abs2(r.U), r.S, abs2(r.Vh), weighted_uv(r)))(L.svd(a)),
+     lambda: (crect(3, 3),)),
+    ("svd_vectors_abs2", lambda a: (lambda r: (abs2(r.U), abs2(r.Vh)))(L.svd(a, full_matrices=False)),
+     lambda: (crect(5, 3),)),
+    ("qr_tall", lambda a: tuple(L.qr(a)), lambda: (crect(2, 4, 3),)),
+    ("qr_square", lambda a: tuple(L.qr(a)), lambda: (crect(3, 3),)),
+    ("qr_wide", lambda a: tuple(L.qr(a)), lambda: (crect(2, 3, 5),)),
+    ("pinv", L.pinv, lambda: (crect(4, 3),)),
+    ("norm_nuc", lambda a: L.norm(a, "nuc"), lambda: (crect(4, 3),)),
+    ("eig_complex", lambda a: tuple(L.eig(a)), lambda: (cwellcond(2, 3, 3),)),
+    ("eigvals_complex", L.eigvals, lambda: (cwellcond(4, 4),)),
+]
+
+EIG_REAL_CASES = [
+    ("eig_real_spectrum", lambda a: tuple(L.eig(a)), lambda: (real_eig(2, 3, 3),)),
+    ("eig_conjugate_pair", lambda a: tuple(L.eig(a)), lambda: (real_eig_pair(3, 3),)),
+    ("eig_conjugate_pair_4", lambda a: tuple(L.eig(a)), lambda: (real_eig_pair(4, 4),)),
+    # phase-free functions of the eigenvectors: V diag(w^2) V^{-1} = A^2, and |V|^2
+    ("eig_spectral_function", lambda a: (lambda r: (r.eigenvectors * r.eigenvalues ** 2)
+                                         @ L.inv(r.eigenvectors))(L.eig(a)), lambda: (real_eig_pair(3, 3),)),
+    ("eig_vectors_abs2", lambda a: abs2(L.eig(a).eigenvectors), lambda: (normal(3, 3) + np.diag([3.0, 0, -3]),)),
+]
+
+
+@pytest.mark.parametrize("name, f, make", COMPLEX_GRAD_CASES + EIG_REAL_CASES,
+                         ids=[c[0] for c in COMPLEX_GRAD_CASES + EIG_REAL_CASES])
+def test_complex_and_eig_derivatives_match_finite_differences(name, f, make):
+    check_grads(f, make(), order=2, modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("name", ["cholesky", "eigh_projectors", "svd_tall", "qr_wide", "det", "eig_complex"])
+def test_complex64_derivatives_stay_complex64(name):
+    f, make = next((c[1], c[2]) for c in COMPLEX_GRAD_CASES if c[0] == name)
+    args = tuple(a.astype(np.complex64) for a in make())
+    out, pullback = fg.vjp(f, *args)
+    for leaf in fg.tree_util.tree_leaves(out):
+        assert leaf.dtype in (np.float32, np.complex64)
+    cts = pullback(fg.tree_util.tree_map(lambda o: weights(o.shape, o.dtype), out))
+    for a, c in zip(args, cts):
+        assert c.dtype == np.complex64 and c.shape == a.shape
+    check_grads(f, args, order=1)
+
+
+def test_eig_float32_derivatives_stay_float32():
+    a = real_eig_pair(3, 3).astype(np.float32)
+    out, pullback = fg.vjp(lambda x: tuple(L.eig(x)), a)
+    assert out[0].dtype == out[1].dtype == np.complex64
+    (g,) = pullback(tuple(np.ones_like(o) for o in out))
+    assert g.dtype == np.float32
+    check_grads(lambda x: tuple(L.eig(x)), (a,), order=1)
+
+
+def test_complex_logdet_gradient_closed_form():
+    """grad Re log det A = A^{-T} (df/dx - i df/dy), in both modes; grad det = det(A) A^{-T}
+    holomorphically."""
+    a = cwellcond(3, 3)
+    inv_t = np.linalg.inv(a).T
+    np.testing.assert_allclose(fg.grad(lambda x: L.slogdet(x).logabsdet)(a), inv_t, rtol=1e-12)
+    # forward mode: the directional derivative along E_ij is Re(inv_t_ij), along i E_ij it is -Im(inv_t_ij)
+    for idx in np.ndindex(a.shape):
+        e = np.zeros_like(a)
+        e[idx] = 1.0
+        d_re = fg.jvp(lambda x: L.slogdet(x).logabsdet, (a,), (e,))[1]
+        d_im = fg.jvp(lambda x: L.slogdet(x).logabsdet, (a,), (1j * e,))[1]
+        np.testing.assert_allclose(d_re - 1j * d_im, inv_t[idx], rtol=1e-12)
+    g = fg.grad(L.det, holomorphic=True)(a)
+    np.testing.assert_allclose(g, np.linalg.det(a) * inv_t, rtol=1e-11)
+    # the phase: d sign = i Im(trace(A^{-1} dA)) sign
+    t = cnormal(3, 3)
+    sign = np.linalg.slogdet(a).sign
+    want = 1j * np.imag(np.trace(np.linalg.solve(a, t))) * sign
+    np.testing.assert_allclose(fg.jvp(lambda x: L.slogdet(x).sign, (a,), (t,))[1], want, rtol=1e-12)
+
+
+def test_real_sign_stays_without_derivative():
+    a = wellcond(3, 3)
+    _, t_sign = fg.jvp(lambda x: L.slogdet(x).sign, (a,), (normal(3, 3),))
+    assert t_sign == 0.0
+    np.testing.assert_array_equal(fg.grad(lambda x: L.slogdet(x).sign * fnp.sum(x))(a),
+                                  np.full((3, 3), np.linalg.slogdet(a).sign))
+
+
+def test_complex_eigenvalue_and_trace_gradients_closed_form():
+    h = herm(3, 3)
+    w, v = np.linalg.eigh(h)
+    # d trace(S) only sees the real part of the diagonal: grad = I (real), in both modes
+    for g in _grads_both_modes(lambda x: fnp.sum(L.eigvalsh(x)), h):
+        np.testing.assert_allclose(g, np.eye(3), atol=1e-12)
+    # dw_i = Re(v_i^H dS v_i) with dS Hermitian from the lower triangle: the gradient is
+    # tril(conj(v v^H)) mirrored once (conj because grad = df/dx - i df/dy), real diagonal
+    for i in range(3):
+        p = np.conj(np.outer(v[:, i], v[:, i].conj()))
+        want = np.tril(p, -1) + np.tril(p.conj().T, -1) + np.diag(np.real(np.diag(p)))
+        np.testing.assert_allclose(fg.grad(lambda x, i=i: L.eigh(x).eigenvalues[i])(h), want, atol=1e-12)
+    # singular values: grad of the nuclear norm is conj(U Vh)
+    a = crect(4, 3)
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose(fg.grad(lambda x: L.norm(x, "nuc"))(a), np.conj(u @ vh), atol=1e-12)
+
+
+def test_complex_hermitian_conventions():
+    """Only one triangle is read; the imaginary part of the diagonal is ignored (as LAPACK does):
+    tangents there have no effect, and cotangents there are zero."""
+    s, h = hpd(3, 3), herm(3, 3)
+    t = np.triu(cnormal(3, 3), 1) + 1j * np.diag(rng.standard_normal(3))
+    for f, x in ((L.cholesky, s), (lambda x: L.eigh(x).eigenvalues, h),
+                 (lambda x: abs2(L.eigh(x).eigenvectors), h)):
+        _, dt = fg.jvp(f, (x,), (t,))
+        np.testing.assert_allclose(dt, 0.0, atol=1e-13)
+    w = weights((3, 3))
+    g = fg.grad(lambda k: fnp.sum(w * fnp.real(L.cholesky(k))))(s)
+    assert np.all(np.triu(g, 1) == 0.0) and np.all(np.imag(np.diag(g)) == 0.0)
+    g = fg.grad(lambda k: fnp.sum(w * fnp.imag(L.cholesky(k, upper=True))))(s)
+    assert np.all(np.tril(g, -1) == 0.0) and np.all(np.imag(np.diag(g)) == 0.0)
+
+
+def test_eig_eigenvectors_follow_numpys_normalisation():
+    """The eigenvector derivative is that of NumPy's output (unit norm, largest component real), so
+    a finite difference of np.linalg.eig's eigenvectors matches jvp; the eigenvalue derivative is
+    w_i' = (V^{-1} dA V)_ii."""
+    for a in (real_eig_pair(4, 4), cwellcond(4, 4)):
+        t = cnormal(4, 4) if a.dtype.kind == "c" else normal(4, 4)
+        eps = 1e-6
+        fd_w = (np.linalg.eig(a + eps * t)[0] - np.linalg.eig(a - eps * t)[0]) / (2 * eps)
+        fd_v = (np.linalg.eig(a + eps * t)[1] - np.linalg.eig(a - eps * t)[1]) / (2 * eps)
+        (w, v), (dw, dv) = fg.jvp(lambda x: tuple(L.eig(x)), (a,), (t,))
+        np.testing.assert_allclose(dw, fd_w, atol=1e-7)
+        np.testing.assert_allclose(dv, fd_v, atol=1e-7)
+        nw, nv = np.linalg.eig(a)
+        np.testing.assert_allclose(dw, np.diag(np.linalg.solve(nv, t @ nv)), atol=1e-12)
+
+
+def test_eig_behind_stop_gradient_is_constant():
+    a = wellcond(3, 3)
+    g = fg.grad(lambda x: fnp.sum(x) * L.eigvals(fg.stop_gradient(x)).shape[0])(a)
+    np.testing.assert_array_equal(g, np.full((3, 3), 3.0))
+
+
+COMPLEX_VMAP_CASES = [
+    ("c_solve_inv_det", lambda a, b: [L.solve(a, b), L.inv(a), L.det(a), *L.slogdet(a)],
+     lambda: (cwellcond(3, 3), cnormal(3, 2))),
+    ("c_cholesky", L.cholesky, lambda: (hpd(3, 3),)),
+    ("c_eigh", lambda a: (lambda r: [r.eigenvalues, cproj(r.eigenvectors, 2)])(L.eigh(a)), lambda: (herm(3, 3),)),
+    ("c_svd", lambda a: (lambda r: [abs2(r.U), r.S, weighted_uv(r)])(L.svd(a, full_matrices=False)),
+     lambda: (crect(4, 3),)),
+    ("c_qr", lambda a: list(L.qr(a)), lambda: (crect(3, 5),)),
+    ("c_eig", lambda a: list(L.eig(a)), lambda: (cwellcond(3, 3),)),
+    ("eig_real", lambda a: list(L.eig(a)), lambda: (real_eig_pair(3, 3),)),
+]
+
+
+def _real_loss(f):
+    def loss(*args):
+        total = 0.0
+        for leaf in fg.tree_util.tree_leaves(f(*args)):
+            w = weights(leaf.shape)
+            total = total + fnp.sum(fnp.real(leaf) * w)
+            if leaf.dtype.kind == "c":
+                total = total + fnp.sum(fnp.imag(leaf) * (3.0 - w))
+        return total
+    return loss
+
+
+@pytest.mark.parametrize("name, f, make", COMPLEX_VMAP_CASES, ids=[c[0] for c in COMPLEX_VMAP_CASES])
+def test_complex_vmap_and_jit(name, f, make):
+    examples, batched = _stack_examples(make)
+    want = fg.tree_util.tree_map(lambda *ys: np.stack(ys), *[f(*ex) for ex in examples])
+    _assert_tree_close(fg.vmap(f)(*batched), want)
+    _assert_tree_close(fg.jit(f)(*examples[0]), f(*examples[0]))
+    _assert_tree_close(fg.jit(f)(*batched), f(*batched))  # stacked matrices
+    # derivatives: grad of a real loss, under vmap and jit, against eager per-example gradients
+    loss = _real_loss(f)
+    argnums = tuple(range(len(batched)))
+    per_example = [fg.grad(loss, argnums=argnums)(*ex) for ex in examples]
+    got = fg.vmap(fg.grad(loss, argnums=argnums))(*batched)
+    for i in argnums:
+        np.testing.assert_allclose(got[i], np.stack([w[i] for w in per_example]), rtol=1e-9, atol=1e-10)
+    for got in (fg.jit(fg.grad(loss, argnums=argnums))(*examples[0]),
+                fg.grad(fg.jit(loss), argnums=argnums)(*examples[0])):
+        for g, w in zip(got, per_example[0]):
+            np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+    tangents = tuple(cnormal(*a.shape) if a.dtype.kind == "c" else normal(*a.shape) for a in examples[0])
+    _assert_tree_close(fg.jvp(fg.jit(f), examples[0], tangents), fg.jvp(f, examples[0], tangents))

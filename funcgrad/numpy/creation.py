@@ -16,7 +16,12 @@ from .shape import stack
 __all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
            "empty_like", "arange", "linspace", "eye", "identity"]
 
-arange = np.arange
+def arange(*args: Any, **kwargs: Any) -> np.ndarray:
+    """``numpy.arange`` (a constant). A traced bound raises its trace's own error (under jit a
+    ConcretizationError naming the argument and line)."""
+    args = tuple((float(a) if np.dtype(a.dtype).kind in "fc" else operator.index(a)) if isinstance(a, Tracer)
+                 else a for a in args)
+    return np.arange(*args, **kwargs)
 
 
 def _sizes(value: Any) -> Any:

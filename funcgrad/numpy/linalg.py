@@ -220,8 +220,11 @@ def inv(a: Any) -> Any:
 
 
 def slogdet(a: Any) -> SlogdetResult:
-    """Differentiable ``numpy.linalg.slogdet``: ``(sign, logabsdet)``; ``sign`` has no derivative and
-    ``d logabsdet = trace(a^{-1} da)`` (a solve).
+    """Differentiable ``numpy.linalg.slogdet``: ``(sign, logabsdet)`` with ``logabsdet = Re log det a``
+    and ``d logabsdet = Re trace(a^{-1} da)`` (a solve).
+
+    For a real ``a`` the sign is ±1 and has no derivative. For a complex ``a`` it is the phase
+    ``det a / |det a|``, and differentiable: ``d sign = i Im(trace(a^{-1} da)) sign``.
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.linalg.slogdet(np.array([[0.0, 2.0], [3.0, 0.0]]))
@@ -229,14 +232,10 @@ def slogdet(a: Any) -> SlogdetResult:
     """
     a = _linalg_array(a)
     _square(a)
-    if isinstance(a, Tracer) and a.dtype.kind == "c":
-        # For complex a the sign is a phase that varies with a: treating it as constant would
-        # give a wrong derivative.
-        raise NotImplementedError(
-            "derivatives of slogdet/det for complex matrices are not implemented; use "
-            "fnp.linalg.solve or inv, or a real parametrisation."
-        )
-    return SlogdetResult(dec.slogdet_sign(a), dec.logabsdet(a))
+    # A real matrix's sign is locally constant: it carries no derivative (stop_gradient keeps it
+    # out of the differentiation traces). A complex matrix's sign is a differentiable phase.
+    sign_operand = sh.stop_gradient(a) if isinstance(a, Tracer) and a.dtype.kind != "c" else a
+    return SlogdetResult(dec.slogdet_sign(sign_operand), dec.logabsdet(a))
 
 
 def det(a: Any) -> Any:
@@ -354,7 +353,8 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:
     a = _linalg_array(a)
     _square(a)
     packed = dec.eigh(a, lower=_uplo(UPLO))
-    return EighResult(packed[..., 0, :], packed[..., 1:, :])
+    w = packed[..., 0, :]
+    return EighResult(ew.real(w) if a.dtype.kind == "c" else w, packed[..., 1:, :])
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:
@@ -375,8 +375,6 @@ def eig(a: Any) -> EigResult:
     """
     a = _linalg_array(a)
     _square(a)
-    if a.dtype.kind == "c":
-        raise NotImplementedError("funcgrad.numpy.linalg.eig supports real matrices only")
     packed = dec.eig(a)
     c = packed[..., 0, :, :] + 1j * packed[..., 1, :, :]
     return EigResult(c[..., 0, :], c[..., 1:, :])
@@ -404,6 +402,8 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
     m, n = a.shape[-2:]
     full = bool(full_matrices) and compute_uv and m != n
     u, s, vh = dec.svd_unpack(dec.svd(a, full_matrices=full), m, n, full)
+    if a.dtype.kind == "c":
+        s = ew.real(s)  # singular values are real, as in NumPy
     if not compute_uv:
         return s
     return SVDResult(u, s, vh)

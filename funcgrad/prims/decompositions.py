@@ -49,11 +49,11 @@ import numpy as np
 
 from ..core import Primitive
 from ..ir.program import ShapedArray
-from .elementwise import equal, where
+from .elementwise import abs_p, conj, equal, imag, real, where
 from .factories import batch_to_front, ndim_of
 from .linalg import matmul
-from .reductions import reduce_sum
-from .shape import concatenate, reshape, slice_axis, transpose
+from .reductions import argmax_p, reduce_sum
+from .shape import astype, concatenate, reshape, slice_axis, transpose
 
 __all__ = ["solve", "cholesky", "eigh", "svd", "qr", "logabsdet", "slogdet_sign", "eig"]
 
@@ -65,6 +65,41 @@ def _T(x: Any) -> Any:
     """Swap the last two axes."""
     n = ndim_of(x)
     return transpose(x, axes=tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _is_complex(x: Any) -> bool:
+    return np.dtype(x.dtype).kind == "c"
+
+
+def _H(x: Any) -> Any:
+    """The conjugate transpose of each matrix (the transpose for real ``x``)."""
+    return conj(_T(x)) if _is_complex(x) else _T(x)
+
+
+def _cj(x: Any) -> Any:
+    """``conj(x)``, skipped for real ``x``."""
+    return conj(x) if _is_complex(x) else x
+
+
+def _real_dtype(dtype: Any) -> np.dtype:
+    """float64 for complex128 (float32 for complex64); a real dtype unchanged."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.finfo(dtype).dtype) if dtype.kind == "c" else dtype
+
+
+def _as_dtype(x: Any, dtype: Any) -> Any:
+    return x if np.dtype(x.dtype) == np.dtype(dtype) else astype(x, dtype=np.dtype(dtype))
+
+
+def _j(dtype: Any) -> np.ndarray:
+    """The imaginary unit as a 0-d array of the complex dtype matching ``dtype``. (A Python ``1j``
+    times a 0-d float64 tangent, a ``float`` subclass, would give a Python ``complex``.)"""
+    return np.asarray(1j, np.result_type(dtype, np.complex64))
+
+
+def _i_imag(x: Any) -> Any:
+    """``1j * imag(x)``, a map that is its own transpose under Re(sum(a * b))."""
+    return imag(x) * _j(x.dtype)
 
 
 def _last(x: Any, start: int, stop: int) -> Any:
@@ -116,12 +151,22 @@ def _tri(x: Any, k: int = 0, lower: bool = True) -> Any:
 
 
 def _sym_from_triangle(t: Any, lower: bool) -> Any:
-    """The symmetric matrix that one triangle of ``t`` (with the diagonal) stands for."""
+    """The symmetric (complex: Hermitian) matrix that one triangle of ``t`` stands for.
+
+    For complex ``t`` the other triangle is the conjugate mirror and the imaginary part of the
+    diagonal is ignored, as LAPACK's Hermitian routines (``zpotrf``, ``zheevd``) do."""
+    if _is_complex(t):
+        off = _tri(t, -1, lower)
+        return off + _H(off) + _diag_embed(real(_diag(t)))
     return _tri(t, 0, lower) + _T(_tri(t, -1, lower))
 
 
 def _triangle_cotangent(g: Any, lower: bool) -> Any:
-    """Adjoint of :func:`_sym_from_triangle`: the cotangent of the triangle that is read."""
+    """Adjoint of :func:`_sym_from_triangle`: the cotangent of the triangle that is read (under
+    the pairing Re(sum(a * b)): the adjoint of ``X -> X^H`` is ``G -> G^H``, that of the real
+    part of the diagonal is the real part of the diagonal)."""
+    if _is_complex(g):
+        return _tri(g + _H(g), -1, lower) + _diag_embed(real(_diag(g)))
     return _tri(g, 0, lower) + _tri(_T(g), -1, lower)
 
 
@@ -205,21 +250,6 @@ def _solve_vjp_a(ct: Any, out: Any, a: Any, b: Any) -> Any:
     return -matmul(solve(_T(a), ct), _T(out))
 
 
-def _real_only(name: str, rule: Any) -> Any:
-    """Wrap a derivative rule written for real matrices: complex input raises clearly."""
-
-    def checked(t: Any, out: Any, a: Any, *rest: Any, **params: Any) -> Any:
-        if np.dtype(a.dtype).kind == "c":
-            raise NotImplementedError(
-                f"derivatives of {name} for complex matrices are not implemented (its rules assume "
-                "real input); differentiate with respect to the real and imaginary parts of a real "
-                "parametrisation, or use solve/inv/slogdet, which support complex input."
-            )
-        return rule(t, out, a, *rest, **params)
-
-    return checked
-
-
 solve_p = Primitive(
     "solve",
     np.linalg.solve,
@@ -239,9 +269,12 @@ def _unary_batch(prim_bind: Any) -> Any:
 
 
 # --- cholesky ---------------------------------------------------------------------------------
-# A = L L^T, with A the symmetric matrix read from the lower triangle. With X = L^{-1} dA L^{-T}
-# and Φ(X) = the lower triangle of X with its diagonal halved: dL = L Φ(X).
-# Reverse: P = Φ(L^T L̄), S̄ = L^{-T} P L^{-1}, then Ā = the cotangent of the lower triangle.
+# A = L L^H, with A the Hermitian (real: symmetric) matrix read from the lower triangle; L has a
+# real positive diagonal. dA = dL L^H + L dL^H, so with X = L^{-1} dA L^{-H} (Hermitian),
+# L^{-1} dL + (L^{-1} dL)^H = X with L^{-1} dL lower triangular with a real diagonal:
+# L^{-1} dL = Φ(X), Φ = the strictly lower triangle plus half the diagonal, and dL = L Φ(X).
+# Reverse (transposes, no conjugation, of: M -> Y = L^{-1} M -> X = Y L^{-H} -> Φ(X) -> L Φ(X)):
+# P = Φ(L^T L̄), M̄ = L^{-T} P conj(L)^{-1}, then Ā = the cotangent of the lower triangle.
 
 
 def _phi(x: Any) -> Any:
@@ -252,14 +285,14 @@ def _phi(x: Any) -> Any:
 def _cholesky_jvp(t: Any, out: Any, a: Any) -> Any:
     ds = _sym_from_triangle(t, True)
     y = solve(out, ds)  # L^{-1} dA
-    x = _T(solve(out, _T(y)))  # L^{-1} dA L^{-T}
+    x = _H(solve(out, _H(y)))  # Y L^{-H} = L^{-1} dA L^{-H}
     return matmul(out, _phi(x))
 
 
 def _cholesky_vjp(ct: Any, out: Any, a: Any) -> Any:
     p = _phi(matmul(_T(out), ct))
     z = solve(_T(out), p)  # L^{-T} P
-    s_bar = _T(solve(_T(out), _T(z)))  # L^{-T} P L^{-1}
+    s_bar = _T(solve(_T(_cj(out)), _T(z)))  # L^{-T} P conj(L)^{-1}
     return _triangle_cotangent(s_bar, True)
 
 
@@ -272,8 +305,8 @@ def _cholesky_abstract(a: Any) -> ShapedArray:
 cholesky_p = Primitive(
     "cholesky",
     np.linalg.cholesky,
-    jvp=(_real_only("cholesky", _cholesky_jvp),),
-    vjp=(_real_only("cholesky", _cholesky_vjp),),
+    jvp=(_cholesky_jvp,),
+    vjp=(_cholesky_vjp,),
     abstract_eval=_cholesky_abstract,
 )
 cholesky = cholesky_p.bind
@@ -281,9 +314,13 @@ cholesky_p.batch = _unary_batch(cholesky)
 
 
 # --- eigh -------------------------------------------------------------------------------------
-# S = V diag(w) V^T (S read from one triangle). With dP = V^T dS V and F_ij = 1/(w_j - w_i):
-# dw = diag(dP), dV = V (F ∘ dP).  Reverse: S̄ = V (diag(w̄) + F ∘ (V^T V̄)) V^T, then the
-# cotangent of the triangle that is read.
+# S = V diag(w) V^H (S Hermitian, read from one triangle; w real). With dP = V^H dS V (Hermitian)
+# and F_ij = 1/(w_j - w_i): dw = Re diag(dP) and, off the diagonal, V^H dV = F ∘ dP. The diagonal
+# of V^H dV is imaginary and arbitrary (each eigenvector's phase; for real S, its sign, is free):
+# the rule takes it to be 0 (the "parallel transport" gauge), dV = V (F ∘ dP). That is the
+# derivative of LAPACK's phase choice only up to such a phase: functions that do not depend on
+# the phases (|V_ij|^2, projectors V_k V_k^H, the eigenvalues) have exact derivatives.
+# Reverse: M̄ = conj(V) (diag(Re w̄) + F ∘ (V^T V̄)) V^T, then the cotangent of the triangle read.
 
 
 def _eigh_impl(a: Any, lower: bool) -> np.ndarray:
@@ -292,14 +329,18 @@ def _eigh_impl(a: Any, lower: bool) -> np.ndarray:
 
 
 def _eigh_split(out: Any) -> tuple[Any, Any]:
+    """``(w, V)``; ``w`` real (a complex operand's packed output holds it as complex)."""
     n = out.shape[-1]
-    return _row(out, 0), _rows(out, 1, n + 1)
+    w = _row(out, 0)
+    return (real(w) if _is_complex(w) else w), _rows(out, 1, n + 1)
 
 
 def _eigh_jvp(t: Any, out: Any, a: Any, lower: bool) -> Any:
     w, v = _eigh_split(out)
-    dp = matmul(_T(v), matmul(_sym_from_triangle(t, lower), v))
+    dp = matmul(_H(v), matmul(_sym_from_triangle(t, lower), v))
     dw = _diag(dp)
+    if _is_complex(dw):
+        dw = _as_dtype(real(dw), out.dtype)
     dv = matmul(v, _gap_inverse(w) * dp)
     return concatenate(_rowv(dw), dv, axis=ndim_of(out) - 2)
 
@@ -308,7 +349,7 @@ def _eigh_vjp(ct: Any, out: Any, a: Any, lower: bool) -> Any:
     w, v = _eigh_split(out)
     w_bar, v_bar = _eigh_split(ct)
     inner = _diag_embed(w_bar) + _gap_inverse(w) * matmul(_T(v), v_bar)
-    s_bar = matmul(v, matmul(inner, _T(v)))
+    s_bar = matmul(_cj(v), matmul(inner, _T(v)))
     return _triangle_cotangent(s_bar, lower)
 
 
@@ -321,8 +362,8 @@ def _eigh_abstract(a: Any, lower: bool) -> ShapedArray:
 eigh_p = Primitive(
     "eigh",
     _eigh_impl,
-    jvp=(_real_only("eigh", _eigh_jvp),),
-    vjp=(_real_only("eigh", _eigh_vjp),),
+    jvp=(_eigh_jvp,),
+    vjp=(_eigh_vjp,),
     abstract_eval=_eigh_abstract,
 )
 eigh = eigh_p.bind
@@ -330,13 +371,20 @@ eigh_p.batch = _unary_batch(eigh)
 
 
 # --- svd --------------------------------------------------------------------------------------
-# A = U diag(s) V^T (reduced: k = min(m, n) columns). With dP = U^T dA V, F_ij = 1/(s_j^2 - s_i^2):
-#   ds = diag(dP)
-#   dU = U (F ∘ (dP S + S dP^T)) + (I - U U^T) dA V S^{-1}      (second term only if m > k)
-#   dV = V (F ∘ (S dP + dP^T S)) + (I - V V^T) dA^T U S^{-1}    (second term only if n > k)
-# Reverse, with J = F ∘ (U^T Ū), K = F ∘ (V^T V̄):
-#   Ā = U (diag(s̄) + (J + J^T) S + S (K + K^T)) V^T
-#       + (I - U U^T) Ū S^{-1} V^T + U S^{-1} V̄^T (I - V V^T)
+# A = U diag(s) V^H (reduced: k = min(m, n) columns; NumPy returns Vh = V^H). With
+# dP = U^H dA V, F_ij = 1/(s_j^2 - s_i^2), and the skew-Hermitian ΩU = U^H dU, ΩV = V^H dV:
+# dP = ΩU S + dS - S ΩV, hence
+#   ds = Re diag(dP)
+#   off-diagonal: ΩU = F ∘ (dP S + S dP^H),  ΩV = F ∘ (S dP + dP^H S)
+#   diagonal: only ΩU_ii - ΩV_ii = i Im(dP_ii) / s_i is determined (a phase shared by u_i and v_i;
+#   zero for real A). The rule puts it in U: ΩU_ii = i Im(dP_ii) / s_i, ΩV_ii = 0.
+#   dU = U ΩU + (I - U U^H) dA V S^{-1}        (second term only if m > k)
+#   dV = V ΩV + (I - V V^H) dA^H U S^{-1}      (second term only if n > k)
+# Functions invariant under the shared phase (s, U diag(c) V^H, |U_ij|^2) have exact derivatives.
+# Reverse (transposes without conjugation), with G = U^T Ū, E = V^T V̄, V̄ = Ū's analogue for V
+# (the cotangent of V is (V̄h)^H), J = F ∘ G, K = F ∘ E:
+#   dP̄ = diag(Re s̄) + (J + J^H) S + S (K + K^H) + diag(i Im(G_ii) / s_i)
+#   Ā = conj(U) dP̄ V^T + (Ū - conj(U) G) S^{-1} V^T + conj(U) S^{-1} (V̄h - V̄h conj(V) V^T)
 
 
 def _svd_dims(shape: tuple[int, ...], full_matrices: bool) -> tuple[int, int, int, int, int]:
@@ -353,7 +401,8 @@ def _svd_impl(a: Any, full_matrices: bool) -> np.ndarray:
 
 
 def svd_unpack(packed: Any, m: int, n: int, full_matrices: bool) -> tuple[Any, Any, Any]:
-    """``(U, s, Vh)`` from the packed output of :data:`svd_p` for an ``(m, n)`` operand."""
+    """``(U, s, Vh)`` from the packed output of :data:`svd_p` for an ``(m, n)`` operand (``s`` has
+    the packed dtype: complex, with a zero imaginary part, for a complex operand)."""
     _, _, k, cu, rv = _svd_dims((m, n), full_matrices)
     batch = tuple(packed.shape[:-1])
     u = reshape(_last(packed, 0, m * cu), shape=batch + (m, cu))
@@ -377,43 +426,55 @@ def _svd_parts(out: Any, a: Any, full_matrices: bool, what: str) -> tuple[Any, A
             "Use full_matrices=False (the reduced SVD), which is differentiable."
         )
     u, s, vh = svd_unpack(out, m, n, full_matrices)
+    if _is_complex(s):
+        s = real(s)
     return u, s, vh, m, n, min(m, n)
 
 
 def _svd_jvp(t: Any, out: Any, a: Any, full_matrices: bool) -> Any:
     u, s, vh, m, n, k = _svd_parts(out, a, full_matrices, "derivative")
-    v = _T(vh)
+    v = _H(vh)
     s_row, s_col = _rowv(s), _col(s)
     tv = matmul(t, v)
-    dp = matmul(_T(u), tv)
+    dp = matmul(_H(u), tv)
     f = _gap_inverse(s, squared=True)
-    du = matmul(u, f * (dp * s_row + s_col * _T(dp)))
-    dv = matmul(v, f * (s_col * dp + _T(dp) * s_row))
+    du = matmul(u, f * (dp * s_row + s_col * _H(dp)))
+    dv = matmul(v, f * (s_col * dp + _H(dp) * s_row))
+    ds = _diag(dp)
+    if _is_complex(dp):
+        du = du + u * _rowv(_i_imag(ds) * _safe_reciprocal(s))  # the shared phase, put in U
+        ds = _as_dtype(real(ds), out.dtype)
     if m > k:
         du = du + (tv - matmul(u, dp)) * _rowv(_safe_reciprocal(s))
     if n > k:
-        ttu = matmul(_T(t), u)
-        du_v = (ttu - matmul(v, _T(dp))) * _rowv(_safe_reciprocal(s))
+        ttu = matmul(_H(t), u)
+        du_v = (ttu - matmul(v, _H(dp))) * _rowv(_safe_reciprocal(s))
         dv = dv + du_v
-    return _svd_pack(du, _diag(dp), _T(dv))
+    return _svd_pack(du, ds, _H(dv))
 
 
 def _svd_vjp(ct: Any, out: Any, a: Any, full_matrices: bool) -> Any:
     u, s, vh, m, n, k = _svd_parts(out, a, full_matrices, "derivative")
     u_bar, s_bar, vh_bar = svd_unpack(ct, m, n, full_matrices)
-    v, v_bar = _T(vh), _T(vh_bar)
+    cplx = _is_complex(u)
+    if _is_complex(s_bar):
+        s_bar = real(s_bar)
+    v, v_bar = _H(vh), _H(vh_bar)
     s_row, s_col = _rowv(s), _col(s)
     f = _gap_inverse(s, squared=True)
     utub = matmul(_T(u), u_bar)
-    vtvb = matmul(vh, v_bar)
+    vtvb = matmul(_T(v), v_bar)
     j = f * utub
     kk = f * vtvb
-    core = _diag_embed(s_bar) + (j + _T(j)) * s_row + s_col * (kk + _T(kk))
-    g = matmul(u, matmul(core, vh))
+    core = _diag_embed(s_bar) + (j + _H(j)) * s_row + s_col * (kk + _H(kk))
+    if cplx:
+        core = core + _diag_embed(_i_imag(_diag(utub)) * _safe_reciprocal(s))
+    u_c, vh_c = _cj(u), _cj(vh)  # conj(U), V^T
+    g = matmul(u_c, matmul(core, vh_c))
     if m > k:
-        g = g + matmul((u_bar - matmul(u, utub)) * _rowv(_safe_reciprocal(s)), vh)
+        g = g + matmul((u_bar - matmul(u_c, utub)) * _rowv(_safe_reciprocal(s)), vh_c)
     if n > k:
-        g = g + matmul(u, _col(_safe_reciprocal(s)) * _T(v_bar - matmul(v, vtvb)))
+        g = g + matmul(u_c, _col(_safe_reciprocal(s)) * (vh_bar - matmul(matmul(vh_bar, _cj(v)), vh_c)))
     return g
 
 
@@ -429,8 +490,8 @@ def _svd_abstract(a: Any, full_matrices: bool) -> ShapedArray:
 svd_p = Primitive(
     "svd",
     _svd_impl,
-    jvp=(_real_only("svd", _svd_jvp),),
-    vjp=(_real_only("svd", _svd_vjp),),
+    jvp=(_svd_jvp,),
+    vjp=(_svd_vjp,),
     abstract_eval=_svd_abstract,
 )
 svd = svd_p.bind
@@ -438,11 +499,15 @@ svd_p.batch = _unary_batch(svd)
 
 
 # --- qr ---------------------------------------------------------------------------------------
-# A = Q R. For m >= n (R square, invertible): with C = Q^T dA R^{-1} and Ω = L - L^T, L the strictly
-# lower triangle of C:  dR = (C - Ω) R,  dQ = dA R^{-1} - Q (C - Ω).
-# Reverse: M = Q^T Q̄ - R̄ R^T, C̄ = R̄ R^T + tril(M - M^T, -1), Ā = (Q̄ + Q (C̄ - Q^T Q̄)) R^{-T}.
-# For m < n, A = [X Y] with X = Q R1 square and R2 = Q^T Y: the square rule for X, then
-# dR2 = dQ^T Y + Q^T dY;  reverse: Ȳ = Q R̄2 and X's rule with Q̄ + Y R̄2^T.
+# A = Q R with R's diagonal real (LAPACK's Householder QR makes it real, of either sign; for a
+# given sign pattern the factorisation is unique, so there is no gauge). For m >= n (R square,
+# invertible): C = Q^H dA R^{-1} = Ω + dR R^{-1} with Ω = Q^H dQ skew-Hermitian and dR R^{-1}
+# upper triangular with a real diagonal, so with L the strictly lower triangle of C:
+# Ω = L - L^H + i Im(diag C),  dR = (C - Ω) R,  dQ = dA R^{-1} - Q (C - Ω).
+# Reverse (transposes without conjugation): M = Q^T Q̄ - R̄ R^T,
+# C̄ = tril(M - M^H, -1) - M + i Im(diag M),  Ā = (Q̄ + conj(Q) C̄) R^{-T}.
+# For m < n, A = [X Y] with X = Q R1 square and R2 = Q^H Y: the square rule for X, then
+# dR2 = dQ^H Y + Q^H dY;  reverse: Ȳ = conj(Q) R̄2 and X's rule with Q̄ + conj(Y) R̄2^H.
 
 
 def _qr_impl(a: Any, complete: bool) -> np.ndarray:
@@ -463,9 +528,11 @@ def _right_solve_upper(x: Any, r: Any) -> Any:
 
 def _qr_square_jvp(dx: Any, q: Any, r: Any) -> tuple[Any, Any]:
     dx_ri = _right_solve_upper(dx, r)
-    c = matmul(_T(q), dx_ri)
+    c = matmul(_H(q), dx_ri)
     low = _tri(c, -1)
-    c_minus_omega = c - low + _T(low)
+    c_minus_omega = c - low + _H(low)
+    if _is_complex(c):
+        c_minus_omega = c_minus_omega - _diag_embed(_i_imag(_diag(c)))
     return dx_ri - matmul(q, c_minus_omega), matmul(c_minus_omega, r)
 
 
@@ -473,8 +540,11 @@ def _qr_square_vjp(q_bar: Any, r_bar: Any, q: Any, r: Any) -> Any:
     qtqb = matmul(_T(q), q_bar)
     rbrt = matmul(r_bar, _T(r))
     mm = qtqb - rbrt
-    c_bar = rbrt + _tri(mm - _T(mm), -1)
-    g = q_bar + matmul(q, c_bar - qtqb)
+    c_bar = rbrt + _tri(mm - _H(mm), -1)
+    inner = c_bar - qtqb  # = C̄ of the comment above
+    if _is_complex(mm):
+        inner = inner + _diag_embed(_i_imag(_diag(mm)))
+    g = q_bar + matmul(_cj(q), inner)
     return _T(solve(r, _T(g)))  # g R^{-T}
 
 
@@ -496,7 +566,7 @@ def _qr_jvp(t: Any, out: Any, a: Any, complete: bool) -> Any:
     else:
         dq, dr1 = _qr_square_jvp(_last(t, 0, m), q, _last(r, 0, m))
         y, dy = _last(a, m, n), _last(t, m, n)
-        dr = concatenate(dr1, matmul(_T(dq), y) + matmul(_T(q), dy), axis=ndim_of(out) - 1)
+        dr = concatenate(dr1, matmul(_H(dq), y) + matmul(_H(q), dy), axis=ndim_of(out) - 1)
     return concatenate(_T(dq), dr, axis=ndim_of(out) - 1)
 
 
@@ -506,8 +576,8 @@ def _qr_vjp(ct: Any, out: Any, a: Any, complete: bool) -> Any:
     if m >= n:
         return _qr_square_vjp(q_bar, r_bar, q, r)
     y, r_bar1, r_bar2 = _last(a, m, n), _last(r_bar, 0, m), _last(r_bar, m, n)
-    x_bar = _qr_square_vjp(q_bar + matmul(y, _T(r_bar2)), r_bar1, q, _last(r, 0, m))
-    return concatenate(x_bar, matmul(q, r_bar2), axis=ndim_of(ct) - 1)
+    x_bar = _qr_square_vjp(q_bar + matmul(_cj(y), _H(r_bar2)), r_bar1, q, _last(r, 0, m))
+    return concatenate(x_bar, matmul(_cj(q), r_bar2), axis=ndim_of(ct) - 1)
 
 
 def _qr_abstract(a: Any, complete: bool) -> ShapedArray:
@@ -523,8 +593,8 @@ def _qr_abstract(a: Any, complete: bool) -> ShapedArray:
 qr_p = Primitive(
     "qr",
     _qr_impl,
-    jvp=(_real_only("qr", _qr_jvp),),
-    vjp=(_real_only("qr", _qr_vjp),),
+    jvp=(_qr_jvp,),
+    vjp=(_qr_vjp,),
     abstract_eval=_qr_abstract,
 )
 qr = qr_p.bind
@@ -532,17 +602,29 @@ qr_p.batch = _unary_batch(qr)
 
 
 # --- slogdet ----------------------------------------------------------------------------------
-# log|det A|: d = trace(A^{-1} dA) (a solve, not an inverse); Ā = ct A^{-T}.
+# d log det A = c = trace(A^{-1} dA) (a solve, not an inverse), complex for complex A.
+# logabsdet = Re log det (a real output for any A): d = Re c; Ā = ct A^{-T} (ct is real, and
+# the transpose of t -> Re trace(M t) is ct -> ct M^T). For real A, sign = ±1 is locally
+# constant. For complex A, sign = e^{i θ} with dθ = Im c: d sign = i Im(c) sign, and
+# Ā = -i Re(i sign ct) A^{-T} (zero for real A, where the rule reduces to 0).
+
+
+def _trace_solve(a: Any, t: Any) -> Any:
+    """``trace(A^{-1} t)`` for each matrix of the stack."""
+    return reduce_sum(_diag(solve(a, t)), axis=(ndim_of(a) - 2,), keepdims=False)
+
+
+def _inv_T(a: Any) -> Any:
+    return solve(_T(a), _eye(a.shape[-1], a.dtype))
 
 
 def _logabsdet_jvp(t: Any, out: Any, a: Any) -> Any:
-    return reduce_sum(_diag(solve(a, t)), axis=(ndim_of(out),), keepdims=False)
+    c = _trace_solve(a, t)
+    return real(c) if _is_complex(c) else c
 
 
 def _logabsdet_vjp(ct: Any, out: Any, a: Any) -> Any:
-    n = a.shape[-1]
-    inv_t = solve(_T(a), _eye(n, a.dtype))
-    return _col(_col(ct)) * inv_t
+    return _col(_col(ct)) * _inv_T(a)
 
 
 def _det_abstract(a: Any) -> ShapedArray:
@@ -551,27 +633,55 @@ def _det_abstract(a: Any) -> ShapedArray:
     return ShapedArray(shape[:-2], _result_dtype(dtype))
 
 
+def _logabsdet_abstract(a: Any) -> ShapedArray:
+    out = _det_abstract(a)
+    return ShapedArray(out.shape, _real_dtype(out.dtype))
+
+
 logabsdet_p = Primitive(
     "logabsdet",
     lambda a: np.linalg.slogdet(a)[1],
     jvp=(_logabsdet_jvp,),
     vjp=(_logabsdet_vjp,),
-    abstract_eval=_det_abstract,
+    abstract_eval=_logabsdet_abstract,
 )
 logabsdet = logabsdet_p.bind
 logabsdet_p.batch = _unary_batch(logabsdet)
 
-slogdet_sign_p = Primitive("slogdet_sign", lambda a: np.linalg.slogdet(a)[0], nondiff=True,
-                           abstract_eval=_det_abstract)
+
+def _sign_jvp(t: Any, out: Any, a: Any) -> Any:
+    return out * _i_imag(_trace_solve(a, t))
+
+
+def _sign_vjp(ct: Any, out: Any, a: Any) -> Any:
+    r = real(out * ct * _j(out.dtype))
+    return _col(_col(-r * _j(r.dtype))) * _inv_T(a)
+
+
+# The public wrapper (funcgrad.numpy.linalg.slogdet) passes a real operand through stop_gradient,
+# so the sign of a real matrix stays non-differentiable there (its derivative is 0 anyway).
+slogdet_sign_p = Primitive("slogdet_sign", lambda a: np.linalg.slogdet(a)[0],
+                           jvp=(_sign_jvp,), vjp=(_sign_vjp,), abstract_eval=_det_abstract)
 slogdet_sign = slogdet_sign_p.bind
 slogdet_sign_p.batch = _unary_batch(slogdet_sign)
 
 
-# --- eig (no derivative) ----------------------------------------------------------------------
-# The outputs of eig are complex. Its result is packed as a *real* array (real and imaginary
-# parts of [w; V]) so that every differentiation trace, with or without complex support, sees a
-# floating-point output and stops at the missing rules with a clear error instead of silently
-# treating the result as a constant. The public wrapper assembles the complex arrays.
+# --- eig --------------------------------------------------------------------------------------
+# The outputs of eig are complex, for real input too. The result is packed as a *real* array
+# (real and imaginary parts of [w; V] on a new axis -3), so that its dtype does not depend on the
+# values; the public wrapper assembles the complex arrays. Under the pairing Re(sum(a * b)) the
+# packed cotangent (ct_re, ct_im) is the complex cotangent ct_re - i ct_im of [w; V].
+#
+# A V = V diag(w), eigenvalues distinct. With dP = V^{-1} dA V (a solve) and F_ij = 1/(w_j - w_i):
+# dw = diag(dP) and V^{-1} dV = F ∘ dP + diag(α), where α (each column's scale) is fixed by
+# LAPACK's normalisation of the eigenvectors: unit 2-norm and the largest-modulus component k real
+# (geev: real positive for complex input, real for real input). Writing dV0 = V (F ∘ dP):
+#   Re(v^H dv) = 0     ->  Re α = -Re(v^H dv0)
+#   Im(dv_k) = 0       ->  Im α = -Im(dv0_k / v_k)
+# so the rule is the derivative of the eigenvectors NumPy returns (away from ties in |v_k|).
+# Reverse: with Ḡ the cotangent of V, ā = sum(V ∘ Ḡ, axis=0) (per column),
+#   dV̄0 = Ḡ - conj(V) Re(ā) - i (e_k / v_k) Im(ā),  dP̄ = diag(w̄) + F ∘ (V^T dV̄0),
+#   Ā = V^{-T} dP̄ V^T (a solve).
 
 
 def _eig_impl(a: Any) -> np.ndarray:
@@ -584,25 +694,66 @@ def _eig_impl(a: Any) -> np.ndarray:
 def _eig_abstract(a: Any) -> ShapedArray:
     shape, dtype = _aval(a)
     n = _square(shape, "eig")
-    dt = _result_dtype(dtype)
-    if dt.kind == "c":
-        raise NotImplementedError("funcgrad.numpy.linalg.eig supports real matrices only")
-    return ShapedArray(shape[:-2] + (2, n + 1, n), dt)
+    return ShapedArray(shape[:-2] + (2, n + 1, n), _real_dtype(_result_dtype(dtype)))
 
 
-def _eig_no_derivative(*args: Any, **params: Any) -> Any:
-    raise NotImplementedError(
-        "funcgrad.numpy.linalg.eig (and eigvals) have no derivative: their outputs are complex. "
-        "For a symmetric matrix use funcgrad.numpy.linalg.eigh (differentiable); otherwise wrap "
-        "the operand in funcgrad.stop_gradient."
-    )
+def _eig_part(packed: Any, i: int) -> Any:
+    p = slice_axis(packed, ndim_of(packed) - 3, i, i + 1)
+    return reshape(p, shape=p.shape[:-3] + p.shape[-2:])
+
+
+def _eig_unpack(packed: Any) -> tuple[Any, Any]:
+    """``(w, V)``, complex, from the packed (real) output."""
+    im = _eig_part(packed, 1)
+    y = _eig_part(packed, 0) + im * _j(im.dtype)
+    n = y.shape[-1]
+    return _row(y, 0), _rows(y, 1, n + 1)
+
+
+def _eig_pack(dw: Any, dv: Any, like: Any) -> Any:
+    y = concatenate(_rowv(dw), dv, axis=ndim_of(dv) - 2)
+    shape = y.shape[:-2] + (1,) + y.shape[-2:]
+    parts = [_as_dtype(reshape(part, shape=shape), like.dtype) for part in (real(y), imag(y))]
+    return concatenate(*parts, axis=ndim_of(like) - 3)
+
+
+def _eig_largest(v: Any) -> tuple[Any, Any]:
+    """The one-hot indicator of each column's first largest-modulus component, and that component."""
+    n, nd = v.shape[-1], ndim_of(v)
+    k = argmax_p.bind(abs_p.bind(v), axis=nd - 2, keepdims=True)
+    onehot = astype(equal(k, np.arange(n).reshape(n, 1)), dtype=_real_dtype(v.dtype))
+    return onehot, reduce_sum(onehot * v, axis=(nd - 2,), keepdims=True)
+
+
+def _eig_jvp(t: Any, out: Any, a: Any) -> Any:
+    w, v = _eig_unpack(out)
+    dp = solve(v, matmul(t, v))  # V^{-1} dA V
+    dv0 = matmul(v, _gap_inverse(w) * dp)
+    onehot, vk = _eig_largest(v)
+    nd = ndim_of(v)
+    alpha = (-real(reduce_sum(conj(v) * dv0, axis=(nd - 2,), keepdims=True))
+             - _i_imag(reduce_sum(onehot * dv0, axis=(nd - 2,), keepdims=True) / vk))
+    return _eig_pack(_diag(dp), dv0 + v * alpha, out)
+
+
+def _eig_vjp(ct: Any, out: Any, a: Any) -> Any:
+    w, v = _eig_unpack(out)
+    im = _eig_part(ct, 1)
+    y_bar = _eig_part(ct, 0) - im * _j(im.dtype)
+    n, nd = y_bar.shape[-1], ndim_of(y_bar)
+    w_bar, v_bar = _row(y_bar, 0), _rows(y_bar, 1, n + 1)
+    onehot, vk = _eig_largest(v)
+    a_bar = reduce_sum(v * v_bar, axis=(nd - 2,), keepdims=True)
+    dv0_bar = v_bar - conj(v) * real(a_bar) - (onehot / vk) * _i_imag(a_bar)
+    dp_bar = _diag_embed(w_bar) + _gap_inverse(w) * matmul(_T(v), dv0_bar)
+    return solve(_T(v), matmul(dp_bar, _T(v)))  # V^{-T} dP̄ V^T
 
 
 eig_p = Primitive(
     "eig",
     _eig_impl,
-    jvp=(_eig_no_derivative,),  # raises as soon as a tangent reaches eig
-    vjp=None,  # the reverse trace raises when it records eig with a traced operand
+    jvp=(_eig_jvp,),
+    vjp=(_eig_vjp,),
     abstract_eval=_eig_abstract,
 )
 eig = eig_p.bind

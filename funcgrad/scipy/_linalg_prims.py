@@ -48,7 +48,7 @@ from ..prims.linalg import matmul
 from ..prims.reductions import reduce_sum
 from ..prims.shape import concatenate, pad, reshape, slice_axis, transpose
 
-__all__ = ["solve_triangular", "solve_sylvester", "sqrtm", "solve_banded", "expm", "frechet_expm"]
+__all__ = ["solve_triangular", "solve_sylvester", "sqrtm", "solve_banded", "expm", "frechet_expm", "expm_blocks"]
 
 _scipy_linalg: Any = None
 
@@ -413,16 +413,21 @@ def _expm_abstract(a: Any) -> ShapedArray:
     return ShapedArray(sa, _expm_dtype(da))
 
 
-def frechet_expm(a: Any, e: Any) -> Any:
-    """``L(A, E)``, the Fréchet derivative of ``expm`` at ``A`` in direction ``E``: the top-right
-    block of ``expm([[A, E], [0, A]])`` (``A`` and ``E`` of the same shape)."""
+def expm_blocks(a: Any, e: Any) -> tuple[Any, Any]:
+    """``(expm(A), L(A, E))`` read off one ``expm([[A, E], [0, A]])`` (``A`` and ``E`` of the same
+    shape); ``L(A, E)`` is the Fréchet derivative of ``expm`` at ``A`` in direction ``E``."""
     n = a.shape[-1]
     nd = ndim_of(a)
     zero = np.zeros(tuple(a.shape), a.dtype)
     top = concatenate(a, e, axis=nd - 1)
     bottom = concatenate(zero, a, axis=nd - 1)
-    big = expm(concatenate(top, bottom, axis=nd - 2))
-    return slice_axis(slice_axis(big, nd - 2, 0, n), nd - 1, n, 2 * n)
+    upper = slice_axis(expm(concatenate(top, bottom, axis=nd - 2)), nd - 2, 0, n)
+    return slice_axis(upper, nd - 1, 0, n), slice_axis(upper, nd - 1, n, 2 * n)
+
+
+def frechet_expm(a: Any, e: Any) -> Any:
+    """``L(A, E)``: the Fréchet derivative of ``expm`` at ``A`` in direction ``E``."""
+    return expm_blocks(a, e)[1]
 
 
 expm_p = Primitive(

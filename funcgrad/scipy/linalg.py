@@ -261,17 +261,10 @@ def expm_frechet(A: Any, E: Any, method: Any = None, compute_expm: bool = True, 
     array([[1.]])
     """
     A, E = _array(A), _array(E)
-    n = _at_least_2d_square(A, "expm_frechet", "A")
+    _at_least_2d_square(A, "expm_frechet", "A")
     if tuple(E.shape) != tuple(A.shape):
         raise ValueError(f"expm_frechet: E must have A's shape {tuple(A.shape)}, got {tuple(E.shape)}")
     if method not in (None, "SPS", "blockEnlarge"):
         raise ValueError(f"expm_frechet: unknown method {method!r}")
-    nd = A.ndim
-    zero = np.zeros(tuple(A.shape), A.dtype)
-    big = P.expm(sh.concatenate(sh.concatenate(A, E, axis=nd - 1), sh.concatenate(zero, A, axis=nd - 1),
-                                axis=nd - 2))
-    top = sh.slice_axis(big, nd - 2, 0, n)
-    frechet = sh.slice_axis(top, nd - 1, n, 2 * n)
-    if not compute_expm:
-        return frechet
-    return sh.slice_axis(top, nd - 1, 0, n), frechet
+    exp_a, frechet = P.expm_blocks(A, E)
+    return (exp_a, frechet) if compute_expm else frechet
