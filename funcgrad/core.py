@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import LeakedTracerError
 
-__all__ = ["Primitive", "Tracer", "Trace", "is_differentiable_dtype", "primitives"]
+__all__ = ["Primitive", "Tracer", "ValuelessTracer", "Trace", "is_differentiable_dtype", "primitives"]
 
 _level_counter = itertools.count(1)  # next() is atomic in CPython: safe across threads
 
@@ -175,3 +175,46 @@ class Tracer:
         except TypeError:  # an abstract (jit) or batched (vmap) value has no single concrete value
             value = f"<{np.dtype(self.dtype).name}{list(self.shape)}>"
         return f"{type(self).__name__}(level={self._trace.level}, value={value})"
+
+
+class ValuelessTracer(Tracer):
+    """A tracer with no single concrete value (a vmap batch, a jit abstract value): Python
+    control flow and conversions raise the error its trace kind explains, from ``_no_value``.
+
+    ``what`` names the operation (``float()``, ``bool() ...``) for the message.
+    """
+
+    __slots__ = ()
+
+    def _no_value(self, what: str) -> Exception:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def primal(self) -> Any:
+        raise self._no_value("Python control flow or conversion")
+
+    def __bool__(self) -> bool:
+        raise self._no_value("bool() (an `if`, `while`, `and`/`or` or assert on a traced value)")
+
+    def __float__(self) -> float:
+        raise self._no_value("float()")
+
+    def __int__(self) -> int:
+        raise self._no_value("int()")
+
+    def __complex__(self) -> complex:
+        raise self._no_value("complex()")
+
+    def __index__(self) -> int:
+        raise self._no_value("Using a traced value as an index or size (__index__)")
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._no_value(
+            "Converting to a NumPy array (np.asarray/np.array, or indexing a plain NumPy array "
+            "with it: wrap that array as funcgrad.numpy.at(array)[index].get())")
+
+    def item(self, *args: Any) -> Any:
+        raise self._no_value(".item()")
+
+    def tolist(self) -> Any:
+        raise self._no_value(".tolist()")

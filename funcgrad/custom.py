@@ -306,18 +306,6 @@ def _check_rule_result(call: custom_jvp, res: Any, out_tree: PyTreeDef | None) -
 # --- batching -------------------------------------------------------------------------------
 
 
-def _batched_leaves(trace: BatchTrace, leaves: list) -> tuple[list, list]:
-    vals, dims = [], []
-    for x in leaves:
-        if isinstance(x, BatchTracer) and x._trace is trace:
-            vals.append(x.val)
-            dims.append(x.bdim)
-        else:
-            vals.append(x)
-            dims.append(None)
-    return vals, dims
-
-
 def _wrap_batched(trace: BatchTrace, out: Any) -> Any:
     leaves, tree = tree_flatten(out)
     return tree.unflatten(BatchTracer(trace, _as_array(x), 0) for x in leaves)
@@ -326,7 +314,7 @@ def _wrap_batched(trace: BatchTrace, out: Any) -> Any:
 def _vjp_batch(call: custom_vjp, trace: BatchTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
     from .vmap import vmap
 
-    vals, dims = _batched_leaves(trace, leaves)
+    vals, dims = trace.split(leaves)
     axes = tuple(treedef.unflatten(dims))
     size = trace.axis_size
 
@@ -379,7 +367,7 @@ def _unbatch_cotangent(ct: Any, dims: list) -> Any:
 def _jvp_batch(call: custom_jvp, trace: BatchTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
     from .vmap import vmap
 
-    vals, dims = _batched_leaves(trace, leaves)
+    vals, dims = trace.split(leaves)
     axes = tuple(treedef.unflatten(dims))
     size = trace.axis_size
 

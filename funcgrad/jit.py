@@ -224,14 +224,7 @@ def _forward(entry: Entry, trace: ForwardTrace, args: list) -> list:
 
 
 def _batch(entry: Entry, trace: BatchTrace, args: list) -> list:
-    vals, dims = [], []
-    for a in args:
-        if isinstance(a, BatchTracer) and a._trace is trace:
-            vals.append(a.val)
-            dims.append(a.bdim)
-        else:
-            vals.append(a)
-            dims.append(None)
+    vals, dims = trace.split(args)
     outs = call_entry(entry.batched_entry(tuple(dims), trace.axis_size), vals)
     return [BatchTracer(trace, _as_array(o), 0) for o in outs]
 

@@ -43,25 +43,13 @@ from ..ir.program import ShapedArray
 from ..prims.indexing import getitem_static
 from ..prims.reductions import reduce_sum
 from ..prims.shape import astype, concatenate, reshape, slice_axis
+from ._lazy import scipy_module
 
 __all__ = ["odeint", "OdeintError"]
 
-_scipy_integrate: Any = None
-
-
 def scipy_integrate() -> Any:
     """``scipy.integrate``, imported on first use."""
-    global _scipy_integrate
-    if _scipy_integrate is None:
-        try:
-            import scipy.integrate as si
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "funcgrad.scipy.integrate computes its values with SciPy, which is not installed. "
-                "Install it with `pip install scipy` (or `pip install funcgrad[scipy]`)."
-            ) from e
-        _scipy_integrate = si
-    return _scipy_integrate
+    return scipy_module("integrate")
 
 
 class OdeintError(RuntimeError):

@@ -47,25 +47,13 @@ from ..prims.factories import batch_to_front, ndim_of
 from ..prims.linalg import matmul
 from ..prims.reductions import reduce_sum
 from ..prims.shape import concatenate, pad, reshape, slice_axis, transpose
+from ._lazy import scipy_module
 
 __all__ = ["solve_triangular", "solve_sylvester", "sqrtm", "solve_banded", "expm", "frechet_expm", "expm_blocks"]
 
-_scipy_linalg: Any = None
-
-
 def scipy_linalg() -> Any:
     """``scipy.linalg``, imported on first use."""
-    global _scipy_linalg
-    if _scipy_linalg is None:
-        try:
-            import scipy.linalg as sl
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "funcgrad.scipy.linalg computes its values with SciPy, which is not installed. "
-                "Install it with `pip install scipy` (or `pip install funcgrad[scipy]`)."
-            ) from e
-        _scipy_linalg = sl
-    return _scipy_linalg
+    return scipy_module("linalg")
 
 
 # --- helpers (funcgrad operations, so that rules stay differentiable) ----------------------------

@@ -35,25 +35,13 @@ from ..prims import elementwise as ew
 from ..prims.factories import batch_to_front, ndim_of
 from ..prims.indexing import getitem_static
 from ..prims.shape import pad, reshape
+from ._lazy import scipy_module
 
 __all__ = ["convolve", "conv_shape"]
 
-_scipy_signal: Any = None
-
-
 def scipy_signal() -> Any:
     """``scipy.signal``, imported on first use."""
-    global _scipy_signal
-    if _scipy_signal is None:
-        try:
-            import scipy.signal as ss
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "funcgrad.scipy.signal computes its values with SciPy, which is not installed. "
-                "Install it with `pip install scipy` (or `pip install funcgrad[scipy]`)."
-            ) from e
-        _scipy_signal = ss
-    return _scipy_signal
+    return scipy_module("signal")
 
 
 def _x_is_larger(cx: tuple[int, ...], cy: tuple[int, ...]) -> bool:

@@ -21,23 +21,12 @@ from typing import Any, Callable
 from ..core import Primitive
 from ..prims import elementwise as ew
 from ..prims.factories import binary, nondiff, unary, with_elementwise_batch
-
-_scipy_special: Any = None
+from ._lazy import scipy_module
 
 
 def scipy_special() -> Any:
     """``scipy.special``, imported on first use."""
-    global _scipy_special
-    if _scipy_special is None:
-        try:
-            import scipy.special as sc
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "funcgrad.scipy.special computes its values with SciPy, which is not installed. "
-                "Install it with `pip install scipy` (or `pip install funcgrad[scipy]`)."
-            ) from e
-        _scipy_special = sc
-    return _scipy_special
+    return scipy_module("special")
 
 
 def _ufunc(name: str) -> Callable[..., Any]:

@@ -8,13 +8,13 @@ result and the position of its batch axis. Rules are written with funcgrad opera
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
-from ..core import Primitive, Trace, Tracer
+from ..core import Primitive, Trace, ValuelessTracer
 from ..errors import BatchedConcretizationError
 
 
-class BatchTracer(Tracer):
+class BatchTracer(ValuelessTracer):
     __slots__ = ("val", "bdim")
 
     def __init__(self, trace: BatchTrace, val: Any, bdim: int) -> None:
@@ -35,34 +35,8 @@ class BatchTracer(Tracer):
     def ndim(self) -> int:
         return self.val.ndim - 1
 
-    @property
-    def primal(self) -> Any:
-        raise _concretization_error("Python control flow (if/while, bool())")
-
-    # Conversions to Python numbers or NumPy arrays have no single answer either: they get the same
-    # explanation (these override the generic "would drop its derivative" error of every tracer).
-    def __float__(self) -> float:
-        raise _concretization_error("float()")
-
-    def __int__(self) -> int:
-        raise _concretization_error("int()")
-
-    def __complex__(self) -> complex:
-        raise _concretization_error("complex()")
-
-    def __index__(self) -> int:
-        raise _concretization_error("Using it as a Python index (__index__)")
-
-    def __array__(self, *args: Any, **kwargs: Any) -> Any:
-        raise _concretization_error(
-            "Converting it to a NumPy array (np.asarray, or indexing a plain NumPy array with it: "
-            "wrap that array as funcgrad.numpy.at(array)[index].get())")
-
-    def item(self, *args: Any) -> Any:
-        raise _concretization_error(".item()")
-
-    def tolist(self) -> Any:
-        raise _concretization_error(".tolist()")
+    def _no_value(self, what: str) -> BatchedConcretizationError:
+        return _concretization_error(what)
 
     def __repr__(self) -> str:
         return f"BatchTracer(level={self._trace.level}, bdim={self.bdim}, shape={self.shape})"
@@ -83,7 +57,8 @@ class BatchTrace(Trace):
         super().__init__()
         self.axis_size = axis_size
 
-    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+    def split(self, args: Sequence[Any]) -> tuple[list, list]:
+        """Values and batch axes (None for values that are the same for every example)."""
         vals = []
         dims = []
         for a in args:
@@ -93,6 +68,10 @@ class BatchTrace(Trace):
             else:
                 vals.append(a)
                 dims.append(None)
+        return vals, dims
+
+    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        vals, dims = self.split(args)
         if prim.batch is None:
             raise NotImplementedError(f"vmap of {prim.name} is not implemented")
         out, out_dim = prim.batch(tuple(vals), tuple(dims), **params)

@@ -131,6 +131,7 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
             if rule is None:
                 raise _no_rule(prim, i)
             g = rule(ct, out, *primals, **params)
+            # _push, inlined: this is the hot loop of every backward pass
             x = primals[i]
             if g.shape != x.shape:
                 g = sum_to_shape(g, x.shape)
@@ -157,13 +158,16 @@ def _custom_backward(cts: list, bwd: Callable[[list], Sequence[Any]], tracked: l
     in_cts = bwd(out_cts)
     for k in range(0, len(tracked), 2):
         g = in_cts[tracked[k]]
-        if g is None:
-            continue
-        x = primals[tracked[k]]
-        if g.shape != x.shape:
-            g = sum_to_shape(g, x.shape)
-        if g.dtype != x.dtype:
-            g = cast_derivative(g, x.dtype)
-        src = tracked[k + 1]
-        prev = cts[src]
-        cts[src] = g if prev is None else add(prev, g)
+        if g is not None:
+            _push(cts, tracked[k + 1], g, primals[tracked[k]])
+
+
+def _push(cts: list, src: int, g: Any, x: Any) -> None:
+    """Add cotangent ``g`` of operand ``x`` to node ``src``'s, summed to ``x``'s shape and cast
+    to its dtype (undoing broadcasting and promotion)."""
+    if g.shape != x.shape:
+        g = sum_to_shape(g, x.shape)
+    if g.dtype != x.dtype:
+        g = cast_derivative(g, x.dtype)
+    prev = cts[src]
+    cts[src] = g if prev is None else add(prev, g)

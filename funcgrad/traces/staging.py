@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..core import Primitive, Trace, Tracer
+from ..core import Primitive, Trace, Tracer, ValuelessTracer
 from ..errors import ConcretizationError, LeakedTracerError
 from ..ir.program import Eqn, Literal, Program, ShapedArray, TupleAval, Var, aval_of
 
@@ -33,7 +33,7 @@ def _user_frame() -> str:
     return "<unknown>"
 
 
-class StagedTracer(Tracer):
+class StagedTracer(ValuelessTracer):
     __slots__ = ("var", "origin")
 
     def __init__(self, trace: StagingTrace, var: Var, origin: str) -> None:
@@ -49,7 +49,7 @@ class StagedTracer(Tracer):
     def dtype(self) -> np.dtype:
         return self.var.aval.dtype
 
-    def _concretization_error(self, what: str) -> ConcretizationError:
+    def _no_value(self, what: str) -> ConcretizationError:
         return ConcretizationError(
             f"{what} needs a concrete value, but under jit this value is abstract "
             f"({self.var.aval}, computed from {self.origin}); only its shape and dtype are known "
@@ -59,34 +59,6 @@ class StagedTracer(Tracer):
             "elementwise with funcgrad.numpy.where instead of Python if/else; or do not jit this "
             "function (grad, vjp and jvp allow Python control flow on values)."
         )
-
-    @property
-    def primal(self) -> Any:
-        raise self._concretization_error("Python control flow or conversion")
-
-    def __bool__(self) -> bool:
-        raise self._concretization_error("bool() (an `if`, `while`, `and`/`or` or assert on a traced value)")
-
-    def __float__(self) -> float:
-        raise self._concretization_error("float()")
-
-    def __int__(self) -> int:
-        raise self._concretization_error("int()")
-
-    def __complex__(self) -> complex:
-        raise self._concretization_error("complex()")
-
-    def __index__(self) -> int:
-        raise self._concretization_error("Using a traced value as an index or size (__index__)")
-
-    def __array__(self, *args: Any, **kwargs: Any) -> Any:
-        raise self._concretization_error("Converting to a NumPy array (np.asarray/np.array)")
-
-    def item(self, *args: Any) -> Any:
-        raise self._concretization_error(".item()")
-
-    def tolist(self) -> Any:
-        raise self._concretization_error(".tolist()")
 
     def __repr__(self) -> str:
         return f"StagedTracer({self.var.aval}, from {self.origin})"
