@@ -3,25 +3,31 @@
 Every function takes stacks of matrices ``(..., M, N)`` wherever NumPy does, returns what NumPy
 returns (the same result tuples: ``EighResult``, ``SVDResult``, ``QRResult``, ``SlogdetResult``,
 ``EigResult``, with NumPy's field names), and is reached from plain ``np.linalg.*`` calls on traced
-values. Derivatives are defined for real (float32/float64) operands; the primitives and their
-rules live in :mod:`funcgrad.prims.decompositions`. Conventions (see that module for details):
+values. Derivatives are defined for real (float32/float64) and complex (complex64/complex128)
+operands, with JAX's convention for complex numbers; the primitives and their rules live in
+:mod:`funcgrad.prims.decompositions`. Conventions (see that module for details):
 
 * ``cholesky``/``eigh``/``eigvalsh`` read one triangle (lower unless ``upper=True`` /
-  ``UPLO='U'``), as NumPy does; the other triangle has zero derivative.
+  ``UPLO='U'``), as NumPy does; the other triangle has zero derivative. A complex operand is the
+  Hermitian matrix that triangle stands for (the imaginary part of its diagonal is ignored).
 * ``eigh``: eigenvector derivatives need distinct eigenvalues; with repeated eigenvalues they are
   undefined (the eigenvectors are not unique), while derivatives of the eigenvalues (and of
   anything that depends only on them) remain correct. Likewise for ``svd`` and singular values.
-  Eigenvectors and singular vectors are defined up to sign: differentiate functions that do not
-  depend on the sign (projectors ``v v^T``, ``u diag(s) vh``), or accept LAPACK's sign choice.
+  Eigenvectors and singular vectors are defined up to sign (complex: a phase): differentiate
+  functions that do not depend on it (projectors ``v v^H``, ``|v|^2``, ``u diag(c) vh``). For complex
+  input the vector derivatives use the gauge ``Im(v_i^H dv_i) = 0`` (eigh; svd puts the shared
+  phase of ``(u_i, v_i)`` in ``u_i``), which matches LAPACK's output only up to a phase.
 * ``svd(full_matrices=True)`` of a non-square matrix and ``qr(mode='complete')`` of a tall one are
   computed but not differentiable (their extra columns are an arbitrary basis): the derivative
   raises NotImplementedError. ``qr(mode='raw')`` is not supported.
-* ``eig``/``eigvals`` always return complex arrays (NumPy returns real ones when every eigenvalue
-  is real, a value-dependent type ``jit`` cannot follow) and have no derivative: differentiating
-  them raises NotImplementedError.
+* ``eig``/``eigvals`` (real or complex operands) always return complex arrays (NumPy returns real
+  ones when every eigenvalue is real, a value-dependent type ``jit`` cannot follow). They are
+  differentiable for distinct eigenvalues; the eigenvector derivative includes that of NumPy's
+  normalisation (unit norm, largest-modulus component real).
 * ``solve``, ``inv``, ``det``, ``slogdet`` have derivatives computed with solves; at a singular
   matrix they raise ``LinAlgError`` as NumPy's ``solve`` does. ``det`` is ``sign * exp(logabsdet)``,
-  correct for negative determinants.
+  correct for negative determinants. ``logabsdet = Re log det``; the sign of a real matrix has no
+  derivative, that of a complex one (a phase) has ``d sign = i Im(trace(a^{-1} da)) sign``.
 * ``pinv`` and ``lstsq`` go through the reduced SVD; singular values below the cutoff are dropped
   and treated as constant, so derivatives are those at a fixed rank. ``pinv(hermitian=True)`` uses
   the general SVD. Under ``jit``/``vmap`` the rank is not known while tracing, so ``lstsq``
@@ -314,10 +320,10 @@ def matrix_transpose(x: Any) -> Any:
 
 
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
-    """Differentiable ``numpy.linalg.cholesky``: ``L`` with ``a = L L^T`` (or ``U`` with ``a = U^T U``).
+    """Differentiable ``numpy.linalg.cholesky``: ``L`` with ``a = L L^H`` (or ``U`` with ``a = U^H U``).
 
     Only the lower (``upper=True``: upper) triangle of ``a`` is read, as in NumPy; the other triangle
-    has zero derivative. Derivative: ``dL = L Φ(L^{-1} dA L^{-T})`` with triangular solves.
+    has zero derivative. Derivative: ``dL = L Φ(L^{-1} dA L^{-H})`` with solves.
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]]))
@@ -339,12 +345,13 @@ def _uplo(UPLO: str) -> bool:
 
 
 def eigh(a: Any, UPLO: str = "L") -> EighResult:
-    """Differentiable ``numpy.linalg.eigh``: ``(eigenvalues, eigenvectors)`` of symmetric matrices.
+    """Differentiable ``numpy.linalg.eigh``: ``(eigenvalues, eigenvectors)`` of symmetric (complex:
+    Hermitian) matrices; the eigenvalues are real.
 
     Reads one triangle (``UPLO``) as NumPy does. Eigenvector derivatives need distinct eigenvalues
     (they contain ``1 / (w_j - w_i)``); with repeated eigenvalues only functions of the eigenvalues
     have meaningful derivatives (exact ties contribute 0 instead of inf). Eigenvectors have an
-    arbitrary sign.
+    arbitrary sign (complex: phase); differentiate functions that do not depend on it.
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.linalg.eigh(np.array([[2.0, 0.0], [0.0, 1.0]])).eigenvalues
@@ -363,11 +370,14 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Any:
 
 
 def eig(a: Any) -> EigResult:
-    """``numpy.linalg.eig`` for real matrices, without a derivative.
+    """Differentiable ``numpy.linalg.eig`` (real or complex square matrices): ``(eigenvalues,
+    eigenvectors)``.
 
     The results are always complex (NumPy makes them real when every eigenvalue is real: a
-    value-dependent type that ``jit`` cannot follow). Differentiating ``eig`` raises
-    NotImplementedError; use :func:`eigh` for symmetric matrices, or ``funcgrad.stop_gradient``.
+    value-dependent type that ``jit`` cannot follow). Derivatives need distinct eigenvalues:
+    ``dw = diag(V^{-1} dA V)``; the eigenvector derivative is that of NumPy's normalisation (unit
+    2-norm, the largest-modulus component real), computed with solves. For symmetric/Hermitian
+    matrices prefer :func:`eigh`.
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.linalg.eig(np.array([[0.0, -1.0], [1.0, 0.0]])).eigenvalues
@@ -381,7 +391,7 @@ def eig(a: Any) -> EigResult:
 
 
 def eigvals(a: Any) -> Any:
-    """``numpy.linalg.eigvals`` for real matrices (complex results, no derivative; see :func:`eig`)."""
+    """Differentiable ``numpy.linalg.eigvals`` (complex results; see :func:`eig`)."""
     return eig(a).eigenvalues
 
 

@@ -2,16 +2,22 @@
 ``logabsdet`` / ``slogdet_sign`` and ``eig``.
 
 Operands are stacks of matrices ``(..., M, N)``; NumPy's linalg broadcasts over the leading axes,
-so every batching rule only moves the batch axis to the front. Real dtypes (float32/float64)
-are differentiated; rules are written with funcgrad operations (matmul, solve, where, ...), so
-they are differentiable again (higher order) and stageable (jit).
+so every batching rule only moves the batch axis to the front. Real (float32/float64) and complex
+(complex64/complex128) dtypes are differentiated; rules are written with funcgrad operations
+(matmul, solve, conj, where, ...), so they are differentiable again (higher order) and stageable
+(jit). Complex rules follow JAX's convention: a vjp rule is the transpose of the jvp under the
+pairing Re(sum(a * b)), without conjugation; where the mathematics has a conjugate transpose
+(A = L L^H, V^H dS V, ...) the jvp has it, and the vjp gets conj() from transposing it.
 
 **Several outputs, one primitive.** A primitive has one output, so a decomposition with several
 returns its outputs *packed* in one array, and the public wrappers (funcgrad.numpy.linalg) unpack
 them with getitem/reshape:
 
-* ``eigh``  -> ``(..., n + 1, n)``: row 0 holds the eigenvalues ``w``, rows 1.. the eigenvectors ``V``;
-* ``svd``   -> ``(..., m*a + k + b*n)``: ``U.ravel()``, ``s``, ``Vh.ravel()`` on the last axis;
+* ``eigh``  -> ``(..., n + 1, n)``: row 0 holds the eigenvalues ``w``, rows 1.. the eigenvectors ``V``
+  (for a complex operand the row of (real) eigenvalues is stored complex; the wrapper takes its
+  real part);
+* ``svd``   -> ``(..., m*a + k + b*n)``: ``U.ravel()``, ``s``, ``Vh.ravel()`` on the last axis (``s``
+  likewise stored complex for a complex operand);
 * ``qr``    -> ``(..., r, m + n)``: ``Q^T`` then ``R`` along the last axis;
 * ``eig``   -> ``(..., 2, n + 1, n)``: real and imaginary parts of ``[w; V]``.
 
@@ -19,14 +25,26 @@ Packing (rather than one primitive per output sharing the computation) runs the 
 once per forward pass, and the derivative rules, which need every output anyway (the derivative
 of the eigenvalues needs the eigenvectors), read them from the primal output instead of
 recomputing the decomposition. ``slogdet`` is the exception: its two outputs are computed by two
-cheap primitives (``slogdet_sign``, non-differentiable, and ``logabsdet``).
+cheap primitives (``slogdet_sign`` and ``logabsdet``, always real: ``Re log det``). The sign of a
+real matrix is locally constant; the public wrapper passes a real operand through
+``stop_gradient``, so it stays non-differentiable. The sign of a complex matrix is a phase
+``e^{i θ}`` with ``d sign = i Im(trace(A^{-1} dA)) sign``.
 
 **Conventions.**
 
 * ``cholesky`` and ``eigh`` read only one triangle of their operand (the lower one unless
   ``lower=False``), as NumPy does; the derivatives are those of that function: the other triangle
-  gets a zero cotangent and its tangent has no effect. Functions of a symmetric
-  parametrisation (``K = X X^T + c I``) get their correct total derivatives through the chain rule.
+  gets a zero cotangent and its tangent has no effect. For complex operands the matrix is the
+  Hermitian one that triangle stands for, and the imaginary part of the diagonal is ignored (as
+  LAPACK does): it gets a zero cotangent too. Functions of a symmetric/Hermitian
+  parametrisation (``K = X X^H + c I``) get their correct total derivatives through the chain rule.
+* Gauges. Eigenvectors of ``eigh`` are defined up to a sign (real) or a phase (complex), singular
+  vector pairs ``(u_i, v_i)`` up to a shared sign/phase. The rules choose the gauge
+  ``Im diag(V^H dV) = 0`` (eigh) and ``diag(V^H dV) = 0`` with the phase put in ``U`` (svd): for real
+  input this is exactly the derivative of the returned vectors; for complex input it is that
+  derivative up to ``i dφ`` times each vector. Functions that do not depend on the phases
+  (eigenvalues, singular values, ``|V_ij|^2``, projectors ``V_k V_k^H``, ``U diag(c) V^H``) have
+  exact derivatives; others depend on LAPACK's arbitrary phase choice anyway.
 * Eigenvector and singular-vector derivatives contain ``1 / (w_j - w_i)``
   (``1 / (s_j^2 - s_i^2)``): they are undefined for repeated eigenvalues (singular values). At
   exact ties the factor is replaced by 0, so derivatives of functions of eigenvalues or singular
@@ -35,8 +53,12 @@ cheap primitives (``slogdet_sign``, non-differentiable, and ``logabsdet``).
   zero singular value contributes 0 there (its vector's complement derivative is undefined).
 * ``svd(full_matrices=True)`` and ``qr(complete=True)`` of a non-square matrix are not
   differentiable (the extra columns are an arbitrary basis of a complement): their rules raise.
-* ``eig`` of a real matrix has complex outputs and no derivative rules: differentiating it
-  raises NotImplementedError (use ``eigh`` for symmetric matrices).
+* ``eig`` (real or complex operand, distinct eigenvalues) has complex outputs, packed as a real
+  array. Its eigenvector derivative includes that of NumPy's normalisation (unit 2-norm, largest-
+  modulus component real), so it is the derivative of the vectors NumPy returns (undefined where
+  two components tie for the largest modulus).
+* ``qr``: R's diagonal is real (of either sign, LAPACK's choice); the factorisation is unique for
+  that sign pattern, so Q and R have exact derivatives for complex input too.
 * Derivatives use solves, never explicit inverses (``logabsdet``'s gradient *is* ``A^{-T}``,
   obtained by a solve against the identity).
 """

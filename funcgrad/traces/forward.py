@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..core import Primitive, Trace, Tracer
 from ..prims.elementwise import add
 from ..prims.shape import broadcast_to, cast_derivative
+
+_PY_NUMBERS = (float, complex, int)
 
 
 class JVPTracer(Tracer):
@@ -53,6 +57,8 @@ class ForwardTrace(Trace):
                 )
             c = rule(ti, out, *primals, **params)
             t = c if t is None else add(t, c)
+        if type(t) in _PY_NUMBERS:  # NumPy scalar arithmetic can give Python numbers (1j * float64)
+            t = np.asarray(t)
         if t.shape != out.shape:
             t = broadcast_to(t, shape=out.shape)
         if t.dtype != out.dtype:

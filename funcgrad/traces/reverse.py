@@ -22,6 +22,8 @@ from ..core import Primitive, Trace, Tracer
 from ..prims.elementwise import add
 from ..prims.shape import cast_derivative, sum_to_shape
 
+_PY_NUMBERS = (float, complex, int)
+
 
 class ReverseTracer(Tracer):
     __slots__ = ("primal", "node")
@@ -131,6 +133,8 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
             if rule is None:
                 raise _no_rule(prim, i)
             g = rule(ct, out, *primals, **params)
+            if type(g) in _PY_NUMBERS:  # NumPy scalar arithmetic can give Python numbers
+                g = np.asarray(g)
             # _push, inlined: this is the hot loop of every backward pass
             x = primals[i]
             if g.shape != x.shape:
@@ -158,6 +162,8 @@ def _custom_backward(cts: list, bwd: Callable[[list], Sequence[Any]], tracked: l
     in_cts = bwd(out_cts)
     for k in range(0, len(tracked), 2):
         g = in_cts[tracked[k]]
+        if type(g) in _PY_NUMBERS:
+            g = np.asarray(g)
         if g is not None:
             _push(cts, tracked[k + 1], g, primals[tracked[k]])
 
