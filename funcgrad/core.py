@@ -4,9 +4,9 @@ Every operation is a :class:`Primitive`. Calling one goes through :meth:`Primiti
 single entry point: with no tracer among the arguments it runs NumPy directly (the eager fast
 path); otherwise it hands the operation to the trace of the highest-level tracer among them.
 
-A *trace* is one active transformation (one ``vjp`` or ``jvp`` call). Its level is drawn from
-an increasing counter, so a transformation started inside another always has the higher
-level; that ordering is what keeps nested derivatives apart (no perturbation confusion).
+A *trace* is one active transformation (one ``vjp``, ``jvp``, ``vmap`` or ``jit`` tracing).
+Its level is drawn from an increasing counter, so a transformation started inside another
+always has the higher level; that ordering is what keeps nested derivatives apart (no perturbation confusion).
 A value that does not depend on a trace's inputs is simply not a tracer of that trace: this is
 funcgrad's symbolic zero. Traces never allocate zero tangents or cotangents, and derivative
 rules are only called for inputs that carry a derivative.

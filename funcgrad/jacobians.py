@@ -158,8 +158,8 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bo
 def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
     """Return ``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the jvp at ``primals``.
 
-    Each call of ``f_jvp`` runs one forward-mode pass (funcgrad does not store a linearised
-    program; with ``jit`` that pass is compiled).
+    Each call of ``f_jvp`` re-runs ``f`` in forward mode at ``primals`` (funcgrad does not store
+    a linearised program; wrap ``f_jvp`` in ``jit`` to compile that pass).
 
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
     >>> y, f_jvp = fg.linearize(fnp.sin, np.array(0.0))

@@ -295,6 +295,21 @@ class JitFunction:
         for n in nums:
             if not isinstance(n, int):
                 raise StaticArgumentError(f"static_argnums must be ints, got {n!r}")
+        kinds = {p.kind for p in self._params}
+        if self._params and inspect.Parameter.VAR_POSITIONAL not in kinds:
+            n_pos = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in self._params)
+            for n in nums:
+                if not -n_pos <= n < n_pos:
+                    raise StaticArgumentError(
+                        f"static_argnums={n} names no argument of {self.name}, which takes {n_pos} "
+                        "positional argument(s).")
+        if self._params and inspect.Parameter.VAR_KEYWORD not in kinds:
+            known = {p.name for p in self._params}
+            for name in names:
+                if name not in known:
+                    raise StaticArgumentError(
+                        f"static_argnames={name!r} names no parameter of {self.name} "
+                        f"(its parameters: {', '.join(sorted(known))}).")
         # A static argument may be passed either way: keep numbers and names in step.
         self.static_argnums = frozenset(n if n >= 0 else n + len(positional) for n in nums) | frozenset(
             positional.index(n) for n in names if n in positional)
@@ -563,6 +578,9 @@ def jit(f: Callable[..., Any] | None = None, *, static_argnums: int | Sequence[i
     hashable) and each distinct value gets its own compiled version. Usable as a decorator, also
     on methods (the instance is then a static argument, hashed by identity unless its class
     defines ``__hash__``).
+
+    Closed-over arrays are read when the function is traced: work on them alone is computed then
+    and stored in the program. Pass arrays whose values change between calls as arguments.
 
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
     >>> f = fg.jit(lambda x: fnp.sum(fnp.sin(x) ** 2))

@@ -218,7 +218,7 @@ def trace_to_program(f: Callable[..., Any], avals: Sequence[ShapedArray],
     """Stage ``f(*leaves)`` (one positional argument per leaf) into a program.
 
     Returns the program, the captured outer tracers (extra inputs to pass at call time, in
-    order), and the raw output of ``f`` (whose leaves the program's outputs are).
+    order), and the tree structure of ``f``'s output (whose leaves the program's outputs are).
     """
     from ..tree_util import tree_flatten
 
