@@ -345,8 +345,22 @@ def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tup
     >>> tree_flatten([1.0, {"w": 2.0}])
     ([1.0, 2.0], PyTreeDef([*, {'w': *}]))
     """
+    if is_leaf is None:
+        # Fast paths for the shapes every transformation sees on each call: one array, or a
+        # tuple of arrays (the positional arguments). Anything registered takes the general path.
+        t = type(tree)
+        if t not in _registry and not isinstance(tree, tuple):
+            return [tree], _LEAF
+        if t is tuple and all(type(c) not in _registry and not isinstance(c, tuple) for c in tree):
+            treedef = _TUPLES_OF_LEAVES.get(len(tree))
+            if treedef is None:
+                treedef = _TUPLES_OF_LEAVES[len(tree)] = PyTreeDef(tuple, None, (_LEAF,) * len(tree))
+            return list(tree), treedef
     leaves: list = []
     return leaves, _flatten(tree, leaves, is_leaf, None, ())
+
+
+_TUPLES_OF_LEAVES: dict[int, PyTreeDef] = {}
 
 
 def tree_flatten_with_path(
