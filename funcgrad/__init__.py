@@ -10,6 +10,7 @@ array([2., 4.])
 """
 
 from . import (
+    lax,  # noqa: F401
     numpy,  # noqa: F401  (installs operators on tracers)
     scipy,  # noqa: F401
     tree_util,  # noqa: F401
@@ -21,6 +22,7 @@ from .errors import (
     BatchAxisError,
     BatchedConcretizationError,
     ConcretizationError,
+    ControlFlowTypeError,
     CotangentMismatchError,
     CustomRuleError,
     FuncgradError,
@@ -60,7 +62,7 @@ def stop_gradient(x):  # type: ignore[no-untyped-def]
 __all__ = [
     "vjp", "grad", "value_and_grad", "elementwise_grad", "jvp", "stop_gradient", "numpy", "tree_util",
     "scipy", "vmap", "jacfwd", "jacrev", "hessian", "linearize", "custom_vjp", "custom_jvp", "checkpoint",
-    "remat", "jit", "make_trace", "ConcretizationError", "StaticArgumentError",
+    "remat", "jit", "make_trace", "lax", "ConcretizationError", "StaticArgumentError", "ControlFlowTypeError",
     "FuncgradError", "ArgnumsError", "CotangentMismatchError", "HasAuxError", "IndexingError",
     "IntegerInputError", "InvalidLeafError", "LeakedTracerError", "NonScalarOutputError",
     "TangentMismatchError", "TracerAssignmentError", "TracerConversionError", "TreeMismatchError",

@@ -82,3 +82,8 @@ class ConcretizationError(FuncgradError, TypeError):
 
 class StaticArgumentError(FuncgradError, TypeError):
     """A ``jit`` static argument is unhashable, or static_argnums/static_argnames are invalid."""
+
+
+class ControlFlowTypeError(FuncgradError, TypeError):
+    """Branches of ``lax.cond``/``switch`` disagree, or a loop body changed its carry (tree
+    structure, shape or dtype)."""

@@ -415,6 +415,16 @@ ROWS += [
 ]
 
 
+# mvn cdf rows (funcgrad.scipy.stats.multivariate_normal.cdf; shape and dtype from the abstract rule)
+import funcgrad.scipy.stats as fsp_stats  # noqa: E402
+
+ROWS += [
+    Row("mvn_cdf", lambda x, m, s: fsp_stats.multivariate_normal.cdf(x, m, s),
+        {"f64": ((3, 2), (2,), (2, 2)), "f32": ((2,), (2,), (2, 2)), "empty": ((0, 2), (2,), (2, 2))},
+        (REAL, REAL, SPD)),
+]
+
+
 # scipy.special rows (funcgrad.scipy.special). Orders and shape parameters without a closed-form
 # derivative are integer operands or Python floats ("py"), so the derivative tests differentiate only
 # where a closed form exists.

@@ -739,6 +739,44 @@ ROWS += [
          "float32": ((2,), (4,), (2,))}, (POS, _sp_times, POS), order=1, tol={"eps": 1e-4}),
 ]
 
+# mvn cdf rows
+# funcgrad.scipy.stats.multivariate_normal.cdf (primitive mvn_cdf): values against SciPy called once per
+# point with a fresh default_rng(0) (what funcgrad does), bit for bit. The covariance operand is
+# symmetrised ((A + A^T)/2) so that finite differences perturb a symmetric matrix; n = 1 and 2 are exact
+# to all orders, n = 3 is checked to first order at a tight SciPy tolerance with a larger step.
+import scipy.stats as _sps  # noqa: E402
+
+import funcgrad.scipy.stats as _fst  # noqa: E402
+
+
+def _mvn_spd(rng, shape):
+    m = rng.uniform(-0.5, 0.5, shape)
+    return m @ m.T + np.eye(shape[-1])
+
+
+def _mvn_sym(a):
+    return 0.5 * (a + a.T)
+
+
+def _mvn_cdf_ref(x, m, a, **kw):
+    s, n = _mvn_sym(a), m.shape[0]
+    vals = [_sps.multivariate_normal.cdf(p, m, s, rng=np.random.default_rng(0), **kw) for p in x.reshape(-1, n)]
+    return np.squeeze(np.asarray(vals, np.float64).reshape(x.shape[:-1])).astype(np.result_type(x, m, a))
+
+
+_MVN_TIGHT = {"abseps": 1e-7, "releps": 1e-7}
+ROWS += [
+    Row("mvn_cdf", lambda x, m, a: _fst.multivariate_normal.cdf(x, m, _mvn_sym(a)), _mvn_cdf_ref,
+        {"shape": ((3, 2), (2,), (2, 2)), "point": ((2,), (2,), (2, 2)), "empty": ((0, 2), (2,), (2, 2)),
+         "float32": ((2,), (2,), (2, 2))}, (REAL, REAL, _mvn_spd), "n=2"),
+    Row("mvn_cdf", lambda x, m, a: _fst.multivariate_normal.cdf(x, m, _mvn_sym(a)), _mvn_cdf_ref,
+        {"shape": ((3, 1), (1,), (1, 1)), "point": ((1,), (1,), (1, 1))}, (REAL, REAL, _mvn_spd), "n=1"),
+    Row("mvn_cdf", lambda x, m, a: _fst.multivariate_normal.cdf(x, m, _mvn_sym(a), **_MVN_TIGHT),
+        lambda x, m, a: _mvn_cdf_ref(x, m, a, **_MVN_TIGHT),
+        {"point": ((3,), (3,), (3, 3))}, (REAL, REAL, _mvn_spd), "n=3", order=1,
+        tol={"eps": 1e-3, "atol": 1e-4, "rtol": 1e-4}),
+]
+
 # --- parametrisation ----------------------------------------------------------------------------
 
 

@@ -372,6 +372,14 @@ CASES += [
                                         fsp_special.multigammaln(x * x + 2.0, 3), fsp_special.entr(x * x)],
      [normal(2, 3)]),
 ]
+# mvn cdf rows (funcgrad.scipy.stats.multivariate_normal.cdf; vmap over the covariance loops over the batch)
+import funcgrad.scipy.stats as fsp_stats  # noqa: E402
+
+CASES += [
+    ("mvn_cdf", lambda x, m, s: [fsp_stats.multivariate_normal.cdf(x, m, s),
+                                 fsp_stats.multivariate_normal.logcdf(x[0], m[0], s[0, 0])],
+     [normal(2), normal(2), spd(2)]),
+]
 # 4th entry: in_axes variants to skip ("grad": no vmap∘grad test, the function has no derivative)
 CASES = [c if len(c) == 4 else (*c, set()) for c in CASES]
 

@@ -33,6 +33,7 @@ from ..numpy._util import as_array
 from ..prims import elementwise as ew
 from ..prims.shape import stop_gradient
 from . import _special_prims as sp
+from . import _stats_prims
 from .special import _arg, log_ndtr, ndtr, xlog1py, xlogy
 
 __all__ = ["norm", "t", "gamma", "beta", "chi2", "poisson", "multivariate_normal", "dirichlet"]
@@ -408,14 +409,31 @@ def _squeeze_output(out: Any) -> Any:
 
 class _MultivariateNormal:
     """The multivariate normal distribution: ``multivariate_normal.logpdf(x, mean=None, cov=1)``
-    and ``pdf``, differentiable in ``x``, ``mean`` and ``cov``.
+    and ``pdf``, differentiable in ``x``, ``mean`` and ``cov``; ``cdf`` and ``logcdf`` with SciPy's
+    signature, differentiable in ``x``, ``mean`` and ``cov`` too.
 
     ``x`` has the components along its last axis; ``cov`` is a scalar (times the identity), a
     vector (a diagonal) or a symmetric positive-definite matrix (its lower triangle is read, by a
-    Cholesky factorization). Singular covariances (``allow_singular=True``) are not supported.
+    Cholesky factorization, in ``logpdf``). Singular covariances (``allow_singular=True``) are not
+    supported.
+
+    ``cdf``/``logcdf`` are computed by SciPy (Genz's quasi-Monte-Carlo method, with SciPy's
+    ``maxpts``, ``abseps`` and ``releps``), once per point with a fresh
+    ``numpy.random.default_rng(rng)``: ``rng`` is an integer seed (default ``None``, meaning 0), so
+    values are reproducible and the same under ``jit`` and ``vmap``; SciPy's ``Generator`` argument
+    is not accepted. SciPy's value with ``rng=np.random.default_rng(seed)`` for a single point is
+    reproduced exactly; for ``n >= 3`` pass tight ``abseps``/``releps`` for accurate values. In one
+    dimension the value is ``ndtr``, and in two SciPy's integral converges to ~1e-15. ``lower_limit``
+    is not supported. Derivatives (see :mod:`funcgrad.scipy._stats_prims`): in ``x`` and ``mean``,
+    a 1-d density times an (n-1)-dimensional conditional CDF; in ``cov`` by Plackett's identity,
+    the gradient being the symmetric matrix ``1/2 d^2 cdf / dx^2`` (the derivative of each
+    off-diagonal pair is split equally between ``(i, j)`` and ``(j, i)``, so ``cov`` must be
+    symmetric). All orders are supported; they are exact for ``n <= 2`` and carry the
+    quasi-Monte-Carlo error of lower-dimensional CDFs for ``n >= 3``.
     """
 
-    def _logpdf(self, x: Any, mean: Any, cov: Any, allow_singular: bool) -> Any:
+    @staticmethod
+    def _parse(x: Any, mean: Any, cov: Any, allow_singular: bool) -> tuple:
         if allow_singular:
             raise NotImplementedError(
                 "funcgrad.scipy.stats.multivariate_normal: allow_singular=True is not supported; the "
@@ -443,6 +461,10 @@ class _MultivariateNormal:
             raise ValueError(f"x has {x.shape[-1]} components along its last axis, expected {dim}.")
         dtype = _result_dtype(x, cov, 0.0) if mean is None else _result_dtype(x, mean, cov, 0.0)
         diff = x if mean is None else x - mean
+        return diff, cov, dim, dtype
+
+    def _logpdf(self, x: Any, mean: Any, cov: Any, allow_singular: bool) -> Any:
+        diff, cov, dim, dtype = self._parse(x, mean, cov, allow_singular)
         if cov.ndim < 2:  # a diagonal covariance: no factorization
             var = cov if cov.ndim == 1 else fnp.broadcast_to(cov, (dim,))
             maha = fnp.sum(diff * diff / var, axis=-1)
@@ -462,6 +484,42 @@ class _MultivariateNormal:
     def pdf(self, x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False) -> Any:
         """The density at ``x`` (components along the last axis)."""
         return ew.exp(self._logpdf(x, mean, cov, allow_singular))
+
+    def _cdf(self, x: Any, mean: Any, cov: Any, allow_singular: bool, maxpts: Any, abseps: float,
+             releps: float, lower_limit: Any, rng: Any) -> Any:
+        if lower_limit is not None:
+            raise NotImplementedError(
+                "funcgrad.scipy.stats.multivariate_normal.cdf: lower_limit is not supported; only the CDF "
+                "P(X <= x) (lower_limit=None) is implemented.")
+        if rng is None:
+            seed = 0
+        elif isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+            seed = int(rng)
+        else:
+            raise TypeError(
+                "funcgrad.scipy.stats.multivariate_normal.cdf: rng must be an integer seed or None (meaning 0), "
+                f"got {type(rng).__name__}. Each point is integrated with a fresh "
+                "numpy.random.default_rng(rng), so that values are reproducible under grad, jit and vmap.")
+        if maxpts is not None:
+            maxpts = int(maxpts)
+        diff, cov, dim, dtype = self._parse(x, mean, cov, allow_singular)
+        if cov.ndim == 0:
+            cov = cov * np.eye(dim)
+        elif cov.ndim == 1:
+            cov = fnp.reshape(cov, (dim, 1)) * np.eye(dim)
+        out = _stats_prims.mvn_cdf(diff, cov, maxpts=maxpts, abseps=float(abseps), releps=float(releps), seed=seed)
+        return _cast(_squeeze_output(out), dtype)
+
+    def cdf(self, x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False, maxpts: Any = None,
+            abseps: float = 1e-5, releps: float = 1e-5, *, lower_limit: Any = None, rng: Any = None) -> Any:
+        """The CDF ``P(X <= x)`` at ``x`` (components along the last axis); ``rng`` is an integer seed."""
+        return self._cdf(x, mean, cov, allow_singular, maxpts, abseps, releps, lower_limit, rng)
+
+    def logcdf(self, x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False, maxpts: Any = None,
+               abseps: float = 1e-5, releps: float = 1e-5, *, lower_limit: Any = None, rng: Any = None) -> Any:
+        """The log of the CDF at ``x`` (``log(cdf)``, as SciPy computes it)."""
+        with np.errstate(divide="ignore"):
+            return ew.log(self._cdf(x, mean, cov, allow_singular, maxpts, abseps, releps, lower_limit, rng))
 
     def __repr__(self) -> str:
         return "<funcgrad.scipy.stats.multivariate_normal>"

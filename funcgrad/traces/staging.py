@@ -252,12 +252,18 @@ def eval_program(program: Program, *args: Any) -> list:
             env[e.out] = tuple(tree_flatten(call(*call._join(p["nondiff"], tuple(p["in_tree"].unflatten(ins)))))[0])
         elif e.prim is tuple_get_p:
             env[e.out] = ins[0][e.params["index"]]
+        elif e.prim in rerun_rules:  # a staged loop (funcgrad.lax): re-run it under the active trace
+            env[e.out] = tuple(rerun_rules[e.prim](*ins, **e.params))
         else:
             env[e.out] = e.prim.bind(*ins, **e.params)
     return [env[a] if isinstance(a, Var) else a.value for a in program.outputs]
 
 
 # --- custom calls: program-only operations ------------------------------------------------------
+
+# Program-only primitives (funcgrad.lax's staged while loop) that eval_program re-runs through a
+# Python function instead of ``bind``, so the active transformation sees the loop itself.
+rerun_rules: dict[Primitive, Callable[..., Sequence[Any]]] = {}
 
 custom_call_p = Primitive(
     "custom_call",
