@@ -134,6 +134,11 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
     if not branches:
         raise ValueError("switch needs at least one branch")
     _scalar_pred(index, "switch's index")
+    dtype = np.asarray(index).dtype if not isinstance(index, Tracer) else np.dtype(index.dtype)
+    if dtype.kind not in "iu":
+        raise ControlFlowTypeError(
+            f"switch's index must be an integer, got dtype {dtype}; round or cast it first "
+            "(e.g. fnp.astype(i, int)), so every path picks the same branch.")
     kind, value = _kind(index)
     if kind == _CONCRETE:
         i = int(np.clip(int(value), 0, len(branches) - 1))

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer
+from ..prims import elementwise as ew
 from ..prims import shape as sh
 from .shape import stack
 
@@ -133,7 +134,8 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
     y = np.arange(num, dtype=np.float64)
     if div > 0:
         step = delta / div
-        y = y / div * delta if bool(step == 0) else y * step
+        # NumPy branches on step == 0; both forms are computed so the step may be traced.
+        y = ew.where(step == 0, y / div * delta, y * step)
     else:
         step = delta * np.nan
         y = y * delta

@@ -115,9 +115,15 @@ def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any
         # Singular values of the matrices spanned by (row, col), moved to the last two axes.
         rest = [d for d in range(x.ndim) if d not in (row, col)]
         moved = sh.transpose(x, axes=tuple(rest) + (row, col)) if rest + [row, col] != list(range(x.ndim)) else x
-        s = svd(moved, compute_uv=False)
+        # Gradient 0 at the zero matrix (a subgradient), as for the other orders: zero matrices
+        # are swapped for the identity before the SVD, and their norm set to 0.
+        zero = red.all(ew.equal(moved, 0.0), axis=(moved.ndim - 2, moved.ndim - 1))
+        eye = np.eye(moved.shape[-2], moved.shape[-1], dtype=moved.dtype)
+        safe = ew.where(sh.reshape(zero, shape=zero.shape + (1, 1)), eye, moved)
+        s = svd(safe, compute_uv=False)
         last = (s.ndim - 1,)
         out = red.sum(s, axis=last) if ord == "nuc" else (red.max if ord == 2 else red.min)(s, axis=last)
+        out = ew.where(zero, 0.0, out)
         if keepdims:
             out = sh.reshape(out, shape=tuple(1 if d in (row, col) else n for d, n in enumerate(x.shape)))
         return out

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Tracer
+from ..core import Tracer, ValuelessTracer
 from ..prims import elementwise as ew
 from ..prims import reductions as red
 from ..prims import shape as sh
@@ -166,6 +166,10 @@ def _quantile(name: str, a: Any, q: Any, scale: float, axis: Any, method: str, k
     if a.dtype.kind == "c":
         raise TypeError("a must be an array of real numbers")
     traced_q = isinstance(q, Tracer)
+    if isinstance(q, ValuelessTracer):
+        # Which elements are interpolated depends on q's value, unknown under jit and vmap.
+        raise q._no_value("A quantile/percentile q that is traced by jit or vmap (pass q as a plain "
+                          "value, or a static argument)")
     q_value = np.asarray(q.concrete_value() if traced_q else q)
     # q / 100 in q's own precision, as NumPy computes it (for percentile)
     frac = np.true_divide(q_value, scale) if scale != 1.0 else q_value.astype(np.result_type(q_value, 1.0))
@@ -232,8 +236,9 @@ def percentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inpu
     """Differentiable ``numpy.percentile`` (methods linear, lower, higher, nearest, midpoint).
 
     ``linear`` interpolates between the two neighbouring sorted elements, so the derivative
-    flows to both with weights ``1 - g`` and ``g``, and to ``q`` (which may be traced) as the
-    slope between them. ``q``'s value decides which elements are selected. Ties as in :func:`sort`.
+    flows to both with weights ``1 - g`` and ``g``, and to ``q`` (which may be traced by
+    ``grad``/``jvp``) as the slope between them. ``q``'s value decides which elements are
+    selected, so under ``jit`` or ``vmap`` it must be a plain value. Ties as in :func:`sort`.
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.percentile(np.array([1.0, 2.0, 3.0, 4.0, 5.0]), 25)
