@@ -220,3 +220,19 @@ def test_python_number_results_of_rules_are_accepted():
 
     out = fg.jvp(lambda z, t: fg.jvp(f, (z,), (t,))[1], (z, z), (z, z))
     assert all(isinstance(o, np.ndarray) for o in out)
+
+
+@pytest.mark.parametrize("name, arg", [
+    ("square", np.array([True, False])),
+    ("rint", np.arange(3)),
+    ("rint", np.array([True])),
+    ("rint", np.array([1.5, 2.5], np.float32)),
+    ("angle", np.array([True])),
+    ("angle", np.arange(3)),
+    ("angle", np.float32(1.0)),
+    ("reciprocal", np.array([2, 1, -1, -2])),
+])
+def test_dtypes_of_integer_and_boolean_inputs_follow_numpy(name, arg):
+    got, want = getattr(fnp, name)(arg), getattr(np, name)(arg)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    np.testing.assert_array_equal(got, want)

@@ -75,7 +75,7 @@ for _name, _prim in [
     ("logical_xor", ew.logical_xor_p), ("logical_not", ew.logical_not_p),
     ("isnan", ew.isnan_p), ("isinf", ew.isinf_p), ("isfinite", ew.isfinite_p),
     ("sign", ew.sign_p), ("floor", ew.floor_p), ("ceil", ew.ceil_p),
-    ("trunc", ew.trunc_p), ("rint", ew.round_p),
+    ("trunc", ew.trunc_p),
     ("real", ew.real_p), ("imag", ew.imag_p), ("conj", ew.conj_p), ("conjugate", ew.conj_p),
 ]:
     _export(_name, _prim)
@@ -90,6 +90,8 @@ def square(x: Any) -> Any:
     >>> fnp.square(3.0)
     np.float64(9.0)
     """
+    if _array_dtype(x) == np.bool_:  # NumPy squares booleans as int8
+        x = sh.astype(x, dtype=np.dtype(np.int8))
     return _mul(x, x)
 
 
@@ -100,7 +102,29 @@ def reciprocal(x: Any) -> Any:
     >>> fnp.reciprocal(4.0)
     np.float64(0.25)
     """
+    dtype = _array_dtype(x)
+    if dtype is not None and dtype.kind in "iu":  # NumPy's integer reciprocal truncates: 1 // x in C
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return sh.astype(ew.trunc_p.bind(_div(1.0, x)), dtype=dtype)
     return _div(1.0, x)
+
+
+def rint(x: Any) -> Any:
+    """``numpy.rint`` (no derivative): integers and booleans become floats, as in NumPy.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.rint(np.array([1, 2]))
+    array([1., 2.])
+    """
+    dtype = _array_dtype(x)
+    if dtype is not None and dtype.kind in "biu":
+        x = sh.astype(x, dtype=np.rint(np.zeros((), dtype)).dtype)
+    return ew.round_p.bind(x)
+
+
+def _array_dtype(x: Any) -> np.dtype | None:
+    """The dtype of an array or traced value; None for Python numbers and other inputs."""
+    return np.dtype(x.dtype) if hasattr(x, "dtype") else None
 
 
 def positive(x: Any) -> Any:
@@ -175,7 +199,10 @@ def angle(z: Any, deg: bool = False) -> Any:
     >>> float(fnp.angle(1j))
     1.5707963267948966
     """
-    out = ew.arctan2_p.bind(ew.imag(z), ew.real(z))
+    if np.iscomplexobj(z) if not hasattr(z, "dtype") else np.dtype(z.dtype).kind == "c":
+        out = ew.arctan2_p.bind(ew.imag(z), ew.real(z))
+    else:  # as NumPy: arctan2(0, z), with 0 a weakly typed Python int
+        out = ew.arctan2_p.bind(0, z)
     return out * (180.0 / np.pi) if deg else out
 
 
@@ -226,7 +253,7 @@ def real_if_close(a: Any, tol: float = 100) -> Any:
     return ew.real(a) if np.all(np.abs(value.imag) < tol * eps) else a
 
 
-__all__ += ["square", "reciprocal", "positive", "round", "around", "clip", "where", "astype", "angle",
+__all__ += ["square", "reciprocal", "rint", "positive", "round", "around", "clip", "where", "astype", "angle",
             "iscomplexobj", "isrealobj", "iscomplex", "real_if_close"]
 
 
