@@ -236,3 +236,8 @@ def test_dtypes_of_integer_and_boolean_inputs_follow_numpy(name, arg):
     got, want = getattr(fnp, name)(arg), getattr(np, name)(arg)
     assert np.asarray(got).dtype == np.asarray(want).dtype
     np.testing.assert_array_equal(got, want)
+
+
+def test_jitted_function_returning_a_non_array_is_a_clear_error():
+    with pytest.raises(fg.InvalidLeafError, match=r"output\[1\]"):
+        fg.jit(lambda x: (x, "text"))(np.ones(2))

@@ -330,9 +330,9 @@ cholesky_p = Primitive(
     jvp=(_cholesky_jvp,),
     vjp=(_cholesky_vjp,),
     abstract_eval=_cholesky_abstract,
+    batch=_unary_batch(lambda *a, **p: cholesky(*a, **p)),
 )
 cholesky = cholesky_p.bind
-cholesky_p.batch = _unary_batch(cholesky)
 
 
 # --- eigh -------------------------------------------------------------------------------------
@@ -387,9 +387,9 @@ eigh_p = Primitive(
     jvp=(_eigh_jvp,),
     vjp=(_eigh_vjp,),
     abstract_eval=_eigh_abstract,
+    batch=_unary_batch(lambda *a, **p: eigh(*a, **p)),
 )
 eigh = eigh_p.bind
-eigh_p.batch = _unary_batch(eigh)
 
 
 # --- svd --------------------------------------------------------------------------------------
@@ -515,9 +515,9 @@ svd_p = Primitive(
     jvp=(_svd_jvp,),
     vjp=(_svd_vjp,),
     abstract_eval=_svd_abstract,
+    batch=_unary_batch(lambda *a, **p: svd(*a, **p)),
 )
 svd = svd_p.bind
-svd_p.batch = _unary_batch(svd)
 
 
 # --- qr ---------------------------------------------------------------------------------------
@@ -618,9 +618,9 @@ qr_p = Primitive(
     jvp=(_qr_jvp,),
     vjp=(_qr_vjp,),
     abstract_eval=_qr_abstract,
+    batch=_unary_batch(lambda *a, **p: qr(*a, **p)),
 )
 qr = qr_p.bind
-qr_p.batch = _unary_batch(qr)
 
 
 # --- slogdet ----------------------------------------------------------------------------------
@@ -666,9 +666,9 @@ logabsdet_p = Primitive(
     jvp=(_logabsdet_jvp,),
     vjp=(_logabsdet_vjp,),
     abstract_eval=_logabsdet_abstract,
+    batch=_unary_batch(lambda *a, **p: logabsdet(*a, **p)),
 )
 logabsdet = logabsdet_p.bind
-logabsdet_p.batch = _unary_batch(logabsdet)
 
 
 def _sign_jvp(t: Any, out: Any, a: Any) -> Any:
@@ -683,9 +683,9 @@ def _sign_vjp(ct: Any, out: Any, a: Any) -> Any:
 # The public wrapper (funcgrad.numpy.linalg.slogdet) passes a real operand through stop_gradient,
 # so the sign of a real matrix stays non-differentiable there (its derivative is 0 anyway).
 slogdet_sign_p = Primitive("slogdet_sign", lambda a: np.linalg.slogdet(a)[0],
-                           jvp=(_sign_jvp,), vjp=(_sign_vjp,), abstract_eval=_det_abstract)
+                           jvp=(_sign_jvp,), vjp=(_sign_vjp,), abstract_eval=_det_abstract,
+                           batch=_unary_batch(lambda *a, **p: slogdet_sign(*a, **p)))
 slogdet_sign = slogdet_sign_p.bind
-slogdet_sign_p.batch = _unary_batch(slogdet_sign)
 
 
 # --- eig --------------------------------------------------------------------------------------
@@ -777,6 +777,6 @@ eig_p = Primitive(
     jvp=(_eig_jvp,),
     vjp=(_eig_vjp,),
     abstract_eval=_eig_abstract,
+    batch=_unary_batch(lambda *a, **p: eig(*a, **p)),
 )
 eig = eig_p.bind
-eig_p.batch = _unary_batch(eig)

@@ -120,7 +120,10 @@ def binary(
     return with_elementwise_batch(Primitive(name, impl, jvp=jvp, vjp=vjp))
 
 
-def nondiff(name: str, impl: Callable[..., Any], *, elementwise: bool = True) -> Primitive:
-    """An operation whose result carries no derivative (comparisons, rounding, argmax)."""
-    prim = Primitive(name, impl, nondiff=True)
+def nondiff(name: str, impl: Callable[..., Any], *, elementwise: bool = True,
+            batch: Callable[..., Any] | None = None) -> Primitive:
+    """An operation whose result carries no derivative (comparisons, rounding, argmax).
+
+    Elementwise ones get the elementwise batching rule; others pass ``batch``."""
+    prim = Primitive(name, impl, nondiff=True, batch=batch)
     return with_elementwise_batch(prim) if elementwise else prim

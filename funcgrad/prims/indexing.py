@@ -201,7 +201,7 @@ def _getitem_batch(args: tuple, dims: tuple, spec: tuple) -> tuple[Any, int]:
     return out, 0
 
 
-def _update_batch(prim: Primitive) -> Any:
+def _update_batch(bind: Any) -> Any:
     def batch(args: tuple, dims: tuple, spec: tuple) -> tuple[Any, int]:
         from .shape import broadcast_to
 
@@ -217,11 +217,11 @@ def _update_batch(prim: Primitive) -> Any:
         region = probe.shape
         v = broadcast_to(batch_to_front(v, dv, size=size, rank=len(region)), shape=(size,) + region)
         if not arrays:
-            return prim.bind(x, v, spec=(("s", None, None, None),) + spec), 0
+            return bind(x, v, spec=(("s", None, None, None),) + spec), 0
         new_spec, new_arrays, index_rank, layout = _batched_index(spec, arrays, adims, size, x_ndim)
         if layout > 0:
             v = _move_block(v, 1 + layout, index_rank, 1)
-        return prim.bind(x, v, *new_arrays, spec=new_spec), 0
+        return bind(x, v, *new_arrays, spec=new_spec), 0
 
     return batch
 
@@ -272,8 +272,8 @@ index_add_p = Primitive(
          lambda t, out, x, v, *arrays, spec: index_add(np.zeros(out.shape, t.dtype), t, *arrays, spec=spec)),
     vjp=(lambda ct, out, x, v, *arrays, spec: ct,
          lambda ct, out, x, v, *arrays, spec: getitem(ct, *arrays, spec=spec)),
+    batch=_update_batch(lambda *a, **p: index_add(*a, **p)),
 )
-index_add_p.batch = _update_batch(index_add_p)
 index_add = index_add_p.bind
 
 def _index_set_vjp_v(ct: Any, out: Any, x: Any, v: Any, *arrays: Any, spec: tuple) -> Any:
@@ -299,8 +299,8 @@ index_set_p = Primitive(
          lambda t, out, x, v, *arrays, spec: index_set(np.zeros(out.shape, t.dtype), t, *arrays, spec=spec)),
     vjp=(lambda ct, out, x, v, *arrays, spec: index_set(ct, 0.0, *arrays, spec=spec),
          _index_set_vjp_v),
+    batch=_update_batch(lambda *a, **p: index_set(*a, **p)),
 )
-index_set_p.batch = _update_batch(index_set_p)
 index_set = index_set_p.bind
 
 

@@ -1,4 +1,4 @@
-"""Reductions and scans: sum, max, min, prod, cumsum, cumprod, argmax, argmin, all, any.
+"""Reductions and scans: sum, max, min, prod, cumsum, cumprod, argmax, argmin, argsort, all, any.
 
 ``axis`` is ``None`` or a tuple of non-negative ints (``funcgrad.numpy`` normalises it).
 At ties, ``max``/``min`` share the derivative equally among the tied elements.
@@ -201,6 +201,6 @@ def _argsort_batch(args: tuple, dims: tuple, axis: int, kind: str | None) -> tup
 # The indices that sort ``x`` along ``axis`` (an int, normalised by funcgrad.numpy). No derivative:
 # sort, partition, median and percentile gather with these indices, and their derivatives flow
 # through that gather to the selected elements.
-argsort_p = nondiff("argsort", lambda x, axis, kind: np.argsort(x, axis=axis, kind=kind), elementwise=False)
-argsort_p.batch = _argsort_batch
+argsort_p = nondiff("argsort", lambda x, axis, kind: np.argsort(x, axis=axis, kind=kind), elementwise=False,
+                    batch=_argsort_batch)
 argsort = argsort_p.bind

@@ -190,9 +190,9 @@ solve_triangular_p = Primitive(
     jvp=(_st_jvp_a, _st_jvp_b),
     vjp=(_st_vjp_a, _st_vjp_b),
     abstract_eval=_st_abstract,
+    batch=_stack_batch(lambda *a, **p: solve_triangular(*a, **p)),
 )
 solve_triangular = solve_triangular_p.bind
-solve_triangular_p.batch = _stack_batch(solve_triangular)
 
 
 # --- solve_sylvester --------------------------------------------------------------------------
@@ -247,9 +247,9 @@ solve_sylvester_p = Primitive(
         lambda ct, out, a, b, q: _sylv_adjoint(ct, a, b),
     ),
     abstract_eval=_sylv_abstract,
+    batch=_stack_batch(lambda *a, **p: solve_sylvester(*a, **p)),
 )
 solve_sylvester = solve_sylvester_p.bind
-solve_sylvester_p.batch = _stack_batch(solve_sylvester)
 
 
 # --- sqrtm ------------------------------------------------------------------------------------
@@ -279,9 +279,9 @@ sqrtm_p = Primitive(
     jvp=(lambda t, out, a: solve_sylvester(out, out, t),),
     vjp=(lambda ct, out, a: solve_sylvester(_T(out), _T(out), ct),),
     abstract_eval=_sqrtm_abstract,
+    batch=_stack_batch(lambda *a, **p: sqrtm(*a, **p)),
 )
 sqrtm = sqrtm_p.bind
-sqrtm_p.batch = _stack_batch(sqrtm)
 
 
 # --- solve_banded -----------------------------------------------------------------------------
@@ -375,9 +375,9 @@ solve_banded_p = Primitive(
     ),
     vjp=(_banded_vjp_ab, _banded_vjp_b),
     abstract_eval=_banded_abstract,
+    batch=_stack_batch(lambda *a, **p: solve_banded(*a, **p)),
 )
 solve_banded = solve_banded_p.bind
-solve_banded_p.batch = _stack_batch(solve_banded)
 
 
 # --- expm -------------------------------------------------------------------------------------
@@ -424,6 +424,6 @@ expm_p = Primitive(
     jvp=(lambda t, out, a: frechet_expm(a, t),),
     vjp=(lambda ct, out, a: frechet_expm(_T(a), ct),),
     abstract_eval=_expm_abstract,
+    batch=_stack_batch(lambda *a, **p: expm(*a, **p)),
 )
 expm = expm_p.bind
-expm_p.batch = _stack_batch(expm)

@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..core import Primitive, Trace, Tracer, ValuelessTracer
-from ..errors import ConcretizationError, LeakedTracerError
+from ..errors import ConcretizationError, InvalidLeafError, LeakedTracerError
 from ..ir.program import Eqn, Literal, Program, ShapedArray, TupleAval, Var, aval_of
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -230,6 +230,16 @@ def trace_to_program(f: Callable[..., Any], avals: Sequence[ShapedArray],
     finally:
         trace.alive = False
     leaves, treedef = tree_flatten(out)
+    for i, leaf in enumerate(leaves):
+        if not isinstance(leaf, (Tracer, np.ndarray, np.generic, *_PY_SCALARS)):
+            from ..tree_util import describe_unregistered, keystr, tree_flatten_with_path
+
+            path = keystr(tree_flatten_with_path(out)[0][i][0], "output")
+            raise InvalidLeafError(
+                f"a function being jitted returned a {type(leaf).__qualname__} at {path}; jitted "
+                "functions return arrays, numbers and pytrees of them."
+                + (" Compute non-array results outside the jitted function." if type(leaf).__module__ == "builtins"
+                   else describe_unregistered(leaf)))
     program = trace.program(in_vars, leaves, names)
     captured = [t for t, _ in trace.captured.values()]
     return program, captured, treedef
