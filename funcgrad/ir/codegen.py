@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import keyword
 import linecache
 import math
 import weakref
@@ -21,7 +22,7 @@ import numpy as np
 from .passes import last_uses
 from .program import Literal, Program, Var
 
-__all__ = ["Compiled", "generate"]
+__all__ = ["Compiled", "generate", "literal_source", "function_name"]
 
 _file_ids = itertools.count()
 
@@ -34,12 +35,53 @@ class Compiled(NamedTuple):
     filename: str
 
 
-def _literal(value: Any, bind_global: Callable[[Any], str]) -> str:
-    if isinstance(value, float) and not math.isfinite(value):
-        return bind_global(value)
-    if isinstance(value, complex):
-        return bind_global(value)
-    return repr(value)
+def literal_source(value: Any, bind_global: Callable[[Any], str]) -> str:
+    """Python source for ``value`` in generated code, safe whatever ``value`` is.
+
+    Only an exact built-in ``bool``/``int``/finite ``float``, ``None``, or an exact ``tuple`` of
+    these is written as text, through the built-in ``repr`` (never a subclass's ``__repr__``,
+    which could return any code, or round). Everything else (subclasses of numbers, enums,
+    dtypes, NaN/inf, complex numbers) becomes a global of the generated module, bound by
+    reference, so generated code computes with the very object the traced code saw.
+
+    >>> literal_source(2.5, None), literal_source((1, None), None)
+    ('2.5', '(1, None,)')
+    """
+    kind = type(value)
+    if value is None:
+        return "None"
+    if kind is bool:
+        return "True" if value else "False"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)  # round-trips exactly, keeps the sign of -0.0
+    if kind is tuple:
+        return "(" + "".join(literal_source(v, bind_global) + ", " for v in value).rstrip(" ") + ")"
+    return bind_global(value)
+
+
+_RESERVED = frozenset({"None", "True", "False"})
+
+
+def function_name(name: Any, taken: Any = ()) -> str:
+    """A valid, free Python identifier for generated code derived from a user's ``name``.
+
+    ASCII letters, digits and underscores are kept (non-ASCII characters, which Python would
+    NFKC-normalise or reject, become ``_``); a keyword, a dunder name or a name in ``taken``
+    (the module's own globals) gets a ``jit_`` prefix.
+
+    >>> function_name("class"), function_name("x²"), function_name("_k1", {"_k1"})
+    ('jit_class', 'x_', 'jit__k1')
+    """
+    text = name if type(name) is str else str.__str__(name) if isinstance(name, str) else "compiled"
+    ident = "".join(c if (c.isascii() and (c.isalnum() or c == "_")) else "_" for c in text)[:80]
+    if not ident:
+        ident = "compiled"
+    if ident[0].isdigit() or keyword.iskeyword(ident) or ident in _RESERVED or ident.startswith("__") \
+            or ident in taken:
+        ident = "jit_" + ident
+    return ident
 
 
 def _fresh(x: Any) -> Any:
@@ -48,15 +90,16 @@ def _fresh(x: Any) -> Any:
 
 def generate(program: Program, name: str = "compiled") -> Compiled:
     """Turn ``program`` into a Python function returning a tuple of its outputs."""
-    fn_name = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "compiled"
-    if fn_name[0].isdigit():
-        fn_name = "_" + fn_name
     names: dict[Var, str] = {}
     scope: dict[str, Any] = {}
     impls: dict[tuple, str] = {}
 
     def bind_global(value: Any, prefix: str = "k") -> str:
+        # Prefixes come from primitive names: keep them identifiers, and the result unused.
+        prefix = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in prefix)
         g = f"_{prefix}{len(scope)}"
+        while g in scope:
+            g += "_"
         scope[g] = value
         return g
 
@@ -66,7 +109,7 @@ def generate(program: Program, name: str = "compiled") -> Compiled:
         names[v] = bind_global(c, "const")
 
     def atom(a: Any) -> str:
-        return _literal(a.value, bind_global) if isinstance(a, Literal) else names[a]
+        return literal_source(a.value, bind_global) if isinstance(a, Literal) else names[a]
 
     def impl_name(e: Any) -> str:
         try:
@@ -82,9 +125,11 @@ def generate(program: Program, name: str = "compiled") -> Compiled:
         return found
 
     args = ", ".join(names[v] for v in program.inputs)
-    lines = [f"def {fn_name}({args}):"]
+    lines = [""]  # the def line: its name is chosen once every global is bound
     dying = last_uses(program)
     inputs = set(program.inputs)
+    used = {a for e in program.eqns for a in e.inputs if type(a) is Var}
+    used.update(a for a in program.outputs if type(a) is Var)
     free: list[str] = []  # names whose values were deleted, ready for reuse
     count = 0
     for k, e in enumerate(program.eqns):
@@ -96,15 +141,25 @@ def generate(program: Program, name: str = "compiled") -> Compiled:
         # An operand that dies here lends its name to the result: assigning releases the old
         # value, with no `del` line. Other dying operands are deleted.
         dead = [names[v] for v in dying.get(k, ()) if v not in inputs]
-        if dead:
-            out = dead.pop()
-        elif free:
-            out = free.pop()
+        targets = []
+        for o in e.outs:
+            if type(e.out) is tuple and o not in used:
+                targets.append("_")  # an unused result of a multiple-result operation
+                continue
+            if dead:
+                out = dead.pop()
+            elif free:
+                out = free.pop()
+            else:
+                out = f"v{count}"
+                count += 1
+            names[o] = out
+            targets.append(out)
+        if type(e.out) is tuple:
+            lhs = ", ".join(targets) + ("," if len(targets) == 1 else "")
+            lines.append(f"    {lhs} = {expr}" if targets else f"    {expr}")
         else:
-            out = f"v{count}"
-            count += 1
-        names[e.out] = out
-        lines.append(f"    {out} = {expr}")
+            lines.append(f"    {targets[0]} = {expr}")
         if dead:
             lines.append(f"    del {', '.join(dead)}")
             free.extend(dead)
@@ -124,6 +179,8 @@ def generate(program: Program, name: str = "compiled") -> Compiled:
 
     outs = ", ".join(output(a) for a in program.outputs)
     lines.append(f"    return ({outs}{',' if len(program.outputs) == 1 else ''})")
+    fn_name = function_name(name, scope)
+    lines[0] = f"def {fn_name}({args}):"
     source = "\n".join(lines) + "\n"
     filename = f"<funcgrad-jit {fn_name} #{next(_file_ids)}>"
     code = compile(source, filename, "exec")

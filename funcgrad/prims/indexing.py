@@ -230,14 +230,16 @@ def _getitem_vjp(ct: Any, out: Any, x: Any, *arrays: Any, spec: tuple) -> Any:
     return index_add(np.zeros(np.shape(x), dtype=ct.dtype), ct, *arrays, spec=spec)
 
 
-def _index_source(spec: tuple, arrays: list) -> str:
+def _index_source(spec: tuple, arrays: list, bind: Any) -> str:
+    from ..ir.codegen import literal_source  # numbers written safely: never a subclass's repr
+
     parts = []
     for item in spec:
         kind = item[0]
         if kind == "s":
-            parts.append(":".join("" if v is None else repr(v) for v in item[1:]))
+            parts.append(":".join("" if v is None else literal_source(v, bind) for v in item[1:]))
         elif kind == "i":
-            parts.append(repr(item[1]))
+            parts.append(literal_source(item[1], bind))
         elif kind == "a":
             parts.append(arrays[item[1]])
         elif kind == "n":
@@ -251,7 +253,7 @@ def _getitem_emit(e: Any, args: list, bind: Any) -> str:
     from ..ir.program import Var
 
     if isinstance(e.inputs[0], Var) and not e.inputs[0].aval.weak:
-        return f"{args[0]}[{_index_source(e.params['spec'], args[1:])}]"
+        return f"{args[0]}[{_index_source(e.params['spec'], args[1:], bind)}]"
     return f"{bind(_getitem_impl)}({', '.join(args)}, spec={bind(e.params['spec'])})"
 
 

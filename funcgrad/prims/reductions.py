@@ -72,8 +72,11 @@ def _expand(ct: Any, x: Any, axis: tuple[int, ...] | None) -> Any:
 
 def _sum_emit(e: Any, args: list, bind: Any) -> str:
     # np.sum is np.add.reduce behind a Python-level wrapper: same result, less overhead.
+    from ..ir.codegen import literal_source
+
     fn = bind(np.add.reduce if not e.inputs[0].aval.weak else np.sum)
-    return f"{fn}({args[0]}, axis={e.params['axis']!r}, keepdims={e.params['keepdims']!r})"
+    axis, keepdims = (literal_source(e.params[k], bind) for k in ("axis", "keepdims"))
+    return f"{fn}({args[0]}, axis={axis}, keepdims={keepdims})"
 
 
 reduce_sum_p = _with_reduction_batch(Primitive(

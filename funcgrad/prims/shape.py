@@ -41,7 +41,9 @@ def _method_emit(method: str, param: str) -> Any:
 
         value = e.params[param]
         if isinstance(e.inputs[0], Var) and not e.inputs[0].aval.weak:
-            arg = bind(value) if isinstance(value, np.dtype) else repr(value)
+            from ..ir.codegen import literal_source
+
+            arg = literal_source(value, bind)
             return f"{args[0]}.{method}({arg})"
         return f"{bind(e.prim.impl)}({args[0]}, **{bind(dict(e.params))})"
 
