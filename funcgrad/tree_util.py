@@ -14,6 +14,7 @@ or :func:`register_dataclass`. Everything else is a leaf.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, Hashable, Iterable, NamedTuple, Sequence
 
 from .errors import TreeMismatchError
@@ -23,43 +24,78 @@ __all__ = [
     "SequenceKey",
     "DictKey",
     "GetAttrKey",
+    "FlattenedIndexKey",
+    "Partial",
     "keystr",
     "register_pytree_node",
+    "register_pytree_with_keys",
+    "register_pytree_node_class",
+    "register_static",
     "register_dataclass",
     "tree_flatten",
     "tree_flatten_with_path",
     "tree_unflatten",
     "tree_leaves",
+    "tree_leaves_with_path",
     "tree_structure",
     "tree_map",
+    "tree_map_with_path",
+    "tree_reduce",
+    "tree_all",
+    "all_leaves",
+    "tree_broadcast",
+    "tree_transpose",
+    "treedef_children",
+    "treedef_is_leaf",
+    "treedef_tuple",
 ]
 
 
 # --- key paths ------------------------------------------------------------------------------
 
 
-class SequenceKey(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class SequenceKey:
+    """The position of a child in a tuple, list or namedtuple-like sequence."""
+
     idx: int
 
     def __str__(self) -> str:
         return f"[{self.idx}]"
 
 
-class DictKey(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class DictKey:
+    """The key of a child in a dict."""
+
     key: Hashable
 
     def __str__(self) -> str:
         return f"[{self.key!r}]"
 
 
-class GetAttrKey(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class GetAttrKey:
+    """The attribute name of a child (namedtuple fields, dataclass fields)."""
+
     name: str
 
     def __str__(self) -> str:
         return f".{self.name}"
 
 
-KeyPath = tuple  # a tuple of SequenceKey / DictKey / GetAttrKey
+@dataclasses.dataclass(frozen=True)
+class FlattenedIndexKey:
+    """The position of a child among a registered node's flattened children (nodes registered
+    without keys). Rendered as ``[i]`` (JAX renders ``[<flat index i>]``)."""
+
+    key: int
+
+    def __str__(self) -> str:
+        return f"[{self.key}]"
+
+
+KeyPath = tuple  # a tuple of SequenceKey / DictKey / GetAttrKey / FlattenedIndexKey
 
 
 def keystr(path: Sequence[Any], root: str = "") -> str:
@@ -118,9 +154,92 @@ def register_pytree_node(
         return tuple(children), aux
 
     def keys(node: Any, aux: Hashable) -> Sequence[Any]:
-        return [SequenceKey(i) for i in range(len(flatten(node)[0]))]
+        return [FlattenedIndexKey(i) for i in range(len(flatten(node)[0]))]
 
     _registry[nodetype] = _NodeKind(flatten, lambda aux, ch: unflatten_func(aux, ch), keys)
+
+
+def register_pytree_with_keys(
+    nodetype: type,
+    flatten_with_keys: Callable[[Any], tuple[Iterable[tuple[Any, Any]], Hashable]],
+    unflatten_func: Callable[[Hashable, Iterable[Any]], Any],
+    flatten_func: Callable[[Any], tuple[Iterable[Any], Hashable]] | None = None,
+) -> None:
+    """Like :func:`register_pytree_node`, with a key for each child (used in key paths).
+
+    ``flatten_with_keys(node)`` returns ``((key, child), ...), aux_data``; ``flatten_func`` (optional)
+    is a faster flatten without keys.
+
+    >>> class Named:
+    ...     def __init__(self, x): self.x = x
+    >>> register_pytree_with_keys(Named, lambda n: (((GetAttrKey("x"), n.x),), None), lambda _, c: Named(*c))
+    >>> keystr(tree_flatten_with_path(Named(1.0))[0][0][0])
+    '.x'
+    """
+    if nodetype in _registry:
+        raise ValueError(f"{nodetype.__qualname__} is already registered as a pytree node.")
+
+    def with_keys(node: Any) -> tuple[list, list, Hashable]:
+        pairs, aux = flatten_with_keys(node)
+        pairs = list(pairs)
+        for pair in pairs:
+            if not (isinstance(pair, tuple) and len(pair) == 2):
+                raise TypeError(
+                    f"the flatten_with_keys function of pytree node {nodetype.__qualname__} must return "
+                    f"((key, child), ...) pairs and the auxiliary data; got the entry {pair!r}."
+                )
+        _check_hashable(aux, nodetype, "the auxiliary data returned by its flatten function")
+        return [k for k, _ in pairs], [c for _, c in pairs], aux
+
+    def flatten(node: Any) -> tuple[Sequence[Any], Hashable]:
+        if flatten_func is not None:
+            children, aux = flatten_func(node)
+            _check_hashable(aux, nodetype, "the auxiliary data returned by its flatten function")
+            return tuple(children), aux
+        _, children, aux = with_keys(node)
+        return tuple(children), aux
+
+    _registry[nodetype] = _NodeKind(flatten, lambda aux, ch: unflatten_func(aux, ch),
+                                    lambda node, aux: with_keys(node)[0])
+
+
+def register_pytree_node_class(cls: type) -> type:
+    """Class decorator: register ``cls`` using its ``tree_flatten`` method, which returns
+    ``(children, aux_data)``, and its ``tree_unflatten(aux_data, children)`` classmethod.
+
+    >>> @register_pytree_node_class
+    ... class Scaled:
+    ...     def __init__(self, x, scale): self.x, self.scale = x, scale
+    ...     def tree_flatten(self): return (self.x,), self.scale
+    ...     @classmethod
+    ...     def tree_unflatten(cls, scale, children): return cls(children[0], scale)
+    >>> tree_leaves(Scaled(2.0, "static"))
+    [2.0]
+    """
+    missing = [m for m in ("tree_flatten", "tree_unflatten") if not callable(getattr(cls, m, None))]
+    if missing:
+        raise TypeError(
+            f"register_pytree_node_class({getattr(cls, '__qualname__', cls)!r}) needs the methods "
+            f"tree_flatten(self) -> (children, aux_data) and the classmethod tree_unflatten(cls, aux_data, "
+            f"children); missing: {missing}."
+        )
+    register_pytree_node(cls, lambda node: node.tree_flatten(), cls.tree_unflatten)
+    return cls
+
+
+def register_static(cls: type) -> type:
+    """Register ``cls`` as a node with no children: its instances (which must be hashable) are
+    part of the tree structure, never leaves. Usable as a decorator.
+
+    >>> @register_static
+    ... class Config:
+    ...     def __hash__(self): return 0
+    ...     def __eq__(self, other): return isinstance(other, Config)
+    >>> tree_leaves([1.0, Config()])
+    [1.0]
+    """
+    register_pytree_node(cls, lambda node: ((), node), lambda node, _: node)
+    return cls
 
 
 def register_dataclass(
@@ -239,15 +358,32 @@ def _node_kind(x: Any) -> tuple[type, _NodeKind] | None:
 # --- tree structure ------------------------------------------------------------------------
 
 
+class _Children(tuple):
+    """A node's child structures: a tuple (``treedef.children[0]``) that, called, returns them as a
+    list, as JAX's ``treedef.children()`` does."""
+
+    __slots__ = ()
+
+    def __call__(self) -> list[PyTreeDef]:
+        return list(self)
+
+
 class PyTreeDef:
-    """The structure of a pytree: node types, static data, and where the leaves go."""
+    """The structure of a pytree: node types, static data, and where the leaves go.
+
+    >>> treedef = tree_structure({"a": (1.0, 2.0), "b": 3.0})
+    >>> treedef.num_leaves, treedef.num_nodes, treedef.children()
+    (3, 5, [PyTreeDef((*, *)), PyTreeDef(*)])
+    >>> treedef.flatten_up_to({"a": ([1, 2], 3), "b": {"c": 4}})
+    [[1, 2], 3, {'c': 4}]
+    """
 
     __slots__ = ("node_type", "aux", "children", "num_leaves", "_hash")
 
     def __init__(self, node_type: type | None, aux: Hashable, children: tuple[PyTreeDef, ...]):
         self.node_type = node_type  # None marks a leaf
         self.aux = aux
-        self.children = children
+        self.children = _Children(children)
         self.num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
         self._hash: int | None = None
 
@@ -272,6 +408,55 @@ class PyTreeDef:
                 aux_hash = id(self.aux)
             self._hash = hash((self.node_type, aux_hash, self.children))
         return self._hash
+
+    def node_data(self) -> tuple[type, Hashable] | None:
+        """``(node type, static data)`` of the root, or None for a leaf."""
+        return None if self.node_type is None else (self.node_type, self.aux)
+
+    def compose(self, inner: PyTreeDef) -> PyTreeDef:
+        """The structure of this tree with every leaf replaced by a tree of structure ``inner``.
+
+        >>> tree_structure((1, 2)).compose(tree_structure([1, 1]))
+        PyTreeDef(([*, *], [*, *]))
+        """
+        if not isinstance(inner, PyTreeDef):
+            raise TypeError(f"PyTreeDef.compose expects a PyTreeDef, got a {type(inner).__name__}.")
+        if self.node_type is None:
+            return inner
+        return PyTreeDef(self.node_type, self.aux, tuple(c.compose(inner) for c in self.children))
+
+    def flatten_up_to(self, tree: Any) -> list:
+        """Flatten ``tree`` only as deep as this structure goes: one entry per leaf of this
+        structure, holding the whole subtree of ``tree`` found there. ``tree`` must have this
+        structure as a prefix (:class:`TreeMismatchError` otherwise, naming where they differ).
+        """
+        out: list = []
+        self._up_to(tree, out, ())
+        return out
+
+    def _up_to(self, x: Any, out: list, path: tuple) -> None:
+        if self.node_type is None:
+            out.append(x)
+            return
+        where = keystr(path) or "the root"
+        found = _node_kind(x)
+        if found is None or found[0] is not self.node_type:
+            raise TreeMismatchError(
+                f"expected a {self.node_type.__name__} at {where} (structure {self}), but found "
+                f"{'a leaf' if found is None else 'a ' + found[0].__name__} {_short(x)}; the tree "
+                "must have the given structure as a prefix."
+            )
+        kind = found[1]
+        children, aux = kind.flatten(x)
+        if aux != self.aux or len(children) != len(self.children):
+            raise TreeMismatchError(
+                f"at {where} the structure {self} has {len(self.children)} children"
+                f"{'' if self.aux is None else f' (static data {self.aux!r})'}, but the tree has "
+                f"{len(children)}{'' if aux is None else f' (static data {aux!r})'}; the tree must have "
+                "the given structure as a prefix."
+            )
+        for child_def, child, key in zip(self.children, children, kind.keys(x, aux), strict=True):
+            child_def._up_to(child, out, path + (key,))
 
     def unflatten(self, leaves: Iterable[Any]) -> Any:
         if not isinstance(leaves, (list, tuple)):
@@ -314,6 +499,11 @@ class PyTreeDef:
 
 _sentinel = object()
 _LEAF = PyTreeDef(None, None, ())
+
+
+def _short(x: Any) -> str:
+    r = repr(x)
+    return r if len(r) <= 60 else r[:57] + "..."
 
 
 def _flatten(x: Any, leaves: list, is_leaf: Callable[[Any], bool] | None,
@@ -410,23 +600,168 @@ def tree_structure(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> P
     return tree_flatten(tree, is_leaf)[1]
 
 
+def _rest_leaves(treedef: PyTreeDef, rest: Sequence[Any], is_leaf: Callable[[Any], bool] | None,
+                 who: str) -> list[list]:
+    """For each of ``rest``: its subtrees at the leaves of ``treedef`` (which must be a prefix)."""
+    out = []
+    for i, r in enumerate(rest):
+        r_leaves, r_def = tree_flatten(r, is_leaf)
+        if r_def == treedef:  # the common case: the same structure
+            out.append(r_leaves)
+            continue
+        try:
+            out.append(treedef.flatten_up_to(r))
+        except TreeMismatchError as e:
+            raise TreeMismatchError(
+                f"{who}: tree {i + 1} has structure {r_def}, which does not have the first tree's structure "
+                f"{treedef} as a prefix ({e}). Every further tree must have the same structure as the first, or "
+                "extend it (a leaf of the first tree may stand for a whole subtree of the others)."
+            ) from None
+    return out
+
+
 def tree_map(f: Callable[..., Any], tree: Any, *rest: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
-    """Apply ``f`` leaf-wise to one or more pytrees of the same structure.
+    """Apply ``f`` leaf-wise to one or more pytrees.
+
+    Every tree in ``rest`` must have ``tree``'s structure, or have it as a prefix: then ``f``
+    receives, for each leaf of ``tree``, the whole subtree of the others found at that place.
 
     >>> tree_map(lambda a, b: a + b, {"w": 1.0, "b": 2.0}, {"w": 10.0, "b": 20.0})
     {'b': 22.0, 'w': 11.0}
+    >>> tree_map(lambda a, b: (a, len(b)), [1, 2], [[0, 0], [0]])
+    [(1, 2), (2, 1)]
     """
     leaves, treedef = tree_flatten(tree, is_leaf)
-    others = []
-    for i, r in enumerate(rest):
-        r_leaves, r_def = tree_flatten(r, is_leaf)
-        if r_def != treedef:
-            raise TreeMismatchError(
-                f"tree_map: tree {i + 1} has structure {r_def}, but the first tree has {treedef}; "
-                "all trees passed to tree_map must have the same structure."
-            )
-        others.append(r_leaves)
+    others = _rest_leaves(treedef, rest, is_leaf, "tree_map")
     return treedef.unflatten(f(*args) for args in zip(leaves, *others, strict=True))
+
+
+def tree_map_with_path(f: Callable[..., Any], tree: Any, *rest: Any,
+                       is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """Like :func:`tree_map`, with ``f(key_path, leaf, *others)`` also given each leaf's key path.
+
+    >>> tree_map_with_path(lambda p, x: keystr(p) + "=" + str(x), {"a": [1, 2]})
+    {'a': ["['a'][0]=1", "['a'][1]=2"]}
+    """
+    with_path, treedef = tree_flatten_with_path(tree, is_leaf)
+    others = _rest_leaves(treedef, rest, is_leaf, "tree_map_with_path")
+    return treedef.unflatten(f(p, x, *xs) for (p, x), *xs in zip(with_path, *others, strict=True))
+
+
+def tree_leaves_with_path(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list[tuple[tuple, Any]]:
+    """The ``(key_path, leaf)`` pairs of a pytree, in flattening order.
+
+    >>> [(keystr(p), x) for p, x in tree_leaves_with_path({"b": 1, "a": (2,)})]
+    [("['a'][0]", 2), ("['b']", 1)]
+    """
+    return tree_flatten_with_path(tree, is_leaf)[0]
+
+
+_NO_INITIALIZER = object()
+
+
+def tree_reduce(function: Callable[[Any, Any], Any], tree: Any, initializer: Any = _NO_INITIALIZER,
+                is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """``functools.reduce(function, tree_leaves(tree), initializer)``.
+
+    >>> tree_reduce(lambda a, b: a + b, {"x": 1, "y": [2, 3]})
+    6
+    """
+    leaves = tree_leaves(tree, is_leaf)
+    if initializer is _NO_INITIALIZER:
+        if not leaves:
+            raise TypeError("tree_reduce of a tree with no leaves needs an initializer.")
+        return functools.reduce(function, leaves)
+    return functools.reduce(function, leaves, initializer)
+
+
+def tree_all(tree: Any, *, is_leaf: Callable[[Any], bool] | None = None) -> bool:
+    """Whether every leaf is truthy (``all(tree_leaves(tree))``).
+
+    >>> tree_all([True, {"a": 1}]), tree_all([True, (0,)])
+    (True, False)
+    """
+    return all(tree_leaves(tree, is_leaf))
+
+
+def all_leaves(iterable: Iterable[Any], is_leaf: Callable[[Any], bool] | None = None) -> bool:
+    """Whether every element of ``iterable`` is a leaf (no container, no None).
+
+    >>> all_leaves([1.0, "s"]), all_leaves([1.0, (2.0,)])
+    (True, False)
+    """
+    return all((is_leaf is not None and is_leaf(x)) or _node_kind(x) is None for x in iterable)
+
+
+def tree_broadcast(prefix_tree: Any, full_tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """``prefix_tree`` expanded to ``full_tree``'s structure: each of its leaves is repeated over
+    the subtree of ``full_tree`` at the same place.
+
+    >>> tree_broadcast([1, 2], [(0, 0), {"a": 0}])
+    [(1, 1), {'a': 2}]
+    """
+    out: list = []
+    tree_map(lambda p, sub: out.extend([p] * tree_structure(sub).num_leaves), prefix_tree, full_tree,
+             is_leaf=is_leaf)
+    return tree_structure(full_tree).unflatten(out)
+
+
+def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None, pytree_to_transpose: Any) -> Any:
+    """Turn a tree of structure ``outer`` of trees of structure ``inner`` into an ``inner`` tree of
+    ``outer`` trees. ``inner_treedef=None`` infers it from the first inner tree.
+
+    >>> tree_transpose(tree_structure([0, 0]), tree_structure((0, 0)), [(1, 2), (3, 4)])
+    ([1, 3], [2, 4])
+    """
+    for name, td in (("outer_treedef", outer_treedef), ("inner_treedef", inner_treedef)):
+        if not (isinstance(td, PyTreeDef) or (td is None and name == "inner_treedef")):
+            raise TypeError(f"tree_transpose: {name} must be a PyTreeDef (from tree_structure), got "
+                            f"{type(td).__name__}.")
+    inners = outer_treedef.flatten_up_to(pytree_to_transpose)
+    if inner_treedef is None:
+        if not inners:
+            raise TypeError("tree_transpose: cannot infer inner_treedef from a tree with no inner trees; pass it.")
+        inner_treedef = tree_structure(inners[0])
+    columns = [inner_treedef.flatten_up_to(t) for t in inners]
+    per_inner_leaf = [outer_treedef.unflatten(list(row)) for row in zip(*columns, strict=True)] if columns else [
+        outer_treedef.unflatten([]) for _ in range(inner_treedef.num_leaves)]
+    return inner_treedef.unflatten(per_inner_leaf)
+
+
+def treedef_children(treedef: PyTreeDef) -> list[PyTreeDef]:
+    """The structures of the root's children (``treedef.children()``)."""
+    return treedef.children()
+
+
+def treedef_is_leaf(treedef: PyTreeDef) -> bool:
+    """Whether the structure is a single leaf."""
+    return treedef.node_type is None
+
+
+def treedef_tuple(treedefs: Iterable[PyTreeDef]) -> PyTreeDef:
+    """The structure of a tuple whose elements have the given structures."""
+    return PyTreeDef(tuple, None, tuple(treedefs))
+
+
+class Partial(functools.partial):
+    """``functools.partial`` that is a pytree: the bound arguments are its children, the function
+    is static structure. So a ``Partial`` can be passed to and returned from transformed functions
+    (a pullback returned from ``jit``, a loss with bound data passed to ``grad``).
+
+    >>> add = Partial(lambda a, b: a + b, 1.0)
+    >>> add(2.0), tree_leaves(add)
+    (3.0, [1.0])
+    """
+
+    def __repr__(self) -> str:
+        return "Partial(" + super().__repr__().split("(", 1)[1]
+
+
+register_pytree_node(
+    Partial,
+    lambda p: ((p.args, p.keywords), p.func),
+    lambda func, children: Partial(func, *children[0], **children[1]),
+)
 
 
 def describe_unregistered(x: Any) -> str:

@@ -259,7 +259,7 @@ def test_tree_map_several_trees():
         ([1, 2], [1, 2, 3]),
         ((1, None), (1, 2)),
         (Layer(1, 2, "relu"), Layer(1, 2, "tanh")),
-        ({"a": 1}, {"a": [1]}),
+        ([1, {"a": 1}], [1, {"a": 1, "b": 2}]),
     ],
 )
 def test_tree_map_structure_mismatch(first, second):
@@ -340,3 +340,160 @@ def test_flatten_with_path_matches_flatten():
 def test_flatten_with_path_is_leaf():
     with_path, _ = tu.tree_flatten_with_path({"a": (1, 2), "b": [3]}, is_leaf=lambda x: isinstance(x, tuple))
     assert [(tu.keystr(p), v) for p, v in with_path] == [("['a']", (1, 2)), ("['b'][0]", 3)]
+
+
+# --- issue 9 §3: the rest of jax.tree_util -------------------------------------------------------
+
+
+def test_key_types_compare_by_type_and_render():
+    assert tu.SequenceKey(1) != tu.FlattenedIndexKey(1)
+    assert tu.DictKey("a") == tu.DictKey("a") and hash(tu.DictKey("a")) == hash(tu.DictKey("a"))
+    assert (tu.SequenceKey(1).idx, tu.DictKey("k").key, tu.GetAttrKey("w").name, tu.FlattenedIndexKey(2).key) == (
+        1, "k", "w", 2)
+    with_path, _ = tu.tree_flatten_with_path(Box(1.0, 2.0, "t"))
+    assert [p for p, _ in with_path] == [(tu.FlattenedIndexKey(0),), (tu.FlattenedIndexKey(1),)]
+    assert tu.keystr((tu.FlattenedIndexKey(3),)) == "[3]"
+
+
+def test_tree_map_with_path_and_leaves_with_path():
+    tree = {"b": [1.0, 2.0], "a": Point(3.0, None)}
+    out = tu.tree_map_with_path(lambda p, x, y: (tu.keystr(p), x + y), tree, tu.tree_map(lambda v: 10 * v, tree))
+    assert out == {"a": Point(("['a'].x", 33.0), None), "b": [("['b'][0]", 11.0), ("['b'][1]", 22.0)]}
+    assert [(tu.keystr(p), v) for p, v in tu.tree_leaves_with_path(tree)] == [
+        ("['a'].x", 3.0), ("['b'][0]", 1.0), ("['b'][1]", 2.0)]
+
+
+def test_tree_map_with_prefix_rest_trees():
+    out = tu.tree_map(lambda a, b: (a, b), {"x": 1, "y": 2}, {"x": [3, 4], "y": {"k": 5}})
+    assert out == {"x": (1, [3, 4]), "y": (2, {"k": 5})}
+    # A leaf of the first tree may stand for None (an empty node) in the others.
+    assert tu.tree_map(lambda a, b: b, [1, 2], [None, (3,)]) == [None, (3,)]
+    with pytest.raises(TreeMismatchError, match=r"\['y'\]"):
+        tu.tree_map(lambda a, b: a, {"x": 1, "y": [1, 2]}, {"x": 1, "y": [1, 2, 3]})
+
+
+def test_treedef_counts_children_node_data():
+    treedef = tu.tree_structure({"a": (1.0, None), "b": [2.0, 3.0]})
+    assert treedef.num_leaves == 3
+    assert treedef.num_nodes == 7  # dict, tuple, leaf, None, list, leaf, leaf (None is a node, as in JAX)
+    children = treedef.children()
+    assert isinstance(children, list) and children == tu.treedef_children(treedef)
+    assert children == [tu.tree_structure((0, None)), tu.tree_structure([0, 0])]
+    assert treedef.node_data() == (dict, ("a", "b"))
+    assert tu.tree_structure(1.0).node_data() is None
+    assert tu.treedef_is_leaf(tu.tree_structure(1.0)) and not tu.treedef_is_leaf(treedef)
+    assert tu.treedef_tuple([tu.tree_structure(1), treedef]) == tu.tree_structure((1, {"a": (1, None), "b": [1, 1]}))
+
+
+def test_flatten_up_to_and_compose():
+    treedef = tu.tree_structure([0, {"k": 0}])
+    assert treedef.flatten_up_to([(1, 2), {"k": {"deep": 3}}]) == [(1, 2), {"deep": 3}]
+    with pytest.raises(TreeMismatchError, match=r"\[1\]"):
+        treedef.flatten_up_to([1, {"j": 2}])
+    with pytest.raises(TreeMismatchError, match="list"):
+        treedef.flatten_up_to((1, {"k": 2}))
+    with pytest.raises(TreeMismatchError, match="leaf"):
+        treedef.flatten_up_to(5)
+    composed = tu.tree_structure((0, 0)).compose(tu.tree_structure({"a": 0, "b": [0]}))
+    assert composed == tu.tree_structure(({"a": 0, "b": [0]}, {"a": 0, "b": [0]}))
+    assert composed.num_leaves == 4
+    assert composed.unflatten([1, 2, 3, 4]) == ({"a": 1, "b": [2]}, {"a": 3, "b": [4]})
+    with pytest.raises(TypeError, match="PyTreeDef"):
+        treedef.compose([0])
+
+
+def test_tree_transpose():
+    outer, inner = tu.tree_structure([0, 0, 0]), tu.tree_structure({"a": 0, "b": (0, 0)})
+    tree = [{"a": i, "b": (10 * i, 100 * i)} for i in range(3)]
+    want = {"a": [0, 1, 2], "b": ([0, 10, 20], [0, 100, 200])}
+    assert tu.tree_transpose(outer, inner, tree) == want
+    assert tu.tree_transpose(outer, None, tree) == want
+    # Transposing back recovers the original.
+    assert tu.tree_transpose(inner, outer, want) == tree
+    with pytest.raises(TreeMismatchError):
+        tu.tree_transpose(outer, inner, [{"a": 0, "b": (0, 0)}] * 2)
+    with pytest.raises(TypeError, match="outer_treedef"):
+        tu.tree_transpose([0], inner, tree)
+
+
+def test_tree_broadcast_reduce_all_and_all_leaves():
+    assert tu.tree_broadcast({"x": 1, "y": 2}, {"x": [0, 0], "y": {"a": 0, "b": 0}}) == {
+        "x": [1, 1], "y": {"a": 2, "b": 2}}
+    assert tu.tree_broadcast(7, (0, [0])) == (7, [7])
+    assert tu.tree_reduce(lambda a, b: a * b, [2, (3, 4)]) == 24
+    assert tu.tree_reduce(lambda a, b: a + b, [], 5) == 5
+    with pytest.raises(TypeError, match="initializer"):
+        tu.tree_reduce(lambda a, b: a + b, [])
+    assert tu.tree_reduce(lambda a, b: a + [b], [(1,), 2], []) == [1, 2]
+    assert tu.tree_all({"a": True, "b": [1, 2.0]}) and not tu.tree_all([1, (0,)])
+    assert tu.tree_all([])
+    assert tu.all_leaves([1.0, np.ones(2), "s"])
+    assert not tu.all_leaves([1.0, None]) and not tu.all_leaves([[1.0]])
+    assert tu.all_leaves([(1, 2)], is_leaf=lambda x: isinstance(x, tuple))
+
+
+def test_register_pytree_with_keys():
+    class Named:
+        def __init__(self, w, b):
+            self.w, self.b = w, b
+
+    tu.register_pytree_with_keys(
+        Named, lambda n: (((tu.GetAttrKey("w"), n.w), (tu.GetAttrKey("b"), n.b)), "meta"),
+        lambda aux, ch: Named(*ch))
+    with_path, treedef = tu.tree_flatten_with_path({"layer": Named(1.0, [2.0])})
+    assert [(tu.keystr(p), v) for p, v in with_path] == [("['layer'].w", 1.0), ("['layer'].b[0]", 2.0)]
+    back = treedef.unflatten([3.0, 4.0])["layer"]
+    assert (back.w, back.b) == (3.0, [4.0])
+    with pytest.raises(ValueError, match="already registered"):
+        tu.register_pytree_with_keys(Named, lambda n: ((), None), lambda aux, ch: None)
+
+    class Bad:
+        pass
+
+    tu.register_pytree_with_keys(Bad, lambda n: ([1.0], None), lambda aux, ch: Bad())
+    with pytest.raises(TypeError, match="pairs"):
+        tu.tree_flatten(Bad())
+
+
+def test_register_pytree_node_class_and_static():
+    @tu.register_pytree_node_class
+    class Scaled:
+        def __init__(self, x, scale):
+            self.x, self.scale = x, scale
+
+        def tree_flatten(self):
+            return (self.x,), self.scale
+
+        @classmethod
+        def tree_unflatten(cls, scale, children):
+            return cls(children[0], scale)
+
+    leaves, treedef = tu.tree_flatten(Scaled(np.ones(2), 3))
+    assert len(leaves) == 1 and treedef.unflatten([5.0]).scale == 3
+    with pytest.raises(TypeError, match="tree_unflatten"):
+        tu.register_pytree_node_class(type("NoMethods", (), {}))
+
+    @tu.register_static
+    @dataclasses.dataclass(frozen=True)
+    class Config:
+        depth: int
+
+    tree = {"cfg": Config(2), "w": 1.0}
+    leaves, treedef = tu.tree_flatten(tree)
+    assert leaves == [1.0]
+    assert treedef.unflatten([2.0]) == {"cfg": Config(2), "w": 2.0}
+    assert tu.tree_structure({"cfg": Config(3), "w": 1.0}) != treedef
+
+
+def test_partial_is_a_pytree_through_transformations():
+    import funcgrad as fg
+    import funcgrad.numpy as fnp
+
+    scale = tu.Partial(lambda s, x, power=1: s * x ** power, np.array(2.0), power=3)
+    leaves, treedef = tu.tree_flatten(scale)
+    assert len(leaves) == 2 and np.array_equal(leaves[0], 2.0) and leaves[1] == 3
+    assert isinstance(treedef.unflatten(leaves), tu.Partial)
+    assert scale(np.array(1.5)) == 2.0 * 1.5 ** 3
+    # A Partial argument: differentiate with respect to its bound array.
+    g = fg.grad(lambda p: fnp.sum(p(np.array([1.0, 2.0]))))(tu.Partial(lambda s, x: s * x, np.array(3.0)))
+    assert isinstance(g, tu.Partial) and np.allclose(g.args[0], 3.0)
