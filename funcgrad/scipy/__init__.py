@@ -1,8 +1,8 @@
 """``funcgrad.scipy``: differentiable versions of SciPy functions.
 
 ``special`` and ``stats`` are imported with funcgrad but import SciPy itself only when a value
-is first computed (SciPy is the optional extra ``funcgrad[scipy]``); ``linalg``, ``signal`` and
-``integrate`` are imported on demand (``import funcgrad.scipy.linalg``).
+is first computed (SciPy is the optional extra ``funcgrad[scipy]``); ``linalg``, ``signal``,
+``integrate`` and ``optimize`` are imported on demand (``import funcgrad.scipy.linalg``).
 """
 
 from . import special, stats  # noqa: F401
@@ -10,7 +10,7 @@ from . import special, stats  # noqa: F401
 
 def __getattr__(name: str) -> object:
     """``funcgrad.scipy.linalg`` and friends, imported on first use."""
-    if name in ("linalg", "signal", "integrate"):
+    if name in ("linalg", "signal", "integrate", "optimize"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
