@@ -1,0 +1,433 @@
+"""funcgrad.compat.autograd: autograd 1.x's API, checked against closed forms and finite
+differences always, and against autograd itself where it is installed (the test extra
+``compat-oracles``)."""
+
+from __future__ import annotations
+
+import collections
+import doctest
+import importlib
+import warnings
+
+import numpy as onp
+import pytest
+
+import funcgrad.compat.autograd as ag
+import funcgrad.compat.autograd.numpy as np
+import funcgrad.compat.autograd.numpy.random as npr
+from funcgrad.compat.autograd import (
+    checkpoint,
+    deriv,
+    elementwise_grad,
+    grad,
+    grad_and_aux,
+    hessian,
+    hessian_tensor_product,
+    holomorphic_grad,
+    jacobian,
+    make_ggnvp,
+    make_hvp,
+    make_jvp,
+    make_vjp,
+    multigrad_dict,
+    tensor_jacobian_product,
+    value_and_grad,
+)
+from funcgrad.compat.autograd.extend import (
+    Box,
+    def_linear,
+    defjvp,
+    defjvp_argnum,
+    defvjp,
+    defvjp_argnum,
+    defvjp_argnums,
+    notrace_primitive,
+    primitive,
+    vspace,
+)
+from funcgrad.compat.autograd.misc import flatten
+from funcgrad.compat.autograd.misc.fixed_points import fixed_point
+from funcgrad.compat.autograd.misc.optimizers import adam, rmsprop, sgd
+from funcgrad.compat.autograd.test_util import check_grads, check_jvp, check_vjp
+from funcgrad.errors import ArgnumsError, CustomRuleError, NonScalarOutputError
+
+try:  # an oracle only: every test below also checks closed forms or finite differences
+    import autograd as real_ag
+    import autograd.numpy as real_np
+except ImportError:  # pragma: no cover - depends on the environment
+    real_ag = real_np = None
+
+RNG = onp.random.default_rng(0)
+X = RNG.standard_normal(4)
+Y = RNG.standard_normal(4)
+A = RNG.standard_normal((3, 4))
+
+
+def fd_grad(f, x, eps=1e-6):
+    """Central finite differences of scalar ``f`` at array ``x``."""
+    x = onp.asarray(x, float)
+    g = onp.zeros_like(x)
+    for i in onp.ndindex(x.shape):
+        e = onp.zeros_like(x)
+        e[i] = eps
+        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+def loss(x, y):
+    return np.sum(np.tanh(x) * y ** 2) + np.sum(np.sin(x * y))
+
+
+def loss_closed_dx(x, y):
+    return (1 - onp.tanh(x) ** 2) * y ** 2 + onp.cos(x * y) * y
+
+
+def loss_closed_dy(x, y):
+    return 2 * onp.tanh(x) * y + onp.cos(x * y) * x
+
+
+def test_grad_argnum_int_and_tuple_against_closed_forms():
+    onp.testing.assert_allclose(grad(loss)(X, Y), loss_closed_dx(X, Y), rtol=1e-12)
+    onp.testing.assert_allclose(grad(loss, 1)(X, Y), loss_closed_dy(X, Y), rtol=1e-12)
+    gx, gy = grad(loss, argnum=(0, 1))(X, Y)
+    onp.testing.assert_allclose(gx, loss_closed_dx(X, Y), rtol=1e-12)
+    onp.testing.assert_allclose(gy, loss_closed_dy(X, Y), rtol=1e-12)
+    onp.testing.assert_allclose(grad(loss, -1)(X, Y), loss_closed_dy(X, Y), rtol=1e-12)
+
+
+def test_grad_of_scalar_is_numpy_scalar_and_size_one_outputs_allowed():
+    g = grad(lambda x: x ** 3)(2.0)
+    assert type(g) is onp.float64 and g == 12.0
+    onp.testing.assert_allclose(grad(lambda x: x ** 2)(onp.array([3.0])), [6.0])
+    with pytest.raises(NonScalarOutputError, match="jacobian, elementwise_grad"):
+        grad(lambda x: x ** 2)(onp.ones(2))
+
+
+def test_grad_rejects_bad_argnum():
+    with pytest.raises(ArgnumsError, match="argnum=5"):
+        grad(loss, 5)(X, Y)
+    with pytest.raises(ArgnumsError, match="int or a tuple"):
+        grad(loss, "x")(X, Y)
+
+
+def test_grad_of_pytrees_and_kwargs():
+    params = {"w": A, "b": Y[:3]}
+
+    def f(p, x, scale=1.0):
+        return scale * np.sum((np.dot(p["w"], x) + p["b"]) ** 2)
+
+    g = grad(f)(params, X, scale=0.5)
+    r = A @ X + Y[:3]
+    onp.testing.assert_allclose(g["w"], onp.outer(r, X), rtol=1e-12)
+    onp.testing.assert_allclose(g["b"], r, rtol=1e-12)
+
+
+def test_elementwise_value_and_aux():
+    onp.testing.assert_allclose(elementwise_grad(np.tanh)(X), 1 - onp.tanh(X) ** 2, rtol=1e-12)
+    v, g = value_and_grad(loss)(X, Y)
+    onp.testing.assert_allclose(v, onp.sum(onp.tanh(X) * Y ** 2) + onp.sum(onp.sin(X * Y)), rtol=1e-12)
+    onp.testing.assert_allclose(g, loss_closed_dx(X, Y), rtol=1e-12)
+    g, aux = grad_and_aux(lambda x: (np.sum(x ** 2), {"n": x.shape}))(X)
+    onp.testing.assert_allclose(g, 2 * X)
+    assert aux == {"n": (4,)}
+
+
+def test_jacobian_hessian_and_products_against_closed_forms():
+    f = lambda x: np.tanh(np.dot(A, x))
+    t = onp.tanh(A @ X)
+    jac = (1 - t ** 2)[:, None] * A
+    onp.testing.assert_allclose(jacobian(f)(X), jac, rtol=1e-12)
+    cube = lambda x: np.sum(x ** 3) + np.prod(x[:2])
+    hess = onp.diag(6 * X)
+    hess[0, 1] += 1
+    hess[1, 0] += 1
+    onp.testing.assert_allclose(hessian(cube)(X), hess, rtol=1e-12, atol=1e-14)
+    onp.testing.assert_allclose(hessian_tensor_product(cube)(X, Y), hess @ Y, rtol=1e-12)
+    hvp, g = make_hvp(cube)(X)
+    onp.testing.assert_allclose(hvp(Y), hess @ Y, rtol=1e-12)
+    onp.testing.assert_allclose(g, fd_grad(lambda v: onp.sum(v ** 3) + v[0] * v[1], X), rtol=1e-6)
+    u = Y[:3]
+    onp.testing.assert_allclose(tensor_jacobian_product(f)(X, u), u @ jac, rtol=1e-12)
+    # an empty output
+    assert jacobian(lambda x: x[:0])(X).shape == (0, 4)
+
+
+def test_make_vjp_make_jvp_deriv():
+    f = lambda x: np.sin(x) * 2.0
+    vjp, ans = make_vjp(f)(X)
+    onp.testing.assert_allclose(ans, 2 * onp.sin(X))
+    onp.testing.assert_allclose(vjp(Y), 2 * onp.cos(X) * Y, rtol=1e-12)
+    out, tangent = make_jvp(f)(X)(Y)
+    onp.testing.assert_allclose(tangent, 2 * onp.cos(X) * Y, rtol=1e-12)
+    assert float(deriv(lambda x: x ** 3)(2.0)) == 12.0
+    # a float64 cotangent for a float32 output is accepted, as in autograd
+    vjp32, _ = make_vjp(lambda x: x * 2)(onp.ones(2, onp.float32))
+    assert vjp32(onp.ones(2)).dtype == onp.float32
+
+
+def test_make_ggnvp_is_jt_j_for_half_squared_norm():
+    v = Y
+    ggnvp = make_ggnvp(lambda x: np.dot(A, x))(X)
+    onp.testing.assert_allclose(ggnvp(v), A.T @ (A @ v), rtol=1e-12)
+
+
+def test_holomorphic_and_complex_convention():
+    z = 1.0 + 2.0j
+    assert complex(holomorphic_grad(lambda z: z ** 2)(z)) == 2 * z
+    # real-valued function of a complex input: df/dx - i df/dy (autograd's and JAX's convention)
+    assert complex(grad(lambda z: np.abs(z) ** 2)(z)) == 2 - 4j
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        holomorphic_grad(lambda x: x ** 2)(1.0)
+    assert any("not complex" in str(m.message) for m in w)
+
+
+def test_multigrad_dict_and_checkpoint():
+    def f(a, b, c=2.0):
+        return a * b * c
+
+    g = multigrad_dict(f)(3.0, 4.0)
+    assert isinstance(g, collections.OrderedDict) and list(g) == ["a", "b", "c"]
+    assert (float(g["a"]), float(g["b"]), float(g["c"])) == (8.0, 6.0, 12.0)
+    h = checkpoint(lambda x: np.sum(np.sin(x) ** 2))
+    onp.testing.assert_allclose(grad(h)(X), 2 * onp.sin(X) * onp.cos(X), rtol=1e-12)
+
+
+# --- extend ---------------------------------------------------------------------------------
+
+@primitive
+def softplus(x, beta=1.0):
+    return onp.logaddexp(0.0, beta * x) / beta
+
+
+defvjp(softplus, lambda ans, x, beta=1.0: lambda g: g / (1 + np.exp(-beta * x)))
+defjvp(softplus, lambda g, ans, x, beta=1.0: g / (1 + np.exp(-beta * x)))
+
+
+@primitive
+def scaled(x, y):
+    return x * onp.asarray(y)
+
+
+defvjp(scaled, lambda ans, x, y: lambda g: g * y, None)
+
+
+def test_primitive_rules_checked_against_finite_differences_to_second_order():
+    assert type(softplus(X)) is onp.ndarray  # untraced: just the function
+    check_grads(softplus, modes=["fwd", "rev"], order=2)(X)
+    check_grads(lambda x: softplus(x, beta=2.5), order=2)(X)
+    onp.testing.assert_allclose(grad(lambda x: np.sum(softplus(x)))(X), 1 / (1 + onp.exp(-X)), rtol=1e-12)
+    # None: a zero derivative for that argument
+    onp.testing.assert_allclose(grad(lambda y: np.sum(scaled(X, y)))(Y), 0.0)
+    onp.testing.assert_allclose(grad(lambda x: np.sum(scaled(x, Y)))(X), Y)
+
+
+def test_primitive_under_vmap_and_funcgrad_transforms():
+    import funcgrad as fg
+
+    onp.testing.assert_allclose(fg.vmap(softplus)(A), onp.logaddexp(0, A), rtol=1e-12)
+    h = fg.jacfwd(fg.grad(lambda x: np.sum(softplus(x))))(X)
+    s = 1 / (1 + onp.exp(-X))
+    onp.testing.assert_allclose(h, onp.diag(s * (1 - s)), rtol=1e-10, atol=1e-14)
+
+
+def test_argnum_rule_forms_and_def_linear():
+    @primitive
+    def mul(x, y):
+        return x * y
+
+    defvjp_argnum(mul, lambda argnum, ans, args, kwargs: lambda g: g * args[1 - argnum])
+    defjvp_argnum(mul, lambda argnum, g, ans, args, kwargs: g * args[1 - argnum])
+    check_grads(mul, argnum=(0, 1), order=2)(X, Y)
+
+    @primitive
+    def mul2(x, y):
+        return x * y
+
+    defvjp_argnums(mul2, lambda argnums, ans, args, kwargs: lambda g: tuple(g * args[1 - i] for i in argnums))
+    check_grads(mul2, argnum=1, modes=["rev"], order=1)(X, Y)
+
+    @primitive
+    def dbl(x):
+        return 2.0 * x
+
+    def_linear(dbl)
+    check_jvp(dbl, X)
+    with pytest.raises(NotImplementedError, match="reverse-mode"):
+        grad(lambda x: np.sum(dbl(x)))(X)
+    with pytest.raises(CustomRuleError, match="@primitive"):
+        defvjp(lambda x: x, None)
+
+
+def test_check_grads_catches_a_wrong_rule():
+    @primitive
+    def bad_sin(x):
+        return onp.sin(x)
+
+    defvjp(bad_sin, lambda ans, x: lambda g: g * np.cos(x) * 1.01)
+    defjvp(bad_sin, lambda g, ans, x: g * np.cos(x))
+    check_vjp(lambda x: bad_sin(x) * 0 + np.sin(x), X)
+    with pytest.raises(AssertionError):
+        check_grads(bad_sin, modes=["rev"])(X)
+    with pytest.raises(AssertionError):
+        check_grads(bad_sin)(X)  # the fwd/rev consistency check disagrees too
+
+
+def test_notrace_box_vspace_builtins():
+    seen = []
+
+    @notrace_primitive
+    def record(x):
+        seen.append(type(x))
+        return x
+
+    grad(lambda x: np.sum(record(x) * x))(X)
+    assert seen == [onp.ndarray]
+    grad(lambda x: np.sum(x) if isinstance(x, Box) else 0 * np.sum(x))(X)
+    assert isinstance(0.0, Box) is False
+    vs = vspace({"a": onp.ones((2, 3)), "b": 1.0 + 0j})
+    assert vs.size == 7 and vs.iscomplex
+    assert vspace(onp.ones((2, 3))).zeros().shape == (2, 3)
+    assert len(list(vspace(onp.ones(3)).standard_basis())) == 3
+    assert ag.isinstance is importlib.import_module("funcgrad.compat.autograd.builtins").isinstance
+
+    def f(x):
+        assert ag.isinstance(x, onp.ndarray) and ag.type(x) is onp.ndarray
+        return np.sum(x ** 2)
+
+    onp.testing.assert_allclose(grad(f)(X), 2 * X)
+    assert ag.tuple is tuple and ag.dict is dict and ag.list is list
+
+
+def test_misc_flatten_order_and_roundtrip():
+    value = {"b": onp.array([1.0, 2.0]), "a": 3.0, "c": [onp.ones(2), (4.0,)]}
+    flat, unflatten = flatten(value)
+    onp.testing.assert_array_equal(flat, [3.0, 1.0, 2.0, 1.0, 1.0, 4.0])  # sorted keys, as autograd
+    back = unflatten(flat * 2)
+    onp.testing.assert_array_equal(back["c"][0], [2.0, 2.0])
+    assert float(back["c"][1][0]) == 8.0
+    # differentiable: flatten inside a loss
+    g = grad(lambda p: np.sum(flatten(p)[0] ** 2))(value)
+    onp.testing.assert_array_equal(g["b"], [2.0, 4.0])
+
+
+def _reference_adam(g_fn, x, num_iters, step_size=0.001, b1=0.9, b2=0.999, eps=1e-8):
+    m = onp.zeros_like(x)
+    v = onp.zeros_like(x)
+    for i in range(num_iters):
+        g = g_fn(x, i)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        mh = m / (1 - b1 ** (i + 1))
+        vh = v / (1 - b2 ** (i + 1))
+        x = x - step_size * mh / (onp.sqrt(vh) + eps)
+    return x
+
+
+def test_misc_optimizers_signature_and_numbers():
+    target = {"w": A, "b": Y}
+
+    def objective(p, i):
+        return np.sum((p["w"] - target["w"]) ** 2) + np.sum(np.sin(p["b"] * (i + 1)))
+
+    calls = []
+    x0 = {"w": onp.zeros((3, 4)), "b": onp.zeros(4)}
+    out = adam(grad(objective), x0, callback=lambda p, i, g: calls.append((i, sorted(p), sorted(g))),
+               num_iters=25, step_size=0.1)
+    assert calls[0] == (0, ["b", "w"], ["b", "w"]) and len(calls) == 25
+
+    def flat_grad(v, i):
+        w, b = v[4:].reshape(3, 4), v[:4]  # flattened in sorted-key order: "b" then "w"
+        return onp.concatenate([onp.cos(b * (i + 1)) * (i + 1), (2 * (w - A)).ravel()])
+
+    ref = _reference_adam(flat_grad, onp.zeros(16), 25, step_size=0.1)
+    onp.testing.assert_allclose(out["b"], ref[:4], rtol=1e-12)
+    onp.testing.assert_allclose(out["w"], ref[4:].reshape(3, 4), rtol=1e-12)
+    quad_grad = lambda p, i: 2 * (p - 3.0) * (1 + i % 3)
+    q = sgd(quad_grad, onp.zeros(2), num_iters=40, step_size=0.2, mass=0.8)
+    x, vel = onp.zeros(2), onp.zeros(2)
+    for i in range(40):
+        vel = 0.8 * vel - 0.2 * quad_grad(x, i)
+        x = x + 0.2 * vel
+    onp.testing.assert_allclose(q, x, rtol=1e-12)
+    r = rmsprop(quad_grad, onp.zeros(2), num_iters=40, step_size=0.05, gamma=0.8)
+    x, avg = onp.zeros(2), onp.ones(2)
+    for i in range(40):
+        g = quad_grad(x, i)
+        avg = 0.8 * avg + 0.2 * g ** 2
+        x = x - 0.05 * g / (onp.sqrt(avg) + 1e-8)
+    onp.testing.assert_allclose(r, x, rtol=1e-12)
+
+
+def test_fixed_point_derivative_closed_form():
+    def newton_sqrt(a):
+        return fixed_point(lambda a: lambda x: 0.5 * (x + a / x), a, 1.0, lambda x, y: np.abs(x - y), 1e-13)
+
+    onp.testing.assert_allclose(newton_sqrt(2.0), onp.sqrt(2.0), rtol=1e-14)
+    onp.testing.assert_allclose(grad(newton_sqrt)(2.0), 0.5 / onp.sqrt(2.0), rtol=1e-10)
+
+
+def test_numpy_module_surface():
+    assert npr is onp.random or npr.RandomState is onp.random.RandomState
+    onp.testing.assert_array_equal(npr.RandomState(0).randn(3), onp.random.RandomState(0).randn(3))
+    assert np.random.RandomState is onp.random.RandomState
+    assert np.seterr is onp.seterr and np.float32 is onp.float32
+    import funcgrad.compat.autograd.numpy.fft as fft
+    import funcgrad.compat.autograd.numpy.linalg as la
+
+    onp.testing.assert_allclose(grad(lambda x: la.norm(x))(X), X / onp.linalg.norm(X), rtol=1e-12)
+    onp.testing.assert_allclose(fft.fft(X), onp.fft.fft(X))
+    with pytest.raises(AttributeError, match="no attribute"):
+        np.not_a_numpy_name  # noqa: B018
+
+
+def test_scipy_submodules_by_dotted_path():
+    import funcgrad.compat.autograd.scipy.stats.norm as norm
+    import scipy.stats as ss
+
+    from funcgrad.compat.autograd.scipy.misc import logsumexp
+    from funcgrad.compat.autograd.scipy.stats import dirichlet, gamma, multivariate_normal, poisson, t
+
+    onp.testing.assert_allclose(norm.logpdf(X, 0.5, 2.0), ss.norm.logpdf(X, 0.5, 2.0), rtol=1e-12)
+    onp.testing.assert_allclose(grad(lambda m: np.sum(norm.logpdf(X, m, 2.0)))(0.5),
+                                onp.sum((X - 0.5) / 4.0), rtol=1e-12)
+    onp.testing.assert_allclose(t.logpdf(X, 3.0), ss.t.logpdf(X, 3.0), rtol=1e-12)
+    onp.testing.assert_allclose(gamma.logpdf(2.0, 3.0), ss.gamma.logpdf(2.0, 3.0), rtol=1e-12)
+    onp.testing.assert_allclose(poisson.logpmf(3, 2.0), ss.poisson.logpmf(3, 2.0), rtol=1e-12)
+    onp.testing.assert_allclose(multivariate_normal.logpdf(X, Y, onp.eye(4)),
+                                ss.multivariate_normal.logpdf(X, Y, onp.eye(4)), rtol=1e-12)
+    alpha = onp.array([1.5, 2.0, 3.0])
+    onp.testing.assert_allclose(dirichlet.logpdf(onp.array([0.2, 0.3, 0.5]), alpha),
+                                ss.dirichlet.logpdf([0.2, 0.3, 0.5], alpha), rtol=1e-12)
+    onp.testing.assert_allclose(logsumexp(X), onp.log(onp.sum(onp.exp(X))), rtol=1e-12)
+    for name in ("special", "signal", "linalg", "integrate"):
+        importlib.import_module(f"funcgrad.compat.autograd.scipy.{name}")
+
+
+@pytest.mark.skipif(real_ag is None, reason="autograd not installed: the closed-form tests above still ran")
+def test_against_autograd_itself():
+    f_ours = lambda x, y: np.sum(np.tanh(np.dot(A, x)) * y[:3]) + np.sum(np.exp(-x ** 2))
+    f_real = lambda x, y: real_np.sum(real_np.tanh(real_np.dot(A, x)) * y[:3]) + real_np.sum(real_np.exp(-x ** 2))
+    for op in ("grad", "elementwise_grad", "jacobian", "hessian"):
+        for argnum in (0, 1):
+            ours = getattr(ag, op)(f_ours, argnum)(X, Y)
+            real = getattr(real_ag, op)(f_real, argnum)(X, Y)
+            onp.testing.assert_allclose(ours, real, rtol=1e-9, atol=1e-12)
+    from autograd.misc import flatten as real_flatten
+
+    value = {"z": [onp.ones(2), 2.0], "a": (A, {"q": Y})}
+    onp.testing.assert_array_equal(flatten(value)[0], real_flatten(value)[0])
+
+
+DOCTEST_MODULES = [
+    "", ".differential_operators", ".extend", ".builtins", ".tracer", ".wrap_util", ".core", ".util",
+    ".test_util", ".numpy", ".numpy.random", ".numpy.linalg", ".numpy.fft", ".scipy", ".scipy.misc",
+    ".scipy.stats", ".misc", ".misc.flatten", ".misc.optimizers", ".misc.fixed_points",
+]
+
+
+@pytest.mark.parametrize("name", DOCTEST_MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module("funcgrad.compat.autograd" + name)
+    result = doctest.testmod(module, extraglobs={"np": onp}, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
