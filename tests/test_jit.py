@@ -23,6 +23,7 @@ import funcgrad as fg
 import funcgrad.numpy as fnp
 import funcgrad.scipy.integrate as fsp_integrate
 import funcgrad.scipy.linalg as fsp_linalg
+import funcgrad.scipy.optimize as _fsp_optimize
 import funcgrad.scipy.signal as fsp_signal
 from funcgrad import core
 from funcgrad import tree_util as tu
@@ -410,6 +411,12 @@ ROWS += [
         (REAL, REAL), "correlate,same"),
     Row("convolve", lambda x, y: fsp_signal.convolve(x, y, "valid"), {"f64": ((5,), (3,)), "f32": ((2, 3), (3, 4))},
         (REAL, REAL), "valid"),
+    Row("sliding_dot", lambda x, k: fsp_signal.correlate(x, k, "same", axes=([2, 3], [2, 3]), dot_axes=([1], [0])),
+        {"f64": ((2, 3, 5, 4), (3, 2, 2, 3)), "f32": ((1, 2, 4, 4), (2, 3, 3, 2)),
+         "empty": ((0, 2, 3, 3), (2, 1, 2, 2))}, (REAL, REAL), "cnn-same", exact=False),
+    Row("scipy_optimize_solve", lambda a: _fsp_optimize.minimize(
+        lambda x, a: fnp.sum(fnp.exp(x) - a * x), np.zeros(np.shape(a)), args=(a,), method="Newton-CG",
+        options={"xtol": 1e-14}).x, {"f64": ((3,),), "0d": ((),)}, (POS,), "minimize", exact=False),
     Row("odeint", lambda y0, k: fsp_integrate.odeint(_jit_decay, y0, _JIT_T, k),
         {"f64": ((2,), (2,)), "f32": ((2,), (2,)), "0d": ((), ())}, (POS, POS)),
 ]

@@ -38,6 +38,7 @@ import funcgrad as fg
 import funcgrad.numpy as fnp
 import funcgrad.scipy.integrate as fsp_integrate
 import funcgrad.scipy.linalg as fsp_linalg
+import funcgrad.scipy.optimize as _fsp_optimize
 import funcgrad.scipy.signal as fsp_signal
 from funcgrad import core
 from funcgrad.prims import decompositions as dec
@@ -734,6 +735,19 @@ ROWS += [
         (REAL, REAL), "correlate,same"),
     Row("convolve", lambda x, y: fsp_signal.convolve(x, y, "same"), lambda x, y: sp_signal.convolve(x, y, "same"),
         {"shape": ((3,), (2,)), "float32": ((2,), (3,))}, (COMPLEX, COMPLEX), "complex,same"),
+    # tensor convolution (sliding_dot): against einsum over NumPy's sliding windows (another summation order)
+    Row("sliding_dot", lambda x, k: fsp_signal.correlate(x, k, "valid", axes=([2, 3], [2, 3]), dot_axes=([1], [0])),
+        lambda x, k: np.einsum("nchwij,cdij->ndhw", np.lib.stride_tricks.sliding_window_view(x, k.shape[2:], (2, 3)),
+                               k), {"shape": ((2, 3, 5, 4), (3, 2, 2, 3)), "empty": ((0, 3, 4, 4), (3, 2, 2, 2)),
+                                    "float32": ((1, 2, 4, 4), (2, 3, 3, 2))}, (REAL, REAL), "cnn-valid", exact=False),
+    Row("sliding_dot", lambda x, k: fsp_signal.convolve(x, k, "full", axes=([0], [0])),
+        lambda x, k: np.stack([sp_signal.convolve(x, k[:, j]) for j in range(k.shape[1])], axis=0),
+        {"shape": ((5,), (3, 2)), "float32": ((4,), (2, 3))}, (REAL, REAL), "full-1d", exact=False),
+    # funcgrad.scipy.optimize (scipy_optimize_solve): a root against its closed form
+    Row("scipy_optimize_solve", lambda a: _fsp_optimize.root(lambda x, a: x ** 3 - a, np.ones_like(a), args=(a,),
+                                                             tol=1e-14).x,
+        np.cbrt, {"shape": ((3,),), "scalar": ((),)}, (POS,), "root-cbrt", exact=False,
+        tol={"eps": 1e-5}),
     Row("odeint", _sp_odeint, _sp_odeint_ref,
         {"shape": ((2,), (4,), (2,)), "broadcast": ((2,), (3,), ()), "scalar": ((), (3,), ()),
          "float32": ((2,), (4,), (2,))}, (POS, _sp_times, POS), order=1, tol={"eps": 1e-4}),

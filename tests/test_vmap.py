@@ -14,6 +14,7 @@ import funcgrad as fg
 import funcgrad.numpy as fnp
 import funcgrad.scipy.integrate as fsp_integrate
 import funcgrad.scipy.linalg as fsp_linalg
+import funcgrad.scipy.optimize as _fsp_optimize
 import funcgrad.scipy.signal as fsp_signal
 from funcgrad.core import primitives
 from funcgrad.scipy.special import expit, logsumexp
@@ -339,6 +340,11 @@ CASES += [
     ("convolve_2d", lambda x, y: [fsp_signal.correlate(x, y), fsp_signal.convolve(x, y, "same"),
                                   fsp_signal.correlate(x, y, "valid")], [normal(4, 3), normal(2, 2)]),
     ("odeint", lambda y0, k: fsp_integrate.odeint(_ode_decay, y0, _ODE_T, k), [positive(2), positive(2)]),
+    ("sliding_dot", lambda x, k: [fsp_signal.correlate(x, k, "valid", axes=([1, 2], [2, 3]), dot_axes=([0], [0])),
+                                  fsp_signal.convolve(x, k, "full", axes=([1, 2], [2, 3]), dot_axes=([0], [0]))],
+     [normal(2, 4, 3), normal(2, 3, 2, 2)]),
+    ("scipy_optimize_solve", lambda a: _fsp_optimize.root(lambda x, a: x ** 3 - a, np.ones(2), args=(a,),
+                                                          tol=1e-14).x, [positive(2)]),
 ]
 # scipy.special rows (funcgrad.scipy.special; orders and shape parameters are integers, after the
 # differentiated operand, so that vmap∘grad differentiates only where a closed form exists)

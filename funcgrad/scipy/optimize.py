@@ -162,6 +162,7 @@ class _Problem:
         self.info = _MIN_INFO if kind == "minimize" else _ROOT_INFO
         self.constrained = bool(scipy_kwargs.get("bounds") is not None or scipy_kwargs.get("constraints"))
         self._compiled: dict[str, Callable[..., Any]] = {}
+        self.last_result: Any = None
         self._lock = threading.Lock()
 
     # the user's function on flat vectors (funcgrad operations only, so it traces)
@@ -270,7 +271,9 @@ class _Problem:
 
 
 def _impl(x0: Any, theta: Any, *others: Any, problem: _Problem) -> np.ndarray:
-    return problem.pack(problem.solve(x0, theta, others))
+    res = problem.solve(x0, theta, others)
+    problem.last_result = res  # what an eager call reports beyond the packed arrays (message, jac, ...)
+    return problem.pack(res)
 
 
 def _abstract(x0: Any, theta: Any, *others: Any, problem: _Problem) -> ShapedArray:
@@ -392,7 +395,8 @@ def _result(problem: _Problem, packed: Any, args: tuple) -> Any:
 
 def _run(problem: _Problem, x0: Any, theta: Any, others: list, args: tuple) -> Any:
     if not any(isinstance(a, Tracer) for a in (x0, theta, *others)):
-        res = OptimizeResult(problem.solve(x0, theta, others))  # concrete: keep everything SciPy reports
+        solve_p.impl(x0, theta, *others, problem=problem)
+        res = OptimizeResult(problem.last_result)  # concrete: keep everything SciPy reports
         res.x = problem.x_layout.unravel(np.asarray(res.x, np.float64))
         if problem.kind == "minimize" and np.shape(res.get("jac")) == (problem.x_layout.size,):
             res.jac = problem.x_layout.unravel(np.asarray(res.jac, np.float64))
