@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
+import threading
 import warnings
 from collections import OrderedDict
 from typing import Any, Callable, NamedTuple, Sequence
@@ -58,14 +59,22 @@ class Lowered(NamedTuple):
 _DERIVED_BOUND = 16  # derived programs kept per entry and kind, least recently used dropped
 
 
+_derived_lock = threading.RLock()  # guards every entry's derived-program caches
+
+
 def _remember_derived(cache: OrderedDict, key: Any, make: Callable[[], Any]) -> Any:
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = make()
+    with _derived_lock:
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+            return found
+    made = make()  # outside the lock: deriving stages and compiles, and may nest
+    with _derived_lock:
+        # Two threads may derive the same key at once: the first to finish is kept, both use it.
+        found = cache.setdefault(key, made)
+        cache.move_to_end(key)
         if len(cache) > _DERIVED_BOUND:
             cache.popitem(last=False)
-    else:
-        cache.move_to_end(key)
     return found
 
 
@@ -317,6 +326,7 @@ class JitFunction:
             positional[n] for n in self.static_argnums if 0 <= n < len(positional))
         self._positional = positional
         self.cache: OrderedDict[Any, tuple[Entry, PyTreeDef]] = OrderedDict()
+        self._lock = threading.RLock()
         self.maxsize = cache_size
         self.hits = 0
         self.misses = 0
@@ -424,48 +434,59 @@ class JitFunction:
             else:
                 hit = self._fast.get(tuple(fast))
                 if hit is not None:
-                    self.hits += 1
-                    try:
-                        self.cache.move_to_end(hit[2])  # keep the LRU order
-                    except KeyError:  # evicted by another thread meanwhile: still a valid program
-                        pass
+                    with self._lock:
+                        self.hits += 1
+                        if hit[2] in self.cache:  # keep the LRU order (unless evicted meanwhile)
+                            self.cache.move_to_end(hit[2])
                     return hit[1](hit[0](*args))
         key, leaves, _, statics, _ = self._signature(args, kwargs)
-        found = self.cache.get(key)
+        fast_key = (tuple(v for a in args for v in (a.shape, a.dtype))
+                    if not kwargs and self._plain and all(type(a) is np.ndarray for a in args) else None)
+        with self._lock:
+            found = self.cache.get(key)
+            if found is not None:
+                self.hits += 1
+                self.cache.move_to_end(key)
+                if fast_key is not None:  # (back) on the fast path, e.g. after an eviction cleared it
+                    self._fast[fast_key] = (found[0].compiled.fn, _builder(found[1]), key)
+            else:
+                self.misses += 1
         captured: list = []
         if found is not None:
-            self.hits += 1
-            try:
-                self.cache.move_to_end(key)
-            except KeyError:  # evicted by another thread meanwhile
-                pass
             entry, out_tree = found
-            if not kwargs and self._plain and all(type(a) is np.ndarray for a in args):
-                # (back) on the fast path, e.g. after an eviction cleared it
-                self._fast[tuple(v for a in args for v in (a.shape, a.dtype))] = (
-                    entry.compiled.fn, _builder(out_tree), key)
         else:
-            self.misses += 1
             entry, out_tree, captured = self._trace(key, leaves, args, kwargs, statics)
             if not captured:  # a program that closed over traced values is specific to this call
-                self._remember(key, entry, out_tree, args, kwargs)
-                if not kwargs and self._plain and all(type(a) is np.ndarray for a in args):
-                    fast = tuple(v for a in args for v in (a.shape, a.dtype))
-                    self._fast[fast] = (entry.compiled.fn, _builder(out_tree), key)
+                entry, out_tree = self._remember(key, entry, out_tree, args, kwargs, fast_key)
         outs = call_entry(entry, leaves + captured)
         return out_tree.unflatten(outs)
 
-    def _remember(self, key: Any, entry: Entry, out_tree: PyTreeDef, args: tuple, kwargs: dict) -> None:
-        self.cache[key] = (entry, out_tree)
-        if len(self.cache) > self.maxsize:
-            self.cache.popitem(last=False)
-            self._fast.clear()
-        previous, self._last_key = self._last_key, key
-        # Warn at 8, 16, 32, ... traces: often enough to be seen, rarely enough not to flood.
-        ratio = self.misses // self._retrace_warning
-        if (previous is not None and self.misses % self._retrace_warning == 0 and ratio > 0
-                and ratio & (ratio - 1) == 0):
-            warnings.warn(self._retrace_message(previous, key, args, kwargs), RetraceWarning, stacklevel=3)
+    def _remember(self, key: Any, entry: Entry, out_tree: PyTreeDef, args: tuple, kwargs: dict,
+                  fast_key: tuple | None) -> tuple[Entry, PyTreeDef]:
+        """Cache a traced entry and return the one kept: when two threads traced the same key at
+        once, the first stored wins and both use it."""
+        message = None
+        with self._lock:
+            found = self.cache.get(key)
+            if found is not None:
+                self.cache.move_to_end(key)
+                return found
+            self.cache[key] = (entry, out_tree)
+            if len(self.cache) > self.maxsize:
+                self.cache.popitem(last=False)
+                self._fast.clear()
+            if fast_key is not None:
+                self._fast[fast_key] = (entry.compiled.fn, _builder(out_tree), key)
+            previous, self._last_key = self._last_key, key
+            # Warn at 8, 16, 32, ... traces: often enough to be seen, rarely enough not to flood.
+            misses = self.misses
+            ratio = misses // self._retrace_warning
+            if (previous is not None and misses % self._retrace_warning == 0 and ratio > 0
+                    and ratio & (ratio - 1) == 0):
+                message = self._retrace_message(previous, key, args, kwargs)
+        if message is not None:
+            warnings.warn(message, RetraceWarning, stacklevel=3)
+        return entry, out_tree
 
     def _retrace_message(self, old: Any, new: Any, args: tuple, kwargs: dict) -> str:
         reasons = []
@@ -498,20 +519,29 @@ class JitFunction:
         <BLANKLINE>
         """
         key, leaves, _, statics, _ = self._signature(args, kwargs)
-        found = self.cache.get(key)
+        with self._lock:
+            found = self.cache.get(key)
         entry = found[0] if found is not None else self._trace(key, leaves, args, kwargs, statics)[0]
         return Lowered(entry.program, entry.compiled.source, entry.compiled.fn)
 
     def cache_info(self) -> CacheInfo:
         """Hits, misses (traces), current size and bound of this function's cache."""
-        return CacheInfo(self.hits, self.misses, len(self.cache), self.maxsize)
+        with self._lock:
+            return CacheInfo(self.hits, self.misses, len(self.cache), self.maxsize)
 
     def clear_cache(self) -> None:
         """Drop every compiled version (and with them any static values they hold)."""
-        self.cache.clear()
-        self._fast.clear()
-        self._last_key = None
-        self.hits = self.misses = 0
+        with self._lock:
+            self.cache.clear()
+            self._fast.clear()
+            self._last_key = None
+            self.hits = self.misses = 0
+
+    def __reduce__(self) -> tuple:
+        # Pickled as what it is (the function and the jit options), not what it compiled
+        # (generated code does not pickle): the copy retraces on its first call.
+        return (JitFunction, (self.fun, tuple(sorted(self.static_argnums)), tuple(sorted(self.static_argnames)),
+                              self.maxsize, self._retrace_warning))
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         if obj is None:

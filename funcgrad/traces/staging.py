@@ -12,6 +12,7 @@ is captured as an extra program input, and passed in at call time.
 from __future__ import annotations
 
 import os
+import threading
 import traceback
 from typing import Any, Callable, Sequence
 
@@ -159,6 +160,7 @@ class StagingTrace(Trace):
 # --- shape and dtype rules --------------------------------------------------------------------
 
 _abstract_cache: dict[tuple, ShapedArray] = {}
+_abstract_lock = threading.Lock()
 # Indexing primitives, and the position of their first index operand (after x, or x and v).
 _INDEX_START = {"getitem": 1, "index_add": 2, "index_set": 2}
 
@@ -207,9 +209,10 @@ def abstract_eval(prim: Primitive, operands: Sequence[Any], params: dict) -> Sha
             out = prim.impl(*(_probe(a) for a in operands), **params)
         result = ShapedArray(tuple(np.shape(out)), np.asarray(out).dtype if not hasattr(out, "dtype") else out.dtype)
     if key is not None:
-        if len(_abstract_cache) > 100_000:
-            _abstract_cache.clear()
-        _abstract_cache[key] = result
+        with _abstract_lock:
+            if len(_abstract_cache) > 100_000:
+                _abstract_cache.clear()
+            result = _abstract_cache.setdefault(key, result)
     return result
 
 
