@@ -19,20 +19,27 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import LeakedTracerError
+from .errors import LeakedTracerError, TracerConversionError
 
-__all__ = ["Primitive", "Tracer", "ValuelessTracer", "Trace", "is_differentiable_dtype", "primitives"]
+__all__ = ["Primitive", "Tracer", "ValuelessTracer", "Trace", "is_differentiable_dtype", "primitives",
+           "find_top_trace", "higher_order_primitives"]
 
 _level_counter = itertools.count(1)  # next() is atomic in CPython: safe across threads
 
 # name -> Primitive, for the registry test (every primitive must have a row in the test table).
 primitives: dict[str, Primitive] = {}
+# name -> higher-order Primitive (sub-programs in its parameters: jit_call, scan, while, cond,
+# custom rules, remat), for the registry test that each declares every rule.
+higher_order_primitives: dict[str, Primitive] = {}
 
 
 class Trace:
     """One active transformation. Subclasses implement :meth:`process`."""
 
     __slots__ = ("level", "alive", "__weakref__")
+    # True for traces that record programs (jit's staging): a higher-order operation bound at
+    # such a trace needs its sub-program traced, to hold it as a parameter.
+    records_programs = False
 
     def __init__(self) -> None:
         self.level = next(_level_counter)
@@ -61,11 +68,24 @@ class Primitive:
       ``bind(value)`` makes a global and returns its name); by default it calls ``impl`` with
       the parameters bound. It must compute exactly what ``impl`` computes.
 
+    Higher-order operations (``scan``, ``while``, ``cond``, ``jit_call``, custom rules) hold
+    sub-programs in their parameters and declare whole-operation rules instead of per-operand ones:
+
+    * ``multiple_results=True``: ``impl`` and ``abstract_eval`` return a list/tuple of results,
+      ``batch`` returns ``(outs, out_axes)`` lists.
+    * ``jvp_all(primals, tangents, **params)`` returns ``(outs, tangent_outs)``; ``tangents`` has
+      ``None`` for operands without a tangent, and ``tangent_outs`` may hold ``None`` (zero).
+    * ``vjp_all(primals, mask, **params)`` returns ``(outs, backward)``: ``mask[i]`` says whether
+      operand ``i`` needs a cotangent, ``backward(cts)`` maps one cotangent per output (zeros
+      filled in) to one per operand (``None`` where none).
+    * ``inline=True`` lets the program optimiser replace the equation by its sub-program.
+
     Rules are written with funcgrad operations, so derivatives of derivatives work.
     ``out`` is the primal output, handed to rules so that ``exp`` or ``tanh`` can reuse it.
     """
 
-    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "abstract_eval", "emit")
+    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "abstract_eval", "emit", "multiple_results",
+                 "jvp_all", "vjp_all", "inline")
 
     def __init__(
         self,
@@ -79,6 +99,10 @@ class Primitive:
         abstract_eval: Callable[..., Any] | None = None,
         emit: Callable[..., str] | None = None,
         register: bool = True,
+        multiple_results: bool = False,
+        jvp_all: Callable[..., Any] | None = None,
+        vjp_all: Callable[..., Any] | None = None,
+        inline: bool = False,
     ) -> None:
         if register and name in primitives:
             raise ValueError(f"a primitive named {name!r} already exists")
@@ -90,30 +114,43 @@ class Primitive:
         self.nondiff = nondiff
         self.abstract_eval = abstract_eval
         self.emit = emit
+        self.multiple_results = multiple_results
+        self.jvp_all = jvp_all
+        self.vjp_all = vjp_all
+        self.inline = inline
         if register:  # internal program-only operations (jit's custom calls) are not registered
             primitives[name] = self
 
     def bind(self, *args: Any, **params: Any) -> Any:
-        trace = None
-        for a in args:
-            if isinstance(a, Tracer):
-                t = a._trace
-                if trace is None or t.level > trace.level:
-                    trace = t
+        trace = find_top_trace(args, self.name)
         if trace is None:
             return self.impl(*args, **params)
-        if not trace.alive:
-            raise LeakedTracerError(
-                f"{self.name} was called on a traced value whose transformation has already "
-                "returned (a leaked tracer). This happens when a value computed inside a function "
-                "being differentiated is stored outside it (a global, a list, self.attr) and used "
-                "later. Return the value from the function instead, or wrap it in "
-                "funcgrad.stop_gradient before storing it."
-            )
         return trace.process(self, args, params)
 
     def __repr__(self) -> str:
         return f"Primitive({self.name})"
+
+
+def find_top_trace(args: Sequence[Any], what: str = "an operation") -> Trace | None:
+    """The highest-level trace among ``args``' tracers (None if there is none).
+
+    Raises :class:`LeakedTracerError` if that trace has already ended.
+    """
+    trace = None
+    for a in args:
+        if isinstance(a, Tracer):
+            t = a._trace
+            if trace is None or t.level > trace.level:
+                trace = t
+    if trace is not None and not trace.alive:
+        raise LeakedTracerError(
+            f"{what} was called on a traced value whose transformation has already "
+            "returned (a leaked tracer). This happens when a value computed inside a function "
+            "being differentiated is stored outside it (a global, a list, self.attr) and used "
+            "later. Return the value from the function instead, or wrap it in "
+            "funcgrad.stop_gradient before storing it."
+        )
+    return trace
 
 
 def is_differentiable_dtype(dtype: Any) -> bool:
@@ -168,6 +205,20 @@ class Tracer:
 
     def __hash__(self) -> int:
         raise TypeError("traced arrays are unhashable, as NumPy arrays are")
+
+    # A traced value is immutable, so a copy is the value itself: copying it is the identity
+    # operation and keeps its derivative (a copied trace would silently drop it).
+    def __copy__(self) -> Tracer:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Tracer:
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TracerConversionError(
+            f"cannot pickle a traced value ({type(self).__name__} of shape {tuple(self.shape)}): it "
+            "exists only while its transformation (grad, jvp, vmap, jit) runs, and pickling it would "
+            "drop its derivative. Pickle the inputs or the outputs of the transformed function instead.")
 
     def __repr__(self) -> str:
         try:

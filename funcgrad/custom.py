@@ -1,10 +1,11 @@
 """User-defined derivative rules: ``custom_vjp``, ``custom_jvp``, and ``checkpoint``.
 
-A call of a custom function finds the highest-level trace among its arguments and lets that
-trace kind handle it (the table at the bottom): reverse mode records one tape node whose
-backward function is the user's ``bwd``; forward mode calls the user's jvp rule (for
+A call of a custom function with traced arguments binds a higher-order primitive
+(``custom_vjp_call`` or ``custom_jvp_call``) whose parameters hold the custom function and, when
+staged by ``jit``, the closed program of its body. Its rules are the user's: reverse mode runs
+``fwd`` and records ``bwd`` as the backward function; forward mode runs the jvp rule (for
 ``custom_vjp`` it differentiates the function itself); ``vmap`` re-wraps the function and its
-rules in ``vmap`` and calls the result one level down. With no tracer, the function just runs.
+rules in ``vmap`` one level down. With no tracer, the function just runs.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .api import _describe_value
-from .core import Tracer
+from .core import Primitive, Tracer, find_top_trace, higher_order_primitives
 from .errors import CustomRuleError
-from .traces.batching import BatchTrace, BatchTracer
-from .traces.forward import ForwardTrace, JVPTracer
-from .traces.reverse import ReverseTrace
-from .traces.staging import StagingTrace
-from .tree_util import PyTreeDef, keystr, tree_flatten, tree_flatten_with_path, tree_map
+from .ir.program import ShapedArray
+from .traces.staging import trace_to_program
+from .tree_util import PyTreeDef, keystr, tree_flatten, tree_flatten_with_path
 
 __all__ = ["custom_vjp", "custom_jvp", "checkpoint", "remat"]
 
@@ -31,12 +30,13 @@ def _as_array(x: Any) -> Any:
     return x if isinstance(x, (np.ndarray, Tracer)) else np.asarray(x)
 
 
-def _top_trace(leaves: Sequence[Any]) -> Any:
-    top = None
-    for x in leaves:
-        if isinstance(x, Tracer) and (top is None or x._trace.level > top.level):
-            top = x._trace
-    return top
+class _OutTree:
+    """Where a custom call's rule leaves its output's tree structure for the caller."""
+
+    __slots__ = ("tree",)
+
+    def __init__(self, tree: PyTreeDef | None = None) -> None:
+        self.tree = tree
 
 
 class _Custom:
@@ -89,18 +89,24 @@ class _Custom:
                     "pass non-array arguments (functions, flags, configuration) through "
                     "nondiff_argnums (static_argnums for checkpoint)."
                 )
-        trace = _top_trace(leaves)
+        leaves = [_as_array(x) for x in leaves]
+        trace = find_top_trace(leaves, self.name)
         if trace is None:
             return self.fun(*args)
-        if not trace.alive:
-            from .errors import LeakedTracerError
+        store = _OutTree()
+        program = None
+        if trace.records_programs:  # staged: hold the body's program, compiled for the primal
+            def body(*xs: Any) -> Any:
+                return self.fun(*self._join(nondiff, tuple(treedef.unflatten(xs))))
 
-            raise LeakedTracerError(f"{self.name} was called on a traced value whose transformation has ended.")
-        handler = _HANDLERS.get((type(self), type(trace)))
-        if handler is None:
-            raise NotImplementedError(
-                f"{self.name}: {type(self).__name__} is not supported under {type(trace).__name__}")
-        return handler(self, trace, nondiff, [_as_array(x) for x in leaves], treedef)
+            program, captured, store.tree = trace_to_program(
+                body, [ShapedArray(tuple(x.shape), np.dtype(x.dtype)) for x in leaves],
+                [f"{self.name} argument {i}" for i in range(len(leaves))])
+            if captured:  # the body closes over traced values of an enclosing transformation: inline it
+                return body(*leaves)
+        outs = self._primitive.bind(*leaves, call=self, nondiff=nondiff, in_tree=treedef, out_store=store,
+                                    program=program)
+        return store.tree.unflatten(outs)
 
     def _check_defined(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -206,74 +212,138 @@ def _check_cts(name: str, cts: Any, diff: tuple, what: str) -> list:
     return out
 
 
-def _unwrap_for(trace: Any, leaves: list) -> list:
-    return [x.primal if isinstance(x, Tracer) and x._trace is trace else x for x in leaves]
+# --- the primitives and their rules ------------------------------------------------------------
+#
+# Operands are the flat leaves of the differentiable arguments. Parameters: ``call`` (the
+# custom_vjp/custom_jvp object), ``nondiff`` (the nondiff_argnums values), ``in_tree`` (the
+# arguments' tree), ``out_store`` (where a rule leaves the output tree) and ``program`` (the
+# body's closed program when staged by jit, else None).
 
 
-# --- reverse mode ---------------------------------------------------------------------------
+def _dtype(x: Any) -> np.dtype:
+    return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
 
 
-def _vjp_reverse(call: custom_vjp, trace: ReverseTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
-    primals = tuple(treedef.unflatten(_unwrap_for(trace, leaves)))
-    res = call.fwd(*call._join(nondiff, primals))  # type: ignore[misc]
+def _run_fun(call: _Custom, nondiff: tuple, in_tree: PyTreeDef, out_store: _OutTree, leaves: Sequence[Any]) -> list:
+    out = call.fun(*call._join(nondiff, tuple(in_tree.unflatten(leaves))))
+    out_leaves, out_store.tree = tree_flatten(out)
+    return [_as_array(o) for o in out_leaves]
+
+
+def _custom_impl(*leaves: Any, call: _Custom, nondiff: tuple, in_tree: PyTreeDef, out_store: _OutTree,
+                 program: Any) -> list:
+    if program is not None:
+        from .jit import entry_of
+
+        return list(entry_of(program, call.name).compiled.fn(*leaves))
+    return _run_fun(call, nondiff, in_tree, out_store, leaves)
+
+
+def _custom_abstract_eval(*avals: Any, program: Any, **params: Any) -> list:
+    return [ShapedArray(a.shape, a.dtype) for a in program.out_avals]
+
+
+def _zeros_for(primals: Sequence[Any], tangents: Sequence[Any]) -> list:
+    return [np.zeros(np.shape(p), _dtype(p)) if t is None else t for p, t in zip(primals, tangents)]
+
+
+def _vjp_call_vjp(primals: list, mask: tuple, call: custom_vjp, nondiff: tuple, in_tree: PyTreeDef,
+                  out_store: _OutTree, program: Any) -> tuple[list, Callable[[list], list]]:
+    """Reverse mode of a custom_vjp call: the user's fwd now, the user's bwd in the backward pass."""
+    p_tree = tuple(in_tree.unflatten(primals))
+    res = call.fwd(*call._join(nondiff, p_tree))  # type: ignore[misc]
     if not (isinstance(res, tuple) and len(res) == 2):
         raise CustomRuleError(f"the fwd of {call.name} must return a pair (out, residuals).")
     out, residuals = res
     out_leaves, out_tree = tree_flatten(out)
-    out_leaves = [_as_array(o) for o in out_leaves]
+    out_store.tree = out_tree
 
     def bwd(cts: list) -> list:
         ct_tree = out_tree.unflatten(cts)
-        return _check_cts(call.name, call.bwd(*nondiff, residuals, ct_tree), primals, "bwd")  # type: ignore[misc]
+        return _check_cts(call.name, call.bwd(*nondiff, residuals, ct_tree), p_tree, "bwd")  # type: ignore[misc]
 
-    return out_tree.unflatten(trace.record_custom(leaves, out_leaves, bwd))
+    return [_as_array(o) for o in out_leaves], bwd
 
 
-def _jvp_reverse(call: custom_jvp, trace: ReverseTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
+def _vjp_call_jvp(primals: list, tangents: list, call: custom_vjp, nondiff: tuple, in_tree: PyTreeDef,
+                  out_store: _OutTree, program: Any) -> tuple[list, list]:
+    """Forward mode of a custom_vjp call differentiates the function itself."""
+    from .api import jvp
+
+    outs, touts = jvp(lambda *xs: _run_fun(call, nondiff, in_tree, out_store, xs), primals,
+                      _zeros_for(primals, tangents))
+    return list(outs), list(touts)
+
+
+def _jvp_call_jvp(primals: list, tangents: list, call: custom_jvp, nondiff: tuple, in_tree: PyTreeDef,
+                  out_store: _OutTree, program: Any) -> tuple[list, list]:
+    """Forward mode of a custom_jvp call: the user's rule."""
+    p_tree = tuple(in_tree.unflatten(primals))
+    res = call.rule(*nondiff, p_tree, tuple(in_tree.unflatten(_zeros_for(primals, tangents))))  # type: ignore[misc]
+    out, t_out = _check_rule_result(call, res, None)
+    out_leaves, out_store.tree = tree_flatten(out)
+    return [_as_array(o) for o in out_leaves], [_as_array(t) for t in tree_flatten(t_out)[0]]
+
+
+def _jvp_call_vjp(primals: list, mask: tuple, call: custom_jvp, nondiff: tuple, in_tree: PyTreeDef,
+                  out_store: _OutTree, program: Any) -> tuple[list, Callable[[list], list]]:
+    """Reverse mode of a custom_jvp call transposes the user's rule (it is linear in the tangents:
+    its vjp with respect to them is its transpose)."""
     from .api import vjp
 
-    inner = _unwrap_for(trace, leaves)
-    primals = tuple(treedef.unflatten(inner))
-    out = call.fun(*call._join(nondiff, primals))
-    out_leaves, out_tree = tree_flatten(out)
-    out_leaves = [_as_array(o) for o in out_leaves]
+    primals_tree = tuple(in_tree.unflatten(primals))
+    outs = _run_fun(call, nondiff, in_tree, out_store, primals)
+    out_tree = out_store.tree
 
     def bwd(cts: list) -> list:
-        # The rule is linear in the tangents: its vjp with respect to them is its transpose.
-        zeros = [np.zeros(np.shape(x), _as_array(x).dtype) for x in inner]
+        zeros = [np.zeros(np.shape(x), _dtype(x)) for x in primals]
 
         def tangent_out(*tangent_leaves: Any) -> Any:
-            res = call.rule(*nondiff, primals, tuple(treedef.unflatten(tangent_leaves)))  # type: ignore[misc]
+            res = call.rule(*nondiff, primals_tree, tuple(in_tree.unflatten(tangent_leaves)))  # type: ignore[misc]
             return _check_rule_result(call, res, out_tree)[1]
 
         return list(vjp(tangent_out, *zeros)[1](out_tree.unflatten(cts)))
 
-    return out_tree.unflatten(trace.record_custom(leaves, out_leaves, bwd))
+    return outs, bwd
 
 
-# --- forward mode ---------------------------------------------------------------------------
+def _vjp_call_batch(vals: tuple, dims: tuple, call: custom_vjp, nondiff: tuple, in_tree: PyTreeDef,
+                    out_store: _OutTree, program: Any) -> tuple[list, list]:
+    """vmap of a custom_vjp call: a custom_vjp of the vmapped function with vmapped rules."""
+    from .vmap import vmap
+
+    axes = tuple(in_tree.unflatten(dims))
+    size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
+
+    def joined(*diff: Any) -> Any:
+        return call._join(nondiff, diff)
+
+    # The per-example bwd returns cotangents with the batch axis in front; each must be shaped like
+    # its batched argument: summed over the batch for an unbatched one, the batch axis moved to
+    # where the argument has it otherwise.
+    per_example_bwd = vmap(lambda res, ct: call.bwd(*nondiff, res, ct), in_axes=(0, 0),  # type: ignore[misc]
+                           axis_size=size)
+    arg_dims, start = [], 0
+    for a in in_tree.unflatten(vals):
+        n = len(tree_flatten(a)[0])
+        arg_dims.append(dims[start:start + n])
+        start += n
+
+    def bwd(res: Any, ct: Any) -> Any:
+        cts = per_example_bwd(res, ct)
+        if not isinstance(cts, (tuple, list)) or len(cts) != len(arg_dims):
+            return cts  # the usual check reports it
+        return tuple(None if c is None else _unbatch_cotangent(c, d) for c, d in zip(cts, arg_dims))
+
+    batched = custom_vjp(vmap(lambda *d: call.fun(*joined(*d)), in_axes=axes, axis_size=size))
+    batched.name = call.name
+    batched.defvjp(vmap(lambda *d: call.fwd(*joined(*d)), in_axes=axes, axis_size=size), bwd)  # type: ignore[misc]
+    return _flat_batched(out_store, batched(*in_tree.unflatten(vals)))
 
 
-def _vjp_forward(call: custom_vjp, trace: ForwardTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
-    return call.fun(*call._join(nondiff, tuple(treedef.unflatten(leaves))))
-
-
-def _jvp_forward(call: custom_jvp, trace: ForwardTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
-    primals, tangents = [], []
-    for x in leaves:
-        if isinstance(x, JVPTracer) and x._trace is trace:
-            primals.append(x.primal)
-            tangents.append(x.tangent)
-        else:
-            primals.append(x)
-            tangents.append(np.zeros(np.shape(x), x.dtype))
-    p_tree = tuple(treedef.unflatten(primals))
-    res = call.rule(*nondiff, p_tree, tuple(treedef.unflatten(tangents)))  # type: ignore[misc]
-    out, t_out = _check_rule_result(call, res, None)
-    out_leaves, out_tree = tree_flatten(out)
-    results = [JVPTracer(trace, o, t) if o.dtype.kind in "fc" else o
-               for o, t in zip(map(_as_array, out_leaves), map(_as_array, tree_flatten(t_out)[0]))]
-    return out_tree.unflatten(results)
+def _flat_batched(out_store: _OutTree, out: Any) -> tuple[list, list]:
+    leaves, out_store.tree = tree_flatten(out)
+    return [_as_array(x) for x in leaves], [0] * len(leaves)
 
 
 def _check_rule_result(call: custom_jvp, res: Any, out_tree: PyTreeDef | None) -> tuple[Any, Any]:
@@ -303,47 +373,6 @@ def _check_rule_result(call: custom_jvp, res: Any, out_tree: PyTreeDef | None) -
     return out, t_out
 
 
-# --- batching -------------------------------------------------------------------------------
-
-
-def _wrap_batched(trace: BatchTrace, out: Any) -> Any:
-    leaves, tree = tree_flatten(out)
-    return tree.unflatten(BatchTracer(trace, _as_array(x), 0) for x in leaves)
-
-
-def _vjp_batch(call: custom_vjp, trace: BatchTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
-    from .vmap import vmap
-
-    vals, dims = trace.split(leaves)
-    axes = tuple(treedef.unflatten(dims))
-    size = trace.axis_size
-
-    def joined(*diff: Any) -> Any:
-        return call._join(nondiff, diff)
-
-    # The per-example bwd returns cotangents with the batch axis in front; each must be shaped like
-    # its batched argument: summed over the batch for an unbatched one, the batch axis moved to
-    # where the argument has it otherwise.
-    per_example_bwd = vmap(lambda res, ct: call.bwd(*nondiff, res, ct), in_axes=(0, 0),  # type: ignore[misc]
-                           axis_size=size)
-    arg_dims, start = [], 0
-    for a in treedef.unflatten(vals):
-        n = len(tree_flatten(a)[0])
-        arg_dims.append(dims[start:start + n])
-        start += n
-
-    def bwd(res: Any, ct: Any) -> Any:
-        cts = per_example_bwd(res, ct)
-        if not isinstance(cts, (tuple, list)) or len(cts) != len(arg_dims):
-            return cts  # the usual check reports it
-        return tuple(None if c is None else _unbatch_cotangent(c, d) for c, d in zip(cts, arg_dims))
-
-    batched = custom_vjp(vmap(lambda *d: call.fun(*joined(*d)), in_axes=axes, axis_size=size))
-    batched.name = call.name
-    batched.defvjp(vmap(lambda *d: call.fwd(*joined(*d)), in_axes=axes, axis_size=size), bwd)  # type: ignore[misc]
-    return _wrap_batched(trace, batched(*treedef.unflatten(vals)))
-
-
 def _unbatch_cotangent(ct: Any, dims: list) -> Any:
     from .prims.reductions import reduce_sum
     from .prims.shape import transpose
@@ -364,12 +393,13 @@ def _unbatch_cotangent(ct: Any, dims: list) -> Any:
     return tree.unflatten(out)
 
 
-def _jvp_batch(call: custom_jvp, trace: BatchTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
+def _jvp_call_batch(vals: tuple, dims: tuple, call: custom_jvp, nondiff: tuple, in_tree: PyTreeDef,
+                    out_store: _OutTree, program: Any) -> tuple[list, list]:
+    """vmap of a custom_jvp call: a custom_jvp of the vmapped function with the vmapped rule."""
     from .vmap import vmap
 
-    vals, dims = trace.split(leaves)
-    axes = tuple(treedef.unflatten(dims))
-    size = trace.axis_size
+    axes = tuple(in_tree.unflatten(dims))
+    size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
 
     def joined(*diff: Any) -> Any:
         return call._join(nondiff, diff)
@@ -378,28 +408,57 @@ def _jvp_batch(call: custom_jvp, trace: BatchTrace, nondiff: tuple, leaves: list
     batched.name = call.name
     batched.defjvp(vmap(lambda p, t: call.rule(*nondiff, p, t), in_axes=(axes, axes),  # type: ignore[misc]
                         axis_size=size))
-    return _wrap_batched(trace, batched(*treedef.unflatten(vals)))
+    return _flat_batched(out_store, batched(*in_tree.unflatten(vals)))
 
 
-# --- staging (jit) ---------------------------------------------------------------------------
+def _emit_call(e: Any, args: list, bind: Callable[..., str]) -> str:
+    from .jit import entry_of
+
+    return f"{bind(entry_of(e.params['program'], e.params['call'].name).compiled.fn, 'custom_')}({', '.join(args)})"
 
 
-def _staged(call: _Custom, trace: StagingTrace, nondiff: tuple, leaves: list, treedef: PyTreeDef) -> Any:
-    """Under jit the call becomes one custom-call equation whose body is compiled; transforming
-    the program later (``grad(jit(f))``) meets the custom function again and uses its rules."""
-    return trace.custom_call(call, nondiff, leaves, treedef)
+custom_vjp_call_p = Primitive(
+    "custom_vjp_call", _custom_impl, multiple_results=True, abstract_eval=_custom_abstract_eval,
+    jvp_all=_vjp_call_jvp, vjp_all=_vjp_call_vjp, batch=_vjp_call_batch, emit=_emit_call, register=False)
+custom_jvp_call_p = Primitive(
+    "custom_jvp_call", _custom_impl, multiple_results=True, abstract_eval=_custom_abstract_eval,
+    jvp_all=_jvp_call_jvp, vjp_all=_jvp_call_vjp, batch=_jvp_call_batch, emit=_emit_call, register=False)
+custom_vjp._primitive = custom_vjp_call_p
+custom_jvp._primitive = custom_jvp_call_p
+higher_order_primitives.update({p.name: p for p in (custom_vjp_call_p, custom_jvp_call_p)})
 
 
-_HANDLERS: dict[tuple[type, type], Callable[..., Any]] = {
-    (custom_vjp, StagingTrace): _staged,
-    (custom_jvp, StagingTrace): _staged,
-    (custom_vjp, ReverseTrace): _vjp_reverse,
-    (custom_vjp, ForwardTrace): _vjp_forward,
-    (custom_vjp, BatchTrace): _vjp_batch,
-    (custom_jvp, ReverseTrace): _jvp_reverse,
-    (custom_jvp, ForwardTrace): _jvp_forward,
-    (custom_jvp, BatchTrace): _jvp_batch,
-}
+def _barrier_impl(*xs: Any) -> list:
+    return list(xs)
+
+
+def _barrier_jvp(primals: list, tangents: list) -> tuple[list, list]:
+    return list(remat_barrier_p.bind(*primals)), list(tangents)
+
+
+def _barrier_vjp(primals: list, mask: tuple) -> tuple[list, Callable[[list], list]]:
+    return list(remat_barrier_p.bind(*primals)), list
+
+
+# Returns its operands unchanged, as one operation the optimiser does not look through: the
+# recomputation of a checkpointed function starts from it, with the cotangents among its
+# operands, so the recomputation depends on them and stays in the backward program (it is
+# neither merged with the forward pass by CSE nor moved into it when a joint forward-backward
+# program is split).
+remat_barrier_p = Primitive(
+    "remat_barrier", _barrier_impl, multiple_results=True,
+    abstract_eval=lambda *avals: [ShapedArray(a.shape, a.dtype) for a in avals],
+    jvp_all=_barrier_jvp, vjp_all=_barrier_vjp, batch=lambda vals, dims: (list(vals), list(dims)),
+    emit=lambda e, args, bind: "(" + "".join(a + ", " for a in args) + ")", register=False)
+higher_order_primitives[remat_barrier_p.name] = remat_barrier_p
+
+
+def _join_args(nondiff_argnums: Sequence[int], nondiff: tuple, diff: Sequence[Any]) -> tuple:
+    """The arguments in call order from the non-differentiable and differentiable ones."""
+    args, nd, d = [], iter(nondiff), iter(diff)
+    for i in range(len(nondiff) + len(diff)):
+        args.append(next(nd) if i in nondiff_argnums else next(d))
+    return tuple(args)
 
 
 def checkpoint(f: Callable[..., Any], static_argnums: Sequence[int] = ()) -> Callable[..., Any]:
@@ -415,21 +474,26 @@ def checkpoint(f: Callable[..., Any], static_argnums: Sequence[int] = ()) -> Cal
     array([1., 1.])
     """
     from .api import vjp
-    from .prims.shape import optimization_barrier
 
     static = tuple(static_argnums)
 
     def recompute(*args: Any) -> Any:
         *nondiff, saved, ct = args
-        diff = [tree_map(optimization_barrier, a) for a in saved]
+        saved_leaves, saved_tree = tree_flatten(saved)
+        ct_leaves = tree_flatten(ct)[0]
+        fenced = remat_barrier_p.bind(*map(_as_array, saved_leaves), *map(_as_array, ct_leaves))
+        diff = saved_tree.unflatten(fenced[: len(saved_leaves)])
+        ct = tree_flatten(ct)[1].unflatten(fenced[len(saved_leaves):])
 
         def body(*d: Any) -> Any:
-            return f(*wrapped._join(tuple(nondiff), d))
+            return f(*_join_args(static, tuple(nondiff), d))
 
         return vjp(body, *diff)[1](ct)
 
+    # The rules must not refer to `wrapped`, which holds them: a reference cycle would keep the
+    # arrays f closes over alive until the garbage collector runs.
     wrapped = custom_vjp(f, nondiff_argnums=static)
-    wrapped.defvjp(lambda *args: (f(*args), wrapped._split(args)[1]), recompute)
+    wrapped.defvjp(lambda *args: (f(*args), tuple(a for i, a in enumerate(args) if i not in static)), recompute)
     return wrapped
 
 

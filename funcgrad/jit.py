@@ -25,15 +25,14 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from .core import Tracer
-from .errors import InvalidLeafError, LeakedTracerError, StaticArgumentError
+from .core import Primitive, Tracer, find_top_trace, higher_order_primitives
+from .errors import InvalidLeafError, StaticArgumentError
 from .ir.codegen import Compiled, generate
-from .ir.passes import optimize
-from .ir.program import Program, ShapedArray, Var
-from .traces.batching import BatchTrace, BatchTracer
+from .ir.passes import optimize, split_known
+from .ir.program import Program, ShapedArray
 from .traces.forward import ForwardTrace, JVPTracer
-from .traces.reverse import ReverseTrace
-from .traces.staging import StagedTracer, StagingTrace, eval_program, trace_to_program
+from .traces.reverse import ReverseTrace, ReverseTracer, backward
+from .traces.staging import eval_program, trace_to_program
 from .tree_util import PyTreeDef, describe_unregistered, keystr, tree_flatten, tree_flatten_with_path
 
 __all__ = ["jit", "make_trace", "JitFunction", "CacheInfo", "Lowered"]
@@ -82,172 +81,183 @@ class Entry:
     """One compiled version of a function, plus the programs derived from it on demand.
 
     Derived programs are specific to which inputs carry a derivative (``mask``), so that
-    ``grad(jit(f))`` with respect to one argument computes nothing for the others.
+    ``grad(jit(f))`` with respect to one argument computes nothing for the others. The entry is
+    also found from its (optimised) program, ``program.derived["entry"]``: the ``jit_call``
+    primitive and the loop primitives hold programs in their parameters and reach their
+    compiled code and derived programs that way.
     """
 
-    __slots__ = ("program", "compiled", "n_out", "_vjp", "_jvp", "_batched", "name")
+    __slots__ = ("program", "compiled", "n_out", "_vjp", "_jvp", "_batched", "name", "__weakref__")
 
-    def __init__(self, program: Program, name: str) -> None:
-        self.program = optimize(program)
+    def __init__(self, program: Program, name: str, optimized: bool = False) -> None:
+        self.program = program if optimized else optimize(program)
         self.compiled: Compiled = generate(self.program, name)
         self.n_out = len(self.program.outputs)
         self.name = name
         self._vjp: OrderedDict[tuple, tuple[Entry, Entry]] = OrderedDict()
         self._jvp: OrderedDict[tuple, Entry] = OrderedDict()
         self._batched: OrderedDict[tuple, Entry] = OrderedDict()
+        self.program.derived["entry"] = self
 
     def vjp_parts(self, mask: tuple[bool, ...] | None = None) -> tuple[Entry, Entry]:
-        """(forward entry returning outputs + residuals, backward entry returning the
-        cotangents of the inputs selected by ``mask``; default: every input)."""
+        """(forward entry returning outputs + residuals, backward entry mapping one cotangent per
+        output + the residuals to the cotangents of the inputs selected by ``mask``; default:
+        every input)."""
         mask = mask or (True,) * len(self.program.inputs)
         return _remember_derived(self._vjp, mask, lambda: _derive_vjp(self, mask))
 
     def jvp_entry(self, mask: tuple[bool, ...] | None = None) -> Entry:
-        """Entry computing outputs and output tangents from the inputs and the tangents of the
-        inputs selected by ``mask`` (default: every input)."""
+        """Entry computing outputs and one tangent per output from the inputs and the tangents of
+        the inputs selected by ``mask`` (default: every input)."""
         mask = mask or (True,) * len(self.program.inputs)
         return _remember_derived(self._jvp, mask, lambda: _derive_jvp(self, mask))
 
     def batched_entry(self, dims: tuple, size: int) -> Entry:
+        """Entry computing the outputs, batched along axis 0, for inputs batched along ``dims``."""
         def make() -> Entry:
             from .vmap import vmap
 
             prog = self.program
             avals = [a if d is None else ShapedArray(a.shape[:d] + (size,) + a.shape[d:], a.dtype)
                      for a, d in zip(prog.in_avals, dims)]
-            f = vmap(lambda *xs: eval_program(prog, *xs), in_axes=dims)
+            f = vmap(lambda *xs: eval_program(prog, *xs), in_axes=dims, axis_size=size)
             return Entry(trace_to_program(f, avals, prog.input_names)[0], self.name + "_vmap")
 
         return _remember_derived(self._batched, (dims, size), make)
 
 
-def _select(prog: Program, mask: tuple[bool, ...], inputs: Sequence[Any]) -> tuple[list[int], Callable[..., Any]]:
-    """The positions selected by ``mask`` and ``prog`` as a function of those inputs only."""
-    chosen = [i for i, m in enumerate(mask) if m]
-
-    def partial(*selected: Any) -> list:
-        xs = list(inputs)
-        for i, x in zip(chosen, selected):
-            xs[i] = x
-        return eval_program(prog, *xs)
-
-    return chosen, partial
+def entry_of(program: Program, name: str = "program") -> Entry:
+    """The compiled entry of ``program`` (made once and cached on the program)."""
+    found = program.derived.get("entry")
+    if found is None:
+        found = Entry(program, name)
+        program.derived["entry"] = found
+    return found
 
 
 def _derive_jvp(entry: Entry, mask: tuple[bool, ...]) -> Entry:
-    from .api import jvp
-
     prog = entry.program
-    chosen = [i for i, m in enumerate(mask) if m]
     n = len(prog.inputs)
 
-    def f(*xs_and_ts: Any) -> Any:
-        _, partial = _select(prog, mask, xs_and_ts[:n])
-        outs, touts = jvp(partial, [xs_and_ts[i] for i in chosen], list(xs_and_ts[n:]))
-        return list(outs) + list(touts)
+    def f(*xs_and_ts: Any) -> list:
+        trace = ForwardTrace()
+        tangents = iter(xs_and_ts[n:])
+        args = [JVPTracer(trace, x, next(tangents)) if m else x for x, m in zip(xs_and_ts[:n], mask)]
+        try:
+            outs = eval_program(prog, *args)
+        finally:
+            trace.alive = False
+        primals, touts = [], []
+        for o, aval in zip(outs, prog.out_avals):
+            if type(o) is JVPTracer and o._trace is trace:
+                primals.append(o.primal)
+                touts.append(o.tangent)
+            else:
+                primals.append(o)
+                touts.append(np.zeros(aval.shape, aval.dtype))
+        return primals + touts
 
+    chosen = [i for i, m in enumerate(mask) if m]
     avals = prog.in_avals + [ShapedArray(prog.in_avals[i].shape, prog.in_avals[i].dtype) for i in chosen]
     names = prog.input_names + [f"tangent of {prog.input_names[i]}" for i in chosen]
     return Entry(trace_to_program(f, avals, names)[0], entry.name + "_jvp")
 
 
 def _derive_vjp(entry: Entry, mask: tuple[bool, ...]) -> tuple[Entry, Entry]:
-    """Stage reverse mode of ``entry`` into a forward program (outputs and residuals) and a
-    backward program (cotangents and residuals -> cotangents of the masked inputs)."""
-    from .api import vjp
+    """Reverse mode of ``entry`` as a forward program (inputs -> outputs and residuals) and a
+    backward program (one cotangent per output, residuals -> cotangents of the masked inputs).
 
+    The forward pass and the backward pass are staged together into one joint program; the
+    equations that do not depend on the cotangents form the forward program, the others the
+    backward one, and the values the backward equations read from the forward ones are the
+    residuals (:func:`funcgrad.ir.passes.split_known`).
+    """
     prog = entry.program
-    fwd_trace = StagingTrace()
-    in_vars = [Var(a) for a in prog.in_avals]
-    tracers = [StagedTracer(fwd_trace, v, n) for v, n in zip(in_vars, prog.input_names)]
-    chosen, partial = _select(prog, mask, tracers)
-    try:
-        outs, pullback = vjp(partial, *(tracers[i] for i in chosen))
-    finally:
-        fwd_trace.alive = False
-    bwd_trace = StagingTrace()
-    ct_vars = [Var(ShapedArray(a.shape, a.dtype)) for a in prog.out_avals]
-    cts = [StagedTracer(bwd_trace, v, f"cotangent {k}") for k, v in enumerate(ct_vars)]
-    # The backward pass computes on forward values (residuals): route those operations to the
-    # backward trace, which captures each residual as an input.
-    fwd_trace.redirect, fwd_trace.alive = bwd_trace, True
-    try:
-        in_cts = pullback(list(cts))
-    finally:
-        fwd_trace.redirect, fwd_trace.alive = None, False
-        bwd_trace.alive = False
-    bwd_prog = bwd_trace.program(ct_vars, list(in_cts), [f"cotangent {k}" for k in range(len(ct_vars))])
-    residuals = [t for t, _ in bwd_trace.captured.values()]
-    fwd_prog = fwd_trace.program(in_vars, list(outs) + residuals, prog.input_names)
+    n = len(prog.inputs)
+    chosen = [i for i, m in enumerate(mask) if m]
+
+    def joint(*xs_and_cts: Any) -> list:
+        trace = ReverseTrace()
+        args = [trace.new_input(x) if m else x for x, m in zip(xs_and_cts[:n], mask)]
+        try:
+            outs = eval_program(prog, *args)
+        finally:
+            trace.alive = False
+        primals, seeds = [], []
+        for o, ct in zip(outs, xs_and_cts[n:]):
+            if type(o) is ReverseTracer and o._trace is trace:
+                primals.append(o.primal)
+                seeds.append((o.node, ct))
+            else:
+                primals.append(o)
+        found = backward(trace, seeds, [args[i].node for i in chosen]) if seeds else [None] * len(chosen)
+        in_cts = [np.zeros(prog.in_avals[i].shape, prog.in_avals[i].dtype) if g is None else g
+                  for i, g in zip(chosen, found)]
+        return primals + in_cts
+
+    ct_avals = [ShapedArray(a.shape, a.dtype) for a in prog.out_avals]
+    names = prog.input_names + [f"cotangent {k}" for k in range(len(ct_avals))]
+    joint_prog, captured, _ = trace_to_program(joint, prog.in_avals + ct_avals, names)
+    if captured:  # pragma: no cover - a closed program has no outer values to capture
+        raise AssertionError("a derived program captured an outer traced value")
+    fwd_prog, bwd_prog = split_known(joint_prog, n, len(prog.outputs))
     return Entry(fwd_prog, entry.name + "_fwd"), Entry(bwd_prog, entry.name + "_bwd")
 
 
-# --- running an entry, under whatever transformation is active ---------------------------------
+# --- the jit_call primitive: a call of a compiled program, under whatever transformation -------
 
 
-def call_entry(entry: Entry, args: Sequence[Any]) -> list:
-    """Run ``entry`` on ``args``; traced arguments go through their trace's handler."""
-    top = None
-    for a in args:
-        if isinstance(a, Tracer) and (top is None or a._trace.level > top.level):
-            top = a._trace
-    if top is None:
-        return list(entry.compiled.fn(*args))
-    if not top.alive:
-        raise LeakedTracerError(
-            f"jitted {entry.name} was called on a traced value whose transformation has already "
-            "returned (a leaked tracer): it was stored outside the function being transformed and "
-            "used later. Return the value from that function instead, or store "
-            "funcgrad.stop_gradient(value)."
-        )
-    handler = _HANDLERS.get(type(top))
-    if handler is None:
-        raise NotImplementedError(f"jit-compiled functions are not supported under {type(top).__name__}")
-    return handler(entry, top, list(args))
+def _jit_call_jvp(primals: list, tangents: list, program: Program) -> tuple[list, list]:
+    entry = entry_of(program)
+    mask = tuple(t is not None for t in tangents)
+    res = jit_call_p.bind(*primals, *(t for t in tangents if t is not None),
+                          program=entry.jvp_entry(mask).program)
+    return res[: entry.n_out], res[entry.n_out:]
 
 
-def _reverse(entry: Entry, trace: ReverseTrace, args: list) -> list:
-    mask = tuple(isinstance(a, Tracer) and a._trace is trace for a in args)
+def _jit_call_vjp(primals: list, mask: tuple, program: Program) -> tuple[list, Callable[[list], list]]:
+    entry = entry_of(program)
     fwd, bwd = entry.vjp_parts(mask)
-    primals = [a.primal if m else a for a, m in zip(args, mask)]
-    res = call_entry(fwd, primals)
+    res = jit_call_p.bind(*primals, program=fwd.program)
     outs, residuals = res[: entry.n_out], res[entry.n_out:]
     chosen = [i for i, m in enumerate(mask) if m]
 
-    def backward(cts: list) -> list:
-        in_cts: list = [None] * len(args)
-        for i, g in zip(chosen, call_entry(bwd, list(cts) + residuals)):
+    def backward_(cts: list) -> list:
+        in_cts: list = [None] * len(primals)
+        for i, g in zip(chosen, jit_call_p.bind(*cts, *residuals, program=bwd.program)):
             in_cts[i] = g
         return in_cts
 
-    return trace.record_custom(args, [_as_array(o) for o in outs], backward)
+    return [_as_array(o) for o in outs], backward_
 
 
-def _forward(entry: Entry, trace: ForwardTrace, args: list) -> list:
-    mask = tuple(isinstance(a, JVPTracer) and a._trace is trace for a in args)
-    primals = [a.primal if m else a for a, m in zip(args, mask)]
-    tangents = [a.tangent for a, m in zip(args, mask) if m]
-    res = call_entry(entry.jvp_entry(mask), primals + tangents)
-    outs, touts = res[: entry.n_out], res[entry.n_out:]
-    return [JVPTracer(trace, o, t) if _dtype(o).kind in "fc" else o for o, t in zip(outs, touts)]
+def _jit_call_batch(vals: tuple, dims: tuple, program: Program) -> tuple[list, list]:
+    size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
+    batched = entry_of(program).batched_entry(tuple(dims), size)
+    outs = jit_call_p.bind(*vals, program=batched.program)
+    return [_as_array(o) for o in outs], [0] * len(outs)
 
 
-def _batch(entry: Entry, trace: BatchTrace, args: list) -> list:
-    vals, dims = trace.split(args)
-    outs = call_entry(entry.batched_entry(tuple(dims), trace.axis_size), vals)
-    return [BatchTracer(trace, _as_array(o), 0) for o in outs]
+jit_call_p = Primitive(
+    "jit_call",
+    lambda *args, program: entry_of(program).compiled.fn(*args),
+    multiple_results=True,
+    abstract_eval=lambda *avals, program: [ShapedArray(a.shape, a.dtype) for a in program.out_avals],
+    jvp_all=_jit_call_jvp,
+    vjp_all=_jit_call_vjp,
+    batch=_jit_call_batch,
+    inline=True,
+    register=False,
+)
+higher_order_primitives[jit_call_p.name] = jit_call_p
 
 
-def _inline(entry: Entry, trace: StagingTrace, args: list) -> list:
-    return eval_program(entry.program, *args)
-
-
-_HANDLERS: dict[type, Callable[..., list]] = {
-    ReverseTrace: _reverse,
-    ForwardTrace: _forward,
-    BatchTrace: _batch,
-    StagingTrace: _inline,
-}
+def call_entry(entry: Entry, args: Sequence[Any]) -> list:
+    """Run ``entry`` on ``args``: its compiled code directly, or, with traced arguments, the
+    ``jit_call`` primitive, whose rules run the programs derived from it."""
+    if find_top_trace(args, f"jitted {entry.name}") is None:
+        return list(entry.compiled.fn(*args))
+    return list(jit_call_p.bind(*args, program=entry.program))
 
 
 def _dtype(x: Any) -> np.dtype:
@@ -326,6 +336,8 @@ class JitFunction:
             positional[n] for n in self.static_argnums if 0 <= n < len(positional))
         self._positional = positional
         self.cache: OrderedDict[Any, tuple[Entry, PyTreeDef]] = OrderedDict()
+        # Guards the cache, the fast-path table and the counters: threads share a jitted
+        # function. Tracing runs outside it; re-entrant for hashes that call back into jit.
         self._lock = threading.RLock()
         self.maxsize = cache_size
         self.hits = 0
@@ -547,10 +559,12 @@ class JitFunction:
         if obj is None:
             return self
         if self._method_jit is None:
-            # The instance is argument 0 (as in the unbound function and in JAX), and static.
-            self._method_jit = JitFunction(
-                self.fun, static_argnums=(0,) + tuple(self.static_argnums),
-                static_argnames=tuple(self.static_argnames), cache_size=self.maxsize)
+            with self._lock:  # one method cache, whichever thread gets here first
+                if self._method_jit is None:
+                    # The instance is argument 0 (as in the unbound function and in JAX), and static.
+                    self._method_jit = JitFunction(
+                        self.fun, static_argnums=(0,) + tuple(self.static_argnums),
+                        static_argnames=tuple(self.static_argnames), cache_size=self.maxsize)
         return BoundJit(self._method_jit, obj)
 
     def __repr__(self) -> str:

@@ -29,11 +29,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import numpy as fnp
-from .core import Primitive, Tracer
+from .control import bind_cond, bind_scan, bind_while
+from .core import Tracer, find_top_trace
 from .errors import ControlFlowTypeError
-from .ir.program import ShapedArray, TupleAval
-from .traces.batching import BatchTrace, BatchTracer
-from .traces.staging import StagedTracer, StagingTrace, eval_program, rerun_rules, trace_to_program, tuple_get_p
+from .ir.program import ShapedArray, Var
+from .traces.batching import BatchTracer
+from .traces.staging import StagedTracer, trace_to_program
 from .tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 __all__ = ["cond", "switch", "fori_loop", "scan", "while_loop", "ControlFlowTypeError"]
@@ -100,31 +101,99 @@ def _scalar_pred(p: Any, what: str) -> Any:
     return p
 
 
+# --- tracing user functions into sub-programs ----------------------------------------------------
+
+
+def _leaf_aval(x: Any) -> ShapedArray:
+    shape, dtype, weak = _info(x)
+    return ShapedArray(tuple(shape), np.dtype(dtype), weak)
+
+
+def _as_operand(x: Any) -> Any:
+    return x if isinstance(x, Tracer) or type(x) in _PY_SCALARS else np.asarray(x)
+
+
+def _trace(f: Callable[..., Any], avals: Sequence[ShapedArray], names: Sequence[str]) -> tuple[Any, list, Any, Any]:
+    """Trace ``f`` (on one argument per leaf) into a program; also return its captured outer
+    values, its output tree and the (dead) traced output, for shape checks."""
+    box: list = []
+
+    def g(*xs: Any) -> Any:
+        out = f(*xs)
+        box.append(out)
+        return out
+
+    program, captured, out_tree = trace_to_program(g, avals, names)
+    return program, list(captured), out_tree, box[0]
+
+
+def _with_inputs(program: Any, n_own: int, groups: Sequence[Sequence[Any]], mine: int) -> Any:
+    """``program`` (its first ``n_own`` inputs, then its captured values) taking, after its own
+    inputs, every group of captured values in ``groups`` (its own at position ``mine``)."""
+    inputs = list(program.inputs[:n_own])
+    names = list(program.input_names[:n_own])
+    own = program.inputs[n_own:]
+    for k, group in enumerate(groups):
+        if k == mine:
+            inputs += own
+        else:
+            inputs += [Var(ShapedArray(tuple(g.shape), np.dtype(g.dtype))) for g in group]
+        names += [f"captured {k}.{i}" for i in range(len(group))]
+    return program.replace(inputs=inputs, input_names=names)
+
+
+def _cast_to(outs: Sequence[Any], avals: Sequence[Any]) -> list:
+    """Outputs cast to ``avals``' dtypes where they differ (weakly typed Python scalars)."""
+    return [o if _info(o)[1] == a.dtype and not isinstance(o, _PY_SCALARS) else fnp.asarray(o, dtype=a.dtype)
+            for o, a in zip(outs, avals)]
+
+
 # --- cond and switch -----------------------------------------------------------------------------
 
 
-def _select(index: Any, outs: Sequence[Any], what: str) -> Any:
-    """Per leaf, outs[index] (index is 0-d, clamped) with funcgrad.numpy.where."""
-    for k in range(1, len(outs)):
-        _check_match(what, outs[0], outs[k], "branch 0", f"branch {k}")
-    flat = [tree_flatten(o)[0] for o in outs]
-    tree = tree_flatten(outs[0])[1]
-    result = []
-    for j in range(len(flat[0])):
-        r = flat[-1][j]
-        for k in range(len(outs) - 2, -1, -1):
-            r = fnp.where(index <= k, flat[k][j], r)
-        result.append(r)
-    return tree_unflatten(tree, result)
+def _staged_switch(what: str, index: Any, branches: Sequence[Callable[..., Any]], operands: tuple,
+                   names: Sequence[str]) -> Any:
+    """Stage each branch into a program and bind the ``cond`` primitive: only the taken branch
+    runs, also in every derivative."""
+    leaves, tree = tree_flatten(operands)
+    leaves = [_as_operand(x) for x in leaves]
+    avals = [_leaf_aval(x) for x in leaves]
+    arg_names = [f"{what} operand {i}" for i in range(len(leaves))]
+
+    def run(b: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda *xs: b(*tree_unflatten(tree, xs))
+
+    traced = [_trace(run(b), avals, arg_names) for b in branches]
+    for k in range(1, len(traced)):
+        _check_match(what, traced[0][3], traced[k][3], names[0], names[k])
+    out_tree = traced[0][2]
+    # Weakly typed outputs (Python scalars) take the dtype NumPy gives them together.
+    targets = []
+    for j in range(len(traced[0][0].outputs)):
+        avs = [t[0].out_avals[j] for t in traced]
+        strong = [a.dtype for a in avs if not a.weak]
+        targets.append(ShapedArray(avs[0].shape, np.result_type(*(strong or [a.dtype for a in avs]))))
+    if any((t[0].out_avals[j].dtype, t[0].out_avals[j].weak) != (targets[j].dtype, False)
+           for t in traced for j in range(len(targets))):
+        traced = [_trace(lambda *xs, b=b: _cast_to(tree_flatten(run(b)(*xs))[0], targets), avals, arg_names)
+                  for b in branches]
+    groups = [t[1] for t in traced]
+    programs = [_with_inputs(t[0], len(leaves), groups, k) for k, t in enumerate(traced)]
+    index = fnp.asarray(index)
+    if _info(index)[1] != np.int64:
+        index = fnp.asarray(index, dtype=np.int64)
+    outs = bind_cond(index, programs, leaves + [c for g in groups for c in g])
+    return tree_unflatten(out_tree, outs)
 
 
 def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -> Any:
     """Apply ``branches[index](*operands)``; ``index`` is clamped to ``[0, len(branches) - 1]``.
 
-    With a concrete ``index`` only that branch runs (and derivatives flow through it). Under
-    ``vmap`` with a batched index, or under ``jit``, *every* branch runs and the outputs are
-    selected per leaf with ``funcgrad.numpy.where``; branches must then return the same tree
-    structure, shapes and dtypes (:class:`ControlFlowTypeError` otherwise).
+    With a concrete ``index`` only that branch runs, as Python code (derivatives flow through
+    it). Under ``jit`` the branches are compiled sub-programs of ONE ``cond`` equation and only
+    the taken branch runs, in the primal and in every derivative. Under ``vmap`` with a batched
+    index every branch runs and each example selects its own result. Branches must return the
+    same tree structure, shapes and dtypes (:class:`ControlFlowTypeError` otherwise).
 
     >>> import funcgrad.lax as lax
     >>> lax.switch(1, [lambda x: x + 1.0, lambda x: x * 10.0], 2.0)
@@ -145,17 +214,19 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
         return branches[i](*operands)
     if len(branches) == 1:
         return branches[0](*operands)
-    outs = [b(*operands) for b in branches]
-    return _select(index, outs, "switch")
+    return _staged_switch("switch", index, branches, operands, [f"branch {k}" for k in range(len(branches))])
 
 
 def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any], *operands: Any) -> Any:
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``; ``pred`` is a scalar.
 
     With a concrete ``pred`` (plain values, or under ``grad``/``vjp``/``jvp``) only the chosen
-    branch runs. Under ``vmap`` with a batched ``pred``, or under ``jit``, *both* branches run and
-    the results are selected with ``funcgrad.numpy.where`` (so both must return the same tree
-    structure, shapes and dtypes; :class:`ControlFlowTypeError` otherwise).
+    branch runs, as Python code. Under ``jit`` both branches become compiled sub-programs of ONE
+    ``cond`` equation and only the taken one runs, in the primal and in every derivative, so an
+    ``inf``/``nan`` in the untaken branch cannot poison a gradient. Under ``vmap`` with a batched
+    ``pred`` both branches run and each example selects its result (``where``); there an untaken
+    branch's ``nan`` can still poison the gradient of a ``where``, as in JAX. Both branches must
+    return the same tree structure, shapes and dtypes (:class:`ControlFlowTypeError` otherwise).
 
     >>> import funcgrad.lax as lax
     >>> lax.cond(3.0 > 0, lambda x: x * 2.0, lambda x: -x, 3.0)
@@ -165,39 +236,36 @@ def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
     kind, value = _kind(pred)
     if kind == _CONCRETE:
         return true_fun(*operands) if bool(value) else false_fun(*operands)
-    t = true_fun(*operands)
-    f = false_fun(*operands)
-    _check_match("cond", t, f, "true_fun's output", "false_fun's output")
-    tl, tree = tree_flatten(t)
-    fl = tree_flatten(f)[0]
-    return tree_unflatten(tree, [fnp.where(pred, a, b) for a, b in zip(tl, fl)])
+    index = fnp.where(pred, 1, 0)
+    return _staged_switch("cond", index, [false_fun, true_fun], operands, ["false_fun's output", "true_fun's output"])
 
 
-# --- fori_loop and scan --------------------------------------------------------------------------
+# --- scan and fori_loop --------------------------------------------------------------------------
 
 
 def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_val: Any) -> Any:
     """``for i in range(lower, upper): val = body_fun(i, val)``; returns ``val``.
 
-    With concrete bounds this is a Python loop, under every transformation (under ``jit`` it
-    unrolls: the program holds one copy of the body per iteration, so compile time grows with
-    the trip count — use traced bounds or ``while_loop`` for long loops). With bounds that are
-    abstract (``jit``) or batched (``vmap``) it becomes a :func:`while_loop`, with that
-    function's limits (no reverse-mode derivative of a staged loop).
+    With concrete bounds this is a :func:`scan` over ``upper - lower`` steps (one compiled body
+    under ``jit``, differentiable in both modes). With bounds that are abstract (``jit``) or
+    batched (``vmap``) it is a :func:`while_loop`.
 
     >>> import funcgrad.lax as lax
-    >>> lax.fori_loop(0, 4, lambda i, s: s + i, 0)
+    >>> int(lax.fori_loop(0, 4, lambda i, s: s + i, 0))
     6
     """
     lk, lv = _kind(lower)
     uk, uv = _kind(upper)
     if lk == _CONCRETE and uk == _CONCRETE:
-        val = init_val
-        for i in range(int(lv), int(uv)):
+        lo, hi = int(lv), int(uv)
+
+        def step(carry: tuple, _: Any) -> tuple:
+            i, val = carry
             new = body_fun(i, val)
             _check_match("fori_loop", val, new, "the carry going in", "body_fun's output")
-            val = new
-        return val
+            return (i + 1, new), None
+
+        return scan(step, (np.asarray(lo), init_val), None, length=max(hi - lo, 0))[0][1]
     # Traced bounds: a while loop over (i, upper, val), with i and upper of one integer dtype.
     i0 = lower + upper * 0
     hi = upper + lower * 0
@@ -210,13 +278,16 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
 
 
 def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: int | None = None,
-         reverse: bool = False) -> tuple[Any, Any]:
+         reverse: bool = False, unroll: int = 1) -> tuple[Any, Any]:
     """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs`` (a pytree, or None with
     ``length``); return the final carry and the ``y``s stacked along a new leading axis.
 
-    A Python loop, so it works under ``grad``, ``jvp``, ``vmap`` and ``jit`` (where it unrolls:
-    compile time grows with the length). With ``reverse=True`` the steps go from the last
-    element to the first, and ``ys[i]`` is still the output of the step that saw ``xs[i]``.
+    With traced values (under ``jit``, ``grad``, ``jvp``, ``vmap``) ``f`` is traced once into a
+    compiled body and the loop is ONE ``scan`` equation, so compile time does not depend on the
+    length. Reverse mode stacks only the residuals the body's backward program needs and runs
+    it, compiled, in reverse. ``unroll=k`` runs ``k`` steps per call of the compiled body. With
+    ``reverse=True`` the steps go from the last element to the first, and ``ys[i]`` is still the
+    output of the step that saw ``xs[i]``.
 
     >>> import numpy as np, funcgrad.lax as lax
     >>> carry, ys = lax.scan(lambda c, x: (c + x, c * x), 0.0, np.array([1.0, 2.0, 3.0]))
@@ -233,16 +304,35 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: i
         raise ValueError("scan: give xs with a leading axis, or length= when xs is None.")
     if len(lengths) > 1:
         raise ControlFlowTypeError(f"scan: xs leaves (and length=) disagree on the length: {sorted(lengths)}.")
+    if int(unroll) < 1:
+        raise ValueError(f"scan: unroll must be a positive number of steps, got {unroll!r}.")
     n = lengths.pop()
+    if find_top_trace(tree_flatten(init)[0] + x_leaves, "scan") is None:
+        done = _python_scan(f, init, x_leaves, x_tree, n, reverse)
+        if done is not None:
+            return done
+    return _staged_scan(f, init, x_leaves, x_tree, n, reverse, unroll)
+
+
+def _step(f: Callable[[Any, Any], Any], carry: Any, x: Any) -> tuple[Any, Any]:
+    out = f(carry, x)
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise ControlFlowTypeError("scan: f must return a pair (new_carry, y).")
+    _check_match("scan", carry, out[0], "the carry going in", "f's new carry")
+    return out
+
+
+def _python_scan(f: Callable[[Any, Any], Any], init: Any, x_leaves: list, x_tree: Any, n: int,
+                 reverse: bool) -> Any:
+    """The loop in Python, on concrete values. None if ``f`` turns out to close over traced
+    values (its outputs are tracers): then the loop must be a primitive."""
     order = range(n - 1, -1, -1) if reverse else range(n)
     carry = init
     ys: list = [None] * n
     for i in order:
-        x = tree_unflatten(x_tree, [leaf[i] for leaf in x_leaves])
-        out = f(carry, x)
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise ControlFlowTypeError("scan: f must return a pair (new_carry, y).")
-        _check_match("scan", carry, out[0], "the carry going in", "f's new carry")
+        out = _step(f, carry, tree_unflatten(x_tree, [leaf[i] for leaf in x_leaves]))
+        if any(isinstance(v, Tracer) for v in tree_flatten(out)[0]):
+            return None
         if i != order[0]:
             _check_match("scan", ys[order[0]], out[1], f"step {order[0]}'s y", f"step {i}'s y")
         carry, ys[i] = out
@@ -250,18 +340,56 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: i
         # No step ran: f's output shapes come from one evaluation on zeros, then discarded.
         x0 = tree_unflatten(x_tree, [np.zeros(_info(x)[0][1:], _info(x)[1]) for x in x_leaves])
         y0 = f(init, x0)[1]
+        if any(isinstance(v, Tracer) for v in tree_flatten(y0)[0]):
+            return None
         y_leaves, y_tree = tree_flatten(y0)
         return carry, tree_unflatten(y_tree, [np.zeros((0,) + _info(y)[0], _info(y)[1]) for y in y_leaves])
     y_tree = tree_flatten(ys[0])[1]
     per_step = [tree_flatten(y)[0] for y in ys]
-    stacked = [fnp.stack([step[j] for step in per_step]) for j in range(len(per_step[0]))]
+    stacked = [np.stack([np.asarray(step[j]) for step in per_step]) for j in range(len(per_step[0]))]
     return carry, tree_unflatten(y_tree, stacked)
+
+
+def _staged_scan(f: Callable[[Any, Any], Any], init: Any, x_leaves: list, x_tree: Any, n: int, reverse: bool,
+                 unroll: int) -> tuple[Any, Any]:
+    c_leaves, c_tree = tree_flatten(init)
+    c_leaves = [_as_operand(c) for c in c_leaves]
+    x_leaves = [_as_operand(x) for x in x_leaves]
+    nc = len(c_leaves)
+    x_avals = [ShapedArray(tuple(_info(x)[0][1:]), _info(x)[1]) for x in x_leaves]
+    c_avals = [_leaf_aval(c) for c in c_leaves]
+    names = [f"scan carry {i}" for i in range(nc)] + [f"scan x {i}" for i in range(len(x_leaves))]
+    y_tree_box: list = []
+
+    def body(*args: Any) -> list:
+        carry = tree_unflatten(c_tree, args[:nc])
+        new, y = _step(f, carry, tree_unflatten(x_tree, args[nc:]))
+        y_leaves, y_tree = tree_flatten(y)
+        y_tree_box[:] = [y_tree]
+        return _cast_to(tree_flatten(new)[0], c_avals) + list(y_leaves)
+
+    program, captured, _, _ = _trace(body, c_avals + x_avals, names)
+    # A weakly typed carry (a Python number) takes the dtype the body gives it, then stays fixed.
+    widened = [ShapedArray(a.shape, o.dtype) if a.weak else ShapedArray(a.shape, a.dtype)
+               for a, o in zip(c_avals, program.out_avals[:nc])]
+    if widened != c_avals:
+        c_avals = widened
+        c_leaves = [np.asarray(c, dtype=a.dtype) if type(c) in _PY_SCALARS else c for c, a in zip(c_leaves, c_avals)]
+        program, captured, _, _ = _trace(body, c_avals + x_avals, names)
+    for a, o in zip(c_avals, program.out_avals[:nc]):
+        if (a.shape, a.dtype) != (o.shape, o.dtype):
+            raise ControlFlowTypeError(
+                f"scan: f turns a carry leaf of shape {a.shape} dtype {a.dtype} into shape {o.shape} dtype "
+                f"{o.dtype}; the carry must keep its shapes and dtypes.")
+    outs = bind_scan(program, c_leaves, x_leaves, captured, n, reverse, unroll)
+    return tree_unflatten(c_tree, outs[:nc]), tree_unflatten(y_tree_box[0], outs[nc:])
 
 
 # --- while_loop ----------------------------------------------------------------------------------
 
 
-def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], init_val: Any) -> Any:
+def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], init_val: Any,
+               checkpoint: str | None = None) -> Any:
     """``val = init_val; while cond_fun(val): val = body_fun(val)``; returns ``val``.
 
     * Concrete predicate (plain values, ``grad``, ``vjp``, ``jvp``): a Python loop, so
@@ -269,12 +397,14 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     * Batched predicate (``vmap``): steps while *any* example continues; examples that have
       finished are frozen with ``funcgrad.numpy.where``.
     * Under ``jit``: ONE staged equation holding ``cond_fun`` and ``body_fun`` compiled as
-      sub-programs; at call time a Python ``while`` loop runs them, so the trip count may depend
-      on the data and the compile cost does not grow with it. Such a staged loop also works
-      under ``vmap`` (``jit(vmap(f))``, ``vmap(jit(f))``). It cannot be differentiated:
-      ``grad``/``vjp``/``jvp`` of a jitted function containing a ``while_loop`` with an abstract
-      predicate raise ``NotImplementedError`` (reverse mode would need the trip count; keep
-      such loops out of jit, or use ``fori_loop`` with concrete bounds).
+      sub-programs; the trip count may depend on the data and the compile cost does not grow
+      with it. It is differentiable: forward mode carries tangents through the loop; reverse
+      mode records the trip count and each step's residuals in the forward pass, and runs the
+      body's compiled backward program that many times in reverse (JAX refuses this).
+    * ``checkpoint="sqrt"`` bounds the memory of reverse mode: instead of every step's
+      residuals the forward pass keeps O(√n) carries (every ``s``-th, ``s`` ~ √n, doubling ``s``
+      as ``n`` grows), and the backward pass recomputes one segment of ``s`` steps at a time:
+      O(√n) memory for about one extra forward pass of compute.
 
     ``cond_fun`` must return a scalar; ``body_fun`` must keep the carry's tree structure, shapes
     and dtypes (:class:`ControlFlowTypeError` otherwise).
@@ -283,6 +413,8 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     >>> lax.while_loop(lambda v: v < 100, lambda v: v * 3, 1)
     243
     """
+    if checkpoint not in (None, "sqrt"):
+        raise ValueError(f"while_loop: checkpoint must be None or 'sqrt', got {checkpoint!r}.")
     val = init_val
     batched_seen = False
     while True:
@@ -292,7 +424,7 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
             if batched_seen:  # pragma: no cover - a predicate cannot become abstract mid-loop
                 raise NotImplementedError("while_loop: the predicate became abstract during the loop")
             leaves, tree = tree_flatten(val)
-            return tree_unflatten(tree, _staged_while(cond_fun, body_fun, leaves, tree))
+            return tree_unflatten(tree, _staged_while(cond_fun, body_fun, leaves, tree, checkpoint))
         if kind == _CONCRETE:
             if not bool(value):
                 return val
@@ -310,19 +442,10 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
             val = tree_unflatten(tree, [fnp.where(p, b, a) for a, b in zip(old_leaves, new_leaves)])
 
 
-def _top_trace(xs: Sequence[Any]) -> Any:
-    top = None
-    for a in xs:
-        if isinstance(a, Tracer) and (top is None or a._trace.level > top.level):
-            top = a._trace
-    return top
-
-
-def _staged_while(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], leaves: list, tree: Any) -> list:
+def _staged_while(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], leaves: list, tree: Any,
+                  checkpoint: str | None) -> list:
     """Stage the loop on flat carry ``leaves``: trace cond/body into programs (their closed-over
-    traced values become extra inputs), then emit one equation at the active trace."""
-    from .jit import Entry
-
+    traced values become extra operands), then bind one ``while_loop`` equation."""
     leaves = [x if isinstance(x, Tracer) else np.asarray(x) for x in leaves]
     avals = [ShapedArray(tuple(x.shape), np.dtype(x.dtype)) for x in leaves]
     names = [f"while_loop carry {i}" for i in range(len(leaves))]
@@ -335,90 +458,14 @@ def _staged_while(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any]
         old = tree_unflatten(tree, c)
         new = body_fun(old)
         _check_match("while_loop", old, new, "the carry going in", "body_fun's output")
-        out_leaves = tree_flatten(new)[0]
-        # Weakly typed outputs (Python scalars) take the carry's dtype.
-        return [fnp.asarray(o, dtype=a.dtype) if type(o) in _PY_SCALARS else o for o, a in zip(out_leaves, avals)]
+        return _cast_to(tree_flatten(new)[0], avals)  # Python scalars take the carry's dtype
 
-    cond_prog, cond_cap, _ = trace_to_program(cond_flat, avals, names)
-    body_prog, body_cap, _ = trace_to_program(body_flat, avals, names)
+    cond_prog, cond_cap, _, _ = _trace(cond_flat, avals, names)
+    body_prog, body_cap, _, _ = _trace(body_flat, avals, names)
     for a, o in zip(avals, body_prog.out_avals):
         if (a.shape, a.dtype) != (o.shape, o.dtype):
             raise ControlFlowTypeError(
                 f"while_loop: body_fun turns a carry leaf of shape {a.shape} dtype {a.dtype} into "
                 f"shape {o.shape} dtype {o.dtype}; the carry must keep its shapes and dtypes.")
-    return _emit_while(Entry(cond_prog, "while_cond"), Entry(body_prog, "while_body"),
-                       leaves, list(cond_cap), list(body_cap))
-
-
-def _emit_while(cond_entry: Any, body_entry: Any, carry: list, cconsts: list, bconsts: list) -> list:
-    args = carry + cconsts + bconsts
-    params = {"cond_entry": cond_entry, "body_entry": body_entry, "n_carry": len(carry), "n_cconsts": len(cconsts)}
-    top = _top_trace(args)
-    if top is None:
-        return list(_while_impl(*args, **params))
-    if isinstance(top, StagingTrace):
-        out = while_p.bind(*args, **params)
-        return [tuple_get_p.bind(out, index=i) for i in range(len(carry))]
-    if isinstance(top, BatchTrace):
-        return _batched_while(top, cond_entry, body_entry, carry, cconsts, bconsts)
-    raise NotImplementedError(
-        "differentiating a while_loop whose predicate is abstract (under jit) is not supported: "
-        f"the loop met a {type(top).__name__} (grad/vjp/jvp of a jitted function, or jvp inside "
-        "jit). Reverse mode needs the trip count, which a staged loop does not record. Call the "
-        "function without jit (a concrete predicate makes while_loop a differentiable Python "
-        "loop), or use fori_loop with concrete bounds.")
-
-
-def _batched_while(trace: BatchTrace, cond_entry: Any, body_entry: Any, carry: list, cconsts: list,
-                   bconsts: list) -> list:
-    """vmap of a staged loop: stage a loop over the whole batch that runs while any example
-    continues and freezes the finished ones."""
-    from .prims.factories import batch_to_front
-    from .vmap import vmap
-
-    size = trace.axis_size
-    cvals = [batch_to_front(v, d, size=size) for v, d in zip(*trace.split(carry))]
-    cc_vals, cc_dims = trace.split(cconsts)
-    bc_vals, bc_dims = trace.split(bconsts)
-    n = len(carry)
-    cprog, bprog = cond_entry.program, body_entry.program
-    cond_b = vmap(lambda *a: eval_program(cprog, *a)[0], in_axes=tuple([0] * n + cc_dims))
-    body_b = vmap(lambda *a: eval_program(bprog, *a), in_axes=tuple([0] * n + bc_dims))
-
-    def step(c: list) -> list:
-        p = cond_b(*c, *cc_vals)
-        new = body_b(*c, *bc_vals)
-        return [fnp.where(fnp.reshape(p, (size,) + (1,) * (o.ndim - 1)), b, o) for o, b in zip(c, new)]
-
-    out = while_loop(lambda c: fnp.any(cond_b(*c, *cc_vals)), step, list(cvals))
-    return [BatchTracer(trace, o, 0) for o in out]
-
-
-def _while_impl(*args: Any, cond_entry: Any, body_entry: Any, n_carry: int, n_cconsts: int) -> tuple:
-    carry = tuple(args[:n_carry])
-    cc = args[n_carry:n_carry + n_cconsts]
-    bc = args[n_carry + n_cconsts:]
-    cond_fn, body_fn = cond_entry.compiled.fn, body_entry.compiled.fn
-    while bool(cond_fn(*carry, *cc)[0]):
-        carry = body_fn(*carry, *bc)
-    return tuple(carry)
-
-
-def _while_rerun(*args: Any, cond_entry: Any, body_entry: Any, n_carry: int, n_cconsts: int) -> list:
-    """Re-run a staged loop under whatever trace is active (eval_program's hook)."""
-    carry, cc, bc = list(args[:n_carry]), list(args[n_carry:n_carry + n_cconsts]), list(args[n_carry + n_cconsts:])
-    top = _top_trace(args)
-    if top is None or isinstance(top, (StagingTrace, BatchTrace)):
-        return _emit_while(cond_entry, body_entry, carry, cc, bc)
-    cprog, bprog = cond_entry.program, body_entry.program
-    return while_loop(lambda c: eval_program(cprog, *c, *cc)[0], lambda c: eval_program(bprog, *c, *bc), carry)
-
-
-while_p = Primitive(
-    "while_loop",
-    _while_impl,
-    abstract_eval=lambda *operands, cond_entry, body_entry, n_carry, n_cconsts: TupleAval(
-        tuple(body_entry.program.out_avals)),
-    register=False,
-)
-rerun_rules[while_p] = _while_rerun
+    return bind_while(cond_prog, body_prog, leaves, cond_cap, body_cap, checkpoint)
+from ._lax import __dir__, __getattr__  # noqa: E402,F401  (array operations and collectives, loaded on first use)

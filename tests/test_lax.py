@@ -296,11 +296,14 @@ def test_while_loop_jit_and_vmap_compose():
         assert np.allclose(vs, [e[1] for e in expected])
 
 
-def test_while_loop_staged_derivative_is_not_implemented():
-    with pytest.raises(NotImplementedError, match="trip count"):
-        fg.grad(lambda x: fg.jit(grow)(x)[1])(np.array(1.0))
-    with pytest.raises(NotImplementedError):
-        fg.jvp(lambda x: fg.jit(grow)(x)[1], (np.array(1.0),), (np.array(1.0),))
+@pytest.mark.parametrize("x", [0.3, 1.0, 7.0, 12.0])
+def test_while_loop_staged_derivatives_with_a_data_dependent_trip_count(x):
+    # d/dx of x * 2**k(x) is 2**k(x): the trip count k depends on x, and is recorded.
+    ek = grow_py(x)[0]
+    assert np.allclose(fg.grad(lambda x: fg.jit(grow)(x)[1])(np.array(x)), 2.0 ** ek)
+    assert np.allclose(fg.jit(fg.grad(lambda x: grow(x)[1]))(np.array(x)), 2.0 ** ek)
+    _, t = fg.jvp(lambda x: fg.jit(grow)(x)[1], (np.array(x),), (np.array(1.0),))
+    assert np.allclose(t, 2.0 ** ek)
 
 
 def test_while_loop_carry_changes_are_errors():

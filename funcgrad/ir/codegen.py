@@ -128,6 +128,8 @@ def generate(program: Program, name: str = "compiled") -> Compiled:
     lines = [""]  # the def line: its name is chosen once every global is bound
     dying = last_uses(program)
     inputs = set(program.inputs)
+    used = {a for e in program.eqns for a in e.inputs if type(a) is Var}
+    used.update(a for a in program.outputs if type(a) is Var)
     free: list[str] = []  # names whose values were deleted, ready for reuse
     count = 0
     for k, e in enumerate(program.eqns):
@@ -139,15 +141,25 @@ def generate(program: Program, name: str = "compiled") -> Compiled:
         # An operand that dies here lends its name to the result: assigning releases the old
         # value, with no `del` line. Other dying operands are deleted.
         dead = [names[v] for v in dying.get(k, ()) if v not in inputs]
-        if dead:
-            out = dead.pop()
-        elif free:
-            out = free.pop()
+        targets = []
+        for o in e.outs:
+            if type(e.out) is tuple and o not in used:
+                targets.append("_")  # an unused result of a multiple-result operation
+                continue
+            if dead:
+                out = dead.pop()
+            elif free:
+                out = free.pop()
+            else:
+                out = f"v{count}"
+                count += 1
+            names[o] = out
+            targets.append(out)
+        if type(e.out) is tuple:
+            lhs = ", ".join(targets) + ("," if len(targets) == 1 else "")
+            lines.append(f"    {lhs} = {expr}" if targets else f"    {expr}")
         else:
-            out = f"v{count}"
-            count += 1
-        names[e.out] = out
-        lines.append(f"    {out} = {expr}")
+            lines.append(f"    {targets[0]} = {expr}")
         if dead:
             lines.append(f"    del {', '.join(dead)}")
             free.extend(dead)

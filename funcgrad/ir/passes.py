@@ -12,7 +12,8 @@ import numpy as np
 
 from .program import Eqn, Literal, Program, Var
 
-__all__ = ["dce", "cse", "fold_constants", "drop_broadcasts", "last_uses", "optimize"]
+__all__ = ["dce", "cse", "fold_constants", "drop_broadcasts", "last_uses", "optimize", "inline_calls",
+           "split_known"]
 
 
 def dce(program: Program) -> Program:
@@ -21,7 +22,7 @@ def dce(program: Program) -> Program:
     kept = []
     add = live.add
     for e in reversed(program.eqns):
-        if e.out in live:
+        if e.out in live if type(e.out) is Var else any(o in live for o in e.outs):
             kept.append(e)
             for a in e.inputs:
                 if type(a) is Var:
@@ -33,6 +34,40 @@ def dce(program: Program) -> Program:
 
 def _subst(atoms: Any, renames: dict) -> tuple:
     return tuple(renames.get(a, a) if isinstance(a, Var) else a for a in atoms)
+
+
+def _as_tuple(out: Any) -> tuple:
+    return out if type(out) is tuple else (out,)
+
+
+def inline_calls(program: Program) -> Program:
+    """Replace each equation of a primitive marked ``inline`` (a nested ``jit`` call) by the
+    equations of the sub-program in its ``program`` parameter, so later passes see across it."""
+    if not any(e.prim.inline for e in program.eqns):
+        return program
+    eqns: list = []
+    consts = dict(program.consts)
+    renames: dict = {}
+    for e in program.eqns:
+        ins = _subst(e.inputs, renames) if renames else e.inputs
+        if not e.prim.inline:
+            eqns.append(e if ins is e.inputs else e._replace(inputs=ins))
+            continue
+        sub = inline_calls(e.params["program"])
+        env: dict = dict(zip(sub.inputs, ins))
+        for v, c in sub.consts.items():
+            nv = Var(v.aval)
+            consts[nv] = c
+            env[v] = nv
+        for se in sub.eqns:
+            new_outs = tuple(Var(o.aval) for o in se.outs)
+            env.update(zip(se.outs, new_outs))
+            eqns.append(Eqn(se.prim, tuple(env.get(a, a) if type(a) is Var else a for a in se.inputs),
+                            new_outs if type(se.out) is tuple else new_outs[0], se.params))
+        for o, so in zip(e.outs, sub.outputs):
+            renames[o] = env.get(so, so) if type(so) is Var else so
+    outputs = [renames.get(a, a) if type(a) is Var else a for a in program.outputs]
+    return program.replace(eqns=eqns, consts=consts, outputs=outputs)
 
 
 def cse(program: Program) -> Program:
@@ -50,8 +85,9 @@ def cse(program: Program) -> Program:
             eqns.append(e._replace(inputs=ins))
             continue
         prev = seen.get(key)
-        if prev is not None and prev.aval == e.out.aval:
-            renames[e.out] = prev
+        if prev is not None and type(prev) is type(e.out) and all(
+                p.aval == o.aval for p, o in zip(_as_tuple(prev), e.outs)):
+            renames.update(zip(e.outs, _as_tuple(prev)))
             continue
         seen[key] = e.out
         eqns.append(e if ins is e.inputs else e._replace(inputs=ins))
@@ -69,7 +105,7 @@ def fold_constants(program: Program, max_size: int = 1 << 20) -> Program:
     consts = dict(program.consts)
     eqns = []
     for e in program.eqns:
-        if all(isinstance(a, Literal) or a in consts for a in e.inputs) and e.out.aval.shape is not None:
+        if type(e.out) is Var and all(isinstance(a, Literal) or a in consts for a in e.inputs):
             size = int(np.prod(e.out.aval.shape, dtype=np.int64))
             if size <= max_size:
                 args = [a.value if isinstance(a, Literal) else consts[a] for a in e.inputs]
@@ -86,6 +122,8 @@ _BROADCASTING_BINARY = {"add", "subtract", "multiply", "true_divide"}
 
 def _only_broadcasts(e: Eqn) -> bool:
     """Is ``e`` a broadcast_to, or a reshape that only prepends size-1 axes?"""
+    if type(e.out) is not Var or not e.inputs:
+        return False
     if not isinstance(e.inputs[0], Var) or e.inputs[0].aval.dtype != e.out.aval.dtype:
         return False
     if e.prim.name == "broadcast_to":
@@ -160,4 +198,43 @@ def last_uses(program: Program) -> dict[int, list[Var]]:
 
 def optimize(program: Program) -> Program:
     """The standard pipeline run before code generation."""
-    return dce(drop_broadcasts(cse(fold_constants(program))))
+    return dce(drop_broadcasts(cse(fold_constants(inline_calls(program)))))
+
+
+def split_known(program: Program, n_known_inputs: int, n_known_outputs: int) -> tuple[Program, Program]:
+    """Split ``program`` into the part computable from its first ``n_known_inputs`` inputs and
+    the rest (partial evaluation), for reverse mode: the joint program of a forward and a
+    backward pass becomes a forward program and a backward program.
+
+    The first ``n_known_outputs`` outputs must be known. Returns ``(known, unknown)``:
+    ``known`` maps the known inputs to those outputs followed by the residuals (known values the
+    unknown equations or outputs read); ``unknown`` maps the other inputs followed by the
+    residuals to the remaining outputs. Constants stay constants of whichever part uses them.
+    """
+    known = set(program.inputs[:n_known_inputs]) | set(program.consts)
+    known_eqns, unknown_eqns = [], []
+    for e in program.eqns:
+        if all(type(a) is not Var or a in known for a in e.inputs):
+            known_eqns.append(e)
+            known.update(e.outs)
+        else:
+            unknown_eqns.append(e)
+    for a in program.outputs[:n_known_outputs]:
+        if type(a) is Var and a not in known:
+            raise ValueError("split_known: an output declared known depends on an unknown input")
+    unknown = dce(Program(program.inputs[n_known_inputs:], unknown_eqns, program.outputs[n_known_outputs:],
+                          program.consts))
+    residuals: list[Var] = []
+    seen: set[Var] = set()
+    for atoms in [e.inputs for e in unknown.eqns] + [unknown.outputs]:
+        for a in atoms:
+            if type(a) is Var and a in known and a not in seen and a not in program.consts:
+                seen.add(a)
+                residuals.append(a)
+    names = program.input_names
+    unknown = unknown.replace(inputs=unknown.inputs + residuals,
+                              input_names=names[n_known_inputs:] + [f"residual {k}" for k in range(len(residuals))])
+    fwd = dce(Program(program.inputs[:n_known_inputs], known_eqns,
+                      list(program.outputs[:n_known_outputs]) + residuals, program.consts,
+                      names[:n_known_inputs]))
+    return fwd, unknown

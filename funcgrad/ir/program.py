@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core import Primitive
 
-__all__ = ["ShapedArray", "TupleAval", "Var", "Literal", "Eqn", "Program", "validate", "aval_of"]
+__all__ = ["ShapedArray", "Var", "Literal", "Eqn", "Program", "validate", "aval_of"]
 
 
 class ShapedArray(NamedTuple):
@@ -37,19 +37,6 @@ def aval_of(x: Any) -> ShapedArray:
     if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
         return ShapedArray((), np.asarray(x).dtype, True)
     return ShapedArray(tuple(np.shape(x)), np.asarray(x).dtype if not hasattr(x, "dtype") else np.dtype(x.dtype))
-
-
-class TupleAval(NamedTuple):
-    """The abstract value of a tuple of arrays (the result of a custom call, split by
-    ``tuple_get`` equations). It has no shape or dtype of its own."""
-
-    avals: tuple
-    shape: None = None
-    dtype: None = None
-    weak: bool = False
-
-    def __str__(self) -> str:
-        return "(" + ", ".join(map(str, self.avals)) + ")"
 
 
 _var_ids = itertools.count()
@@ -102,10 +89,17 @@ Atom = Any  # Var | Literal
 
 
 class Eqn(NamedTuple):
+    """One operation: ``out = prim(*inputs, **params)``. For a primitive with
+    ``multiple_results``, ``out`` is a tuple of variables (``outs`` is always one)."""
+
     prim: Primitive
     inputs: tuple  # of Atom
-    out: Var
+    out: Any  # Var, or a tuple of Var for a primitive with multiple results
     params: dict
+
+    @property
+    def outs(self) -> tuple:
+        return self.out if type(self.out) is tuple else (self.out,)
 
     def params_key(self) -> tuple:
         return tuple(sorted(self.params.items())) if self.params else ()
@@ -121,6 +115,8 @@ class Program:
         self.outputs = list(outputs)
         self.consts = dict(consts or {})
         self.input_names = list(input_names) if input_names is not None else [f"arg{i}" for i in range(len(inputs))]
+        # What is derived from this program (compiled code, jvp/vjp/batched programs), by key.
+        self.derived: dict = {}
 
     @property
     def in_avals(self) -> list[ShapedArray]:
@@ -151,19 +147,33 @@ class Program:
         return name
 
     def __str__(self) -> str:
+        return "\n".join(self._lines(""))
+
+    def _lines(self, indent: str) -> list[str]:
         name = self._namer()
         consts = " ".join(f"{name(v)}:{v.aval}" for v in self.consts)
         ins = " ".join(f"{name(v)}:{v.aval}" for v in self.inputs)
         lines = [f"{{ lambda {consts} ; {ins}. let" if consts else f"{{ lambda {ins}. let"]
         for e in self.eqns:
-            if e.prim.name == "custom_call":  # its parameters are objects: show what is called
-                params = f"fun={e.params['call'].name}"
-            else:
-                params = " ".join(f"{k}={_short_param(v)}" for k, v in e.params.items())
+            params = []
+            nested = []  # sub-programs are printed below their equation, indented
+            for k, v in e.params.items():
+                if isinstance(v, Program):
+                    nested.append((k, v))
+                elif isinstance(v, tuple) and v and all(isinstance(p, Program) for p in v):
+                    nested.extend((f"{k}[{i}]", p) for i, p in enumerate(v))
+                else:
+                    params.append(f"{k}={_short_param(v)}")
             args = " ".join(name(a) for a in e.inputs)
-            lines.append(f"    {name(e.out)}:{e.out.aval} = {e.prim.name}{'[' + params + ']' if params else ''} {args}")
+            outs = " ".join(f"{name(o)}:{o.aval}" for o in e.outs)
+            head = f"    {outs} = {e.prim.name}{'[' + ' '.join(params) + ']' if params else ''} {args}"
+            lines.append(head.rstrip())
+            for k, sub in nested:
+                body = sub._lines("")
+                lines.append(f"      {k}={body[0]}")
+                lines.extend("        " + line for line in body[1:])
         lines.append(f"  in ({', '.join(name(a) for a in self.outputs)}{',' if len(self.outputs) == 1 else ''}) }}")
-        return "\n".join(lines)
+        return [indent + line for line in lines]
 
     __repr__ = __str__
 
@@ -183,8 +193,9 @@ class Program:
                     out.append(f'  "lit{i}_{id(a)}" -> "eqn{i}";')
                 else:
                     out.append(f'  "{name(a)}" -> "eqn{i}";')
-            out.append(f'  "{name(e.out)}" [shape=box, label="{name(e.out)}: {e.out.aval}"];')
-            out.append(f'  "eqn{i}" -> "{name(e.out)}";')
+            for o in e.outs:
+                out.append(f'  "{name(o)}" [shape=box, label="{name(o)}: {o.aval}"];')
+                out.append(f'  "eqn{i}" -> "{name(o)}";')
         for k, a in enumerate(self.outputs):
             out.append(f'  "out{k}" [shape=house, label="out {k}"];')
             out.append(f'  "{name(a) if not isinstance(a, Literal) else repr(a.value)}" -> "out{k}";')
@@ -232,8 +243,9 @@ def validate(program: Program) -> None:
             if not isinstance(a, (Var, Literal)):
                 raise ValueError(
                     f"equation {k} ({e.prim.name}) has an operand {a!r} that is neither a Var nor a Literal")
-        if e.out in defined:
-            raise ValueError(f"equation {k} ({e.prim.name}) redefines {e.out}")
+        for o in e.outs:
+            if o in defined:
+                raise ValueError(f"equation {k} ({e.prim.name}) redefines {o}")
         operands = [a.aval if isinstance(a, Var) else a for a in e.inputs]
         start = _INDEX_START.get(e.prim.name)
         if start is not None:  # a constant boolean mask: its value decides the result's shape
@@ -241,9 +253,13 @@ def validate(program: Program) -> None:
                 if isinstance(e.inputs[i], Var) and e.inputs[i] in program.consts and operands[i].dtype == bool:
                     operands[i] = np.asarray(program.consts[e.inputs[i]])
         want = abstract_eval(e.prim, operands, e.params)
-        if (want.shape, want.dtype) != (e.out.aval.shape, e.out.aval.dtype):
-            raise ValueError(f"equation {k} ({e.prim.name}) declares output {e.out.aval} but its operands give {want}")
-        defined.add(e.out)
+        wants = list(want) if e.prim.multiple_results else [want]
+        if len(wants) != len(e.outs):
+            raise ValueError(f"equation {k} ({e.prim.name}) declares {len(e.outs)} outputs but gives {len(wants)}")
+        for o, w in zip(e.outs, wants):
+            if (w.shape, w.dtype) != (o.aval.shape, o.aval.dtype):
+                raise ValueError(f"equation {k} ({e.prim.name}) declares output {o.aval} but its operands give {w}")
+        defined.update(e.outs)
     for a in _iter_vars(program.outputs):
         if a not in defined:
             raise ValueError(f"output {a} is never defined")

@@ -75,6 +75,8 @@ class BatchTrace(Trace):
         if prim.batch is None:
             raise NotImplementedError(f"vmap of {prim.name} is not implemented")
         out, out_dim = prim.batch(tuple(vals), tuple(dims), **params)
+        if prim.multiple_results:
+            return [o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim)]
         if out_dim is None:
             return out
         return BatchTracer(self, out, out_dim)

@@ -42,6 +42,8 @@ class ForwardTrace(Trace):
             if isinstance(a, Tracer):
                 nested = True
             i += 1
+        if prim.jvp_all is not None:
+            return self._process_all(prim, primals, tangents, params)
         out = prim.bind(*primals, **params) if nested else prim.impl(*primals, **params)
         if prim.nondiff or out.dtype.kind not in "fc":
             return out
@@ -64,3 +66,19 @@ class ForwardTrace(Trace):
         if t.dtype != out.dtype:
             t = cast_derivative(t, out.dtype)
         return JVPTracer(self, out, t)
+
+    def _process_all(self, prim: Primitive, primals: list, tangents: list, params: dict) -> Any:
+        """A primitive with a whole-operation rule (scan, while, cond, jit calls, custom rules)."""
+        ts: list = [None] * len(primals)
+        for i, t in tangents:
+            ts[i] = t
+        outs, touts = prim.jvp_all(primals, ts, **params)
+        if not prim.multiple_results:
+            outs, touts = [outs], [touts]
+        results = []
+        for o, t in zip(outs, touts):
+            if t is None or np.dtype(o.dtype).kind not in "fc":
+                results.append(o)
+            else:
+                results.append(JVPTracer(self, o, t))
+        return results if prim.multiple_results else results[0]

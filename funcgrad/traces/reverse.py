@@ -60,6 +60,14 @@ class ReverseTrace(Trace):
             if isinstance(a, Tracer):
                 nested = True
             i += 1
+        if prim.vjp_all is not None:
+            mask = [False] * len(primals)
+            for k in range(0, len(tracked), 2):
+                mask[tracked[k]] = True
+            outs, bwd = prim.vjp_all(primals, tuple(mask), **params)
+            if not prim.multiple_results:
+                return self.record_custom(args, [outs], bwd)[0]
+            return self.record_custom(args, list(outs), bwd)
         out = prim.bind(*primals, **params) if nested else prim.impl(*primals, **params)
         if prim.nondiff or out.dtype.kind not in "fc":
             return out

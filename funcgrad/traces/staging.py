@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core import Primitive, Trace, Tracer, ValuelessTracer
 from ..errors import ConcretizationError, InvalidLeafError, LeakedTracerError
-from ..ir.program import Eqn, Literal, Program, ShapedArray, TupleAval, Var, aval_of
+from ..ir.program import Eqn, Literal, Program, ShapedArray, Var, aval_of
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PY_SCALARS = (bool, int, float, complex)
@@ -66,14 +66,14 @@ class StagedTracer(ValuelessTracer):
 
 
 class StagingTrace(Trace):
-    __slots__ = ("eqns", "consts", "captured", "redirect")
+    __slots__ = ("eqns", "consts", "captured")
+    records_programs = True
 
     def __init__(self) -> None:
         super().__init__()
         self.eqns: list[Eqn] = []
         self.consts: dict[int, tuple[Any, Var]] = {}  # id(array) -> (array, var)
         self.captured: dict[int, tuple[Any, Var]] = {}  # id(tracer) -> (tracer, var)
-        self.redirect: StagingTrace | None = None
 
     def atom(self, a: Any) -> Any:
         """The program operand for ``a``: a variable, a literal, a constant or a capture."""
@@ -99,8 +99,6 @@ class StagingTrace(Trace):
         return found[1]
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        if self.redirect is not None:
-            return self.redirect.process(prim, args, params)
         ins = tuple(self.atom(a) for a in args)
         operands = [x.aval if isinstance(x, Var) else x for x in ins]
         start = _INDEX_START.get(prim.name)
@@ -114,40 +112,15 @@ class StagingTrace(Trace):
                 elif np.asarray(a).dtype == bool:
                     # A concrete mask (a closed-over constant): the result's shape is known.
                     operands[k] = np.asarray(a)
-        out = Var(abstract_eval(prim, operands, params))
-        self.eqns.append(Eqn(prim, ins, out, params))
+        aval = abstract_eval(prim, operands, params)
         origin = next((a.origin for a in args if type(a) is StagedTracer), "a closed-over value")
+        if prim.multiple_results:
+            outs = tuple(Var(a) for a in aval)
+            self.eqns.append(Eqn(prim, ins, outs, params))
+            return [StagedTracer(self, v, origin) for v in outs]
+        out = Var(aval)
+        self.eqns.append(Eqn(prim, ins, out, params))
         return StagedTracer(self, out, origin)
-
-    def custom_call(self, call: Any, nondiff: tuple, leaves: list, treedef: Any) -> Any:
-        """Stage a call of a custom_vjp/custom_jvp function as one equation (plus one
-        ``tuple_get`` per output), so transformations of the program later still meet the
-        custom function itself and use its rules (``grad(jit(f))`` keeps f's custom vjp)."""
-        from ..jit import Entry
-
-        if self.redirect is not None:
-            return self.redirect.custom_call(call, nondiff, leaves, treedef)
-        ins = tuple(self.atom(a) for a in leaves)
-        avals = [x.aval if isinstance(x, Var) else x.aval for x in ins]
-
-        def body(*xs: Any) -> Any:
-            return call.fun(*call._join(nondiff, tuple(treedef.unflatten(xs))))
-
-        inner, captured, out_tree = trace_to_program(body, [ShapedArray(a.shape, a.dtype) for a in avals],
-                                                     [f"{call.name} argument {i}" for i in range(len(ins))])
-        if captured:  # the body closes over traced values of an enclosing transformation: inline it
-            return body(*leaves)
-        entry = Entry(inner, call.name)
-        out = Var(TupleAval(tuple(inner.out_avals)))
-        params = {"call": call, "nondiff": nondiff, "in_tree": treedef, "out_tree": out_tree, "entry": entry}
-        self.eqns.append(Eqn(custom_call_p, ins, out, params))
-        origin = next((a.origin for a in leaves if type(a) is StagedTracer), "a closed-over value")
-        results = []
-        for i, aval in enumerate(inner.out_avals):
-            v = Var(aval)
-            self.eqns.append(Eqn(tuple_get_p, (out,), v, {"index": i}))
-            results.append(StagedTracer(self, v, origin))
-        return out_tree.unflatten(results)
 
     def program(self, inputs: Sequence[Var], outputs: Sequence[Any], names: Sequence[str]) -> Program:
         out_atoms = [self.atom(o) for o in outputs]
@@ -160,7 +133,7 @@ class StagingTrace(Trace):
 # --- shape and dtype rules --------------------------------------------------------------------
 
 _abstract_cache: dict[tuple, ShapedArray] = {}
-_abstract_lock = threading.Lock()
+_abstract_lock = threading.Lock()  # threads trace at once: one writer at a time (reads are atomic)
 # Indexing primitives, and the position of their first index operand (after x, or x and v).
 _INDEX_START = {"getitem": 1, "index_add": 2, "index_set": 2}
 
@@ -204,6 +177,8 @@ def abstract_eval(prim: Primitive, operands: Sequence[Any], params: dict) -> Sha
         raise _mask_error(prim.name, "an operand known only by its type")
     if prim.abstract_eval is not None:
         result = prim.abstract_eval(*operands, **params)
+        if prim.multiple_results:
+            result = tuple(result)
     else:
         with np.errstate(all="ignore"):
             out = prim.impl(*(_probe(a) for a in operands), **params)
@@ -249,46 +224,14 @@ def trace_to_program(f: Callable[..., Any], avals: Sequence[ShapedArray],
 
 
 def eval_program(program: Program, *args: Any) -> list:
-    """Run ``program`` by binding each equation: under any trace, this re-traces it.
-
-    A custom call runs the custom function itself, so the active transformation uses its rules.
-    """
-    from ..tree_util import tree_flatten
-
+    """Run ``program`` by binding each equation: under any trace, this re-traces it (a
+    higher-order equation meets the active trace's rules like any other)."""
     env: dict[Var, Any] = dict(program.consts)
     env.update(zip(program.inputs, args))
     for e in program.eqns:
-        ins = [env[a] if isinstance(a, Var) else a.value for a in e.inputs]
-        if e.prim is custom_call_p:
-            p = e.params
-            call = p["call"]
-            env[e.out] = tuple(tree_flatten(call(*call._join(p["nondiff"], tuple(p["in_tree"].unflatten(ins)))))[0])
-        elif e.prim is tuple_get_p:
-            env[e.out] = ins[0][e.params["index"]]
-        elif e.prim in rerun_rules:  # a staged loop (funcgrad.lax): re-run it under the active trace
-            env[e.out] = tuple(rerun_rules[e.prim](*ins, **e.params))
+        out = e.prim.bind(*[env[a] if type(a) is Var else a.value for a in e.inputs], **e.params)
+        if type(e.out) is tuple:
+            env.update(zip(e.out, out))
         else:
-            env[e.out] = e.prim.bind(*ins, **e.params)
-    return [env[a] if isinstance(a, Var) else a.value for a in program.outputs]
-
-
-# --- custom calls: program-only operations ------------------------------------------------------
-
-# Program-only primitives (funcgrad.lax's staged while loop) that eval_program re-runs through a
-# Python function instead of ``bind``, so the active transformation sees the loop itself.
-rerun_rules: dict[Primitive, Callable[..., Sequence[Any]]] = {}
-
-custom_call_p = Primitive(
-    "custom_call",
-    lambda *leaves, call, nondiff, in_tree, out_tree, entry: entry.compiled.fn(*leaves),
-    abstract_eval=lambda *operands, call, nondiff, in_tree, out_tree, entry: TupleAval(tuple(entry.program.out_avals)),
-    emit=lambda e, args, bind: f"{bind(e.params['entry'].compiled.fn, 'custom_')}({', '.join(args)})",
-    register=False,
-)
-tuple_get_p = Primitive(
-    "tuple_get",
-    lambda t, index: t[index],
-    abstract_eval=lambda t, index: t.avals[index],
-    emit=lambda e, args, bind: f"{args[0]}[{e.params['index']}]",
-    register=False,
-)
+            env[e.out] = out
+    return [env[a] if type(a) is Var else a.value for a in program.outputs]

@@ -1,0 +1,723 @@
+"""The loop and branch primitives behind :mod:`funcgrad.lax`: ``scan``, ``while`` and ``cond``.
+
+Each holds closed sub-programs in its parameters (the loop body, the predicate, the branches)
+and goes through ``bind`` like ``sin`` does. Their rules build new sub-programs from the old
+ones, once per (program, mask), cached on the program:
+
+* ``scan`` — jvp: a scan of the body's jvp program; vjp: a forward scan of the body's forward
+  program that stacks only the residuals its backward program reads (loop-invariant residuals
+  and slices of ``xs`` are not stacked), then a reverse scan of the backward program that
+  accumulates the cotangents of the loop-invariant operands; vmap: a scan of the batched body.
+* ``while`` — jvp: a while loop carrying tangents; vjp: the forward loop records its trip count
+  and the residuals of each step (on a tape that is an opaque value of the program), and the
+  backward loop runs the body's compiled backward program that many times, in reverse. With
+  ``checkpoint="sqrt"`` the tape holds O(√n) carries and each segment is recomputed once.
+* ``cond`` — every derived program is again a ``cond``: only the taken branch runs, in the
+  primal and in every derivative (an untaken branch's ``inf``/``nan`` cannot poison a
+  gradient). Under ``vmap`` with a batched index, every branch runs and results are selected.
+
+Operand layouts: ``scan``: carries, xs, loop invariants (body: the same, with one slice of
+each xs; outputs: carries, ys). ``while``: carries, predicate invariants, body invariants.
+``cond``: index, operands (each branch takes every operand).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .core import Primitive, higher_order_primitives
+from .ir.program import Program, ShapedArray, Var
+from .traces.staging import eval_program, trace_to_program
+
+__all__ = ["scan_p", "while_p", "cond_p", "bind_scan", "bind_while", "bind_cond"]
+
+
+def _entry(program: Program) -> Any:
+    from .jit import entry_of
+
+    return entry_of(program, "body")
+
+
+def _fn(program: Program) -> Callable[..., tuple]:
+    return _entry(program).compiled.fn
+
+
+def _float(aval: Any) -> bool:
+    return np.dtype(aval.dtype).kind in "fc"
+
+
+def _dtype(x: Any) -> np.dtype:
+    return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+
+
+def _strong(avals: Sequence[Any]) -> list:
+    return [ShapedArray(tuple(a.shape), np.dtype(a.dtype)) for a in avals]
+
+
+def _reorder(program: Program, in_order: Sequence[int], out_order: Sequence[int]) -> Program:
+    """``program`` with its inputs permuted (every input kept) and outputs selected/permuted."""
+    assert sorted(in_order) == list(range(len(program.inputs)))
+    names = program.input_names
+    return Program([program.inputs[i] for i in in_order], program.eqns, [program.outputs[j] for j in out_order],
+                   program.consts, [names[i] for i in in_order])
+
+
+def _with_unused_inputs(program: Program, at: int, avals: Sequence[Any]) -> Program:
+    """``program`` taking extra, unused inputs of ``avals`` at position ``at``."""
+    extra = [Var(a) for a in avals]
+    names = program.input_names
+    return Program(program.inputs[:at] + extra + program.inputs[at:], program.eqns, program.outputs,
+                   program.consts, names[:at] + [f"unused {k}" for k in range(len(extra))] + names[at:])
+
+
+def _cached(program: Program, key: Any, make: Callable[[], Any]) -> Any:
+    found = program.derived.get(key)
+    if found is None:
+        found = program.derived[key] = make()
+    return found
+
+
+def _zeros(aval: Any) -> np.ndarray:
+    return np.zeros(tuple(aval.shape), np.dtype(aval.dtype))
+
+
+def _classify_residuals(fwd: Program, n_out: int, inputs: dict[int, tuple[str, int]]) -> list[tuple[str, int]]:
+    """For each residual output of ``fwd`` (after its ``n_out`` outputs): ``(kind, k)``, where
+    ``kind`` is the kind of the input it is (from ``inputs``: position -> (kind, k)) or
+    ``("step", s)`` for the s-th value computed per step."""
+    position = {v: i for i, v in enumerate(fwd.inputs)}
+    out, steps = [], 0
+    for r in fwd.outputs[n_out:]:
+        i = position.get(r) if type(r) is Var else None
+        if i is not None and i in inputs:
+            out.append(inputs[i])
+        else:
+            out.append(("step", steps))
+            steps += 1
+    return out
+
+
+# --- scan ---------------------------------------------------------------------------------------
+
+
+def _scan_impl(*args: Any, body: Program, n_carry: int, n_xs: int, length: int, reverse: bool,
+               unroll: int) -> list:
+    carry = args[:n_carry]
+    xs = args[n_carry:n_carry + n_xs]
+    consts = args[n_carry + n_xs:]
+    ys = [np.empty((length,) + tuple(a.shape), a.dtype) for a in body.out_avals[n_carry:]]
+    k = max(1, min(int(unroll), length)) if length else 1
+    if k > 1:  # k steps per call of the compiled (unrolled) body, then single steps
+        chunk = _fn(_unrolled(body, n_carry, n_xs, k, reverse))
+        n_chunks = length // k
+        order = range(n_chunks - 1, -1, -1) if reverse else range(n_chunks)
+        rest = range(length - 1, n_chunks * k - 1, -1) if reverse else range(n_chunks * k, length)
+        if reverse:  # the remainder (highest indices) comes first when going backwards
+            carry = _scan_steps(_fn(body), carry, xs, consts, ys, rest, n_carry)
+        for c in order:
+            s = slice(c * k, (c + 1) * k)
+            out = chunk(*carry, *(x[s] for x in xs), *consts)
+            carry = out[:n_carry]
+            for y, o in zip(ys, out[n_carry:]):
+                y[s] = o
+        if not reverse:
+            carry = _scan_steps(_fn(body), carry, xs, consts, ys, rest, n_carry)
+        return list(carry) + ys
+    order = range(length - 1, -1, -1) if reverse else range(length)
+    return list(_scan_steps(_fn(body), carry, xs, consts, ys, order, n_carry)) + ys
+
+
+def _scan_steps(fn: Callable[..., tuple], carry: Sequence[Any], xs: Sequence[Any], consts: Sequence[Any],
+                ys: list, order: range, n_carry: int) -> Sequence[Any]:
+    for i in order:
+        out = fn(*carry, *[x[i] for x in xs], *consts)
+        carry = out[:n_carry]
+        for y, o in zip(ys, out[n_carry:]):
+            y[i] = o
+    return carry
+
+
+def _unrolled(body: Program, n_carry: int, n_xs: int, k: int, reverse: bool) -> Program:
+    """A body doing ``k`` steps: xs and ys come in chunks of ``k`` along axis 0."""
+    def make() -> Program:
+        from . import numpy as fnp
+
+        n_in = len(body.inputs)
+
+        def chunk(*args: Any) -> list:
+            carry = list(args[:n_carry])
+            xs = args[n_carry:n_carry + n_xs]
+            consts = args[n_carry + n_xs:n_in]
+            ys: list = [None] * k
+            for j in (range(k - 1, -1, -1) if reverse else range(k)):
+                out = eval_program(body, *carry, *[x[j] for x in xs], *consts)
+                carry = out[:n_carry]
+                ys[j] = out[n_carry:]
+            n_y = len(body.outputs) - n_carry
+            return carry + [fnp.stack([ys[j][m] for j in range(k)]) for m in range(n_y)]
+
+        avals = list(body.in_avals)
+        for i in range(n_carry, n_carry + n_xs):
+            avals[i] = ShapedArray((k,) + tuple(avals[i].shape), avals[i].dtype)
+        return trace_to_program(chunk, avals, body.input_names)[0]
+
+    return _cached(body, ("unrolled", n_carry, n_xs, k, reverse), make)
+
+
+def _scan_abstract(*avals: Any, body: Program, n_carry: int, n_xs: int, length: int, reverse: bool,
+                   unroll: int) -> list:
+    outs = _strong(body.out_avals)
+    return outs[:n_carry] + [ShapedArray((length,) + a.shape, a.dtype) for a in outs[n_carry:]]
+
+
+def _scan_jvp(primals: list, tangents: list, body: Program, n_carry: int, n_xs: int, length: int,
+              reverse: bool, unroll: int) -> tuple[list, list]:
+    nc, nx = n_carry, n_xs
+    n_in = len(primals)
+    ny = len(body.outputs) - nc
+    carry_float = [_float(a) for a in body.in_avals[:nc]]
+    # Every floating carry carries a tangent (zero to start with if none came): a tangent of a
+    # loop invariant or of xs reaches the carry after one step anyway.
+    mask = tuple(carry_float + [t is not None for t in tangents[nc:]])
+    tangents = [_zeros(body.in_avals[j]) if carry_float[j] and tangents[j] is None else tangents[j]
+                for j in range(nc)] + list(tangents[nc:])
+
+    def make() -> Program:
+        jvp_prog = _entry(body).jvp_entry(mask).program
+        chosen = [i for i in range(n_in) if mask[i]]
+        t_pos = {i: n_in + k for k, i in enumerate(chosen)}
+        in_order: list[int] = []
+        for lo, hi in ((0, nc), (nc, nc + nx), (nc + nx, n_in)):
+            in_order += list(range(lo, hi)) + [t_pos[i] for i in range(lo, hi) if mask[i]]
+        n_out = nc + ny
+        y_float = [_float(a) for a in body.out_avals[nc:]]
+        out_order = (list(range(nc)) + [n_out + j for j in range(nc) if carry_float[j]]
+                     + list(range(nc, n_out)) + [n_out + nc + j for j in range(ny) if y_float[j]])
+        return _reorder(jvp_prog, in_order, out_order)
+
+    new_body = _cached(body, ("scan_jvp", mask, nc, nx), make)
+    operands: list = []
+    counts = []
+    for lo, hi in ((0, nc), (nc, nc + nx), (nc + nx, n_in)):
+        part = [tangents[i] for i in range(lo, hi) if mask[i]]
+        operands += list(primals[lo:hi]) + part
+        counts.append(hi - lo + len(part))
+    outs = scan_p.bind(*operands, body=new_body, n_carry=counts[0], n_xs=counts[1], length=length,
+                       reverse=reverse, unroll=unroll)
+    n_tc = counts[0] - nc
+    carry, t_carry_it = outs[:nc], iter(outs[nc:nc + n_tc])
+    ys, t_ys_it = outs[nc + n_tc:nc + n_tc + ny], iter(outs[nc + n_tc + ny:])
+    t_carry = [next(t_carry_it) if f else None for f in carry_float]
+    t_ys = [next(t_ys_it) if _float(a) else None for a in body.out_avals[nc:]]
+    return list(carry) + list(ys), t_carry + t_ys
+
+
+def _scan_vjp(primals: list, mask: tuple, body: Program, n_carry: int, n_xs: int, length: int,
+              reverse: bool, unroll: int) -> tuple[list, Callable[[list], list]]:
+    nc, nx = n_carry, n_xs
+    n_in = len(primals)
+    ny = len(body.outputs) - nc
+    carry_float = [_float(a) for a in body.in_avals[:nc]]
+    body_mask = tuple(carry_float + list(mask[nc:]))
+    plan = _cached(body, ("scan_vjp", body_mask, nc, nx), lambda: _scan_vjp_plan(body, body_mask, nc, nx))
+    fwd_body, bwd_body, kinds, n_step = plan
+    outs = scan_p.bind(*primals, body=fwd_body, n_carry=nc, n_xs=nx, length=length, reverse=reverse,
+                       unroll=unroll)
+    carry_out, ys, stacked = outs[:nc], outs[nc:nc + ny], outs[nc + ny:]
+    x_res = [primals[nc + k] for kind, k in kinds if kind == "x"]
+    const_res = [primals[nc + nx + k] for kind, k in kinds if kind == "const"]
+    masked_consts = [i for i in range(nc + nx, n_in) if mask[i]]
+
+    def backward(cts: list) -> list:
+        ct_carry = [cts[j] for j in range(nc) if carry_float[j]]
+        acc = [np.zeros(np.shape(primals[i]), _dtype(primals[i])) for i in masked_consts]
+        res = scan_p.bind(*ct_carry, *acc, *cts[nc:], *stacked, *x_res, *const_res, body=bwd_body,
+                          n_carry=len(ct_carry) + len(acc), n_xs=ny + n_step + len(x_res), length=length,
+                          reverse=not reverse, unroll=unroll)
+        ct_carry_in = iter(res[:len(ct_carry)])
+        ct_consts = iter(res[len(ct_carry):len(ct_carry) + len(acc)])
+        ct_xs = iter(res[len(ct_carry) + len(acc):])
+        in_cts: list = []
+        for j in range(nc):
+            g = next(ct_carry_in) if carry_float[j] else None
+            in_cts.append(g if mask[j] else None)
+        for i in range(nc, nc + nx):
+            in_cts.append(next(ct_xs) if mask[i] else None)
+        for i in range(nc + nx, n_in):
+            in_cts.append(next(ct_consts) if mask[i] else None)
+        return in_cts
+
+    return list(carry_out) + list(ys), backward
+
+
+def _scan_vjp_plan(body: Program, body_mask: tuple, nc: int, nx: int) -> tuple:
+    fwd_e, bwd_e = _entry(body).vjp_parts(body_mask)
+    fwd, bwd = fwd_e.program, bwd_e.program
+    n_in = len(body.inputs)
+    n_out = len(body.outputs)
+    ny = n_out - nc
+    inputs = {i: ("x", i - nc) for i in range(nc, nc + nx)}
+    inputs.update({i: ("const", i - nc - nx) for i in range(nc + nx, n_in)})
+    kinds = _classify_residuals(fwd, n_out, inputs)
+    n_step = sum(kind == "step" for kind, _ in kinds)
+    step_outputs = [n_out + r for r, (kind, _) in enumerate(kinds) if kind == "step"]
+    fwd_body = _reorder(fwd, range(n_in), list(range(n_out)) + step_outputs)
+    # Residuals that are xs or loop invariants are read from the operands, not stacked.
+    x_used = [k for kind, k in kinds if kind == "x"]
+    c_used = [k for kind, k in kinds if kind == "const"]
+    carry_float = [_float(a) for a in body.in_avals[:nc]]
+    masked = [i for i in range(n_in) if body_mask[i]]
+    n_mc = sum(1 for i in masked if i >= nc + nx)
+    n_fc = sum(carry_float)
+    res_avals = fwd.out_avals[n_out:]
+
+    def step(*args: Any) -> list:
+        it = iter(args)
+        ct_carry = [next(it) for _ in range(n_fc)]
+        acc = [next(it) for _ in range(n_mc)]
+        ct_y = [next(it) for _ in range(ny)]
+        step_res = [next(it) for _ in range(n_step)]
+        x_res = [next(it) for _ in x_used]
+        c_res = [next(it) for _ in c_used]
+        s_it, x_it, c_it = iter(step_res), iter(x_res), iter(c_res)
+        residuals = [next(s_it) if kind == "step" else next(x_it) if kind == "x" else next(c_it)
+                     for kind, _ in kinds]
+        ct_it = iter(ct_carry)
+        ct_carry_full = [next(ct_it) if f else _zeros(a) for f, a in zip(carry_float, body.out_avals[:nc])]
+        in_cts = eval_program(bwd, *ct_carry_full, *ct_y, *residuals)
+        g_it = iter(in_cts)
+        ct_carry_in, ct_x, ct_c = [], [], []
+        for i in masked:
+            (ct_carry_in if i < nc else ct_x if i < nc + nx else ct_c).append(next(g_it))
+        return ct_carry_in + [a + c for a, c in zip(acc, ct_c)] + ct_x
+
+    carry_avals = _strong(body.out_avals[:nc])
+    avals = ([a for a, f in zip(carry_avals, carry_float) if f]
+             + [body.in_avals[i] for i in masked if i >= nc + nx]
+             + _strong(body.out_avals[nc:])
+             + [res_avals[r] for r, (kind, _) in enumerate(kinds) if kind == "step"]
+             + [body.in_avals[nc + k] for k in x_used] + [body.in_avals[nc + nx + k] for k in c_used])
+    bwd_body = trace_to_program(step, _strong(avals), [f"in{i}" for i in range(len(avals))])[0]
+    return fwd_body, bwd_body, kinds, n_step
+
+
+def _scan_batch(vals: tuple, dims: tuple, body: Program, n_carry: int, n_xs: int, length: int,
+                reverse: bool, unroll: int) -> tuple[list, list]:
+    from .prims.factories import batch_to_front
+    from .prims.shape import transpose
+
+    nc, nx = n_carry, n_xs
+    size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
+    operands, body_dims = [], []
+    for i, (v, d) in enumerate(zip(vals, dims)):
+        if i < nc:  # every carry batched: a batched xs or invariant makes it so after one step
+            operands.append(batch_to_front(v, d, size=size))
+            body_dims.append(0)
+        elif d is None:
+            operands.append(v)
+            body_dims.append(None)
+        elif i < nc + nx:  # the scanned axis stays first, the batch axis second
+            v = batch_to_front(v, d)
+            operands.append(transpose(v, axes=(1, 0) + tuple(range(2, len(v.shape)))))
+            body_dims.append(0)
+        else:
+            operands.append(batch_to_front(v, d))
+            body_dims.append(0)
+    batched = _entry(body).batched_entry(tuple(body_dims), size).program
+    outs = scan_p.bind(*operands, body=batched, n_carry=nc, n_xs=nx, length=length, reverse=reverse,
+                       unroll=unroll)
+    ny = len(body.outputs) - nc
+    return list(outs), [0] * nc + [1] * ny
+
+
+scan_p = Primitive("scan", _scan_impl, multiple_results=True, abstract_eval=_scan_abstract,
+                   jvp_all=_scan_jvp, vjp_all=_scan_vjp, batch=_scan_batch, register=False)
+
+
+def bind_scan(body: Program, carry: Sequence[Any], xs: Sequence[Any], consts: Sequence[Any], length: int,
+              reverse: bool = False, unroll: int = 1) -> list:
+    """Run ``body`` (inputs: carries, one slice of each xs, invariants; outputs: carries, ys) over
+    ``length`` steps; returns the final carries and the stacked ys."""
+    return scan_p.bind(*carry, *xs, *consts, body=body, n_carry=len(carry), n_xs=len(xs), length=int(length),
+                       reverse=bool(reverse), unroll=int(unroll))
+
+
+# --- while --------------------------------------------------------------------------------------
+
+
+class _Tape:
+    """What a differentiated while loop's forward pass leaves for its backward pass: the
+    residuals of every step, or (``checkpoint="sqrt"``) carries every ``stride`` steps."""
+
+    __slots__ = ("steps", "snapshots", "stride", "count")
+
+    def __init__(self, steps: list | None = None, snapshots: list | None = None, stride: int = 0,
+                 count: int = 0) -> None:
+        self.steps, self.snapshots, self.stride, self.count = steps, snapshots, stride, count
+
+    def __repr__(self) -> str:
+        if self.steps is not None:
+            return f"<while-loop tape: {len(self.steps)} steps>"
+        return f"<while-loop tape: {self.count} steps, {len(self.snapshots or ())} carries every {self.stride}>"
+
+
+def _unwrap_tape(t: Any) -> _Tape:
+    return t.item() if isinstance(t, np.ndarray) else t
+
+
+_TAPE_AVAL = ShapedArray((), np.dtype(object))
+
+
+def _while_impl(*args: Any, cond: Program, body: Program, n_carry: int, n_cconsts: int) -> list:
+    carry = args[:n_carry]
+    cc = args[n_carry:n_carry + n_cconsts]
+    bc = args[n_carry + n_cconsts:]
+    cond_fn, body_fn = _fn(cond), _fn(body)
+    while cond_fn(*carry, *cc)[0]:
+        carry = body_fn(*carry, *bc)
+    return list(carry)
+
+
+def _while_abstract(*avals: Any, cond: Program, body: Program, n_carry: int, n_cconsts: int) -> list:
+    return _strong(body.out_avals)
+
+
+def _while_jvp(primals: list, tangents: list, cond: Program, body: Program, n_carry: int,
+               n_cconsts: int) -> tuple[list, list]:
+    nc, ncc = n_carry, n_cconsts
+    carry, cc, bc = primals[:nc], primals[nc:nc + ncc], primals[nc + ncc:]
+    t_bc = tangents[nc + ncc:]
+    carry_float = [_float(a) for a in body.in_avals[:nc]]
+    mask = tuple(carry_float + [t is not None for t in t_bc])
+    t_carry = [(_zeros(body.in_avals[j]) if tangents[j] is None else tangents[j]) for j in range(nc) if carry_float[j]]
+
+    def make() -> tuple[Program, Program]:
+        jvp_prog = _entry(body).jvp_entry(mask).program
+        n_in = len(body.inputs)
+        chosen = [i for i in range(n_in) if mask[i]]
+        t_pos = {i: n_in + k for k, i in enumerate(chosen)}
+        in_order = (list(range(nc)) + [t_pos[j] for j in range(nc) if mask[j]] + list(range(nc, n_in))
+                    + [t_pos[i] for i in range(nc, n_in) if mask[i]])
+        out_order = list(range(nc)) + [nc + j for j in range(nc) if carry_float[j]]
+        new_body = _reorder(jvp_prog, in_order, out_order)
+        t_avals = [a for a, f in zip(_strong(body.in_avals[:nc]), carry_float) if f]
+        return _with_unused_inputs(cond, nc, t_avals), new_body
+
+    new_cond, new_body = _cached(body, ("while_jvp", mask, nc, id(cond)), make)
+    masked_t_bc = [t for t in t_bc if t is not None]
+    outs = while_p.bind(*carry, *t_carry, *cc, *bc, *masked_t_bc, cond=new_cond, body=new_body,
+                        n_carry=nc + len(t_carry), n_cconsts=ncc)
+    it = iter(outs[nc:])
+    return list(outs[:nc]), [next(it) if f else None for f in carry_float]
+
+
+def _while_vjp(primals: list, mask: tuple, cond: Program, body: Program, n_carry: int,
+               n_cconsts: int, checkpoint: str | None = None) -> tuple[list, Callable[[list], list]]:
+    nc, ncc = n_carry, n_cconsts
+    bc = primals[nc + ncc:]
+    carry_float = [_float(a) for a in body.in_avals[:nc]]
+    body_mask = tuple(carry_float + list(mask[nc + ncc:]))
+    plan = _cached(body, ("while_vjp", body_mask, nc), lambda: _while_vjp_plan(body, body_mask, nc))
+    fwd_body, bwd_body, kinds, n_step = plan
+    outs = while_fwd_p.bind(*primals, cond=cond, body=fwd_body, primal_body=body, n_carry=nc, n_cconsts=ncc,
+                            checkpoint=checkpoint)
+    carry_out, tape = outs[:nc], outs[nc]
+    const_res = [bc[k] for kind, k in kinds if kind == "const"]
+    masked_consts = [i for i in range(nc + ncc, len(primals)) if mask[i]]
+
+    def backward(cts: list) -> list:
+        ct_carry = [cts[j] for j in range(nc) if carry_float[j]]
+        acc = [np.zeros(np.shape(primals[i]), _dtype(primals[i])) for i in masked_consts]
+        res = while_bwd_p.bind(*ct_carry, *acc, tape, *const_res, *bc, bwd=bwd_body, fwd=fwd_body,
+                               n_ct=len(ct_carry) + len(acc), n_const_res=len(const_res), n_carry=nc)
+        ct_it = iter(res[:len(ct_carry)])
+        acc_it = iter(res[len(ct_carry):])
+        in_cts: list = []
+        for j in range(nc):
+            g = next(ct_it) if carry_float[j] else None
+            in_cts.append(g if mask[j] else None)
+        in_cts += [None] * ncc
+        for i in range(nc + ncc, len(primals)):
+            in_cts.append(next(acc_it) if mask[i] else None)
+        return in_cts
+
+    return list(carry_out), backward
+
+
+def _while_vjp_plan(body: Program, body_mask: tuple, nc: int) -> tuple:
+    fwd_e, bwd_e = _entry(body).vjp_parts(body_mask)
+    fwd, bwd = fwd_e.program, bwd_e.program
+    n_in = len(body.inputs)
+    kinds = _classify_residuals(fwd, nc, {i: ("const", i - nc) for i in range(nc, n_in)})
+    n_step = sum(kind == "step" for kind, _ in kinds)
+    fwd_body = _reorder(fwd, range(n_in), list(range(nc)) + [nc + r for r, (k, _) in enumerate(kinds) if k == "step"])
+    carry_float = [_float(a) for a in body.in_avals[:nc]]
+    masked = [i for i in range(n_in) if body_mask[i]]
+    n_mc = sum(1 for i in masked if i >= nc)
+    n_fc = sum(carry_float)
+    res_avals = fwd.out_avals[nc:]
+    c_used = [k for kind, k in kinds if kind == "const"]
+
+    def step(*args: Any) -> list:
+        it = iter(args)
+        ct_carry = [next(it) for _ in range(n_fc)]
+        acc = [next(it) for _ in range(n_mc)]
+        step_res = [next(it) for _ in range(n_step)]
+        c_res = [next(it) for _ in c_used]
+        s_it, c_it = iter(step_res), iter(c_res)
+        residuals = [next(s_it) if kind == "step" else next(c_it) for kind, _ in kinds]
+        ct_it = iter(ct_carry)
+        full = [next(ct_it) if f else _zeros(a) for f, a in zip(carry_float, body.out_avals)]
+        g_it = iter(eval_program(bwd, *full, *residuals))
+        ct_carry_in, ct_c = [], []
+        for i in masked:
+            (ct_carry_in if i < nc else ct_c).append(next(g_it))
+        return ct_carry_in + [a + c for a, c in zip(acc, ct_c)]
+
+    avals = ([a for a, f in zip(_strong(body.in_avals[:nc]), carry_float) if f]
+             + [body.in_avals[i] for i in masked if i >= nc]
+             + [res_avals[r] for r, (kind, _) in enumerate(kinds) if kind == "step"]
+             + [body.in_avals[nc + k] for k in c_used])
+    bwd_body = trace_to_program(step, _strong(avals), [f"in{i}" for i in range(len(avals))])[0]
+    return fwd_body, bwd_body, kinds, n_step
+
+
+def _while_batch(vals: tuple, dims: tuple, cond: Program, body: Program, n_carry: int,
+                 n_cconsts: int) -> tuple[list, list]:
+    """vmap of a staged loop: one loop over the whole batch that runs while any example
+    continues and freezes the finished ones (with ``where``)."""
+    from . import numpy as fnp
+    from .prims.factories import batch_to_front
+
+    nc, ncc = n_carry, n_cconsts
+    size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
+    carry = [batch_to_front(v, d, size=size) for v, d in zip(vals[:nc], dims[:nc])]
+    cc, bc = list(vals[nc:nc + ncc]), list(vals[nc + ncc:])
+    cc_dims, bc_dims = tuple(dims[nc:nc + ncc]), tuple(dims[nc + ncc:])
+
+    def make() -> tuple[Program, Program]:
+        cond_b = _entry(cond).batched_entry((0,) * nc + cc_dims, size).program  # -> preds (size,)
+        body_b = _entry(body).batched_entry((0,) * nc + bc_dims, size).program
+        # The new body takes carries, cconsts, bconsts; the new predicate: any example continues.
+        avals = _strong(body_b.in_avals[:nc]) + _strong(cond_b.in_avals[nc:]) + _strong(body_b.in_avals[nc:])
+
+        def step(*args: Any) -> list:
+            c, ccv, bcv = args[:nc], args[nc:nc + ncc], args[nc + ncc:]
+            p = eval_program(cond_b, *c, *ccv)[0]
+            new = eval_program(body_b, *c, *bcv)
+            return [fnp.where(fnp.reshape(p, (size,) + (1,) * (len(o.shape) - 1)), b, o) for o, b in zip(c, new)]
+
+        def any_continues(*args: Any) -> list:
+            return [fnp.any(eval_program(cond_b, *args)[0])]
+
+        new_body = trace_to_program(step, avals, [f"in{i}" for i in range(len(avals))])[0]
+        new_cond = trace_to_program(any_continues, avals[:nc + ncc], [f"in{i}" for i in range(nc + ncc)])[0]
+        return new_cond, new_body
+
+    new_cond, new_body = _cached(body, ("while_batch", dims, size, id(cond)), make)
+    outs = while_p.bind(*carry, *cc, *cc, *bc, cond=new_cond, body=new_body, n_carry=nc, n_cconsts=ncc)
+    return list(outs), [0] * nc
+
+
+while_p = Primitive("while_loop", _while_impl, multiple_results=True, abstract_eval=_while_abstract,
+                    jvp_all=_while_jvp, vjp_all=_while_vjp, batch=_while_batch, register=False)
+
+
+def bind_while(cond: Program, body: Program, carry: Sequence[Any], cconsts: Sequence[Any],
+               bconsts: Sequence[Any], checkpoint: str | None = None) -> list:
+    """Run ``body`` (carries, bconsts -> carries) while ``cond`` (carries, cconsts -> pred) holds."""
+    if checkpoint is None:
+        return while_p.bind(*carry, *cconsts, *bconsts, cond=cond, body=body, n_carry=len(carry),
+                            n_cconsts=len(cconsts))
+    return while_ckpt_p.bind(*carry, *cconsts, *bconsts, cond=cond, body=body, n_carry=len(carry),
+                             n_cconsts=len(cconsts), checkpoint=checkpoint)
+
+
+# A while loop whose reverse mode stores O(sqrt(n)) carries; otherwise the same as ``while``.
+while_ckpt_p = Primitive(
+    "while_checkpointed", lambda *a, checkpoint, **p: _while_impl(*a, **p), multiple_results=True,
+    abstract_eval=lambda *a, checkpoint, **p: _while_abstract(*a, **p),
+    jvp_all=lambda primals, tangents, checkpoint, **p: _while_jvp(primals, tangents, **p),
+    vjp_all=_while_vjp,
+    batch=lambda vals, dims, checkpoint, **p: _while_batch(vals, dims, **p), register=False)
+
+
+def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Program, n_carry: int,
+                    n_cconsts: int, checkpoint: str | None) -> list:
+    carry = args[:n_carry]
+    cc = args[n_carry:n_carry + n_cconsts]
+    bc = args[n_carry + n_cconsts:]
+    cond_fn = _fn(cond)
+    if checkpoint is None:
+        body_fn = _fn(body)
+        steps = []
+        while cond_fn(*carry, *cc)[0]:
+            out = body_fn(*carry, *bc)
+            carry = out[:n_carry]
+            steps.append(out[n_carry:])
+        return list(carry) + [_Tape(steps=steps)]
+    # sqrt: keep the carry every `stride` steps; when there are more than 2*stride of them, keep
+    # every other one and double the stride. Both the number of stored carries and the length of
+    # a segment recomputed in the backward pass stay O(sqrt(n)).
+    body_fn = _fn(primal_body)
+    snapshots, stride, count = [tuple(carry)], 1, 0
+    while cond_fn(*carry, *cc)[0]:
+        carry = body_fn(*carry, *bc)
+        count += 1
+        if count % stride == 0:
+            snapshots.append(tuple(carry))
+            if len(snapshots) > 2 * stride + 1:
+                snapshots = snapshots[::2]
+                stride *= 2
+    return list(carry) + [_Tape(snapshots=snapshots, stride=stride, count=count)]
+
+
+def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_res: int, n_carry: int) -> list:
+    ct = args[:n_ct]
+    tape = _unwrap_tape(args[n_ct])
+    const_res = args[n_ct + 1:n_ct + 1 + n_const_res]
+    bc = args[n_ct + 1 + n_const_res:]
+    bwd_fn = _fn(bwd)
+    if tape.steps is not None:
+        for res in reversed(tape.steps):
+            ct = bwd_fn(*ct, *res, *const_res)
+        return list(ct)
+    fwd_fn = _fn(fwd)
+    snapshots, stride, count = tape.snapshots, tape.stride, tape.count
+    for s in range(len(snapshots) - 1, -1, -1):
+        start = s * stride
+        if start >= count:
+            continue
+        carry, steps = snapshots[s], []
+        for _ in range(min(stride, count - start)):
+            out = fwd_fn(*carry, *bc)
+            carry = out[:n_carry]
+            steps.append(out[n_carry:])
+        for res in reversed(steps):
+            ct = bwd_fn(*ct, *res, *const_res)
+        del steps
+    return list(ct)
+
+
+def _no_higher_order(what: str) -> Callable[..., Any]:
+    def rule(*args: Any, **params: Any) -> Any:
+        raise NotImplementedError(
+            f"differentiating the {what} of a differentiated staged while_loop (a second derivative "
+            "through a while_loop under jit) is not supported; use fori_loop with concrete bounds "
+            "(a scan, differentiable to any order) or call the function without jit.")
+    return rule
+
+
+while_fwd_p = Primitive(
+    "while_forward", _while_fwd_impl, multiple_results=True,
+    abstract_eval=lambda *avals, body, n_carry, **p: _strong(body.out_avals[:n_carry]) + [_TAPE_AVAL],
+    jvp_all=_no_higher_order("forward pass"), vjp_all=_no_higher_order("forward pass"), register=False)
+while_bwd_p = Primitive(
+    "while_backward", _while_bwd_impl, multiple_results=True,
+    abstract_eval=lambda *avals, bwd, **p: _strong(bwd.out_avals),
+    jvp_all=_no_higher_order("backward pass"), vjp_all=_no_higher_order("backward pass"), register=False)
+
+
+# --- cond ---------------------------------------------------------------------------------------
+
+
+def _cond_impl(index: Any, *ops: Any, branches: tuple) -> list:
+    i = min(max(int(index), 0), len(branches) - 1)
+    return list(_fn(branches[i])(*ops))
+
+
+def _cond_abstract(*avals: Any, branches: tuple) -> list:
+    return _strong(branches[0].out_avals)
+
+
+def _cond_jvp(primals: list, tangents: list, branches: tuple) -> tuple[list, list]:
+    mask = tuple(t is not None for t in tangents[1:])
+    new = _cached(branches[0], ("cond_jvp", mask, branches),
+                  lambda: tuple(_entry(b).jvp_entry(mask).program for b in branches))
+    outs = cond_p.bind(primals[0], *primals[1:], *(t for t in tangents[1:] if t is not None), branches=new)
+    n = len(branches[0].outputs)
+    return list(outs[:n]), [t if _float(a) else None for t, a in zip(outs[n:], branches[0].out_avals)]
+
+
+def _cond_vjp(primals: list, mask: tuple, branches: tuple) -> tuple[list, Callable[[list], list]]:
+    ops_mask = tuple(mask[1:])
+    fwd_b, bwd_b = _cached(branches[0], ("cond_vjp", ops_mask, branches),
+                           lambda: _cond_vjp_plan(branches, ops_mask))
+    n = len(branches[0].outputs)
+    outs = cond_p.bind(primals[0], *primals[1:], branches=fwd_b)
+    residuals = outs[n:]
+    chosen = [i for i, m in enumerate(mask) if m]
+
+    def backward(cts: list) -> list:
+        in_cts: list = [None] * len(primals)
+        for i, g in zip(chosen, cond_p.bind(primals[0], *cts, *residuals, branches=bwd_b)):
+            in_cts[i] = g
+        return in_cts
+
+    return list(outs[:n]), backward
+
+
+def _cond_vjp_plan(branches: tuple, ops_mask: tuple) -> tuple[tuple, tuple]:
+    """Forward branches returning the outputs and every branch's residual slots (the taken
+    branch fills its own, zeros elsewhere), and backward branches reading their own slots."""
+    parts = [_entry(b).vjp_parts(ops_mask) for b in branches]
+    n = len(branches[0].outputs)
+    res_avals = [_strong(f.program.out_avals[n:]) for f, _ in parts]
+    offsets = np.cumsum([0] + [len(r) for r in res_avals])
+    all_res = [a for r in res_avals for a in r]
+    in_avals = _strong(branches[0].in_avals)
+    ct_avals = _strong(branches[0].out_avals)
+    fwd_b, bwd_b = [], []
+    for k, (f, b) in enumerate(parts):
+        def fwd(*ops: Any, f: Any = f, k: int = k) -> list:
+            r = eval_program(f.program, *ops)
+            slots = [_zeros(a) for a in all_res]
+            slots[offsets[k]:offsets[k + 1]] = r[n:]
+            return list(r[:n]) + slots
+
+        def bwd(*args: Any, b: Any = b, k: int = k) -> list:
+            cts, res = args[:n], args[n:]
+            return eval_program(b.program, *cts, *res[offsets[k]:offsets[k + 1]])
+
+        fwd_b.append(trace_to_program(fwd, in_avals, branches[0].input_names)[0])
+        bwd_b.append(trace_to_program(bwd, ct_avals + all_res, [f"in{i}" for i in range(n + len(all_res))])[0])
+    return tuple(fwd_b), tuple(bwd_b)
+
+
+def _cond_batch(vals: tuple, dims: tuple, branches: tuple) -> tuple[list, list]:
+    from . import numpy as fnp
+    from .jit import jit_call_p
+    from .prims.factories import batch_to_front
+
+    size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
+    op_dims = tuple(dims[1:])
+    batched = _cached(branches[0], ("cond_batch", op_dims, size, branches),
+                      lambda: tuple(_entry(b).batched_entry(op_dims, size).program for b in branches))
+    n = len(branches[0].outputs)
+    if dims[0] is None:  # one index for the whole batch: still only the taken branch runs
+        return list(cond_p.bind(vals[0], *vals[1:], branches=batched)), [0] * n
+    # A batched index: every branch runs on the whole batch and each example selects its own.
+    index = batch_to_front(vals[0], dims[0])
+    outs = [jit_call_p.bind(*vals[1:], program=b) for b in batched]
+    result = []
+    for j in range(n):
+        r = outs[-1][j]
+        for k in range(len(outs) - 2, -1, -1):
+            o = outs[k][j]
+            r = fnp.where(fnp.reshape(index <= k, (size,) + (1,) * (len(o.shape) - 1)), o, r)
+        result.append(r)
+    return result, [0] * n
+
+
+cond_p = Primitive("cond", _cond_impl, multiple_results=True, abstract_eval=_cond_abstract,
+                   jvp_all=_cond_jvp, vjp_all=_cond_vjp, batch=_cond_batch, register=False)
+
+
+def bind_cond(index: Any, branches: Sequence[Program], operands: Sequence[Any]) -> list:
+    """Run ``branches[index]`` (clamped) on ``operands``; every branch takes every operand."""
+    return cond_p.bind(index, *operands, branches=tuple(branches))
+
+
+higher_order_primitives.update({p.name: p for p in (scan_p, while_p, while_ckpt_p, cond_p)})
