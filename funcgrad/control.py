@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .core import Primitive, higher_order_primitives
+from .ir.passes import dce
 from .ir.program import Program, ShapedArray, Var
 from .traces.staging import eval_program, trace_to_program
 
@@ -41,7 +42,38 @@ def _entry(program: Program) -> Any:
 
 
 def _fn(program: Program) -> Callable[..., tuple]:
-    return _entry(program).compiled.fn
+    """The compiled loop body or branch: outputs returned as computed (no copies per step)."""
+    found = program.derived.get("loop_fn")
+    if found is None:
+        from .ir.codegen import generate
+
+        found = program.derived["loop_fn"] = generate(_entry(program).program, "body", fresh_outputs=False).fn
+    return found
+
+
+_drivers: dict[tuple, Callable[..., Any]] = {}
+
+
+def _driver(nc: int, nx: int, nk: int, ny: int) -> Callable[..., Any]:
+    """A Python loop specialised to the operand counts: ``drive(fn, *carries, *xs, *consts, *ys,
+    order)`` runs ``fn`` once per index in ``order``, slicing xs and storing ys at that index."""
+    key = (nc, nx, nk, ny)
+    found = _drivers.get(key)
+    if found is None:
+        c = [f"c{i}" for i in range(nc)]
+        x = [f"x{i}" for i in range(nx)]
+        k = [f"k{i}" for i in range(nk)]
+        y = [f"ys{i}" for i in range(ny)]
+        lhs = ", ".join(c + [f"y{i}" for i in range(ny)])
+        src = [f"def drive(fn, {', '.join(c + x + k + y + ['order'])}):",
+               "    for i in order:",
+               f"        {lhs}{',' if nc + ny == 1 else ''} = fn({', '.join(c + [v + '[i]' for v in x] + k)})"]
+        src += [f"        ys{i}[i] = y{i}" for i in range(ny)]
+        src.append(f"    return ({', '.join(c)}{',' if nc == 1 else ''})")
+        scope: dict = {}
+        exec(compile("\n".join(src) + "\n", f"<funcgrad scan driver {key}>", "exec"), scope)
+        found = _drivers[key] = scope["drive"]
+    return found
 
 
 def _float(aval: Any) -> bool:
@@ -83,20 +115,42 @@ def _zeros(aval: Any) -> np.ndarray:
     return np.zeros(tuple(aval.shape), np.dtype(aval.dtype))
 
 
-def _classify_residuals(fwd: Program, n_out: int, inputs: dict[int, tuple[str, int]]) -> list[tuple[str, int]]:
+def _classify_residuals(fwd: Program, n_out: int, inputs: dict[int, tuple[str, int]],
+                        n_varying: int) -> tuple[list[tuple[str, int]], Program | None]:
     """For each residual output of ``fwd`` (after its ``n_out`` outputs): ``(kind, k)``, where
-    ``kind`` is the kind of the input it is (from ``inputs``: position -> (kind, k)) or
-    ``("step", s)`` for the s-th value computed per step."""
+    ``kind`` is the kind of the input it is (from ``inputs``: position -> (kind, k)), ``("inv",
+    j)`` for the j-th value computed from loop invariants only (the inputs from ``n_varying``
+    on), or ``("step", s)`` for the s-th value that changes from step to step. Also returns the
+    program computing the invariant values from the invariant inputs (None if there are none):
+    they are computed once, outside the loop, instead of being stacked per step."""
     position = {v: i for i, v in enumerate(fwd.inputs)}
-    out, steps = [], 0
+    varying = set(fwd.inputs[:n_varying])
+    for e in fwd.eqns:
+        if any(type(a) is Var and a in varying for a in e.inputs):
+            varying.update(e.outs)
+    out, steps, invariant = [], 0, []
     for r in fwd.outputs[n_out:]:
         i = position.get(r) if type(r) is Var else None
         if i is not None and i in inputs:
             out.append(inputs[i])
+        elif type(r) is Var and r not in varying and i is None:
+            out.append(("inv", len(invariant)))
+            invariant.append(r)
         else:
             out.append(("step", steps))
             steps += 1
-    return out
+    if not invariant:
+        return out, None
+    inv = dce(Program(fwd.inputs[n_varying:], fwd.eqns, invariant, fwd.consts, fwd.input_names[n_varying:]))
+    return out, inv
+
+
+def _invariants(inv: Program | None, consts: Sequence[Any]) -> list:
+    if inv is None:
+        return []
+    from .jit import jit_call_p
+
+    return list(jit_call_p.bind(*consts, program=inv))
 
 
 # --- scan ---------------------------------------------------------------------------------------
@@ -124,19 +178,16 @@ def _scan_impl(*args: Any, body: Program, n_carry: int, n_xs: int, length: int, 
                 y[s] = o
         if not reverse:
             carry = _scan_steps(_fn(body), carry, xs, consts, ys, rest, n_carry)
-        return list(carry) + ys
+        return [np.array(c) for c in carry] + ys
     order = range(length - 1, -1, -1) if reverse else range(length)
-    return list(_scan_steps(_fn(body), carry, xs, consts, ys, order, n_carry)) + ys
+    return [np.array(c) for c in _scan_steps(_fn(body), carry, xs, consts, ys, order, n_carry)] + ys
 
 
 def _scan_steps(fn: Callable[..., tuple], carry: Sequence[Any], xs: Sequence[Any], consts: Sequence[Any],
                 ys: list, order: range, n_carry: int) -> Sequence[Any]:
-    for i in order:
-        out = fn(*carry, *[x[i] for x in xs], *consts)
-        carry = out[:n_carry]
-        for y, o in zip(ys, out[n_carry:]):
-            y[i] = o
-    return carry
+    if not len(order):
+        return carry
+    return _driver(len(carry), len(xs), len(consts), len(ys))(fn, *carry, *xs, *consts, *ys, order)
 
 
 def _unrolled(body: Program, n_carry: int, n_xs: int, k: int, reverse: bool) -> Program:
@@ -222,12 +273,13 @@ def _scan_vjp(primals: list, mask: tuple, body: Program, n_carry: int, n_xs: int
     carry_float = [_float(a) for a in body.in_avals[:nc]]
     body_mask = tuple(carry_float + list(mask[nc:]))
     plan = _cached(body, ("scan_vjp", body_mask, nc, nx), lambda: _scan_vjp_plan(body, body_mask, nc, nx))
-    fwd_body, bwd_body, kinds, n_step = plan
+    fwd_body, bwd_body, kinds, n_step, inv_prog = plan
     outs = scan_p.bind(*primals, body=fwd_body, n_carry=nc, n_xs=nx, length=length, reverse=reverse,
                        unroll=unroll)
     carry_out, ys, stacked = outs[:nc], outs[nc:nc + ny], outs[nc + ny:]
     x_res = [primals[nc + k] for kind, k in kinds if kind == "x"]
     const_res = [primals[nc + nx + k] for kind, k in kinds if kind == "const"]
+    const_res += _invariants(inv_prog, primals[nc + nx:])
     masked_consts = [i for i in range(nc + nx, n_in) if mask[i]]
 
     def backward(cts: list) -> list:
@@ -260,10 +312,11 @@ def _scan_vjp_plan(body: Program, body_mask: tuple, nc: int, nx: int) -> tuple:
     ny = n_out - nc
     inputs = {i: ("x", i - nc) for i in range(nc, nc + nx)}
     inputs.update({i: ("const", i - nc - nx) for i in range(nc + nx, n_in)})
-    kinds = _classify_residuals(fwd, n_out, inputs)
+    kinds, inv_prog = _classify_residuals(fwd, n_out, inputs, nc + nx)
+    n_inv = sum(kind == "inv" for kind, _ in kinds)
     n_step = sum(kind == "step" for kind, _ in kinds)
     step_outputs = [n_out + r for r, (kind, _) in enumerate(kinds) if kind == "step"]
-    fwd_body = _reorder(fwd, range(n_in), list(range(n_out)) + step_outputs)
+    fwd_body = dce(_reorder(fwd, range(n_in), list(range(n_out)) + step_outputs))
     # Residuals that are xs or loop invariants are read from the operands, not stacked.
     x_used = [k for kind, k in kinds if kind == "x"]
     c_used = [k for kind, k in kinds if kind == "const"]
@@ -281,9 +334,9 @@ def _scan_vjp_plan(body: Program, body_mask: tuple, nc: int, nx: int) -> tuple:
         step_res = [next(it) for _ in range(n_step)]
         x_res = [next(it) for _ in x_used]
         c_res = [next(it) for _ in c_used]
-        s_it, x_it, c_it = iter(step_res), iter(x_res), iter(c_res)
-        residuals = [next(s_it) if kind == "step" else next(x_it) if kind == "x" else next(c_it)
-                     for kind, _ in kinds]
+        inv_res = [next(it) for _ in range(n_inv)]
+        groups = {"step": iter(step_res), "x": iter(x_res), "const": iter(c_res), "inv": iter(inv_res)}
+        residuals = [next(groups[kind]) for kind, _ in kinds]
         ct_it = iter(ct_carry)
         ct_carry_full = [next(ct_it) if f else _zeros(a) for f, a in zip(carry_float, body.out_avals[:nc])]
         in_cts = eval_program(bwd, *ct_carry_full, *ct_y, *residuals)
@@ -298,9 +351,10 @@ def _scan_vjp_plan(body: Program, body_mask: tuple, nc: int, nx: int) -> tuple:
              + [body.in_avals[i] for i in masked if i >= nc + nx]
              + _strong(body.out_avals[nc:])
              + [res_avals[r] for r, (kind, _) in enumerate(kinds) if kind == "step"]
-             + [body.in_avals[nc + k] for k in x_used] + [body.in_avals[nc + nx + k] for k in c_used])
+             + [body.in_avals[nc + k] for k in x_used] + [body.in_avals[nc + nx + k] for k in c_used]
+             + ([] if inv_prog is None else inv_prog.out_avals))
     bwd_body = trace_to_program(step, _strong(avals), [f"in{i}" for i in range(len(avals))])[0]
-    return fwd_body, bwd_body, kinds, n_step
+    return fwd_body, bwd_body, kinds, n_step, inv_prog
 
 
 def _scan_batch(vals: tuple, dims: tuple, body: Program, n_carry: int, n_xs: int, length: int,
@@ -377,7 +431,7 @@ def _while_impl(*args: Any, cond: Program, body: Program, n_carry: int, n_cconst
     cond_fn, body_fn = _fn(cond), _fn(body)
     while cond_fn(*carry, *cc)[0]:
         carry = body_fn(*carry, *bc)
-    return list(carry)
+    return [np.array(c) for c in carry]
 
 
 def _while_abstract(*avals: Any, cond: Program, body: Program, n_carry: int, n_cconsts: int) -> list:
@@ -420,11 +474,11 @@ def _while_vjp(primals: list, mask: tuple, cond: Program, body: Program, n_carry
     carry_float = [_float(a) for a in body.in_avals[:nc]]
     body_mask = tuple(carry_float + list(mask[nc + ncc:]))
     plan = _cached(body, ("while_vjp", body_mask, nc), lambda: _while_vjp_plan(body, body_mask, nc))
-    fwd_body, bwd_body, kinds, n_step = plan
+    fwd_body, bwd_body, kinds, n_step, inv_prog = plan
     outs = while_fwd_p.bind(*primals, cond=cond, body=fwd_body, primal_body=body, n_carry=nc, n_cconsts=ncc,
                             checkpoint=checkpoint)
     carry_out, tape = outs[:nc], outs[nc]
-    const_res = [bc[k] for kind, k in kinds if kind == "const"]
+    const_res = [bc[k] for kind, k in kinds if kind == "const"] + _invariants(inv_prog, bc)
     masked_consts = [i for i in range(nc + ncc, len(primals)) if mask[i]]
 
     def backward(cts: list) -> list:
@@ -450,9 +504,11 @@ def _while_vjp_plan(body: Program, body_mask: tuple, nc: int) -> tuple:
     fwd_e, bwd_e = _entry(body).vjp_parts(body_mask)
     fwd, bwd = fwd_e.program, bwd_e.program
     n_in = len(body.inputs)
-    kinds = _classify_residuals(fwd, nc, {i: ("const", i - nc) for i in range(nc, n_in)})
+    kinds, inv_prog = _classify_residuals(fwd, nc, {i: ("const", i - nc) for i in range(nc, n_in)}, nc)
+    n_inv = sum(kind == "inv" for kind, _ in kinds)
     n_step = sum(kind == "step" for kind, _ in kinds)
-    fwd_body = _reorder(fwd, range(n_in), list(range(nc)) + [nc + r for r, (k, _) in enumerate(kinds) if k == "step"])
+    fwd_body = dce(_reorder(fwd, range(n_in), list(range(nc)) + [nc + r for r, (k, _) in enumerate(kinds)
+                                                                if k == "step"]))
     carry_float = [_float(a) for a in body.in_avals[:nc]]
     masked = [i for i in range(n_in) if body_mask[i]]
     n_mc = sum(1 for i in masked if i >= nc)
@@ -466,8 +522,9 @@ def _while_vjp_plan(body: Program, body_mask: tuple, nc: int) -> tuple:
         acc = [next(it) for _ in range(n_mc)]
         step_res = [next(it) for _ in range(n_step)]
         c_res = [next(it) for _ in c_used]
-        s_it, c_it = iter(step_res), iter(c_res)
-        residuals = [next(s_it) if kind == "step" else next(c_it) for kind, _ in kinds]
+        inv_res = [next(it) for _ in range(n_inv)]
+        groups = {"step": iter(step_res), "const": iter(c_res), "inv": iter(inv_res)}
+        residuals = [next(groups[kind]) for kind, _ in kinds]
         ct_it = iter(ct_carry)
         full = [next(ct_it) if f else _zeros(a) for f, a in zip(carry_float, body.out_avals)]
         g_it = iter(eval_program(bwd, *full, *residuals))
@@ -479,9 +536,9 @@ def _while_vjp_plan(body: Program, body_mask: tuple, nc: int) -> tuple:
     avals = ([a for a, f in zip(_strong(body.in_avals[:nc]), carry_float) if f]
              + [body.in_avals[i] for i in masked if i >= nc]
              + [res_avals[r] for r, (kind, _) in enumerate(kinds) if kind == "step"]
-             + [body.in_avals[nc + k] for k in c_used])
+             + [body.in_avals[nc + k] for k in c_used] + ([] if inv_prog is None else inv_prog.out_avals))
     bwd_body = trace_to_program(step, _strong(avals), [f"in{i}" for i in range(len(avals))])[0]
-    return fwd_body, bwd_body, kinds, n_step
+    return fwd_body, bwd_body, kinds, n_step, inv_prog
 
 
 def _while_batch(vals: tuple, dims: tuple, cond: Program, body: Program, n_carry: int,
@@ -557,7 +614,7 @@ def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Progr
             out = body_fn(*carry, *bc)
             carry = out[:n_carry]
             steps.append(out[n_carry:])
-        return list(carry) + [_Tape(steps=steps)]
+        return [np.array(c) for c in carry] + [_Tape(steps=steps)]
     # sqrt: keep the carry every `stride` steps; when there are more than 2*stride of them, keep
     # every other one and double the stride. Both the number of stored carries and the length of
     # a segment recomputed in the backward pass stay O(sqrt(n)).
@@ -571,7 +628,7 @@ def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Progr
             if len(snapshots) > 2 * stride + 1:
                 snapshots = snapshots[::2]
                 stride *= 2
-    return list(carry) + [_Tape(snapshots=snapshots, stride=stride, count=count)]
+    return [np.array(c) for c in carry] + [_Tape(snapshots=snapshots, stride=stride, count=count)]
 
 
 def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_res: int, n_carry: int) -> list:
@@ -583,7 +640,7 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
     if tape.steps is not None:
         for res in reversed(tape.steps):
             ct = bwd_fn(*ct, *res, *const_res)
-        return list(ct)
+        return [np.array(c) for c in ct]
     fwd_fn = _fn(fwd)
     snapshots, stride, count = tape.snapshots, tape.stride, tape.count
     for s in range(len(snapshots) - 1, -1, -1):
@@ -598,7 +655,7 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
         for res in reversed(steps):
             ct = bwd_fn(*ct, *res, *const_res)
         del steps
-    return list(ct)
+    return [np.array(c) for c in ct]
 
 
 def _no_higher_order(what: str) -> Callable[..., Any]:
@@ -625,7 +682,7 @@ while_bwd_p = Primitive(
 
 def _cond_impl(index: Any, *ops: Any, branches: tuple) -> list:
     i = min(max(int(index), 0), len(branches) - 1)
-    return list(_fn(branches[i])(*ops))
+    return list(_entry(branches[i]).compiled.fn(*ops))
 
 
 def _cond_abstract(*avals: Any, branches: tuple) -> list:

@@ -88,8 +88,12 @@ def _fresh(x: Any) -> Any:
     return x if x.flags.writeable else x.copy()
 
 
-def generate(program: Program, name: str = "compiled") -> Compiled:
-    """Turn ``program`` into a Python function returning a tuple of its outputs."""
+def generate(program: Program, name: str = "compiled", fresh_outputs: bool = True) -> Compiled:
+    """Turn ``program`` into a Python function returning a tuple of its outputs.
+
+    With ``fresh_outputs=False`` the outputs are returned as computed (possibly NumPy scalars,
+    read-only views or constants): for loop bodies, whose results only feed the next step.
+    """
     names: dict[Var, str] = {}
     scope: dict[str, Any] = {}
     impls: dict[tuple, str] = {}
@@ -177,7 +181,7 @@ def generate(program: Program, name: str = "compiled") -> Compiled:
             return f"{atom(a)}.copy()"
         return f"{fresh}({atom(a)})"
 
-    outs = ", ".join(output(a) for a in program.outputs)
+    outs = ", ".join(output(a) if fresh_outputs else atom(a) for a in program.outputs)
     lines.append(f"    return ({outs}{',' if len(program.outputs) == 1 else ''})")
     fn_name = function_name(name, scope)
     lines[0] = f"def {fn_name}({args}):"
