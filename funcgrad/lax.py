@@ -469,3 +469,4 @@ def _staged_while(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any]
                 f"shape {o.shape} dtype {o.dtype}; the carry must keep its shapes and dtypes.")
     return bind_while(cond_prog, body_prog, leaves, cond_cap, body_cap, checkpoint)
 from ._lax import __dir__, __getattr__  # noqa: E402,F401  (array operations and collectives, loaded on first use)
+from ._lax import __dir__, __getattr__  # noqa: E402,F401  (array operations and collectives, loaded on first use)

@@ -420,6 +420,19 @@ ROWS += [
     Row("odeint", lambda y0, k: fsp_integrate.odeint(_jit_decay, y0, _JIT_T, k),
         {"f64": ((2,), (2,)), "f32": ((2,), (2,)), "0d": ((), ())}, (POS, POS)),
 ]
+# lax window rows (funcgrad.prims.windows)
+ROWS += [
+    Row("window_patches", lambda x, k: fg.lax.conv_general_dilated(x, k, (1, 2), ((1, 0), (0, 1)), lhs_dilation=(2, 1),
+                                                                  dimension_numbers=("NHWC", "HWIO", "NHWC")),
+        {"f64": ((2, 4, 5, 3), (2, 2, 3, 2)), "f32": ((1, 3, 3, 2), (2, 2, 2, 1)),
+         "empty": ((0, 3, 3, 2), (2, 2, 2, 1))},
+        (REAL, REAL), "conv", exact=False),
+    Row("window_patches", lambda x: fg.lax.reduce_window(x, 0.0, fg.lax.add, (2, 2), (1, 2), "SAME"),
+        {"f64": ((3, 5),), "f32": ((4, 4),), "empty": ((0, 3),)}, (REAL,), "reduce_window", exact=False),
+    Row("window_patches_transpose", lambda ct: _bind("window_patches_transpose")(
+        ct, operand_shape=(3, 4), window=(2, 1), strides=(1, 2), padding=((1, 0), (0, 0)), base_dilation=(1, 1),
+        window_dilation=(1, 1)), {"f64": ((3, 2, 2, 1),), "f32": ((3, 2, 2, 1),)}, (REAL,), exact=False),
+]
 
 
 # mvn cdf rows (funcgrad.scipy.stats.multivariate_normal.cdf; shape and dtype from the abstract rule)

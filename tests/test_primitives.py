@@ -45,6 +45,7 @@ from funcgrad.prims import decompositions as dec
 from funcgrad.prims import indexing as ix
 from funcgrad.prims import linalg as la
 from funcgrad.prims import shape as sh
+from funcgrad.prims import windows as _win
 from funcgrad.scipy.special import expit
 from funcgrad.test_util import check_grads
 
@@ -790,6 +791,88 @@ ROWS += [
         {"point": ((3,), (3,), (3, 3))}, (REAL, REAL, _mvn_spd), "n=3", order=1,
         tol={"eps": 1e-3, "atol": 1e-4, "rtol": 1e-4}),
 ]
+
+# lax window rows
+# --- sliding windows (funcgrad.prims.windows), under funcgrad.lax's convolutions and reduce_window: values
+# against a loop over output positions and window taps; the transpose (col2im) against a loop that adds.
+
+
+def _win_params(ndim):
+    """Window parameters exercising padding (negative too), strides and both dilations."""
+    window, strides, padding, base, wdil = [], [], [], [], []
+    for d in range(ndim):
+        window.append(2 if d % 2 == 0 else 1)
+        strides.append(1 + d % 2)
+        padding.append((1, 0) if d % 2 == 0 else (0, -1))
+        base.append(2 if d == ndim - 1 else 1)
+        wdil.append(2 if d == 0 else 1)
+    return dict(window=tuple(window), strides=tuple(strides), padding=tuple(padding), base_dilation=tuple(base),
+                window_dilation=tuple(wdil))
+
+
+def _np_padded(x, padding, base_dilation, fill):
+    shape = tuple(0 if n == 0 else (n - 1) * b + 1 for n, b in zip(x.shape, base_dilation))
+    y = np.full(shape, fill, x.dtype)
+    y[tuple(slice(None, None, b) for b in base_dilation)] = x
+    for d, (lo, hi) in enumerate(padding):
+        y = np.moveaxis(y, d, 0)
+        y = y[max(-lo, 0):y.shape[0] - max(-hi, 0)]
+        y = np.concatenate([np.full((max(lo, 0),) + y.shape[1:], fill, x.dtype), y,
+                            np.full((max(hi, 0),) + y.shape[1:], fill, x.dtype)])
+        y = np.moveaxis(y, 0, d)
+    return y
+
+
+def _np_out_shape(padded_shape, window, strides, window_dilation):
+    return tuple(max(0, (p - ((w - 1) * wd + 1)) // s + 1) if p >= (w - 1) * wd + 1 else 0
+                 for p, w, s, wd in zip(padded_shape, window, strides, window_dilation))
+
+
+def _np_patches(x, window, strides, padding, base_dilation, window_dilation, fill):
+    y = _np_padded(x, padding, base_dilation, fill)
+    out = _np_out_shape(y.shape, window, strides, window_dilation)
+    res = np.zeros(out + window, x.dtype)
+    for o in np.ndindex(*out):
+        for k in np.ndindex(*window):
+            res[o + k] = y[tuple(oi * s + ki * wd for oi, ki, s, wd in zip(o, k, strides, window_dilation))]
+    return res
+
+
+def _np_patches_transpose(ct, operand_shape, window, strides, padding, base_dilation, window_dilation):
+    n = len(operand_shape)
+    marker = _np_padded(np.arange(math.prod(operand_shape)).reshape(operand_shape) + 1, padding, base_dilation, 0)
+    x = np.zeros(operand_shape, ct.dtype).reshape(-1)
+    for o in np.ndindex(*ct.shape[:n]):
+        for k in np.ndindex(*window):
+            src = marker[tuple(oi * s + ki * wd for oi, ki, s, wd in zip(o, k, strides, window_dilation))]
+            if src:  # an element of x (not padding or a dilation hole)
+                x[src - 1] += ct[o + k]
+    return x.reshape(operand_shape)
+
+
+_WIN = {"shape": ((3, 4),), "3d": ((3, 2, 4),), "scalar": ((),), "empty": ((0, 3),), "float32": ((3, 4),)}
+
+
+def _ct_shape(shape):
+    p = _win_params(len(shape))
+    padded = np.zeros(tuple(0 if n == 0 else (n - 1) * b + 1 for n, b in zip(shape, p["base_dilation"])))
+    padded_shape = tuple(m + lo + hi for m, (lo, hi) in zip(padded.shape, p["padding"]))
+    return _np_out_shape(padded_shape, p["window"], p["strides"], p["window_dilation"]) + p["window"]
+
+
+_WIN_T = {case: (_ct_shape(shapes[0]),) for case, shapes in _WIN.items()}
+_WIN_T_OPERAND = {_ct_shape(shapes[0]): shapes[0] for shapes in _WIN.values()}
+
+ROWS += [
+    Row("window_patches", lambda x: _win.window_patches(x, fill=0.5, **_win_params(x.ndim)),
+        lambda x: _np_patches(x, fill=0.5, **_win_params(x.ndim)), _WIN, (REAL,)),
+    Row("window_patches_transpose",
+        lambda ct: _win.window_patches_transpose(ct, operand_shape=_WIN_T_OPERAND[ct.shape],
+                                                 **_win_params(len(_WIN_T_OPERAND[ct.shape]))),
+        lambda ct: _np_patches_transpose(ct, _WIN_T_OPERAND[ct.shape], **_win_params(len(_WIN_T_OPERAND[ct.shape]))),
+        _WIN_T, (REAL,), exact=False),
+]
+
 
 # --- parametrisation ----------------------------------------------------------------------------
 

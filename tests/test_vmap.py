@@ -386,6 +386,22 @@ CASES += [
                                  fsp_stats.multivariate_normal.logcdf(x[0], m[0], s[0, 0])],
      [normal(2), normal(2), spd(2)]),
 ]
+# lax window rows (funcgrad.prims.windows): convolutions and windowed reductions, and the col2im transpose
+CASES += [
+    ("window_patches", lambda x, k: [fg.lax.conv_general_dilated(x, k, (1, 2), "SAME", rhs_dilation=(1, 2)),
+                                     fg.lax.reduce_window(x, -np.inf, fg.lax.max, (1, 1, 2, 2), (1, 1, 1, 2), "VALID")],
+     [normal(2, 3, 4, 5), normal(2, 3, 2, 2)]),
+    ("window_patches_transpose", lambda ct: core_primitives_bind(
+        "window_patches_transpose", ct, operand_shape=(3, 4), window=(2, 1), strides=(1, 2),
+        padding=((1, 0), (0, 0)), base_dilation=(1, 1), window_dilation=(1, 1)),
+     [normal(3, 2, 2, 1)]),
+]
+
+
+def core_primitives_bind(name, *args, **params):
+    return primitives[name].bind(*args, **params)
+
+
 # 4th entry: in_axes variants to skip ("grad": no vmap∘grad test, the function has no derivative)
 CASES = [c if len(c) == 4 else (*c, set()) for c in CASES]
 
