@@ -667,14 +667,24 @@ def _no_higher_order(what: str) -> Callable[..., Any]:
     return rule
 
 
+def _no_batching(*args: Any, **params: Any) -> Any:
+    raise NotImplementedError(
+        "vmap of the reverse-mode derivative of a staged while_loop (vmap(grad(f)) where f's "
+        "while_loop is under jit) is not supported: each example would need its own trip count. "
+        "Differentiate the batched function instead (grad of a sum over vmap(f), or jacrev(vmap(f))), "
+        "which is supported.")
+
+
 while_fwd_p = Primitive(
     "while_forward", _while_fwd_impl, multiple_results=True,
     abstract_eval=lambda *avals, body, n_carry, **p: _strong(body.out_avals[:n_carry]) + [_TAPE_AVAL],
-    jvp_all=_no_higher_order("forward pass"), vjp_all=_no_higher_order("forward pass"), register=False)
+    jvp_all=_no_higher_order("forward pass"), vjp_all=_no_higher_order("forward pass"), batch=_no_batching,
+    register=False)
 while_bwd_p = Primitive(
     "while_backward", _while_bwd_impl, multiple_results=True,
     abstract_eval=lambda *avals, bwd, **p: _strong(bwd.out_avals),
-    jvp_all=_no_higher_order("backward pass"), vjp_all=_no_higher_order("backward pass"), register=False)
+    jvp_all=_no_higher_order("backward pass"), vjp_all=_no_higher_order("backward pass"), batch=_no_batching,
+    register=False)
 
 
 # --- cond ---------------------------------------------------------------------------------------

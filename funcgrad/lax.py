@@ -37,7 +37,7 @@ from .traces.batching import BatchTracer
 from .traces.staging import StagedTracer, trace_to_program
 from .tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
-__all__ = ["cond", "switch", "fori_loop", "scan", "while_loop", "ControlFlowTypeError"]
+__all__ = ["cond", "switch", "fori_loop", "scan", "while_loop", "map", "associative_scan", "ControlFlowTypeError"]
 
 _PY_SCALARS = (bool, int, float, complex)
 
@@ -468,5 +468,81 @@ def _staged_while(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any]
                 f"while_loop: body_fun turns a carry leaf of shape {a.shape} dtype {a.dtype} into "
                 f"shape {o.shape} dtype {o.dtype}; the carry must keep its shapes and dtypes.")
     return bind_while(cond_prog, body_prog, leaves, cond_cap, body_cap, checkpoint)
-from ._lax import __dir__, __getattr__  # noqa: E402,F401  (array operations and collectives, loaded on first use)
+
+
+# --- map and associative_scan -------------------------------------------------------------------
+
+
+def map(f: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - JAX's name
+    """``stack([f(x) for x in xs])`` over the leading axis of ``xs`` (a pytree): a :func:`scan`
+    with no carry, so it is one compiled loop under ``jit`` and differentiable both ways.
+
+    >>> import numpy as np, funcgrad.lax as lax
+    >>> lax.map(lambda x: x * 2.0, np.arange(3.0))
+    array([0., 2., 4.])
+    """
+    return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
+
+
+def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = False, axis: int = 0) -> Any:
+    """Inclusive scan of ``elems`` (a pytree of arrays sharing the length of ``axis``) with an
+    associative ``fn``: ``out[i] = fn(... fn(fn(e[0], e[1]), e[2]) ..., e[i])``.
+
+    ``fn`` is applied to whole slices at once (it must be vectorised over the leading axes, as
+    ``fnp.add`` or ``lambda a, b: a @ b`` on stacks are), in O(log n) rounds of the
+    odd/even recursion, so it is composed of funcgrad operations and differentiable, vmappable
+    and jittable like any other.
+
+    >>> import numpy as np, funcgrad.lax as lax, funcgrad.numpy as fnp
+    >>> lax.associative_scan(fnp.add, np.arange(1.0, 5.0))
+    array([ 1.,  3.,  6., 10.])
+    """
+    leaves, tree = tree_flatten(elems)
+    if not leaves:
+        raise ValueError("associative_scan needs at least one array in elems")
+    leaves = [fnp.moveaxis(fnp.asarray(x), axis, 0) if axis != 0 else fnp.asarray(x) for x in leaves]
+    lengths = {int(x.shape[0]) for x in leaves}
+    if len(lengths) != 1:
+        raise ControlFlowTypeError(f"associative_scan: elems disagree on the length of axis {axis}: {sorted(lengths)}.")
+    if reverse:
+        leaves = [fnp.flip(x, axis=0) for x in leaves]
+
+    def combine(a: list, b: list) -> list:
+        out = fn(tree_unflatten(tree, a), tree_unflatten(tree, b)) if not reverse else \
+            fn(tree_unflatten(tree, b), tree_unflatten(tree, a))
+        return tree_flatten(out)[0]
+
+    def rec(xs: list) -> list:
+        n = int(xs[0].shape[0])
+        if n < 2:
+            return xs
+        reduced = combine([x[0:n - 1:2] for x in xs], [x[1::2] for x in xs])  # pairs (0,1), (2,3), ...
+        odd = rec(reduced)  # prefix results at indices 1, 3, 5, ...
+        if n % 2 == 0:
+            even = combine([o[:-1] for o in odd], [x[2::2] for x in xs])
+        else:
+            even = combine(odd, [x[2::2] for x in xs])
+        out = []
+        for x, o, e in zip(xs, odd, even):
+            first = x[:1]
+            rest_even = e
+            # interleave: index 0, then odd[0], even[0], odd[1], even[1], ...
+            m = int(o.shape[0])
+            pairs = fnp.stack([o[: int(rest_even.shape[0])], rest_even], axis=1) if int(rest_even.shape[0]) else None
+            parts = [first]
+            if pairs is not None:
+                parts.append(fnp.reshape(pairs, (-1,) + tuple(o.shape[1:])))
+            if m > int(rest_even.shape[0]):
+                parts.append(o[int(rest_even.shape[0]):])
+            out.append(fnp.concatenate(parts, axis=0))
+        return out
+
+    result = rec(leaves)
+    if reverse:
+        result = [fnp.flip(x, axis=0) for x in result]
+    if axis != 0:
+        result = [fnp.moveaxis(x, 0, axis) for x in result]
+    return tree_unflatten(tree, result)
+
+
 from ._lax import __dir__, __getattr__  # noqa: E402,F401  (array operations and collectives, loaded on first use)
