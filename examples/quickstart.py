@@ -1,4 +1,5 @@
-"""A one-screen tour of funcgrad: vjp, grad, value_and_grad, jvp, elementwise_grad, pytrees.
+"""A one-screen tour of funcgrad: vjp, grad, value_and_grad, jvp, elementwise_grad, jit, vmap,
+jacfwd/hessian, pytrees.
 
 Run it with ``python examples/quickstart.py``.
 """
@@ -39,6 +40,18 @@ print("jvp              J t   =", y_dot, "  <- column 1 of J")
 
 # elementwise_grad: the pullback seeded with ones; for an elementwise f, f'(x) at every point.
 print("elementwise_grad f'(x) =", fg.elementwise_grad(f)(x), "  <- sin x + x cos x")
+
+# jit: trace once per input shape/dtype, run as generated NumPy code; composes with grad.
+fast_grad = fg.jit(fg.grad(loss))
+print("jit              d/dx sum(f(x)) =", fast_grad(x), "  <- same numbers, compiled")
+
+# vmap: map over a leading axis without a Python loop (here: per-example gradients).
+xs = np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]])
+print("vmap             per-row grads  =", fg.vmap(fg.grad(loss))(xs).round(4).tolist())
+
+# jacfwd / hessian: full Jacobians (forward mode) and second derivatives (forward over reverse).
+print("jacfwd           diag J  =", np.diag(fg.jacfwd(f)(x)), "  hessian diag =", np.diag(fg.hessian(loss)(x)),
+      "  <- 2 cos x - x sin x")
 
 # Plain NumPy calls work on traced values too, and Python control flow sees real values.
 def g_np(x):
