@@ -59,6 +59,37 @@ def stop_gradient(x):  # type: ignore[no-untyped-def]
     return tree_map(_stop_gradient, x)
 
 
+# Loaded on first use, so `import funcgrad` stays light (`funcgrad.nn`, `funcgrad.device_put`, ...).
+_LAZY_SUBMODULES = frozenset({"nn", "example_libraries", "compat", "config", "random", "optimizers", "flatten_util"})
+_LAZY_NAMES = {
+    "disable_jit": ("config", "disable_jit"),
+    "device_put": ("_devices", "device_put"),
+    "device_get": ("_devices", "device_get"),
+    "devices": ("_devices", "devices"),
+    "local_devices": ("_devices", "local_devices"),
+    "device_count": ("_devices", "device_count"),
+    "local_device_count": ("_devices", "local_device_count"),
+    "default_backend": ("_devices", "default_backend"),
+    "block_until_ready": ("_devices", "block_until_ready"),
+    "process_index": ("_devices", "process_index"),
+    "process_count": ("_devices", "process_count"),
+    "Device": ("_devices", "Device"),
+    "jacobian": ("jacobians", "jacrev"),
+}
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    """Submodules and JAX-named helpers imported on first use (``funcgrad.nn``, ``funcgrad.device_put``)."""
+    import importlib
+
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_NAMES:
+        module, attr = _LAZY_NAMES[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "vjp", "grad", "value_and_grad", "elementwise_grad", "jvp", "stop_gradient", "numpy", "tree_util",
     "scipy", "vmap", "jacfwd", "jacrev", "hessian", "linearize", "custom_vjp", "custom_jvp", "checkpoint",

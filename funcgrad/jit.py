@@ -25,6 +25,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from .config import jit_disabled as _jit_disabled
 from .core import Primitive, Tracer, find_top_trace, higher_order_primitives
 from .errors import InvalidLeafError, StaticArgumentError
 from .ir.codegen import Compiled, generate
@@ -435,6 +436,8 @@ class JitFunction:
         return Entry(program, self.name), out_tree, captured
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _jit_disabled():  # funcgrad.disable_jit(): run the Python function itself, eagerly
+            return self.fun(*args, **kwargs)
         if not kwargs and self._plain:
             # Fast path: positional NumPy arrays only, the common case in a training loop.
             fast = []

@@ -588,3 +588,15 @@ beta = _Beta()
 poisson = _Poisson()
 multivariate_normal = _MultivariateNormal()
 dirichlet = _Dirichlet()
+
+
+def _register_submodules() -> None:
+    """``import funcgrad.scipy.stats.norm as norm`` (JAX's and autograd's dotted paths): each
+    distribution is also a module object in ``sys.modules`` whose attributes are its methods."""
+    from .._submodules import alias_module
+
+    for name in __all__:
+        alias_module(f"{__name__}.{name}", globals()[name])
+
+
+_register_submodules()

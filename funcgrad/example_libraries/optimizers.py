@@ -1,0 +1,379 @@
+"""``funcgrad.example_libraries.optimizers``: JAX's example optimizers.
+
+Each optimizer maker (``sgd(step_size)``, ``adam(step_size, b1, b2, eps)``, …) returns a triple
+``(init_fun, update_fun, get_params)``: ``opt_state = init_fun(params)``,
+``opt_state = update_fun(step, grads, opt_state)``, ``params = get_params(opt_state)``, over any
+pytree of parameters. ``OptimizerState`` is a pytree (it passes through ``jit``), and
+``unpack_optimizer_state``/``pack_optimizer_state`` convert it to and from a plain pytree (for
+saving). ``step_size`` is a number or a schedule ``i -> step size``. The update formulas are
+JAX's, operation for operation.
+
+>>> import numpy as np, funcgrad as fg
+>>> opt_init, opt_update, get_params = adam(0.1)
+>>> state = opt_init({"w": np.zeros(2)})
+>>> for i in range(200):
+...     g = fg.grad(lambda p: ((p["w"] - 1.0) ** 2).sum())(get_params(state))
+...     state = opt_update(i, g, state)
+>>> np.round(get_params(state)["w"], 2)
+array([1., 1.])
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from .. import numpy as fnp
+from ..tree_util import register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_unflatten
+
+__all__ = [
+    "OptimizerState", "Optimizer", "optimizer", "sgd", "momentum", "nesterov", "adagrad", "rmsprop",
+    "rmsprop_momentum", "adam", "adamax", "sm3", "constant", "exponential_decay", "inverse_time_decay",
+    "polynomial_decay", "piecewise_constant", "make_schedule", "l2_norm", "clip_grads", "JoinPoint",
+    "unpack_optimizer_state", "pack_optimizer_state",
+]
+
+Schedule = Callable[[int], float]
+
+
+class OptimizerState(NamedTuple):
+    """The state of a pytree optimizer: per-leaf states (flattened), the parameters' tree
+    structure and each leaf state's structure. Its children (for pytrees) are ``packed_state``."""
+
+    packed_state: Any
+    tree_def: Any
+    subtree_defs: Any
+
+
+register_pytree_node(
+    OptimizerState,
+    lambda s: ((s.packed_state,), (s.tree_def, tuple(s.subtree_defs))),
+    lambda aux, children: OptimizerState(children[0], aux[0], aux[1]),
+)
+
+
+class Optimizer(NamedTuple):
+    init_fn: Callable[[Any], OptimizerState]
+    update_fn: Callable[[int, Any, OptimizerState], OptimizerState]
+    params_fn: Callable[[OptimizerState], Any]
+
+
+def optimizer(opt_maker: Callable[..., tuple]) -> Callable[..., Optimizer]:
+    """Turn a maker of per-array ``(init, update, get_params)`` into one over pytrees."""
+
+    @functools.wraps(opt_maker)
+    def tree_opt_maker(*args: Any, **kwargs: Any) -> Optimizer:
+        init, update, get_params = opt_maker(*args, **kwargs)
+
+        @functools.wraps(init)
+        def tree_init(x0_tree: Any) -> OptimizerState:
+            x0_flat, tree = tree_flatten(x0_tree)
+            flat_and_defs = [tree_flatten(init(x0)) for x0 in x0_flat]
+            return OptimizerState([f for f, _ in flat_and_defs], tree, tuple(d for _, d in flat_and_defs))
+
+        @functools.wraps(update)
+        def tree_update(i: int, grad_tree: Any, opt_state: OptimizerState) -> OptimizerState:
+            states_flat, tree, subtrees = opt_state
+            grad_flat, tree2 = tree_flatten(grad_tree)
+            if tree2 != tree:
+                raise TypeError(
+                    "optimizer update function was passed a gradient tree that did not match the parameter "
+                    f"tree structure with which it was initialized: parameter tree {tree} and grad tree {tree2}.")
+            states = [tree_unflatten(s, f) for s, f in zip(subtrees, states_flat)]
+            new = [tree_flatten(update(i, g, s)) for g, s in zip(grad_flat, states)]
+            for subtree, (_, subtree2) in zip(subtrees, new):
+                if subtree2 != subtree:
+                    raise TypeError(
+                        "optimizer update function produced an output structure that did not match its input "
+                        f"structure: input {subtree} and output {subtree2}.")
+            return OptimizerState([f for f, _ in new], tree, subtrees)
+
+        @functools.wraps(get_params)
+        def tree_get_params(opt_state: OptimizerState) -> Any:
+            states_flat, tree, subtrees = opt_state
+            states = [tree_unflatten(s, f) for s, f in zip(subtrees, states_flat)]
+            return tree_unflatten(tree, [get_params(s) for s in states])
+
+        return Optimizer(tree_init, tree_update, tree_get_params)
+
+    return tree_opt_maker
+
+
+# --- schedules ---------------------------------------------------------------------------------
+
+def constant(step_size: float) -> Schedule:
+    """The schedule ``i -> step_size``."""
+    return lambda i: step_size
+
+
+def exponential_decay(step_size: float, decay_steps: float, decay_rate: float) -> Schedule:
+    """``i -> step_size * decay_rate ** (i / decay_steps)``."""
+    return lambda i: step_size * decay_rate ** (i / decay_steps)
+
+
+def inverse_time_decay(step_size: float, decay_steps: float, decay_rate: float, staircase: bool = False) -> Schedule:
+    """``i -> step_size / (1 + decay_rate * i / decay_steps)`` (``floor`` of the ratio if ``staircase``)."""
+    if staircase:
+        return lambda i: step_size / (1 + decay_rate * fnp.floor(i / decay_steps))
+    return lambda i: step_size / (1 + decay_rate * i / decay_steps)
+
+
+def polynomial_decay(step_size: float, decay_steps: int, final_step_size: float, power: float = 1.0) -> Schedule:
+    """From ``step_size`` to ``final_step_size`` over ``decay_steps`` as ``(1 - i / decay_steps) ** power``."""
+
+    def schedule(step_num: Any) -> Any:
+        step_num = fnp.minimum(step_num, decay_steps)
+        step_mult = (1 - step_num / decay_steps) ** power
+        return step_mult * (step_size - final_step_size) + final_step_size
+
+    return schedule
+
+
+def piecewise_constant(boundaries: Any, values: Any) -> Schedule:
+    """``values[k]`` for steps after ``k`` of the ``boundaries``."""
+    boundaries = np.asarray(boundaries)
+    values = np.asarray(values)
+    if not boundaries.ndim == values.ndim == 1:
+        raise ValueError("boundaries and values must be sequences")
+    if not values.shape[0] == boundaries.shape[0] + 1:
+        raise ValueError("values must have one more element than boundaries")
+
+    def schedule(i: Any) -> Any:
+        return values[int(np.sum(np.asarray(i) > boundaries))]
+
+    return schedule
+
+
+def make_schedule(scalar_or_schedule: float | Schedule) -> Schedule:
+    """A schedule from a schedule or a number (a constant schedule)."""
+    if callable(scalar_or_schedule):
+        return scalar_or_schedule
+    if np.ndim(scalar_or_schedule) == 0:
+        return constant(scalar_or_schedule)  # type: ignore[arg-type]
+    raise TypeError(f"step size must be a number or a schedule (a callable), got {type(scalar_or_schedule)}.")
+
+
+# --- optimizers --------------------------------------------------------------------------------
+
+@optimizer
+def sgd(step_size: float | Schedule) -> tuple:
+    """Stochastic gradient descent: ``x - step_size(i) * g``."""
+    step_size = make_schedule(step_size)
+    return (lambda x0: x0), (lambda i, g, x: x - step_size(i) * g), (lambda x: x)
+
+
+@optimizer
+def momentum(step_size: float | Schedule, mass: float) -> tuple:
+    """Gradient descent with momentum ``mass``."""
+    step_size = make_schedule(step_size)
+
+    def init(x0: Any) -> tuple:
+        return x0, fnp.zeros_like(x0)
+
+    def update(i: int, g: Any, state: tuple) -> tuple:
+        x, velocity = state
+        velocity = mass * velocity + g
+        return x - step_size(i) * velocity, velocity
+
+    return init, update, lambda state: state[0]
+
+
+@optimizer
+def nesterov(step_size: float | Schedule, mass: float) -> tuple:
+    """Nesterov's accelerated gradient."""
+    step_size = make_schedule(step_size)
+
+    def init(x0: Any) -> tuple:
+        return x0, fnp.zeros_like(x0)
+
+    def update(i: int, g: Any, state: tuple) -> tuple:
+        x, velocity = state
+        velocity = mass * velocity + g
+        return x - step_size(i) * (mass * velocity + g), velocity
+
+    return init, update, lambda state: state[0]
+
+
+@optimizer
+def adagrad(step_size: float | Schedule, momentum: float = 0.9) -> tuple:
+    """Adagrad (Duchi et al., 2011) with momentum."""
+    step_size = make_schedule(step_size)
+
+    def init(x0: Any) -> tuple:
+        return x0, fnp.zeros_like(x0), fnp.zeros_like(x0)
+
+    def update(i: int, g: Any, state: tuple) -> tuple:
+        x, g_sq, m = state
+        g_sq = g_sq + fnp.square(g)
+        g_sq_inv_sqrt = fnp.where(g_sq > 0, 1.0 / fnp.sqrt(fnp.where(g_sq > 0, g_sq, 1.0)), 0.0)
+        m = (1.0 - momentum) * (g * g_sq_inv_sqrt) + momentum * m
+        return x - step_size(i) * m, g_sq, m
+
+    return init, update, lambda state: state[0]
+
+
+@optimizer
+def rmsprop(step_size: float | Schedule, gamma: float = 0.9, eps: float = 1e-8) -> tuple:
+    """RMSProp (Tieleman and Hinton, 2012)."""
+    step_size = make_schedule(step_size)
+
+    def init(x0: Any) -> tuple:
+        return x0, fnp.zeros_like(x0)
+
+    def update(i: int, g: Any, state: tuple) -> tuple:
+        x, avg_sq_grad = state
+        avg_sq_grad = avg_sq_grad * gamma + fnp.square(g) * (1.0 - gamma)
+        return x - step_size(i) * g / fnp.sqrt(avg_sq_grad + eps), avg_sq_grad
+
+    return init, update, lambda state: state[0]
+
+
+@optimizer
+def rmsprop_momentum(step_size: float | Schedule, gamma: float = 0.9, eps: float = 1e-8,
+                     momentum: float = 0.9) -> tuple:
+    """RMSProp with momentum."""
+    step_size = make_schedule(step_size)
+
+    def init(x0: Any) -> tuple:
+        return x0, fnp.zeros_like(x0), fnp.zeros_like(x0)
+
+    def update(i: int, g: Any, state: tuple) -> tuple:
+        x, avg_sq_grad, mom = state
+        avg_sq_grad = avg_sq_grad * gamma + fnp.square(g) * (1.0 - gamma)
+        mom = momentum * mom + step_size(i) * g / fnp.sqrt(avg_sq_grad + eps)
+        return x - mom, avg_sq_grad, mom
+
+    return init, update, lambda state: state[0]
+
+
+def _power(base: float, like: Any, exponent: int) -> Any:
+    return np.asarray(base, dtype=like.dtype) ** (exponent)
+
+
+@optimizer
+def adam(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> tuple:
+    """Adam (Kingma and Ba, 2015)."""
+    step_size = make_schedule(step_size)
+
+    def init(x0: Any) -> tuple:
+        return x0, fnp.zeros_like(x0), fnp.zeros_like(x0)
+
+    def update(i: int, g: Any, state: tuple) -> tuple:
+        x, m, v = state
+        m = (1 - b1) * g + b1 * m
+        v = (1 - b2) * fnp.square(g) + b2 * v
+        mhat = m / (1 - _power(b1, m, i + 1))
+        vhat = v / (1 - _power(b2, m, i + 1))
+        return x - step_size(i) * mhat / (fnp.sqrt(vhat) + eps), m, v
+
+    return init, update, lambda state: state[0]
+
+
+@optimizer
+def adamax(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> tuple:
+    """AdaMax, Adam's infinity-norm variant."""
+    step_size = make_schedule(step_size)
+
+    def init(x0: Any) -> tuple:
+        return x0, fnp.zeros_like(x0), fnp.zeros_like(x0)
+
+    def update(i: int, g: Any, state: tuple) -> tuple:
+        x, m, u = state
+        m = (1 - b1) * g + b1 * m
+        u = fnp.maximum(b2 * u, fnp.abs(g))
+        return x - (step_size(i) / (1 - _power(b1, m, i + 1))) * m / (u + eps), m, u
+
+    return init, update, lambda state: state[0]
+
+
+class _StaticShape(tuple):
+    """A shape kept in an optimizer state as static structure (not as traced leaves), so
+    ``get_params`` can reshape under ``jit``."""
+
+
+register_pytree_node(_StaticShape, lambda s: ((), tuple(s)), lambda aux, _: _StaticShape(aux))
+
+
+@optimizer
+def sm3(step_size: float | Schedule, momentum: float = 0.9) -> tuple:
+    """SM3 (Anil et al., 2019): memory-efficient adaptive steps from per-axis accumulators."""
+    step_size = make_schedule(step_size)
+
+    def splice(seq: Any, i: int, x: Any) -> list:
+        lst = list(seq)
+        lst[i:i + 1] = x
+        return lst
+
+    def broadcast_into(ndim: int, x: Any, axis: int) -> Any:
+        idx = splice([None] * ndim, axis, [slice(None)])
+        return x[tuple(idx)]
+
+    def init(x0: Any) -> tuple:
+        x_shape = _StaticShape(np.shape(x0))
+        x0 = fnp.atleast_1d(x0)
+        vs = [fnp.zeros(sz, dtype=x0.dtype) for sz in x0.shape]
+        return x0, fnp.zeros_like(x0), vs, x_shape
+
+    def update(i: int, g: Any, state: tuple) -> tuple:
+        x, m, vs, x_shape = state
+        g = fnp.reshape(g, x.shape)
+        vs = [broadcast_into(g.ndim, v, k) for k, v in enumerate(vs)]
+        accum = functools.reduce(fnp.minimum, vs) + fnp.square(g)
+        accum_inv_sqrt = fnp.where(accum > 0, 1.0 / fnp.sqrt(fnp.where(accum > 0, accum, 1.0)), 0)
+        m = (1.0 - momentum) * (g * accum_inv_sqrt) + momentum * m
+        x = x - step_size(i) * m
+        vs = [fnp.max(accum, axis=tuple(splice(range(x.ndim), j, []))) for j in range(x.ndim)]
+        return x, m, vs, x_shape
+
+    def get_params(state: tuple) -> Any:
+        x, _, _, x_shape = state
+        return fnp.reshape(x, x_shape)
+
+    return init, update, get_params
+
+
+# --- utilities ---------------------------------------------------------------------------------
+
+def l2_norm(tree: Any) -> Any:
+    """The l2 norm of all the leaves of ``tree`` together."""
+    leaves = tree_leaves(tree)
+    return fnp.sqrt(sum(fnp.vdot(x, x) for x in leaves))
+
+
+def clip_grads(grad_tree: Any, max_norm: float) -> Any:
+    """``grad_tree`` rescaled so that its :func:`l2_norm` is at most ``max_norm``."""
+    norm = l2_norm(grad_tree)
+    return tree_map(lambda g: fnp.where(norm < max_norm, g, g * (max_norm / norm)), grad_tree)
+
+
+class JoinPoint:
+    """Marks where one parameter's optimizer state sits in an unpacked state (a pytree leaf)."""
+
+    def __init__(self, subtree: Any) -> None:
+        self.subtree = subtree
+
+    def __iter__(self) -> Any:  # so that an unpacked state pickles as nested tuples, as in JAX
+        yield self.subtree
+
+    def __repr__(self) -> str:
+        return f"JoinPoint({self.subtree!r})"
+
+
+def unpack_optimizer_state(opt_state: OptimizerState) -> Any:
+    """``opt_state`` as a pytree of the parameters' structure whose leaves are :class:`JoinPoint`s
+    holding each parameter's state (picklable, for checkpoints)."""
+    states_flat, tree_def, subtree_defs = opt_state
+    subtrees = [tree_unflatten(d, f) for d, f in zip(subtree_defs, states_flat)]
+    return tree_unflatten(tree_def, [JoinPoint(s) for s in subtrees])
+
+
+def pack_optimizer_state(marked_pytree: Any) -> OptimizerState:
+    """The inverse of :func:`unpack_optimizer_state`."""
+    sentinels, tree_def = tree_flatten(marked_pytree)
+    if not all(isinstance(s, JoinPoint) for s in sentinels):
+        raise TypeError("pack_optimizer_state expects the pytree returned by unpack_optimizer_state "
+                        "(its leaves are JoinPoint objects).")
+    flat_and_defs = [tree_flatten(s.subtree) for s in sentinels]
+    return OptimizerState([f for f, _ in flat_and_defs], tree_def, tuple(d for _, d in flat_and_defs))
