@@ -101,7 +101,12 @@ def _flatten_args(
     leaves, treedef = tree_flatten(args)
     for i, v in enumerate(leaves):
         if type(v) is not np.ndarray:
-            leaves[i] = _as_leaf(v, lambda i=i: prefix + _leaf_name(f, _path_of(args, i)), hint)
+            leaves[i] = v = _as_leaf(v, lambda i=i: prefix + _leaf_name(f, _path_of(args, i)), hint)
+        if np.dtype(v.dtype).kind not in "biufc":  # object, string, datetime arrays: no derivative
+            raise InvalidLeafError(
+                f"{prefix}{_leaf_name(f, _path_of(args, i))} is an array of dtype {v.dtype}, but funcgrad "
+                "differentiates arrays of numbers (float or complex; bool and integer arrays carry no "
+                "derivative). Convert it, e.g. np.asarray(x, dtype=float).")
     return leaves, treedef
 
 
@@ -341,6 +346,11 @@ def _check_differentiable_inputs(
             where = lambda n=n, path=path: keystr(path, _arg_name(f, n))
             x = _as_leaf(leaf, where)
             kind = x.dtype.kind
+            if kind not in "biufc":
+                raise InvalidLeafError(
+                    f"{transform} differentiates with respect to {where()}, an array of dtype {x.dtype}, but "
+                    "derivatives need arrays of floating-point numbers. Convert it, e.g. "
+                    "np.asarray(x, dtype=float), or leave this argument out of argnums.")
             if kind in "iub":
                 inside = (
                     " Integer data inside a pytree can instead be passed as a separate argument, or be a "

@@ -27,9 +27,33 @@ def _default_eps(args: Sequence[Any]) -> float:
     return 1e-3 if any(k in (np.float16, np.float32, np.complex64) for k in kinds) else 1e-6
 
 
+_LOW_PRECISION = (np.float16, np.float32, np.complex64)
+
+
 def _default_tol(args: Sequence[Any]) -> float:
     kinds = {np.asarray(a).dtype for a in tree_flatten(list(args))[0]}
-    return 2e-2 if any(k in (np.float16, np.float32, np.complex64) for k in kinds) else 1e-5
+    return 2e-2 if any(k in _LOW_PRECISION for k in kinds) else 1e-5
+
+
+def _leaf_tol(tol: float, explicit: bool, got: np.ndarray, want: np.ndarray) -> float:
+    """The tolerance for one compared output leaf. As in JAX, a low-precision leaf's default
+    tolerance grows with its number of elements (2e-3 per element, and at least ``tol``): rounding
+    errors of float32 finite differences add up over large arrays. Given tolerances are used as is."""
+    if explicit or np.asarray(got).dtype not in _LOW_PRECISION:
+        return tol
+    return max(tol, 2e-3 * np.size(want))
+
+
+def _abs_diff(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """|got - want|, where NaNs in the same places and equal infinities agree (difference 0)."""
+    got, want = np.asarray(got), np.asarray(want)
+    with np.errstate(invalid="ignore"):
+        same = (got == want) | (np.isnan(got) & np.isnan(want))
+        return np.where(same, 0.0, np.abs(got - want))
+
+
+def _both_nan(a: float, b: float) -> bool:
+    return bool(np.isnan(a) and np.isnan(b))
 
 
 def _inner(a: Any, b: Any) -> float:
@@ -83,7 +107,7 @@ def _random_like(tree: Any, rng: np.random.Generator | None) -> Any:
 
 
 def _close(what: str, got: float, want: float, atol: float, rtol: float) -> None:
-    if not abs(got - want) <= atol + rtol * abs(want):
+    if not (abs(got - want) <= atol + rtol * abs(want) or _both_nan(got, want) or got == want):
         raise AssertionError(f"{what}: got {got!r}, expected {want!r} (difference {abs(got - want):.3g}, "
                              f"allowed {atol + rtol * abs(want):.3g})")
 
@@ -102,6 +126,9 @@ def check_grads(
 
     Raises ``AssertionError`` saying which mode, order and argument, and by how much. Complex
     arguments get complex tangents; vjp and jvp are compared under the pairing Re(sum(a * b)).
+    NaNs in the same places of both derivatives agree (``sqrt`` at a negative number), and so do
+    equal infinities. Default tolerances: 1e-5 in float64; in float32/complex64/float16, 2e-2, or
+    2e-3 per element of an output for larger outputs (as JAX's ``check_grads`` scales them).
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> check_grads(fnp.sin, (np.array([0.5, 1.0]),), order=2)
@@ -110,10 +137,11 @@ def check_grads(
     probe = list(args) + [f(*args)]  # a float32 output needs float32 step sizes too
     eps = _default_eps(probe) if eps is None else eps
     tol = _default_tol(probe)
+    explicit = atol is not None or rtol is not None
     atol = tol if atol is None else atol
     rtol = tol if rtol is None else rtol
     rng = np.random.default_rng(seed)
-    _check(f, args, order, tuple(modes), atol, rtol, eps, rng, 1)
+    _check(f, args, order, tuple(modes), atol, rtol, eps, rng, 1, explicit)
 
 
 def _norm(a: Any) -> float:
@@ -132,7 +160,7 @@ def _blame(f: Callable[..., Any], args: tuple, tangents: tuple, eps: float, wron
 
 
 def _check(f: Callable[..., Any], args: tuple, order: int, modes: tuple, atol: float, rtol: float,
-           eps: float, rng: np.random.Generator, level: int) -> None:
+           eps: float, rng: np.random.Generator, level: int, explicit: bool = False) -> None:
     tangents = _random_like(args, rng)
     num = numerical_jvp(f, args, tangents, eps)
     scale = max(1.0, _norm(num))
@@ -147,8 +175,10 @@ def _check(f: Callable[..., Any], args: tuple, order: int, modes: tuple, atol: f
         sc = max(1.0, _norm(n))
         errors = []
         for i, (got, want) in enumerate(zip(_leaves(jvp(f, args, ts)[1]), _leaves(n))):
-            err = float(np.max(np.abs(got - want), initial=0.0))
-            bound = atol * sc + rtol * float(np.max(np.abs(want), initial=0.0))
+            err = float(np.max(_abs_diff(got, want), initial=0.0))
+            finite = np.abs(want)[np.isfinite(want)]
+            bound = (_leaf_tol(atol, explicit, got, want) * sc
+                     + _leaf_tol(rtol, explicit, got, want) * float(np.max(finite, initial=0.0)))
             if not err <= bound:
                 errors.append((i, err, bound, got, want))
         return errors
@@ -169,6 +199,8 @@ def _check(f: Callable[..., Any], args: tuple, order: int, modes: tuple, atol: f
         def rev_wrong(ts: tuple) -> bool:
             lhs = _inner(cts, ts)
             rhs = _inner(ct, numerical_jvp(f, args, ts, eps))
+            if _both_nan(lhs, rhs) or lhs == rhs:  # NaN (or the same infinity) on both sides: agreement
+                return False
             return not abs(lhs - rhs) <= atol * scale * max(1.0, _norm(ct)) + rtol * abs(rhs)
 
         lhs = _inner(cts, tangents)
@@ -185,7 +217,7 @@ def _check(f: Callable[..., Any], args: tuple, order: int, modes: tuple, atol: f
                 return jvp(f, primals, tangents)[1]
 
             _check(f_jvp, args, order - 1, ("fwd",) + (("rev",) if "rev" in modes else ()),
-                   atol, rtol, eps, rng, level + 1)
+                   atol, rtol, eps, rng, level + 1, explicit)
         if "rev" in modes:
             n = len(args)
 
@@ -193,4 +225,4 @@ def _check(f: Callable[..., Any], args: tuple, order: int, modes: tuple, atol: f
                 return vjp(f, *primals_and_ct[:n])[1](primals_and_ct[n])
 
             _check(f_vjp, args + (ct,), order - 1, ("rev",) + (("fwd",) if "fwd" in modes else ()),
-                   atol, rtol, eps, rng, level + 1)
+                   atol, rtol, eps, rng, level + 1, explicit)

@@ -8,11 +8,25 @@ from typing import Any, Callable
 import numpy as np
 
 from .core import Tracer
-from .errors import BatchAxisError
+from .errors import BatchAxisError, InvalidLeafError
 from .prims.factories import batch_to_front
 from .prims.shape import transpose
 from .traces.batching import BatchTrace, BatchTracer
-from .tree_util import _node_kind, keystr, tree_flatten, tree_flatten_with_path
+from .tree_util import _node_kind, describe_unregistered, keystr, tree_flatten, tree_flatten_with_path
+
+
+def _mapped_array(leaf: object, fname: str, name: str) -> np.ndarray:
+    """A mapped argument as an array: numbers and array-likes; anything else is an error naming
+    its type (an iterator or a string is not an array of shape ())."""
+    if isinstance(leaf, (bool, int, float, complex, np.generic)) or hasattr(leaf, "__array__"):
+        arr = np.asarray(leaf)
+        if arr.dtype.kind in "biufc":
+            return arr
+    extra = "" if type(leaf).__module__ == "builtins" else describe_unregistered(leaf)
+    raise InvalidLeafError(
+        f"vmap of {fname}: {name} is a {type(leaf).__qualname__}, but vmap maps over arrays, numbers and "
+        "pytrees (tuples, lists, dicts, None, namedtuples, registered classes) of them. Convert it "
+        "(np.asarray(list(it)) for an iterator), or pass it unmapped with in_axes=None." + extra)
 
 __all__ = ["vmap"]
 
@@ -111,7 +125,7 @@ def vmap(
                 leaves.append((leaf, None))
                 continue
             if not isinstance(leaf, (np.ndarray, Tracer)):
-                leaf = np.asarray(leaf)
+                leaf = _mapped_array(leaf, fname, name)
             n = leaf.ndim
             if not -n <= ax < n:
                 hint = (" Keyword arguments are mapped over axis 0 (as in JAX); pass an unmapped one "

@@ -356,6 +356,8 @@ ROWS += [
     Row("qr", lambda a: _bind("qr")(a, complete=False), {"f64": ((3, 2),), "f32": ((3, 3),), "batched": ((2, 3, 3),)},
         (WELL,), "reduced"),
     Row("logabsdet", _bind("logabsdet"), SQUARE, (WELL,)),
+    Row("det", _bind("det"), SQUARE, (WELL,)),
+    Row("adjugate", _bind("adjugate"), SQUARE, (WELL,)),
     Row("slogdet_sign", _bind("slogdet_sign"), SQUARE, (REAL,), diff=False),
     Row("eig", _bind("eig"), {"f64": ((3, 3),), "f32": ((3, 3),)}, (WELL,), diff=False),
 ]

@@ -573,7 +573,9 @@ ROWS += [
         {"wide": ((3, 5),), "square": ((3, 3),), "float32": ((2, 4),)}, (RECT,), "complete"),
     Row("logabsdet", lambda x: fnp.linalg.slogdet(x).logabsdet, lambda x: np.linalg.slogdet(x).logabsdet, SQUARE,
         (WELLCOND,)),
-    Row("logabsdet", fnp.linalg.det, np.linalg.det, SQUARE, (WELLCOND,), "det", exact=False),
+    Row("det", fnp.linalg.det, np.linalg.det, SQUARE, (WELLCOND,), exact=False),
+    Row("adjugate", dec.adjugate, lambda x: np.linalg.det(x)[..., None, None] * np.linalg.inv(x), SQUARE, (WELLCOND,),
+        exact=False),
     Row("slogdet_sign", lambda x: fnp.linalg.slogdet(x).sign, lambda x: np.linalg.slogdet(x).sign, SQUARE,
         (WELLCOND,), diff=False),
     # eig has no derivative (complex outputs): its row checks the value, behind stop_gradient

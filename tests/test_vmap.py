@@ -276,6 +276,7 @@ CASES = [
     ("solve_matrix_rhs", fnp.linalg.solve, [well_conditioned(3), normal(3, 2)]),
     ("inv_det_slogdet", lambda A: [fnp.linalg.inv(A), fnp.linalg.det(A), *fnp.linalg.slogdet(A)],
      [well_conditioned(3)]),
+    ("adjugate", lambda A: fg.grad(fnp.linalg.det)(A), [normal(3, 3)]),  # det's gradient is the adjugate
     ("cholesky", fnp.linalg.cholesky, [spd(3)]),
     ("eigh", lambda S: (lambda w, V: [w, fnp.abs(V)])(*fnp.linalg.eigh(S)), [spd(3)]),
     ("svd", lambda A: (lambda U, s, Vh: [fnp.abs(U), s, fnp.abs(Vh)])(*fnp.linalg.svd(A, full_matrices=False)),

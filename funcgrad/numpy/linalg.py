@@ -24,9 +24,10 @@ operands, with JAX's convention for complex numbers; the primitives and their ru
   ones when every eigenvalue is real, a value-dependent type ``jit`` cannot follow). They are
   differentiable for distinct eigenvalues; the eigenvector derivative includes that of NumPy's
   normalisation (unit norm, largest-modulus component real).
-* ``solve``, ``inv``, ``det``, ``slogdet`` have derivatives computed with solves; at a singular
-  matrix they raise ``LinAlgError`` as NumPy's ``solve`` does. ``det`` is ``sign * exp(logabsdet)``,
-  correct for negative determinants. ``logabsdet = Re log det``; the sign of a real matrix has no
+* ``solve``, ``inv``, ``slogdet`` have derivatives computed with solves; at a singular
+  matrix they raise ``LinAlgError`` as NumPy's ``solve`` does. ``det``'s derivative is the
+  adjugate, computed from an SVD and defined everywhere (its second derivative uses solves).
+  ``logabsdet = Re log det``; the sign of a real matrix has no
   derivative, that of a complex one (a phase) has ``d sign = i Im(trace(a^{-1} da)) sign``.
 * ``pinv`` and ``lstsq`` go through the reduced SVD; singular values below the cutoff are dropped
   and treated as constant, so derivatives are those at a fixed rank. ``pinv(hermitian=True)`` uses
@@ -251,16 +252,20 @@ def slogdet(a: Any) -> SlogdetResult:
 
 
 def det(a: Any) -> Any:
-    """Differentiable ``numpy.linalg.det``, as ``sign * exp(logabsdet)`` (so its derivative
-    ``det(a) a^{-T}`` is right for negative determinants too; at a singular matrix the derivative
-    raises ``LinAlgError``).
+    """Differentiable ``numpy.linalg.det``. Its derivative is the adjugate (transposed):
+    ``d det = trace(adj(a) da)``, computed from an SVD without inverting ``a``, so it is defined
+    at singular matrices too (second derivatives there raise ``LinAlgError``).
 
-    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
     >>> float(fnp.linalg.det(np.array([[0.0, 2.0], [3.0, 0.0]])))
     -6.0
+    >>> fg.grad(fnp.linalg.det)(np.array([[1.0, 2.0], [2.0, 4.0]]))  # singular
+    array([[ 4., -2.],
+           [-2.,  1.]])
     """
-    sign, logabsdet = slogdet(a)
-    return sign * ew.exp(logabsdet)
+    a = _linalg_array(a)
+    _square(a)
+    return dec.det(a)
 
 
 def matrix_power(a: Any, n: int) -> Any:

@@ -1,5 +1,5 @@
 """Solvers and matrix decompositions: ``solve``, ``cholesky``, ``eigh``, ``svd``, ``qr``,
-``logabsdet`` / ``slogdet_sign`` and ``eig``.
+``logabsdet`` / ``slogdet_sign``, ``det`` / ``adjugate`` and ``eig``.
 
 Operands are stacks of matrices ``(..., M, N)``; NumPy's linalg broadcasts over the leading axes,
 so every batching rule only moves the batch axis to the front. Real (float32/float64) and complex
@@ -77,7 +77,7 @@ from .linalg import matmul
 from .reductions import argmax_p, reduce_sum
 from .shape import astype, concatenate, reshape, slice_axis, transpose
 
-__all__ = ["solve", "cholesky", "eigh", "svd", "qr", "logabsdet", "slogdet_sign", "eig"]
+__all__ = ["solve", "cholesky", "eigh", "svd", "qr", "logabsdet", "slogdet_sign", "det", "adjugate", "eig"]
 
 
 # --- helpers (funcgrad operations only, so that rules stay differentiable) ----------------------
@@ -686,6 +686,85 @@ slogdet_sign_p = Primitive("slogdet_sign", lambda a: np.linalg.slogdet(a)[0],
                            jvp=(_sign_jvp,), vjp=(_sign_vjp,), abstract_eval=_det_abstract,
                            batch=_unary_batch(lambda *a, **p: slogdet_sign(*a, **p)))
 slogdet_sign = slogdet_sign_p.bind
+
+
+# --- det and the adjugate ---------------------------------------------------------------------
+# d det A = trace(adj(A) dA), and adj(A) (the transposed cofactor matrix, det(A) A^{-1} when A is
+# invertible) is defined for every A: computed from an SVD, A = U S V^H gives
+# adj(A) = det(U) det(V^H) V diag(prod_{j != i} s_j) U^H (products of the other singular values,
+# no division), so det's first derivative is right at singular matrices too. The adjugate's own
+# derivative, d adj = adj (trace(A^{-1} dA) I - dA A^{-1}), uses solves: second derivatives of det
+# raise LinAlgError at a singular matrix.
+
+
+def _other_products(s: np.ndarray) -> np.ndarray:
+    """For each entry of the last axis, the product of the others (no division)."""
+    ones = np.ones(s.shape[:-1] + (1,), s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return before * after
+
+
+def _adjugate_impl(a: Any) -> np.ndarray:
+    a = np.asarray(a)
+    dtype = _result_dtype(a.dtype)
+    a = a.astype(dtype, copy=False)
+    n = a.shape[-1]
+    if n == 0:
+        return np.zeros(a.shape, dtype)
+    u, s, vh = np.linalg.svd(a)
+    phase = np.linalg.det(u) * np.linalg.det(vh)
+    e = _other_products(s).astype(dtype)
+    adj = np.matmul(np.conj(np.swapaxes(vh, -1, -2)) * e[..., None, :], np.conj(np.swapaxes(u, -1, -2)))
+    return (phase[..., None, None] * adj).astype(dtype, copy=False)
+
+
+def _adjugate_jvp(t: Any, out: Any, a: Any) -> Any:
+    t_ainv = _T(solve(_T(a), _T(t)))  # dA A^{-1}
+    return out * _col(_col(_trace_solve(a, t))) - matmul(out, t_ainv)
+
+
+def _adjugate_vjp(ct: Any, out: Any, a: Any) -> Any:
+    # The transpose of the jvp (no conjugation): (sum(ct * adj) I - adj^T ct) A^{-T}.
+    n = a.shape[-1]
+    total = reduce_sum(ct * out, axis=(ndim_of(ct) - 2, ndim_of(ct) - 1), keepdims=True)
+    return matmul(total * _eye(n, out.dtype) - matmul(_T(out), ct), _inv_T(a))
+
+
+def _adjugate_abstract(a: Any) -> ShapedArray:
+    shape, dtype = _aval(a)
+    _square(shape, "adjugate")
+    return ShapedArray(shape, _result_dtype(dtype))
+
+
+adjugate_p = Primitive(
+    "adjugate",
+    _adjugate_impl,
+    jvp=(_adjugate_jvp,),
+    vjp=(_adjugate_vjp,),
+    abstract_eval=_adjugate_abstract,
+    batch=_unary_batch(lambda *a, **p: adjugate(*a, **p)),
+)
+adjugate = adjugate_p.bind
+
+
+def _det_jvp(t: Any, out: Any, a: Any) -> Any:
+    return reduce_sum(_T(adjugate(a)) * t, axis=(ndim_of(t) - 2, ndim_of(t) - 1), keepdims=False)
+
+
+def _det_vjp(ct: Any, out: Any, a: Any) -> Any:
+    return _col(_col(ct)) * _T(adjugate(a))
+
+
+det_p = Primitive(
+    "det",
+    lambda a: np.linalg.det(a),
+    jvp=(_det_jvp,),
+    vjp=(_det_vjp,),
+    abstract_eval=lambda a: _det_abstract(a),
+    batch=_unary_batch(lambda *a, **p: det(*a, **p)),
+)
+det = det_p.bind
 
 
 # --- eig --------------------------------------------------------------------------------------

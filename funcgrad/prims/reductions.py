@@ -1,9 +1,10 @@
 """Reductions and scans: sum, max, min, prod, cumsum, cumprod, argmax, argmin, argsort, all, any.
 
 ``axis`` is ``None`` or a tuple of non-negative ints (``funcgrad.numpy`` normalises it).
-At ties, ``max``/``min`` share the derivative equally among the tied elements.
-``prod`` is exact at zeros (products of the other elements, never a division);
-``cumprod``'s derivative divides by the input and is not defined where an element is 0.
+At ties, ``max``/``min`` share the derivative equally among the tied elements; with NaN elements,
+among the NaNs (the result is NaN, and it is theirs).
+``prod`` and ``cumprod`` are exact at zeros, to every order (their derivatives are built from
+multiplications only, never a division).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Primitive
-from .elementwise import equal, where
+from .elementwise import equal, isnan, logical_and, logical_or, where
 from .factories import batch_to_front, nondiff
 from .shape import astype, broadcast_to, concatenate, reshape, slice_axis, transpose
 
@@ -90,8 +91,10 @@ reduce_sum = reduce_sum_p.bind
 
 
 def _extremum_weights(out: Any, x: Any, axis: tuple[int, ...] | None, dtype: Any) -> Any:
-    # Indicator of the elements equal to the extremum, divided by how many tie.
-    hit = equal(x, _expand(out, x, axis))
+    # Indicator of the elements equal to the extremum, divided by how many tie. A NaN element
+    # makes the extremum NaN, and the NaN elements get the derivative (as in PyTorch).
+    extremum = _expand(out, x, axis)
+    hit = logical_or(equal(x, extremum), logical_and(isnan(x), isnan(extremum)))
     count = reduce_sum(astype(hit, dtype=dtype), axis=axis, keepdims=True)
     return where(hit, 1.0 / count, 0.0)
 
@@ -179,11 +182,44 @@ cumsum_p = _scan_batch(Primitive(
 ))
 cumsum = cumsum_p.bind
 
+def _scan_steps(x: Any, axis: int) -> list[tuple[int, Any]]:
+    """The steps of a Hillis-Steele product scan along ``axis``: (offset d, partial products
+    before the step). A step multiplies each element by the one ``d`` before it, for d = 1, 2,
+    4, ...; after them every element is the product of all elements up to it. Only
+    multiplications: derivatives built on these steps are exact where elements are 0."""
+    n = x.shape[axis]
+    steps, y, d = [], x, 1
+    while d < n:
+        steps.append((d, y))
+        y = concatenate(slice_axis(y, axis, 0, d), slice_axis(y, axis, d, n) * slice_axis(y, axis, 0, n - d),
+                        axis=axis)
+        d *= 2
+    return steps
+
+
+def _cumprod_jvp(t: Any, out: Any, x: Any, axis: int) -> Any:
+    n = x.shape[axis]
+    for d, y in _scan_steps(x, axis):  # the product rule, step by step
+        t = concatenate(slice_axis(t, axis, 0, d), slice_axis(t, axis, d, n) * slice_axis(y, axis, 0, n - d)
+                        + slice_axis(y, axis, d, n) * slice_axis(t, axis, 0, n - d), axis=axis)
+    return t
+
+
+def _cumprod_vjp(ct: Any, out: Any, x: Any, axis: int) -> Any:
+    n = x.shape[axis]
+    for d, y in reversed(_scan_steps(x, axis)):  # the transpose of each step of the jvp, in reverse
+        tail = slice_axis(ct, axis, d, n)
+        zeros = np.zeros(x.shape[:axis] + (d,) + x.shape[axis + 1:], dtype=np.result_type(ct.dtype, x.dtype))
+        ct = (concatenate(slice_axis(ct, axis, 0, d), tail * slice_axis(y, axis, 0, n - d), axis=axis)
+              + concatenate(tail * slice_axis(y, axis, d, n), zeros, axis=axis))
+    return ct
+
+
 cumprod_p = _scan_batch(Primitive(
     "cumprod",
     lambda x, axis: np.cumprod(x, axis=axis),
-    jvp=(lambda t, out, x, axis: out * cumsum(t / x, axis=axis),),
-    vjp=(lambda ct, out, x, axis: _reverse_cumsum(ct * out, axis) / x,),
+    jvp=(_cumprod_jvp,),
+    vjp=(_cumprod_vjp,),
 ))
 cumprod = cumprod_p.bind
 
