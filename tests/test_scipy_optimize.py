@@ -234,6 +234,8 @@ def test_errors_are_specific():
         fopt.minimize(lambda x, s: fnp.sum(x ** 2), np.ones(2), args=("text",))
     with pytest.raises(ValueError, match="as many values as x0"):
         fopt.root(lambda x: fnp.sum(x), np.ones(2))
+    with pytest.raises(TypeError, match="did not receive as an argument"):
+        fg.grad(lambda t: fnp.sum(fopt.minimize(lambda x: fnp.sum((x - t) ** 2), np.zeros(2)).x))(1.0)
     with pytest.raises(ValueError, match="not differentiable through bounds"):
         fg.grad(lambda t: fopt.minimize(lambda x, t: fnp.sum((x - t) ** 2), np.zeros(1), args=(t,),
                                         bounds=[(0, 1)]).x[0])(0.5)

@@ -193,11 +193,23 @@ class _Problem:
         return self.call(x, theta, *others)
 
     def compiled(self, name: str) -> Callable[..., Any]:
-        """Jitted helpers for SciPy (built once per problem)."""
+        """Jitted helpers for SciPy (built once per problem), returning NumPy values."""
         with self._lock:
             if name not in self._compiled:
                 self._compiled[name] = self._build(name)
-            return self._compiled[name]
+            fn = self._compiled[name]
+
+        def concrete(*a: Any) -> Any:
+            out = fn(*a)
+            if any(isinstance(v, Tracer) for v in tree_flatten(out)[0]):
+                raise TypeError(
+                    f"{self.kind}: fun uses a traced value it did not receive as an argument (a parameter "
+                    "being differentiated, captured by a closure or a global). Pass it through args=(...) so "
+                    "that the solution is differentiable with respect to it, or wrap it in funcgrad.stop_gradient."
+                )
+            return out
+
+        return concrete
 
     def _build(self, name: str) -> Callable[..., Any]:
         from ..api import jvp, value_and_grad
