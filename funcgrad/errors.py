@@ -87,3 +87,8 @@ class StaticArgumentError(FuncgradError, TypeError):
 class ControlFlowTypeError(FuncgradError, TypeError):
     """Branches of ``lax.cond``/``switch`` disagree, or a loop body changed its carry (tree
     structure, shape or dtype)."""
+
+
+class RandomKeyError(FuncgradError, TypeError):
+    """A ``funcgrad.random`` function got something that is not one key (a ``uint32`` array of
+    shape ``(2,)`` for threefry or ``(4,)`` for Philox), or an unknown key implementation."""

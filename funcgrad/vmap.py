@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Any, Callable
 
@@ -82,16 +83,28 @@ def _move_out(x: Any, bdim: int | None, out_axis: int | None, size: int, name: s
     return transpose(x, axes=tuple(perm))
 
 
+def _axis_frame(axis_name: Any, trace: BatchTrace) -> Any:
+    """Put ``axis_name`` in scope for the collectives while the function runs."""
+    if axis_name is None:
+        return contextlib.nullcontext()
+    from ._lax.collectives import axis_frame
+
+    return axis_frame(axis_name, trace)
+
+
 def vmap(
-    f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None
+    f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None,
+    axis_size: int | None = None, spmd_axis_name: Any = None,
 ) -> Callable[..., Any]:
     """Vectorise ``f`` over an axis of its inputs: ``vmap(f)(xs)[i] == f(xs[i])``.
 
-    ``in_axes`` is an int, None (not batched), or a tuple (one per positional argument) whose
-    entries may themselves be pytree prefixes of the arguments. Keyword arguments are always
+    ``in_axes`` is an int, None (not batched), or a tuple or list (one entry per positional
+    argument) whose entries may themselves be pytree prefixes of the arguments. Keyword arguments are always
     mapped over their leading axis, as in JAX (bind unmapped ones with ``functools.partial``).
     ``out_axes`` likewise for the outputs. ``axis_size`` gives the batch size when no input is
-    batched.
+    batched. ``axis_name`` names the batch axis for the collectives of :mod:`funcgrad.lax`
+    (``psum``, ``pmean``, ``all_gather``, ``axis_index``, ...); ``spmd_axis_name`` is accepted
+    for JAX compatibility and has no effect (there is one device).
 
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
     >>> fg.vmap(fnp.dot, in_axes=(0, None))(np.ones((3, 2)), np.array([1.0, 2.0]))
@@ -101,10 +114,8 @@ def vmap(
 
     @functools.wraps(f)
     def vmapped(*args: Any, **kwargs: Any) -> Any:
-        if isinstance(in_axes, list):
-            raise BatchAxisError("vmap in_axes must be an int, None or a tuple, not a list "
-                                 "(a list would be read as a pytree prefix); use a tuple.")
-        axes_tree = in_axes if not isinstance(in_axes, tuple) else tuple(in_axes)
+        # A top-level list means one entry per positional argument, as a tuple does (as in JAX).
+        axes_tree = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else in_axes
         if isinstance(axes_tree, tuple) and len(axes_tree) != len(args):
             raise BatchAxisError(
                 f"vmap of {fname}: in_axes has {len(axes_tree)} entries but {len(args)} positional "
@@ -158,7 +169,8 @@ def vmap(
             kwargs = kw_treedef.unflatten(inputs[n_args:])
             inputs = inputs[:n_args]
         try:
-            out = f(*treedef.unflatten(inputs), **kwargs)
+            with _axis_frame(axis_name, trace):
+                out = f(*treedef.unflatten(inputs), **kwargs)
         finally:
             trace.alive = False
         out_with_path, out_tree = tree_flatten_with_path(out)

@@ -147,9 +147,15 @@ def test_dtypes_and_constants_are_numpys(name):
     assert getattr(fnp, name) is getattr(np, name)
 
 
-def test_random_is_numpys_random_module():
-    assert fnp.random is np.random
-    assert fnp.random.default_rng(0).standard_normal(2).shape == (2,)
+def test_random_is_a_module_reexporting_numpys_random():
+    import funcgrad.numpy.random as npr  # as autograd code does: import autograd.numpy.random as npr
+
+    assert fnp.random is npr and npr.__name__ == "funcgrad.numpy.random"
+    for name in ("default_rng", "randn", "RandomState", "Generator", "seed", "normal", "PCG64"):
+        assert getattr(npr, name) is getattr(np.random, name)
+    assert npr.default_rng(0).standard_normal(2).shape == (2,)
+    with pytest.raises(AttributeError):
+        npr.not_a_function  # noqa: B018
 
 
 def test_dtype_objects_work_as_dtype_arguments():

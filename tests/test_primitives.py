@@ -46,6 +46,7 @@ from funcgrad.prims import indexing as ix
 from funcgrad.prims import linalg as la
 from funcgrad.prims import shape as sh
 from funcgrad.prims import windows as _win
+from funcgrad.prims.ufuncs import nondiff_ufunc
 from funcgrad.scipy.special import expit
 from funcgrad.test_util import check_grads
 
@@ -792,6 +793,41 @@ ROWS += [
         lambda x, m, a: _mvn_cdf_ref(x, m, a, **_MVN_TIGHT),
         {"point": ((3,), (3,), (3, 3))}, (REAL, REAL, _mvn_spd), "n=3", order=1,
         tol={"eps": 1e-3, "atol": 1e-4, "rtol": 1e-4}),
+]
+
+# --- index_update (x.at[idx].multiply/divide/power/min/max with repeated indices) and nondiff_ufunc --
+
+
+def _np_ufunc_at(ufunc, x, idx, v):
+    out = x.copy()
+    ufunc.at(out, idx, v)
+    return out
+
+
+_REPEATED = np.array([2, 0, 2, 1])
+_UPDATE = {"shape": ((3, 4), (4, 4)), "broadcast": ((3, 4), (4,)), "broadcast0d": ((3, 4), ()),
+           "float32": ((3, 4), (4, 1))}
+_SCALE = np.array([1.5, -0.5, 2.0, 0.75])  # constant factors: with repeated indices only x is differentiable
+ROWS += [
+    Row("index_update", lambda x, v: fnp.at(x)[_REPEATED].max(v),
+        lambda x, v: _np_ufunc_at(np.maximum, x, _REPEATED, v), _UPDATE, (GRID_ODD, GRID_EVEN), "max repeated"),
+    Row("index_update", lambda x, v: fnp.at(x)[_REPEATED].min(v),
+        lambda x, v: _np_ufunc_at(np.minimum, x, _REPEATED, v), _UPDATE, (GRID_ODD, GRID_EVEN), "min repeated"),
+    Row("index_update", lambda x, v: fnp.at(x)[_REPEATED, 1:].max(v),
+        lambda x, v: _np_ufunc_at(np.maximum, x, (_REPEATED, slice(1, None)), v),
+        {"shape": ((3, 4), (4, 3)), "float32": ((3, 4), (3,))}, (GRID_ODD, GRID_EVEN), "max repeated slice"),
+    Row("index_update", lambda x: fnp.at(x)[_REPEATED].multiply(_SCALE),
+        lambda x: _np_ufunc_at(np.multiply, x, _REPEATED, _SCALE), {"shape": ((3, 4),), "float32": ((3, 4),)},
+        (REAL,), "multiply repeated"),
+    Row("index_update", lambda x: fnp.at(x)[_REPEATED].divide(_SCALE),
+        lambda x: _np_ufunc_at(np.divide, x, _REPEATED, _SCALE), {"shape": ((3, 4),), "float32": ((3, 4),)},
+        (REAL,), "divide repeated"),
+    Row("nondiff_ufunc", lambda x: nondiff_ufunc("signbit", x), np.signbit, UNARY, (TIES,), "signbit", diff=False),
+    Row("nondiff_ufunc", lambda x: nondiff_ufunc("spacing", x), np.spacing, UNARY, (REAL,), "spacing", diff=False),
+    Row("nondiff_ufunc", lambda x, y: nondiff_ufunc("nextafter", x, y), np.nextafter, BINARY, (REAL, REAL),
+        "nextafter", diff=False),
+    Row("nondiff_ufunc", lambda x: nondiff_ufunc("frexp", x, index=1), lambda x: np.frexp(x)[1], UNARY, (REAL,),
+        "frexp exponent", diff=False),
 ]
 
 # lax window rows

@@ -33,11 +33,12 @@ from numpy import (
     ndarray,  # noqa: F401
     newaxis,  # noqa: F401
     pi,  # noqa: F401
-    random,  # noqa: F401
     uint8,  # noqa: F401
 )
 
 from . import fft, linalg
+from .building import *  # noqa: F403
+from .building import __all__ as _building_all
 from .contractions import *  # noqa: F403
 from .contractions import __all__ as _contractions_all
 from .creation import *  # noqa: F403
@@ -46,23 +47,50 @@ from .differences import *  # noqa: F403
 from .differences import __all__ as _differences_all
 from .elementwise import *  # noqa: F403
 from .elementwise import __all__ as _elementwise_all
+from .index_tricks import *  # noqa: F403
+from .index_tricks import __all__ as _index_tricks_all
+from .mathfuncs import *  # noqa: F403
+from .mathfuncs import __all__ as _mathfuncs_all
+from .nanfunctions import *  # noqa: F403
+from .nanfunctions import __all__ as _nanfunctions_all
+from .passthrough import *  # noqa: F403
+from .passthrough import __all__ as _passthrough_all
+from .polynomial import *  # noqa: F403
+from .polynomial import __all__ as _polynomial_all
 from .reductions import *  # noqa: F403
 from .reductions import __all__ as _reductions_all
+from .setops import *  # noqa: F403
+from .setops import __all__ as _setops_all
 from .shape import *  # noqa: F403
 from .shape import __all__ as _shape_all
 from .sorting import *  # noqa: F403
 from .sorting import __all__ as _sorting_all
+from .statistics import *  # noqa: F403
+from .statistics import __all__ as _statistics_all
 from .tracer_methods import _install, at, register_dispatch
 
 __all__ = (
     _contractions_all + _creation_all + _elementwise_all + _reductions_all + _shape_all
-    + _differences_all + _sorting_all
-    + ["at", "fft", "linalg", "random"]
+    + _differences_all + _sorting_all + _building_all + _index_tricks_all + _mathfuncs_all + _nanfunctions_all
+    + _setops_all + _statistics_all + _passthrough_all + _polynomial_all
+    + ["at", "fft", "linalg", "random"]  # noqa: F405 - random loads lazily (module __getattr__)
 )
 
 _install()
 import sys as _sys  # noqa: E402
 
-register_dispatch(_sys.modules[__name__], _np, [n for n in __all__ if n not in ("fft", "linalg", "random")])
+# NumPy's functions dispatch to ours on traced values (not the names re-exported unchanged: those
+# are NumPy's own functions, which would dispatch to themselves).
+register_dispatch(_sys.modules[__name__], _np, [n for n in __all__ if n not in ("fft", "linalg", "random")
+                                                 and globals().get(n) is not getattr(_np, n, None)])
 register_dispatch(linalg, _np.linalg, linalg.__all__)
 register_dispatch(fft, _np.fft, fft.__all__)
+
+
+def __getattr__(name: str) -> object:
+    # funcgrad.numpy.random (numpy.random re-exported) loads on first use, as numpy.random does.
+    if name == "random":
+        import importlib
+
+        return importlib.import_module(".random", __name__)
+    raise AttributeError(f"module 'funcgrad.numpy' has no attribute {name!r}")

@@ -18,9 +18,25 @@ def shape_of(x: Any) -> tuple[int, ...]:
     return tuple(x.shape) if isinstance(x, (np.ndarray, Tracer)) else np.shape(x)
 
 
+def contains_tracer(obj: Any) -> bool:
+    """Whether ``obj`` is a traced value or a (nested) list/tuple holding one."""
+    if isinstance(obj, Tracer):
+        return True
+    if isinstance(obj, (list, tuple)):
+        return any(contains_tracer(o) for o in obj)
+    return False
+
+
 def as_array(x: Any) -> Any:
-    """Tracers and arrays pass through; anything else becomes an ndarray."""
-    return x if isinstance(x, (np.ndarray, Tracer)) else np.asarray(x)
+    """Tracers and arrays pass through; a (nested) list or tuple holding traced values is stacked
+    into one traced array (as NumPy would build an array from it); anything else becomes an ndarray."""
+    if isinstance(x, (np.ndarray, Tracer)):
+        return x
+    if isinstance(x, (list, tuple)) and contains_tracer(x):
+        from .creation import array
+
+        return array(x)
+    return np.asarray(x)
 
 
 def normalize_axis(axis: int, ndim: int, argname: str = "axis") -> int:
@@ -51,3 +67,24 @@ def no_out(name: str, out: Any) -> None:
             f"funcgrad.numpy.{name} does not support out=: arrays are never written in place "
             "under differentiation. Use the return value instead."
         )
+
+
+def concrete(x: Any, fname: str, fix: str = "") -> Any:
+    """The concrete value beneath ``x`` (recursing into lists and tuples), for the functions
+    whose result NumPy computes from values without a derivative (counts, indices, set
+    operations). Under ``jit`` or ``vmap`` there is no single concrete value: a
+    :class:`ConcretizationError` names the function and ``fix``."""
+    from ..core import ValuelessTracer
+    from ..errors import ConcretizationError
+
+    if isinstance(x, (list, tuple)):
+        return type(x)(concrete(v, fname, fix) for v in x) if not hasattr(x, "_fields") else x
+    v = x
+    while isinstance(v, Tracer):
+        if isinstance(v, ValuelessTracer):
+            raise ConcretizationError(
+                f"funcgrad.numpy.{fname} needs the concrete values of its argument, but under jit or vmap the "
+                f"value is abstract (only its shape and dtype are known while tracing), and {fname}'s result "
+                "depends on the values. " + (fix or "Call it outside jit/vmap, or on a static (concrete) argument."))
+        v = v.primal
+    return v

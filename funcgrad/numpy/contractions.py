@@ -52,7 +52,16 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
 
 
 def vdot(a: Any, b: Any) -> Any:
-    """Differentiable ``numpy.vdot`` for real arrays: the dot product of the flattened inputs."""
+    """Differentiable ``numpy.vdot``: the dot product of the flattened inputs, the first one
+    conjugated (``sum(conj(a) * b)``).
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> complex(fnp.vdot(np.array([1j, 2.0]), np.array([1j, 1.0])))
+    (3+0j)
+    """
+    a = as_array(a)
+    if np.dtype(a.dtype).kind == "c":
+        a = ew.conj(a)
     return la.matmul(ravel(a), ravel(b))
 
 
@@ -127,19 +136,47 @@ def _explicit_subscripts(subscripts: str, operands: Sequence[Any]) -> str:
     return ",".join(new_terms) + "->" + out
 
 
-def einsum(subscripts: str, *operands: Any, optimize: Any = False, **kwargs: Any) -> Any:
-    """Differentiable ``numpy.einsum`` (string subscripts, ``...`` and implicit output supported).
+def _sublist_subscripts(args: tuple) -> tuple[str, list]:
+    """NumPy's interleaved form ``einsum(op0, sublist0, op1, sublist1, ..., [sublist_out])`` as a
+    subscripts string and the operands (axis labels are ints in [0, 52) or ``...``)."""
+    def letters(sublist: Any) -> str:
+        out = ""
+        for s in sublist:
+            if s is Ellipsis:
+                out += "..."
+            else:
+                k = int(s)
+                if not 0 <= k < 52:
+                    raise ValueError(f"subscript is not within the valid range [0, 52), got {k}")
+                out += string.ascii_letters[k]
+        return out
+
+    operands, terms = list(args[0::2]), [letters(sl) for sl in args[1::2]]
+    if len(args) % 2:  # an output sublist
+        operands = operands[:-1]
+        return ",".join(terms) + "->" + letters(args[-1]), operands
+    return ",".join(terms), operands
+
+
+def einsum(subscripts: Any, *operands: Any, out: Any = None, optimize: Any = False, **kwargs: Any) -> Any:
+    """Differentiable ``numpy.einsum``: string subscripts (``...`` and implicit output supported)
+    or NumPy's interleaved sublists ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.einsum("ij,j->i", np.eye(2), np.array([1.0, 2.0]))
     array([1., 2.])
+    >>> fnp.einsum(np.eye(2), [0, 1], np.array([1.0, 2.0]), [1], [0])
+    array([1., 2.])
     """
     if not isinstance(subscripts, str):
-        raise NotImplementedError("funcgrad.numpy.einsum takes string subscripts only")
+        subscripts, ops = _sublist_subscripts((subscripts,) + operands)
+        operands = tuple(ops)
+    if out is not None:
+        raise TypeError("funcgrad.numpy.einsum does not support out=; use the return value")
+    if not any(isinstance(op, Tracer) for op in operands):
+        return np.einsum(subscripts, *operands, optimize=optimize, **kwargs)
     if kwargs:
         raise TypeError(f"funcgrad.numpy.einsum got unsupported keyword arguments {sorted(kwargs)}")
-    if not any(isinstance(op, Tracer) for op in operands):
-        return np.einsum(subscripts, *operands, optimize=optimize)
     ops = [as_array(op) for op in operands]
     ins, out = _explicit_subscripts(subscripts, ops).split("->")
     terms = ins.split(",")
@@ -217,3 +254,66 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axi
 
 
 __all__ += ["kron", "cross"]
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1, out: Any = None) -> Any:
+    """Differentiable ``numpy.vecdot``: ``sum(conj(x1) * x2)`` over ``axis``, broadcasting the rest.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.vecdot(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
+    array([3., 7.])
+    """
+    if out is not None:
+        raise TypeError("funcgrad.numpy.vecdot does not support out=")
+    if not any(isinstance(v, Tracer) for v in (x1, x2)):
+        return np.vecdot(x1, x2, axis=axis)
+    x1, x2 = as_array(x1), as_array(x2)
+    if x1.ndim == 0 or x2.ndim == 0:
+        raise ValueError("vecdot: Input operand does not have enough dimensions")
+    a = moveaxis(x1, axis, -1)
+    b = moveaxis(x2, axis, -1)
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"vecdot: core dimensions differ ({a.shape[-1]} vs {b.shape[-1]})")
+    if a.dtype.kind == "c":
+        a = ew.conj(a)
+    return la.matmul(reshape(a, tuple(a.shape[:-1]) + (1, a.shape[-1])),
+                     reshape(b, tuple(b.shape) + (1,)))[..., 0, 0]
+
+
+def matvec(x1: Any, x2: Any, /, *, out: Any = None) -> Any:
+    """Differentiable ``numpy.matvec``: stacked matrix-vector products ``x1 @ x2[..., None]``.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.matvec(np.eye(2), np.array([1.0, 2.0]))
+    array([1., 2.])
+    """
+    if out is not None:
+        raise TypeError("funcgrad.numpy.matvec does not support out=")
+    if not any(isinstance(v, Tracer) for v in (x1, x2)):
+        return np.matvec(x1, x2)
+    x1, x2 = as_array(x1), as_array(x2)
+    if x1.ndim < 2 or x2.ndim < 1:
+        raise ValueError("matvec: Input operand does not have enough dimensions")
+    return la.matmul(x1, reshape(x2, tuple(x2.shape) + (1,)))[..., 0]
+
+
+def vecmat(x1: Any, x2: Any, /, *, out: Any = None) -> Any:
+    """Differentiable ``numpy.vecmat``: stacked vector-matrix products ``conj(x1)[..., None, :] @ x2``.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.vecmat(np.array([1.0, 2.0]), np.eye(2))
+    array([1., 2.])
+    """
+    if out is not None:
+        raise TypeError("funcgrad.numpy.vecmat does not support out=")
+    if not any(isinstance(v, Tracer) for v in (x1, x2)):
+        return np.vecmat(x1, x2)
+    x1, x2 = as_array(x1), as_array(x2)
+    if x1.ndim < 1 or x2.ndim < 2:
+        raise ValueError("vecmat: Input operand does not have enough dimensions")
+    if x1.dtype.kind == "c":
+        x1 = ew.conj(x1)
+    return la.matmul(reshape(x1, tuple(x1.shape[:-1]) + (1, x1.shape[-1])), x2)[..., 0, :]
+
+
+__all__ += ["vecdot", "matvec", "vecmat"]

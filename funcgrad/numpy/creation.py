@@ -46,7 +46,33 @@ def _with_sizes(fn: Any, nsizes: int) -> Any:
 zeros = _with_sizes(np.zeros, 1)
 ones = _with_sizes(np.ones, 1)
 empty = _with_sizes(np.empty, 1)
-full = _with_sizes(np.full, 1)
+_full_constant = _with_sizes(np.full, 1)
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None, order: str = "C", **kwargs: Any) -> Any:
+    """``numpy.full``; a traced ``fill_value`` keeps its derivative (it is broadcast to ``shape``).
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.full((2,), 3.0)
+    array([3., 3.])
+    """
+    if not _contains_tracer(fill_value):
+        return _full_constant(shape, fill_value, dtype, order, **kwargs)
+    from ._util import as_array
+
+    v = as_array(fill_value)
+    d = v.dtype if dtype is None else np.dtype(dtype)
+    if v.dtype != d:
+        v = sh.astype(v, dtype=d)
+    shape = _sizes(shape)
+    shape = (operator.index(shape),) if not isinstance(shape, (tuple, list)) else \
+        tuple(operator.index(s) for s in shape)
+    np.broadcast_shapes(tuple(v.shape), shape)
+    if tuple(v.shape) == shape:
+        return v
+    if len(v.shape) > len(shape) or np.broadcast_shapes(tuple(v.shape), shape) != shape:
+        raise ValueError(f"could not broadcast input array from shape {tuple(v.shape)} into shape {shape}")
+    return sh.broadcast_to(v, shape=shape)
 eye = _with_sizes(np.eye, 2)
 identity = _with_sizes(np.identity, 1)
 
@@ -59,10 +85,21 @@ def _contains_tracer(obj: Any) -> bool:
     return False
 
 
-def _build(obj: Any) -> Any:
+def _leaf_dtypes(obj: Any, out: list) -> list:
     if isinstance(obj, (list, tuple)):
-        return stack([_build(o) for o in obj])
-    return obj if isinstance(obj, Tracer) else np.asarray(obj)
+        for o in obj:
+            _leaf_dtypes(o, out)
+    else:
+        out.append(obj.dtype if isinstance(obj, Tracer) else np.asarray(obj).dtype)
+    return out
+
+
+def _build(obj: Any, dtype: np.dtype) -> Any:
+    if isinstance(obj, (list, tuple)):
+        return stack([_build(o, dtype) for o in obj])
+    if isinstance(obj, Tracer):
+        return obj if obj.dtype == dtype else sh.astype(obj, dtype=dtype)
+    return np.asarray(obj, dtype=dtype)
 
 
 def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> Any:
@@ -74,9 +111,8 @@ def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> 
     """
     if not _contains_tracer(object):
         return np.array(object, dtype=dtype, copy=copy, ndmin=ndmin)
-    out = _build(object)
-    if dtype is not None and out.dtype != np.dtype(dtype):
-        out = sh.astype(out, dtype=np.dtype(dtype))
+    # As NumPy: the leaves promote to one dtype (Python numbers in a list are not weak here).
+    out = _build(object, np.dtype(dtype) if dtype is not None else np.result_type(*_leaf_dtypes(object, [])))
     if ndmin > out.ndim:
         out = sh.reshape(out, shape=(1,) * (ndmin - out.ndim) + out.shape)
     return out

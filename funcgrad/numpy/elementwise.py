@@ -164,18 +164,18 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
     return out
 
 
-def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+def where(condition: Any, x: Any = None, y: Any = None, /, *, size: Any = None, fill_value: Any = None) -> Any:
     """Differentiable ``numpy.where(condition, x, y)``; the condition carries no derivative.
+    With only ``condition``, :func:`nonzero` (``size=``/``fill_value=`` as there, for jit/vmap).
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.where(np.array([True, False]), 1.0, 2.0)
     array([1., 2.])
     """
     if x is None and y is None:
-        from ..core import Tracer
+        from .setops import nonzero
 
-        c = condition.concrete_value() if isinstance(condition, Tracer) else condition
-        return np.nonzero(c)
+        return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
     if getattr(condition, "dtype", None) != np.bool_:

@@ -604,3 +604,10 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any
     if ord == 2:
         return la.l2norm(x, axis=axes, keepdims=keepdims)
     return _vector_norm(x, ord, axes, keepdims)
+
+
+# The array-API names of numpy.linalg and tensorinv/tensorsolve (kept in their own module).
+from .linalg_extra import *  # noqa: E402, F403
+from .linalg_extra import __all__ as _linalg_extra_all  # noqa: E402
+
+__all__ += _linalg_extra_all

@@ -22,6 +22,27 @@ def _cast(x: Any, dtype: Any) -> Any:
     return x if x.dtype == dtype else sh.astype(x, dtype=dtype)
 
 
+_NOVALUE = np._NoValue
+
+
+def _masked(a: Any, where: Any, neutral: Any) -> Any:
+    """``a`` with the elements outside ``where`` replaced by the reduction's neutral element
+    (broadcast to the shape of ``a``: ``where`` never changes the reduced shape)."""
+    from ..prims.elementwise import where as _where
+
+    if where is True or where is _NOVALUE:
+        return a
+    mask = as_array(where)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"where= must be a boolean array, got dtype {mask.dtype}")
+    out = _where(mask, a, np.asarray(neutral, dtype=a.dtype) if not hasattr(neutral, "dtype") else neutral)
+    if tuple(out.shape) != tuple(a.shape):
+        np.broadcast_shapes(tuple(mask.shape), tuple(a.shape))
+        raise ValueError(f"where= of shape {tuple(mask.shape)} does not broadcast to the array's shape "
+                         f"{tuple(a.shape)}")
+    return out
+
+
 def _reduce(prim: Any, a: Any, axis: Any, keepdims: bool, dtype: Any = None) -> Any:
     a = as_array(a)
     if dtype is not None:
@@ -29,48 +50,97 @@ def _reduce(prim: Any, a: Any, axis: Any, keepdims: bool, dtype: Any = None) -> 
     return prim.bind(a, axis=normalize_axes(axis, a.ndim), keepdims=bool(keepdims))
 
 
-def sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    """Differentiable ``numpy.sum``.
+def sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,  # noqa: A001
+        initial: Any = _NOVALUE, where: Any = True) -> Any:
+    """Differentiable ``numpy.sum``; ``where=`` leaves elements out, ``initial=`` is added.
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.sum(np.ones((2, 3)), axis=0)
     array([2., 2., 2.])
+    >>> fnp.sum(np.array([1.0, 2.0, 3.0]), where=np.array([True, False, True]), initial=10.0)
+    np.float64(14.0)
     """
     no_out("sum", out)
-    return _reduce(red.reduce_sum_p, a, axis, keepdims, dtype)
+    a = as_array(a)
+    if dtype is None and a.dtype == np.bool_:
+        dtype = np.intp
+    if dtype is not None:
+        a = _cast(a, dtype)
+    a = _masked(a, where, 0)
+    res = _reduce(red.reduce_sum_p, a, axis, keepdims)
+    return res if initial is _NOVALUE or initial is None else _cast(res + initial, res.dtype)
 
 
-def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+         initial: Any = _NOVALUE, where: Any = True) -> Any:
     """Differentiable ``numpy.prod``; exact at zeros (no division in its derivative).
+    ``where=`` leaves elements out, ``initial=`` multiplies the result.
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.prod(np.array([2.0, 3.0]))
     np.float64(6.0)
     """
     no_out("prod", out)
-    return _reduce(red.reduce_prod_p, a, axis, keepdims, dtype)
+    a = as_array(a)
+    if dtype is None and a.dtype == np.bool_:
+        dtype = np.intp
+    if dtype is not None:
+        a = _cast(a, dtype)
+    a = _masked(a, where, 1)
+    res = _reduce(red.reduce_prod_p, a, axis, keepdims)
+    return res if initial is _NOVALUE or initial is None else _cast(res * initial, res.dtype)
 
 
-def max(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    """Differentiable ``numpy.max``; tied maxima share the derivative equally.
+def _extremum(name: str, prim: Any, combine: Any, a: Any, axis: Any, keepdims: bool, initial: Any,
+              where: Any) -> Any:
+    a = as_array(a)
+    if initial is _NOVALUE or initial is None:
+        if where is not True and where is not _NOVALUE:
+            raise ValueError(f"reduction operation '{'maximum' if name == 'max' else 'minimum'}' does not have "
+                             "an identity, so to use a where mask one has to specify 'initial'")
+        return _reduce(prim, a, axis, keepdims)
+    init = np.asarray(initial).astype(a.dtype) if not hasattr(initial, "dtype") else initial
+    a = _masked(a, where, init)
+    axes = normalize_axes(axis, a.ndim)
+    if _count(shape_of(a), axes) == 0:  # nothing to reduce: the initial value, in the result's shape
+        from .creation import full
+
+        shape = tuple(1 if axes is None or d in axes else s for d, s in enumerate(a.shape)) if keepdims else \
+            tuple(s for d, s in enumerate(a.shape) if axes is not None and d not in axes)
+        return full(shape, init, dtype=a.dtype)
+    return combine(_reduce(prim, a, axis, keepdims), init)
+
+
+def max(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, initial: Any = _NOVALUE,  # noqa: A001
+        where: Any = True) -> Any:
+    """Differentiable ``numpy.max``; tied maxima share the derivative equally. With
+    ``initial=``, the result is at least ``initial`` (and ``where=`` may leave elements out).
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.max(np.array([1.0, 3.0, 2.0]))
     np.float64(3.0)
+    >>> fnp.max(np.array([1.0, 3.0]), where=np.array([True, False]), initial=0.0)
+    np.float64(1.0)
     """
+    from ..prims.elementwise import maximum_p
+
     no_out("max", out)
-    return _reduce(red.reduce_max_p, a, axis, keepdims)
+    return _extremum("max", red.reduce_max_p, maximum_p.bind, a, axis, keepdims, initial, where)
 
 
-def min(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    """Differentiable ``numpy.min``; tied minima share the derivative equally.
+def min(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, initial: Any = _NOVALUE,  # noqa: A001
+        where: Any = True) -> Any:
+    """Differentiable ``numpy.min``; tied minima share the derivative equally. With
+    ``initial=``, the result is at most ``initial`` (and ``where=`` may leave elements out).
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.min(np.array([1.0, 3.0, 2.0]))
     np.float64(1.0)
     """
+    from ..prims.elementwise import minimum_p
+
     no_out("min", out)
-    return _reduce(red.reduce_min_p, a, axis, keepdims)
+    return _extremum("min", red.reduce_min_p, minimum_p.bind, a, axis, keepdims, initial, where)
 
 
 amax, amin = max, min
@@ -82,8 +152,21 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
     return int(np.prod([shape[d] for d in axes], dtype=np.int64))
 
 
-def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
-    """Differentiable ``numpy.mean``: ``sum / count``, as NumPy computes it.
+def _where_count(a: Any, axis: Any, keepdims: bool, where: Any, dtype: Any) -> Any:
+    """How many elements ``where`` selects in each reduction group (an array of ``dtype``)."""
+    mask = np.broadcast_to(np.asarray(where), shape_of(a)) if not hasattr(where, "dtype") or \
+        isinstance(where, np.ndarray) else where
+    if isinstance(mask, np.ndarray):
+        return np.sum(mask, axis=normalize_axes(axis, a.ndim), keepdims=keepdims).astype(dtype)
+    from .shape import broadcast_to
+
+    return _cast(sum(broadcast_to(mask, shape_of(a)), axis=axis, keepdims=keepdims), dtype)
+
+
+def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, *,
+         where: Any = True) -> Any:
+    """Differentiable ``numpy.mean``: ``sum / count``, as NumPy computes it (``where=`` selects
+    the elements counted).
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.mean(np.array([1.0, 2.0, 6.0]))
@@ -93,7 +176,11 @@ def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
     a = as_array(a)
     if dtype is None and a.dtype.kind in "iub":
         dtype = np.float64
-    s = sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    s = sum(a, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
+    if where is not True:
+        real = np.dtype(s.dtype.char.lower()) if s.dtype.kind == "c" else s.dtype
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return s / _where_count(a, axis, keepdims, where, real)
     n = _count(shape_of(a), normalize_axes(axis, a.ndim))
     if n == 0:
         import warnings
@@ -104,7 +191,7 @@ def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
 
 
 def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0,
-        keepdims: bool = False) -> Any:
+        keepdims: bool = False, *, where: Any = True, mean: Any = _NOVALUE, correction: Any = _NOVALUE) -> Any:
     """Differentiable ``numpy.var``: ``mean(|a - mean(a)|**2)`` with ``ddof``.
 
     >>> import numpy as np, funcgrad.numpy as fnp
@@ -112,24 +199,35 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int 
     np.float64(1.0)
     """
     no_out("var", out)
+    if correction is not _NOVALUE:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        ddof = correction
     a = as_array(a)
     if dtype is None and a.dtype.kind in "iub":
         dtype = np.float64
     a = _cast(a, dtype)
-    centred = a - mean(a, axis=axis, keepdims=True)
+    if where is not True:  # left-out elements (NaNs, for nanvar) must not reach the derivative's products
+        a = _masked(a, where, 0)
+    centre = _mean(a, axis=axis, keepdims=True, where=where) if mean is _NOVALUE else mean
+    centred = a - centre
     if centred.dtype.kind == "c":  # |c|**2, as NumPy computes it for complex input
         from ..prims.elementwise import conj, real
 
-        s = sum(real(centred * conj(centred)), axis=axis, keepdims=keepdims)
+        s = sum(real(centred * conj(centred)), axis=axis, keepdims=keepdims, where=where)
     else:
-        s = sum(centred * centred, axis=axis, keepdims=keepdims)
+        s = sum(centred * centred, axis=axis, keepdims=keepdims, where=where)
+    if where is not True:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n = _where_count(a, axis, keepdims, where, s.dtype) - ddof
+            return s / np.maximum(n, 0) if isinstance(n, np.ndarray) else s / n
     n = _count(shape_of(a), normalize_axes(axis, a.ndim)) - ddof
     with np.errstate(invalid="ignore", divide="ignore"):
         return s / (n if n > 0 else 0)
 
 
 def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0,
-        keepdims: bool = False) -> Any:
+        keepdims: bool = False, *, where: Any = True, mean: Any = _NOVALUE, correction: Any = _NOVALUE) -> Any:
     """Differentiable ``numpy.std``: ``sqrt(var)``. Its derivative is NaN where all values tie.
 
     >>> import numpy as np, funcgrad.numpy as fnp
@@ -138,7 +236,8 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int 
     """
     from ..prims.elementwise import sqrt
 
-    return sqrt(var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims))
+    return sqrt(var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where, mean=mean,
+                    correction=correction))
 
 
 def _scan(prim: Any, a: Any, axis: Any, dtype: Any) -> Any:
@@ -191,7 +290,7 @@ def argmin(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False)
     return _index_reduce(red.argmin_p, a, axis, keepdims)
 
 
-def all(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def all(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = True) -> Any:  # noqa: A001
     """``numpy.all`` (boolean result, no derivative).
 
     >>> import numpy as np, funcgrad.numpy as fnp
@@ -199,13 +298,13 @@ def all(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> An
     array([False,  True])
     """
     no_out("all", out)
-    return _reduce(red.all_p, a, axis, keepdims)
+    return _reduce(red.all_p, _masked(as_array(a), where, True), axis, keepdims)
 
 
-def any(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def any(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = True) -> Any:  # noqa: A001
     """``numpy.any`` (boolean result, no derivative)."""
     no_out("any", out)
-    return _reduce(red.any_p, a, axis, keepdims)
+    return _reduce(red.any_p, _masked(as_array(a), where, False), axis, keepdims)
 
 
 def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
@@ -251,3 +350,5 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdi
 
 
 __all__ += ["nansum", "nanmean"]
+
+_mean = mean

@@ -21,7 +21,7 @@ from ..errors import (
 )
 from ..prims import elementwise as ew
 from ..prims import linalg as la
-from ..prims.indexing import encode_index, getitem, index_add, index_set
+from ..prims.indexing import encode_index, getitem
 
 _add, _sub, _mul, _div, _pow = ew.add_p.bind, ew.sub_p.bind, ew.mul_p.bind, ew.div_p.bind, ew.pow_p.bind
 
@@ -36,7 +36,26 @@ def _binary(bind: Any) -> tuple[Any, Any]:
     return op, rop
 
 
+def _reject_traced_masks(idx: Any) -> None:
+    """A boolean mask traced by jit or vmap selects a number of elements unknown while tracing."""
+    from ..core import ValuelessTracer
+    from ..errors import ConcretizationError
+
+    for item in idx if isinstance(idx, tuple) else (idx,):
+        if isinstance(item, Tracer) and item.dtype == np.bool_:
+            v = item
+            while isinstance(v, Tracer) and not isinstance(v, ValuelessTracer):
+                v = v.primal
+            if isinstance(v, ValuelessTracer):
+                raise ConcretizationError(
+                    "indexing with a boolean mask computed under jit or vmap: the result's shape depends on the "
+                    "mask's values, which are unknown while tracing. Keep the shape with "
+                    "funcgrad.numpy.where(mask, x, 0), or give the result's length: "
+                    "funcgrad.numpy.extract(mask, x, size=n) or x[funcgrad.numpy.nonzero(mask, size=n)].")
+
+
 def _getitem(self: Tracer, idx: Any) -> Any:
+    _reject_traced_masks(idx)
     spec, arrays = encode_index(idx)
     return getitem(self, *arrays, spec=spec)
 
@@ -55,38 +74,8 @@ def _sort_in_place(self: Tracer, *args: Any, **kwargs: Any) -> None:
     )
 
 
-class _IndexUpdate:
-    """``x.at[idx]``: functional updates that return a new array."""
-
-    __slots__ = ("_x", "_idx")
-
-    def __init__(self, x: Any, idx: Any) -> None:
-        self._x, self._idx = x, idx
-
-    def set(self, v: Any) -> Any:
-        """Copy of ``x`` with ``x[idx] = v``."""
-        spec, arrays = encode_index(self._idx)
-        return index_set(self._x, v, *arrays, spec=spec)
-
-    def add(self, v: Any) -> Any:
-        """Copy of ``x`` with ``v`` added at ``idx`` (repeated indices accumulate)."""
-        spec, arrays = encode_index(self._idx)
-        return index_add(self._x, v, *arrays, spec=spec)
-
-    def get(self) -> Any:
-        """``x[idx]``."""
-        spec, arrays = encode_index(self._idx)
-        return getitem(self._x, *arrays, spec=spec)
-
-
-class _At:
-    __slots__ = ("_x",)
-
-    def __init__(self, x: Any) -> None:
-        self._x = x
-
-    def __getitem__(self, idx: Any) -> _IndexUpdate:
-        return _IndexUpdate(self._x, idx)
+# x.at[idx]: the full set of JAX's updates lives in index_update.py.
+from .index_update import At as _At  # noqa: E402
 
 
 def at(x: Any) -> _At:
@@ -98,6 +87,8 @@ def at(x: Any) -> _At:
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.at(np.zeros(3))[1].set(5.0)
     array([0., 5., 0.])
+    >>> fnp.at(np.ones(3))[[0, 0, 2]].multiply(2.0)
+    array([4., 1., 2.])
     """
     return _At(x)
 

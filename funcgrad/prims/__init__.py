@@ -5,4 +5,4 @@ One module per family. Importing this package registers every primitive in
 ``funcgrad/scipy/_*_prims.py``, so that SciPy is only imported when one is first computed.
 """
 
-from . import decompositions, elementwise, fft, indexing, linalg, reductions, shape  # noqa: F401
+from . import decompositions, elementwise, fft, indexing, linalg, reductions, scatter, shape, ufuncs  # noqa: F401

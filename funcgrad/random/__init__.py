@@ -1,0 +1,570 @@
+"""Functional random numbers: explicit keys, splittable, stageable under ``jit`` and ``vmap``.
+
+A key is a small ``uint32`` array. Every draw is a pure function of its key: nothing is global
+or stateful, so a program that needs fresh numbers splits its key (``split``, ``fold_in``) and
+hands one of the new keys to each draw.
+
+>>> import funcgrad.random as fr
+>>> k = fr.key(0)
+>>> k1, k2 = fr.split(k)
+>>> fr.uniform(k1, (3,), dtype="float32")
+array([0.8423141 , 0.18237865, 0.2271781 ], dtype=float32)
+
+**The numbers are JAX's.** The default key implementation is threefry2x32 (Salmon et al. 2011),
+laid out as JAX's default ``jax.random`` is (the "partitionable" scheme of JAX ≥ 0.5), so keys,
+``split``, ``fold_in`` and ``bits`` are bit-identical to JAX's, and so are the draws built from
+bits alone (``uniform``, ``randint``, ``bernoulli``, ``permutation``, ``choice`` without ``p``).
+Draws that go through transcendental functions (``normal`` and everything built on it,
+``gamma``, ``exponential``, ``gumbel``, …) agree with JAX's to within a few units in the last
+place: XLA fuses multiply–adds and uses its own ``log`` on some paths, NumPy does not. float32
+draws are JAX's default numbers; float64 draws are JAX's under ``jax_enable_x64``.
+
+**Differences from JAX.** Keys are raw ``uint32`` arrays (JAX's legacy ``PRNGKey`` style), also
+from ``key()``; the default float dtype is float64 (funcgrad follows NumPy), which is JAX's
+``jax_enable_x64`` behaviour, and the default integer dtype is int64. Pass ``dtype=float32`` for
+JAX's default 32-bit numbers. An integer seed is read as a 64-bit integer (as with
+``jax_enable_x64``), so negative seeds differ from JAX's 32-bit mode.
+
+**Philox.** ``key(seed, impl="philox")`` makes a 4-word key that uses NumPy's Philox generator
+(NumPy's fast samplers; its numbers are not JAX's). The implementation is chosen per key and
+travels with it: every function reads it off the key's last axis (2 words: threefry, 4: Philox).
+
+**The guarantee: the same key gives the same numbers in eager mode, under ``jit`` and under
+``vmap``.** A draw is a primitive (``funcgrad.prims.random``): under ``jit`` it is staged, so
+each call with a new key gives new numbers; under ``vmap`` over keys each example gets exactly
+the numbers its own key gives eagerly. Reparameterised draws are differentiable in their
+parameters: ``uniform`` in ``minval``/``maxval``, ``normal`` through ``loc + scale * z``,
+``multivariate_normal`` in ``mean``/``cov``, ``gamma``/``beta``/``dirichlet`` in their
+concentrations by implicit reparameterisation (first order).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..core import Tracer
+from ..errors import RandomKeyError
+from . import _philox, _threefry
+from ._sampling import PHILOX_WORDS, THREEFRY_WORDS
+
+__all__ = [
+    "key", "PRNGKey", "key_data", "key_impl", "split", "fold_in", "bits", "uniform", "normal", "bernoulli",
+    "categorical", "randint", "permutation", "choice", "gamma", "loggamma", "beta", "dirichlet",
+    "multivariate_normal", "truncated_normal", "exponential", "laplace", "gumbel", "logistic", "cauchy",
+    "rademacher",
+]
+
+_IMPLS = {"threefry2x32": THREEFRY_WORDS, "threefry": THREEFRY_WORDS, "philox": PHILOX_WORDS}
+Shape = Sequence[int]
+
+
+def _prims() -> Any:
+    from ..prims import random as prims
+
+    return prims
+
+
+def _fnp() -> Any:
+    from .. import numpy as fnp
+
+    return fnp
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+def key(seed: Any, *, impl: str | None = None) -> Any:
+    """A key from an integer seed: ``uint32[2]`` (threefry2x32, JAX's default) or, with
+    ``impl="philox"``, ``uint32[4]`` (NumPy's Philox).
+
+    >>> key(42)
+    array([ 0, 42], dtype=uint32)
+    """
+    name = "threefry2x32" if impl is None else impl
+    if name not in _IMPLS:
+        raise RandomKeyError(f"impl={impl!r} is not a key implementation; expected one of "
+                             f"{sorted(set(_IMPLS) - {'threefry'})}")
+    if isinstance(seed, Tracer):
+        if _IMPLS[name] != THREEFRY_WORDS:
+            raise RandomKeyError("a Philox key needs a concrete seed; make the seed static or use threefry")
+        fnp = _fnp()
+        s = fnp.astype(seed, np.int64)  # the words of its 64-bit two's complement, by floor arithmetic
+        hi = fnp.astype(fnp.remainder(fnp.floor_divide(s, 2**32), 2**32), np.uint32)
+        return fnp.stack([hi, fnp.astype(fnp.remainder(s, 2**32), np.uint32)])
+    s = np.asarray(seed)
+    if s.shape != () or s.dtype.kind not in "iub":
+        raise RandomKeyError(f"a seed is one integer, got {type(seed).__name__} with shape {s.shape} and dtype "
+                             f"{s.dtype}; pass an int such as key(0)")
+    if _IMPLS[name] == PHILOX_WORDS:
+        return _philox.seed_to_key(int(s))
+    hi, lo = _threefry.seed_to_key(s)
+    return np.array([hi, lo], np.uint32)
+
+
+PRNGKey = key
+
+
+def key_data(keys: Any) -> Any:
+    """The raw ``uint32`` words of ``keys`` (keys are raw words already: returned unchanged)."""
+    return keys
+
+
+def key_impl(k: Any) -> str:
+    """``"threefry2x32"`` or ``"philox"``: the generator a key (or batch of keys) uses."""
+    words = _check_key(k, "key_impl", batched=True)
+    return "threefry2x32" if words == THREEFRY_WORDS else "philox"
+
+
+def _shape_dtype(x: Any) -> tuple[tuple[int, ...], np.dtype]:
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return tuple(x.shape), np.dtype(x.dtype)
+    a = np.asarray(x)
+    return a.shape, a.dtype
+
+
+def _check_key(k: Any, fn: str, batched: bool = False) -> int:
+    shape, dtype = _shape_dtype(k)
+    ok = dtype == np.uint32 and len(shape) >= 1 and shape[-1] in (THREEFRY_WORDS, PHILOX_WORDS)
+    if not ok or (not batched and len(shape) != 1):
+        raise RandomKeyError(
+            f"{fn} expected one key, a uint32 array of shape (2,) (threefry) or (4,) (philox), but got "
+            f"{dtype} with shape {shape}. Make keys with funcgrad.random.key(seed); to use a batch of keys, "
+            f"map over them with funcgrad.vmap(lambda k: {fn}(k, ...))(keys).")
+    return shape[-1]
+
+
+def _shape(shape: Any, fn: str) -> tuple[int, ...]:
+    if shape is None:
+        return ()
+    try:
+        return (operator.index(shape),) if not isinstance(shape, (tuple, list)) else tuple(
+            operator.index(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"{fn}: shape must be a tuple of ints, got {shape!r}") from None
+
+
+def _float_dtype(dtype: Any, fn: str) -> np.dtype:
+    d = np.dtype(np.float64 if dtype is None else dtype)
+    if d not in (np.float32, np.float64):
+        raise TypeError(f"{fn} draws float32 or float64 numbers, got dtype={d}")
+    return d
+
+
+def split(key: Any, num: int | Shape = 2) -> Any:
+    """``num`` new independent keys (an int or a shape), stacked on the leading axes.
+
+    >>> split(key(0))
+    array([[1797259609, 2579123966],
+           [ 928981903, 3453687069]], dtype=uint32)
+    """
+    _check_key(key, "split")
+    return _prims().random_split(key, shape=_shape(num, "split"))
+
+
+def fold_in(key: Any, data: Any) -> Any:
+    """A new key from ``key`` and a 32-bit unsigned integer ``data`` (a step number, an index).
+
+    >>> fold_in(key(0), 7)
+    array([2716826189,  292468403], dtype=uint32)
+    """
+    _check_key(key, "fold_in")
+    if not isinstance(data, Tracer):
+        d = np.asarray(data)
+        if d.shape != () or d.dtype.kind not in "iub" or not 0 <= int(d) < 2**32:
+            raise ValueError(f"fold_in: data must be one integer in [0, 2**32), got {data!r}")
+        data = np.uint32(int(d))
+    return _prims().random_fold_in(key, data)
+
+
+def bits(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
+    """Uniformly random unsigned integers (uint8, 16, 32 or 64; by default uint64, as JAX's
+    ``jax_enable_x64`` mode).
+
+    >>> bits(key(0), (3,), dtype="uint32")
+    array([4070199207, 4202968722, 1427181096], dtype=uint32)
+    """
+    _check_key(key, "bits")
+    d = np.dtype(np.uint64 if dtype is None else dtype)
+    if d.kind != "u":
+        raise TypeError(f"bits: dtype must be an unsigned integer type, got {d}")
+    return _prims().random_bits(key, bit_width=d.itemsize * 8, shape=_shape(shape, "bits"))
+
+
+# --- continuous draws ------------------------------------------------------------------------------
+
+def _is_default(v: Any, value: float) -> bool:
+    return type(v) in (int, float) and v == value
+
+
+def _as_dtype(x: Any, dtype: np.dtype) -> Any:
+    """A bound as ``dtype`` (Python numbers stay numbers: weakly typed, exact)."""
+    if type(x) in (int, float):
+        return float(x)
+    return _fnp().astype(x, dtype)
+
+
+def uniform(key: Any, shape: Shape = (), dtype: Any = None, minval: Any = 0.0, maxval: Any = 1.0) -> Any:
+    """Floats uniform in ``[minval, maxval)``; differentiable in ``minval`` and ``maxval``.
+
+    >>> uniform(key(0), (2,))
+    array([0.41845711, 0.21629545])
+    """
+    _check_key(key, "uniform")
+    dtype = _float_dtype(dtype, "uniform")
+    shape = _shape(shape, "uniform")
+    u = _prims().random_uniform(key, shape=shape, dtype=dtype)
+    if _is_default(minval, 0.0) and _is_default(maxval, 1.0):
+        return u
+    fnp = _fnp()
+    lo, hi = _as_dtype(minval, dtype), _as_dtype(maxval, dtype)
+    out = fnp.maximum(lo, u * (hi - lo) + lo)
+    return fnp.broadcast_to(out, shape) if out.shape != shape else out
+
+
+def normal(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
+    """Standard normal floats. For N(μ, σ²) write ``mu + sigma * normal(k, shape)``: the
+    result is differentiable in ``mu`` and ``sigma``.
+
+    >>> normal(key(0), (2,), dtype="float32")
+    array([1.6226422, 2.0252647], dtype=float32)
+    """
+    _check_key(key, "normal")
+    return _prims().random_normal(key, shape=_shape(shape, "normal"), dtype=_float_dtype(dtype, "normal"))
+
+
+def _tiny_uniform(key: Any, shape: tuple[int, ...], dtype: np.dtype, minval: float) -> Any:
+    return uniform(key, shape, dtype, minval=float(dtype.type(minval)), maxval=1.0)
+
+
+def exponential(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
+    """Exponential(1) floats: ``-log1p(-u)``.
+
+    >>> bool(exponential(key(0), (100,)).min() > 0)
+    True
+    """
+    _check_key(key, "exponential")
+    dtype = _float_dtype(dtype, "exponential")
+    u = uniform(key, shape, dtype)
+    return -_fnp().log1p(-u)
+
+
+def gumbel(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
+    """Standard Gumbel floats: ``-log(-log(u))``.
+
+    >>> gumbel(key(0), (2,)).shape
+    (2,)
+    """
+    _check_key(key, "gumbel")
+    dtype = _float_dtype(dtype, "gumbel")
+    fnp = _fnp()
+    u = _tiny_uniform(key, _shape(shape, "gumbel"), dtype, np.finfo(dtype).tiny)
+    return -fnp.log(-fnp.log(u))
+
+
+def laplace(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
+    """Standard Laplace floats.
+
+    >>> laplace(key(0), (2,)).shape
+    (2,)
+    """
+    _check_key(key, "laplace")
+    dtype = _float_dtype(dtype, "laplace")
+    fnp = _fnp()
+    u = uniform(key, shape, dtype, minval=float(dtype.type(-1.0) + np.finfo(dtype).epsneg), maxval=1.0)
+    return fnp.sign(u) * fnp.log1p(-fnp.abs(u))
+
+
+def logistic(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
+    """Standard logistic floats: ``log(u) - log1p(-u)``.
+
+    >>> logistic(key(0), (2,)).shape
+    (2,)
+    """
+    _check_key(key, "logistic")
+    dtype = _float_dtype(dtype, "logistic")
+    fnp = _fnp()
+    u = _tiny_uniform(key, _shape(shape, "logistic"), dtype, np.finfo(dtype).eps)
+    return fnp.log(u) - fnp.log1p(-u)
+
+
+def cauchy(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
+    """Standard Cauchy floats: ``tan(π (u - 1/2))``.
+
+    >>> cauchy(key(0), (2,)).shape
+    (2,)
+    """
+    _check_key(key, "cauchy")
+    dtype = _float_dtype(dtype, "cauchy")
+    u = _tiny_uniform(key, _shape(shape, "cauchy"), dtype, np.finfo(dtype).eps)
+    return _fnp().tan(float(dtype.type(math.pi)) * (u - 0.5))
+
+
+def truncated_normal(key: Any, lower: Any, upper: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """Standard normal floats conditioned on ``[lower, upper]`` (inverse-CDF method).
+
+    >>> x = truncated_normal(key(0), -1.0, 2.0, (100,))
+    >>> bool(x.min() >= -1.0 and x.max() <= 2.0)
+    True
+    """
+    _check_key(key, "truncated_normal")
+    dtype = _float_dtype(dtype, "truncated_normal")
+    if shape is None:
+        shape = np.broadcast_shapes(_shape_dtype(lower)[0], _shape_dtype(upper)[0])
+    shape = _shape(shape, "truncated_normal")
+    lo, hi = _bounds(lower, upper, shape, dtype)
+    return _prims().random_truncated_normal(key, lo, hi, shape=shape, dtype=dtype)
+
+
+def _bounds(lower: Any, upper: Any, shape: tuple[int, ...], dtype: Any) -> tuple[Any, Any]:
+    fnp = _fnp()
+    out = []
+    for b in (lower, upper):
+        if isinstance(b, Tracer):
+            out.append(fnp.astype(b, dtype))
+        else:
+            out.append(np.asarray(b, dtype))
+    return tuple(out)  # type: ignore[return-value]
+
+
+# --- discrete draws ------------------------------------------------------------------------------
+
+def bernoulli(key: Any, p: Any = 0.5, shape: Shape | None = None) -> Any:
+    """Booleans, True with probability ``p`` (``uniform < p``, in ``p``'s float dtype).
+
+    >>> bernoulli(key(0), 0.5, (4,))
+    array([ True,  True, False, False])
+    """
+    _check_key(key, "bernoulli")
+    p_shape, dtype = _shape_dtype(p)
+    if dtype.kind != "f" or type(p) in (int, float):
+        dtype = np.dtype(np.float64)
+    if shape is None:
+        shape = p_shape
+    u = _prims().random_uniform(key, shape=_shape(shape, "bernoulli"), dtype=dtype)
+    return u < p
+
+
+def rademacher(key: Any, shape: Shape = (), dtype: Any = np.int64) -> Any:
+    """-1 or +1, each with probability 1/2.
+
+    >>> rademacher(key(0), (4,))
+    array([ 1,  1, -1, -1])
+    """
+    b = bernoulli(key, 0.5, _shape(shape, "rademacher"))
+    return 2 * _fnp().astype(b, dtype) - 1
+
+
+def randint(key: Any, shape: Shape, minval: Any, maxval: Any, dtype: Any = np.int64) -> Any:
+    """Integers uniform in ``[minval, maxval)``.
+
+    >>> randint(key(0), (5,), 0, 10)
+    array([5, 1, 5, 7, 3])
+    """
+    _check_key(key, "randint")
+    d = np.dtype(dtype)
+    if d.kind not in "iu":
+        raise TypeError(f"randint: dtype must be an integer type, got {d}")
+    shape = _shape(shape, "randint")
+    lo, hi = minval, maxval
+    if not isinstance(lo, Tracer):
+        lo = np.asarray(lo)
+    if not isinstance(hi, Tracer):
+        hi = np.asarray(hi)
+    return _prims().random_randint(key, lo, hi, shape=shape, dtype=d)
+
+
+def _shuffle(key: Any, x: Any, axis: int) -> Any:
+    """``x`` reordered along ``axis`` by sorting random 32-bit keys, in enough rounds that ties
+    are negligible (independent per slice when ``x`` has other axes)."""
+    fnp = _fnp()
+    rounds = math.ceil(3 * math.log(max(1, int(np.prod(x.shape)))) / math.log(2**32 - 1))
+    for _ in range(rounds):
+        key, sub = split(key)
+        order = fnp.argsort(bits(sub, x.shape, np.uint32), axis=axis, kind="stable")
+        x = fnp.take_along_axis(x, order, axis=axis)
+    return x
+
+
+def permutation(key: Any, x: Any, axis: int = 0, independent: bool = False) -> Any:
+    """A random permutation of ``range(x)`` (an int), or of ``x`` along ``axis``
+    (differentiable in ``x``). ``independent=True`` shuffles each slice on its own.
+
+    >>> permutation(key(0), 5)
+    array([0, 1, 4, 3, 2])
+    """
+    _check_key(key, "permutation")
+    fnp = _fnp()
+    if isinstance(x, (int, np.integer)) or (not isinstance(x, Tracer) and np.ndim(x) == 0):
+        return _shuffle(key, np.arange(int(x)), 0)
+    ndim = len(x.shape) if hasattr(x, "shape") else np.ndim(x)
+    if ndim == 0:
+        raise ValueError("permutation: x must be an int or an array with at least one axis")
+    axis = axis % ndim
+    if independent or ndim == 1:
+        return _shuffle(key, x if hasattr(x, "shape") else np.asarray(x), axis)
+    order = _shuffle(key, np.arange(x.shape[axis]), 0)
+    return fnp.take(x, order, axis=axis)
+
+
+def choice(key: Any, a: Any, shape: Shape = (), replace: bool = True, p: Any = None, axis: int = 0) -> Any:
+    """Draws from ``range(a)`` (an int) or from ``a`` along ``axis``, with or without replacement,
+    uniformly or with probabilities ``p``.
+
+    >>> choice(key(0), 10, (3,), replace=False)
+    array([0, 1, 8])
+    """
+    _check_key(key, "choice")
+    fnp = _fnp()
+    shape = _shape(shape, "choice")
+    scalar = isinstance(a, (int, np.integer)) or (not isinstance(a, Tracer) and np.ndim(a) == 0)
+    n = int(a) if scalar else a.shape[axis]
+    draws = math.prod(shape)
+    if not replace and draws > n:
+        raise ValueError(f"choice: cannot take {draws} draws from {n} items without replacement")
+    if p is None:
+        if replace:
+            index = randint(key, shape, 0, n)
+        else:
+            index = fnp.reshape(permutation(key, n)[:draws], shape)
+    else:
+        p = p if isinstance(p, Tracer) else np.asarray(p)
+        if tuple(p.shape) != (n,):
+            raise ValueError(f"choice: p must have shape ({n},), got {tuple(p.shape)}")
+        if replace:
+            cumulative = fnp.cumsum(p)
+            r = cumulative[-1] * (1 - uniform(key, shape, p.dtype))
+            # searchsorted(cumulative, r): how many cumulative probabilities lie below r
+            index = fnp.sum(cumulative < fnp.expand_dims(r, -1), axis=-1)
+        else:
+            g = gumbel(key, (n,), p.dtype) + fnp.log(p)
+            index = fnp.reshape(fnp.argsort(-g, kind="stable")[:draws], shape)
+    if scalar:
+        return index
+    return fnp.take(a, index, axis=axis)
+
+
+def categorical(key: Any, logits: Any, axis: int = -1, shape: Shape | None = None) -> Any:
+    """Category indices drawn with probabilities ``softmax(logits)`` along ``axis``
+    (the Gumbel-max trick).
+
+    >>> categorical(key(0), np.log(np.array([0.1, 0.2, 0.7])), shape=(4,))
+    array([2, 2, 2, 1])
+    """
+    _check_key(key, "categorical")
+    fnp = _fnp()
+    logits = logits if isinstance(logits, Tracer) else np.asarray(logits)
+    ndim = len(logits.shape)
+    axis = axis % ndim
+    batch = tuple(logits.shape[:axis]) + tuple(logits.shape[axis + 1:])
+    shape = batch if shape is None else _shape(shape, "categorical")
+    if shape[len(shape) - len(batch):] != batch:
+        raise ValueError(f"categorical: shape {shape} must end with the logits' batch shape {batch}")
+    prefix = shape[: len(shape) - len(batch)]
+    noise_shape = list(shape[len(prefix):])
+    noise_shape.insert(axis, logits.shape[axis])
+    dtype = np.dtype(logits.dtype) if np.dtype(logits.dtype).kind == "f" else np.dtype(np.float64)
+    g = gumbel(key, prefix + tuple(noise_shape), dtype)
+    return fnp.argmax(g + fnp.reshape(logits, (1,) * len(prefix) + tuple(logits.shape)), axis=axis + len(prefix))
+
+
+# --- gamma family ---------------------------------------------------------------------------------
+
+def _gamma(key: Any, a: Any, shape: Shape | None, dtype: Any, log_space: bool, fn: str) -> Any:
+    _check_key(key, fn)
+    fnp = _fnp()
+    if dtype is None and type(a) not in (int, float) and _shape_dtype(a)[1].kind == "f":
+        dtype = _shape_dtype(a)[1]  # float32 concentrations give float32 draws
+    dtype = _float_dtype(dtype, fn)
+    a = fnp.astype(a, dtype) if isinstance(a, Tracer) else np.asarray(a, dtype)
+    shape = tuple(a.shape) if shape is None else _shape(shape, fn)
+    if tuple(a.shape) != shape:
+        a = fnp.broadcast_to(a, shape)
+    return _prims().random_gamma(key, a, shape=shape, log_space=log_space)
+
+
+def gamma(key: Any, a: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """Gamma(a, 1) floats; differentiable in ``a`` (implicit reparameterisation).
+
+    >>> bool(gamma(key(0), 2.0, (100,)).min() > 0)
+    True
+    """
+    return _gamma(key, a, shape, dtype, False, "gamma")
+
+
+def loggamma(key: Any, a: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """log of Gamma(a, 1) floats, accurate for small ``a`` where the draws underflow."""
+    return _gamma(key, a, shape, dtype, True, "loggamma")
+
+
+def beta(key: Any, a: Any, b: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """Beta(a, b) floats, as ``Ga / (Ga + Gb)`` from two log-gamma draws.
+
+    >>> x = beta(key(0), 2.0, 3.0, (100,))
+    >>> bool(x.min() > 0 and x.max() < 1)
+    True
+    """
+    fnp = _fnp()
+    if shape is None:
+        shape = np.broadcast_shapes(_shape_dtype(a)[0], _shape_dtype(b)[0])
+    key_a, key_b = split(key)
+    log_a = loggamma(key_a, a, shape, dtype)
+    log_b = loggamma(key_b, b, shape, dtype)
+    top = fnp.maximum(log_a, log_b)
+    ga, gb = fnp.exp(log_a - top), fnp.exp(log_b - top)
+    return ga / (ga + gb)
+
+
+def dirichlet(key: Any, alpha: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """Dirichlet(alpha) vectors along the last axis, as normalised gamma draws.
+
+    >>> x = dirichlet(key(0), np.array([1.0, 2.0, 3.0]), (2,))
+    >>> x.shape, bool(np.allclose(x.sum(-1), 1.0))
+    ((2, 3), True)
+    """
+    fnp = _fnp()
+    alpha_shape = _shape_dtype(alpha)[0]
+    if len(alpha_shape) < 1:
+        raise ValueError("dirichlet: alpha must have at least one axis (the categories)")
+    shape = alpha_shape[:-1] if shape is None else _shape(shape, "dirichlet")
+    logs = loggamma(key, alpha, shape + alpha_shape[-1:], dtype)
+    logs = logs - fnp.max(logs, axis=-1, keepdims=True)
+    e = fnp.exp(logs)
+    return e / fnp.sum(e, axis=-1, keepdims=True)
+
+
+def multivariate_normal(key: Any, mean: Any, cov: Any, shape: Shape | None = None, dtype: Any = None,
+                        method: str = "cholesky") -> Any:
+    """Normal vectors with ``mean`` and covariance ``cov`` (``method``: ``"cholesky"``, ``"eigh"``
+    or ``"svd"``); differentiable in ``mean`` and ``cov``.
+
+    >>> multivariate_normal(key(0), np.zeros(2), np.eye(2), (3,)).shape
+    (3, 2)
+    """
+    _check_key(key, "multivariate_normal")
+    fnp = _fnp()
+    mean_shape, mean_dtype = _shape_dtype(mean)
+    cov_shape, cov_dtype = _shape_dtype(cov)
+    if dtype is None:
+        dtype = np.result_type(mean_dtype, cov_dtype, np.float32)
+    dtype = _float_dtype(dtype, "multivariate_normal")
+    if len(mean_shape) < 1 or cov_shape[-2:] != mean_shape[-1:] * 2:
+        raise ValueError(f"multivariate_normal: mean must be (..., n) and cov (..., n, n); got {mean_shape} "
+                         f"and {cov_shape}")
+    if shape is None:
+        shape = np.broadcast_shapes(mean_shape[:-1], cov_shape[:-2])
+    shape = _shape(shape, "multivariate_normal")
+    if method == "cholesky":
+        factor = fnp.linalg.cholesky(cov)
+    elif method == "eigh":
+        w, v = fnp.linalg.eigh(cov)
+        factor = v * fnp.sqrt(fnp.maximum(w, 0.0))[..., None, :]
+    elif method == "svd":
+        u, s, _ = fnp.linalg.svd(cov)
+        factor = u * fnp.sqrt(s)[..., None, :]
+    else:
+        raise ValueError(f"multivariate_normal: method must be 'cholesky', 'eigh' or 'svd', got {method!r}")
+    z = normal(key, shape + mean_shape[-1:], dtype)
+    return mean + fnp.einsum("...ij,...j->...i", factor, z)

@@ -1,0 +1,228 @@
+"""NumPy implementations of the random primitives, for one key or a batch of keys.
+
+Every function takes ``key`` of shape ``(..., w)`` (``w = 2``: threefry2x32, ``w = 4``: Philox)
+and returns an array of shape ``key.shape[:-1] + shape`` (broadcast with any array operands).
+Leading key axes are what ``vmap`` over keys produces: each key gets exactly the numbers it would
+get on its own. These functions never see tracers; the primitives in ``funcgrad.prims.random``
+call them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import _philox, _threefry
+from ._erfinv import erfinv
+
+THREEFRY_WORDS = 2
+PHILOX_WORDS = 4
+
+
+def impl_of(key: np.ndarray) -> Any:
+    """The module implementing ``key``'s generator, read off its trailing axis."""
+    return _threefry if key.shape[-1] == THREEFRY_WORDS else _philox
+
+
+def bits(key: np.ndarray, bit_width: int, shape: tuple[int, ...]) -> np.ndarray:
+    return np.asarray(impl_of(key).random_bits(key, bit_width, shape))  # 0-d arrays, never scalars
+
+
+def split(key: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return impl_of(key).split(key, shape)
+
+
+def fold_in(key: np.ndarray, data: Any) -> np.ndarray:
+    return impl_of(key).fold_in(key, np.asarray(data).astype(np.uint32))
+
+
+def _unit_floats(raw: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Floats in [0, 1) from random bits: the top mantissa bits under the exponent of 1.0, minus 1."""
+    width = dtype.itemsize * 8
+    utype = np.dtype(f"uint{width}")
+    raw >>= utype.type(width - np.finfo(dtype).nmant)
+    raw |= np.array(1.0, dtype).view(utype)
+    out = raw.view(dtype)
+    out -= dtype.type(1.0)
+    return out
+
+
+def uniform(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Standard uniform floats in [0, 1)."""
+    dtype = np.dtype(dtype)
+    return _unit_floats(bits(key, dtype.itemsize * 8, shape), dtype)
+
+
+def uniform_between(key: np.ndarray, shape: tuple[int, ...], dtype: Any, lo: Any, hi: Any) -> np.ndarray:
+    """Uniform floats in [lo, hi) computed as JAX does: ``max(lo, u * (hi - lo) + lo)``."""
+    dtype = np.dtype(dtype)
+    lo = np.asarray(lo, dtype)
+    hi = np.asarray(hi, dtype)
+    u = uniform(key, shape, dtype)
+    return np.maximum(lo, u * (hi - lo) + lo)
+
+
+def normal(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Standard normal floats: ``sqrt(2) * erfinv(u)`` for ``u`` uniform in (-1, 1)."""
+    dtype = np.dtype(dtype)
+    if key.shape[-1] == PHILOX_WORDS:
+        return _philox.normal(key, shape, dtype)
+    u = uniform(key, shape, dtype)
+    lo = np.nextafter(dtype.type(-1.0), dtype.type(1.0))
+    u *= dtype.type(1.0) - lo
+    u += lo
+    np.maximum(u, lo, out=u)
+    out = erfinv(u)
+    out *= dtype.type(math.sqrt(2.0))
+    return out
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def truncated_normal(key: np.ndarray, lower: Any, upper: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Normal floats conditioned on [lower, upper], by inverting the CDF of a uniform draw."""
+    dtype = np.dtype(dtype)
+    lower = np.asarray(lower, dtype)
+    upper = np.asarray(upper, dtype)
+    root2 = dtype.type(math.sqrt(2.0))
+    a = np.asarray(_erf(lower / root2), np.float64).astype(dtype)
+    b = np.asarray(_erf(upper / root2), np.float64).astype(dtype)
+    u = uniform_between(key, shape, dtype, a, b)
+    with np.errstate(invalid="ignore"):
+        out = root2 * erfinv(u)
+    return np.clip(out, np.nextafter(lower, dtype.type(np.inf)), np.nextafter(upper, dtype.type(-np.inf)))
+
+
+def randint(key: np.ndarray, minval: Any, maxval: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Integers in [minval, maxval): two words of random bits reduced modulo the span, as JAX does
+    (the high word scaled by 2**width mod span), which keeps the modulo bias negligible."""
+    dtype = np.dtype(dtype)
+    info = np.iinfo(dtype)
+    width = dtype.itemsize * 8
+    utype = np.dtype(f"uint{width}")
+    # Bounds out of the dtype's range are clipped to it (maxval = max + 1 means "up to max").
+    above = np.asarray(maxval) > info.max
+    lo = np.clip(np.asarray(minval), info.min, info.max).astype(dtype)
+    hi = np.clip(np.asarray(maxval), info.min, info.max).astype(dtype)
+    keys = split(key, (2,))
+    high = bits(keys[..., 0, :], width, shape)
+    low = bits(keys[..., 1, :], width, shape)
+    with np.errstate(over="ignore"):
+        span = (hi.astype(utype) - lo.astype(utype)).astype(utype)
+        span = np.where(hi <= lo, utype.type(1), span)
+        span = np.where(above & (hi > lo), span + utype.type(1), span)
+        multiplier = utype.type(1 << (width // 2)) % span
+        multiplier = (multiplier * multiplier) % span
+        offset = (high % span) * multiplier + (low % span)
+        offset %= span
+        return (lo.astype(utype) + offset).astype(dtype)
+
+
+def gamma(key: np.ndarray, alpha: Any, shape: tuple[int, ...], log_space: bool) -> np.ndarray:
+    """Gamma(alpha, 1) draws (their logarithms with ``log_space``): Marsaglia and Tsang's
+    squeeze-and-reject method, vectorised over every element; each element draws from its own key
+    (one per element of ``shape``, split from ``key``), so a batch of keys or of ``alpha`` gives
+    each example exactly its own numbers."""
+    alpha = np.asarray(alpha)
+    dtype = alpha.dtype
+    keys = split(key, shape)  # (..., *shape, w)
+    out_shape = np.broadcast_shapes(keys.shape[:-1], alpha.shape)
+    keys = np.broadcast_to(keys, out_shape + keys.shape[-1:]).reshape(-1, keys.shape[-1])
+    a = np.broadcast_to(alpha, out_shape).reshape(-1)
+    out = _marsaglia_tsang(keys, a, dtype, log_space)
+    return out.reshape(out_shape)
+
+
+def _split2(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    both = split(keys, (2,))
+    return both[:, 0], both[:, 1]
+
+
+def _marsaglia_tsang(keys: np.ndarray, alpha: np.ndarray, dtype: np.dtype, log_space: bool) -> np.ndarray:
+    f = dtype.type
+    keys, boost_keys = _split2(keys)
+    small = alpha < f(1.0)
+    shifted = np.where(small, alpha + f(1.0), alpha)
+    d = shifted - f(1.0 / 3.0)
+    c = f(1.0 / 3.0) / np.sqrt(d)
+    n = alpha.shape[0]
+    volume = np.ones(n, dtype)
+    todo = np.arange(n)
+    with np.errstate(all="ignore"):
+        while todo.size:
+            three = split(keys[todo], (3,))
+            keys[todo] = three[:, 0]
+            x_keys, u_keys = three[:, 1], three[:, 2]
+            x = np.zeros(todo.size, dtype)
+            v = np.full(todo.size, f(-1.0))
+            redo = np.arange(todo.size)
+            while redo.size:  # a normal draw with 1 + c x > 0
+                x_keys[redo], sub = _split2(x_keys[redo])
+                x[redo] = normal(sub, (), dtype)
+                v[redo] = f(1.0) + x[redo] * c[todo[redo]]
+                redo = redo[v[redo] <= f(0.0)]
+            xx = x * x
+            vvv = v * v * v
+            u = uniform(u_keys, (), dtype)
+            dd = d[todo]
+            reject = (u >= f(1.0) - f(0.0331) * (xx * xx)) & (
+                np.log(u) >= xx * f(0.5) + dd * (f(1.0) - vvv + np.log(vvv)))
+            volume[todo] = vvv
+            todo = todo[reject]
+        if log_space:
+            log_u = np.log1p(-uniform(boost_keys, (), dtype))  # log of a uniform in (0, 1]
+            log_boost = np.where(~small | (log_u == 0), f(0.0), log_u * (f(1.0) / alpha))
+            return np.log(d) + np.log(volume) + log_boost
+        u = f(1.0) - uniform(boost_keys, (), dtype)
+        boost = np.where(small, u ** (f(1.0) / alpha), f(1.0))
+        return d * volume * boost
+
+
+# --- the implicit reparameterisation gradient of gamma draws ------------------------------------
+
+def _digamma(x: np.ndarray) -> np.ndarray:
+    """ψ(x) for x > 0: recurrence up to x ≥ 10, then the asymptotic series."""
+    x = np.array(x, np.float64)
+    acc = np.zeros_like(x)
+    small = x < 10.0
+    while small.any():
+        acc[small] -= 1.0 / x[small]
+        x[small] += 1.0
+        small = x < 10.0
+    inv2 = 1.0 / (x * x)
+    series = inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (1.0 / 240 - inv2 * (1.0 / 132)))))
+    return acc + np.log(x) - 0.5 / x - series
+
+
+_lgamma = np.frompyfunc(math.lgamma, 1, 1)
+
+
+def gamma_sample_derivative(alpha: Any, z: Any) -> np.ndarray:
+    """dz/dα of a Gamma(α, 1) draw ``z`` held at a fixed quantile (implicit reparameterisation,
+    Figurnov et al. 2018): ``-(∂P(α, z)/∂α) / p(z; α)``, with P the regularised lower incomplete
+    gamma function. ∂P/∂α comes from P's series ``Σₙ zᵅ⁺ⁿ e⁻ᶻ / Γ(α+n+1)``, term by term."""
+    alpha, z = np.broadcast_arrays(np.asarray(alpha, np.float64), np.asarray(z, np.float64))
+    out_dtype = np.result_type(np.asarray(alpha).dtype, np.asarray(z).dtype)
+    a = alpha.reshape(-1).copy()
+    x = np.maximum(z.reshape(-1), np.finfo(np.float64).tiny)
+    log_x = np.log(x)
+    lg = np.asarray(_lgamma(a + 1.0), np.float64) if a.size else np.zeros(0)
+    term = np.exp(a * log_x - x - lg)  # T₀ = zᵅ e⁻ᶻ / Γ(α+1)
+    psi = _digamma(a + 1.0) if a.size else np.zeros(0)
+    dp = term * (log_x - psi)
+    n = 0
+    active = np.ones(a.shape, bool)
+    while active.any() and n < 100_000:
+        n += 1
+        term = term * x / (a + n)
+        psi = psi + 1.0 / (a + n)
+        contribution = term * (log_x - psi)
+        dp += contribution
+        active = (n < x + 10) | (np.abs(contribution) > 1e-17 * np.abs(dp))
+    log_density = (a - 1.0) * log_x - x - (lg - np.log(a))  # log Γ(α) = log Γ(α+1) - log α
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        out = -dp / np.exp(log_density)
+    return out.reshape(alpha.shape).astype(out_dtype)

@@ -1,0 +1,130 @@
+"""Threefry-2x32 (Salmon, Moraes, Dror and Shaw, "Parallel random numbers: as easy as 1, 2, 3",
+SC 2011), vectorised in NumPy over counters and keys.
+
+The block function maps a 64-bit key ``(k0, k1)`` and a 64-bit counter ``(x0, x1)`` (each a pair
+of ``uint32`` words) to two ``uint32`` words, with 20 rounds of add–rotate–xor and a key
+injection every 4 rounds. The key schedule appends ``k0 ^ k1 ^ 0x1BD11BDA``.
+
+How keys and counters are laid out follows JAX's default ("partitionable") threefry scheme, so
+the numbers are JAX's: element ``i`` (row-major flat index) of a draw of any shape uses the
+counter ``(i >> 32, i & 0xFFFFFFFF)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["threefry2x32", "counters", "random_bits", "split", "fold_in", "seed_to_key"]
+
+_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+_PARITY = np.uint32(0x1BD11BDA)
+_CHUNK = 1 << 16  # elements per block of work: keeps the temporaries in the CPU cache
+
+
+def _rounds(x0: np.ndarray, x1: np.ndarray, ks: tuple, tmp: np.ndarray) -> None:
+    """The 20 rounds, in place on ``x0`` and ``x1`` (already injected with the first key)."""
+    for block in range(5):
+        for r in _ROTATIONS[block % 2]:
+            np.add(x0, x1, out=x0)
+            np.left_shift(x1, np.uint32(r), out=tmp)
+            np.right_shift(x1, np.uint32(32 - r), out=x1)
+            np.bitwise_or(x1, tmp, out=x1)
+            np.bitwise_xor(x1, x0, out=x1)
+        s = block + 1
+        np.add(x0, ks[s % 3], out=x0)
+        np.add(x1, ks[(s + 1) % 3], out=x1)
+        np.add(x1, np.uint32(s), out=x1)
+
+
+def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The Threefry-2x32 block function, elementwise over broadcast ``uint32`` arrays.
+
+    >>> y0, y1 = threefry2x32(0, 0, np.uint32(0), np.uint32(0))
+    >>> int(y0), int(y1)
+    (1797259609, 2579123966)
+    """
+    k0, k1, x0, x1 = (np.asarray(a, dtype=np.uint32) for a in (k0, k1, x0, x1))
+    shape = np.broadcast_shapes(k0.shape, k1.shape, x0.shape, x1.shape)
+    k2 = k0 ^ k1 ^ _PARITY
+    n = int(np.prod(shape, dtype=np.int64))
+    out0 = np.empty(shape, np.uint32)
+    out1 = np.empty(shape, np.uint32)
+    if n == 0:
+        return out0, out1
+    if k0.ndim == 0 and k1.ndim == 0:  # one key: work through the counters in cache-sized chunks
+        ks = (k0, k1, k2)
+        f0, f1 = out0.reshape(-1), out1.reshape(-1)
+        b0 = np.broadcast_to(x0, shape).reshape(-1)
+        b1 = np.broadcast_to(x1, shape).reshape(-1)
+        tmp = np.empty(min(n, _CHUNK), np.uint32)
+        for start in range(0, n, _CHUNK):
+            stop = min(n, start + _CHUNK)
+            c0, c1 = f0[start:stop], f1[start:stop]
+            np.add(b0[start:stop], k0, out=c0)
+            np.add(b1[start:stop], k1, out=c1)
+            _rounds(c0, c1, ks, tmp[: stop - start])
+        return out0, out1
+    ks = tuple(np.broadcast_to(k, shape) for k in (k0, k1, k2))
+    np.add(x0, ks[0], out=out0)
+    np.add(x1, ks[1], out=out1)
+    _rounds(out0, out1, ks, np.empty(shape, np.uint32))
+    return out0, out1
+
+
+def counters(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The counter of each element of a draw of ``shape``: its flat index as (high, low) words."""
+    n = int(np.prod(shape, dtype=np.int64))
+    if n <= 0xFFFFFFFF:
+        return np.zeros((), np.uint32), np.arange(n, dtype=np.uint32).reshape(shape)
+    flat = np.arange(n, dtype=np.uint64)
+    return (flat >> np.uint64(32)).astype(np.uint32).reshape(shape), flat.astype(np.uint32).reshape(shape)
+
+
+def _key_words(key: np.ndarray, ndim: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two key words of a (batch of) key(s) ``(..., 2)``, shaped to broadcast against
+    ``ndim`` trailing counter axes."""
+    pad = (1,) * ndim
+    return key[..., 0].reshape(key.shape[:-1] + pad), key[..., 1].reshape(key.shape[:-1] + pad)
+
+
+def random_bits(key: np.ndarray, bit_width: int, shape: tuple[int, ...]) -> np.ndarray:
+    """``bit_width``-bit unsigned integers of ``shape`` for each key of ``key`` (shape ``(..., 2)``);
+    the result has shape ``key.shape[:-1] + shape``."""
+    hi, lo = counters(shape)
+    k0, k1 = _key_words(key, len(shape))
+    y0, y1 = threefry2x32(k0, k1, hi, lo)
+    if bit_width == 64:
+        return (y0.astype(np.uint64) << np.uint64(32)) | y1.astype(np.uint64)
+    np.bitwise_xor(y0, y1, out=y0)
+    if bit_width == 32:
+        return y0
+    return y0.astype(np.dtype(f"uint{bit_width}"))
+
+
+def split(key: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """New keys of ``shape`` (each ``(2,)``) from ``key`` (shape ``(..., 2)``)."""
+    hi, lo = counters(shape)
+    k0, k1 = _key_words(key, len(shape))
+    y0, y1 = threefry2x32(k0, k1, hi, lo)
+    return np.stack([y0, y1], axis=-1)
+
+
+def fold_in(key: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """A new key from ``key`` and the 32-bit integer ``data`` (broadcast against each other)."""
+    hi, lo = seed_to_key(data)
+    y0, y1 = threefry2x32(key[..., 0], key[..., 1], hi, lo)
+    return np.stack([y0, y1], axis=-1)
+
+
+def seed_to_key(seed: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The two words of the key made from an integer seed: its high and low 32 bits (as a 64-bit
+    two's-complement integer)."""
+    s = np.asarray(seed)
+    if s.dtype.kind == "u":
+        s64 = s.astype(np.uint64)
+    else:
+        s64 = s.astype(np.int64).view(np.uint64) if s.ndim else np.int64(s).view(np.uint64)
+    return (np.asarray(s64 >> np.uint64(32)).astype(np.uint32),
+            np.asarray(s64 & np.uint64(0xFFFFFFFF)).astype(np.uint32))

@@ -1,0 +1,560 @@
+"""funcgrad.random: JAX's numbers (known answers recorded from JAX, not imported here), the same
+numbers in eager mode, under jit and under vmap, staged draws, derivatives of reparameterised
+draws, Philox keys, and errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.special as sps
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+import funcgrad.random as fr
+from funcgrad.errors import FuncgradError, RandomKeyError
+from funcgrad.prims import random as random_prims
+
+K0 = fr.key(0)
+K1 = fr.key(1234)
+
+
+def _cases(m: str) -> dict:
+    """The calls whose results JAX_ANSWERS records (same names), in mode ``m``."""
+    dt = np.float32 if m == "32" else np.float64
+    it = np.int32 if m == "32" else np.int64
+    logits = np.array([[0.1, 2.0, -1.0, 0.5], [1.0, 1.0, 1.0, 1.0]], dt)
+    p = np.array([0.1, 0.2, 0.3, 0.4], dt)
+    c = {
+        "key42": lambda: fr.key(42),
+        "split3": lambda: fr.split(K1, 3), "split23": lambda: fr.split(K1, (2, 3)),
+        "fold": lambda: fr.fold_in(K1, 99), "foldbig": lambda: fr.fold_in(K1, 2**32 - 3),
+        "bits32": lambda: fr.bits(K1, (5,), np.uint32 if m == "32" else np.uint64),
+        "bits8": lambda: fr.bits(K1, (4,), np.uint8),
+        "bits64": (lambda: fr.bits(K1, (2, 2), np.uint64)) if m == "64" else (lambda: fr.bits(K1, (4,), np.uint16)),
+        "uniform": lambda: fr.uniform(K1, (6,), dt), "uniform_mm": lambda: fr.uniform(K1, (2, 3), dt, -2.0, 3.0),
+        "normal": lambda: fr.normal(K1, (8,), dt), "normal0": lambda: fr.normal(K0, (), dt),
+        "bernoulli": lambda: fr.bernoulli(K1, dt(0.3), (10,)),
+        "bernoulli_p": lambda: fr.bernoulli(K1, np.array([0.1, 0.5, 0.9], dt)),
+        "exponential": lambda: fr.exponential(K1, (5,), dt), "laplace": lambda: fr.laplace(K1, (5,), dt),
+        "gumbel": lambda: fr.gumbel(K1, (5,), dt), "logistic": lambda: fr.logistic(K1, (5,), dt),
+        "cauchy": lambda: fr.cauchy(K1, (5,), dt),
+        "categorical": lambda: fr.categorical(K1, logits),
+        "categorical_shape": lambda: fr.categorical(K1, logits, axis=-1, shape=(3, 2)),
+        "categorical_ax0": lambda: fr.categorical(K1, logits, axis=0),
+        "randint": lambda: fr.randint(K1, (8,), 0, 10, it), "randint_neg": lambda: fr.randint(K1, (5,), -100, 37, it),
+        "randint_big": lambda: fr.randint(K1, (4,), 0, 2**31 - 1, it),
+        "randint_int32": lambda: fr.randint(K1, (4,), 3, 9, np.int32),
+        "randint_vec": lambda: fr.randint(K1, (3,), np.array([0, 10, 20], it), np.array([5, 15, 21], it), it),
+        "perm10": lambda: fr.permutation(K1, 10), "perm_arr": lambda: fr.permutation(K1, np.arange(12).reshape(4, 3)),
+        "perm_ax1": lambda: fr.permutation(K1, np.arange(12).reshape(3, 4), axis=1),
+        "perm_ind": lambda: fr.permutation(K1, np.arange(12).reshape(3, 4), axis=1, independent=True),
+        "choice_norep": lambda: fr.choice(K1, 10, (5,), replace=False),
+        "choice_p": lambda: fr.choice(K1, 4, (6,), p=p),
+        "choice_p_norep": lambda: fr.choice(K1, 4, (3,), replace=False, p=p),
+        "truncnorm": lambda: fr.truncated_normal(K1, -1.0, 2.0, (6,), dt),
+        "truncnorm_v": lambda: fr.truncated_normal(K1, np.array([-3.0, 0.0, 1.0], dt), 3.0, (3,), dt),
+        "gamma": lambda: fr.gamma(K1, np.array([0.5, 1.0, 2.5, 10.0, 0.01], dt)),
+        "gamma_shape": lambda: fr.gamma(K1, 3.0, (4,), dt),
+        "loggamma": lambda: fr.loggamma(K1, np.array([0.5, 1.0, 2.5, 0.01], dt)),
+        "beta": lambda: fr.beta(K1, 2.0, 3.0, (4,), dt),
+        "dirichlet": lambda: fr.dirichlet(K1, np.array([1.0, 2.0, 0.5], dt), (2,), dt),
+        "mvn": lambda: fr.multivariate_normal(K1, np.array([1.0, -1.0], dt), np.array([[2.0, 0.5], [0.5, 1.0]], dt),
+                                              (3,), dt),
+    }
+    if m == "64":  # these use the default 64-bit integers, which are JAX's under jax_enable_x64
+        c["rademacher"] = lambda: fr.rademacher(K1, (6,))
+        c["choice"] = lambda: fr.choice(K1, 10, (5,))
+        c["choice_arr"] = lambda: fr.choice(K1, np.arange(20).reshape(5, 4), (2,), axis=0)
+    return c
+
+
+# Bit-identical to JAX: keys, bits and draws that use no transcendental function. The others go
+# through log/erfinv, where XLA fuses multiply-adds: they agree to a few units in the last place.
+EXACT = {"key42", "split3", "split23", "fold", "foldbig", "bits32", "bits8", "bits64", "uniform", "bernoulli",
+         "bernoulli_p", "categorical", "categorical_shape", "categorical_ax0", "randint", "randint_neg",
+         "randint_big", "randint_int32", "randint_vec", "perm10", "perm_arr", "perm_ax1", "perm_ind", "choice",
+         "choice_norep", "choice_p", "choice_p_norep", "choice_arr", "rademacher"}
+CASE_IDS = [(m, name) for m in ("32", "64") for name in _cases(m)]
+
+
+def test_every_recorded_answer_has_a_case():
+    for m in ("32", "64"):
+        assert set(_cases(m)) == set(JAX_ANSWERS[m]) - ({"rademacher", "choice", "choice_arr"} if m == "32" else set())
+
+
+@pytest.mark.parametrize("mode, name", CASE_IDS, ids=[f"{m}-{n}" for m, n in CASE_IDS])
+def test_jax_known_answers(mode, name):
+    dtype, shape, data = JAX_ANSWERS[mode][name]
+    want = np.array(data, dtype=dtype).reshape(shape)
+    got = np.asarray(_cases(mode)[name]())
+    assert got.shape == want.shape
+    if want.dtype.kind in "iu":  # integer draws are JAX's x32 int32 or x64 int64 values
+        assert got.dtype.kind in "iu"
+        got = got.astype(want.dtype)
+    assert got.dtype == want.dtype
+    if name in EXACT or (name == "uniform_mm" and mode == "32"):
+        np.testing.assert_array_equal(got, want)
+    else:
+        rtol = 2e-6 if want.dtype == np.float32 else 5e-14
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * 1e-3)
+
+
+def test_threefry_block_function_known_answer():
+    # Random123's known-answer vector for threefry2x32 with 20 rounds: key = counter = 0.
+    from funcgrad.random._threefry import threefry2x32
+
+    y0, y1 = threefry2x32(0, 0, np.uint32(0), np.uint32(0))
+    assert (int(y0), int(y1)) == (0x6B200159, 0x99BA4EFE)
+    y0, y1 = threefry2x32(0xFFFFFFFF, 0xFFFFFFFF, np.uint32(0xFFFFFFFF), np.uint32(0xFFFFFFFF))
+    assert (int(y0), int(y1)) == (0x1CB996FC, 0xBB002BE7)
+    y0, y1 = threefry2x32(0x13198A2E, 0x03707344, np.uint32(0x243F6A88), np.uint32(0x85A308D3))
+    assert (int(y0), int(y1)) == (0xC4923A9C, 0x483DF7A0)
+
+
+def test_large_counters_use_the_high_word():
+    from funcgrad.random._threefry import counters
+
+    hi, lo = counters((3,))
+    assert hi.shape == () and int(hi) == 0 and lo.tolist() == [0, 1, 2]
+
+
+# --- the same key gives the same numbers in eager mode, under jit and under vmap ----------------
+
+DRAWS = {
+    "bits": lambda k: fr.bits(k, (2, 3)),
+    "split": lambda k: fr.split(k, 3),
+    "fold_in": lambda k: fr.fold_in(k, 5),
+    "uniform": lambda k: fr.uniform(k, (4,)),
+    "uniform_bounds": lambda k: fr.uniform(k, (4,), minval=-1.0, maxval=np.array([1.0, 2.0, 3.0, 4.0])),
+    "normal": lambda k: fr.normal(k, (2, 2)),
+    "normal_f32": lambda k: fr.normal(k, (3,), np.float32),
+    "bernoulli": lambda k: fr.bernoulli(k, 0.3, (5,)),
+    "categorical": lambda k: fr.categorical(k, np.log(np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]))),
+    "randint": lambda k: fr.randint(k, (4,), 0, 9),
+    "permutation": lambda k: fr.permutation(k, 7),
+    "permutation_array": lambda k: fr.permutation(k, np.arange(8.0).reshape(4, 2)),
+    "choice": lambda k: fr.choice(k, 6, (3,), replace=False),
+    "choice_p": lambda k: fr.choice(k, 3, (4,), p=np.array([0.2, 0.5, 0.3])),
+    "gamma": lambda k: fr.gamma(k, np.array([0.3, 1.0, 4.0])),
+    "beta": lambda k: fr.beta(k, 2.0, 0.5, (3,)),
+    "dirichlet": lambda k: fr.dirichlet(k, np.array([0.5, 1.0, 2.0])),
+    "multivariate_normal": lambda k: fr.multivariate_normal(k, np.zeros(2), np.array([[1.0, 0.3], [0.3, 2.0]])),
+    "truncated_normal": lambda k: fr.truncated_normal(k, -0.5, 1.5, (3,)),
+    "exponential": lambda k: fr.exponential(k, (3,)),
+    "laplace": lambda k: fr.laplace(k, (3,)),
+    "gumbel": lambda k: fr.gumbel(k, (3,)),
+    "logistic": lambda k: fr.logistic(k, (3,)),
+    "cauchy": lambda k: fr.cauchy(k, (3,)),
+    "rademacher": lambda k: fr.rademacher(k, (3,)),
+    "empty": lambda k: fr.normal(k, (0, 3)),
+}
+IMPLS = {"threefry": K1, "philox": fr.key(1234, impl="philox")}
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("name", DRAWS)
+def test_same_key_same_numbers_eager_jit_vmap(name, impl):
+    draw = DRAWS[name]
+    keys = fr.split(IMPLS[impl], 3)
+    eager = np.stack([draw(k) for k in keys])
+    for i, k in enumerate(keys):
+        np.testing.assert_array_equal(fg.jit(draw)(k), eager[i])
+    np.testing.assert_array_equal(fg.vmap(draw)(keys), eager)
+    np.testing.assert_array_equal(fg.jit(fg.vmap(draw))(keys), eager)
+    np.testing.assert_array_equal(fg.vmap(fg.jit(draw))(keys), eager)
+    # a batch of keys on another axis
+    np.testing.assert_array_equal(fg.vmap(draw, in_axes=1)(keys.T), eager)
+    if eager[0].size:
+        assert not np.array_equal(eager[0], eager[1]), "two keys gave the same numbers"
+
+
+def test_jit_stages_the_draw_instead_of_baking_in_a_constant():
+    f = fg.jit(lambda k, x: x + fr.normal(k, (3,)))
+    x = np.zeros(3)
+    a, b = f(K0, x), f(K1, x)
+    assert not np.array_equal(a, b)
+    np.testing.assert_array_equal(b, fr.normal(K1, (3,)))
+    program = str(fg.make_trace(lambda k: fr.normal(k, (3,)))(K0))
+    assert "random_normal" in program
+
+
+def test_vmap_matches_jax_per_example_streams():
+    got = fg.vmap(lambda k: fr.normal(k, (3,)))(fr.split(K1, 4))
+    np.testing.assert_allclose(got, np.reshape(JAX_VMAP_NORMAL_64, (4, 3)), rtol=5e-14)
+
+
+def test_vmap_over_fold_in_data_and_over_bounds():
+    f = fg.vmap(lambda i: fr.uniform(fr.fold_in(K1, i), (2,)))
+    np.testing.assert_array_equal(f(np.arange(4, dtype=np.uint32)),
+                                  np.stack([fr.uniform(fr.fold_in(K1, i), (2,)) for i in range(4)]))
+    lows = np.array([0.0, 10.0, 20.0])
+    g = fg.vmap(lambda lo: fr.randint(K1, (3,), lo, lo + 5), in_axes=0)
+    np.testing.assert_array_equal(g(lows.astype(np.int64)), np.stack([fr.randint(K1, (3,), int(lo), int(lo) + 5)
+                                                                      for lo in lows]))
+    h = fg.vmap(lambda a: fr.gamma(K1, a, (2,)))
+    alphas = np.array([0.5, 3.0])
+    np.testing.assert_array_equal(h(alphas), np.stack([fr.gamma(K1, a, (2,)) for a in alphas]))
+
+
+def test_split_inside_jit_and_a_training_style_loop():
+    @fg.jit
+    def step(k):
+        k, sub = fr.split(k)
+        return k, fr.uniform(sub, (2,))
+
+    k = K0
+    seen = []
+    for _ in range(3):
+        k, u = step(k)
+        seen.append(u)
+    want_k = K0
+    for u in seen:
+        want_k, sub = fr.split(want_k)
+        np.testing.assert_array_equal(u, fr.uniform(sub, (2,)))
+    assert len({tuple(u) for u in seen}) == 3
+
+
+# --- derivatives ---------------------------------------------------------------------------------
+
+def test_uniform_is_differentiable_in_its_bounds():
+    u = fr.uniform(K1, (5,))
+    g_lo, g_hi = fg.grad(lambda lo, hi: fnp.sum(fr.uniform(K1, (5,), minval=lo, maxval=hi)), argnums=(0, 1))(
+        np.array(-1.0), np.array(2.0))
+    np.testing.assert_allclose(g_lo, np.sum(1 - u), rtol=1e-13)
+    np.testing.assert_allclose(g_hi, np.sum(u), rtol=1e-13)
+    _, t = fg.jvp(lambda hi: fr.uniform(K1, (5,), maxval=hi), (np.array(2.0),), (np.array(1.0),))
+    np.testing.assert_allclose(t, u, rtol=1e-13)
+
+
+def test_normal_reparameterised_by_loc_and_scale():
+    z = fr.normal(K1, (4,))
+    g_mu, g_sigma = fg.grad(lambda mu, s: fnp.sum((mu + s * fr.normal(K1, (4,))) ** 2), argnums=(0, 1))(
+        np.array(0.5), np.array(2.0))
+    x = 0.5 + 2.0 * z
+    np.testing.assert_allclose(g_mu, np.sum(2 * x), rtol=1e-12)
+    np.testing.assert_allclose(g_sigma, np.sum(2 * x * z), rtol=1e-12)
+    np.testing.assert_allclose(fg.jit(fg.grad(lambda mu: fnp.sum(mu + fr.normal(K1, (4,)))))(np.array(0.5)), 4.0)
+
+
+def _implicit_gamma_derivative(a, z, h=1e-6):
+    """-(∂P/∂a)/(∂P/∂z) with P = scipy.special.gammainc, the a-derivative by central differences."""
+    dp_da = (sps.gammainc(a + h, z) - sps.gammainc(a - h, z)) / (2 * h)
+    dp_dz = np.exp((a - 1) * np.log(z) - z - sps.gammaln(a))
+    return -dp_da / dp_dz
+
+
+@pytest.mark.parametrize("a", [0.05, 0.4, 1.0, 2.5, 9.0, 60.0])
+def test_gamma_derivative_is_the_implicit_reparameterisation(a):
+    f = lambda alpha: fr.gamma(K1, alpha, (6,))  # noqa: E731
+    z = f(np.array(a))
+    want = _implicit_gamma_derivative(a, z)
+    _, pullback = fg.vjp(f, np.array(a))
+    np.testing.assert_allclose(pullback(np.ones(6))[0], np.sum(want), rtol=1e-6)
+    _, tangent = fg.jvp(f, (np.array(a),), (np.array(1.0),))
+    np.testing.assert_allclose(tangent, want, rtol=1e-6)
+
+
+def test_gamma_derivative_matches_jax_and_works_under_jit_and_vmap():
+    g = fg.grad(lambda a: fr.gamma(K1, a))
+    np.testing.assert_allclose(g(np.array(2.5)), JAX_GAMMA_GRAD_64, rtol=1e-10)
+    np.testing.assert_allclose(fg.jit(g)(np.array(2.5)), JAX_GAMMA_GRAD_64, rtol=1e-10)
+    keys = fr.split(K1, 3)
+    per_key = fg.vmap(fg.grad(lambda a, k: fr.gamma(k, a)), in_axes=(None, 0))(np.array(2.5), keys)
+    for k, gk in zip(keys, per_key, strict=True):
+        z = fr.gamma(k, 2.5)
+        np.testing.assert_allclose(gk, _implicit_gamma_derivative(2.5, z), rtol=1e-6)
+
+
+def test_loggamma_and_beta_derivatives():
+    la = fg.grad(lambda a: fr.loggamma(K1, a))(np.array(0.7))
+    z = fr.gamma(K1, 0.7)
+    np.testing.assert_allclose(la, _implicit_gamma_derivative(0.7, z) / z, rtol=1e-5)
+    # beta = Ga / (Ga + Gb): d/da through the gamma draw of a (chain rule by hand)
+    ka, kb = fr.split(K1)
+    ga, gb = fr.gamma(ka, 2.0), fr.gamma(kb, 3.0)
+    want = gb / (ga + gb) ** 2 * _implicit_gamma_derivative(2.0, ga)
+    np.testing.assert_allclose(fg.grad(lambda a: fr.beta(K1, a, 3.0))(np.array(2.0)), want, rtol=1e-5)
+
+
+def test_gamma_second_derivative_says_it_is_not_implemented():
+    with pytest.raises(FuncgradError, match="second derivatives"):
+        fg.grad(fg.grad(lambda a: fr.gamma(K1, a)))(np.array(2.0))
+
+
+def test_multivariate_normal_is_differentiable_in_mean_and_cov():
+    cov = np.array([[2.0, 0.3], [0.3, 1.0]])
+    z = fr.normal(K1, (3, 2))
+    g_mean = fg.grad(lambda m: fnp.sum(fr.multivariate_normal(K1, m, cov, (3,))))(np.zeros(2))
+    np.testing.assert_allclose(g_mean, [3.0, 3.0])
+    # d/dcov of sum(L z) with L = cholesky(cov), against central differences of the closed form
+    v = lambda c: np.sum(np.linalg.cholesky(c) @ z.T)  # noqa: E731
+    g_cov = fg.grad(lambda c: fnp.sum(fr.multivariate_normal(K1, np.zeros(2), c, (3,))))(cov)
+    e = np.zeros((2, 2))
+    e[1, 1] = 1e-6
+    np.testing.assert_allclose(g_cov[1, 1], (v(cov + e) - v(cov - e)) / 2e-6, rtol=1e-6)
+
+
+def test_permutation_of_an_array_is_differentiable():
+    x = np.arange(5.0)
+    perm = fr.permutation(K1, x)
+    g = fg.grad(lambda x: fnp.sum(fr.permutation(K1, x) * np.arange(5.0)))(x)
+    np.testing.assert_array_equal(g[perm.astype(int)], np.arange(5.0))
+
+
+# --- distributions: moments of large deterministic samples ------------------------------------------
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_moments(impl):
+    k = IMPLS[impl]
+    n = 200_000
+    z = fr.normal(k, (n,))
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
+    u = fr.uniform(k, (n,), minval=2.0, maxval=5.0)
+    assert u.min() >= 2.0 and u.max() < 5.0 and abs(u.mean() - 3.5) < 0.01
+    g = fr.gamma(k, 0.5, (n,))
+    assert abs(g.mean() - 0.5) < 0.01 and abs(g.var() - 0.5) < 0.02
+    b = fr.beta(k, 2.0, 3.0, (n,))
+    assert abs(b.mean() - 0.4) < 0.005
+    e = fr.exponential(k, (n,))
+    assert abs(e.mean() - 1) < 0.01
+    counts = np.bincount(fr.categorical(k, np.log(np.array([0.2, 0.3, 0.5])), shape=(n,)), minlength=3) / n
+    np.testing.assert_allclose(counts, [0.2, 0.3, 0.5], atol=0.005)
+    r = fr.randint(k, (n,), -3, 4)
+    assert r.min() == -3 and r.max() == 3
+    t = fr.truncated_normal(k, 0.0, 1.0, (n,))
+    assert t.min() >= 0.0 and t.max() <= 1.0
+    x = fr.multivariate_normal(k, np.array([1.0, 2.0]), np.array([[2.0, 0.5], [0.5, 1.0]]), (n,))
+    np.testing.assert_allclose(np.cov(x.T), [[2.0, 0.5], [0.5, 1.0]], atol=0.03)
+
+
+def test_permutation_and_choice_are_permutations():
+    for k in IMPLS.values():
+        assert sorted(fr.permutation(k, 50).tolist()) == list(range(50))
+        c = fr.choice(k, 20, (20,), replace=False)
+        assert sorted(c.tolist()) == list(range(20))
+        ind = fr.permutation(k, np.arange(12).reshape(3, 4), axis=1, independent=True)
+        assert all(sorted(row) == list(range(4 * i, 4 * i + 4)) for i, row in enumerate(ind.tolist()))
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+def test_philox_keys_are_per_key_and_differ_from_threefry():
+    pk = fr.key(0, impl="philox")
+    assert pk.shape == (4,) and pk.dtype == np.uint32 and fr.key_impl(pk) == "philox"
+    assert fr.key_impl(K0) == "threefry2x32"
+    assert fr.split(pk, 3).shape == (3, 4) and fr.fold_in(pk, 3).shape == (4,)
+    np.testing.assert_array_equal(fr.normal(pk, (3,)), fr.normal(pk, (3,)))
+    assert not np.array_equal(fr.normal(pk, (3,)), fr.normal(fr.fold_in(pk, 1), (3,)))
+    a, b = fr.split(pk)
+    assert not np.array_equal(fr.uniform(a, (3,)), fr.uniform(b, (3,)))
+    assert fr.bits(pk, (3,), np.uint64).dtype == np.uint64
+
+
+def test_prngkey_is_key_and_seeds_are_64_bit():
+    np.testing.assert_array_equal(fr.PRNGKey(7), fr.key(7))
+    np.testing.assert_array_equal(fr.key(2**40 + 5), [256, 5])
+    np.testing.assert_array_equal(fr.key(-1), [2**32 - 1, 2**32 - 1])
+    seeds = np.arange(3)
+    np.testing.assert_array_equal(fg.vmap(fr.key)(seeds), np.stack([fr.key(s) for s in range(3)]))
+
+
+def test_every_random_primitive_is_exercised_here():
+    names = {p.name for p in random_prims.RANDOM_PRIMITIVES}
+    assert names == {"random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
+                     "random_truncated_normal", "random_randint", "random_gamma", "random_gamma_grad"}
+
+
+@pytest.mark.parametrize("bad, fn", [
+    (np.array([0, 0], np.int64), "normal"), (np.zeros(3, np.uint32), "normal"),
+    (np.zeros((2, 2), np.uint32), "split"), (3, "uniform")])
+def test_bad_keys_raise_a_clear_error(bad, fn):
+    with pytest.raises(RandomKeyError, match="expected one key"):
+        getattr(fr, fn)(bad)
+
+
+def test_other_misuse_raises_clear_errors():
+    with pytest.raises(RandomKeyError, match="impl"):
+        fr.key(0, impl="mersenne")
+    with pytest.raises(RandomKeyError, match="seed"):
+        fr.key(1.5)
+    with pytest.raises(ValueError, match="fold_in"):
+        fr.fold_in(K0, -1)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        fr.normal(K0, (2,), np.int32)
+    with pytest.raises(ValueError, match="without replacement"):
+        fr.choice(K0, 3, (4,), replace=False)
+    with pytest.raises(ValueError, match="multivariate_normal"):
+        fr.multivariate_normal(K0, np.zeros(2), np.eye(3))
+
+
+def test_import_funcgrad_does_not_load_random_until_used():
+    code = ("import sys, funcgrad; assert 'funcgrad.random' not in sys.modules; "
+            "import funcgrad.random; funcgrad.random.normal(funcgrad.random.key(0)); "
+            "assert funcgrad.random is sys.modules['funcgrad.random']; "
+            "assert 'funcgrad.optimizers' not in sys.modules; funcgrad.optimizers.adam(0.1); "
+            "assert 'funcgrad.optimizers' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# Known answers computed with JAX 0.10.2 (jax.random, default threefry2x32 'partitionable'
+# implementation) and recorded here; JAX is not a test dependency. "32": JAX's default mode, float32
+# draws; "64": jax_enable_x64, float64 draws. Each entry: (dtype, shape, flat values).
+JAX_ANSWERS = {'32': {'key42': ('uint32', (2,), [0, 42]),
+        'split3': ('uint32', (3, 2), [1264997412, 2518116175, 2877103387, 1697627890, 2113592192, 603280156]),
+        'split23': ('uint32', (2, 3, 2),
+                    [1264997412, 2518116175, 2877103387, 1697627890, 2113592192, 603280156, 3512017511, 140093922,
+                     781066781, 179802120, 3899778567, 1232842604]),
+        'fold': ('uint32', (2,), [1352316717, 3624571589]),
+        'foldbig': ('uint32', (2,), [2482162964, 400377457]),
+        'bits32': ('uint32', (5,), [3715183467, 3461522409, 1578076316, 3641478021, 607760917]),
+        'bits8': ('uint8', (4,), [107, 233, 156, 133]),
+        'bits64': ('uint16', (4,), [13163, 41961, 34972, 35717]),
+        'uniform': ('float32', (6,),
+                    [0.8650084733963013, 0.8059483766555786, 0.36742448806762695, 0.847847580909729,
+                     0.14150536060333252, 0.6290631294250488]),
+        'uniform_mm': ('float32', (2, 3),
+                       [2.325042247772217, 2.0297417640686035, -0.16287755966186523, 2.2392377853393555,
+                        -1.2924731969833374, 1.1453156471252441]),
+        'normal': ('float32', (8,),
+                   [1.1031016111373901, 0.8630622625350952, -0.3386823832988739, 1.0272457599639893,
+                    -1.0735803842544556, 0.32937315106391907, 0.7582090497016907, -0.30057552456855774]),
+        'normal0': ('float32', (), [1.622642159461975]),
+        'bernoulli': ('bool', (10,), [False, False, False, False, True, False, False, False, False, False]),
+        'bernoulli_p': ('bool', (3,), [False, False, True]),
+        'exponential': ('float32', (5,),
+                        [2.0025432109832764, 1.6396310329437256, 0.45795565843582153, 1.882872462272644,
+                         0.1525748372077942]),
+        'laplace': ('float32', (5,),
+                    [-1.3093962669372559, -0.9464840292930603, 0.3080902099609375, -1.1897255182266235,
+                     1.2622703313827515]),
+        'gumbel': ('float32', (5,),
+                   [1.9309113025665283, 1.533701777458191, -0.0012366274604573846, 1.8014801740646362,
+                    -0.6706038117408752]),
+        'logistic': ('float32', (5,),
+                     [1.857527256011963, 1.4238954782485962, -0.5432817339897156, 1.717818021774292,
+                      -1.8028428554534912]),
+        'cauchy': ('float32', (5,),
+                   [2.214912176132202, 1.4319058656692505, -0.4423786699771881, 1.9302319288253784,
+                    -2.0992791652679443]),
+        'categorical': ('int32', (2,), [1, 2]),
+        'categorical_shape': ('int32', (3, 2), [1, 2, 1, 1, 1, 0]),
+        'categorical_ax0': ('int32', (4,), [0, 0, 1, 0]),
+        'randint': ('int32', (8,), [7, 7, 1, 2, 6, 2, 8, 2]),
+        'randint_neg': ('int32', (5,), [30, -39, 21, -45, -80]),
+        'randint_big': ('int32', (4,), [1859643702, 302224929, 79103837, 288587808]),
+        'randint_int32': ('int32', (4,), [8, 8, 6, 3]),
+        'randint_vec': ('int32', (3,), [2, 12, 20]),
+        'perm10': ('int32', (10,), [2, 3, 1, 7, 6, 4, 9, 5, 8, 0]),
+        'perm_arr': ('int32', (4, 3), [6, 7, 8, 9, 10, 11, 3, 4, 5, 0, 1, 2]),
+        'perm_ax1': ('int32', (3, 4), [2, 3, 1, 0, 6, 7, 5, 4, 10, 11, 9, 8]),
+        'perm_ind': ('int32', (3, 4), [2, 3, 1, 0, 7, 6, 4, 5, 10, 11, 9, 8]),
+        'choice_norep': ('int32', (5,), [2, 3, 1, 7, 6]),
+        'choice_p': ('int32', (6,), [1, 1, 3, 1, 3, 2]),
+        'choice_p_norep': ('int32', (3,), [3, 1, 0]),
+        'truncnorm': ('float32', (6,),
+                      [1.1111423969268799, 0.9092851877212524, -0.10187751799821854, 1.0480780601501465,
+                       -0.5992869734764099, 0.44988393783569336]),
+        'truncnorm_v': ('float32', (3,), [1.098573923110962, 1.292374610900879, 1.2766814231872559]),
+        'gamma': ('float32', (5,),
+                  [0.7475204467773438, 2.2035915851593018, 1.2173305749893188, 6.689596176147461,
+                   1.5605977750965394e-05]),
+        'gamma_shape': ('float32', (4,),
+                        [4.006650924682617, 5.143697738647461, 1.5941442251205444, 1.2661190032958984]),
+        'loggamma': ('float32', (4,),
+                     [-0.29099351167678833, 0.7900886535644531, 0.19666039943695068, -38.37620544433594]),
+        'beta': ('float32', (4,),
+                 [0.5794566869735718, 0.8453261852264404, 0.5215857028961182, 0.17533527314662933]),
+        'dirichlet': ('float32', (2, 3),
+                      [0.25991472601890564, 0.6788503527641296, 0.06123490631580353, 0.0729420855641365,
+                       0.5417022109031677, 0.38535574078559875]),
+        'mvn': ('float32', (3, 2),
+                [2.56002140045166, 0.1973261833190918, 0.5210307836532593, -0.15884184837341309,
+                 -0.5182719230651855, -1.071467638015747])},
+ '64': {'key42': ('uint32', (2,), [0, 42]),
+        'split3': ('uint32', (3, 2), [1264997412, 2518116175, 2877103387, 1697627890, 2113592192, 603280156]),
+        'split23': ('uint32', (2, 3, 2),
+                    [1264997412, 2518116175, 2877103387, 1697627890, 2113592192, 603280156, 3512017511, 140093922,
+                     781066781, 179802120, 3899778567, 1232842604]),
+        'fold': ('uint32', (2,), [1352316717, 3624571589]),
+        'foldbig': ('uint32', (2,), [2482162964, 400377457]),
+        'bits32': ('uint64', (5,),
+                   [5433122516582754127, 12357064956073459442, 9077809342324232988, 15084000352864414178,
+                    3354656280566796296]),
+        'bits8': ('uint8', (4,), [107, 233, 156, 133]),
+        'bits64': ('uint64', (2, 2),
+                   [5433122516582754127, 12357064956073459442, 9077809342324232988, 15084000352864414178]),
+        'uniform': ('float64', (6,),
+                    [0.29453016179294655, 0.6698778335459667, 0.49210903051785704, 0.8177052976173855,
+                     0.18185628136663312, 0.9079879539290077]),
+        'uniform_mm': ('float64', (2, 3),
+                       [-0.5273491910352672, 1.3493891677298337, 0.4605451525892852, 2.0885264880869276,
+                        -1.0907185931668344, 2.5399397696450383]),
+        'normal': ('float64', (8,),
+                   [-0.5401982439481372, 0.4395758528880331, -0.019781017157027507, 0.9066547397338595,
+                    -0.9083135932371194, 1.3284663523926896, 0.20408173576600372, 0.9309652867994741]),
+        'normal0': ('float64', (), [-0.2058421394796434]),
+        'bernoulli': ('bool', (10,), [True, False, False, False, True, False, False, False, False, False]),
+        'bernoulli_p': ('bool', (3,), [False, False, True]),
+        'exponential': ('float64', (5,),
+                        [0.34889126096738166, 1.108292491653375, 0.6774884814429822, 1.7021306576066864,
+                         0.20071726266116016]),
+        'laplace': ('float64', (5,),
+                    [0.5292266836208187, -0.4151453110934298, 0.01590779973741899, -1.0089834770467414,
+                     1.0113913861140116]),
+        'gumbel': ('float64', (5,),
+                   [-0.20079475845938125, 0.9146422882696618, 0.34382220919794115, 1.6031910688819213,
+                    -0.5332944387252732]),
+        'logistic': ('float64', (5,),
+                     [-0.8734826032133941, 0.7076325704395627, -0.03156649885438223, 1.500877378452411,
+                      -1.503821304012797]),
+        'cauchy': ('float64', (5,),
+                   [-0.7531319326984128, 0.5908804378398133, -0.024795291316352164, 1.5509205753545692,
+                    -1.5556209509872914]),
+        'rademacher': ('int64', (6,), [1, -1, 1, -1, 1, -1]),
+        'categorical': ('int64', (2,), [1, 1]),
+        'categorical_shape': ('int64', (3, 2), [1, 1, 0, 1, 1, 0]),
+        'categorical_ax0': ('int64', (4,), [1, 1, 1, 1]),
+        'randint': ('int64', (8,), [8, 8, 8, 2, 7, 1, 9, 3]),
+        'randint_neg': ('int64', (5,), [-52, -12, 6, -37, -4]),
+        'randint_big': ('int64', (4,), [1503350261, 1479352528, 531484694, 1184465559]),
+        'randint_int32': ('int32', (4,), [8, 8, 6, 3]),
+        'randint_vec': ('int64', (3,), [3, 13, 20]),
+        'perm10': ('int64', (10,), [2, 3, 1, 7, 6, 4, 9, 5, 8, 0]),
+        'perm_arr': ('int64', (4, 3), [6, 7, 8, 9, 10, 11, 3, 4, 5, 0, 1, 2]),
+        'perm_ax1': ('int64', (3, 4), [2, 3, 1, 0, 6, 7, 5, 4, 10, 11, 9, 8]),
+        'perm_ind': ('int64', (3, 4), [2, 3, 1, 0, 7, 6, 4, 5, 10, 11, 9, 8]),
+        'choice': ('int64', (5,), [8, 8, 8, 2, 7]),
+        'choice_arr': ('int64', (2, 4), [12, 13, 14, 15, 12, 13, 14, 15]),
+        'choice_norep': ('int64', (5,), [2, 3, 1, 7, 6]),
+        'choice_p': ('int64', (6,), [3, 2, 2, 1, 3, 0]),
+        'choice_p_norep': ('int64', (3,), [3, 1, 2]),
+        'truncnorm': ('float64', (6,),
+                      [-0.2539785672829901, 0.5446813137467172, 0.15475573600731102, 0.9463870913319913,
+                       -0.5028870977904315, 1.2926232491351166]),
+        'truncnorm_v': ('float64', (3,), [-0.5385900177468402, 0.9702323281202733, 1.39675341482987]),
+        'gamma': ('float64', (5,),
+                  [0.0007183193858550993, 0.5298369205490697, 2.7953937342643393, 6.678770062782646,
+                   2.467897169239436e-42]),
+        'gamma_shape': ('float64', (4,),
+                        [1.8257250968286187, 2.3825398494578005, 3.3582758947538256, 1.2616983541968627]),
+        'loggamma': ('float64', (4,),
+                     [-7.238596260726054, -0.635186016861655, 1.027972967621047, -35.825957013439606]),
+        'beta': ('float64', (4,),
+                 [0.12492456388128136, 0.15397898705668428, 0.41839767601881145, 0.38196812567903365]),
+        'dirichlet': ('float64', (2, 3),
+                      [0.1346475047763523, 0.6573904946541471, 0.2079620005695006, 0.037562862585047596,
+                       0.9623592921694339, 7.784524551840302e-05]),
+        'mvn': ('float64', (3, 2),
+                [0.23604431703841455, -0.7798033614889053, 0.9720254172589968, -0.1588957946405507,
+                 -0.28454940244377314, -0.07847086548325799])}}
+# vmap(lambda k: normal(k, (3,)))(split(key(1234), 4)) in float64
+JAX_VMAP_NORMAL_64 = (
+[1.2410424739000987, 0.12018902017436692, -2.2399004665975157, 0.07627173395530536,
+ -1.3034983085170229, 0.8652432319731388, -0.028936020532457384, 1.0507466447140144,
+ -2.2208210172548055, 0.10432788497934098, 0.2072918228798784, 1.9293794569668403]
+)
+# grad(lambda a: gamma(key(1234), a))(2.5) in float64
+JAX_GAMMA_GRAD_64 = 0.7932191381109293
