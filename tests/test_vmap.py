@@ -866,9 +866,9 @@ def test_batched_boolean_mask_index_is_a_clear_error():
     # issue 9 §1: a ConcretizationError pointing to where(), and to size= for a fixed-length result
     with pytest.raises(fg.ConcretizationError, match="where.*size=") as info:
         fg.vmap(lambda x: x[x > 0])(np.ones((3, 2)))
-
-
     assert isinstance(info.value, TypeError)
+
+
 def test_leaked_batch_tracer():
     leaked = []
     fg.vmap(lambda x: leaked.append(x) or x)(np.ones((2, 3)))
