@@ -60,7 +60,8 @@ def stop_gradient(x):  # type: ignore[no-untyped-def]
 
 
 # Loaded on first use, so `import funcgrad` stays light (`funcgrad.nn`, `funcgrad.device_put`, ...).
-_LAZY_SUBMODULES = frozenset({"nn", "example_libraries", "compat", "config", "random", "optimizers", "flatten_util"})
+_LAZY_SUBMODULES = frozenset({"nn", "example_libraries", "compat", "config", "random", "optimizers", "flatten_util",
+                              "tree"})
 _LAZY_NAMES = {
     "disable_jit": ("config", "disable_jit"),
     "device_put": ("_devices", "device_put"),
@@ -75,6 +76,14 @@ _LAZY_NAMES = {
     "process_count": ("_devices", "process_count"),
     "Device": ("_devices", "Device"),
     "jacobian": ("jacobians", "jacrev"),
+    "Array": ("_jax_api", "Array"),
+    "ShapeDtypeStruct": ("_jax_api", "ShapeDtypeStruct"),
+    "eval_shape": ("_jax_api", "eval_shape"),
+    "make_jaxpr": ("_jax_api", "make_jaxpr"),
+    "linear_transpose": ("_jax_api", "linear_transpose"),
+    "named_call": ("_jax_api", "named_call"),
+    "named_scope": ("_jax_api", "named_scope"),
+    "enable_x64": ("_jax_api", "enable_x64"),
 }
 
 

@@ -7,6 +7,17 @@
 array([3., 1., 2.])
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from .flatten import flatten
 
-__all__ = ["flatten"]
+__all__ = ["flatten", "optimizers", "fixed_points"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("optimizers", "fixed_points"):
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,11 +11,51 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+import numpy as np
+
+from ..... import numpy as fnp
 from ....._submodules import alias_module
 from .....scipy import stats as _stats
 
 __all__ = list(_stats.__all__)
 
+
+class _WithExtras:
+    """A funcgrad distribution plus the module-level functions autograd's module adds."""
+
+    def __init__(self, base: Any, **extras: Any) -> None:
+        self._base, self._extras = base, extras
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.__dict__.get("_extras", {}):
+            return self._extras[name]
+        return getattr(self._base, name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(dir(self._base)) | set(self._extras))
+
+
+def _mvn_entropy(mean: Any = None, cov: Any = 1) -> Any:
+    """Differential entropy ``(D (1 + log 2π) + log det cov) / 2`` of a multivariate normal."""
+    cov = fnp.atleast_2d(cov)
+    d = cov.shape[-1]
+    return 0.5 * (d * (1.0 + math.log(2 * math.pi)) + fnp.linalg.slogdet(cov)[1])
+
+
+def _dirichlet_rvs(alpha: Any, size: Any = 1, random_state: Any = None) -> Any:
+    """SciPy's (NumPy-random) Dirichlet draws, not differentiable: autograd re-exports SciPy's."""
+    return np.random.default_rng(random_state).dirichlet(np.asarray(alpha), size) if random_state is not None \
+        else np.random.dirichlet(np.asarray(alpha), size)
+
+
+_EXTRAS = {"multivariate_normal": {"entropy": _mvn_entropy}, "dirichlet": {"rvs": _dirichlet_rvs}}
+
 for _name in __all__:
-    globals()[_name] = alias_module(f"{__name__}.{_name}", getattr(_stats, _name))
-del _name
+    _dist = getattr(_stats, _name)
+    if _name in _EXTRAS:
+        _dist = _WithExtras(_dist, **_EXTRAS[_name])
+    globals()[_name] = alias_module(f"{__name__}.{_name}", _dist)
+del _name, _dist

@@ -1,0 +1,121 @@
+"""Small JAX names that code moved from JAX uses: ``Array``, ``ShapeDtypeStruct``, ``eval_shape``,
+``make_jaxpr``, ``linear_transpose``, ``named_call``, ``named_scope``, ``enable_x64``.
+
+>>> import numpy as np, funcgrad as fg
+>>> fg.eval_shape(lambda x: {"y": x @ x.T}, fg.ShapeDtypeStruct((3, 2), np.float32))
+{'y': ShapeDtypeStruct(shape=(3, 3), dtype=float32)}
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from .tree_util import tree_flatten, tree_map
+
+__all__ = ["Array", "ShapeDtypeStruct", "eval_shape", "make_jaxpr", "linear_transpose", "named_call", "named_scope",
+           "enable_x64"]
+
+#: The array type, for annotations (``def f(x: Array)``): funcgrad's arrays are NumPy arrays. Traced
+#: values inside transformations are not instances of it; test ``hasattr(x, "shape")`` instead.
+Array = np.ndarray
+
+
+class ShapeDtypeStruct:
+    """A shape and a dtype, standing for an array that is not computed (``eval_shape``'s results
+    and arguments)."""
+
+    __slots__ = ("shape", "dtype", "sharding")
+
+    def __init__(self, shape: Any, dtype: Any, sharding: Any = None) -> None:
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = np.dtype(dtype)
+        self.sharding = sharding
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ShapeDtypeStruct) and (self.shape, self.dtype) == (other.shape, other.dtype)
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype))
+
+    def __repr__(self) -> str:
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
+
+
+
+
+def _placeholder(x: Any) -> Any:
+    """A zero-strided stand-in for an abstract argument (no memory for its elements)."""
+    if isinstance(x, ShapeDtypeStruct):
+        return np.broadcast_to(np.zeros((), x.dtype), x.shape)
+    return x
+
+
+def eval_shape(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """The shapes and dtypes of ``fun(*args, **kwargs)`` as a pytree of :class:`ShapeDtypeStruct`,
+    found by staging ``fun`` (as ``jit`` does) without computing it. Arguments may be arrays or
+    ``ShapeDtypeStruct``s."""
+    from .jit import make_trace
+
+    args = tree_map(_placeholder, args, is_leaf=lambda v: isinstance(v, ShapeDtypeStruct))
+    kwargs = tree_map(_placeholder, kwargs, is_leaf=lambda v: isinstance(v, ShapeDtypeStruct))
+    found: dict = {}
+
+    def flat(*a: Any, **k: Any) -> Any:
+        leaves, found["tree"] = tree_flatten(fun(*a, **k))
+        return leaves
+
+    program = make_trace(flat)(*args, **kwargs)
+    return found["tree"].unflatten(ShapeDtypeStruct(a.shape, a.dtype) for a in program.out_avals)
+
+
+def make_jaxpr(fun: Callable[..., Any], static_argnums: Any = (), **unused: Any) -> Callable[..., Any]:
+    """JAX's name for :func:`funcgrad.make_trace`: ``make_jaxpr(f)(*args)`` is ``f``'s program
+    (funcgrad's IR, printable, not a JAX jaxpr)."""
+    from .jit import make_trace
+
+    return make_trace(fun, static_argnums)
+
+
+def linear_transpose(fun: Callable[..., Any], *primals: Any) -> Callable[..., tuple]:
+    """The transpose of a linear ``fun`` at arguments shaped like ``primals``: ``f_t(ct)`` returns a
+    tuple with one cotangent per primal (``fun``'s pullback, which for a linear function does not
+    depend on the point)."""
+    from .api import vjp
+
+    _, pullback = vjp(fun, *tree_map(_placeholder, primals, is_leaf=lambda v: isinstance(v, ShapeDtypeStruct)))
+    return pullback
+
+
+def named_call(fun: Callable[..., Any], *, name: str | None = None) -> Callable[..., Any]:
+    """``fun`` itself (JAX uses the name for profiles; funcgrad's programs name their inputs instead)."""
+    return fun
+
+
+@contextlib.contextmanager
+def named_scope(name: str) -> Iterator[None]:
+    """A context manager with no effect (JAX uses it to name operations in profiles)."""
+    yield
+
+
+@contextlib.contextmanager
+def enable_x64(new_val: bool = True) -> Iterator[None]:
+    """funcgrad always follows NumPy's 64-bit defaults: ``enable_x64()`` changes nothing;
+    ``enable_x64(False)`` warns as ``config.update("jax_enable_x64", False)`` does."""
+    from .config import update
+
+    update("jax_enable_x64", bool(new_val))
+    try:
+        yield
+    finally:
+        update("jax_enable_x64", True)
