@@ -310,7 +310,7 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: float = 2 * n
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.unwrap(np.array([0.0, 3.0, 6.5]))
-    array([ 0.        ,  3.        ,  0.21681469])
+    array([0.        , 3.        , 0.21681469])
     """
     if not _traced(p, discont, period):
         return np.unwrap(p, discont=discont, axis=axis, period=period)

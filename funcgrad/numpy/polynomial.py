@@ -270,7 +270,7 @@ def polyint(p: Any, m: int = 1, k: Any = None) -> Any:
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.polyint(np.array([3.0, 2.0]))
-    array([1., 2., 0.])
+    array([1.5, 2. , 0. ])
     """
     if not contains_tracer((p, k)):
         return np.polyint(p, m, k)

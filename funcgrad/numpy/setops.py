@@ -152,7 +152,7 @@ def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
     """``numpy.count_nonzero`` (integer result, no derivative; works under jit).
 
     >>> import numpy as np, funcgrad.numpy as fnp
-    >>> fnp.count_nonzero(np.array([0.0, 2.0, 3.0]))
+    >>> int(fnp.count_nonzero(np.array([0.0, 2.0, 3.0])))
     2
     """
     if not isinstance(a, Tracer):

@@ -145,8 +145,8 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.corrcoef(np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]])).round(4)
-    array([[ 1.    , -0.9820],
-           [-0.9820,  1.    ]])
+    array([[ 1.   , -0.982],
+           [-0.982,  1.   ]])
     """
     if not _traced(x, y):
         return np.corrcoef(x, y, rowvar=rowvar, dtype=dtype)
