@@ -188,6 +188,16 @@ def _swap(a: Any) -> Any:
     return sh.transpose(a, axes=tuple(range(n - 2)) + (n - 1, n - 2))
 
 
+def _adjoint(a: Any) -> Any:
+    """The conjugate transpose of each matrix (the transpose of a real one)."""
+    return ew.conj(_swap(a)) if np.dtype(a.dtype).kind == "c" else _swap(a)
+
+
+def _squared_norms(r: Any, axis: int) -> Any:
+    """``sum(|r|**2)`` along ``axis``: real, also for complex ``r``."""
+    return red.sum(ew.real(ew.conj(r) * r) if np.dtype(r.dtype).kind == "c" else r * r, axis=axis)
+
+
 def _eye_like(a: Any, n: int) -> np.ndarray:
     return np.eye(n, dtype=a.dtype)
 
@@ -502,7 +512,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NO_
     rcond = np.asarray(rcond)
     cutoff = sh.reshape(rcond, shape=rcond.shape + (1,)) * red.max(s, axis=-1, keepdims=True)
     s_inv = _reciprocal_above(s, cutoff)
-    return la.matmul(_swap(vh), sh.reshape(s_inv, shape=s_inv.shape + (1,)) * _swap(u))
+    return la.matmul(_adjoint(vh), sh.reshape(s_inv, shape=s_inv.shape + (1,)) * _adjoint(u))
 
 
 def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
@@ -534,24 +544,24 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
     elif rcond < 0:  # LAPACK: machine precision
         rcond = np.finfo(dtype).eps
     k = b.shape[1]
+    real = np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)  # of s and residuals
     if m == 0 or n == 0:
         x = np.zeros((n, k), dtype)
-        s = np.zeros((0,), dtype)
+        s = np.zeros((0,), real)
         rank = np.int32(0)
-        resid = red.sum(b * b, axis=0) if (m > n and n == 0) else np.zeros((0,), dtype)
+        resid = _squared_norms(b, 0) if (m > n and n == 0) else np.zeros((0,), real)
     else:
         u, s, vh = svd(a, full_matrices=False)
         large = ew.greater(s, rcond * s[..., 0])
         rank = red.sum(large)
         s_inv = ew.where(large, 1.0 / ew.where(large, s, 1.0), 0.0)
-        x = la.matmul(_swap(vh), sh.reshape(s_inv, shape=s_inv.shape + (1,)) * la.matmul(_swap(u), b))
+        x = la.matmul(_adjoint(vh), sh.reshape(s_inv, shape=s_inv.shape + (1,)) * la.matmul(_adjoint(u), b))
         if _is_concrete(rank):
             rank = np.int32(rank)
         if m > n and (not _is_concrete(rank) or rank == n):
-            r = b - la.matmul(a, x)
-            resid = red.sum(r * r, axis=0)
+            resid = _squared_norms(b - la.matmul(a, x), 0)
         else:
-            resid = np.zeros((0,), dtype)
+            resid = np.zeros((0,), real)
     if is_1d:
         x = sh.reshape(x, shape=(n,))
     return x, resid, rank, s
