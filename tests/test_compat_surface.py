@@ -175,7 +175,6 @@ PENDING_OTHER_OWNERS = {
     "funcgrad.random": ["ball", "binomial", "chisquare", "clone", "double_sided_maxwell", "f", "generalized_normal",
                         "geometric", "key_dtype", "lognormal", "maxwell", "multinomial", "orthogonal", "pareto",
                         "poisson", "rayleigh", "t", "triangular", "wald", "weibull_min", "wrap_key_data"],
-    "funcgrad.nn": ["dot_product_attention"],
 }
 
 

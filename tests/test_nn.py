@@ -138,6 +138,57 @@ def test_nn_transforms_compose():
     np.testing.assert_allclose(jg, fg.grad(lambda v: nn.log_softmax(v).sum() + nn.gelu(v).sum())(x), rtol=1e-13)
 
 
+def _naive_attention(q, k, v, keep, scale, q_len=None, bias=None):
+    b_, t_, n_, _ = q.shape
+    g = n_ // k.shape[2]
+    out = np.zeros(q.shape)
+    for b in range(b_):
+        for n in range(n_):
+            for t in range(t_):
+                logits = np.array([q[b, t, n] @ k[b, s, n // g] * scale for s in range(k.shape[1])])
+                if bias is not None:
+                    logits = logits + bias[b, n, t]
+                logits = np.where(keep[b, n, t], logits, -0.7 * np.finfo(float).max)
+                p = np.exp(logits - logits.max())
+                p /= p.sum()
+                out[b, t, n] = p @ v[b, :, n // g]
+                if q_len is not None and t >= q_len[b]:
+                    out[b, t, n] = 0
+    return out
+
+
+def test_dot_product_attention_against_a_direct_loop():
+    r = np.random.default_rng(3)
+    q, k, v = r.standard_normal((2, 5, 4, 3)), r.standard_normal((2, 6, 2, 3)), r.standard_normal((2, 6, 2, 3))
+    bias, mask = r.standard_normal((2, 4, 5, 6)), r.random((2, 1, 5, 6)) > 0.3
+    scale = 1 / np.sqrt(3)
+    full = np.ones((2, 4, 5, 6), bool)
+    np.testing.assert_allclose(nn.dot_product_attention(q, k, v), _naive_attention(q, k, v, full, scale), rtol=1e-12)
+    causal = full & np.tril(np.ones((5, 6), bool))
+    np.testing.assert_allclose(nn.dot_product_attention(q, k, v, is_causal=True, scale=0.5),
+                               _naive_attention(q, k, v, causal, 0.5), rtol=1e-12)
+    np.testing.assert_allclose(nn.dot_product_attention(q, k, v, bias=bias, mask=mask),
+                               _naive_attention(q, k, v, full & mask, scale, bias=bias), rtol=1e-12)
+    with_bias = nn.dot_product_attention(q, k, v, bias=bias)
+    logits = np.einsum("btnh,bsnh->bnts", q, np.repeat(k, 2, axis=2)) * scale + bias
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    np.testing.assert_allclose(with_bias, np.einsum("bnts,bsnh->btnh", probs, np.repeat(v, 2, axis=2)), rtol=1e-12)
+    window = full & (np.abs(np.arange(5)[:, None] - np.arange(6)[None, :]) <= 1)
+    np.testing.assert_allclose(nn.dot_product_attention(q, k, v, local_window_size=1),
+                               _naive_attention(q, k, v, window, scale), rtol=1e-12)
+    lengths = full & (np.arange(6)[None, None, None, :] < np.array([2, 6])[:, None, None, None])
+    lengths &= np.arange(5)[None, None, :, None] < np.array([3, 5])[:, None, None, None]
+    np.testing.assert_allclose(
+        nn.dot_product_attention(q, k, v, query_seq_lengths=np.array([3, 5]), key_value_seq_lengths=np.array([2, 6])),
+        _naive_attention(q, k, v, lengths, scale, q_len=[3, 5]), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(nn.dot_product_attention(q[0], k[0], v[0]), _naive_attention(q, k, v, full, scale)[0],
+                               rtol=1e-12)
+    check_grads(lambda a, b, c: nn.dot_product_attention(a, b, c, is_causal=True), (q, k, v), order=1)
+    with pytest.raises(ValueError, match="K dividing N"):
+        nn.dot_product_attention(q, k[:, :, :1].repeat(3, axis=2), v[:, :, :1].repeat(3, axis=2))
+
+
 # --- initializers --------------------------------------------------------------------------
 
 def _key(seed):

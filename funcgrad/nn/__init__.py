@@ -28,7 +28,7 @@ __all__ = [
     "relu", "relu6", "sigmoid", "softplus", "soft_sign", "silu", "swish", "gelu", "elu", "selu", "celu",
     "leaky_relu", "hard_tanh", "hard_sigmoid", "hard_silu", "hard_swish", "log_sigmoid", "glu", "softmax",
     "log_softmax", "logsumexp", "logmeanexp", "standardize", "one_hot", "identity", "tanh", "mish",
-    "squareplus", "sparse_plus", "sparse_sigmoid", "log1mexp", "initializers",
+    "squareplus", "sparse_plus", "sparse_sigmoid", "log1mexp", "dot_product_attention", "initializers",
 ]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -296,6 +296,72 @@ def one_hot(x: Any, num_classes: int, *, dtype: Any = None, axis: int = -1) -> A
     axis %= out_ndim
     classes = np.arange(num_classes).reshape((num_classes,) + (1,) * (out_ndim - 1 - axis))
     return (np.expand_dims(x, axis) == classes).astype(np.float64 if dtype is None else dtype)
+
+
+def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, mask: Any = None, *,
+                          scale: float | None = None, is_causal: bool = False, query_seq_lengths: Any = None,
+                          key_value_seq_lengths: Any = None, local_window_size: Any = None,
+                          implementation: str | None = None, return_residual: bool = False) -> Any:
+    """Scaled dot-product attention, ``softmax(q·kᵀ * scale + bias, masked) · v``, as JAX's.
+
+    Shapes ``query (B, T, N, H)``, ``key``/``value`` ``(B, S, K, H)`` (the batch axis may be left out);
+    ``N`` must be a multiple of ``K`` (grouped-query attention shares each key/value head among
+    ``N / K`` query heads). ``bias`` and ``mask`` broadcast to ``(B, N, T, S)``; ``is_causal``,
+    ``query_seq_lengths``/``key_value_seq_lengths`` (``(B,)``) and ``local_window_size`` (an int or a
+    ``(left, right)`` pair) mask further. Masked logits are set to ``-0.7 * finfo.max`` (a fully masked
+    row gives uniform weights, as in JAX); outputs of queries beyond ``query_seq_lengths`` are 0.
+    ``scale`` defaults to ``1 / sqrt(H)``. Unlike JAX, the softmax is computed in the inputs' dtype
+    (JAX always uses float32 there), so float64 results are accurate to float64.
+
+    >>> q = np.ones((1, 2, 1, 4)); k = v = np.arange(8.0).reshape(1, 2, 1, 4)
+    >>> dot_product_attention(q, k, v, is_causal=True)[0, 0, 0]
+    array([0., 1., 2., 3.])
+    """
+    if implementation not in (None, "xla"):
+        raise ValueError(f"dot_product_attention: implementation {implementation!r} is not available; funcgrad "
+                         "computes with NumPy (implementation=None or 'xla').")
+    if return_residual:
+        raise NotImplementedError("dot_product_attention(return_residual=True) is not supported.")
+    query, key, value = _arr(query), _arr(key), _arr(value)
+    unbatched = query.ndim == 3
+    if unbatched:
+        query, key, value = query[None], key[None], value[None]
+    b, t, n, h = query.shape
+    s, k_heads = key.shape[1], key.shape[2]
+    if key.shape != value.shape or key.shape[0] != b or key.shape[3] != h or n % k_heads:
+        raise ValueError(f"dot_product_attention: query {query.shape} needs key and value of shape (B, S, K, H) "
+                         f"with K dividing N; got key {key.shape} and value {value.shape}.")
+    if k_heads != n:  # grouped-query attention: each key/value head serves n // k_heads query heads
+        key = fnp.repeat(key, n // k_heads, axis=2)
+        value = fnp.repeat(value, n // k_heads, axis=2)
+    scale = 1.0 / math.sqrt(h) if scale is None else scale
+    logits = fnp.einsum("btnh,bsnh->bnts", query, key) * scale
+    if bias is not None:
+        logits = logits + (bias[None] if unbatched else bias)
+    keep = np.ones((1, 1, t, s), bool)
+    if is_causal:
+        keep = keep & np.tril(np.ones((t, s), bool))
+    if local_window_size is not None:
+        left, right = (local_window_size, local_window_size) if isinstance(local_window_size, int) else \
+            local_window_size
+        rows, cols = np.arange(t)[:, None], np.arange(s)[None, :]
+        keep = keep & (cols >= rows - left) & (cols <= rows + right)
+    if query_seq_lengths is not None:
+        keep = keep & (np.arange(t)[None, None, :, None] < np.asarray(query_seq_lengths)[:, None, None, None])
+    if key_value_seq_lengths is not None:
+        keep = keep & (np.arange(s)[None, None, None, :] < np.asarray(key_value_seq_lengths)[:, None, None, None])
+    if mask is not None:
+        keep = keep & (mask[None] if unbatched else mask) if not isinstance(mask, Tracer) else \
+            fnp.logical_and(keep, mask)
+    if not (isinstance(keep, np.ndarray) and keep.all()):
+        large_negative = -0.7 * np.finfo(np.dtype(logits.dtype)).max
+        logits = fnp.where(keep, logits, fnp.full_like(logits, large_negative))
+    probs = softmax(logits, axis=-1)
+    out = fnp.einsum("bnts,bsnh->btnh", probs, value)
+    if query_seq_lengths is not None:  # padding queries give zeros
+        valid = np.arange(t)[None, :] < np.asarray(query_seq_lengths)[:, None]
+        out = out * valid[:, :, None, None].astype(np.dtype(out.dtype))
+    return out[0] if unbatched else out
 
 
 def __getattr__(name: str) -> Any:
