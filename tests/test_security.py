@@ -321,3 +321,34 @@ def test_user_primitive_with_odd_name_under_jit(prim_name: str) -> None:
     x = np.array([1.0, 2.0])
     f = fg.jit(lambda x: double.bind(x, scale=HFloat(2.0)) + double.bind(x, scale=HFloat(2.0)))
     _same(f(x), x * 4.0)
+
+
+# --- inside control flow and custom rules (sub-programs compiled on their own) -------------------
+
+
+CONTROL_FLOW: dict[str, Callable[[Any], Any]] = {
+    "cond": lambda x: fg.lax.cond(fnp.sum(x) > 0, lambda v: v * HFloat(3.0), lambda v: v - HFloat(3.0), x),
+    "scan": lambda x: fg.lax.scan(lambda c, xi: (c * HFloat(3.0) + xi, c), 0.0, x)[0],
+    "fori_loop": lambda x: fg.lax.fori_loop(0, HInt(3), lambda i, v: v * HFloat(3.0), x),
+    "while_loop": lambda x: fg.lax.while_loop(lambda v: fnp.sum(v) < HFloat(100.0), lambda v: v * HFloat(3.0), x),
+}
+
+
+@pytest.mark.parametrize("form", list(CONTROL_FLOW), ids=str)
+def test_hostile_constants_inside_control_flow_bodies(form: str) -> None:
+    f = CONTROL_FLOW[form]
+    x = np.array([1.0, 2.0])
+    _same(fg.jit(f)(x), f(x))
+    loss = lambda v: fnp.sum(f(v) ** 2)  # noqa: E731
+    np.testing.assert_allclose(fg.jit(fg.grad(loss))(x), fg.grad(loss)(x), rtol=1e-12)
+
+
+def test_hostile_constants_inside_custom_rules_under_jit() -> None:
+    @fg.custom_vjp
+    def scaled(x: Any) -> Any:
+        return x * HFloat(3.0)
+
+    scaled.defvjp(lambda x: (x * HFloat(3.0), None), lambda _, ct: (ct * HFloat(3.0),))
+    x = np.array([1.0, -2.0])
+    _same(fg.jit(scaled)(x), x * 3.0)
+    np.testing.assert_array_equal(fg.jit(fg.grad(lambda v: fnp.sum(scaled(v))))(x), [3.0, 3.0])
