@@ -209,6 +209,38 @@ def test_jitted_method_shared_by_threads(fast_switching: Any) -> None:
             m = models[(i + k) % 4]
             np.testing.assert_allclose(m.apply(x), np.exp(x) * m.scale, rtol=1e-12)
 
-    errors = _run_threads(8, work)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RetraceWarning)  # threads racing on one key each count a trace
+        errors = _run_threads(8, work)
     assert not errors, errors[:3]
     assert Model.apply._method_jit is not None and len(Model.apply._method_jit.cache) == 4
+
+
+def test_control_flow_and_custom_rules_from_many_threads(fast_switching: Any) -> None:
+    # Sub-programs (scan bodies, custom rules) cache their compiled code on the program.
+    @fg.custom_vjp
+    def softclip(x: Any) -> Any:
+        return fnp.tanh(x)
+
+    softclip.defvjp(lambda x: (fnp.tanh(x), x), lambda x, ct: (ct * (1 - fnp.tanh(x) ** 2),))
+
+    def loss(x: Any) -> Any:
+        final, _ = fg.lax.scan(lambda c, xi: (c * 0.5 + softclip(xi), c), 0.0, x)
+        return final
+
+    g = fg.jit(fg.grad(loss), cache_size=2)
+
+    def want(x: np.ndarray) -> np.ndarray:
+        n = len(x)
+        return 0.5 ** (n - 1 - np.arange(n)) * (1 - np.tanh(x) ** 2)
+
+    def work(i: int) -> None:
+        for k in range(20):
+            x = np.linspace(-1, 1, 2 + (i + k) % 3)
+            np.testing.assert_allclose(g(x), want(x), rtol=1e-12)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RetraceWarning)
+        errors = _run_threads(6, work)
+    assert not errors, errors[:3]
+    assert len(g.cache) <= 2
