@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .core import Tracer
+from .dtypes import float0
 from .errors import (
     ArgnumsError,
     CotangentMismatchError,
@@ -95,14 +96,16 @@ def _path_of(tree: Any, i: int) -> tuple:
 
 
 def _flatten_args(
-    f: Callable[..., Any], args: tuple, prefix: str = "", hint: str = _INPUT_HINT
+    f: Callable[..., Any], args: tuple, prefix: str = "", hint: str = _INPUT_HINT, allow_float0: bool = False
 ) -> tuple[list, PyTreeDef]:
-    """Leaves of ``f``'s positional arguments (validated) and the treedef."""
+    """Leaves of ``f``'s positional arguments (validated) and the treedef (``float0`` leaves are
+    accepted with ``allow_float0``: the tangents of integer primals)."""
     leaves, treedef = tree_flatten(args)
     for i, v in enumerate(leaves):
         if type(v) is not np.ndarray:
             leaves[i] = v = _as_leaf(v, lambda i=i: prefix + _leaf_name(f, _path_of(args, i)), hint)
-        if np.dtype(v.dtype).kind not in "biufc":  # object, string, datetime arrays: no derivative
+        if np.dtype(v.dtype).kind not in "biufc" and not (allow_float0 and v.dtype == float0):
+            # object, string, datetime arrays: no derivative
             raise InvalidLeafError(
                 f"{prefix}{_leaf_name(f, _path_of(args, i))} is an array of dtype {v.dtype}, but funcgrad "
                 "differentiates arrays of numbers (float or complex; bool and integer arrays carry no "
@@ -221,15 +224,37 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
         results = []
         for x, node in zip(leaves, input_nodes, strict=True):
             g = next(found) if node >= 0 else None
-            results.append(np.zeros(x.shape, x.dtype) if g is None else _output(g))
+            if g is None:  # an integer or boolean primal has a float0 cotangent, as in JAX
+                results.append(np.zeros(x.shape, x.dtype if x.dtype.kind in "fc" else float0))
+            else:
+                results.append(_output(g))
         if in_tree.num_leaves == 1 and in_tree.children and in_tree.children[0].node_type is None:
             return (results[0],)  # one array primal: skip rebuilding the tree
         return tuple(in_tree.unflatten(results))
 
     pullback.__doc__ = f"Pullback of {fname}: maps an output cotangent to one cotangent per primal."
+    partial_pullback = _as_partial(pullback, f, primals, has_aux)
     if has_aux:
-        return out, pullback, _strip(aux, trace)
-    return out, pullback
+        return out, partial_pullback, _strip(aux, trace)
+    return out, partial_pullback
+
+
+def _as_partial(pullback: Callable[[Any], tuple], f: Callable[..., Any], primals: tuple, has_aux: bool) -> Any:
+    """The pullback as a ``tree_util.Partial`` whose leaves are the primals, as JAX's is a Partial
+    of its residuals: so it can be returned from ``jit`` (or passed through any pytree function).
+    Called with the very primals it was made with, it runs the recorded tape; with others (the
+    arrays ``jit`` hands back in their place) it recomputes ``vjp(f, *primals)`` on them first."""
+    from .tree_util import Partial
+
+    def apply(*args: Any) -> tuple:
+        *new, ct = args
+        if len(new) == len(primals) and all(a is b for a, b in zip(new, primals)):
+            return pullback(ct)
+        return vjp(f, *new, has_aux=has_aux)[1](ct)
+
+    apply.__doc__ = pullback.__doc__
+    apply.__name__ = "pullback"
+    return Partial(apply, *primals)
 
 
 def _flatten_args_out(raw: Any, fname: str, trace: Any) -> tuple[list, PyTreeDef]:
@@ -338,7 +363,8 @@ def _normalize_argnums(argnums: int | Sequence[int], nargs: int, fname: str) -> 
 
 
 def _check_differentiable_inputs(
-    f: Callable[..., Any], args: Sequence[Any], nums: Sequence[int], transform: str, holomorphic: bool = False
+    f: Callable[..., Any], args: Sequence[Any], nums: Sequence[int], transform: str, holomorphic: bool = False,
+    allow_int: bool = False,
 ) -> None:
     for n in nums:
         with_path, _ = tree_flatten_with_path(args[n])
@@ -351,6 +377,8 @@ def _check_differentiable_inputs(
                     f"{transform} differentiates with respect to {where()}, an array of dtype {x.dtype}, but "
                     "derivatives need arrays of floating-point numbers. Convert it, e.g. "
                     "np.asarray(x, dtype=float), or leave this argument out of argnums.")
+            if kind in "iub" and allow_int:
+                continue  # its derivative is a float0 zero, as in JAX
             if kind in "iub":
                 inside = (
                     " Integer data inside a pytree can instead be passed as a separate argument, or be a "
@@ -360,8 +388,8 @@ def _check_differentiable_inputs(
                 raise IntegerInputError(
                     f"{transform} differentiates with respect to {where()}, which has dtype {x.dtype}; "
                     "derivatives need floating-point inputs. Pass a float array (e.g. "
-                    "x.astype(float), or 2.0 instead of 2), or leave this argument out of argnums."
-                    + inside
+                    "x.astype(float), or 2.0 instead of 2), or leave this argument out of argnums "
+                    "(or pass allow_int=True for a float0 zero derivative, as in JAX)." + inside
                 )
             if holomorphic and kind != "c":
                 raise IntegerInputError(
@@ -372,12 +400,13 @@ def _check_differentiable_inputs(
 
 
 def value_and_grad(
-    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
+    allow_int: bool = False,
 ) -> Callable[..., Any]:
     """Return a function computing ``(f(*args), grad(f)(*args))`` in one pass.
 
     With ``has_aux=True`` it returns ``((value, aux), grad)``. See :func:`grad` for complex
-    numbers and ``holomorphic``.
+    numbers, ``holomorphic`` and ``allow_int``.
 
     >>> import numpy as np, funcgrad as fg
     >>> fg.value_and_grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
@@ -395,7 +424,7 @@ def value_and_grad(
         for n in nums:
             a = args[n]
             if type(a) is not np.ndarray or a.dtype.kind != "f" or holomorphic:
-                _check_differentiable_inputs(f, args, (n,), "grad", holomorphic)
+                _check_differentiable_inputs(f, args, (n,), "grad", holomorphic, allow_int)
 
         def partial(*diff_args: Any) -> Any:
             full = list(args)
@@ -462,7 +491,8 @@ def _check_scalar(out: Any, fname: str, holomorphic: bool = False) -> None:
 
 
 def grad(
-    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
+    allow_int: bool = False,
 ) -> Callable[..., Any]:
     """Return a function computing the gradient of scalar-valued ``f``.
 
@@ -474,11 +504,14 @@ def grad(
     gradient is ``df/dx - i df/dy``; a complex-valued ``f`` needs ``holomorphic=True`` (complex
     inputs) and gives ``f'(z)``.
 
+    Integer and boolean arguments are rejected unless ``allow_int=True``; then their gradient is
+    an array of zeros of dtype ``funcgrad.dtypes.float0`` (no data), as in JAX.
+
     >>> import numpy as np, funcgrad as fg
     >>> fg.grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
     array([2., 4.])
     """
-    vg = value_and_grad(f, argnums, has_aux, holomorphic)
+    vg = value_and_grad(f, argnums, has_aux, holomorphic, allow_int)
 
     @functools.wraps(f)
     def grad_f(*args: Any, **kwargs: Any) -> Any:
@@ -545,7 +578,7 @@ def jvp(
     primals = tuple(primals)
     leaves, in_tree = _flatten_args(f, primals)
     t_leaves, t_tree = _flatten_args(
-        f, tuple(tangents), "the tangent for ", " A tangent is an array shaped like its primal."
+        f, tuple(tangents), "the tangent for ", " A tangent is an array shaped like its primal.", allow_float0=True
     )
     if t_tree != in_tree:
         raise TangentMismatchError(
@@ -563,8 +596,21 @@ def jvp(
                 f"{tuple(x.shape)}; a tangent must be shaped exactly like its primal."
             )
         if x.dtype.kind not in "fc":
+            if t.dtype.kind in "fc":
+                name = _leaf_name(f, _path_of(primals, i))
+                raise TangentMismatchError(
+                    f"jvp: the primal {name} has dtype {x.dtype}, which carries no derivative, but its tangent "
+                    f"has dtype {t.dtype}; pass a tangent of dtype funcgrad.dtypes.float0 (as in JAX), e.g. "
+                    f"np.zeros({tuple(x.shape)}, funcgrad.dtypes.float0)."
+                )
             inputs.append(originals[i])  # no tangent; a Python int stays weakly typed
             continue
+        if t.dtype == float0:
+            name = _leaf_name(f, _path_of(primals, i))
+            raise TangentMismatchError(
+                f"jvp: the tangent for {name} has dtype float0, which is only for integer and boolean "
+                f"primals, but the primal has dtype {x.dtype}; pass a tangent of dtype {x.dtype}."
+            )
         if t.dtype != x.dtype:
             name = _leaf_name(f, _path_of(primals, i))
             raise TangentMismatchError(
@@ -585,7 +631,7 @@ def jvp(
             touts.append(_output(leaf.tangent))
         else:
             outs.append(_output(leaf))
-            touts.append(np.zeros(leaf.shape, leaf.dtype))
+            touts.append(np.zeros(leaf.shape, leaf.dtype if leaf.dtype.kind in "fc" else float0))
     result = (out_tree.unflatten(outs), out_tree.unflatten(touts))
     if has_aux:
         return result + (_strip(aux, trace),)

@@ -73,9 +73,9 @@ def _assemble(blocks: list[list], out_tree: Any, arg_trees: list, argnums: int |
 
 
 def _prepare(f: Callable[..., Any], argnums: int | Sequence[int], args: tuple, kwargs: dict,
-             transform: str) -> tuple[tuple[int, ...], Callable[..., Any], list, list, list]:
+             transform: str, allow_int: bool = False) -> tuple[tuple[int, ...], Callable[..., Any], list, list, list]:
     nums = _normalize_argnums(argnums, len(args), _fname(f))
-    _check_differentiable_inputs(f, args, nums, transform)
+    _check_differentiable_inputs(f, args, nums, transform, allow_int=allow_int)
     arg_trees, in_leaves = [], []
     for n in nums:
         leaves, tree = tree_flatten(args[n])
@@ -92,8 +92,12 @@ def _prepare(f: Callable[..., Any], argnums: int | Sequence[int], args: tuple, k
     return nums, partial, arg_trees, in_leaves, list(nums)
 
 
-def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable[..., Any]:
+def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           allow_int: bool = False) -> Callable[..., Any]:
     """Jacobian of ``f`` by reverse mode: one vmapped pullback over the rows of the identity.
+
+    With ``allow_int=True`` integer and boolean arguments are allowed; their blocks are zeros of
+    dtype ``funcgrad.dtypes.float0``, as in JAX.
 
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
     >>> fg.jacrev(lambda x: x * x)(np.array([1.0, 2.0]))
@@ -103,7 +107,7 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
 
     @functools.wraps(f)
     def jacrev_f(*args: Any, **kwargs: Any) -> Any:
-        _, partial, arg_trees, in_leaves, _ = _prepare(f, argnums, args, kwargs, "jacrev")
+        _, partial, arg_trees, in_leaves, _ = _prepare(f, argnums, args, kwargs, "jacrev", allow_int)
         res = vjp(partial, *in_leaves, has_aux=has_aux)
         out, pullback = res[0], res[1]
         out_leaves, out_tree = tree_flatten(out)

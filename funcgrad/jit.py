@@ -297,11 +297,26 @@ def _describe_key(k: Any) -> str:
     return repr(k)
 
 
+def _check_jittable(f: Any) -> None:
+    """jit traces a function once and reuses the result: generators and coroutines, whose bodies
+    run only later, cannot be traced; nor can a value that is not callable."""
+    if not callable(f):
+        raise TypeError(f"jit expects a function (a callable), got {f!r:.80} of type {type(f).__qualname__}.")
+    if inspect.isgeneratorfunction(f) or inspect.isasyncgenfunction(f) or inspect.iscoroutinefunction(f):
+        kind = "a coroutine function" if inspect.iscoroutinefunction(f) else "a generator function"
+        raise TypeError(
+            f"jit of {getattr(f, '__name__', f)!r}, {kind}: its body runs only when iterated or awaited, after "
+            "jit has traced the call, so there is nothing to compile. Return a list or an array (e.g. "
+            "fnp.stack([...])) instead of yielding values, or jit the function that consumes the values."
+        )
+
+
 class JitFunction:
     """A function compiled per input signature; see :func:`jit`."""
 
     def __init__(self, f: Callable[..., Any], static_argnums: Sequence[int] = (),
                  static_argnames: Sequence[str] = (), cache_size: int = 64, retrace_warning: int = 8) -> None:
+        _check_jittable(f)
         functools.update_wrapper(self, f)
         self.fun = f
         self.name = getattr(f, "__name__", type(f).__name__)
