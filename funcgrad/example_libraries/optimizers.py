@@ -26,7 +26,9 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from .. import numpy as fnp
-from ..tree_util import register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_unflatten
+from .. import optimizers as _fo
+from ..core import Tracer
+from ..tree_util import register_pytree_node, tree_flatten, tree_unflatten
 
 __all__ = [
     "OptimizerState", "Optimizer", "optimizer", "sgd", "momentum", "nesterov", "adagrad", "rmsprop",
@@ -101,49 +103,13 @@ def optimizer(opt_maker: Callable[..., tuple]) -> Callable[..., Optimizer]:
     return tree_opt_maker
 
 
-# --- schedules ---------------------------------------------------------------------------------
+# --- schedules (funcgrad.optimizers' schedules: the same formulas) ---------------------------------
 
-def constant(step_size: float) -> Schedule:
-    """The schedule ``i -> step_size``."""
-    return lambda i: step_size
-
-
-def exponential_decay(step_size: float, decay_steps: float, decay_rate: float) -> Schedule:
-    """``i -> step_size * decay_rate ** (i / decay_steps)``."""
-    return lambda i: step_size * decay_rate ** (i / decay_steps)
-
-
-def inverse_time_decay(step_size: float, decay_steps: float, decay_rate: float, staircase: bool = False) -> Schedule:
-    """``i -> step_size / (1 + decay_rate * i / decay_steps)`` (``floor`` of the ratio if ``staircase``)."""
-    if staircase:
-        return lambda i: step_size / (1 + decay_rate * fnp.floor(i / decay_steps))
-    return lambda i: step_size / (1 + decay_rate * i / decay_steps)
-
-
-def polynomial_decay(step_size: float, decay_steps: int, final_step_size: float, power: float = 1.0) -> Schedule:
-    """From ``step_size`` to ``final_step_size`` over ``decay_steps`` as ``(1 - i / decay_steps) ** power``."""
-
-    def schedule(step_num: Any) -> Any:
-        step_num = fnp.minimum(step_num, decay_steps)
-        step_mult = (1 - step_num / decay_steps) ** power
-        return step_mult * (step_size - final_step_size) + final_step_size
-
-    return schedule
-
-
-def piecewise_constant(boundaries: Any, values: Any) -> Schedule:
-    """``values[k]`` for steps after ``k`` of the ``boundaries``."""
-    boundaries = np.asarray(boundaries)
-    values = np.asarray(values)
-    if not boundaries.ndim == values.ndim == 1:
-        raise ValueError("boundaries and values must be sequences")
-    if not values.shape[0] == boundaries.shape[0] + 1:
-        raise ValueError("values must have one more element than boundaries")
-
-    def schedule(i: Any) -> Any:
-        return values[int(np.sum(np.asarray(i) > boundaries))]
-
-    return schedule
+constant = _fo.constant
+exponential_decay = _fo.exponential_decay
+inverse_time_decay = _fo.inverse_time_decay
+polynomial_decay = _fo.polynomial_decay
+piecewise_constant = _fo.piecewise_constant
 
 
 def make_schedule(scalar_or_schedule: float | Schedule) -> Schedule:
@@ -155,80 +121,70 @@ def make_schedule(scalar_or_schedule: float | Schedule) -> Schedule:
     raise TypeError(f"step size must be a number or a schedule (a callable), got {type(scalar_or_schedule)}.")
 
 
-# --- optimizers --------------------------------------------------------------------------------
+# --- optimizers ----------------------------------------------------------------------------------
+
+def _per_leaf(transform: _fo.GradientTransformation) -> tuple:
+    """One parameter's ``(init, update, get_params)`` from a :mod:`funcgrad.optimizers` transformation.
+
+    The state is ``(x, transformation_state)``; the transformation's step count is set to the step
+    number ``i`` the caller passes, so schedules and bias corrections see JAX's ``i``.
+    """
+
+    def init(x0: Any) -> tuple:
+        return x0, transform.init(x0)
+
+    def update(i: Any, g: Any, state: tuple) -> tuple:
+        x, inner = state
+        count = i if isinstance(i, Tracer) else np.asarray(i, np.int64)
+        updates, inner = transform.update(g, (count,) + tuple(inner[1:]), x)
+        return _fo.apply_updates(x, updates), inner
+
+    return init, update, lambda state: state[0]
+
 
 @optimizer
 def sgd(step_size: float | Schedule) -> tuple:
     """Stochastic gradient descent: ``x - step_size(i) * g``."""
-    step_size = make_schedule(step_size)
-    return (lambda x0: x0), (lambda i, g, x: x - step_size(i) * g), (lambda x: x)
+    return _per_leaf(_fo.sgd(make_schedule(step_size)))
 
 
 @optimizer
 def momentum(step_size: float | Schedule, mass: float) -> tuple:
-    """Gradient descent with momentum ``mass``."""
-    step_size = make_schedule(step_size)
-
-    def init(x0: Any) -> tuple:
-        return x0, fnp.zeros_like(x0)
-
-    def update(i: int, g: Any, state: tuple) -> tuple:
-        x, velocity = state
-        velocity = mass * velocity + g
-        return x - step_size(i) * velocity, velocity
-
-    return init, update, lambda state: state[0]
+    """Gradient descent with momentum ``mass``: ``v = mass * v + g``, ``x - step_size(i) * v``."""
+    return _per_leaf(_fo.momentum(make_schedule(step_size), mass))
 
 
 @optimizer
 def nesterov(step_size: float | Schedule, mass: float) -> tuple:
-    """Nesterov's accelerated gradient."""
-    step_size = make_schedule(step_size)
-
-    def init(x0: Any) -> tuple:
-        return x0, fnp.zeros_like(x0)
-
-    def update(i: int, g: Any, state: tuple) -> tuple:
-        x, velocity = state
-        velocity = mass * velocity + g
-        return x - step_size(i) * (mass * velocity + g), velocity
-
-    return init, update, lambda state: state[0]
+    """Nesterov's accelerated gradient: ``v = mass * v + g``, ``x - step_size(i) * (mass * v + g)``."""
+    return _per_leaf(_fo.nesterov(make_schedule(step_size), mass))
 
 
 @optimizer
 def adagrad(step_size: float | Schedule, momentum: float = 0.9) -> tuple:
     """Adagrad (Duchi et al., 2011) with momentum."""
-    step_size = make_schedule(step_size)
-
-    def init(x0: Any) -> tuple:
-        return x0, fnp.zeros_like(x0), fnp.zeros_like(x0)
-
-    def update(i: int, g: Any, state: tuple) -> tuple:
-        x, g_sq, m = state
-        g_sq = g_sq + fnp.square(g)
-        g_sq_inv_sqrt = fnp.where(g_sq > 0, 1.0 / fnp.sqrt(fnp.where(g_sq > 0, g_sq, 1.0)), 0.0)
-        m = (1.0 - momentum) * (g * g_sq_inv_sqrt) + momentum * m
-        return x - step_size(i) * m, g_sq, m
-
-    return init, update, lambda state: state[0]
+    return _per_leaf(_fo.adagrad(make_schedule(step_size), momentum))
 
 
 @optimizer
 def rmsprop(step_size: float | Schedule, gamma: float = 0.9, eps: float = 1e-8) -> tuple:
-    """RMSProp (Tieleman and Hinton, 2012)."""
-    step_size = make_schedule(step_size)
+    """RMSProp (Tieleman and Hinton, 2012): ``x - step_size(i) * g / sqrt(avg_sq_grad + eps)``."""
+    return _per_leaf(_fo.rmsprop(make_schedule(step_size), gamma, eps))
 
-    def init(x0: Any) -> tuple:
-        return x0, fnp.zeros_like(x0)
 
-    def update(i: int, g: Any, state: tuple) -> tuple:
-        x, avg_sq_grad = state
-        avg_sq_grad = avg_sq_grad * gamma + fnp.square(g) * (1.0 - gamma)
-        return x - step_size(i) * g / fnp.sqrt(avg_sq_grad + eps), avg_sq_grad
+@optimizer
+def adam(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> tuple:
+    """Adam (Kingma and Ba, 2015)."""
+    return _per_leaf(_fo.adam(make_schedule(step_size), b1, b2, eps))
 
-    return init, update, lambda state: state[0]
 
+@optimizer
+def adamax(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> tuple:
+    """AdaMax, Adam's infinity-norm variant."""
+    return _per_leaf(_fo.adamax(make_schedule(step_size), b1, b2, eps))
+
+
+# rmsprop_momentum and sm3 have no counterpart in funcgrad.optimizers: their per-array rules are here.
 
 @optimizer
 def rmsprop_momentum(step_size: float | Schedule, gamma: float = 0.9, eps: float = 1e-8,
@@ -244,46 +200,6 @@ def rmsprop_momentum(step_size: float | Schedule, gamma: float = 0.9, eps: float
         avg_sq_grad = avg_sq_grad * gamma + fnp.square(g) * (1.0 - gamma)
         mom = momentum * mom + step_size(i) * g / fnp.sqrt(avg_sq_grad + eps)
         return x - mom, avg_sq_grad, mom
-
-    return init, update, lambda state: state[0]
-
-
-def _power(base: float, like: Any, exponent: int) -> Any:
-    return np.asarray(base, dtype=like.dtype) ** (exponent)
-
-
-@optimizer
-def adam(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> tuple:
-    """Adam (Kingma and Ba, 2015)."""
-    step_size = make_schedule(step_size)
-
-    def init(x0: Any) -> tuple:
-        return x0, fnp.zeros_like(x0), fnp.zeros_like(x0)
-
-    def update(i: int, g: Any, state: tuple) -> tuple:
-        x, m, v = state
-        m = (1 - b1) * g + b1 * m
-        v = (1 - b2) * fnp.square(g) + b2 * v
-        mhat = m / (1 - _power(b1, m, i + 1))
-        vhat = v / (1 - _power(b2, m, i + 1))
-        return x - step_size(i) * mhat / (fnp.sqrt(vhat) + eps), m, v
-
-    return init, update, lambda state: state[0]
-
-
-@optimizer
-def adamax(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> tuple:
-    """AdaMax, Adam's infinity-norm variant."""
-    step_size = make_schedule(step_size)
-
-    def init(x0: Any) -> tuple:
-        return x0, fnp.zeros_like(x0), fnp.zeros_like(x0)
-
-    def update(i: int, g: Any, state: tuple) -> tuple:
-        x, m, u = state
-        m = (1 - b1) * g + b1 * m
-        u = fnp.maximum(b2 * u, fnp.abs(g))
-        return x - (step_size(i) / (1 - _power(b1, m, i + 1))) * m / (u + eps), m, u
 
     return init, update, lambda state: state[0]
 
@@ -337,15 +253,14 @@ def sm3(step_size: float | Schedule, momentum: float = 0.9) -> tuple:
 # --- utilities ---------------------------------------------------------------------------------
 
 def l2_norm(tree: Any) -> Any:
-    """The l2 norm of all the leaves of ``tree`` together."""
-    leaves = tree_leaves(tree)
-    return fnp.sqrt(sum(fnp.vdot(x, x) for x in leaves))
+    """The l2 norm of all the leaves of ``tree`` together (:func:`funcgrad.optimizers.global_norm`)."""
+    return _fo.global_norm(tree)
 
 
 def clip_grads(grad_tree: Any, max_norm: float) -> Any:
-    """``grad_tree`` rescaled so that its :func:`l2_norm` is at most ``max_norm``."""
-    norm = l2_norm(grad_tree)
-    return tree_map(lambda g: fnp.where(norm < max_norm, g, g * (max_norm / norm)), grad_tree)
+    """``grad_tree`` rescaled so that its :func:`l2_norm` is at most ``max_norm``
+    (:func:`funcgrad.optimizers.clip_by_global_norm`)."""
+    return _fo.clip_by_global_norm(max_norm).update(grad_tree, ())[0]
 
 
 class JoinPoint:
