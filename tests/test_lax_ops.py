@@ -302,3 +302,81 @@ def test_lax_array_operations_load_lazily():
     subprocess.run([sys.executable, "-c", code], check=True)
     with pytest.raises(AttributeError, match="no attribute 'not_an_op'"):
         lax.not_an_op  # noqa: B018
+
+
+# --- the remaining names, 0-d / empty / float32 operands ----------------------------------------------
+
+
+def test_scatter_combiners_against_numpy_ufunc_at():
+    x, idx, u = normal(4, 3), np.array([[1], [3], [1]]), normal(3, 3)
+    dn = SDN((1,), (0,), (0,))
+    for fn, ufunc in ((lax.scatter_mul, np.multiply), (lax.scatter_min, np.minimum), (lax.scatter_max, np.maximum),
+                      (lax.scatter_add, np.add)):
+        want = x.copy()
+        ufunc.at(want, idx[:, 0], u)
+        np.testing.assert_allclose(fn(x, idx, u, dn), want)
+    check_grads(lambda x, u: lax.scatter_mul(x, np.array([[0], [2]]), u, dn), (x, normal(2, 3)), order=2)
+
+
+def test_small_names_against_numpy():
+    x = normal(2, 3)
+    np.testing.assert_array_equal(lax.iota(np.int32, 4), np.arange(4, dtype=np.int32))
+    np.testing.assert_array_equal(lax.broadcasted_iota(np.float32, (2, 3), 1), np.tile(np.arange(3.0), (2, 1)))
+    np.testing.assert_array_equal(lax.broadcast(x, (4,)), np.broadcast_to(x, (4, 2, 3)))
+    np.testing.assert_array_equal(lax.expand_dims(x, (0, 3)), x[None, :, :, None])
+    np.testing.assert_array_equal(lax.squeeze(x[:, None], (1,)), x)
+    np.testing.assert_array_equal(lax.reshape(x, (3, 2), dimensions=(1, 0)), x.T.reshape(3, 2))
+    np.testing.assert_array_equal(lax.transpose(x, (1, 0)), x.T)
+    np.testing.assert_array_equal(lax.rev(x, (0, 1)), x[::-1, ::-1])
+    np.testing.assert_array_equal(lax.concatenate([x, x], 1), np.concatenate([x, x], 1))
+    np.testing.assert_array_equal(lax.full((2,), 3.0), [3.0, 3.0])
+    assert lax.full_like(np.ones(2, np.float32), 1).dtype == np.float32
+    np.testing.assert_array_equal(lax.select(x > 0, x, -x), np.abs(x))
+    np.testing.assert_allclose(lax.logistic(x), 1 / (1 + np.exp(-x)))
+    b = x > 0
+    np.testing.assert_array_equal(lax.reduce_and(b, (1,)), b.all(1))
+    np.testing.assert_array_equal(lax.reduce_or(b, (1,)), b.any(1))
+    np.testing.assert_array_equal(lax.reduce_xor(b, (1,)), b.sum(1) % 2 == 1)
+    assert lax.argmax(x, 1, np.int32).dtype == np.int32
+    np.testing.assert_array_equal(lax.argmin(x, 0, np.int64), x.argmin(0))
+    np.testing.assert_array_equal(lax.reduce(np.array([2, 3, 4]), 1, lax.mul, (0,)), 24)
+    np.testing.assert_array_equal(lax.reduce(np.zeros((0, 2)), -np.inf, lax.max, (0,)), [-np.inf, -np.inf])
+    # Variadic reduce (an argmax written as a reduction over (value, index) pairs).
+    vals, idx = lax.reduce((x, lax.broadcasted_iota(np.int64, x.shape, 1)), (-np.inf, 0),
+                           lambda a, b: (fg.numpy.where(a[0] >= b[0], a[0], b[0]),
+                                         fg.numpy.where(a[0] >= b[0], a[1], b[1])), (1,))
+    np.testing.assert_array_equal(idx, x.argmax(1))
+    g = fg.grad(lambda x: fg.numpy.sum(lax.stop_gradient(x) * x))(x)
+    np.testing.assert_array_equal(g, x)
+
+
+@pytest.mark.parametrize("name,f,args", [
+    ("conv_empty_batch", lambda x, k: lax.conv(x, k, (1,), "SAME"), (np.zeros((0, 2, 5)), normal(3, 2, 2))),
+    ("reduce_window_empty", lambda x: lax.reduce_window(x, 0.0, lax.add, (2, 1), (1, 1), "VALID"), (np.zeros((0, 3)),)),
+    ("pad_0d", lambda x: lax.pad(x, 1.0, []), (normal(),)),
+    ("pad_empty", lambda x: lax.pad(x, 0.5, [(1, 1, 1)]), (np.zeros(0),)),
+    ("dynamic_slice_0d", lambda x: lax.dynamic_slice(x, (), ()), (normal(),)),
+    ("dynamic_slice_empty", lambda x: lax.dynamic_slice(x, (1, 0), (2, 0)), (np.zeros((3, 0)),)),
+    ("gather_no_indices", lambda x: lax.gather(x, np.zeros((0, 1), int), GDN((1,), (0,), (0,)), (1, 3)),
+     (normal(4, 3),)),
+    ("cumlogsumexp_empty", lambda x: lax.cumlogsumexp(x, axis=1), (np.zeros((2, 0)),)),
+    ("dot_general_empty_contraction", lambda a, b: lax.dot_general(a, b, (((1,), (0,)), ((), ()))),
+     (np.zeros((2, 0)), np.zeros((0, 3)))),
+    ("sort_empty", lambda x: lax.sort(x), (np.zeros((2, 0)),)),
+    ("clamp_0d", lambda x: lax.clamp(-1.0, x, 1.0), (np.array(0.3),)),
+])
+def test_zero_dimensional_and_empty_operands(name, f, args):
+    out = f(*args)
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_allclose(fg.jit(f)(*args), out)
+    check_grads(f, args, order=2, modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("name,f,args,ref", [r for r in ROWS if r[0] not in ("convert_element_type", "erf_inv")],
+                         ids=[i for i in IDS if i not in ("convert_element_type", "erf_inv")])
+def test_float32_stays_float32(name, f, args, ref):
+    args32 = [a.astype(np.float32) if np.asarray(a).dtype == np.float64 else a for a in args]
+    out = f(*args32)
+    assert out.dtype == np.float32, out.dtype
+    g = fg.grad(lambda *a: fg.numpy.sum(f(*a)))(*args32)
+    assert g.dtype == np.float32

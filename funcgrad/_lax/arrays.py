@@ -177,7 +177,8 @@ def slice(operand: Any, start_indices: Sequence[int], limit_indices: Sequence[in
         if not (0 <= s <= e <= x.shape[d]) or st < 1:
             raise ValueError(f"slice: dimension {d} of size {x.shape[d]} cannot be sliced from {s} to {e} with "
                              f"stride {st}; need 0 <= start <= limit <= size and stride >= 1.")
-    return x[tuple(builtins.slice(int(s), int(e), int(st)) for s, e, st in zip(start_indices, limit_indices, strides))]
+    return x[tuple(builtins.slice(int(s), int(e), int(st)) for s, e, st in zip(start_indices, limit_indices, strides))
+             + (Ellipsis,)]
 
 
 def slice_in_dim(operand: Any, start_index: int | None, limit_index: int | None, stride: int = 1,
@@ -247,8 +248,8 @@ def dynamic_slice(operand: Any, start_indices: Any, slice_sizes: Sequence[int], 
     if len(sizes) != x.ndim:
         raise TypeError(f"dynamic_slice: slice_sizes has {len(sizes)} entries for an operand with {x.ndim} dimensions.")
     starts, concrete = _dynamic_starts(x, _index_list(start_indices, x.ndim, "dynamic_slice"), sizes, "dynamic_slice")
-    if concrete:
-        return x[tuple(builtins.slice(s, s + size) for s, size in zip(starts, sizes))]
+    if concrete:  # (the trailing Ellipsis keeps a 0-d result an array)
+        return x[tuple(builtins.slice(s, s + size) for s, size in zip(starts, sizes)) + (Ellipsis,)]
     return fnp.at(x)[_mesh(starts, sizes)].get()
 
 
@@ -332,6 +333,8 @@ def pad(operand: Any, padding_value: Any, padding_config: Sequence[tuple[int, in
                         f"{padding_config!r}.")
     if builtins.any(c[2] < 0 for c in config):
         raise ValueError(f"pad: interior padding must be non-negative, got {padding_config!r}.")
+    if x.ndim == 0:  # nothing to pad
+        return x if isinstance(x, Tracer) else np.array(x, copy=True)
     value_concrete = not isinstance(padding_value, Tracer) and np.ndim(padding_value) == 0
     if value_concrete and builtins.all(lo >= 0 and hi >= 0 and i == 0 for lo, hi, i in config):
         value = np.asarray(padding_value).astype(x.dtype).item()
@@ -773,6 +776,13 @@ def known_computation(computation: Callable[..., Any]) -> str | None:
     return None
 
 
+def _weak(init: Any, dtype: np.dtype) -> Any:
+    """An initial value: a Python scalar takes the operand's dtype (NumPy's weak scalars)."""
+    if isinstance(init, (bool, int, float, complex)) and not isinstance(init, np.generic):
+        return np.asarray(init).astype(dtype) if dtype != np.bool_ or isinstance(init, bool) else np.asarray(init)
+    return _arr(init)
+
+
 def _fold(computation: Callable[..., Any], operands: list, inits: list, axes: tuple[int, ...]) -> list:
     """Fold ``computation`` over ``axes`` one element at a time, starting from ``inits``."""
     moved = []
@@ -781,7 +791,7 @@ def _fold(computation: Callable[..., Any], operands: list, inits: list, axes: tu
         x = fnp.transpose(x, axes + tuple(rest))
         moved.append(fnp.reshape(x, (-1,) + tuple(x.shape[len(axes):])))
     out_shape = tuple(moved[0].shape[1:])
-    acc = [fnp.broadcast_to(_arr(i), out_shape) for i in inits]
+    acc = [fnp.broadcast_to(_weak(i, x.dtype), out_shape) for i, x in zip(inits, operands)]
     for k in range(moved[0].shape[0]):
         res = computation(*acc, *[m[k] for m in moved]) if len(acc) == 1 else computation(
             tuple(acc), tuple(m[k] for m in moved))

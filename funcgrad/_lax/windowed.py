@@ -16,7 +16,7 @@ import numpy as np
 from .. import numpy as fnp
 from ..core import Tracer
 from ..prims.windows import window_out_shape, window_patches
-from .arrays import _arr, known_computation
+from .arrays import _arr, _weak, known_computation
 
 __all__ = ["padtype_to_pads", "reduce_window", "ConvDimensionNumbers", "conv_dimension_numbers",
            "conv_general_dilated", "conv", "conv_with_general_padding"]
@@ -118,7 +118,7 @@ def reduce_window(operand: Any, init_value: Any, computation: Callable[..., Any]
         # Fold over the taps; padding and dilation holes are skipped (masked), as in JAX.
         flat = fnp.reshape(window_patches(x, fill=0, **params), out_shape + (-1,))
         real = window_patches(np.ones(x.shape, np.bool_), fill=False, **params).reshape(out_shape + (-1,))
-        acc = fnp.broadcast_to(_arr(init_value), out_shape)
+        acc = fnp.broadcast_to(_weak(init_value, x.dtype), out_shape)
         for k in range(flat.shape[-1]):
             acc = fnp.where(real[..., k], computation(acc, flat[..., k]), acc)
         return acc
