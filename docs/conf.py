@@ -87,7 +87,31 @@ def _ours(obj) -> bool:
     return str(getattr(target, "__module__", "") or "").startswith("funcgrad")
 
 
-def module_page(mod, seen: dict, module_names: set) -> str:
+def _documented(obj) -> bool:
+    """Functions and classes of funcgrad get an autodoc entry (once, where they live)."""
+    return _ours(obj) and (inspect.isclass(obj) or callable(obj))
+
+
+def canonical_homes(mods: list) -> dict:
+    """For each object listed in several modules, the one page that documents it: the module it
+    is defined in or the closest package above that (``funcgrad.numpy.elementwise.sin`` is
+    documented as ``funcgrad.numpy.sin``), otherwise the shortest module name."""
+    places: dict = {}
+    for mod in mods:
+        for n in public_names(mod):
+            obj = getattr(mod, n)
+            if _documented(obj) and not inspect.ismodule(obj):
+                places.setdefault(id(obj), []).append((mod.__name__, n, obj))
+    homes = {}
+    for key, where in places.items():
+        defined_in = str(getattr(where[0][2], "__module__", "") or "")
+        above = [w for w in where if defined_in == w[0] or defined_in.startswith(w[0] + ".")]
+        best = max(above, key=lambda w: len(w[0])) if above else min(where, key=lambda w: (w[0].count("."), w[0]))
+        homes[key] = f"{best[0]}.{best[1]}"
+    return homes
+
+
+def module_page(mod, homes: dict, module_names: set) -> str:
     name = mod.__name__
     lines = [name, "=" * len(name), "", f".. automodule:: {name}", "   :no-members:", "",
              f".. currentmodule:: {name}", ""]
@@ -96,28 +120,22 @@ def module_page(mod, seen: dict, module_names: set) -> str:
         obj = getattr(mod, n)
         if inspect.ismodule(obj):
             continue
+        full = f"{name}.{n}"
         if not _ours(obj):
             foreign.append(n)
-            continue
-        if f"{name}.{n}" in module_names:  # a function named like a submodule: documented on that page
-            aliases.append((n, f"{name}.{n}"))
-            continue
-        key = id(obj)
-        if key in seen and (inspect.isclass(obj) or callable(obj)):
-            aliases.append((n, seen[key]))
-            continue
-        full = f"{name}.{n}"
-        if inspect.isclass(obj):
-            seen[key] = full
-            lines += [f".. autoclass:: {full}", "   :members:", ""]
-        elif callable(obj):
-            seen[key] = full
-            lines += [f".. autofunction:: {full}", ""]
-        else:
+        elif full in module_names:  # a function named like a submodule: documented on that page
+            aliases.append((n, full))
+        elif not _documented(obj):
             lines += [f".. py:data:: {n}", f"   :value: {type(obj).__name__}", ""]
+        elif homes.get(id(obj), full) != full:
+            aliases.append((n, homes[id(obj)]))
+        elif inspect.isclass(obj):
+            lines += [f".. autoclass:: {full}", "   :members:", ""]
+        else:
+            lines += [f".. autofunction:: {full}", ""]
     if aliases:
         lines += ["Also here, the same objects as:", ""]
-        lines += [f"* ``{n}``: ``{target}``" for n, target in aliases] + [""]
+        lines += [f"* ``{n}``: :py:obj:`{target}`" for n, target in aliases] + [""]
     if foreign:
         lines += ["NumPy's own objects, re-exported unchanged:", "",
                   ", ".join(f"``{n}``" for n in foreign), ""]
@@ -127,12 +145,12 @@ def module_page(mod, seen: dict, module_names: set) -> str:
 def write_api_pages(app=None) -> None:
     out = HERE / "api"
     out.mkdir(exist_ok=True)
-    seen: dict = {}
     mods = public_modules()
     module_names = {m.__name__ for m in mods}
+    homes = canonical_homes(mods)
     pages = []
     for mod in mods:
-        text = module_page(mod, seen, module_names)
+        text = module_page(mod, homes, module_names)
         path = out / f"{mod.__name__}.rst"
         if not path.exists() or path.read_text() != text:  # unchanged files keep Sphinx's cache valid
             path.write_text(text)
