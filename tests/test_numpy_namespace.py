@@ -252,6 +252,25 @@ def test_lists_of_traced_values_are_array_likes():
     assert out.dtype == np.array([np.float32(1.5), 2]).dtype
 
 
+def test_lists_of_traced_values_in_ufuncs_where_and_clip():
+    def f(t):
+        return (fnp.sum(fnp.sin([t, 2.0 * t])) + fnp.sum(fnp.where([True, False], [t, t], 0.0))
+                + fnp.sum(fnp.clip([t, 3.0 * t], 0.0, 1.0)) + fnp.sum(fnp.multiply((t, 1.0), 2.0)))
+
+    t = 0.2
+    np.testing.assert_allclose(fg.grad(f)(t), np.cos(t) + 2 * np.cos(2 * t) + 1.0 + 1.0 + 3.0 + 2.0)
+    check_grads(f, [np.array(t)], order=2)
+
+
+def test_tracer_reduction_methods_take_initial_and_where():
+    x = np.array([1.0, -1.0, 2.0])
+    g = fg.grad(lambda a: a.sum(where=a > 0, initial=1.0) + a.max(initial=5.0) + a.mean(where=a > 0))(x)
+    np.testing.assert_allclose(g, [1.5, 0.0, 1.5])
+    out, _ = fg.vjp(lambda a: a.prod(where=a > 0) + a.var(where=a > 0) + a.min(initial=0.0), x)
+    np.testing.assert_allclose(out, x.prod(where=x > 0) + x.var(where=x > 0) + x.min(initial=0.0))
+    np.testing.assert_array_equal(fg.vmap(lambda a: a.all(where=a > 0))(np.ones((2, 3))), [True, True])
+
+
 def test_full_of_a_traced_value_is_differentiable_and_vmappable():
     np.testing.assert_allclose(fg.grad(lambda v: fnp.sum(fnp.full((2, 3), v)))(1.5), 6.0)
     np.testing.assert_allclose(fg.vmap(lambda v: fnp.full((2,), v))(np.arange(3.0)), np.repeat(np.arange(3.0), 2)

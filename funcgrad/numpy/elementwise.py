@@ -34,10 +34,20 @@ _EXAMPLES = {
 }
 
 
+def _stack_lists(args: tuple) -> tuple:
+    """Lists and tuples holding traced values become traced arrays (NumPy's array-likes)."""
+    if not any(type(a) in (list, tuple) for a in args):
+        return args
+    from ._util import as_array
+
+    return tuple(as_array(a) if type(a) in (list, tuple) else a for a in args)
+
+
 def _export(name: str, prim: Any, npname: str | None = None) -> None:
     bind = prim.bind
 
     def fn(*args: Any, **kwargs: Any) -> Any:
+        args = _stack_lists(args)
         if kwargs:
             out = kwargs.pop("out", None)
             if out is not None:
@@ -156,6 +166,7 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
     """
     if a_min is None and a_max is None:
         raise ValueError("One of max or min must be given")
+    a, a_min, a_max = _stack_lists((a, a_min, a_max))
     out = a
     if a_min is not None:
         out = ew.maximum_p.bind(out, a_min)
@@ -178,6 +189,7 @@ def where(condition: Any, x: Any = None, y: Any = None, /, *, size: Any = None, 
         return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
+    condition, x, y = _stack_lists((condition, x, y))
     if getattr(condition, "dtype", None) != np.bool_:
         # NumPy takes any truthy condition; as a boolean mask it carries no derivative.
         condition = ew.not_equal_p.bind(condition, 0)

@@ -148,24 +148,24 @@ def _install() -> None:
     T.T = property(lambda self: shape.transpose(self))
     T.mT = property(lambda self: shape.swapaxes(self, -1, -2))
     T.astype = lambda self, dtype, copy=True: astype(self, dtype)
-    T.sum = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.sum(
-        self, axis, dtype, out, keepdims)
-    T.mean = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.mean(
-        self, axis, dtype, out, keepdims)
-    T.prod = lambda self, axis=None, dtype=None, out=None, keepdims=False: reductions.prod(
-        self, axis, dtype, out, keepdims)
-    T.max = lambda self, axis=None, out=None, keepdims=False: reductions.max(self, axis, out, keepdims)
-    T.min = lambda self, axis=None, out=None, keepdims=False: reductions.min(self, axis, out, keepdims)
-    T.var = lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: reductions.var(
-        self, axis, dtype, out, ddof, keepdims)
-    T.std = lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False: reductions.std(
-        self, axis, dtype, out, ddof, keepdims)
+    T.sum = lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw: reductions.sum(
+        self, axis, dtype, out, keepdims, **kw)
+    T.mean = lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw: reductions.mean(
+        self, axis, dtype, out, keepdims, **kw)
+    T.prod = lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw: reductions.prod(
+        self, axis, dtype, out, keepdims, **kw)
+    T.max = lambda self, axis=None, out=None, keepdims=False, **kw: reductions.max(self, axis, out, keepdims, **kw)
+    T.min = lambda self, axis=None, out=None, keepdims=False, **kw: reductions.min(self, axis, out, keepdims, **kw)
+    T.var = lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: reductions.var(
+        self, axis, dtype, out, ddof, keepdims, **kw)
+    T.std = lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: reductions.std(
+        self, axis, dtype, out, ddof, keepdims, **kw)
     T.cumsum = lambda self, axis=None, dtype=None: reductions.cumsum(self, axis, dtype)
     T.cumprod = lambda self, axis=None, dtype=None: reductions.cumprod(self, axis, dtype)
     T.argmax = lambda self, axis=None, out=None, keepdims=False: reductions.argmax(self, axis, out, keepdims=keepdims)
     T.argmin = lambda self, axis=None, out=None, keepdims=False: reductions.argmin(self, axis, out, keepdims=keepdims)
-    T.all = lambda self, axis=None, keepdims=False: reductions.all(self, axis, keepdims=keepdims)
-    T.any = lambda self, axis=None, keepdims=False: reductions.any(self, axis, keepdims=keepdims)
+    T.all = lambda self, axis=None, out=None, keepdims=False, **kw: reductions.all(self, axis, out, keepdims, **kw)
+    T.any = lambda self, axis=None, out=None, keepdims=False, **kw: reductions.any(self, axis, out, keepdims, **kw)
     T.reshape = lambda self, *shp, order="C": shape.reshape(
         self, shp[0] if len(shp) == 1 and not isinstance(shp[0], int) else shp, order)
     T.transpose = lambda self, *axes: shape.transpose(
