@@ -64,17 +64,31 @@ def uniform_between(key: np.ndarray, shape: tuple[int, ...], dtype: Any, lo: Any
     return np.maximum(lo, u * (hi - lo) + lo)
 
 
+_CHUNK = 1 << 14  # elements per block of the one-key fast path: every temporary stays in cache
+
+
 def normal(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """Standard normal floats: ``sqrt(2) * erfinv(u)`` for ``u`` uniform in (-1, 1)."""
     dtype = np.dtype(dtype)
     if key.shape[-1] == PHILOX_WORDS:
         return _philox.normal(key, shape, dtype)
-    u = uniform(key, shape, dtype)
+    n = math.prod(shape)
+    if key.ndim == 1 and _CHUNK < n <= 0xFFFFFFFF:
+        # One key, many draws: run the whole pipeline block by block (element i's counter is i).
+        out = np.empty(n, dtype)
+        for start in range(0, n, _CHUNK):
+            stop = min(n, start + _CHUNK)
+            out[start:stop] = _normal_from_bits(_threefry.bits_of_counters(key, dtype.itemsize * 8, start, stop), dtype)
+        return out.reshape(shape)
+    return _normal_from_bits(bits(key, dtype.itemsize * 8, shape), dtype)
+
+
+def _normal_from_bits(raw: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    u = _unit_floats(raw, dtype)
     lo = np.nextafter(dtype.type(-1.0), dtype.type(1.0))
     u *= dtype.type(1.0) - lo
-    u += lo
-    np.maximum(u, lo, out=u)
-    out = erfinv(u)
+    u += lo  # >= lo already (JAX clamps with max(lo, .), which never changes a value here)
+    out = erfinv(u, open_interval=True)
     out *= dtype.type(math.sqrt(2.0))
     return out
 

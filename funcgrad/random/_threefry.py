@@ -20,11 +20,12 @@ __all__ = ["threefry2x32", "counters", "random_bits", "split", "fold_in", "seed_
 
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _PARITY = np.uint32(0x1BD11BDA)
-_CHUNK = 1 << 16  # elements per block of work: keeps the temporaries in the CPU cache
+_CHUNK = 1 << 14  # elements per block of work: keeps the temporaries in the CPU cache
 
 
-def _rounds(x0: np.ndarray, x1: np.ndarray, ks: tuple, tmp: np.ndarray) -> None:
-    """The 20 rounds, in place on ``x0`` and ``x1`` (already injected with the first key)."""
+def _rounds(x0: np.ndarray, x1: np.ndarray, injections: list, tmp: np.ndarray) -> None:
+    """The 20 rounds, in place on ``x0`` and ``x1`` (already injected with the first key);
+    ``injections[s - 1]`` is what the ``s``-th key injection adds to each word."""
     for block in range(5):
         for r in _ROTATIONS[block % 2]:
             np.add(x0, x1, out=x0)
@@ -32,10 +33,15 @@ def _rounds(x0: np.ndarray, x1: np.ndarray, ks: tuple, tmp: np.ndarray) -> None:
             np.right_shift(x1, np.uint32(32 - r), out=x1)
             np.bitwise_or(x1, tmp, out=x1)
             np.bitwise_xor(x1, x0, out=x1)
-        s = block + 1
-        np.add(x0, ks[s % 3], out=x0)
-        np.add(x1, ks[(s + 1) % 3], out=x1)
-        np.add(x1, np.uint32(s), out=x1)
+        add0, add1 = injections[block]
+        np.add(x0, add0, out=x0)
+        np.add(x1, add1, out=x1)
+
+
+def _injections(ks: tuple) -> list:
+    """The words added after every 4 rounds: key words in rotation, plus the injection number."""
+    with np.errstate(over="ignore"):
+        return [(ks[s % 3], ks[(s + 1) % 3] + np.uint32(s)) for s in range(1, 6)]
 
 
 def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +60,7 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[np.ndarray, np.nda
     if n == 0:
         return out0, out1
     if k0.ndim == 0 and k1.ndim == 0:  # one key: work through the counters in cache-sized chunks
-        ks = (k0, k1, k2)
+        injections = _injections((k0, k1, k2))
         f0, f1 = out0.reshape(-1), out1.reshape(-1)
         b0 = np.broadcast_to(x0, shape).reshape(-1)
         b1 = np.broadcast_to(x1, shape).reshape(-1)
@@ -64,12 +70,12 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[np.ndarray, np.nda
             c0, c1 = f0[start:stop], f1[start:stop]
             np.add(b0[start:stop], k0, out=c0)
             np.add(b1[start:stop], k1, out=c1)
-            _rounds(c0, c1, ks, tmp[: stop - start])
+            _rounds(c0, c1, injections, tmp[: stop - start])
         return out0, out1
     ks = tuple(np.broadcast_to(k, shape) for k in (k0, k1, k2))
     np.add(x0, ks[0], out=out0)
     np.add(x1, ks[1], out=out1)
-    _rounds(out0, out1, ks, np.empty(shape, np.uint32))
+    _rounds(out0, out1, _injections(ks), np.empty(shape, np.uint32))
     return out0, out1
 
 
@@ -101,6 +107,15 @@ def random_bits(key: np.ndarray, bit_width: int, shape: tuple[int, ...]) -> np.n
     if bit_width == 32:
         return y0
     return y0.astype(np.dtype(f"uint{bit_width}"))
+
+
+def bits_of_counters(key: np.ndarray, bit_width: int, start: int, stop: int) -> np.ndarray:
+    """The bits of elements ``start..stop`` (flat indices below 2**32) of a draw from one key."""
+    y0, y1 = threefry2x32(key[0], key[1], np.uint32(0), np.arange(start, stop, dtype=np.uint32))
+    if bit_width == 64:
+        return (y0.astype(np.uint64) << np.uint64(32)) | y1.astype(np.uint64)
+    np.bitwise_xor(y0, y1, out=y0)
+    return y0
 
 
 def split(key: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

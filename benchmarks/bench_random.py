@@ -1,0 +1,78 @@
+"""Speed of funcgrad.random's draws against NumPy's Generator, in one process (issue 15 §3).
+
+Cases (10**6 draws each, one key):
+  normal-f64       funcgrad.random.normal(key, (10**6,))              vs  Generator.standard_normal(10**6)
+  normal-f32       the same in float32                                 vs  Generator.standard_normal(.., float32)
+  uniform-f64      funcgrad.random.uniform(key, (10**6,))             vs  Generator.random(10**6)
+  normal-philox    normal with a key(0, impl="philox") key             vs  Generator.standard_normal(10**6)
+  normal-jit       jit(lambda k: normal(k, (10**6,))) (staged draw)    vs  Generator.standard_normal(10**6)
+Target: normal-f64 (threefry2x32, JAX's numbers) within 3x of NumPy's Generator.normal.
+
+Samples of funcgrad and NumPy alternate, so drift in the machine's speed affects both alike; the
+table reports the median time of each and their ratio.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_random.py
+    python benchmarks/bench_random.py --quick     # smoke run: few samples, noisy numbers
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+import funcgrad as fg
+import funcgrad.random as fr
+
+N = 10**6
+TARGET = 3.0
+
+
+def _time(f: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    f()
+    return time.perf_counter() - start
+
+
+def compare(ours: Callable[[], Any], numpy: Callable[[], Any], samples: int) -> tuple[float, float]:
+    ours()
+    numpy()
+    a, b = [], []
+    for _ in range(samples):
+        a.append(_time(ours))
+        b.append(_time(numpy))
+    return statistics.median(a), statistics.median(b)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="few samples (a smoke run)")
+    args = parser.parse_args()
+    samples = 3 if args.quick else 25
+    key = fr.key(0)
+    philox = fr.key(0, impl="philox")
+    gen = np.random.default_rng(0)
+    jitted = fg.jit(lambda k: fr.normal(k, (N,)))
+    cases = {
+        "normal-f64": (lambda: fr.normal(key, (N,)), lambda: gen.standard_normal(N)),
+        "normal-f32": (lambda: fr.normal(key, (N,), np.float32), lambda: gen.standard_normal(N, np.float32)),
+        "uniform-f64": (lambda: fr.uniform(key, (N,)), lambda: gen.random(N)),
+        "normal-philox": (lambda: fr.normal(philox, (N,)), lambda: gen.standard_normal(N)),
+        "normal-jit": (lambda: jitted(key), lambda: gen.standard_normal(N)),
+    }
+    print(f"funcgrad.random vs numpy.random.Generator, {N:,} draws, median of {samples} "
+          f"(numpy {np.__version__}, {platform.machine()})")
+    print(f"{'case':<15}{'funcgrad ms':>13}{'numpy ms':>11}{'ratio':>8}   target")
+    for name, (ours, ref) in cases.items():
+        a, b = compare(ours, ref, samples)
+        target = f"<= {TARGET:g}x" if name == "normal-f64" else ""
+        status = ("ok" if a / b <= TARGET else "MISSED") if target else ""
+        print(f"{name:<15}{a * 1e3:>13.1f}{b * 1e3:>11.1f}{a / b:>7.2f}x   {target} {status}")
+
+
+if __name__ == "__main__":
+    main()
