@@ -258,6 +258,37 @@ def test_primitive_layout_matches_einsum():
     check_grads(lambda x, w: TC.sliding_dot(x, w, nbatch=1, nfree_x=1, ndot=1), (x, w), order=2)
 
 
+@pytest.mark.parametrize("xs, ws, nbatch, nfree_x, ndot", [
+    ((3, 2, 4, 6), (1, 5, 4, 2), 1, 1, 1), ((2, 3, 7, 6), (4, 3, 2, 3), 0, 1, 1), ((5,), (2,), 0, 0, 0),
+    ((2, 3), (4, 3), 0, 1, 1), ((0, 3, 5), (2, 3, 2), 0, 1, 1), ((2, 0, 5), (2, 0, 2), 0, 1, 1),
+    ((2, 1, 3, 6, 5), (2, 4, 3, 3, 2), 1, 1, 1)], ids=str)
+def test_both_algorithms_agree(xs, ws, nbatch, nfree_x, ndot):
+    """Strided windows + matmul, and matmul + shifted adds: the impl picks one by cost."""
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    shape = TC._out_shape(xs, ws, nbatch, nfree_x, ndot)
+    windows = TC._windows_matmul(x, w, nbatch, nfree_x, ndot, shape)
+    shifted = TC._shift_add(x, w, nbatch, nfree_x, ndot, shape)
+    assert windows.shape == shifted.shape == shape
+    np.testing.assert_allclose(shifted, windows, rtol=1e-12, atol=1e-12)
+
+
+def test_the_input_gradient_of_a_wide_layer_uses_shifted_adds(monkeypatch):
+    """One input channel, eight output channels: the forward pass uses windows, the input
+    gradient (cotangent with 8 channels against a 1-channel result) the shifted adds."""
+    used = []
+    for name in ("_windows_matmul", "_shift_add"):
+        original = getattr(TC, name)
+        monkeypatch.setattr(TC, name, lambda *a, _f=original, _n=name: used.append(_n) or _f(*a))
+    rng = np.random.default_rng(9)
+    x, k = rng.standard_normal((16, 1, 28, 28)), rng.standard_normal((1, 8, 5, 5))
+    f = lambda x: fss.correlate(x, k, "valid", axes=([2, 3], [2, 3]), dot_axes=([1], [0]))
+    out, pullback = fg.vjp(f, x)
+    assert used == ["_windows_matmul"]
+    pullback(np.ones(out.shape))
+    assert used == ["_windows_matmul", "_shift_add"]
+
+
 # --- errors -----------------------------------------------------------------------------------------
 
 

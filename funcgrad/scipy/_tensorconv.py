@@ -14,7 +14,9 @@ correlations are padding, flipping and transposing around it, done by the caller
 
 The impl takes a strided view of every window of ``x`` (``numpy.lib.stride_tricks``, no copy),
 then contracts it with ``w`` in one ``matmul`` (one im2col copy): the small-kernel CNN case runs
-at BLAS speed.
+at BLAS speed. When ``w`` has few free axes (the input gradient of a layer with more output than
+input channels) it instead multiplies first and adds one shifted slice per kernel offset, which
+moves less memory; :func:`_prefer_shift_add` chooses.
 
 Derivatives (the operation is bilinear, so its transposes are the same operation again):
 
@@ -66,6 +68,66 @@ def _impl(x: Any, w: Any, *, nbatch: int, nfree_x: int, ndot: int) -> np.ndarray
     x, w = np.asarray(x), np.asarray(w)
     nconv, nfree_w = _groups(x.shape, w.shape, nbatch, nfree_x, ndot)
     out_shape = _out_shape(x.shape, w.shape, nbatch, nfree_x, ndot)
+    if _prefer_shift_add(x.shape, w.shape, nbatch, nfree_x, ndot, out_shape):
+        return _shift_add(x, w, nbatch, nfree_x, ndot, out_shape)
+    return _windows_matmul(x, w, nbatch, nfree_x, ndot, out_shape)
+
+
+def _sizes(xshape: tuple[int, ...], wshape: tuple[int, ...], nbatch: int, nfree_x: int, ndot: int,
+           out_shape: tuple[int, ...]) -> tuple[int, int, int, int, int, int]:
+    """``(A, B, D, N, M, K)``: the sizes of the axis groups, each flattened."""
+    nconv, nfree_w = _groups(xshape, wshape, nbatch, nfree_x, ndot)
+    a = math.prod(xshape[nbatch:nbatch + nfree_x])
+    d = math.prod(xshape[nbatch + nfree_x:nbatch + nfree_x + ndot])
+    b = math.prod(wshape[nbatch:nbatch + nfree_w])
+    n = math.prod(xshape[len(xshape) - nconv:])
+    m = math.prod(wshape[len(wshape) - nconv:])
+    k = math.prod(out_shape[len(out_shape) - nconv:])
+    return a, b, d, n, m, k
+
+
+def _prefer_shift_add(xshape: tuple[int, ...], wshape: tuple[int, ...], nbatch: int, nfree_x: int, ndot: int,
+                      out_shape: tuple[int, ...]) -> bool:
+    """Pick the algorithm that moves less memory. The window copy has A*K*D*M elements; the
+    shift-and-add one makes a B*M*A*N product then adds M slices of A*B*K (plus Python overhead
+    per slice). The second wins when w has few free axes, e.g. the input gradient of a layer with
+    more output than input channels (the cotangent is the larger operand)."""
+    a, b, d, n, m, k = _sizes(xshape, wshape, nbatch, nfree_x, ndot, out_shape)
+    windows = a * k * d * m * (2 + b / 8)  # a strided gather costs about two contiguous writes
+    shift_add = b * m * a * n * (1 + d / 8) + m * (a * b * k + 3000)
+    return shift_add < windows
+
+
+def _shift_add(x: np.ndarray, w: np.ndarray, nbatch: int, nfree_x: int, ndot: int,
+               out_shape: tuple[int, ...]) -> np.ndarray:
+    """``P[z, b, j, a, n] = sum_d w[z, b, d, j] x[z, a, d, n]`` (one matmul), then
+    ``out[z, a, b, k] = sum_j P[z, b, j, a, k + j]`` (one shifted add per kernel offset)."""
+    nconv, nfree_w = _groups(x.shape, w.shape, nbatch, nfree_x, ndot)
+    a, b, d, n, m, k = _sizes(x.shape, w.shape, nbatch, nfree_x, ndot, out_shape)
+    m_shape, n_shape = w.shape[w.ndim - nconv:], x.shape[x.ndim - nconv:]
+    k_shape = out_shape[len(out_shape) - nconv:]
+    z = tuple(range(nbatch))
+    # w: (Z, B, D, M) -> (Z, B, M, D);  x: (Z, A, D, N) -> (Z, D, A, N)
+    wo = z + tuple(range(nbatch, nbatch + nfree_w)) + tuple(range(w.ndim - nconv, w.ndim)) + tuple(
+        range(nbatch + nfree_w, nbatch + nfree_w + ndot))
+    xo = z + tuple(range(nbatch + nfree_x, nbatch + nfree_x + ndot)) + tuple(range(nbatch, nbatch + nfree_x)) + tuple(
+        range(x.ndim - nconv, x.ndim))
+    lhs = w.transpose(wo).reshape(w.shape[:nbatch] + (b * m, d))
+    rhs = x.transpose(xo).reshape(x.shape[:nbatch] + (d, a * n))
+    prod = np.matmul(lhs, rhs)
+    batch = prod.shape[:nbatch]
+    prod = prod.reshape(batch + (b,) + m_shape + (a,) + n_shape)
+    acc = np.zeros(batch + (b, a) + k_shape, prod.dtype)
+    lead = (slice(None),) * (nbatch + 1)
+    for j in np.ndindex(*m_shape):
+        acc += prod[lead + j + (slice(None),) + tuple(slice(o, o + s) for o, s in zip(j, k_shape))]
+    return np.swapaxes(acc, nbatch, nbatch + 1).reshape(out_shape)
+
+
+def _windows_matmul(x: np.ndarray, w: np.ndarray, nbatch: int, nfree_x: int, ndot: int,
+                    out_shape: tuple[int, ...]) -> np.ndarray:
+    """Every window of ``x`` as a strided view, contracted with ``w`` in one matmul."""
+    nconv, nfree_w = _groups(x.shape, w.shape, nbatch, nfree_x, ndot)
     m = w.shape[w.ndim - nconv:]
     zx, zw = x.shape[:nbatch], w.shape[:nbatch]
     a_shape = x.shape[nbatch:nbatch + nfree_x]
