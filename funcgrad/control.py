@@ -675,6 +675,23 @@ def _no_batching(*args: Any, **params: Any) -> Any:
         "which is supported.")
 
 
+def _while_bwd_batch(vals: tuple, dims: tuple, bwd: Program, fwd: Program, n_ct: int, n_const_res: int,
+                     n_carry: int) -> tuple[list, list]:
+    """vmap of the backward loop over cotangents only (``jacrev``): the recorded forward pass is
+    shared by the whole batch, the backward body runs batched."""
+    from .prims.factories import batch_to_front
+
+    if any(d is not None for d in dims[n_ct:]):
+        _no_batching()
+    size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
+    cts = [batch_to_front(v, d, size=size) for v, d in zip(vals[:n_ct], dims[:n_ct])]
+    in_dims = (0,) * n_ct + (None,) * (len(bwd.inputs) - n_ct)
+    batched = _cached(bwd, ("bwd_batch", size), lambda: _entry(bwd).batched_entry(in_dims, size).program)
+    outs = while_bwd_p.bind(*cts, *vals[n_ct:], bwd=batched, fwd=fwd, n_ct=n_ct, n_const_res=n_const_res,
+                            n_carry=n_carry)
+    return list(outs), [0] * n_ct
+
+
 while_fwd_p = Primitive(
     "while_forward", _while_fwd_impl, multiple_results=True,
     abstract_eval=lambda *avals, body, n_carry, **p: _strong(body.out_avals[:n_carry]) + [_TAPE_AVAL],
@@ -683,7 +700,7 @@ while_fwd_p = Primitive(
 while_bwd_p = Primitive(
     "while_backward", _while_bwd_impl, multiple_results=True,
     abstract_eval=lambda *avals, bwd, **p: _strong(bwd.out_avals),
-    jvp_all=_no_higher_order("backward pass"), vjp_all=_no_higher_order("backward pass"), batch=_no_batching,
+    jvp_all=_no_higher_order("backward pass"), vjp_all=_no_higher_order("backward pass"), batch=_while_bwd_batch,
     register=False)
 
 

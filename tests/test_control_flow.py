@@ -405,3 +405,54 @@ def test_every_higher_order_primitive_has_all_its_rules():
         assert prim.multiple_results, name
         for rule in ("impl", "abstract_eval", "jvp_all", "vjp_all", "batch"):
             assert callable(getattr(prim, rule)), f"{name} has no {rule}"
+
+
+# --- custom rules and checkpoint around and inside loops ------------------------------------------
+
+
+def _softplus_jvp():
+    @fg.custom_jvp
+    def softplus(x):
+        return fnp.logaddexp(0.0, x)
+
+    softplus.defjvp(lambda p, t: (softplus(p[0]), 3.0 * t[0] / (1.0 + fnp.exp(-p[0]))))  # 3x the truth
+    return softplus
+
+
+def test_custom_jvp_under_vmap_and_inside_a_scan_body():
+    # Known failure of the previous design: RecursionError in both places.
+    sp = _softplus_jvp()
+    xs = np.array([-1.0, 0.0, 2.0])
+    sig = 1.0 / (1.0 + np.exp(-xs))
+    np.testing.assert_allclose(fg.vmap(sp)(xs), np.logaddexp(0.0, xs), rtol=1e-14)
+    np.testing.assert_allclose(fg.vmap(fg.grad(sp))(xs), 3.0 * sig, rtol=1e-14)
+
+    def loop(x):
+        return lax.scan(lambda c, x: (c + sp(x), sp(x)), 0.0, x)[0]
+
+    for g in (fg.grad(loop), fg.jit(fg.grad(loop)), fg.grad(fg.jit(loop))):
+        np.testing.assert_allclose(g(xs), 3.0 * sig, rtol=1e-14)
+
+
+def test_checkpoint_of_a_scan_and_custom_vjp_inside_a_while_body():
+    # Known failure of the previous design: CustomRuleError "expected 2" for a remat scan.
+    g = fg.checkpoint(lambda x: lax.scan(lambda c, x: (c * x, c), 1.0, x)[0])
+    x = np.arange(1.0, 4.0)
+    for d in (fg.grad(g), fg.jit(fg.grad(g)), fg.grad(fg.jit(g))):
+        np.testing.assert_allclose(d(x), [6.0, 3.0, 2.0], rtol=1e-14)
+
+    calls = []
+
+    @fg.custom_vjp
+    def halve(v):
+        return v * 0.5
+
+    def bwd(_, ct):
+        calls.append(1)
+        return (ct * 5.0,)  # deliberately not the true derivative (0.5)
+
+    halve.defvjp(lambda v: (v * 0.5, None), bwd)
+    f = lambda x: lax.while_loop(lambda c: c[0] < x[0] * 0.0 + 3.0,  # noqa: E731
+                                 lambda c: (c[0] + 1.0, halve(c[1])), (x[0] * 0.0, x))[1]
+    np.testing.assert_allclose(fg.jit(fg.jacrev(f))(X), np.eye(3) * 125.0, rtol=1e-14)
+    assert calls  # the user's bwd was used
