@@ -234,25 +234,40 @@ def conv_general_dilated(lhs: Any, rhs: Any, window_strides: Sequence[int], padd
     if N % B or O % B:
         raise TypeError(f"conv_general_dilated: batch size {N} and {O} output features must both be divisible by "
                         f"batch_group_count={B}.")
-    patches = window_patches(x, window=(1, 1) + ksp, strides=(1, 1) + strides, padding=((0, 0), (0, 0)) + pads,
-                             base_dilation=(1, 1) + ldil, window_dilation=(1, 1) + rdil, fill=0)
-    out_sp = tuple(patches.shape[2:2 + nsp])
-    P, K = math.prod(out_sp), math.prod(ksp)
-    # (N, C, out..., 1, 1, taps...) -> (N, C*taps, positions), the contraction axis in kernel order.
-    cols = fnp.reshape(patches, (N, C) + (P,) + (K,))
-    cols = fnp.transpose(cols, (0, 1, 3, 2))
-    if B > 1:
-        cols = fnp.reshape(cols, (B, N // B, I * K, P))  # batch groups: group g sees batch slice g
+    K = math.prod(ksp)
+    inverse = tuple(int(i) for i in np.argsort(dn.out_spec))
+    if B == 1:
+        # Channels last, so the patches (N, out..., C, 1, taps..., 1) are rows of an im2col matrix
+        # (N*P, C*K) with no copy, and the convolution is one matrix product per feature group.
+        x_last = fnp.transpose(x, (0,) + tuple(range(2, nsp + 2)) + (1,))
+        patches = window_patches(x_last, window=(1,) + ksp + (1,), strides=(1,) + strides + (1,),
+                                 padding=((0, 0),) + pads + ((0, 0),), base_dilation=(1,) + ldil + (1,),
+                                 window_dilation=(1,) + rdil + (1,), fill=0)
+        out_sp = tuple(patches.shape[1:1 + nsp])
+        P = math.prod(out_sp)
+        w = fnp.reshape(fnp.transpose(k, (1,) + tuple(range(2, nsp + 2)) + (0,)), (I * K, O))  # (i, taps) x O
+        if G == 1:
+            out = fnp.matmul(fnp.reshape(patches, (N * P, C * K)), w)  # N*P, O
+        else:
+            cols = fnp.transpose(fnp.reshape(patches, (N * P, G, I * K)), (1, 0, 2))  # G, N*P, I*K
+            wg = fnp.transpose(fnp.reshape(w, (I * K, G, O // G)), (1, 0, 2))  # G, I*K, O/G
+            out = fnp.reshape(fnp.transpose(fnp.matmul(cols, wg), (1, 0, 2)), (N * P, O))
+        out = fnp.reshape(out, (N,) + out_sp + (O,))
+        # (N, out..., O) -> the output layout: canonical (N, O, out...) first.
+        out = fnp.transpose(fnp.transpose(out, (0, nsp + 1) + tuple(range(1, nsp + 1))), inverse)
+    else:
+        patches = window_patches(x, window=(1, 1) + ksp, strides=(1, 1) + strides,
+                                 padding=((0, 0), (0, 0)) + pads, base_dilation=(1, 1) + ldil,
+                                 window_dilation=(1, 1) + rdil, fill=0)
+        out_sp = tuple(patches.shape[2:2 + nsp])
+        P = math.prod(out_sp)
+        # (N, C, out..., 1, 1, taps...) -> (B, N/B, C*taps, positions): batch group g sees batch slice g.
+        cols = fnp.transpose(fnp.reshape(patches, (N, C, P, K)), (0, 1, 3, 2))
+        cols = fnp.reshape(cols, (B, N // B, I * K, P))
         w = fnp.reshape(k, (B, 1, O // B, I * K))
         out = fnp.matmul(w, cols)  # B, N/B, O/B, P
-        out = fnp.reshape(fnp.transpose(out, (1, 0, 2, 3)), (N // B, O, P))
-    else:
-        cols = fnp.reshape(cols, (N, G, I * K, P))
-        w = fnp.reshape(k, (G, O // G, I * K))
-        out = fnp.reshape(fnp.matmul(w, cols), (N // B, O, P))  # N, G, O/G, P
-    out = fnp.reshape(out, (N // B, O) + out_sp)
-    inverse = tuple(int(i) for i in np.argsort(dn.out_spec))
-    out = fnp.transpose(out, inverse)
+        out = fnp.reshape(fnp.transpose(out, (1, 0, 2, 3)), (N // B, O) + out_sp)
+        out = fnp.transpose(out, inverse)
     if preferred_element_type is not None and out.dtype != np.dtype(preferred_element_type):
         out = out.astype(preferred_element_type)
     return out

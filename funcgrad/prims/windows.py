@@ -65,8 +65,9 @@ def _patches_impl(x: Any, *, window: tuple, strides: tuple, padding: tuple, base
     eff = tuple(_dilated(w, wd) for w, wd in zip(window, window_dilation))
     view = np.lib.stride_tricks.sliding_window_view(xp, eff)
     view = view[tuple(slice(None, None, s) for s in strides) + tuple(slice(None, None, wd) for wd in window_dilation)]
-    view = view[tuple(slice(0, o) for o in out_shape)]
-    return np.ascontiguousarray(view)
+    # A read-only strided view, as basic indexing gives: reductions over the taps read it in place,
+    # and a convolution's reshape to an im2col matrix makes the one copy it needs.
+    return view[tuple(slice(0, o) for o in out_shape)]
 
 
 def _transpose_impl(ct: Any, *, operand_shape: tuple, window: tuple, strides: tuple, padding: tuple,
