@@ -493,6 +493,19 @@ def test_traced_boolean_masks_raise_a_concretization_error(call, transform):
             fg.vmap(call)(np.stack([A2, A2]))
 
 
+def test_at_with_a_traced_boolean_mask_and_a_scalar_is_a_where():
+    x = np.array([1.0, -2.0, 3.0])
+    np.testing.assert_allclose(fg.jit(lambda a: a.at[a > 0].set(0.0))(x), [0.0, -2.0, 0.0])
+    np.testing.assert_allclose(fg.vmap(lambda a: a.at[a > 0].add(1.0))(np.stack([x, -x])),
+                               [[2.0, -2.0, 4.0], [-1.0, 3.0, -3.0]])
+    np.testing.assert_allclose(fg.jit(lambda a: a.at[a < 0].multiply(3.0))(x), [1.0, -6.0, 3.0])
+    np.testing.assert_allclose(fg.jit(fg.grad(lambda a: fnp.sum(a.at[a > 0].power(2.0))))(x), [2.0, 1.0, 6.0])
+    with pytest.raises(ConcretizationError, match="size="):
+        fg.jit(lambda a: a.at[a > 0].get())(x)
+    with pytest.raises(ConcretizationError, match="size="):
+        fg.jit(lambda a: a.at[a > 0].set(np.ones(2)))(x)
+
+
 def test_value_dependent_functions_keep_derivatives_on_concrete_values():
     x = np.array([3.0, 1.0, 3.0, 2.0])
     np.testing.assert_allclose(fg.grad(lambda a: fnp.sum(fnp.unique(a) ** 2))(x), [6.0, 2.0, 0.0, 4.0])
