@@ -15,14 +15,17 @@ rules are only called for inputs that carry a derivative.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Sequence
+import os
+import threading
+import traceback
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from .errors import LeakedTracerError, TracerConversionError
+from .errors import ConcretizationError, LeakedTracerError, TracerConversionError
 
 __all__ = ["Primitive", "Tracer", "ValuelessTracer", "Trace", "is_differentiable_dtype", "primitives",
-           "find_top_trace", "higher_order_primitives"]
+           "find_top_trace", "higher_order_primitives", "ShapedArray", "abstract_eval"]
 
 _level_counter = itertools.count(1)  # next() is atomic in CPython: safe across threads
 
@@ -80,12 +83,15 @@ class Primitive:
       filled in) to one per operand (``None`` where none).
     * ``inline=True`` lets the program optimiser replace the equation by its sub-program.
 
+    ``index_start``, ``broadcasting_binary`` and ``shape_role`` are traits the program passes
+    read (set after construction by the module declaring the primitive).
+
     Rules are written with funcgrad operations, so derivatives of derivatives work.
     ``out`` is the primal output, handed to rules so that ``exp`` or ``tanh`` can reuse it.
     """
 
     __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "abstract_eval", "emit", "multiple_results",
-                 "jvp_all", "vjp_all", "inline")
+                 "jvp_all", "vjp_all", "inline", "index_start", "broadcasting_binary", "shape_role")
 
     def __init__(
         self,
@@ -118,6 +124,13 @@ class Primitive:
         self.jvp_all = jvp_all
         self.vjp_all = vjp_all
         self.inline = inline
+        # Traits the program passes test (never names): the position of the first index operand
+        # of an indexing operation (a boolean mask there decides the result's shape); an
+        # elementwise binary operation that broadcasts its operands as NumPy does; "broadcast" or
+        # "reshape" for the operations that only change a shape.
+        self.index_start: int | None = None
+        self.broadcasting_binary = False
+        self.shape_role: str | None = None
         if register:  # internal program-only operations (jit's custom calls) are not registered
             primitives[name] = self
 
@@ -269,3 +282,88 @@ class ValuelessTracer(Tracer):
 
     def tolist(self) -> Any:
         raise self._no_value(".tolist()")
+
+
+# --- abstract values and shape inference --------------------------------------------------------
+
+
+class ShapedArray(NamedTuple):
+    """An abstract array: what ``jit`` knows of a value while tracing."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    weak: bool = False  # a Python scalar: NumPy promotes it weakly
+
+    def __str__(self) -> str:
+        short = {"float64": "f64", "float32": "f32", "float16": "f16", "int64": "i64", "int32": "i32",
+                 "bool": "bool", "complex128": "c128", "complex64": "c64"}.get(self.dtype.name, self.dtype.name)
+        return f"{short}[{','.join(map(str, self.shape))}]" + ("~weak" if self.weak else "")
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_frame() -> str:
+    """The innermost stack frame outside funcgrad, as 'file:line: source'."""
+    for frame in reversed(traceback.extract_stack()[:-1]):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
+            return f"{frame.filename}:{frame.lineno}: {(frame.line or '').strip()}"
+    return "<unknown>"
+
+
+def mask_error(name: str, origin: str) -> ConcretizationError:
+    return ConcretizationError(
+        f"boolean-mask indexing ({name}) under jit, with a mask computed from {origin}: the "
+        "result's shape depends on how many entries are True, which is unknown while tracing "
+        f"(only the mask's shape and dtype are).\n  at {user_frame()}\n"
+        "Fixes: select elementwise with funcgrad.numpy.where(mask, x, 0) (and a masked sum) "
+        "instead; compute the mask from values that are not traced (a closed-over constant or a "
+        "static argument, jit(f, static_argnums=...)/static_argnames=...); or do not jit this "
+        "function (grad, vjp and jvp allow boolean masks computed from values)."
+    )
+
+
+_abstract_cache: dict[tuple, Any] = {}
+_abstract_lock = threading.Lock()  # threads trace at once: one writer at a time (reads are atomic)
+
+
+def _probe(a: Any) -> Any:
+    if isinstance(a, ShapedArray):
+        if a.weak:
+            return a.dtype.type(0).item()
+        return np.broadcast_to(np.zeros((), a.dtype), a.shape)
+    return getattr(a, "value", a)  # a program literal: its Python value
+
+
+def abstract_eval(prim: Primitive, operands: Sequence[Any], params: dict) -> Any:
+    """Shape and dtype of ``prim``'s result (a tuple of them with ``multiple_results``) for
+    abstract operands (``ShapedArray`` or program literals; a boolean index operand of an
+    indexing primitive must be the concrete mask array).
+
+    A primitive may declare ``abstract_eval``; otherwise its NumPy implementation runs once on
+    zero-strided placeholder arrays (no memory for their size), and the answer is cached.
+    """
+    key = (prim, tuple(operands), tuple(sorted(params.items())))
+    try:
+        found = _abstract_cache.get(key)
+    except TypeError:  # unhashable parameter: compute without caching
+        key, found = None, None  # type: ignore[assignment]
+    if found is not None:
+        return found
+    start = prim.index_start
+    if start is not None and any(isinstance(a, ShapedArray) and a.dtype == bool for a in operands[start:]):
+        raise mask_error(prim.name, "an operand known only by its type")
+    if prim.abstract_eval is not None:
+        result = prim.abstract_eval(*operands, **params)
+        if prim.multiple_results:
+            result = tuple(result)
+    else:
+        with np.errstate(all="ignore"):
+            out = prim.impl(*(_probe(a) for a in operands), **params)
+        result = ShapedArray(tuple(np.shape(out)), np.asarray(out).dtype if not hasattr(out, "dtype") else out.dtype)
+    if key is not None:
+        with _abstract_lock:
+            if len(_abstract_cache) > 100_000:
+                _abstract_cache.clear()
+            result = _abstract_cache.setdefault(key, result)
+    return result

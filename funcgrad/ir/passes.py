@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import abstract_eval
 from .program import Eqn, Literal, Program, Var
 
 __all__ = ["dce", "cse", "fold_constants", "drop_broadcasts", "last_uses", "optimize", "inline_calls",
@@ -117,18 +118,15 @@ def fold_constants(program: Program, max_size: int = 1 << 20) -> Program:
     return dce(program.replace(eqns=eqns, consts=consts))
 
 
-_BROADCASTING_BINARY = {"add", "subtract", "multiply", "true_divide"}
-
-
 def _only_broadcasts(e: Eqn) -> bool:
     """Is ``e`` a broadcast_to, or a reshape that only prepends size-1 axes?"""
     if type(e.out) is not Var or not e.inputs:
         return False
     if not isinstance(e.inputs[0], Var) or e.inputs[0].aval.dtype != e.out.aval.dtype:
         return False
-    if e.prim.name == "broadcast_to":
+    if e.prim.shape_role == "broadcast":
         return True
-    if e.prim.name == "reshape":
+    if e.prim.shape_role == "reshape":
         src, out = e.inputs[0].aval.shape, e.out.aval.shape
         k = len(out) - len(src)
         return k >= 0 and out == (1,) * k + src
@@ -140,8 +138,6 @@ def _same_result(user: Eqn, bcast: Var, src: Var, renames: dict) -> bool:
     (and the broadcasts already chosen for removal by theirs)? Not when its other operand is
     the same broadcast (``b * b``) or another removed broadcast, nor when ``src`` is a weakly
     typed Python scalar, which NumPy would promote differently (``float32 + 1.0``)."""
-    from ..traces.staging import abstract_eval
-
     ins = [src if a is bcast else renames.get(a, a) for a in user.inputs]
     got = abstract_eval(user.prim, [a.aval if type(a) is Var else a for a in ins], user.params)
     return (got.shape, got.dtype) == (user.out.aval.shape, user.out.aval.dtype)
@@ -166,7 +162,7 @@ def drop_broadcasts(program: Program) -> Program:
                 continue
             for user, k in uses[e.out]:
                 other = user.inputs[1 - k] if len(user.inputs) == 2 else None
-                if (user.prim.name not in _BROADCASTING_BINARY or type(other) is not Var
+                if (not user.prim.broadcasting_binary or type(other) is not Var
                         or np.broadcast_shapes(other.aval.shape, e.out.aval.shape) != other.aval.shape
                         or not _same_result(user, e.out, e.inputs[0], renames)):
                     break

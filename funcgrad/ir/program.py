@@ -14,22 +14,9 @@ from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
-from ..core import Primitive
+from ..core import Primitive, ShapedArray, abstract_eval
 
 __all__ = ["ShapedArray", "Var", "Literal", "Eqn", "Program", "validate", "aval_of"]
-
-
-class ShapedArray(NamedTuple):
-    """An abstract array: what ``jit`` knows of a value while tracing."""
-
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    weak: bool = False  # a Python scalar: NumPy promotes it weakly
-
-    def __str__(self) -> str:
-        short = {"float64": "f64", "float32": "f32", "float16": "f16", "int64": "i64", "int32": "i32",
-                 "bool": "bool", "complex128": "c128", "complex64": "c64"}.get(self.dtype.name, self.dtype.name)
-        return f"{short}[{','.join(map(str, self.shape))}]" + ("~weak" if self.weak else "")
 
 
 def aval_of(x: Any) -> ShapedArray:
@@ -229,8 +216,6 @@ def validate(program: Program) -> None:
     Every operand is defined before use and defined once; every equation's output type is what
     its primitive's shape/dtype rule gives for its operands; outputs are defined.
     """
-    from ..traces.staging import _INDEX_START, abstract_eval
-
     defined: set[Var] = set()
     for v in list(program.consts) + program.inputs:
         if v in defined:
@@ -247,7 +232,7 @@ def validate(program: Program) -> None:
             if o in defined:
                 raise ValueError(f"equation {k} ({e.prim.name}) redefines {o}")
         operands = [a.aval if isinstance(a, Var) else a for a in e.inputs]
-        start = _INDEX_START.get(e.prim.name)
+        start = e.prim.index_start
         if start is not None:  # a constant boolean mask: its value decides the result's shape
             for i in range(start, len(operands)):
                 if isinstance(e.inputs[i], Var) and e.inputs[i] in program.consts and operands[i].dtype == bool:

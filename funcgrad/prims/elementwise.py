@@ -34,6 +34,8 @@ div_p = binary("true_divide", np.true_divide,
 neg_p = unary("negative", np.negative, jvp=lambda t, o, x: -t, vjp=lambda ct, o, x: -ct)
 
 add, sub, mul, div, neg = add_p.bind, sub_p.bind, mul_p.bind, div_p.bind, neg_p.bind
+for _p in (add_p, sub_p, mul_p, div_p):
+    _p.broadcasting_binary = True  # jit may drop a broadcast of one operand that the other implies
 
 
 def _pow_dy(x, y, out):

@@ -304,6 +304,8 @@ index_set_p = Primitive(
     batch=_update_batch(lambda *a, **p: index_set(*a, **p)),
 )
 index_set = index_set_p.bind
+# Where each indexing primitive's index operands start (a boolean mask there sets the shape).
+getitem_p.index_start, index_add_p.index_start, index_set_p.index_start = 1, 2, 2
 
 
 def getitem_static(x: Any, idx: tuple) -> Any:

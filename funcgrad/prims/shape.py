@@ -93,6 +93,8 @@ broadcast_to_p = Primitive(
         b := batch_to_front(args[0], dims[0], rank=len(shape)), shape=b.shape[:1] + shape), 0),
 )
 broadcast_to = broadcast_to_p.bind
+broadcast_to_p.shape_role = "broadcast"
+reshape_p.shape_role = "reshape"
 
 
 def _concatenate_jvp(i: int, t: Any, out: Any, *xs: Any, axis: int) -> Any:

@@ -11,27 +11,18 @@ is captured as an extra program input, and passed in at call time.
 
 from __future__ import annotations
 
-import os
-import threading
-import traceback
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..core import Primitive, Trace, Tracer, ValuelessTracer
+from ..core import Primitive, Trace, Tracer, ValuelessTracer, abstract_eval, mask_error, user_frame
 from ..errors import ConcretizationError, InvalidLeafError, LeakedTracerError
 from ..ir.program import Eqn, Literal, Program, ShapedArray, Var, aval_of
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+__all__ = ["StagedTracer", "StagingTrace", "trace_to_program", "eval_program", "abstract_eval"]
+
 _PY_SCALARS = (bool, int, float, complex)
-
-
-def _user_frame() -> str:
-    """The innermost stack frame outside funcgrad, as 'file:line: source'."""
-    for frame in reversed(traceback.extract_stack()[:-1]):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
-            return f"{frame.filename}:{frame.lineno}: {(frame.line or '').strip()}"
-    return "<unknown>"
+_user_frame = user_frame
 
 
 class StagedTracer(ValuelessTracer):
@@ -101,14 +92,14 @@ class StagingTrace(Trace):
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         ins = tuple(self.atom(a) for a in args)
         operands = [x.aval if isinstance(x, Var) else x for x in ins]
-        start = _INDEX_START.get(prim.name)
+        start = prim.index_start
         if start is not None:
             for k in range(start, len(args)):
                 a = args[k]
                 if isinstance(a, Tracer):
                     if np.dtype(a.dtype) == bool:
                         origin = a.origin if type(a) is StagedTracer else "a value of an enclosing transformation"
-                        raise _mask_error(prim.name, origin)
+                        raise mask_error(prim.name, origin)
                 elif np.asarray(a).dtype == bool:
                     # A concrete mask (a closed-over constant): the result's shape is known.
                     operands[k] = np.asarray(a)
@@ -128,67 +119,6 @@ class StagingTrace(Trace):
         return Program(list(inputs) + captured, self.eqns, out_atoms,
                        {v: np.asarray(a) for a, v in self.consts.values()},
                        list(names) + [f"captured{i}" for i in range(len(captured))])
-
-
-# --- shape and dtype rules --------------------------------------------------------------------
-
-_abstract_cache: dict[tuple, ShapedArray] = {}
-_abstract_lock = threading.Lock()  # threads trace at once: one writer at a time (reads are atomic)
-# Indexing primitives, and the position of their first index operand (after x, or x and v).
-_INDEX_START = {"getitem": 1, "index_add": 2, "index_set": 2}
-
-
-def _mask_error(name: str, origin: str) -> ConcretizationError:
-    return ConcretizationError(
-        f"boolean-mask indexing ({name}) under jit, with a mask computed from {origin}: the "
-        "result's shape depends on how many entries are True, which is unknown while tracing "
-        f"(only the mask's shape and dtype are).\n  at {_user_frame()}\n"
-        "Fixes: select elementwise with funcgrad.numpy.where(mask, x, 0) (and a masked sum) "
-        "instead; compute the mask from values that are not traced (a closed-over constant or a "
-        "static argument, jit(f, static_argnums=...)/static_argnames=...); or do not jit this "
-        "function (grad, vjp and jvp allow boolean masks computed from values)."
-    )
-
-
-def _probe(a: Any) -> Any:
-    if isinstance(a, ShapedArray):
-        if a.weak:
-            return a.dtype.type(0).item()
-        return np.broadcast_to(np.zeros((), a.dtype), a.shape)
-    return a.value if isinstance(a, Literal) else a
-
-
-def abstract_eval(prim: Primitive, operands: Sequence[Any], params: dict) -> ShapedArray:
-    """Shape and dtype of ``prim``'s result for abstract operands (``ShapedArray`` or ``Literal``;
-    a boolean index operand of an indexing primitive must be the concrete mask array).
-
-    A primitive may declare ``abstract_eval``; otherwise its NumPy implementation runs once on
-    zero-strided placeholder arrays (no memory for their size), and the answer is cached.
-    """
-    key = (prim, tuple(operands), tuple(sorted(params.items())))
-    try:
-        found = _abstract_cache.get(key)
-    except TypeError:  # unhashable parameter: compute without caching
-        key, found = None, None  # type: ignore[assignment]
-    if found is not None:
-        return found
-    start = _INDEX_START.get(prim.name)
-    if start is not None and any(isinstance(a, ShapedArray) and a.dtype == bool for a in operands[start:]):
-        raise _mask_error(prim.name, "an operand known only by its type")
-    if prim.abstract_eval is not None:
-        result = prim.abstract_eval(*operands, **params)
-        if prim.multiple_results:
-            result = tuple(result)
-    else:
-        with np.errstate(all="ignore"):
-            out = prim.impl(*(_probe(a) for a in operands), **params)
-        result = ShapedArray(tuple(np.shape(out)), np.asarray(out).dtype if not hasattr(out, "dtype") else out.dtype)
-    if key is not None:
-        with _abstract_lock:
-            if len(_abstract_cache) > 100_000:
-                _abstract_cache.clear()
-            result = _abstract_cache.setdefault(key, result)
-    return result
 
 
 def trace_to_program(f: Callable[..., Any], avals: Sequence[ShapedArray],
