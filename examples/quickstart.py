@@ -8,6 +8,7 @@ import numpy as np
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+import funcgrad.optimizers as optim
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -72,8 +73,12 @@ def mse(params, inputs, targets):
     return fnp.mean((pred - targets) ** 2)
 
 
+# A training loop: funcgrad.optimizers steps any pytree (sgd, adam, ... with schedules).
+opt = optim.sgd(0.5)
+opt_state = opt.init(params)
 for step in range(3):
     value, grads = fg.value_and_grad(mse)(params, inputs, targets)
     print(f"pytree step {step}    loss = {float(value):.4f}  grads: " + ", ".join(
         f"{k}{grads[k].shape}" for k in sorted(grads)))
-    params = {k: params[k] - 0.5 * grads[k] for k in params}
+    updates, opt_state = opt.update(grads, opt_state, params)
+    params = optim.apply_updates(params, updates)

@@ -161,3 +161,32 @@ def test_readme_snippets_are_true():
     )
     assert result.attempted > 20
     assert result.failed == 0, "a README example no longer matches the library; see the output above"
+
+
+def test_mnist_like_example_trains_with_adam_and_dropout():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "mnist_like.py"), "--quick"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"mnist_like.py failed:\n{proc.stdout}\n{proc.stderr}"
+    assert "loss decreased" in proc.stdout
+    assert "Warning" not in proc.stderr, proc.stderr
+
+
+def test_mnist_like_dropout_masks_change_with_the_key_inside_jit():
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import mnist_like
+    finally:
+        sys.path.remove(str(ROOT / "examples"))
+    import funcgrad.random as fr
+
+    params = mnist_like.init_params(fr.key(1), (8, 16, 3))
+    x = np.ones((4, 8))
+    f = fg.jit(lambda p, k: mnist_like.log_probs(p, x, k, 0.5))
+    a, b = f(params, fr.key(2)), f(params, fr.key(3))
+    assert not np.array_equal(a, b)  # new key, new masks, same compiled program
+    np.testing.assert_array_equal(f(params, fr.key(2)), mnist_like.log_probs(params, x, fr.key(2), 0.5))
+    losses, _ = mnist_like.train(sizes=(16, 16, 4), n_train=256, n_test=64, epochs=3, batch=32,
+                                 learning_rate=3e-3, verbose=False)
+    assert losses[-1] < losses[0]
