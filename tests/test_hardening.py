@@ -254,5 +254,7 @@ def test_check_grads_float32_tolerance_grows_with_the_output_size() -> None:
     assert _leaf_tol(2e-2, False, big, big) == pytest.approx(2.0)
     assert _leaf_tol(1e-5, False, big.astype(np.float64), big) == 1e-5  # float64 unscaled
     assert _leaf_tol(1e-3, True, big, big) == 1e-3  # a given tolerance is kept
-    x = np.random.default_rng(3).standard_normal(3000).astype(np.float32)
-    check_grads(lambda v: fnp.cumsum(fnp.sin(v) * 3.0), (x,), order=1)
+    # 10000 float32 values: a step of 1e-3 reorders close neighbours, so the finite difference of
+    # sort is off by O(1) in a few places; a tolerance that grows with the size accepts it, as JAX's does
+    x = np.random.default_rng(0).standard_normal(10000).astype(np.float32)
+    check_grads(fnp.sort, (x,), order=1)
