@@ -380,3 +380,19 @@ def test_float32_stays_float32(name, f, args, ref):
     assert out.dtype == np.float32, out.dtype
     g = fg.grad(lambda *a: fg.numpy.sum(f(*a)))(*args32)
     assert g.dtype == np.float32
+
+
+def test_scatter_and_fill_gather_with_batched_indices():
+    x = normal(3, 6, 5)
+    idx = np.array([[[1], [2]], [[0], [7]], [[3], [3]]])  # 7 is out of bounds: dropped / filled
+    updates = normal(3, 2, 5)
+    sdn, gdn = SDN((1,), (0,), (0,)), GDN((1,), (0,), (0,))
+    for scatter in (lax.scatter, lax.scatter_add):
+        f = lambda x, i, u: scatter(x, i, u, sdn)  # noqa: E731
+        want = np.stack([f(x[k], idx[k], updates[k]) for k in range(3)])
+        np.testing.assert_allclose(fg.vmap(f)(x, idx, updates), want)
+        np.testing.assert_allclose(fg.jit(fg.vmap(f))(x, idx, updates), want)
+    g = lambda x, i: lax.gather(x, i, gdn, (1, 5), mode="fill")  # noqa: E731
+    want = np.stack([g(x[k], idx[k]) for k in range(3)])
+    assert np.isnan(want[1, 1]).all()
+    np.testing.assert_allclose(fg.vmap(g)(x, idx), want)

@@ -94,8 +94,8 @@ def _index_arrays(operand_shape: tuple, indices: Any, index_map: Sequence[int], 
         if d in index_map:
             start = indices[..., index_map.index(d)]
             if not clip:
-                ok = (start >= 0) & (start <= n - size)
-                inside = ok if inside is None else inside & ok
+                ok = fnp.logical_and(start >= 0, start <= n - size)
+                inside = ok if inside is None else fnp.logical_and(inside, ok)
             start = fnp.clip(start, 0, max(n - size, 0))
             start = fnp.reshape(start, batch_shape + (1,) * nw)
         elif d in operand_batching:
