@@ -14,6 +14,7 @@ Expected values come from NumPy; expected derivatives from finite differences or
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -47,6 +48,33 @@ def test_every_public_numpy_callable_is_provided(numpy_module, ours):
     assert not missing, f"{numpy_module.__name__} names missing from funcgrad: {missing}"
     stale = sorted(n for n in excluded if n not in names)
     assert not stale, f"exclusions that NumPy no longer has: {stale}"
+
+
+def _numpy_parameters_we_lack(numpy_fn, ours) -> list[str]:
+    try:
+        theirs_sig, our_sig = inspect.signature(numpy_fn), inspect.signature(ours)
+    except (TypeError, ValueError):  # no introspectable signature (C functions, ufuncs)
+        return []
+    ours_params = our_sig.parameters.values()
+    if any(p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) for p in ours_params):
+        return []
+    return [name for name, p in theirs_sig.parameters.items()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in our_sig.parameters]
+
+
+@pytest.mark.parametrize("numpy_module, ours", [(np, fnp), (np.linalg, fnp.linalg), (np.fft, fnp.fft)],
+                         ids=["numpy", "numpy.linalg", "numpy.fft"])
+def test_signatures_accept_numpys_parameters(numpy_module, ours):
+    """Each function funcgrad implements itself takes every parameter name NumPy's takes."""
+    lacking = {}
+    for name in _public_callables(numpy_module):
+        theirs, mine = getattr(numpy_module, name), getattr(ours, name, None)
+        if mine is None or mine is theirs or isinstance(theirs, (type, np.ufunc)):
+            continue
+        missing = _numpy_parameters_we_lack(theirs, mine)
+        if missing:
+            lacking[name] = missing
+    assert not lacking, f"parameters of NumPy's {numpy_module.__name__} functions funcgrad does not accept: {lacking}"
 
 
 def test_coverage_numbers():

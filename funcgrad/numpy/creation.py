@@ -102,7 +102,8 @@ def _build(obj: Any, dtype: np.dtype) -> Any:
     return np.asarray(obj, dtype=dtype)
 
 
-def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> Any:
+def array(object: Any, dtype: Any = None, *, copy: bool = True, order: str = "K", subok: bool = False,  # noqa: A002
+          ndmin: int = 0, ndmax: int = 0, like: Any = None) -> Any:
     """``numpy.array`` that keeps derivatives: nested lists of traced values are stacked.
 
     >>> import funcgrad.numpy as fnp
@@ -110,7 +111,8 @@ def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> 
     array([1., 2.])
     """
     if not _contains_tracer(object):
-        return np.array(object, dtype=dtype, copy=copy, ndmin=ndmin)
+        extra = {"ndmax": ndmax} if ndmax else {}
+        return np.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin, **extra)
     # As NumPy: the leaves promote to one dtype (Python numbers in a list are not weak here).
     out = _build(object, np.dtype(dtype) if dtype is not None else np.result_type(*_leaf_dtypes(object, [])))
     if ndmin > out.ndim:
@@ -118,31 +120,40 @@ def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> 
     return out
 
 
-def asarray(a: Any, dtype: Any = None) -> Any:
+def asarray(a: Any, dtype: Any = None, order: Any = None, *, device: Any = None, copy: Any = None,
+            like: Any = None) -> Any:
     """``numpy.asarray`` that passes traced values through (casting if ``dtype`` is given)."""
     if not _contains_tracer(a):
-        return np.asarray(a, dtype=dtype)
+        return np.asarray(a, dtype=dtype, order=order, copy=copy)
     return array(a, dtype=dtype)
 
 
-def _like(fill: Any) -> Any:
-    def make(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
-        s = (np.shape(a) if not hasattr(a, "shape") else a.shape) if shape is None else shape
-        d = (np.asarray(a).dtype if not hasattr(a, "dtype") else a.dtype) if dtype is None else dtype
-        return fill(s, d)
-
-    return make
+def _like_shape_dtype(a: Any, dtype: Any, shape: Any) -> tuple[Any, Any]:
+    s = (np.shape(a) if not hasattr(a, "shape") else a.shape) if shape is None else shape
+    d = (np.asarray(a).dtype if not hasattr(a, "dtype") else a.dtype) if dtype is None else dtype
+    return s, d
 
 
-zeros_like = _like(np.zeros)
-zeros_like.__doc__ = "``numpy.zeros_like`` (a constant: zeros carry no derivative)."
-ones_like = _like(np.ones)
-ones_like.__doc__ = "``numpy.ones_like`` (a constant)."
-empty_like = _like(np.empty)
-empty_like.__doc__ = "``numpy.empty_like`` (a constant)."
+def zeros_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *,
+               device: Any = None) -> np.ndarray:
+    """``numpy.zeros_like`` (a constant: zeros carry no derivative)."""
+    return np.zeros(*_like_shape_dtype(a, dtype, shape))
 
 
-def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> Any:
+def ones_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *,
+              device: Any = None) -> np.ndarray:
+    """``numpy.ones_like`` (a constant)."""
+    return np.ones(*_like_shape_dtype(a, dtype, shape))
+
+
+def empty_like(prototype: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *,
+               device: Any = None) -> np.ndarray:
+    """``numpy.empty_like`` (a constant)."""
+    return np.empty(*_like_shape_dtype(prototype, dtype, shape))
+
+
+def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None,
+              *, device: Any = None) -> Any:
     """``numpy.full_like``; a traced ``fill_value`` keeps its derivative (broadcast)."""
     s = (np.shape(a) if not hasattr(a, "shape") else a.shape) if shape is None else shape
     d = (np.asarray(a).dtype if not hasattr(a, "dtype") else a.dtype) if dtype is None else dtype
@@ -153,7 +164,7 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> 
 
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
-             dtype: Any = None, axis: int = 0) -> Any:
+             dtype: Any = None, axis: int = 0, *, device: Any = None) -> Any:
     """``numpy.linspace``; traced scalar endpoints keep their derivatives."""
     if not (isinstance(start, Tracer) or isinstance(stop, Tracer)):
         return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)

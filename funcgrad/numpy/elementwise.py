@@ -142,20 +142,22 @@ def positive(x: Any) -> Any:
     return x
 
 
-def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
+def round(a: Any, decimals: int = 0, out: Any = None) -> Any:  # noqa: A001 - NumPy's name
     """``numpy.round``: no derivative (piecewise constant).
 
     >>> import funcgrad.numpy as fnp
     >>> fnp.round(2.567, 2)
     np.float64(2.57)
     """
-    return ew.round_p.bind(x, decimals=decimals)
+    no_out("round", out)
+    return ew.round_p.bind(a, decimals=decimals)
 
 
 around = round
 
 
-def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
+def clip(a: Any, a_min: Any = np._NoValue, a_max: Any = np._NoValue, out: Any = None, *, min: Any = np._NoValue,  # noqa: A002
+         max: Any = np._NoValue, **kwargs: Any) -> Any:  # noqa: A002
     """Differentiable ``numpy.clip``: ``minimum(maximum(a, a_min), a_max)``.
 
     At a bound the derivative is shared 0.5/0.5 with the bound (the ``maximum`` convention).
@@ -164,6 +166,21 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
     >>> fnp.clip(5.0, 0.0, 1.0)
     np.float64(1.0)
     """
+    no_out("clip", out)
+    if kwargs:
+        raise TypeError(f"funcgrad.numpy.clip got unsupported keyword arguments {sorted(kwargs)}")
+    if min is not np._NoValue:
+        if a_min is not np._NoValue:
+            raise ValueError("Passing `min` or `max` keyword argument when `a_min` and `a_max` are provided is "
+                             "forbidden.")
+        a_min = min
+    if max is not np._NoValue:
+        if a_max is not np._NoValue:
+            raise ValueError("Passing `min` or `max` keyword argument when `a_min` and `a_max` are provided is "
+                             "forbidden.")
+        a_max = max
+    a_min = None if a_min is np._NoValue else a_min
+    a_max = None if a_max is np._NoValue else a_max
     if a_min is None and a_max is None:
         raise ValueError("One of max or min must be given")
     a, a_min, a_max = _stack_lists((a, a_min, a_max))
@@ -196,7 +213,7 @@ def where(condition: Any, x: Any = None, y: Any = None, /, *, size: Any = None, 
     return ew.where(condition, x, y)
 
 
-def astype(x: Any, dtype: Any) -> Any:
+def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Any:
     """``x.astype(dtype)``; a cast to an integer or boolean dtype has no derivative."""
     dtype = np.dtype(dtype)
     if getattr(x, "dtype", None) == dtype:

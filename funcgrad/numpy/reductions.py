@@ -307,23 +307,26 @@ def any(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, wh
     return _reduce(red.any_p, _masked(as_array(a), where, False), axis, keepdims)
 
 
-def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+           initial: Any = _NOVALUE, where: Any = True) -> Any:
     """Differentiable ``numpy.nansum``: the sum with NaNs counted as zero (they get no derivative).
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.nansum(np.array([1.0, np.nan, 2.0]))
     np.float64(3.0)
     """
-    from ..prims.elementwise import isnan, where
+    from ..prims.elementwise import isnan
+    from ..prims.elementwise import where as _where
 
     no_out("nansum", out)
     a = as_array(a)
     if a.dtype.kind in "fc":
-        a = where(isnan(a), 0.0, a)
-    return sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+        a = _where(isnan(a), 0.0, a)
+    return sum(a, axis=axis, dtype=dtype, keepdims=keepdims, initial=initial, where=where)
 
 
-def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, *,
+            where: Any = True) -> Any:
     """Differentiable ``numpy.nanmean``: the mean of the non-NaN elements (NaNs get no derivative).
     A slice of only NaNs gives NaN and NumPy's ``RuntimeWarning``.
 
@@ -331,14 +334,17 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdi
     >>> fnp.nanmean(np.array([1.0, np.nan, 2.0]))
     np.float64(1.5)
     """
-    from ..prims.elementwise import isnan, logical_not_p, where
+    from ..prims.elementwise import isnan, logical_not_p, logical_or
+    from ..prims.elementwise import where as _where
 
     no_out("nanmean", out)
     a = as_array(a)
     if a.dtype.kind not in "fc":
-        return mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
+        return mean(a, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
     mask = isnan(a)
-    total = sum(where(mask, 0.0, a), axis=axis, dtype=dtype, keepdims=keepdims)
+    if where is not True:  # left-out elements count as NaNs
+        mask = logical_or(mask, logical_not_p.bind(as_array(where)))
+    total = sum(_where(mask, 0.0, a), axis=axis, dtype=dtype, keepdims=keepdims)
     count = sum(sh.astype(logical_not_p.bind(mask), dtype=np.dtype(np.intp)), axis=axis, keepdims=keepdims)
     if isinstance(count, np.ndarray | np.generic) and np.any(count == 0):
         import warnings

@@ -36,7 +36,7 @@ def _resolve_shape(newshape: Any, size: int) -> tuple[int, ...]:
     return newshape
 
 
-def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None) -> Any:
+def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None, copy: Any = None) -> Any:
     """Differentiable ``numpy.reshape`` (C order).
 
     >>> import numpy as np, funcgrad.numpy as fnp
@@ -123,7 +123,7 @@ def squeeze(a: Any, axis: Any = None) -> Any:
     return a if new == a.shape else sh.reshape(a, shape=new)
 
 
-def broadcast_to(array: Any, shape: Any) -> Any:
+def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
     """Differentiable ``numpy.broadcast_to``; its derivative sums over the broadcast axes."""
     array = as_array(array)
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
@@ -131,7 +131,8 @@ def broadcast_to(array: Any, shape: Any) -> Any:
     return array if array.shape == shape else sh.broadcast_to(array, shape=shape)
 
 
-def concatenate(arrays: Sequence[Any], axis: Any = 0, out: Any = None, dtype: Any = None) -> Any:
+def concatenate(arrays: Sequence[Any], axis: Any = 0, out: Any = None, *, dtype: Any = None,
+                casting: str = "same_kind") -> Any:
     """Differentiable ``numpy.concatenate``.
 
     >>> import numpy as np, funcgrad.numpy as fnp
@@ -156,9 +157,12 @@ def concatenate(arrays: Sequence[Any], axis: Any = 0, out: Any = None, dtype: An
     return sh.concatenate(*arrays, axis=axis)
 
 
-def stack(arrays: Sequence[Any], axis: int = 0, out: Any = None) -> Any:
+def stack(arrays: Sequence[Any], axis: int = 0, out: Any = None, *, dtype: Any = None,
+          casting: str = "same_kind") -> Any:
     """Differentiable ``numpy.stack``."""
     arrays = [as_array(a) for a in arrays]
+    if dtype is not None:
+        arrays = [a if a.dtype == np.dtype(dtype) else sh.astype(a, dtype=np.dtype(dtype)) for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to stack")
     shapes = {a.shape for a in arrays}
@@ -475,7 +479,7 @@ def column_stack(tup: Sequence[Any]) -> Any:
     return concatenate(cols, axis=1)
 
 
-def row_stack(tup: Sequence[Any]) -> Any:
+def row_stack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Any:
     """``numpy.row_stack``: :func:`vstack`, with NumPy 2's ``DeprecationWarning`` for this alias.
 
     >>> import numpy as np, funcgrad.numpy as fnp
@@ -485,7 +489,7 @@ def row_stack(tup: Sequence[Any]) -> Any:
     import warnings
 
     warnings.warn("`row_stack` alias is deprecated. Use `np.vstack` directly.", DeprecationWarning, stacklevel=2)
-    return vstack(tup)
+    return vstack(tup, dtype=dtype, casting=casting)
 
 
 def dstack(tup: Sequence[Any]) -> Any:
