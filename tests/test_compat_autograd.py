@@ -367,6 +367,18 @@ def test_fixed_point_derivative_closed_form():
     onp.testing.assert_allclose(grad(newton_sqrt)(2.0), 0.5 / onp.sqrt(2.0), rtol=1e-10)
 
 
+def test_odeint_with_autograds_signature_against_closed_form():
+    from funcgrad.compat.autograd.scipy.integrate import odeint
+
+    def total(a):
+        ys = odeint(lambda y, t, k: -k * y, np.array([1.0, 2.0]), np.array([0.0, 0.5, 1.0]), (a,),
+                    rtol=1e-11, atol=1e-11)
+        return np.sum(ys)
+
+    onp.testing.assert_allclose(total(0.7), 3 * (1 + onp.exp(-0.35) + onp.exp(-0.7)), rtol=1e-8)
+    onp.testing.assert_allclose(grad(total)(0.7), -3 * (0.5 * onp.exp(-0.35) + onp.exp(-0.7)), rtol=1e-7)
+
+
 def test_numpy_module_surface():
     assert npr is onp.random or npr.RandomState is onp.random.RandomState
     onp.testing.assert_array_equal(npr.RandomState(0).randn(3), onp.random.RandomState(0).randn(3))
@@ -422,7 +434,8 @@ def test_against_autograd_itself():
 DOCTEST_MODULES = [
     "", ".differential_operators", ".extend", ".builtins", ".tracer", ".wrap_util", ".core", ".util",
     ".test_util", ".numpy", ".numpy.random", ".numpy.linalg", ".numpy.fft", ".scipy", ".scipy.misc",
-    ".scipy.stats", ".misc", ".misc.flatten", ".misc.optimizers", ".misc.fixed_points",
+    ".scipy.stats", ".scipy.integrate", ".misc", ".misc.flatten", ".misc.optimizers", ".misc.fixed_points",
+    ".numpy.numpy_boxes",
 ]
 
 
