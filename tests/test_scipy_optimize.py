@@ -186,6 +186,24 @@ def test_no_derivative_in_the_starting_point():
     np.testing.assert_array_equal(g, np.zeros(3))
 
 
+def test_repeated_solves_reuse_the_compiled_gradient():
+    """A second call with the same function and shapes runs the jitted helpers without tracing fun."""
+    calls = []
+
+    def f(x, b):
+        calls.append(1)
+        return fnp.sum((x - b) ** 2)
+
+    first = fopt.minimize(f, np.zeros(3), args=(np.ones(3),))
+    traced = len(calls)
+    second = fopt.minimize(f, np.zeros(3), args=(2 * np.ones(3),))
+    assert traced > 0 and len(calls) == traced
+    np.testing.assert_allclose(first.x, 1.0, atol=1e-6)
+    np.testing.assert_allclose(second.x, 2.0, atol=1e-6)
+    fopt.minimize(f, np.zeros(4), args=(np.ones(4),))   # a new shape traces again
+    assert len(calls) > traced
+
+
 # --- jit, vmap ----------------------------------------------------------------------------------------
 
 def test_jit_runs_the_solver_at_run_time():

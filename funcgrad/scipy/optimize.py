@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -99,6 +100,9 @@ class _Layout:
         self.sizes = [math.prod(s) for s in self.shapes]
         self.size = sum(self.sizes)
 
+    def key(self) -> tuple:
+        return (self.treedef, tuple(self.shapes), tuple(self.dtypes))
+
     def ravel(self, leaves: Sequence[Any]) -> Any:
         from .. import numpy as fnp
 
@@ -146,23 +150,21 @@ def _is_param(leaf: Any) -> bool:
     return _dtype(leaf).kind == "f"
 
 
-class _Problem:
-    """Everything about one ``minimize``/``root`` call except its arrays: a primitive parameter,
-    hashed by identity. ``f(x, theta, *others)`` is ``fun`` on flat vectors."""
+class _Spec:
+    """``fun`` on flat vectors, ``f(x, theta, *others)``, and the jitted helpers SciPy calls. Shared
+    by every call with the same function and argument layout (see :func:`_spec`), so repeated
+    solves do not trace again."""
 
     def __init__(self, kind: str, fun: Callable[..., Any], x_layout: _Layout, args_treedef: PyTreeDef,
-                 param_mask: Sequence[bool], theta_layout: _Layout, scipy_kwargs: dict) -> None:
+                 param_mask: Sequence[bool], theta_layout: _Layout) -> None:
         self.kind = kind
         self.fun = fun
         self.x_layout = x_layout
         self.args_treedef = args_treedef
         self.param_mask = tuple(param_mask)
         self.theta_layout = theta_layout
-        self.scipy_kwargs = scipy_kwargs
-        self.info = _MIN_INFO if kind == "minimize" else _ROOT_INFO
-        self.constrained = bool(scipy_kwargs.get("bounds") is not None or scipy_kwargs.get("constraints"))
         self._compiled: dict[str, Callable[..., Any]] = {}
-        self.last_result: Any = None
+        self._eager = False
         self._lock = threading.Lock()
 
     # the user's function on flat vectors (funcgrad operations only, so it traces)
@@ -231,7 +233,7 @@ class _Problem:
         jitted = jit(fn)
 
         def run(*a: Any) -> Any:
-            if not getattr(self, "_eager", False):
+            if not self._eager:
                 try:
                     return jitted(*a)
                 except ConcretizationError:  # Python control flow on values: trace eagerly instead
@@ -239,6 +241,48 @@ class _Problem:
             return fn(*a)
 
         return run
+
+
+
+_SPECS: OrderedDict = OrderedDict()
+_SPECS_LOCK = threading.Lock()
+_SPECS_SIZE = 32
+
+
+def _spec(kind: str, fun: Callable[..., Any], x_layout: _Layout, args_treedef: PyTreeDef,
+          param_mask: Sequence[bool], theta_layout: _Layout) -> _Spec:
+    """The shared :class:`_Spec` for this function and layout (an LRU of the last 32)."""
+    key: Any = (kind, fun, x_layout.key(), args_treedef, tuple(param_mask), theta_layout.key())
+    try:
+        hash(key)
+    except TypeError:  # an unhashable callable: no sharing
+        return _Spec(kind, fun, x_layout, args_treedef, param_mask, theta_layout)
+    with _SPECS_LOCK:
+        spec = _SPECS.get(key)
+        if spec is None:
+            spec = _SPECS[key] = _Spec(kind, fun, x_layout, args_treedef, param_mask, theta_layout)
+            if len(_SPECS) > _SPECS_SIZE:
+                _SPECS.popitem(last=False)
+        else:
+            _SPECS.move_to_end(key)
+        return spec
+
+
+class _Problem:
+    """One ``minimize``/``root`` call except its arrays: a primitive parameter, hashed by identity."""
+
+    def __init__(self, spec: _Spec, scipy_kwargs: dict) -> None:
+        self.spec = spec
+        self.kind = spec.kind
+        self.fun = spec.fun
+        self.x_layout = spec.x_layout
+        self.call = spec.call
+        self.condition = spec.condition
+        self.compiled = spec.compiled
+        self.scipy_kwargs = scipy_kwargs
+        self.info = _MIN_INFO if spec.kind == "minimize" else _ROOT_INFO
+        self.constrained = bool(scipy_kwargs.get("bounds") is not None or scipy_kwargs.get("constraints"))
+        self.last_result: Any = None
 
     # --- the SciPy call ---------------------------------------------------------------------------
     def solve(self, x0: np.ndarray, theta: np.ndarray, others: Sequence[Any]) -> Any:
@@ -391,7 +435,7 @@ def _setup(kind: str, fun: Callable[..., Any], x0: Any, args: Any, scipy_kwargs:
                          "supported. Stack them into arrays.")
     x_layout = _Layout(x_leaves, x_tree)
     theta_layout = _Layout(params, tree_flatten(params)[1])
-    problem = _Problem(kind, fun, x_layout, args_tree, mask, theta_layout, scipy_kwargs)
+    problem = _Problem(_spec(kind, fun, x_layout, args_tree, mask, theta_layout), scipy_kwargs)
     return problem, x_layout.ravel(x_leaves), theta_layout.ravel(params), others
 
 
