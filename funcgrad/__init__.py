@@ -10,13 +10,14 @@ array([2., 4.])
 """
 
 from . import (
+    checkpoint_policies,  # noqa: F401
     lax,  # noqa: F401
     numpy,  # noqa: F401  (installs operators on tracers)
     scipy,  # noqa: F401
     tree_util,  # noqa: F401
 )
 from .api import elementwise_grad, grad, jvp, value_and_grad, vjp
-from .custom import checkpoint, custom_jvp, custom_vjp, remat
+from .custom import checkpoint, checkpoint_name, custom_jvp, custom_vjp, remat
 from .errors import (
     ArgnumsError,
     BatchAxisError,
@@ -102,6 +103,7 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
 __all__ = [
     "vjp", "grad", "value_and_grad", "elementwise_grad", "jvp", "stop_gradient", "numpy", "tree_util",
     "scipy", "vmap", "jacfwd", "jacrev", "hessian", "linearize", "custom_vjp", "custom_jvp", "checkpoint",
+    "checkpoint_name", "checkpoint_policies",
     "remat", "jit", "make_trace", "lax", "ConcretizationError", "StaticArgumentError", "ControlFlowTypeError",
     "FuncgradError", "ArgnumsError", "CotangentMismatchError", "HasAuxError", "IndexingError",
     "IntegerInputError", "InvalidLeafError", "LeakedTracerError", "NonScalarOutputError",

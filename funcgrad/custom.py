@@ -23,7 +23,7 @@ from .ir.program import ShapedArray
 from .traces.staging import trace_to_program
 from .tree_util import PyTreeDef, keystr, tree_flatten, tree_flatten_with_path
 
-__all__ = ["custom_vjp", "custom_jvp", "checkpoint", "remat"]
+__all__ = ["custom_vjp", "custom_jvp", "checkpoint", "remat", "checkpoint_name"]
 
 
 def _as_array(x: Any) -> Any:
@@ -461,40 +461,184 @@ def _join_args(nondiff_argnums: Sequence[int], nondiff: tuple, diff: Sequence[An
     return tuple(args)
 
 
-def checkpoint(f: Callable[..., Any], static_argnums: Sequence[int] = ()) -> Callable[..., Any]:
-    """Rematerialisation: reverse mode stores only ``f``'s inputs and recomputes its
-    intermediates during the backward pass, trading compute for memory. Arguments in
-    ``static_argnums`` (functions, flags) are passed through untouched.
+def _name_impl(x: Any, name: str) -> Any:
+    return x
 
-    Under ``jit`` the recomputation stays a recomputation: it starts from an optimisation
-    barrier, so the compiler does not merge it back into the forward pass.
+
+name_p = Primitive(
+    "name", _name_impl, jvp=(lambda t, out, x, name: t,), vjp=(lambda ct, out, x, name: ct,),
+    batch=lambda args, dims, name: (args[0], dims[0]), emit=lambda e, args, bind: args[0], register=False)
+
+
+def checkpoint_name(x: Any, name: str) -> Any:
+    """Name ``x`` for the checkpoint policies ``save_only_these_names`` /
+    ``save_anything_except_these_names``; returns ``x`` unchanged.
+
+    >>> import numpy as np, funcgrad as fg
+    >>> fg.checkpoint_name(np.ones(2), "h")
+    array([1., 1.])
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"checkpoint_name: the name must be a str, got {type(name).__name__}")
+    return name_p.bind(x, name=name)
+
+
+class _SavedRules:
+    """The per-operand rules of ``rematerialized``: operand 0 is the saved value (no derivative
+    flows through it: the derivative flows through the operation's real operands), operand
+    ``i`` is the operation's operand ``i - 1`` and uses the operation's own rule."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __getitem__(self, i: int) -> Any:
+        if i == 0:
+            return lambda t, out, saved, *ins, prim, params: t * 0
+        kind = self.kind
+
+        def rule(t: Any, out: Any, saved: Any, *ins: Any, prim: Primitive, params: dict) -> Any:
+            own = getattr(prim, kind)
+            if own is None or own[i - 1] is None:
+                raise NotImplementedError(f"{kind} of {prim.name} with respect to operand {i - 1}")
+            return own[i - 1](t, out, *ins, **params)
+
+        return rule
+
+
+def _saved_batch(args: tuple, dims: tuple, prim: Primitive, params: dict) -> Any:
+    return prim.batch(args[1:], dims[1:], **params)  # recompute: batched values were not saved
+
+
+# ``rematerialized(saved, *operands, prim, params)`` is ``prim(*operands, **params)`` whose result
+# ``saved`` was kept from the forward pass: replaying a checkpointed function with it computes
+# nothing again, yet differentiates like ``prim``.
+remat_saved_p = Primitive(
+    "rematerialized", lambda saved, *ins, prim, params: saved, jvp=_SavedRules("jvp"), vjp=_SavedRules("vjp"),
+    batch=_saved_batch, abstract_eval=lambda saved, *ins, prim, params: saved, register=False)
+
+
+def _replaceable(e: Any) -> bool:
+    return not (e.prim.multiple_results or e.prim.nondiff or e.prim.vjp is None)
+
+
+def _saved_indices(program: Any, policy: Callable[..., bool]) -> set:
+    """The equations whose results the policy keeps. A kept ``checkpoint_name`` also keeps the
+    operation that computed the named value (it is the same value), so it is not recomputed."""
+    from .ir.program import Var
+
+    producer = {}
+    chosen = set()
+    for k, e in enumerate(program.eqns):
+        if type(e.out) is Var:
+            producer[e.out] = k
+        if _replaceable(e) and policy(e.prim, *[a.aval for a in e.inputs], **e.params):
+            chosen.add(k)
+            if e.prim is name_p and type(e.inputs[0]) is Var and e.inputs[0] in producer:
+                j = producer[e.inputs[0]]
+                if _replaceable(program.eqns[j]):
+                    chosen.add(j)
+    return chosen
+
+
+def _program_of(f: Callable[..., Any], nondiff: tuple, diff: Sequence[Any], join: Callable[..., tuple]) -> tuple:
+    leaves, tree = tree_flatten(tuple(diff))
+    leaves = [_as_array(x) for x in leaves]
+    avals = [ShapedArray(tuple(np.shape(x)), _dtype(x)) for x in leaves]
+    program, captured, out_tree = trace_to_program(
+        lambda *xs: f(*join(nondiff, tree.unflatten(xs))), avals, [f"argument {i}" for i in range(len(leaves))])
+    return program, leaves + list(captured), out_tree
+
+
+def _replay(program: Any, args: Sequence[Any], policy: Callable[..., bool], saved: Sequence[Any] | None) -> tuple:
+    """Evaluate ``program``; with ``saved`` None, return the results of the saveable operations
+    too; else use them in place of recomputing those operations."""
+    from .ir.program import Var
+
+    env: dict = dict(program.consts)
+    env.update(zip(program.inputs, args))
+    kept: list = []
+    it = iter(saved or ())
+    chosen = _saved_indices(program, policy)
+    for k, e in enumerate(program.eqns):
+        ins = [env[a] if type(a) is Var else a.value for a in e.inputs]
+        if k in chosen:
+            if saved is None:
+                out = e.prim.bind(*ins, **e.params)
+                kept.append(out)
+            else:
+                out = remat_saved_p.bind(next(it), *ins, prim=e.prim, params=e.params)
+        else:
+            out = e.prim.bind(*ins, **e.params)
+        if type(e.out) is tuple:
+            env.update(zip(e.out, out))
+        else:
+            env[e.out] = out
+    return [env[a] if type(a) is Var else a.value for a in program.outputs], kept
+
+
+def checkpoint(f: Callable[..., Any], policy: Callable[..., bool] | None = None, prevent_cse: bool = True,
+               static_argnums: int | Sequence[int] = ()) -> Callable[..., Any]:
+    """Rematerialisation: reverse mode stores only ``f``'s inputs (and, with a ``policy``, the
+    intermediates it says to save) and recomputes the other intermediates during the backward
+    pass, trading compute for memory. Arguments in ``static_argnums`` (functions, flags) are
+    passed through untouched.
+
+    ``policy`` is one of :mod:`funcgrad.checkpoint_policies` (``dots_saveable``,
+    ``save_only_these_names(...)`` with :func:`checkpoint_name`, ...). With ``prevent_cse``
+    (the default) the recomputation under ``jit`` starts from an optimisation barrier tied to the
+    cotangents, so the compiler neither merges it with the forward pass nor moves it there;
+    ``prevent_cse=False`` lets it (inside a ``scan`` body, say, where the forward and backward
+    passes are separate programs anyway).
 
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
     >>> fg.grad(fg.checkpoint(lambda x: fnp.sum(fnp.sin(x))))(np.zeros(2))
     array([1., 1.])
     """
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    wrapped = custom_vjp(f, nondiff_argnums=static)
+    wrapped.defvjp(*_checkpoint_rules(f, static, policy, prevent_cse, wrapped._split, wrapped._join))
+    return wrapped
+
+
+def _checkpoint_rules(f: Callable[..., Any], static: tuple, policy: Callable[..., bool] | None,
+                      prevent_cse: bool, split: Callable[..., Any], join: Callable[..., Any]) -> tuple:
+    """(fwd, bwd) of a checkpointed ``f``; they do not refer to the wrapper (no reference cycle)."""
     from .api import vjp
 
-    static = tuple(static_argnums)
+    def fwd(*args: Any) -> tuple:
+        nondiff, diff = split(args)
+        if policy is None:
+            return f(*args), (diff, ())
+        program, leaves, out_tree = _program_of(f, nondiff, diff, join)
+        outs, kept = _replay(program, leaves, policy, None)
+        return out_tree.unflatten(outs), (diff, tuple(kept))
 
-    def recompute(*args: Any) -> Any:
-        *nondiff, saved, ct = args
-        saved_leaves, saved_tree = tree_flatten(saved)
-        ct_leaves = tree_flatten(ct)[0]
-        fenced = remat_barrier_p.bind(*map(_as_array, saved_leaves), *map(_as_array, ct_leaves))
-        diff = saved_tree.unflatten(fenced[: len(saved_leaves)])
-        ct = tree_flatten(ct)[1].unflatten(fenced[len(saved_leaves):])
+    def bwd(*args: Any) -> Any:
+        *nondiff, (saved_diff, kept), ct = args
+        nondiff = tuple(nondiff)
+        saved_leaves, saved_tree = tree_flatten(saved_diff)
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if prevent_cse:
+            fenced = remat_barrier_p.bind(*map(_as_array, saved_leaves), *map(_as_array, kept),
+                                          *map(_as_array, ct_leaves))
+            n, k = len(saved_leaves), len(kept)
+            saved_leaves, kept, ct_leaves = fenced[:n], fenced[n:n + k], fenced[n + k:]
+        diff = saved_tree.unflatten(saved_leaves)
+        ct = ct_tree.unflatten(ct_leaves)
+        if policy is None:
+            return vjp(lambda *d: f(*join(nondiff, d)), *diff)[1](ct)
+        program, args_all, out_tree = _program_of(f, nondiff, diff, join)
+        captured = args_all[len(saved_leaves):]  # closed-over traced values, extra program inputs
 
-        def body(*d: Any) -> Any:
-            return f(*_join_args(static, tuple(nondiff), d))
+        def replayed(*d: Any) -> Any:
+            leaves = tree_flatten(tuple(d))[0]
+            return out_tree.unflatten(_replay(program, list(leaves) + captured, policy, kept)[0])
 
-        return vjp(body, *diff)[1](ct)
+        return vjp(replayed, *diff)[1](ct)
 
-    # The rules must not refer to `wrapped`, which holds them: a reference cycle would keep the
-    # arrays f closes over alive until the garbage collector runs.
-    wrapped = custom_vjp(f, nondiff_argnums=static)
-    wrapped.defvjp(lambda *args: (f(*args), tuple(a for i, a in enumerate(args) if i not in static)), recompute)
-    return wrapped
+    return fwd, bwd
 
 
 remat = checkpoint
