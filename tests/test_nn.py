@@ -58,6 +58,16 @@ def test_values_against_closed_forms_and_dtypes(name):
 
 
 @pytest.mark.parametrize("name", sorted(CLOSED_FORMS))
+def test_under_jit_and_vmap(name):
+    f = getattr(nn, name)
+    x = np.stack([X, -X])
+    np.testing.assert_allclose(fg.jit(f)(x), f(x), rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(fg.vmap(f)(x), f(x), rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(fg.vmap(fg.grad(lambda v: f(v).sum()))(x), fg.grad(lambda v: f(v).sum())(x),
+                               rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", sorted(CLOSED_FORMS))
 def test_derivatives_against_finite_differences(name):
     f = getattr(nn, name)
     # away from kinks: every function is smooth there
@@ -123,6 +133,10 @@ def test_glu_standardize_one_hot_log1mexp():
                                   [[0, 0, 1], [1, 0, 0], [0, 0, 0]])
     assert nn.one_hot(np.array([[1]]), 4, axis=0).shape == (4, 1, 1)
     assert nn.one_hot(np.array([1]), 2, dtype=np.float32).dtype == np.float32
+    labels = np.array([[0, 2], [1, 1]])
+    np.testing.assert_array_equal(fg.jit(lambda v: nn.one_hot(v, 3))(labels), nn.one_hot(labels, 3))
+    np.testing.assert_array_equal(fg.vmap(lambda v: nn.one_hot(v, 3, axis=0))(labels),
+                                  np.stack([nn.one_hot(r, 3, axis=0) for r in labels]))
     v = np.array([1e-8, 0.1, 2.0, 50.0])
     np.testing.assert_allclose(nn.log1mexp(v), [np.log(1e-8) + np.log1p(-5e-9), np.log(-np.expm1(-0.1)),
                                              np.log1p(-np.exp(-2.0)), -np.exp(-50.0)], rtol=1e-7)
@@ -185,6 +199,12 @@ def test_dot_product_attention_against_a_direct_loop():
     np.testing.assert_allclose(nn.dot_product_attention(q[0], k[0], v[0]), _naive_attention(q, k, v, full, scale)[0],
                                rtol=1e-12)
     check_grads(lambda a, b, c: nn.dot_product_attention(a, b, c, is_causal=True), (q, k, v), order=1)
+    # traced masks and lengths (under jit)
+    jitted = fg.jit(lambda lq, lk, m: nn.dot_product_attention(q, k, v, mask=m, query_seq_lengths=lq,
+                                                                 key_value_seq_lengths=lk))
+    np.testing.assert_allclose(jitted(np.array([3, 5]), np.array([2, 6]), mask),
+                               nn.dot_product_attention(q, k, v, mask=mask, query_seq_lengths=np.array([3, 5]),
+                                                        key_value_seq_lengths=np.array([2, 6])), rtol=1e-12)
     with pytest.raises(ValueError, match="K dividing N"):
         nn.dot_product_attention(q, k[:, :, :1].repeat(3, axis=2), v[:, :, :1].repeat(3, axis=2))
 

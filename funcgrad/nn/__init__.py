@@ -287,15 +287,32 @@ def one_hot(x: Any, num_classes: int, *, dtype: Any = None, axis: int = -1) -> A
     array([[1., 0., 0.],
            [0., 0., 1.]])
     """
-    x = x.concrete_value() if isinstance(x, Tracer) and not hasattr(x, "_no_value") else x
-    x = np.asarray(x)
+    traced = isinstance(x, Tracer)
+    if not traced:
+        x = np.asarray(x)
     num_classes = int(num_classes)
     out_ndim = x.ndim + 1
     if not -out_ndim <= axis < out_ndim:
         raise ValueError(f"one_hot: axis {axis} is out of range for a result with {out_ndim} dimensions.")
     axis %= out_ndim
     classes = np.arange(num_classes).reshape((num_classes,) + (1,) * (out_ndim - 1 - axis))
-    return (np.expand_dims(x, axis) == classes).astype(np.float64 if dtype is None else dtype)
+    dtype = np.float64 if dtype is None else dtype
+    if traced:  # labels computed under jit or batched by vmap
+        return fnp.astype(fnp.expand_dims(x, axis) == classes, dtype)
+    return (np.expand_dims(x, axis) == classes).astype(dtype)
+
+
+def _lengths(lengths: Any) -> Any:
+    """Sequence lengths ``(B,)`` shaped ``(B, 1, 1, 1)`` for comparisons (concrete or traced)."""
+    if isinstance(lengths, Tracer):
+        return fnp.reshape(lengths, (-1, 1, 1, 1))
+    return np.asarray(lengths).reshape(-1, 1, 1, 1)
+
+
+def _and(a: Any, b: Any) -> Any:
+    if isinstance(a, Tracer) or isinstance(b, Tracer):
+        return fnp.logical_and(a, b)
+    return a & np.asarray(b)
 
 
 def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, mask: Any = None, *,
@@ -347,20 +364,19 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
         rows, cols = np.arange(t)[:, None], np.arange(s)[None, :]
         keep = keep & (cols >= rows - left) & (cols <= rows + right)
     if query_seq_lengths is not None:
-        keep = keep & (np.arange(t)[None, None, :, None] < np.asarray(query_seq_lengths)[:, None, None, None])
+        keep = _and(keep, np.arange(t)[None, None, :, None] < _lengths(query_seq_lengths))
     if key_value_seq_lengths is not None:
-        keep = keep & (np.arange(s)[None, None, None, :] < np.asarray(key_value_seq_lengths)[:, None, None, None])
+        keep = _and(keep, np.arange(s)[None, None, None, :] < _lengths(key_value_seq_lengths))
     if mask is not None:
-        keep = keep & (mask[None] if unbatched else mask) if not isinstance(mask, Tracer) else \
-            fnp.logical_and(keep, mask)
+        keep = _and(keep, mask[None] if unbatched else mask)
     if not (isinstance(keep, np.ndarray) and keep.all()):
         large_negative = -0.7 * np.finfo(np.dtype(logits.dtype)).max
         logits = fnp.where(keep, logits, fnp.full_like(logits, large_negative))
     probs = softmax(logits, axis=-1)
     out = fnp.einsum("bnts,bsnh->btnh", probs, value)
     if query_seq_lengths is not None:  # padding queries give zeros
-        valid = np.arange(t)[None, :] < np.asarray(query_seq_lengths)[:, None]
-        out = out * valid[:, :, None, None].astype(np.dtype(out.dtype))
+        valid = np.arange(t)[None, :, None, None] < _lengths(query_seq_lengths)
+        out = fnp.where(valid, out, fnp.zeros_like(out))
     return out[0] if unbatched else out
 
 
