@@ -173,6 +173,32 @@ def test_root_derivative_with_pytree_parameters():
     np.testing.assert_allclose(g["s"], 8.0 / (4 * x), rtol=1e-9)
 
 
+def test_large_problems_use_iterative_solves_with_the_same_derivatives(monkeypatch):
+    """n = 100 > 64: first derivatives solve with CG (minimize) / GMRES (root) on jitted products;
+    checked against closed forms, and the dense path is not taken."""
+    rng = np.random.default_rng(11)
+    m = rng.standard_normal((100, 100))
+    a = m @ m.T / 100 + np.eye(100)
+    b, w = rng.standard_normal(100), rng.standard_normal(100)
+    iterative = []
+    original = fopt._solve_iteratively
+    monkeypatch.setattr(fopt, "_solve_iteratively", lambda *args: iterative.append(original(*args)) or iterative[-1])
+    argmin = lambda b: fopt.minimize(quadratic, np.zeros(100), args=(a, b), method="Newton-CG",
+                                     options={"xtol": 1e-14}).x
+    np.testing.assert_allclose(fg.grad(lambda b: fnp.dot(w, argmin(b)))(b), np.linalg.solve(a, w), rtol=1e-7)
+    np.testing.assert_allclose(fg.jvp(argmin, (b,), (w,))[1], np.linalg.solve(a, w), rtol=1e-7)
+
+    def system(x, t):   # A x + 0.1 x³ = t, a nonsymmetric Jacobian A + 0.3 diag(x²) with A not symmetric
+        return fnp.dot(a + np.triu(a, 1), x) + 0.1 * x ** 3 - t
+
+    root = lambda t: fopt.root(system, np.zeros(100), args=(t,), tol=1e-13).x
+    x = root(b)
+    jac = a + np.triu(a, 1) + np.diag(0.3 * x ** 2)
+    np.testing.assert_allclose(fg.grad(lambda t: fnp.dot(w, root(t)))(b), np.linalg.solve(jac.T, w), rtol=1e-6)
+    np.testing.assert_allclose(fg.jvp(root, (b,), (w,))[1], np.linalg.solve(jac, w), rtol=1e-6)
+    assert len(iterative) == 4 and all(v is not None for v in iterative)   # converged: no dense fallback
+
+
 def test_fun_value_in_traced_result_obeys_the_envelope_theorem():
     """d/dθ min_x f(x, θ) = ∂f/∂θ at x*: for sum(exp(x) - θx), -log θ."""
     theta = np.array([0.5, 2.0])

@@ -21,9 +21,11 @@ Sharp bits:
   ``fun``'s closure is treated as a constant.
 * The derivative is that of the exact solution; it is as accurate as the solver's convergence, so
   tighten ``tol`` when derivatives matter.
-* ``∂g/∂x`` is formed densely (``n`` forward passes for ``n`` unknowns) and solved with
-  ``funcgrad.numpy.linalg.solve``: fine for hundreds of unknowns, not for millions. It must be
-  non-singular (a strict local minimum, a simple root).
+* The linear system with ``∂g/∂x`` is solved densely (``n`` forward passes for ``n`` unknowns,
+  then ``funcgrad.numpy.linalg.solve``) for up to 64 unknowns, and for higher-order derivatives
+  or under ``jit``/``vmap``; first derivatives of larger problems use conjugate gradients
+  (``minimize``) or GMRES (``root``) with jitted Jacobian-vector products instead. ``∂g/∂x`` must
+  be non-singular (a strict local minimum, a simple root).
 * Bounds and constraints are passed to SciPy, but the solution is not differentiable through them
   (the theorem above ignores active constraints): asking for a derivative raises ``ValueError``.
 """
@@ -214,7 +216,7 @@ class _Spec:
         return concrete
 
     def _build(self, name: str) -> Callable[..., Any]:
-        from ..api import jvp, value_and_grad
+        from ..api import jvp, value_and_grad, vjp
         from ..jacobians import hessian, jacfwd
         from ..jit import jit
 
@@ -228,6 +230,10 @@ class _Spec:
             fn = self.call
         elif name == "jac":
             fn = jacfwd(self.call)
+        elif name == "jvp_x":  # ∂g/∂x · p
+            fn = lambda x, p, *a: jvp(lambda y: self.condition(y, *a), (x,), (p,))[1]
+        elif name == "vjp_x":  # (∂g/∂x)ᵀ · c
+            fn = lambda x, c, *a: vjp(lambda y: self.condition(y, *a), x)[1](c)[0]
         else:  # pragma: no cover
             raise KeyError(name)
         jitted = jit(fn)
@@ -349,28 +355,61 @@ def _refuse_constrained(problem: _Problem) -> None:
         )
 
 
+# Above this many unknowns, first-order derivatives on concrete values solve the linear system
+# iteratively with Jacobian-vector products (CG for minimize, GMRES for root) instead of forming
+# ∂g/∂x densely. Higher orders, jit and vmap (traced values) use the dense funcgrad solve.
+_DENSE_MAX = 64
+
+
+def _solve_linear(problem: _Problem, x: Any, theta: Any, others: tuple, rhs: Any, transpose: bool) -> Any:
+    """``v`` with ``A v = rhs`` (``Aᵀ v = rhs`` if ``transpose``), ``A = ∂g/∂x`` at the solution."""
+    from .. import numpy as fnp
+    from ..jacobians import jacfwd
+
+    n = problem.x_layout.size
+    if n > _DENSE_MAX and not any(isinstance(v, Tracer) for v in (x, theta, rhs, *others)):
+        v = _solve_iteratively(problem, x, theta, others, np.asarray(rhs, np.float64), transpose)
+        if v is not None:
+            return v
+    a = jacfwd(problem.condition)(x, theta, *others)
+    return fnp.linalg.solve(fnp.swapaxes(a, 0, 1) if transpose else a, rhs)
+
+
+def _solve_iteratively(problem: _Problem, x: Any, theta: Any, others: tuple, rhs: np.ndarray,
+                       transpose: bool) -> np.ndarray | None:
+    spla = scipy_module("sparse.linalg")
+    n = problem.x_layout.size
+    forward = problem.compiled("hessp" if problem.kind == "minimize" else "jvp_x")
+    backward = problem.compiled("hessp" if problem.kind == "minimize" else "vjp_x")
+    apply = backward if transpose else forward
+    op = spla.LinearOperator((n, n), matvec=lambda p: np.asarray(apply(x, np.ravel(p), theta, *others), np.float64),
+                             dtype=np.float64)
+    solver = spla.cg if problem.kind == "minimize" else spla.gmres
+    tol = 1e-12 * max(float(np.linalg.norm(rhs)), 1e-300)
+    try:
+        v, info = solver(op, rhs, rtol=0.0, atol=tol, maxiter=10 * n)
+    except TypeError:  # SciPy < 1.12 calls rtol `tol`
+        v, info = solver(op, rhs, tol=0.0, atol=tol, maxiter=10 * n)
+    return np.asarray(v) if info == 0 else None  # not converged: fall back to the dense solve
+
+
 def _jvp_theta(t: Any, out: Any, x0: Any, theta: Any, *others: Any, problem: _Problem) -> Any:
     from .. import numpy as fnp
     from ..api import jvp
-    from ..jacobians import jacfwd
 
     _refuse_constrained(problem)
     x = _solution(out, problem)
-    a = jacfwd(problem.condition)(x, theta, *others)
     _, b = jvp(lambda th: problem.condition(x, th, *others), (theta,), (t,))
-    x_dot = -fnp.linalg.solve(a, b)
+    x_dot = -_solve_linear(problem, x, theta, others, b, transpose=False)
     return fnp.concatenate([x_dot, fnp.zeros(len(problem.info))])
 
 
 def _vjp_theta(ct: Any, out: Any, x0: Any, theta: Any, *others: Any, problem: _Problem) -> Any:
-    from .. import numpy as fnp
     from ..api import vjp
-    from ..jacobians import jacfwd
 
     _refuse_constrained(problem)
     x = _solution(out, problem)
-    a = jacfwd(problem.condition)(x, theta, *others)
-    v = fnp.linalg.solve(fnp.swapaxes(a, 0, 1), _solution(ct, problem))
+    v = _solve_linear(problem, x, theta, others, _solution(ct, problem), transpose=True)
     _, pullback = vjp(lambda th: problem.condition(x, th, *others), theta)
     return -pullback(v)[0]
 
