@@ -466,8 +466,10 @@ class JitFunction:
                 if hit is not None:
                     with self._lock:
                         self.hits += 1
-                        if hit[2] in self.cache:  # keep the LRU order (unless evicted meanwhile)
-                            self.cache.move_to_end(hit[2])
+                        try:
+                            self.cache.move_to_end(hit[2])  # keep the LRU order
+                        except KeyError:  # evicted by another thread meanwhile: still a valid program
+                            pass
                     return hit[1](hit[0](*args))
         key, leaves, _, statics, _ = self._signature(args, kwargs)
         fast_key = (tuple(v for a in args for v in (a.shape, a.dtype))
