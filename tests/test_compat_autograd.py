@@ -359,6 +359,16 @@ def test_misc_optimizers_signature_and_numbers():
     onp.testing.assert_allclose(r, x, rtol=1e-12)
 
 
+@pytest.mark.parametrize("opt", [adam, rmsprop, sgd])
+def test_optimizer_runs_are_differentiable_in_the_step_size(opt):
+    def final_loss(step_size):
+        x = opt(lambda x, i: 2 * (x - 3.0) * x, onp.ones(2), num_iters=5, step_size=step_size)
+        return np.sum(x ** 2)
+
+    fd = (final_loss(0.1 + 1e-6) - final_loss(0.1 - 1e-6)) / 2e-6
+    onp.testing.assert_allclose(grad(final_loss)(0.1), fd, rtol=1e-7)
+
+
 def test_fixed_point_derivative_closed_form():
     def newton_sqrt(a):
         return fixed_point(lambda a: lambda x: 0.5 * (x + a / x), a, 1.0, lambda x, y: np.abs(x - y), 1e-13)

@@ -2,9 +2,11 @@
 
 ``adam(grad, x0, callback=None, num_iters=100, step_size=0.001, b1=0.9, b2=0.999, eps=1e-8)``:
 ``grad(params, iteration)`` returns a gradient shaped like ``params``; ``callback(params,
-iteration, gradient)`` is called before each step. The update formulas are autograd's, operation
-for operation, so the iterates are the same numbers. They are written with funcgrad.numpy, so
-an optimizer run can itself be differentiated (meta-optimisation).
+iteration, gradient)`` is called before each step. ``adam`` and ``rmsprop`` run
+:mod:`funcgrad.optimizers`' transformations (autograd's formulas; iterates agree with autograd's to
+rounding); ``sgd`` is autograd's momentum form ``v = mass·v - (1 - mass)·g``, ``x = x + step·v``, which
+funcgrad.optimizers does not have. Everything is written with funcgrad.numpy, so an optimizer run
+can itself be differentiated (meta-optimisation).
 
 >>> import numpy as np
 >>> from funcgrad.compat.autograd import grad
@@ -19,7 +21,10 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+import numpy as _np
+
 from .... import numpy as np
+from .... import optimizers as _fo
 from .flatten import flatten
 
 __all__ = ["sgd", "rmsprop", "adam", "unflatten_optimizer"]
@@ -60,33 +65,36 @@ def sgd(grad: Callable[..., Any], x: Any, callback: Callable[..., Any] | None = 
     return x
 
 
-@unflatten_optimizer
-def rmsprop(grad: Callable[..., Any], x: Any, callback: Callable[..., Any] | None = None, num_iters: int = 100,
-            step_size: float = 0.1, gamma: float = 0.9, eps: float = 10**-8) -> Any:
-    """Root-mean-square propagation."""
-    avg_sq_grad = np.ones(len(x))
+def _constant(step_size: Any) -> Callable[[Any], Any]:
+    """A constant schedule that accepts a traced step size (differentiating with respect to it)."""
+    return lambda count: step_size
+
+
+def _run(transform: Any, grad: Callable[..., Any], x: Any, callback: Callable[..., Any] | None,
+         num_iters: int) -> Any:
+    """Iterate a :mod:`funcgrad.optimizers` transformation with autograd's loop and callback; its step
+    count is the iteration number, as autograd's bias corrections use."""
+    state = transform.init(x)
     for i in range(num_iters):
         g = grad(x, i)
         if callback:
             callback(x, i, g)
-        avg_sq_grad = avg_sq_grad * gamma + g**2 * (1 - gamma)
-        x = x - step_size * g / (np.sqrt(avg_sq_grad) + eps)
+        updates, state = transform.update(g, (_np.asarray(i, _np.int64),) + tuple(state[1:]), x)
+        x = _fo.apply_updates(x, updates)
     return x
+
+
+@unflatten_optimizer
+def rmsprop(grad: Callable[..., Any], x: Any, callback: Callable[..., Any] | None = None, num_iters: int = 100,
+            step_size: float = 0.1, gamma: float = 0.9, eps: float = 10**-8) -> Any:
+    """Root-mean-square propagation, autograd's form: the average of squared gradients starts at 1 and
+    ``eps`` is added outside the square root (:func:`funcgrad.optimizers.rmsprop`)."""
+    return _run(_fo.rmsprop(_constant(step_size), gamma, eps, eps_inside_sqrt=False, initial_scale=1.0), grad, x,
+                callback, num_iters)
 
 
 @unflatten_optimizer
 def adam(grad: Callable[..., Any], x: Any, callback: Callable[..., Any] | None = None, num_iters: int = 100,
          step_size: float = 0.001, b1: float = 0.9, b2: float = 0.999, eps: float = 10**-8) -> Any:
-    """Adam (Kingma and Ba, 2015): RMSprop with momentum and bias correction."""
-    m = np.zeros(len(x))
-    v = np.zeros(len(x))
-    for i in range(num_iters):
-        g = grad(x, i)
-        if callback:
-            callback(x, i, g)
-        m = (1 - b1) * g + b1 * m
-        v = (1 - b2) * (g**2) + b2 * v
-        mhat = m / (1 - b1 ** (i + 1))
-        vhat = v / (1 - b2 ** (i + 1))
-        x = x - step_size * mhat / (np.sqrt(vhat) + eps)
-    return x
+    """Adam (Kingma and Ba, 2015): :func:`funcgrad.optimizers.adam`, bias-corrected by iteration number."""
+    return _run(_fo.adam(_constant(step_size), b1, b2, eps), grad, x, callback, num_iters)
