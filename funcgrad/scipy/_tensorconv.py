@@ -31,7 +31,7 @@ Written with funcgrad operations, the rules are differentiable again, stageable 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -235,4 +235,4 @@ sliding_dot_p = Primitive(
     batch=_batch,
     abstract_eval=_abstract,
 )
-sliding_dot = sliding_dot_p.bind
+sliding_dot: Callable[..., Any] = sliding_dot_p.bind

@@ -86,7 +86,11 @@ def _flatten_result(r: OptimizeResult) -> tuple[list, tuple]:
     return [r[k] for k in keys], keys
 
 
-register_pytree_node(OptimizeResult, _flatten_result, lambda keys, values: OptimizeResult(zip(keys, values)))
+def _unflatten_result(keys: Any, values: Any) -> OptimizeResult:
+    return OptimizeResult(zip(keys, values))
+
+
+register_pytree_node(OptimizeResult, _flatten_result, _unflatten_result)
 
 
 # --- pytrees <-> one float64 vector ------------------------------------------------------------------
@@ -304,9 +308,9 @@ class _Problem:
                                 x0, args=extra, jac=True, **kw)
             fun = self.compiled("fun")
             return opt.root(lambda x, *a: np.asarray(fun(x, *a), np.float64), x0, args=extra, **kw)
-        method = kw.get("method")
-        name = (method if isinstance(method, str) else "bfgs").lower()
-        if callable(method) or name in _JAC_METHODS or method is None:
+        method_arg = kw.get("method")
+        name = (method_arg if isinstance(method_arg, str) else "bfgs").lower()
+        if callable(method_arg) or name in _JAC_METHODS or method_arg is None:
             vg = self.compiled("value_and_grad")
 
             def value_grad(x: np.ndarray, *a: Any) -> tuple[float, np.ndarray]:
@@ -493,7 +497,7 @@ def _run(problem: _Problem, x0: Any, theta: Any, others: list, args: tuple) -> A
         solve_p.impl(x0, theta, *others, problem=problem)
         res = OptimizeResult(problem.last_result)  # concrete: keep everything SciPy reports
         res.x = problem.x_layout.unravel(np.asarray(res.x, np.float64))
-        if problem.kind == "minimize" and np.shape(res.get("jac")) == (problem.x_layout.size,):
+        if problem.kind == "minimize" and np.shape(res.get("jac", ())) == (problem.x_layout.size,):
             res.jac = problem.x_layout.unravel(np.asarray(res.jac, np.float64))
         if problem.kind == "root":
             res.fun = problem.fun(res.x, *args)
