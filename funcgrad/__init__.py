@@ -17,7 +17,19 @@ from . import (
     tree_util,  # noqa: F401
 )
 from .api import elementwise_grad, grad, jvp, value_and_grad, vjp
-from .custom import checkpoint, checkpoint_name, custom_jvp, custom_vjp, remat
+from .custom import (
+    CustomVJPPrimal,
+    SymbolicZero,
+    checkpoint,
+    checkpoint_name,
+    closure_convert,
+    custom_gradient,
+    custom_jvp,
+    custom_vjp,
+    custom_vmap,
+    linear_transpose,
+    remat,
+)
 from .errors import (
     ArgnumsError,
     BatchAxisError,
@@ -41,7 +53,7 @@ from .errors import (
     UnsupportedNumpyFunctionError,
 )
 from .jacobians import hessian, jacfwd, jacrev, linearize
-from .jit import jit, make_trace
+from .jit import ShapeDtypeStruct, eval_shape, jit, make_trace
 from .prims.shape import stop_gradient as _stop_gradient
 from .vmap import vmap
 
@@ -103,7 +115,8 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
 __all__ = [
     "vjp", "grad", "value_and_grad", "elementwise_grad", "jvp", "stop_gradient", "numpy", "tree_util",
     "scipy", "vmap", "jacfwd", "jacrev", "hessian", "linearize", "custom_vjp", "custom_jvp", "checkpoint",
-    "checkpoint_name", "checkpoint_policies",
+    "checkpoint_name", "checkpoint_policies", "custom_vmap", "custom_gradient", "linear_transpose",
+    "closure_convert", "eval_shape", "ShapeDtypeStruct", "SymbolicZero", "CustomVJPPrimal",
     "remat", "jit", "make_trace", "lax", "ConcretizationError", "StaticArgumentError", "ControlFlowTypeError",
     "FuncgradError", "ArgnumsError", "CotangentMismatchError", "HasAuxError", "IndexingError",
     "IntegerInputError", "InvalidLeafError", "LeakedTracerError", "NonScalarOutputError",

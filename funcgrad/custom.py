@@ -21,13 +21,40 @@ from .core import Primitive, Tracer, find_top_trace, higher_order_primitives
 from .errors import CustomRuleError
 from .ir.program import ShapedArray
 from .traces.staging import trace_to_program
-from .tree_util import PyTreeDef, keystr, tree_flatten, tree_flatten_with_path
+from .tree_util import PyTreeDef, keystr, tree_flatten, tree_flatten_with_path, tree_map
 
-__all__ = ["custom_vjp", "custom_jvp", "checkpoint", "remat", "checkpoint_name"]
+__all__ = ["custom_vjp", "custom_jvp", "checkpoint", "remat", "checkpoint_name", "SymbolicZero", "CustomVJPPrimal",
+           "custom_vmap", "custom_gradient", "linear_transpose", "closure_convert"]
 
 
 def _as_array(x: Any) -> Any:
     return x if isinstance(x, (np.ndarray, Tracer)) else np.asarray(x)
+
+
+class SymbolicZero:
+    """A cotangent known to be zero, handed to a ``custom_vjp`` bwd defined with
+    ``symbolic_zeros=True`` instead of an array of zeros (``shape``, ``dtype`` as the output's)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: tuple, dtype: Any) -> None:
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+
+    def __repr__(self) -> str:
+        return f"SymbolicZero(shape={self.shape}, dtype={self.dtype.name})"
+
+
+class CustomVJPPrimal:
+    """A differentiable argument leaf as a ``custom_vjp`` fwd defined with ``symbolic_zeros=True``
+    sees it: ``value``, and ``perturbed`` (whether a derivative is taken with respect to it)."""
+
+    __slots__ = ("value", "perturbed")
+
+    def __init__(self, value: Any, perturbed: bool) -> None:
+        self.value, self.perturbed = value, bool(perturbed)
+
+    def __repr__(self) -> str:
+        return f"CustomVJPPrimal(value={self.value!r}, perturbed={self.perturbed})"
 
 
 class _OutTree:
@@ -42,11 +69,26 @@ class _OutTree:
 class _Custom:
     """What custom_vjp and custom_jvp share: nondiff_argnums handling and dispatch."""
 
-    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = (),
+                 nondiff_argnames: Sequence[str] = ()) -> None:
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
         self.name = getattr(fun, "__name__", type(fun).__name__)
+        nums = [nondiff_argnums] if isinstance(nondiff_argnums, int) else list(nondiff_argnums)
+        names = [nondiff_argnames] if isinstance(nondiff_argnames, str) else list(nondiff_argnames)
+        if names:
+            try:
+                params = [p.name for p in inspect.signature(fun).parameters.values()
+                          if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            except (TypeError, ValueError):
+                params = []
+            for n in names:
+                if n not in params:
+                    raise CustomRuleError(
+                        f"{self.name}: nondiff_argnames names {n!r}, which is not a positional parameter "
+                        f"of {self.name} (its parameters: {', '.join(params) or 'unknown'}).")
+                nums.append(params.index(n))
+        self.nondiff_argnums = tuple(sorted(set(nums)))
 
     def _split(self, args: tuple) -> tuple[tuple, tuple]:
         nondiff = tuple(args[i] for i in self.nondiff_argnums)
@@ -128,14 +170,23 @@ class custom_vjp(_Custom):
     array(1.)
     """
 
-    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
-        super().__init__(fun, nondiff_argnums)
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = (),
+                 nondiff_argnames: Sequence[str] = ()) -> None:
+        super().__init__(fun, nondiff_argnums, nondiff_argnames)
         self.fwd: Callable[..., Any] | None = None
         self.bwd: Callable[..., Any] | None = None
+        self.symbolic_zeros = False
 
-    def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any]) -> None:
-        """Set the forward (``(out, residuals)``) and backward (cotangents) functions."""
-        self.fwd, self.bwd = fwd, bwd
+    def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any], symbolic_zeros: bool = False) -> None:
+        """Set the forward (``(out, residuals)``) and backward (cotangents) functions.
+
+        ``bwd`` may return ``None`` for an argument (or a leaf) that gets no cotangent. With
+        ``symbolic_zeros=True``, ``fwd`` receives each differentiable argument leaf as a
+        :class:`CustomVJPPrimal` (``.value``, and ``.perturbed``: whether a derivative is being
+        taken with respect to it), and ``bwd`` receives a :class:`SymbolicZero` (``.shape``,
+        ``.dtype``) for each output leaf that no cotangent reached, instead of an array of zeros.
+        """
+        self.fwd, self.bwd, self.symbolic_zeros = fwd, bwd, bool(symbolic_zeros)
 
     def _check_defined(self) -> None:
         if self.fwd is None:
@@ -159,8 +210,9 @@ class custom_jvp(_Custom):
     array(0.5)
     """
 
-    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
-        super().__init__(fun, nondiff_argnums)
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = (),
+                 nondiff_argnames: Sequence[str] = ()) -> None:
+        super().__init__(fun, nondiff_argnums, nondiff_argnames)
         self.rule: Callable[..., Any] | None = None
 
     def defjvp(self, rule: Callable[..., Any]) -> Callable[..., Any]:
@@ -168,6 +220,37 @@ class custom_jvp(_Custom):
         decorator."""
         self.rule = rule
         return rule
+
+    def defjvps(self, *jvps: Callable[..., Any] | None) -> None:
+        """One rule per differentiable argument: ``jvps[i](t_i, out, *primals)`` is argument
+        ``i``'s contribution to the output tangent (``None``: the output does not depend on it);
+        contributions are summed.
+
+        >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+        >>> f = fg.custom_jvp(lambda x, y: x * y)
+        >>> f.defjvps(lambda tx, out, x, y: tx * y, lambda ty, out, x, y: x * ty)
+        >>> fg.grad(f, argnums=(0, 1))(np.array(2.0), np.array(3.0))
+        (array(3.), array(2.))
+        """
+        if self.nondiff_argnums:
+            raise CustomRuleError(f"{self.name}: defjvps does not support nondiff_argnums; use defjvp.")
+
+        def rule(primals: tuple, tangents: tuple) -> tuple:
+            out = self.fun(*primals)
+            if len(jvps) != len(primals):
+                raise CustomRuleError(
+                    f"{self.name}.defjvps got {len(jvps)} rules for {len(primals)} differentiable arguments.")
+            total = None
+            for j, t in zip(jvps, tangents):
+                if j is None:
+                    continue
+                c = j(t, out, *primals)
+                total = c if total is None else tree_map(lambda a, b: a + b, total, c)
+            if total is None:
+                total = tree_map(lambda o: np.zeros(np.shape(o), _dtype(o)), out)
+            return out, total
+
+        self.rule = rule
 
     def _check_defined(self) -> None:
         if self.rule is None:
@@ -251,18 +334,28 @@ def _vjp_call_vjp(primals: list, mask: tuple, call: custom_vjp, nondiff: tuple, 
                   out_store: _OutTree, program: Any) -> tuple[list, Callable[[list], list]]:
     """Reverse mode of a custom_vjp call: the user's fwd now, the user's bwd in the backward pass."""
     p_tree = tuple(in_tree.unflatten(primals))
-    res = call.fwd(*call._join(nondiff, p_tree))  # type: ignore[misc]
+    symbolic = call.symbolic_zeros
+    fwd_args = tuple(in_tree.unflatten([CustomVJPPrimal(p, m) for p, m in zip(primals, mask)])) if symbolic else p_tree
+    res = call.fwd(*call._join(nondiff, fwd_args))  # type: ignore[misc]
     if not (isinstance(res, tuple) and len(res) == 2):
         raise CustomRuleError(f"the fwd of {call.name} must return a pair (out, residuals).")
     out, residuals = res
     out_leaves, out_tree = tree_flatten(out)
     out_store.tree = out_tree
+    out_leaves = [_as_array(o) for o in out_leaves]
 
     def bwd(cts: list) -> list:
-        ct_tree = out_tree.unflatten(cts)
-        return _check_cts(call.name, call.bwd(*nondiff, residuals, ct_tree), p_tree, "bwd")  # type: ignore[misc]
+        if symbolic:
+            cts = [SymbolicZero(np.shape(o), _dtype(o)) if c is None else c for c, o in zip(cts, out_leaves)]
+        raw = call.bwd(*nondiff, residuals, out_tree.unflatten(cts))  # type: ignore[misc]
+        if symbolic and isinstance(raw, (tuple, list)):  # a SymbolicZero result means no cotangent
+            raw = type(raw)(None if isinstance(c, SymbolicZero) else tree_map(
+                lambda leaf, p: np.zeros(np.shape(p), _dtype(p)) if isinstance(leaf, SymbolicZero) else leaf, c, a)
+                if c is not None else None for c, a in zip(raw, p_tree))
+        return _check_cts(call.name, raw, p_tree, "bwd")
 
-    return [_as_array(o) for o in out_leaves], bwd
+    bwd.symbolic_zeros = symbolic  # type: ignore[attr-defined]
+    return out_leaves, bwd
 
 
 def _vjp_call_jvp(primals: list, tangents: list, call: custom_vjp, nondiff: tuple, in_tree: PyTreeDef,
@@ -337,7 +430,12 @@ def _vjp_call_batch(vals: tuple, dims: tuple, call: custom_vjp, nondiff: tuple, 
 
     batched = custom_vjp(vmap(lambda *d: call.fun(*joined(*d)), in_axes=axes, axis_size=size))
     batched.name = call.name
-    batched.defvjp(vmap(lambda *d: call.fwd(*joined(*d)), in_axes=axes, axis_size=size), bwd)  # type: ignore[misc]
+    def fwd(*d: Any) -> Any:
+        if call.symbolic_zeros:  # every example's arguments are perturbed, its cotangents arrays
+            d = tuple(tree_map(lambda v: CustomVJPPrimal(v, True), a) for a in d)
+        return call.fwd(*joined(*d))  # type: ignore[misc]
+
+    batched.defvjp(vmap(fwd, in_axes=axes, axis_size=size), bwd)
     return _flat_batched(out_store, batched(*in_tree.unflatten(vals)))
 
 
@@ -451,6 +549,12 @@ remat_barrier_p = Primitive(
     jvp_all=_barrier_jvp, vjp_all=_barrier_vjp, batch=lambda vals, dims: (list(vals), list(dims)),
     emit=lambda e, args, bind: "(" + "".join(a + ", " for a in args) + ")", register=False)
 higher_order_primitives[remat_barrier_p.name] = remat_barrier_p
+
+
+def _split_args(nondiff_argnums: Sequence[int], args: tuple) -> tuple[tuple, tuple]:
+    """(the non-differentiable arguments, the differentiable ones)."""
+    return (tuple(args[i] for i in nondiff_argnums),
+            tuple(a for i, a in enumerate(args) if i not in nondiff_argnums))
 
 
 def _join_args(nondiff_argnums: Sequence[int], nondiff: tuple, diff: Sequence[Any]) -> tuple:
@@ -598,7 +702,10 @@ def checkpoint(f: Callable[..., Any], policy: Callable[..., bool] | None = None,
     """
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     wrapped = custom_vjp(f, nondiff_argnums=static)
-    wrapped.defvjp(*_checkpoint_rules(f, static, policy, prevent_cse, wrapped._split, wrapped._join))
+    # Not wrapped._split/_join: bound methods would tie the rules to `wrapped`, which holds them,
+    # a reference cycle keeping f's closed-over arrays alive until the garbage collector runs.
+    wrapped.defvjp(*_checkpoint_rules(f, static, policy, prevent_cse, functools.partial(_split_args, static),
+                                      functools.partial(_join_args, static)))
     return wrapped
 
 
@@ -642,3 +749,182 @@ def _checkpoint_rules(f: Callable[..., Any], static: tuple, policy: Callable[...
 
 
 remat = checkpoint
+
+
+# --- custom_vmap ----------------------------------------------------------------------------------
+
+
+class custom_vmap:
+    """A function with a user-supplied batching rule.
+
+    ``f.def_vmap(rule)``: ``rule(axis_size, in_batched, *args)`` gets the batch size, a tuple
+    (one entry per argument, a pytree of bools like it) saying which arguments are batched, and
+    the arguments (batched ones with the batch axis first); it returns ``(out, out_batched)``.
+    Derivatives differentiate ``f`` itself.
+
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> f = fg.custom_vmap(lambda x: fnp.sum(x))
+    >>> _ = f.def_vmap(lambda size, batched, x: (fnp.sum(x, axis=1) * 10.0, True))  # visibly custom
+    >>> fg.vmap(f)(np.ones((2, 3)))
+    array([30., 30.])
+    """
+
+    def __init__(self, fun: Callable[..., Any]) -> None:
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.name = getattr(fun, "__name__", type(fun).__name__)
+        self.rule: Callable[..., Any] | None = None
+
+    def def_vmap(self, rule: Callable[..., Any]) -> Callable[..., Any]:
+        """Set the batching rule; usable as a decorator."""
+        self.rule = rule
+        return rule
+
+    def __call__(self, *args: Any) -> Any:
+        if self.rule is None:
+            raise CustomRuleError(f"custom_vmap function {self.name} has no rule; call {self.name}.def_vmap(rule).")
+        leaves, treedef = tree_flatten(args)
+        leaves = [_as_array(x) for x in leaves]
+        trace = find_top_trace(leaves, self.name)
+        if trace is None:
+            return self.fun(*args)
+        store = _OutTree()
+        program = None
+        if trace.records_programs:
+            program, captured, store.tree = trace_to_program(
+                lambda *xs: self.fun(*treedef.unflatten(xs)),
+                [ShapedArray(tuple(x.shape), np.dtype(x.dtype)) for x in leaves],
+                [f"{self.name} argument {i}" for i in range(len(leaves))])
+            if captured:
+                return self.fun(*treedef.unflatten(leaves))
+        outs = custom_vmap_call_p.bind(*leaves, call=self, nondiff=(), in_tree=treedef, out_store=store,
+                                       program=program)
+        return store.tree.unflatten(outs)
+
+    def _join(self, nondiff: tuple, diff: Sequence[Any]) -> tuple:
+        return tuple(diff)
+
+
+def _vmap_call_batch(vals: tuple, dims: tuple, call: custom_vmap, nondiff: tuple, in_tree: PyTreeDef,
+                     out_store: _OutTree, program: Any) -> tuple[list, list]:
+    from .prims.factories import batch_to_front
+
+    size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
+    args = in_tree.unflatten([v if d is None else batch_to_front(v, d) for v, d in zip(vals, dims)])
+    in_batched = tuple(in_tree.unflatten([d is not None for d in dims]))
+    res = call.rule(size, in_batched, *args)  # type: ignore[misc]
+    if not (isinstance(res, tuple) and len(res) == 2):
+        raise CustomRuleError(f"the vmap rule of {call.name} must return a pair (out, out_batched).")
+    out, out_batched = res
+    out_leaves, out_store.tree = tree_flatten(out)
+    if isinstance(out_batched, bool):
+        flags = [out_batched] * len(out_leaves)
+    else:
+        flags = tree_flatten(out_batched)[0]
+        if len(flags) != len(out_leaves):
+            raise CustomRuleError(
+                f"the vmap rule of {call.name} returned out_batched with {len(flags)} entries for "
+                f"{len(out_leaves)} outputs; give one bool per output leaf (or a single bool).")
+    return [_as_array(o) for o in out_leaves], [0 if b else None for b in flags]
+
+
+def _vmap_call_jvp(primals: list, tangents: list, call: Any, nondiff: tuple, in_tree: PyTreeDef,
+                   out_store: _OutTree, program: Any) -> tuple[list, list]:
+    from .api import jvp
+
+    outs, touts = jvp(lambda *xs: _run_fun(call, nondiff, in_tree, out_store, xs), primals,
+                      _zeros_for(primals, tangents))
+    return list(outs), list(touts)
+
+
+def _vmap_call_vjp(primals: list, mask: tuple, call: Any, nondiff: tuple, in_tree: PyTreeDef,
+                   out_store: _OutTree, program: Any) -> tuple[list, Callable[[list], list]]:
+    from .api import vjp
+
+    outs, pullback = vjp(lambda *xs: _run_fun(call, nondiff, in_tree, out_store, xs), *primals)
+    return list(outs), lambda cts: list(pullback(list(cts)))
+
+
+custom_vmap_call_p = Primitive(
+    "custom_vmap_call", _custom_impl, multiple_results=True, abstract_eval=_custom_abstract_eval,
+    jvp_all=_vmap_call_jvp, vjp_all=_vmap_call_vjp, batch=_vmap_call_batch, emit=_emit_call, register=False)
+higher_order_primitives[custom_vmap_call_p.name] = custom_vmap_call_p
+
+
+# --- custom_gradient, linear_transpose, closure_convert -------------------------------------------
+
+
+def custom_gradient(fun: Callable[..., Any]) -> custom_vjp:
+    """``fun(*args)`` returns ``(out, vjp_fn)``; the result computes ``out`` and differentiates
+    with ``vjp_fn(ct)`` (one cotangent per argument, or a bare one for a single argument).
+
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> f = fg.custom_gradient(lambda x: (fnp.sin(x), lambda ct: ct * 100.0))
+    >>> fg.grad(f)(np.array(0.5))
+    array(100.)
+    """
+    wrapped = custom_vjp(lambda *args: fun(*args)[0])
+    wrapped.name = getattr(fun, "__name__", "custom_gradient")
+
+    def fwd(*args: Any) -> tuple:
+        res = fun(*args)
+        if not (isinstance(res, tuple) and len(res) == 2 and callable(res[1])):
+            raise CustomRuleError(f"{wrapped.name}: a custom_gradient function returns (out, vjp_fn).")
+        return res
+
+    def bwd(vjp_fn: Callable[..., Any], ct: Any) -> tuple:
+        r = vjp_fn(ct)
+        return tuple(r) if isinstance(r, (tuple, list)) else (r,)
+
+    wrapped.defvjp(fwd, bwd)
+    return wrapped
+
+
+def linear_transpose(fun: Callable[..., Any], *primals: Any) -> Callable[..., tuple]:
+    """The transpose of the linear function ``fun``, for arguments shaped like ``primals``
+    (arrays or :class:`funcgrad.ShapeDtypeStruct`): ``transpose(ct)`` returns one cotangent per
+    argument. ``fun`` must be linear (its vjp, taken at zero, is then its transpose).
+
+    >>> import numpy as np, funcgrad as fg
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> fg.linear_transpose(lambda x: a @ x, np.zeros(2))(np.array([1.0, 0.0]))
+    (array([1., 2.]),)
+    """
+    from .api import vjp
+
+    leaves, in_tree = tree_flatten(primals)
+    zeros = [np.zeros(tuple(np.shape(x) if not hasattr(x, "shape") else x.shape), _dtype(x)) for x in leaves]
+
+    def transposed(ct: Any) -> tuple:
+        return vjp(fun, *in_tree.unflatten(zeros))[1](ct)
+
+    return transposed
+
+
+def closure_convert(fun: Callable[..., Any], *example_args: Any) -> tuple[Callable[..., Any], list]:
+    """``(converted, consts)``: ``converted(*args, *consts)`` computes ``fun(*args)``, with the
+    traced values ``fun`` closes over passed explicitly as ``consts`` — so ``converted`` can be
+    a ``custom_vjp`` function (whose rules must not close over traced values).
+
+    >>> import numpy as np, funcgrad as fg
+    >>> g, consts = fg.closure_convert(lambda x: x * 2.0, np.ones(2))
+    >>> g(np.ones(2), *consts)
+    array([2., 2.])
+    """
+    from .traces.staging import eval_program
+
+    leaves, in_tree = tree_flatten(example_args)
+    leaves = [_as_array(x) for x in leaves]
+    program, captured, out_tree = trace_to_program(
+        lambda *xs: fun(*in_tree.unflatten(xs)), [ShapedArray(tuple(x.shape), _dtype(x)) for x in leaves],
+        [f"argument {i}" for i in range(len(leaves))])
+    n_args = len(example_args)
+
+    def converted(*args: Any) -> Any:
+        if len(args) < n_args:
+            raise TypeError(f"closure-converted function takes {n_args} argument(s) and then the consts")
+        arg_leaves = tree_flatten(args[:n_args])[0]
+        outs = eval_program(program, *arg_leaves, *args[n_args:])
+        return out_tree.unflatten(outs)
+
+    return converted, list(captured)

@@ -36,7 +36,7 @@ from .traces.reverse import ReverseTrace, ReverseTracer, backward
 from .traces.staging import eval_program, trace_to_program
 from .tree_util import PyTreeDef, describe_unregistered, keystr, tree_flatten, tree_flatten_with_path
 
-__all__ = ["jit", "make_trace", "JitFunction", "CacheInfo", "Lowered"]
+__all__ = ["jit", "make_trace", "JitFunction", "CacheInfo", "Lowered", "eval_shape", "ShapeDtypeStruct"]
 
 _PY_SCALARS = (bool, int, float, complex)
 
@@ -547,7 +547,7 @@ class JitFunction:
         >>> print(fg.jit(lambda x: x * 2.0).lower(np.ones(2)).source)  # doctest: +ELLIPSIS
         def ...(a0):
             v0 = _multiply_...(a0, 2.0)
-            return (v0,)
+            return (_fresh...(v0),)
         <BLANKLINE>
         """
         key, leaves, _, statics, _ = self._signature(args, kwargs)
@@ -677,3 +677,64 @@ def make_trace(f: Callable[..., Any], static_argnums: int | Sequence[int] = (),
         return jf._stage(key, leaves, args, kwargs, statics)[0]
 
     return traced
+
+
+class ShapeDtypeStruct:
+    """An abstract array: a shape and a dtype, no data (what :func:`eval_shape` takes and returns).
+
+    >>> import numpy as np, funcgrad as fg
+    >>> fg.ShapeDtypeStruct((2, 3), np.float32)
+    ShapeDtypeStruct(shape=(2, 3), dtype=float32)
+    """
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: Sequence[int], dtype: Any) -> None:
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ShapeDtypeStruct) and (self.shape, self.dtype) == (other.shape, other.dtype)
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype))
+
+    def __repr__(self) -> str:
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
+
+
+def eval_shape(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """The shapes and dtypes of ``fun(*args, **kwargs)``'s outputs, as a pytree of
+    :class:`ShapeDtypeStruct`, computed by tracing only (no array computation). Arguments may be
+    arrays, numbers or ``ShapeDtypeStruct``.
+
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> fg.eval_shape(lambda x: fnp.outer(x, x), fg.ShapeDtypeStruct((1000,), np.float32))
+    ShapeDtypeStruct(shape=(1000, 1000), dtype=float32)
+    """
+    leaves, treedef = tree_flatten((args, kwargs))
+    avals = []
+    for x in leaves:
+        if isinstance(x, ShapeDtypeStruct):
+            avals.append(ShapedArray(x.shape, x.dtype))
+        elif _leaf_key(x) is None:
+            raise InvalidLeafError(
+                f"eval_shape: an argument leaf is a {type(x).__qualname__}; pass arrays, numbers or "
+                "ShapeDtypeStruct (bind other arguments with functools.partial).")
+        else:
+            avals.append(_aval(x))
+
+    def flat(*xs: Any) -> Any:
+        a, k = treedef.unflatten(xs)
+        return fun(*a, **k)
+
+    program, _, out_tree = trace_to_program(flat, avals, [f"argument {i}" for i in range(len(avals))])
+    return out_tree.unflatten([ShapeDtypeStruct(a.shape, a.dtype) for a in program.out_avals])

@@ -164,7 +164,10 @@ def _custom_backward(cts: list, bwd: Callable[[list], Sequence[Any]], tracked: l
         if ct is not None:
             arrived = True
             cts[n] = None
-        out_cts.append(np.zeros(np.shape(o), o.dtype) if ct is None else ct)
+        # A rule asking for symbolic zeros (``bwd.symbolic_zeros``) gets None where none arrived.
+        if ct is None and not getattr(bwd, "symbolic_zeros", False):
+            ct = np.zeros(np.shape(o), o.dtype)
+        out_cts.append(ct)
     if not arrived:
         return
     in_cts = bwd(out_cts)
