@@ -50,7 +50,7 @@ def test_docstring_examples(name):
     _run(tests, name)
 
 
-@pytest.mark.parametrize("page", ["sharp_bits.rst"])
+@pytest.mark.parametrize("page", ["sharp_bits.rst", "implicit_differentiation.rst"])
 def test_documentation_page_examples(page):
     text = (ROOT / "docs" / page).read_text()
     globs = {"np": np, "fg": funcgrad, "fnp": fnp}
