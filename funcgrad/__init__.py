@@ -74,7 +74,7 @@ def stop_gradient(x):  # type: ignore[no-untyped-def]
 
 # Loaded on first use, so `import funcgrad` stays light (`funcgrad.nn`, `funcgrad.device_put`, ...).
 _LAZY_SUBMODULES = frozenset({"nn", "example_libraries", "compat", "config", "random", "optimizers", "flatten_util",
-                              "tree"})
+                              "tree", "ops", "debug"})
 _LAZY_NAMES = {
     "disable_jit": ("config", "disable_jit"),
     "device_put": ("_devices", "device_put"),
@@ -97,6 +97,7 @@ _LAZY_NAMES = {
     "named_call": ("_jax_api", "named_call"),
     "named_scope": ("_jax_api", "named_scope"),
     "enable_x64": ("_jax_api", "enable_x64"),
+    "custom_gradient": ("_jax_api", "custom_gradient"),
 }
 
 

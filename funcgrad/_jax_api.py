@@ -16,7 +16,7 @@ import numpy as np
 from .tree_util import tree_flatten, tree_map
 
 __all__ = ["Array", "ShapeDtypeStruct", "eval_shape", "make_jaxpr", "linear_transpose", "named_call", "named_scope",
-           "enable_x64"]
+           "enable_x64", "custom_gradient"]
 
 #: The array type, for annotations (``def f(x: Array)``): funcgrad's arrays are NumPy arrays. Traced
 #: values inside transformations are not instances of it; test ``hasattr(x, "shape")`` instead.
@@ -119,3 +119,36 @@ def enable_x64(new_val: bool = True) -> Iterator[None]:
         yield
     finally:
         update("jax_enable_x64", True)
+
+
+def custom_gradient(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """``fun`` returns ``(value, vjp)``, where ``vjp(g)`` gives a tuple with one cotangent per positional
+    argument: the result is a function with that reverse-mode rule (:class:`funcgrad.custom_vjp`,
+    whose residual is ``vjp`` itself; usable eagerly and under ``grad``, not staged by ``jit``).
+
+    >>> import numpy as np, funcgrad as fg
+    >>> @custom_gradient
+    ... def f(x):
+    ...     return x ** 2, lambda g: (g * 10.0,)
+    >>> float(fg.grad(f)(3.0))
+    10.0
+    """
+    import functools
+
+    from .custom import custom_vjp
+
+    @functools.wraps(fun)
+    def primal(*args: Any) -> Any:
+        return fun(*args)[0]
+
+    wrapped = custom_vjp(primal)
+
+    def fwd(*args: Any) -> tuple:
+        return fun(*args)
+
+    def bwd(vjp: Callable[[Any], Any], g: Any) -> tuple:
+        cts = vjp(g)
+        return tuple(cts) if isinstance(cts, (tuple, list)) else (cts,)
+
+    wrapped.defvjp(fwd, bwd)
+    return wrapped

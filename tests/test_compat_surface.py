@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import funcgrad as fg
+import funcgrad.numpy as fnp
 
 # --- autograd ------------------------------------------------------------------------------
 # Each module's own names (not names it imports from numpy/scipy/typing) minus autograd's internal
@@ -86,7 +87,7 @@ JAX = {
         "eval_shape", "example_libraries", "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax",
         "linear_transpose", "linearize", "local_device_count", "local_devices", "make_jaxpr", "named_call",
         "named_scope", "nn", "numpy", "process_count", "process_index", "random", "remat", "scipy", "tree",
-        "tree_util", "value_and_grad", "vjp", "vmap", "errors",
+        "tree_util", "value_and_grad", "vjp", "vmap", "errors", "custom_gradient", "debug", "ops",
     ],
     "funcgrad.nn": [
         "celu", "dot_product_attention", "elu", "gelu", "get_scaled_dot_general_config", "glu", "hard_sigmoid",
@@ -152,10 +153,7 @@ JAX_TOP_LEVEL_NOT_PROVIDED = {
     "mutable array references (JAX's experimental stateful arrays)": ["Ref", "ref", "new_ref", "empty_ref",
                                                                      "free_ref", "freeze"],
     "not provided yet (a real gap: use the workaround)": [
-        "custom_gradient",  # use funcgrad.custom_vjp
         "pure_callback",  # call the function outside jit
-        "debug",  # jax.debug.print: use print under funcgrad.disable_jit()
-        "ops",  # jax.ops.segment_sum: use funcgrad.numpy's .at[].add
         "image",  # jax.image.resize
     ],
 }
@@ -367,3 +365,54 @@ def test_small_jax_helpers():
     assert fg.tree.map(lambda v: v + 1, [1, (2,)]) == [2, (3,)] and fg.tree.leaves({"a": 1, "b": 2}) == [1, 2]
     assert isinstance(np.ones(2), fg.Array)
     np.testing.assert_allclose(fg.jacobian(np.sin)(np.zeros(2)), np.eye(2))
+
+
+def test_segment_reductions_ops():
+    import funcgrad.ops as ops
+
+    data = np.arange(8.0).reshape(4, 2)
+    ids = np.array([1, 3, 1, -1])  # -1 and 3 (>= num_segments) are dropped, as in JAX
+    np.testing.assert_array_equal(ops.segment_sum(data, ids, 3), [[0, 0], [4, 6], [0, 0]])
+    np.testing.assert_array_equal(ops.segment_prod(data, ids, 2), [[1, 1], [0, 5]])
+    np.testing.assert_array_equal(ops.segment_max(data, ids, 2), [[-np.inf, -np.inf], [4, 5]])
+    np.testing.assert_array_equal(ops.segment_min(data, ids, 2), [[np.inf, np.inf], [0, 1]])
+    np.testing.assert_array_equal(ops.segment_sum(np.ones(3), np.array([0, 2, 2])), [1, 0, 2])
+    # derivatives: sum spreads the cotangent, max sends it to the maximum
+    ct = np.array([[0.0, 0.0], [1.0, 2.0]])
+    g = fg.grad(lambda d: fnp.sum(ops.segment_sum(d, ids, 2) * ct))(data)
+    np.testing.assert_array_equal(g, [[1, 2], [0, 0], [1, 2], [0, 0]])
+    g = fg.grad(lambda d: fnp.sum(ops.segment_max(d, ids, 2)[1] * ct[1]))(data)
+    np.testing.assert_array_equal(g, [[0, 0], [0, 0], [1, 2], [0, 0]])
+    check_ids = np.array([0, 1, 1, 0])
+    from funcgrad.test_util import check_grads
+
+    check_grads(lambda d: ops.segment_sum(d, check_ids, 2), (data,), order=2)
+    # traced ids under jit and vmap
+    np.testing.assert_array_equal(fg.jit(lambda i: ops.segment_sum(data, i, 3))(ids), ops.segment_sum(data, ids, 3))
+    batched = fg.vmap(lambda i: ops.segment_sum(data, i, 2))(np.array([[0, 1, 1, 0], [1, 1, 0, 0]]))
+    np.testing.assert_array_equal(batched[1], [[10, 12], [2, 4]])
+    with pytest.raises(ValueError, match="num_segments must be given"):
+        fg.jit(lambda i: ops.segment_sum(data, i))(ids)
+
+
+def test_debug_print_and_custom_gradient(capsys):
+    fg.grad(lambda x: (fg.debug.print("x={} y={y}", x, y=x * 2), x ** 2)[1])(3.0)
+    assert capsys.readouterr().out == "x=3.0 y=6.0\n"
+    with pytest.raises(TypeError, match="disable_jit"):
+        fg.jit(lambda x: fg.debug.print("{}", x))(np.ones(2))
+    with fg.disable_jit():
+        fg.jit(lambda x: fg.debug.print("{}", x.sum()))(np.ones(2))
+    assert capsys.readouterr().out == "2.0\n"
+
+    @fg.custom_gradient
+    def clipped_square(x):
+        return x ** 2, lambda g: (fnp.clip(g * 2 * x, -1.0, 1.0),)
+
+    assert float(clipped_square(3.0)) == 9.0
+    assert float(fg.grad(clipped_square)(3.0)) == 1.0 and float(fg.grad(clipped_square)(0.25)) == 0.5
+
+    @fg.custom_gradient
+    def scaled(a, b):
+        return a * b, lambda g: (g * 10.0, g * 20.0)
+
+    assert fg.grad(lambda a, b: scaled(a, b), argnums=(0, 1))(1.0, 2.0) == (10.0, 20.0)
