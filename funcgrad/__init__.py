@@ -98,6 +98,7 @@ _LAZY_NAMES = {
     "named_scope": ("_jax_api", "named_scope"),
     "enable_x64": ("_jax_api", "enable_x64"),
     "custom_gradient": ("_jax_api", "custom_gradient"),
+    "pure_callback": ("_jax_api", "pure_callback"),
 }
 
 

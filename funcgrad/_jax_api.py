@@ -16,7 +16,7 @@ import numpy as np
 from .tree_util import tree_flatten, tree_map
 
 __all__ = ["Array", "ShapeDtypeStruct", "eval_shape", "make_jaxpr", "linear_transpose", "named_call", "named_scope",
-           "enable_x64", "custom_gradient"]
+           "enable_x64", "custom_gradient", "pure_callback"]
 
 #: The array type, for annotations (``def f(x: Array)``): funcgrad's arrays are NumPy arrays. Traced
 #: values inside transformations are not instances of it; test ``hasattr(x, "shape")`` instead.
@@ -152,3 +152,75 @@ def custom_gradient(fun: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapped.defvjp(fwd, bwd)
     return wrapped
+
+
+def _callback_impl(*flat_args: Any, callback: Callable[..., Any], in_tree: Any, out_tree: Any,
+                   result_avals: tuple) -> list:
+    args, kwargs = in_tree.unflatten(flat_args)
+    leaves, tree = tree_flatten(callback(*args, **kwargs))
+    if tree != out_tree:
+        raise TypeError(f"pure_callback: the callback returned a value of structure {tree}, but "
+                        f"result_shape_dtypes describes {out_tree}.")
+    outs = []
+    for leaf, (shape, dtype) in zip(leaves, result_avals):
+        leaf = np.asarray(leaf, dtype=dtype)
+        if leaf.shape != shape:
+            raise TypeError(f"pure_callback: the callback returned an array of shape {leaf.shape}, but "
+                            f"result_shape_dtypes says {shape}.")
+        outs.append(leaf)
+    return outs
+
+
+def _callback_abstract(*avals: Any, result_avals: tuple, **params: Any) -> list:
+    from .core import ShapedArray
+
+    return [ShapedArray(shape, np.dtype(dtype)) for shape, dtype in result_avals]
+
+
+def _callback_batch(vals: tuple, dims: tuple, **params: Any) -> tuple:
+    from . import numpy as fnp
+
+    size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
+    moved = [v if d is None else fnp.moveaxis(v, d, 0) for v, d in zip(vals, dims)]
+    per_example = [_callback_p.bind(*[v if d is None else v[b] for v, d in zip(moved, dims)], **params)
+                   for b in range(size)]
+    outs = [fnp.stack([r[k] for r in per_example]) for k in range(len(params["result_avals"]))]
+    return outs, [0] * len(outs)
+
+
+def _no_derivative(*args: Any, **params: Any) -> Any:
+    raise TypeError("pure_callback has no derivative (its callback is opaque Python). Wrap the function calling "
+                    "it in funcgrad.custom_jvp or custom_vjp with a rule, or apply funcgrad.stop_gradient to its "
+                    "inputs.")
+
+
+def _make_callback_primitive() -> Any:
+    from .core import Primitive
+
+    return Primitive("pure_callback", _callback_impl, batch=_callback_batch, abstract_eval=_callback_abstract,
+                     register=False, multiple_results=True, jvp_all=_no_derivative, vjp_all=_no_derivative)
+
+
+_callback_p = _make_callback_primitive()
+
+
+def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args: Any, sharding: Any = None,
+                  vmap_method: str | None = None, **kwargs: Any) -> Any:
+    """Call the Python function ``callback`` on NumPy arrays, also from inside ``jit`` (it runs when the
+    compiled function runs) and ``vmap`` (once per batch element); ``result_shape_dtypes`` (a pytree of
+    objects with ``shape`` and ``dtype``, e.g. :class:`ShapeDtypeStruct`) describes its result. It has no
+    derivative (as in JAX).
+
+    >>> import numpy as np, funcgrad as fg
+    >>> f = fg.jit(lambda x: pure_callback(np.sort, ShapeDtypeStruct((3,), np.float64), x * 2))
+    >>> f(np.array([3.0, 1.0, 2.0]))
+    array([2., 4., 6.])
+    """
+    if vmap_method not in (None, "sequential", "legacy_vectorized", "expand_dims", "broadcast_all"):
+        raise ValueError(f"pure_callback: unknown vmap_method {vmap_method!r}.")
+    spec_leaves, out_tree = tree_flatten(result_shape_dtypes)
+    result_avals = tuple((tuple(int(d) for d in spec.shape), np.dtype(spec.dtype).str) for spec in spec_leaves)
+    flat_args, in_tree = tree_flatten((args, kwargs))
+    outs = _callback_p.bind(*flat_args, callback=callback, in_tree=in_tree, out_tree=out_tree,
+                            result_avals=result_avals)
+    return out_tree.unflatten(outs)
