@@ -265,6 +265,16 @@ def test_integer_args_pass_through_and_vmap():
     np.testing.assert_allclose(got, [5.0, 2.0], rtol=1e-10)
 
 
+def test_empty_x0_is_its_own_solution():
+    res = fopt.minimize(lambda x, t: fnp.sum(x ** 2) + t ** 2, np.zeros((0, 2)), args=(3.0,))
+    assert res.x.shape == (0, 2) and res.success and res.fun == 9.0
+    assert fopt.root(lambda x: x, np.zeros(0)).x.shape == (0,)
+    g = fg.grad(lambda t: fnp.sum(fopt.minimize(lambda x, t: fnp.sum((x - t) ** 2), np.zeros(0), args=(t,)).x) + t)
+    assert g(2.0) == 1.0
+    np.testing.assert_array_equal(fg.jacfwd(lambda t: fopt.root(lambda x, t: x * fnp.sum(t), np.zeros(0), args=(t,)).x)(
+        np.ones(2)), np.zeros((0, 2)))
+
+
 # --- errors -------------------------------------------------------------------------------------------
 
 def test_errors_are_specific():

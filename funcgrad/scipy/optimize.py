@@ -297,6 +297,9 @@ class _Problem:
     # --- the SciPy call ---------------------------------------------------------------------------
     def solve(self, x0: np.ndarray, theta: np.ndarray, others: Sequence[Any]) -> Any:
         opt = scipy_module("optimize")
+        if self.x_layout.size == 0:  # SciPy rejects empty vectors; the empty x is the solution
+            return OptimizeResult(x=np.zeros(0), success=True, status=0, nit=0, nfev=0, njev=0, nhev=0,
+                                  message="x0 has no elements: nothing to solve")
         x0 = np.asarray(x0, np.float64)
         extra = (np.asarray(theta), *others)
         kw = dict(self.scipy_kwargs)
@@ -371,6 +374,8 @@ def _solve_linear(problem: _Problem, x: Any, theta: Any, others: tuple, rhs: Any
     from ..jacobians import jacfwd
 
     n = problem.x_layout.size
+    if n == 0:
+        return np.zeros(0)
     if n > _DENSE_MAX and not any(isinstance(v, Tracer) for v in (x, theta, rhs, *others)):
         v = _solve_iteratively(problem, x, theta, others, np.asarray(rhs, np.float64), transpose)
         if v is not None:
@@ -497,9 +502,9 @@ def _run(problem: _Problem, x0: Any, theta: Any, others: list, args: tuple) -> A
         solve_p.impl(x0, theta, *others, problem=problem)
         res = OptimizeResult(problem.last_result)  # concrete: keep everything SciPy reports
         res.x = problem.x_layout.unravel(np.asarray(res.x, np.float64))
-        if problem.kind == "minimize" and np.shape(res.get("jac", ())) == (problem.x_layout.size,):
+        if problem.kind == "minimize" and "jac" in res and np.shape(res["jac"]) == (problem.x_layout.size,):
             res.jac = problem.x_layout.unravel(np.asarray(res.jac, np.float64))
-        if problem.kind == "root":
+        if problem.kind == "root" or "fun" not in res:
             res.fun = problem.fun(res.x, *args)
         return res
     return _result(problem, solve_p.bind(x0, theta, *others, problem=problem), args)
