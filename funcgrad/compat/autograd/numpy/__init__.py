@@ -24,6 +24,10 @@ __all__ = [n for n in _fnp.__all__ if n not in ("random", "linalg", "fft")] + ["
 
 def __getattr__(name: str) -> Any:
     """A NumPy name funcgrad.numpy does not define (constants, dtypes, error settings)."""
+    if name == "numpy_boxes":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.numpy_boxes")
     try:
         return getattr(_fnp, name)
     except AttributeError:
