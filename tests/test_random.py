@@ -558,3 +558,15 @@ JAX_VMAP_NORMAL_64 = (
 )
 # grad(lambda a: gamma(key(1234), a))(2.5) in float64
 JAX_GAMMA_GRAD_64 = 0.7932191381109293
+
+
+@pytest.mark.parametrize("n", [40_000, 3 * 2**16, 1_000_003])
+@pytest.mark.parametrize("seed", [0, 1234, 2**40 + 77])
+def test_fast_normal_path_equals_the_general_path(n, seed):
+    from funcgrad.random import _fast_normal, _sampling
+
+    k = fr.key(seed)
+    general = _sampling._normal_from_bits(_sampling.bits(k, 64, (n,)), np.dtype(np.float64))
+    np.testing.assert_array_equal(_fast_normal.normal_f64(k, n), general)
+    np.testing.assert_array_equal(fr.normal(k, (n,)), general)
+    assert np.abs(general).max() > 3.4  # |z| > 3.3 (w > 6.25) uses the tail polynomials

@@ -73,6 +73,10 @@ def normal(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     if key.shape[-1] == PHILOX_WORDS:
         return _philox.normal(key, shape, dtype)
     n = math.prod(shape)
+    if key.ndim == 1 and dtype == np.float64 and _CHUNK < n <= 0xFFFFFFFF:
+        from ._fast_normal import normal_f64
+
+        return normal_f64(key, n).reshape(shape)
     if key.ndim == 1 and _CHUNK < n <= 0xFFFFFFFF:
         # One key, many draws: run the whole pipeline block by block (element i's counter is i).
         out = np.empty(n, dtype)

@@ -20,7 +20,7 @@ __all__ = ["threefry2x32", "counters", "random_bits", "split", "fold_in", "seed_
 
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _PARITY = np.uint32(0x1BD11BDA)
-_CHUNK = 1 << 14  # elements per block of work: keeps the temporaries in the CPU cache
+_CHUNK = 1 << 16  # elements per block of work: keeps the temporaries in the CPU cache
 
 
 def _rounds(x0: np.ndarray, x1: np.ndarray, injections: list, tmp: np.ndarray) -> None:
