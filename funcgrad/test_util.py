@@ -19,7 +19,12 @@ __all__ = ["check_grads", "numerical_jvp"]
 
 
 def _leaves(tree: Any) -> list:
-    return [np.asarray(v) for v in tree_flatten(tree)[0]]
+    """The leaves as arrays; a float0 leaf (the derivative of an integer value) as float zeros."""
+    return [_no_float0(np.asarray(v)) for v in tree_flatten(tree)[0]]
+
+
+def _no_float0(v: np.ndarray) -> np.ndarray:
+    return np.zeros(v.shape) if v.dtype.kind == "V" else v
 
 
 def _default_eps(args: Sequence[Any]) -> float:
@@ -83,7 +88,7 @@ def numerical_jvp(f: Callable[..., Any], args: Sequence[Any], tangents: Sequence
     p_leaves, treedef = tree_flatten(plus)
     m_leaves = tree_flatten(minus)[0]
     def wide(v: Any) -> np.ndarray:
-        v = np.asarray(v)
+        v = _no_float0(np.asarray(v))
         return v.astype(np.complex128 if v.dtype.kind == "c" else np.float64)
 
     return tree_unflatten(treedef, [(wide(p) - wide(m)) / (2 * eps) for p, m in zip(p_leaves, m_leaves)])
