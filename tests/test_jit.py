@@ -268,6 +268,14 @@ ROWS += [
     Row("index_set", lambda x: fnp.at(x)[MASK].set(0.0), {"f64": ((3, 4),)}, (REAL,), "const-mask"),
     Row("index_set", lambda m, v: fnp.at(m)[0].set(v), {"bool": ((2, 3), (3,))}, (BOOL, BOOL), "bool-values",
         diff=False),
+    # x.at[idx].max/multiply with a repeated index (issue 9 §1)
+    Row("index_update", lambda x, v: fnp.at(x)[IDX].max(v), {"f64": ((3, 4), (4,)), "f32": ((3, 4), (3, 4))},
+        (DISTINCT, DISTINCT), "max-repeated"),
+    Row("index_update", lambda x: fnp.at(x)[IDX].multiply(1.5), {"f64": ((3, 4),), "f32": ((3, 4),)}, (REAL,),
+        "multiply-repeated"),
+    Row("nondiff_ufunc", lambda x, y: fnp.nextafter(x, y), {"f64": ((2, 3), (2, 3)), "f32": ((3,), (3,))},
+        (REAL, REAL), "nextafter", diff=False),
+    Row("nondiff_ufunc", lambda x: fnp.signbit(x), {"f64": ((2, 3),), "0d": ((),)}, (REAL,), "signbit", diff=False),
 ]
 
 # contractions and norms

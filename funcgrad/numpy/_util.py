@@ -82,9 +82,17 @@ def concrete(x: Any, fname: str, fix: str = "") -> Any:
     v = x
     while isinstance(v, Tracer):
         if isinstance(v, ValuelessTracer):
+            origin = getattr(v, "origin", None)
+            where = f" (computed from {origin})" if origin else ""
+            try:
+                from ..core import user_frame
+
+                where += f"\n  at {user_frame()}\n"
+            except ImportError:  # pragma: no cover
+                where += " "
             raise ConcretizationError(
                 f"funcgrad.numpy.{fname} needs the concrete values of its argument, but under jit or vmap the "
-                f"value is abstract (only its shape and dtype are known while tracing), and {fname}'s result "
+                f"value is abstract{where}Only its shape and dtype are known while tracing, and {fname}'s result "
                 "depends on the values. " + (fix or "Call it outside jit/vmap, or on a static (concrete) argument."))
         v = v.primal
     return v

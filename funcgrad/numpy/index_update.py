@@ -158,14 +158,6 @@ _COMBINE = {"multiply": ew.mul, "divide": ew.div, "power": ew.power, "min": ew.m
 _PRIM_OP = {"multiply": "multiply", "divide": "divide", "power": "power", "min": "minimum", "max": "maximum"}
 
 
-def _like(value: Any, x: Any) -> Any:
-    """``value`` in ``x``'s dtype (an update never changes the array's dtype)."""
-    dtype = np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
-    if isinstance(value, Tracer):
-        return value if value.dtype == dtype else sh.astype(value, dtype=dtype)
-    return np.asarray(value, dtype=dtype)
-
-
 class IndexUpdate:
     """``x.at[idx]``: the updates return a new array; ``x`` is never modified."""
 
@@ -183,18 +175,10 @@ class IndexUpdate:
         spec, arrays, padded = _with_mode(x, spec, arrays, mode)
         return _pad(x, padded, fill), spec, arrays, padded
 
-    def _traced_mask(self, values: Any) -> Any:
-        """A boolean mask traced by jit/vmap, shaped like ``x``, with a scalar update: the update is
-        a ``where`` (JAX's rule); any other traced mask has no shape while tracing."""
-        from ..core import ValuelessTracer
+    def _reject_traced_masks(self, name: str) -> None:
         from .tracer_methods import _reject_traced_masks
 
-        idx = self._idx
-        if (isinstance(idx, ValuelessTracer) and idx.dtype == np.bool_ and tuple(idx.shape) == _shape(self._x)
-                and np.ndim(values) == 0):
-            return idx
-        _reject_traced_masks(idx)
-        return None
+        _reject_traced_masks(self._idx, name)
 
     def _eager(self, x: Any, spec: tuple, arrays: list, v: Any) -> bool:
         return not isinstance(x, Tracer) and not isinstance(v, Tracer) and not any(isinstance(a, Tracer)
@@ -203,9 +187,7 @@ class IndexUpdate:
     def get(self, *, indices_are_sorted: bool = False, unique_indices: bool = False, mode: Any = None,
             fill_value: Any = None) -> Any:
         """``x[idx]`` (with ``mode='fill'``, out-of-bounds entries read ``fill_value``)."""
-        from .tracer_methods import _reject_traced_masks
-
-        _reject_traced_masks(self._idx)
+        self._reject_traced_masks("getitem")
         dtype = np.dtype(self._x.dtype) if hasattr(self._x, "dtype") else np.asarray(self._x).dtype
         fill = _default_fill(dtype) if fill_value is None else fill_value
         if mode == "drop":
@@ -216,25 +198,19 @@ class IndexUpdate:
     def set(self, values: Any, *, indices_are_sorted: bool = False, unique_indices: bool = False,
             mode: Any = None) -> Any:
         """Copy of ``x`` with ``x[idx] = values`` (repeated positions: the last write wins)."""
-        mask = self._traced_mask(values)
-        if mask is not None:
-            return ew.where(mask, _like(values, self._x), self._x)
+        self._reject_traced_masks("index_set")
         x, spec, arrays, padded = self._prepare("drop" if mode == "fill" else mode, 0)
         return _unpad(index_set(x, values, *arrays, spec=spec), padded)
 
     def add(self, values: Any, *, indices_are_sorted: bool = False, unique_indices: bool = False,
             mode: Any = None) -> Any:
         """Copy of ``x`` with ``values`` added at ``idx`` (repeated positions accumulate)."""
-        mask = self._traced_mask(values)
-        if mask is not None:
-            return ew.where(mask, _like(ew.add(self._x, values), self._x), self._x)
+        self._reject_traced_masks("index_add")
         x, spec, arrays, padded = self._prepare("drop" if mode == "fill" else mode, 0)
         return _unpad(index_add(x, values, *arrays, spec=spec), padded)
 
     def _combine(self, name: str, values: Any, unique_indices: bool, mode: Any) -> Any:
-        mask = self._traced_mask(values)
-        if mask is not None:
-            return ew.where(mask, _like(_COMBINE[name](self._x, values), self._x), self._x)
+        self._reject_traced_masks("index_update")
         x, spec, arrays, padded = self._prepare("drop" if mode == "fill" else mode, 1)
         # NumPy arrays: ufunc.at (the primitive's impl) computes it directly.
         if not self._eager(x, spec, arrays, values) and (unique_indices or _distinct(x, spec, arrays)):
@@ -272,9 +248,7 @@ class IndexUpdate:
     def apply(self, func: Callable[[Any], Any], *, indices_are_sorted: bool = False, unique_indices: bool = False,
               mode: Any = None) -> Any:
         """Copy of ``x`` with ``x[idx] = func(x[idx])``."""
-        mask = self._traced_mask(0)
-        if mask is not None:
-            return ew.where(mask, _like(func(self._x), self._x), self._x)
+        self._reject_traced_masks("index_set")
         x, spec, arrays, padded = self._prepare("drop" if mode == "fill" else mode, 0)
         if self._eager(x, spec, arrays, None) and isinstance(func, np.ufunc):
             from ..prims.indexing import decode_index

@@ -36,22 +36,33 @@ def _binary(bind: Any) -> tuple[Any, Any]:
     return op, rop
 
 
-def _reject_traced_masks(idx: Any) -> None:
-    """A boolean mask traced by jit or vmap selects a number of elements unknown while tracing."""
+_SIZE_HINT = (" Or give the result's length, as in JAX: funcgrad.numpy.extract(mask, x, size=n), "
+              "funcgrad.numpy.nonzero(mask, size=n) or funcgrad.numpy.compress(..., size=n).")
+
+
+def _reject_traced_masks(idx: Any, name: str = "getitem") -> None:
+    """A boolean mask traced by jit or vmap selects a number of elements unknown while tracing:
+    a ConcretizationError (jit's names the mask's origin and the line) that also points to size=."""
     from ..core import ValuelessTracer
     from ..errors import ConcretizationError
 
     for item in idx if isinstance(idx, tuple) else (idx,):
-        if isinstance(item, Tracer) and item.dtype == np.bool_:
-            v = item
-            while isinstance(v, Tracer) and not isinstance(v, ValuelessTracer):
-                v = v.primal
-            if isinstance(v, ValuelessTracer):
-                raise ConcretizationError(
-                    "indexing with a boolean mask computed under jit or vmap: the result's shape depends on the "
-                    "mask's values, which are unknown while tracing. Keep the shape with "
-                    "funcgrad.numpy.where(mask, x, 0), or give the result's length: "
-                    "funcgrad.numpy.extract(mask, x, size=n) or x[funcgrad.numpy.nonzero(mask, size=n)].")
+        if not (isinstance(item, Tracer) and item.dtype == np.bool_):
+            continue
+        v = item
+        while isinstance(v, Tracer) and not isinstance(v, ValuelessTracer):
+            v = v.primal
+        if not isinstance(v, ValuelessTracer):
+            continue
+        origin = getattr(v, "origin", None)
+        if origin is not None:  # jit: the staging trace's own message (origin, user line, fixes)
+            from ..core import mask_error
+
+            base = str(mask_error(name, origin))
+        else:
+            base = ("boolean-mask indexing under vmap: the result's shape would differ from example to example. "
+                    "Select elementwise with funcgrad.numpy.where(mask, x, 0) instead.")
+        raise ConcretizationError(base + _SIZE_HINT)
 
 
 def _getitem(self: Tracer, idx: Any) -> Any:
