@@ -246,6 +246,67 @@ def test_put_along_axis():
     np.testing.assert_allclose(g, closed)
 
 
+@pytest.mark.parametrize("name, call, args", [
+    ("put", lambda m, a, v: m.put(a, [0, 5, 7], v), [X, S[:2]]),
+    ("put wrap", lambda m, a, v: m.put(a, [1, 17], v, mode="wrap"), [X, S[:2]]),
+    ("put clip", lambda m, a, v: m.put(a, [-20, 40], v, mode="clip"), [X, S[:2]]),
+    ("place", lambda m, a, v: m.place(a, MASK, v), [X, S[:3]]),
+    ("putmask", lambda m, a, v: m.putmask(a, MASK, v), [X, S[:4]]),
+    ("fill_diagonal", lambda m, a, v: m.fill_diagonal(a, v), [X, S[:2]]),
+    ("fill_diagonal wrap", lambda m, a, v: m.fill_diagonal(a, v, wrap=True), [np.ones((7, 3)), S[:2]]),
+])
+def test_in_place_writers_and_their_functional_forms(name, call, args):
+    want = args[0].copy()
+    assert call(np, want, args[1]) is None  # NumPy writes in place
+    mine = args[0].copy()
+    assert call(fnp, mine, args[1]) is None  # so does funcgrad on a NumPy array
+    np.testing.assert_array_equal(mine, want)
+    functional = getattr(fnp, name.split()[0])
+
+    def copy_form(a, v):
+        return call(_Inplace(functional), a, v)
+
+    np.testing.assert_allclose(copy_form(*args), want)
+    np.testing.assert_allclose(fg.vjp(copy_form, *args)[0], want)
+    np.testing.assert_allclose(fg.jit(copy_form)(*args), want)
+    check_grads(copy_form, args, order=2)
+    with pytest.raises(TracerAssignmentError, match="inplace=False|where"):
+        fg.vjp(lambda a: call(fnp, a, args[1]), args[0])
+
+
+class _Inplace:
+    """A namespace whose writer is called with inplace=False."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __getattr__(self, name):
+        return lambda *a, **k: self.fn(*a, inplace=False, **k)
+
+
+def test_kaiser_is_differentiable_in_beta():
+    pytest.importorskip("scipy")
+    np.testing.assert_allclose(fg.vjp(lambda b: fnp.kaiser(7, b), 2.5)[0], np.kaiser(7, 2.5), rtol=1e-12)
+    check_grads(lambda b: fnp.kaiser(6, b), [np.array(1.7)], order=2)
+
+
+def test_more_tracer_methods():
+    x = np.array([0.0, 2.5, -1.0, 3.0])
+
+    def f(a):
+        return a.compress(np.array([True, False, True, True])).sum() + a.round(1).sum() * 0.0
+
+    np.testing.assert_allclose(fg.grad(f)(x), [1.0, 0.0, 1.0, 1.0])
+    s = np.sort(x)
+    out, _ = fg.vjp(lambda a: (a.nonzero()[0], a.argpartition(1), a.itemsize, a.nbytes), x)
+    assert [o.tolist() if hasattr(o, "tolist") else o for o in out] == [[1, 2, 3], np.argsort(x).tolist(), 8, 32]
+    out, _ = fg.vjp(lambda a: a.searchsorted(np.array([1.0, 2.5]), side="right"), s)
+    np.testing.assert_array_equal(out, s.searchsorted([1.0, 2.5], side="right"))
+    for method in ("partition", "resize", "fill", "put"):
+        with pytest.raises(TracerAssignmentError):
+            fg.vjp(lambda a: getattr(a, method)(1), x)
+
+
 def test_i0_derivative_is_i1():
     pytest.importorskip("scipy")
     from scipy.special import i1

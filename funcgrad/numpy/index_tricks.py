@@ -339,6 +339,127 @@ def put_along_axis(arr: Any, indices: Any, values: Any, axis: Any, inplace: bool
     return index_set(arr, values, *arrays, spec=tuple(("a", d) for d in range(arr.ndim)))
 
 
+def _in_place_error(name: str, functional: str) -> TracerAssignmentError:
+    return TracerAssignmentError(
+        f"numpy.{name} writes into its first argument in place, which is impossible for traced values (they "
+        f"are immutable, and the derivative would be lost). Pass inplace=False to get the updated copy (as in "
+        f"JAX), or use {functional}.")
+
+
+def _cyclic(values: Any, n: int, dtype: np.dtype) -> Any:
+    """``values`` flattened and repeated cyclically to length ``n`` (NumPy's rule for put/place)."""
+    from .shape import ravel
+
+    v = ravel(as_array(values))
+    if v.dtype != dtype:
+        v = sh.astype(v, dtype=dtype) if isinstance(v, Tracer) else v.astype(dtype)
+    if v.shape[0] == n:
+        return v
+    if v.shape[0] == 0:
+        if n:
+            raise ValueError("Cannot insert from an empty array!")
+        return v
+    return getitem(v, np.arange(n) % v.shape[0], spec=(("a", 0),))
+
+
+def put(a: Any, ind: Any, v: Any, mode: str = "raise", *, inplace: bool = True) -> Any:
+    """``numpy.put``: ``a.flat[ind] = v`` (``v`` repeated as needed). On a NumPy array it writes in
+    place and returns None, as NumPy's; ``inplace=False`` (JAX's form, needed for traced arrays)
+    returns the updated copy, differentiable in ``a`` and ``v``.
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.put(np.zeros(4), [1, 3], [5.0, 6.0], inplace=False)
+    array([0., 5., 0., 6.])
+    """
+    if inplace:
+        if contains_tracer((a, ind, v)) or not isinstance(a, np.ndarray):
+            raise _in_place_error("put", "funcgrad.numpy.put(a, ind, v, inplace=False)")
+        return np.put(a, ind, v, mode=mode)
+    from .shape import ravel, reshape
+
+    a = as_array(a)
+    idx = as_array(ind)
+    idx = sh.reshape(idx, shape=(-1,)) if isinstance(idx, Tracer) else np.asarray(idx).ravel()
+    n = int(np.prod(a.shape, dtype=np.int64))
+    if mode == "wrap":
+        idx = ew.remainder(idx, n)
+    elif mode == "clip":
+        idx = ew.minimum_p.bind(ew.maximum_p.bind(idx, 0), n - 1)
+    elif mode != "raise":
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    values = _cyclic(v, idx.shape[0], a.dtype)
+    return reshape(index_set(ravel(a), values, idx, spec=(("a", 0),)), tuple(a.shape))
+
+
+def place(arr: Any, mask: Any, vals: Any, *, inplace: bool = True) -> Any:
+    """``numpy.place``: the elements where ``mask`` holds take ``vals`` in order (repeated as
+    needed). In place on a NumPy array; ``inplace=False`` returns the updated copy (the mask must be
+    concrete; differentiable in ``arr`` and ``vals``).
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.place(np.zeros(4), np.array([True, False, True, True]), [1.0, 2.0], inplace=False)
+    array([1., 0., 2., 1.])
+    """
+    if inplace:
+        if contains_tracer((arr, mask, vals)) or not isinstance(arr, np.ndarray):
+            raise _in_place_error("place", "funcgrad.numpy.place(arr, mask, vals, inplace=False)")
+        return np.place(arr, mask, vals)
+    from .shape import ravel, reshape
+
+    arr = as_array(arr)
+    m = np.asarray(concrete(mask, "place", "Pass the mask as a concrete array (or use funcgrad.numpy.where).")
+                   ).astype(bool).ravel()
+    positions = np.flatnonzero(m)
+    values = _cyclic(vals, positions.shape[0], arr.dtype)
+    return reshape(index_set(ravel(arr), values, positions, spec=(("a", 0),)), tuple(arr.shape))
+
+
+def putmask(a: Any, mask: Any, values: Any, *, inplace: bool = True) -> Any:
+    """``numpy.putmask``: ``a[mask] = values[mask]`` with ``values`` repeated to ``a``'s size. In
+    place on a NumPy array; ``inplace=False`` returns ``where(mask, values, a)`` (any mask, also
+    traced; differentiable in ``a`` and ``values``).
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.putmask(np.zeros(3), np.array([True, False, True]), 7.0, inplace=False)
+    array([7., 0., 7.])
+    """
+    if inplace:
+        if contains_tracer((a, mask, values)) or not isinstance(a, np.ndarray):
+            raise _in_place_error("putmask", "funcgrad.numpy.where(mask, values, a)")
+        return np.putmask(a, mask, values)
+    from .shape import reshape
+
+    a = as_array(a)
+    n = int(np.prod(a.shape, dtype=np.int64))
+    full = reshape(_cyclic(values, n, a.dtype), tuple(a.shape))
+    return ew.where(as_array(mask), full, a)
+
+
+def fill_diagonal(a: Any, val: Any, wrap: bool = False, *, inplace: bool = True) -> Any:
+    """``numpy.fill_diagonal``: the main diagonal set to ``val`` (repeated as needed). In place on a
+    NumPy array; ``inplace=False`` returns the updated copy (differentiable in ``a`` and ``val``).
+
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> fnp.fill_diagonal(np.zeros((2, 2)), 3.0, inplace=False)
+    array([[3., 0.],
+           [0., 3.]])
+    """
+    if inplace:
+        if contains_tracer((a, val)) or not isinstance(a, np.ndarray):
+            raise _in_place_error("fill_diagonal", "funcgrad.numpy.fill_diagonal(a, val, inplace=False)")
+        return np.fill_diagonal(a, val, wrap)
+    from .shape import ravel, reshape
+
+    a = as_array(a)
+    shape = tuple(a.shape)
+    # The positions NumPy's fill_diagonal writes, found by letting it write ids into an array of -1.
+    probe = np.full(shape, -1, dtype=np.int64)
+    np.fill_diagonal(probe, np.arange(probe.size), wrap)
+    positions = np.flatnonzero(probe.ravel() >= 0)
+    values = _cyclic(val, positions.shape[0], a.dtype)
+    return reshape(index_set(ravel(a), values, positions, spec=(("a", 0),)), shape)
+
+
 def _in_place(name: str, functional: str) -> Any:
     numpy_fn = getattr(np, name)
 
@@ -357,8 +478,4 @@ def _in_place(name: str, functional: str) -> Any:
     return fn
 
 
-put = _in_place("put", "x.at[funcgrad.numpy.unravel_index(ind, x.shape)].set(v)")
-putmask = _in_place("putmask", "funcgrad.numpy.where(mask, values, a)")
-place = _in_place("place", "funcgrad.numpy.where(mask, values, arr) (with values broadcast to the mask)")
 copyto = _in_place("copyto", "funcgrad.numpy.where(where, src, dst) or the source itself")
-fill_diagonal = _in_place("fill_diagonal", "a.at[funcgrad.numpy.diag_indices_from(a)].set(val)")

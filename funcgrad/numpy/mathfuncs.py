@@ -23,7 +23,7 @@ __all__ = ["acos", "acosh", "asin", "asinh", "atan", "atanh", "atan2", "pow", "f
            "copysign", "heaviside", "i0", "ldexp", "frexp", "divmod", "nextafter", "spacing", "signbit",
            "isneginf", "isposinf", "isreal", "fix", "gcd", "lcm", "bitwise_and", "bitwise_or", "bitwise_xor",
            "bitwise_not", "bitwise_invert", "invert", "left_shift", "right_shift", "bitwise_left_shift",
-           "bitwise_right_shift", "bitwise_count", "unwrap", "isnat"]
+           "bitwise_right_shift", "bitwise_count", "unwrap", "isnat", "kaiser"]
 
 _PY_SCALARS = (bool, int, float, complex)
 
@@ -333,3 +333,23 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: float = 2 * n
     zero = np.zeros(tuple(moved.shape[:-1]) + (1,), dtype=steps.dtype)
     out = ew.add(moved, concatenate([zero, steps], axis=-1))
     return swapaxes(out, axis, -1)
+
+
+def kaiser(M: int, beta: Any) -> Any:
+    """``numpy.kaiser``: the Kaiser window, differentiable in ``beta`` (through :func:`i0`).
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.kaiser(3, 0.0)
+    array([1., 1., 1.])
+    """
+    if not _traced(beta):
+        return np.kaiser(M, beta)
+    if M == 1:
+        return np.ones(1, dtype=np.result_type(M, 0.0))
+    if M < 1:
+        return np.array([])
+    n = np.arange(0, M)
+    alpha = (M - 1) / 2.0
+    shape = np.sqrt(1 - ((n - alpha) / alpha) ** 2.0)
+    beta = _cast_to(beta, np.dtype(np.float64)) if beta.dtype.kind != "f" else beta
+    return ew.div(i0(ew.mul(beta, shape)), i0(beta))

@@ -39,7 +39,7 @@ from_dlpack
 _DATES = "busday_count busday_offset is_busday datetime_as_string datetime_data".split()
 _MISC = """
 get_include show_config show_runtime info test may_share_memory shares_memory isfortran iterable nested_iters
-frompyfunc einsum_path asmatrix bmat packbits unpackbits bartlett blackman hamming hanning kaiser
+frompyfunc einsum_path asmatrix bmat packbits unpackbits bartlett blackman hamming hanning
 """.split()
 
 PASSTHROUGH = [n for n in _TYPES + _DTYPE_UTILS + _FP_ERRORS + _PRINTING + _IO + _DATES + _MISC if hasattr(np, n)]

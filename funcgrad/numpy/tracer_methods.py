@@ -195,6 +195,7 @@ def _install() -> None:
     T.dot = lambda self, b: contractions.dot(self, b)
     T.clip = lambda self, min=None, max=None: __import__("funcgrad.numpy", fromlist=["clip"]).clip(self, min, max)
     T.copy = lambda self: self
+    _more_methods(T)
     T.real = property(lambda self: ew.real(self))
     T.imag = property(lambda self: ew.imag(self))
     T.conj = lambda self: ew.conj(self)
@@ -278,3 +279,30 @@ def _accepts(fn: Any, args: Any, kwargs: Any) -> bool:
     except ValueError:  # no signature available
         return True
     return True
+
+
+def _in_place_method(name: str, instead: str) -> Any:
+    def method(self: Tracer, *args: Any, **kwargs: Any) -> None:
+        raise TracerAssignmentError(f"x.{name}() modifies x in place, and traced arrays are immutable. Use "
+                                    f"{instead} instead; it returns an updated copy and keeps the derivative.")
+
+    return method
+
+
+def _more_methods(T: Any) -> None:
+    """ndarray methods that forward to the funcgrad.numpy function of the same name."""
+    import funcgrad.numpy as fnp
+
+    T.nonzero = lambda self: fnp.nonzero(self)
+    T.searchsorted = lambda self, v, side="left", sorter=None: fnp.searchsorted(self, v, side, sorter)
+    T.round = lambda self, decimals=0, out=None: fnp.round(self, decimals, out)
+    T.compress = lambda self, condition, axis=None, out=None: fnp.compress(condition, self, axis, out)
+    T.choose = lambda self, choices, out=None, mode="raise": fnp.choose(self, choices, out, mode)
+    T.argpartition = lambda self, kth, axis=-1, kind="introselect", order=None: fnp.argpartition(
+        self, kth, axis, kind, order)
+    T.itemsize = property(lambda self: np.dtype(self.dtype).itemsize)
+    T.nbytes = property(lambda self: np.dtype(self.dtype).itemsize * self.size)
+    T.partition = _in_place_method("partition", "funcgrad.numpy.partition(x, kth)")
+    T.resize = _in_place_method("resize", "funcgrad.numpy.resize(x, new_shape)")
+    T.fill = _in_place_method("fill", "funcgrad.numpy.full_like(x, value)")
+    T.put = _in_place_method("put", "funcgrad.numpy.put(x, ind, v, inplace=False)")
