@@ -149,6 +149,7 @@ DRAWS = {
     "logistic": lambda k: fr.logistic(k, (3,)),
     "cauchy": lambda k: fr.cauchy(k, (3,)),
     "rademacher": lambda k: fr.rademacher(k, (3,)),
+    "poisson": lambda k: fr.poisson(k, np.array([0.5, 4.0, 30.0, 500.0])),
     "empty": lambda k: fr.normal(k, (0, 3)),
 }
 IMPLS = {"threefry": K1, "philox": fr.key(1234, impl="philox")}
@@ -364,7 +365,8 @@ def test_prngkey_is_key_and_seeds_are_64_bit():
 def test_every_random_primitive_is_exercised_here():
     names = {p.name for p in random_prims.RANDOM_PRIMITIVES}
     assert names == {"random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
-                     "random_truncated_normal", "random_randint", "random_gamma", "random_gamma_grad"}
+                     "random_truncated_normal", "random_randint", "random_poisson", "random_gamma",
+                     "random_gamma_grad"}
 
 
 @pytest.mark.parametrize("bad, fn", [
@@ -570,3 +572,24 @@ def test_fast_normal_path_equals_the_general_path(n, seed):
     np.testing.assert_array_equal(_fast_normal.normal_f64(k, n), general)
     np.testing.assert_array_equal(fr.normal(k, (n,)), general)
     assert np.abs(general).max() > 3.4  # |z| > 3.3 (w > 6.25) uses the tail polynomials
+
+
+# jax.random.poisson known answers (JAX 0.10.2; the same in both modes: JAX draws them in float32)
+JAX_POISSON = {
+    "small": [[6, 3, 1], [1, 3, 6]],  # poisson(key(1234), 4.0, (2, 3))
+    "big": [[33, 33, 31], [30, 35, 40]],  # poisson(key(1234), 35.0, (2, 3))
+    "mix": [[0, 5, 3, 1062], [0, 20, 13, 955], [1, 5, 9, 1031]],  # poisson(key(7), [[0.1, 9.9, 10.0, 1000.0]], (3, 4))
+}
+
+
+def test_poisson_known_answers_and_moments():
+    np.testing.assert_array_equal(fr.poisson(K1, 4.0, (2, 3)), JAX_POISSON["small"])
+    np.testing.assert_array_equal(fr.poisson(K1, 35.0, (2, 3)), JAX_POISSON["big"])
+    np.testing.assert_array_equal(fr.poisson(fr.key(7), np.array([[0.1, 9.9, 10.0, 1000.0]]), (3, 4)),
+                                  JAX_POISSON["mix"])
+    for lam in (2.5, 50.0):
+        x = fr.poisson(fr.key(3), lam, (100_000,))
+        assert abs(x.mean() - lam) < 0.02 * lam and abs(x.var() - lam) < 0.05 * lam
+    rates = np.array([1.0, 20.0, 300.0])
+    np.testing.assert_array_equal(fg.vmap(lambda r: fr.poisson(K1, r, (4,)))(rates),
+                                  np.stack([fr.poisson(K1, r, (4,)) for r in rates]))

@@ -31,7 +31,7 @@ from ..random import _sampling
 from .factories import batch_to_front, ndim_of
 
 __all__ = ["random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
-           "random_truncated_normal", "random_randint", "random_gamma", "RANDOM_PRIMITIVES"]
+           "random_truncated_normal", "random_randint", "random_poisson", "random_gamma", "RANDOM_PRIMITIVES"]
 
 
 def _aval(shape: tuple[int, ...], dtype: Any) -> Any:
@@ -137,6 +137,15 @@ random_randint_p.batch = _batch_rule(random_randint_p, _event_shape)
 random_randint = random_randint_p.bind
 
 
+random_poisson_p = Primitive(
+    "random_poisson",
+    lambda key, lam, shape, dtype: _sampling.poisson(np.asarray(key), lam, shape, dtype),
+    nondiff=True, register=False,
+    abstract_eval=lambda key, lam, shape, dtype: _draw_aval(key, lam, shape=shape, dtype=dtype))
+random_poisson_p.batch = _batch_rule(random_poisson_p, _event_shape)
+random_poisson = random_poisson_p.bind
+
+
 # Gamma: differentiable in alpha by implicit reparameterisation. The derivative of a draw is a
 # function of (alpha, draw) only, computed by ``random_gamma_grad``.
 
@@ -177,4 +186,5 @@ random_gamma_p.batch = _batch_rule(random_gamma_p, _event_shape)
 random_gamma = random_gamma_p.bind
 
 RANDOM_PRIMITIVES = (random_bits_p, random_split_p, random_fold_in_p, random_uniform_p, random_normal_p,
-                     random_truncated_normal_p, random_randint_p, random_gamma_p, random_gamma_grad_p)
+                     random_truncated_normal_p, random_randint_p, random_poisson_p, random_gamma_p,
+                     random_gamma_grad_p)

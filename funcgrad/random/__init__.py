@@ -55,7 +55,7 @@ __all__ = [
     "key", "PRNGKey", "key_data", "key_impl", "split", "fold_in", "bits", "uniform", "normal", "bernoulli",
     "categorical", "randint", "permutation", "choice", "gamma", "loggamma", "beta", "dirichlet",
     "multivariate_normal", "truncated_normal", "exponential", "laplace", "gumbel", "logistic", "cauchy",
-    "rademacher",
+    "rademacher", "poisson",
 ]
 
 _IMPLS = {"threefry2x32": THREEFRY_WORDS, "threefry": THREEFRY_WORDS, "philox": PHILOX_WORDS}
@@ -355,6 +355,26 @@ def rademacher(key: Any, shape: Shape = (), dtype: Any = np.int64) -> Any:
     """
     b = bernoulli(key, 0.5, _shape(shape, "rademacher"))
     return 2 * _fnp().astype(b, dtype) - 1
+
+
+def poisson(key: Any, lam: Any, shape: Shape | None = None, dtype: Any = np.int64) -> Any:
+    """Poisson counts with rate ``lam`` (Knuth's method below 10, transformed rejection above;
+    computed in float32, as JAX does).
+
+    >>> poisson(key(0), 3.0, (5,))
+    array([0, 0, 4, 4, 1])
+    """
+    _check_key(key, "poisson")
+    d = np.dtype(dtype)
+    if d.kind not in "iu":
+        raise TypeError(f"poisson: dtype must be an integer type, got {d}")
+    lam_shape = _shape_dtype(lam)[0]
+    shape = lam_shape if shape is None else _shape(shape, "poisson")
+    fnp = _fnp()
+    rate = fnp.astype(lam, np.float32) if isinstance(lam, Tracer) else np.asarray(lam, np.float32)
+    if tuple(rate.shape) != shape:
+        rate = fnp.broadcast_to(rate, shape)
+    return _prims().random_poisson(key, rate, shape=shape, dtype=d)
 
 
 def randint(key: Any, shape: Shape, minval: Any, maxval: Any, dtype: Any = np.int64) -> Any:

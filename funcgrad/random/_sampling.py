@@ -244,3 +244,72 @@ def gamma_sample_derivative(alpha: Any, z: Any) -> np.ndarray:
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         out = -dp / np.exp(log_density)
     return out.reshape(alpha.shape).astype(out_dtype)
+
+
+# --- Poisson ---------------------------------------------------------------------------------------
+
+def poisson(key: np.ndarray, lam: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Poisson(lam) counts: Knuth's product of uniforms for ``lam < 10`` and Hörmann's transformed
+    rejection with squeeze (PTRS, 1993) otherwise. Each iteration draws a whole array from the next
+    key of one chain (as JAX does), so a batch of keys or of rates gives each example its own
+    numbers."""
+    lam = np.asarray(lam, np.float32)  # JAX computes Poisson draws in float32 whatever the rate's dtype
+    dtype = np.dtype(dtype)
+    lead = key.shape[:-1]
+    full = np.broadcast_shapes(lead + shape, lam.shape)
+    lam = np.broadcast_to(lam, full)
+    small = lam < 10
+    knuth = _poisson_knuth(key, np.where(small, lam, 0.0), shape, full)
+    rejection = _poisson_rejection(key, np.where(small, 1e5, lam), shape, full)
+    return np.where(small, knuth, rejection).astype(dtype)
+
+
+def _chain_split(key: np.ndarray, parts: int) -> tuple[np.ndarray, ...]:
+    keys = split(key, (parts,))
+    return tuple(keys[..., i, :] for i in range(parts))
+
+
+def _poisson_knuth(key: np.ndarray, lam: np.ndarray, shape: tuple[int, ...], full: tuple[int, ...]) -> np.ndarray:
+    k = np.zeros(full, np.int64)
+    log_prod = np.zeros(full, np.float32)
+    with np.errstate(divide="ignore"):
+        while (log_prod > -lam).any():
+            key, sub = _chain_split(key, 2)
+            k = np.where(log_prod > -lam, k + 1, k)
+            log_prod = log_prod + np.log(np.broadcast_to(uniform(sub, shape, np.float32), full))
+    return k - 1
+
+
+def _poisson_rejection(key: np.ndarray, lam: np.ndarray, shape: tuple[int, ...], full: tuple[int, ...]) -> (
+        np.ndarray):
+    dtype = lam.dtype if lam.dtype.kind == "f" else np.dtype(np.float64)
+    lam = lam.astype(dtype)
+    f = dtype.type
+    log_lam = np.log(lam)
+    b = f(0.931) + f(2.53) * np.sqrt(lam)
+    a = f(-0.059) + f(0.02483) * b
+    inv_alpha = f(1.1239) + f(1.1328) / (b - f(3.4))
+    v_r = f(0.9277) - f(3.6224) / (b - f(2))
+    k_out = np.full(full, -1.0, dtype)
+    accepted = np.zeros(full, bool)
+    # Leading axes (a vmap batch) are separate draws: each stops when all of its own elements are
+    # accepted, as it would on its own (until then a later acceptance replaces an earlier one).
+    event_axes = tuple(range(len(full) - len(shape), len(full)))
+    with np.errstate(all="ignore"):
+        while not accepted.all():
+            running = ~np.all(accepted, axis=event_axes, keepdims=True)
+            key, k0, k1 = _chain_split(key, 3)
+            u = np.broadcast_to(uniform(k0, shape, dtype), full) - f(0.5)
+            v = np.broadcast_to(uniform(k1, shape, dtype), full)
+            u_shifted = f(0.5) - np.abs(u)
+            k = np.floor((f(2) * a / u_shifted + b) * u + lam + f(0.43))
+            s = np.log(v * inv_alpha / (a / (u_shifted * u_shifted) + b))
+            kp1 = np.where(k < 0, f(1), k + f(1))  # k < 0 is rejected below; keep lgamma off its poles
+            t = -lam + k * log_lam - np.asarray(_lgamma(kp1), np.float64).astype(dtype).reshape(k.shape)
+            accept1 = (u_shifted >= f(0.07)) & (v <= v_r)
+            reject = (k < 0) | ((u_shifted < f(0.013)) & (v > u_shifted))
+            accept = accept1 | (~reject & (s <= t))
+            accept &= running
+            k_out = np.where(accept, k, k_out)
+            accepted |= accept
+    return k_out
