@@ -602,7 +602,7 @@ while_ckpt_p = Primitive(
 
 
 def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Program, n_carry: int,
-                    n_cconsts: int, checkpoint: str | None) -> list:
+                    n_cconsts: int, checkpoint: str | None, tape_size: int | None = None) -> list:
     carry = args[:n_carry]
     cc = args[n_carry:n_carry + n_cconsts]
     bc = args[n_carry + n_cconsts:]
@@ -667,35 +667,92 @@ def _no_higher_order(what: str) -> Callable[..., Any]:
     return rule
 
 
-def _no_batching(*args: Any, **params: Any) -> Any:
-    raise NotImplementedError(
-        "vmap of the reverse-mode derivative of a staged while_loop (vmap(grad(f)) where f's "
-        "while_loop is under jit) is not supported: each example would need its own trip count. "
-        "Differentiate the batched function instead (grad of a sum over vmap(f), or jacrev(vmap(f))), "
-        "which is supported.")
+def _where_active(active: Any, new: Sequence[Any], old: Sequence[Any], size: int) -> list:
+    from . import numpy as fnp
+
+    return [fnp.where(fnp.reshape(active, (size,) + (1,) * (len(o.shape) - 1)), n, o) for n, o in zip(new, old)]
+
+
+def _while_fwd_batch(vals: tuple, dims: tuple, cond: Program, body: Program, primal_body: Program, n_carry: int,
+                     n_cconsts: int, checkpoint: str | None, tape_size: int | None = None) -> tuple[list, list]:
+    """vmap of a recording forward loop: every example runs until none continues; a finished
+    example is frozen, and each step records which examples were active (the last residual),
+    so the backward loop leaves the finished ones' cotangents untouched. The tape is returned
+    as batched (axis 0, its abstract value shaped ``(size,)``), which tells the backward loop's
+    batching rule it holds such steps.
+    (Under vmap every step is recorded, also with ``checkpoint="sqrt"``.)"""
+    from . import numpy as fnp
+    from .prims.factories import batch_to_front
+
+    nc, ncc = n_carry, n_cconsts
+    size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
+    carry = [batch_to_front(v, d, size=size) for v, d in zip(vals[:nc], dims[:nc])]
+    cc, bc = list(vals[nc:nc + ncc]), list(vals[nc + ncc:])
+    cc_dims, bc_dims = tuple(dims[nc:nc + ncc]), tuple(dims[nc + ncc:])
+
+    def make() -> tuple[Program, Program]:
+        cond_b = _entry(cond).batched_entry((0,) * nc + cc_dims, size).program
+        body_b = _entry(body).batched_entry((0,) * nc + bc_dims, size).program
+        avals = _strong(body_b.in_avals[:nc]) + _strong(cond_b.in_avals[nc:]) + _strong(body_b.in_avals[nc:])
+
+        def step(*args: Any) -> list:
+            c, ccv, bcv = args[:nc], args[nc:nc + ncc], args[nc + ncc:]
+            active = eval_program(cond_b, *c, *ccv)[0]
+            out = eval_program(body_b, *c, *bcv)
+            return _where_active(active, out[:nc], c, size) + list(out[nc:]) + [active]
+
+        def any_continues(*args: Any) -> list:
+            return [fnp.any(eval_program(cond_b, *args)[0])]
+
+        new_body = trace_to_program(step, avals, [f"in{i}" for i in range(len(avals))])[0]
+        new_cond = trace_to_program(any_continues, avals[:nc + ncc], [f"in{i}" for i in range(nc + ncc)])[0]
+        return new_cond, new_body
+
+    new_cond, new_body = _cached(body, ("while_fwd_batch", dims, size, id(cond)), make)
+    outs = while_fwd_p.bind(*carry, *cc, *cc, *bc, cond=new_cond, body=new_body, primal_body=primal_body,
+                            n_carry=nc, n_cconsts=ncc, checkpoint=None, tape_size=size)
+    return list(outs), [0] * (nc + 1)
 
 
 def _while_bwd_batch(vals: tuple, dims: tuple, bwd: Program, fwd: Program, n_ct: int, n_const_res: int,
                      n_carry: int) -> tuple[list, list]:
-    """vmap of the backward loop over cotangents only (``jacrev``): the recorded forward pass is
-    shared by the whole batch, the backward body runs batched."""
+    """vmap of the backward loop: over cotangents only (``jacrev``: the recorded forward pass is
+    shared by the whole batch), or of a tape recorded by a batched forward loop (``vmap(grad)``:
+    each step updates only the examples that were active in it)."""
     from .prims.factories import batch_to_front
 
-    if any(d is not None for d in dims[n_ct:]):
-        _no_batching()
     size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
     cts = [batch_to_front(v, d, size=size) for v, d in zip(vals[:n_ct], dims[:n_ct])]
-    in_dims = (0,) * n_ct + (None,) * (len(bwd.inputs) - n_ct)
-    batched = _cached(bwd, ("bwd_batch", size), lambda: _entry(bwd).batched_entry(in_dims, size).program)
-    outs = while_bwd_p.bind(*cts, *vals[n_ct:], bwd=batched, fwd=fwd, n_ct=n_ct, n_const_res=n_const_res,
-                            n_carry=n_carry)
+    const_res = list(vals[n_ct + 1:n_ct + 1 + n_const_res])
+    cr_dims = tuple(dims[n_ct + 1:n_ct + 1 + n_const_res])
+    n_step = len(bwd.inputs) - n_ct - n_const_res
+    if dims[n_ct] is None:  # an unbatched tape
+        in_dims = (0,) * n_ct + (None,) * n_step + cr_dims
+        batched = _cached(bwd, ("bwd_batch", size, in_dims), lambda: _entry(bwd).batched_entry(in_dims, size).program)
+    else:
+        def make() -> Program:
+            bwd_b = _entry(bwd).batched_entry((0,) * (n_ct + n_step) + cr_dims, size).program
+            avals = (_strong(bwd_b.in_avals[:n_ct + n_step]) + [ShapedArray((size,), np.dtype(bool))]
+                     + _strong(bwd_b.in_avals[n_ct + n_step:]))
+
+            def step(*args: Any) -> list:
+                ct, res, active, crs = args[:n_ct], args[n_ct:n_ct + n_step], args[n_ct + n_step], \
+                    args[n_ct + n_step + 1:]
+                return _where_active(active, eval_program(bwd_b, *ct, *res, *crs), ct, size)
+
+            return trace_to_program(step, avals, [f"in{i}" for i in range(len(avals))])[0]
+
+        batched = _cached(bwd, ("bwd_batch_tape", size, cr_dims), make)
+    outs = while_bwd_p.bind(*cts, vals[n_ct], *const_res, *vals[n_ct + 1 + n_const_res:], bwd=batched, fwd=fwd,
+                            n_ct=n_ct, n_const_res=n_const_res, n_carry=n_carry)
     return list(outs), [0] * n_ct
 
 
 while_fwd_p = Primitive(
     "while_forward", _while_fwd_impl, multiple_results=True,
-    abstract_eval=lambda *avals, body, n_carry, **p: _strong(body.out_avals[:n_carry]) + [_TAPE_AVAL],
-    jvp_all=_no_higher_order("forward pass"), vjp_all=_no_higher_order("forward pass"), batch=_no_batching,
+    abstract_eval=lambda *avals, body, n_carry, tape_size=None, **p: _strong(body.out_avals[:n_carry]) + [
+        _TAPE_AVAL if tape_size is None else ShapedArray((tape_size,), np.dtype(object))],
+    jvp_all=_no_higher_order("forward pass"), vjp_all=_no_higher_order("forward pass"), batch=_while_fwd_batch,
     register=False)
 while_bwd_p = Primitive(
     "while_backward", _while_bwd_impl, multiple_results=True,

@@ -19,6 +19,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
+from .._backend import is_foreign_array
 from .passes import last_uses
 from .program import Literal, Program, Var
 
@@ -85,7 +86,16 @@ def function_name(name: Any, taken: Any = ()) -> str:
 
 
 def _fresh(x: Any) -> Any:
-    return x if x.flags.writeable else x.copy()
+    flags = getattr(x, "flags", None)  # a Dask array has none (it is never a read-only view)
+    return x if flags is None or flags.writeable else x.copy()
+
+
+def _scalar_output(x: Any, _array: Any = np.array) -> Any:
+    """A 0-d output as a NumPy array (NumPy gives scalars); a Dask or CuPy 0-d array stays lazy
+    or on its device."""
+    if type(x) is not np.ndarray and is_foreign_array(x):
+        return x
+    return _array(x)
 
 
 def generate(program: Program, name: str = "compiled", fresh_outputs: bool = True) -> Compiled:
@@ -172,9 +182,11 @@ def generate(program: Program, name: str = "compiled", fresh_outputs: bool = Tru
     # are copied (a caller mutating a result must not change the next call's), and read-only
     # results (broadcast views) are copied.
     fresh = bind_global(_fresh, "fresh")
-    to_array = bind_global(np.array, "array")
+    to_array = bind_global(_scalar_output, "array")
 
     def output(a: Any) -> str:
+        if not isinstance(a, Literal) and a.aval.dtype == object:  # an opaque value (a loop's tape)
+            return atom(a)
         if isinstance(a, Literal) or a.aval.shape == ():
             return f"{to_array}({atom(a)})"
         if a in program.consts:
