@@ -658,6 +658,95 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
     return [np.array(c) for c in ct]
 
 
+# --- forward mode of a differentiated while loop (hessians: forward over reverse) -------------
+
+
+def _tape_split_impl(tape: Any, n_res: int) -> list:
+    t = _unwrap_tape(tape)
+    return [_Tape(steps=[s[:n_res] for s in t.steps]), _Tape(steps=[s[n_res:] for s in t.steps])]
+
+
+def _tape_zip_impl(tape: Any, tangent: Any) -> list:
+    a, b = _unwrap_tape(tape), _unwrap_tape(tangent)
+    return [_Tape(steps=[tuple(x) + tuple(y) for x, y in zip(a.steps, b.steps)])]
+
+
+# A tape recorded with each step's residuals followed by their tangents, split into the two
+# (``tape_split``), and a tape and its tangent joined step by step (``tape_zip``).
+tape_split_p = Primitive(
+    "tape_split", _tape_split_impl, multiple_results=True, abstract_eval=lambda tape, n_res: [tape, tape],
+    jvp_all=lambda primals, tangents, n_res: (
+        tape_split_p.bind(primals[0], n_res=n_res),
+        [None, None] if tangents[0] is None else tape_split_p.bind(tangents[0], n_res=n_res)),
+    batch=lambda vals, dims, n_res: (tape_split_p.bind(vals[0], n_res=n_res), [dims[0], dims[0]]), register=False)
+tape_zip_p = Primitive(
+    "tape_zip", _tape_zip_impl, multiple_results=True, abstract_eval=lambda tape, tangent: [tape],
+    batch=lambda vals, dims: (tape_zip_p.bind(*vals), [dims[0]]), register=False)
+
+
+def _while_fwd_jvp(primals: list, tangents: list, cond: Program, body: Program, primal_body: Program,
+                   n_carry: int, n_cconsts: int, checkpoint: str | None, tape_size: int | None = None) -> tuple:
+    """A recording loop of the body's jvp: carries their tangents, and records each step's
+    residuals and their tangents (split into a tape and its tangent tape)."""
+    nc, ncc = n_carry, n_cconsts
+    carry, cc, bc = primals[:nc], primals[nc:nc + ncc], primals[nc + ncc:]
+    t_bc = tangents[nc + ncc:]
+    carry_float = [_float(a) for a in body.in_avals[:nc]]
+    mask = tuple(carry_float + [t is not None for t in t_bc])
+    t_carry = [(_zeros(body.in_avals[j]) if tangents[j] is None else tangents[j]) for j in range(nc) if carry_float[j]]
+    n_out = len(body.outputs)
+    n_res = n_out - nc
+
+    def make() -> tuple[Program, Program]:
+        jvp_prog = _entry(body).jvp_entry(mask).program
+        n_in = len(body.inputs)
+        chosen = [i for i in range(n_in) if mask[i]]
+        t_pos = {i: n_in + k for k, i in enumerate(chosen)}
+        in_order = (list(range(nc)) + [t_pos[j] for j in range(nc) if mask[j]] + list(range(nc, n_in))
+                    + [t_pos[i] for i in range(nc, n_in) if mask[i]])
+        out_order = (list(range(nc)) + [n_out + j for j in range(nc) if carry_float[j]] + list(range(nc, n_out))
+                     + list(range(n_out + nc, 2 * n_out)))
+        t_avals = [a for a, f in zip(_strong(body.in_avals[:nc]), carry_float) if f]
+        return _with_unused_inputs(cond, nc, t_avals), _reorder(jvp_prog, in_order, out_order)
+
+    new_cond, new_body = _cached(body, ("while_fwd_jvp", mask, nc, id(cond)), make)
+    outs = while_fwd_p.bind(*carry, *t_carry, *cc, *bc, *(t for t in t_bc if t is not None), cond=new_cond,
+                            body=new_body, primal_body=primal_body, n_carry=nc + len(t_carry), n_cconsts=ncc,
+                            checkpoint=None, tape_size=tape_size)
+    tape, t_tape = tape_split_p.bind(outs[-1], n_res=n_res)
+    it = iter(outs[nc:nc + len(t_carry)])
+    return list(outs[:nc]) + [tape], [next(it) if f else None for f in carry_float] + [t_tape]
+
+
+def _while_bwd_jvp(primals: list, tangents: list, bwd: Program, fwd: Program, n_ct: int, n_const_res: int,
+                   n_carry: int) -> tuple[list, list]:
+    """The backward loop of the backward body's jvp, reading the tape and its tangent together."""
+    ct, tape = primals[:n_ct], primals[n_ct]
+    const_res = primals[n_ct + 1:n_ct + 1 + n_const_res]
+    bc = primals[n_ct + 1 + n_const_res:]
+    t_ct = [_zeros(a) if t is None else t for t, a in zip(tangents[:n_ct], bwd.in_avals[:n_ct])]
+    t_tape = tangents[n_ct]
+    t_cr = tangents[n_ct + 1:n_ct + 1 + n_const_res]
+    n_step = len(bwd.inputs) - n_ct - n_const_res
+    mask = tuple([True] * n_ct + [t_tape is not None] * n_step + [t is not None for t in t_cr])
+
+    def make() -> Program:
+        jvp_prog = _entry(bwd).jvp_entry(mask).program
+        n_in = len(bwd.inputs)
+        chosen = [i for i in range(n_in) if mask[i]]
+        t_pos = {i: n_in + k for k, i in enumerate(chosen)}
+        groups = ((0, n_ct), (n_ct, n_ct + n_step), (n_ct + n_step, n_in))
+        in_order = [i for lo, hi in groups for i in list(range(lo, hi)) + [t_pos[j] for j in range(lo, hi) if mask[j]]]
+        return _reorder(jvp_prog, in_order, range(2 * n_ct))
+
+    new_bwd = _cached(bwd, ("while_bwd_jvp", mask), make)
+    joined = tape if t_tape is None else tape_zip_p.bind(tape, t_tape)[0]
+    masked_t_cr = [t for t in t_cr if t is not None]
+    outs = while_bwd_p.bind(*ct, *t_ct, joined, *const_res, *masked_t_cr, *bc, bwd=new_bwd, fwd=fwd,
+                            n_ct=2 * n_ct, n_const_res=len(const_res) + len(masked_t_cr), n_carry=n_carry)
+    return list(outs[:n_ct]), list(outs[n_ct:])
+
+
 def _no_higher_order(what: str) -> Callable[..., Any]:
     def rule(*args: Any, **params: Any) -> Any:
         raise NotImplementedError(
@@ -752,12 +841,12 @@ while_fwd_p = Primitive(
     "while_forward", _while_fwd_impl, multiple_results=True,
     abstract_eval=lambda *avals, body, n_carry, tape_size=None, **p: _strong(body.out_avals[:n_carry]) + [
         _TAPE_AVAL if tape_size is None else ShapedArray((tape_size,), np.dtype(object))],
-    jvp_all=_no_higher_order("forward pass"), vjp_all=_no_higher_order("forward pass"), batch=_while_fwd_batch,
+    jvp_all=_while_fwd_jvp, vjp_all=_no_higher_order("forward pass"), batch=_while_fwd_batch,
     register=False)
 while_bwd_p = Primitive(
     "while_backward", _while_bwd_impl, multiple_results=True,
     abstract_eval=lambda *avals, bwd, **p: _strong(bwd.out_avals),
-    jvp_all=_no_higher_order("backward pass"), vjp_all=_no_higher_order("backward pass"), batch=_while_bwd_batch,
+    jvp_all=_while_bwd_jvp, vjp_all=_no_higher_order("backward pass"), batch=_while_bwd_batch,
     register=False)
 
 

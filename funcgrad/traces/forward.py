@@ -77,7 +77,7 @@ class ForwardTrace(Trace):
             outs, touts = [outs], [touts]
         results = []
         for o, t in zip(outs, touts):
-            if t is None or np.dtype(o.dtype).kind not in "fc":
+            if t is None or np.dtype(o.dtype).kind not in "fcO":  # "O": a loop's tape has a tangent tape
                 results.append(o)
             else:
                 results.append(JVPTracer(self, o, t))
