@@ -90,14 +90,10 @@ _LAZY_NAMES = {
     "Device": ("_devices", "Device"),
     "jacobian": ("jacobians", "jacrev"),
     "Array": ("_jax_api", "Array"),
-    "ShapeDtypeStruct": ("_jax_api", "ShapeDtypeStruct"),
-    "eval_shape": ("_jax_api", "eval_shape"),
     "make_jaxpr": ("_jax_api", "make_jaxpr"),
-    "linear_transpose": ("_jax_api", "linear_transpose"),
     "named_call": ("_jax_api", "named_call"),
     "named_scope": ("_jax_api", "named_scope"),
     "enable_x64": ("_jax_api", "enable_x64"),
-    "custom_gradient": ("_jax_api", "custom_gradient"),
     "pure_callback": ("_jax_api", "pure_callback"),
 }
 

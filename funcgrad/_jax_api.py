@@ -1,9 +1,11 @@
-"""Small JAX names that code moved from JAX uses: ``Array``, ``ShapeDtypeStruct``, ``eval_shape``,
-``make_jaxpr``, ``linear_transpose``, ``named_call``, ``named_scope``, ``enable_x64``.
+"""Small JAX names that code moved from JAX uses: ``Array``, ``make_jaxpr``, ``named_call``,
+``named_scope``, ``enable_x64`` and ``pure_callback`` (``eval_shape``, ``ShapeDtypeStruct``,
+``linear_transpose`` and ``custom_gradient`` live with ``jit`` and the custom rules).
 
 >>> import numpy as np, funcgrad as fg
->>> fg.eval_shape(lambda x: {"y": x @ x.T}, fg.ShapeDtypeStruct((3, 2), np.float32))
-{'y': ShapeDtypeStruct(shape=(3, 3), dtype=float32)}
+>>> print(fg.make_jaxpr(np.sin)(np.ones(2)))  # doctest: +ELLIPSIS
+{ lambda a:f64[2]. let
+...
 """
 
 from __future__ import annotations
@@ -13,70 +15,13 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .tree_util import tree_flatten, tree_map
+from .tree_util import tree_flatten
 
-__all__ = ["Array", "ShapeDtypeStruct", "eval_shape", "make_jaxpr", "linear_transpose", "named_call", "named_scope",
-           "enable_x64", "custom_gradient", "pure_callback"]
+__all__ = ["Array", "make_jaxpr", "named_call", "named_scope", "enable_x64", "pure_callback"]
 
 #: The array type, for annotations (``def f(x: Array)``): funcgrad's arrays are NumPy arrays. Traced
 #: values inside transformations are not instances of it; test ``hasattr(x, "shape")`` instead.
 Array = np.ndarray
-
-
-class ShapeDtypeStruct:
-    """A shape and a dtype, standing for an array that is not computed (``eval_shape``'s results
-    and arguments)."""
-
-    __slots__ = ("shape", "dtype", "sharding")
-
-    def __init__(self, shape: Any, dtype: Any, sharding: Any = None) -> None:
-        self.shape = tuple(int(s) for s in shape)
-        self.dtype = np.dtype(dtype)
-        self.sharding = sharding
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ShapeDtypeStruct) and (self.shape, self.dtype) == (other.shape, other.dtype)
-
-    def __hash__(self) -> int:
-        return hash((self.shape, self.dtype))
-
-    def __repr__(self) -> str:
-        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
-
-
-
-
-def _placeholder(x: Any) -> Any:
-    """A zero-strided stand-in for an abstract argument (no memory for its elements)."""
-    if isinstance(x, ShapeDtypeStruct):
-        return np.broadcast_to(np.zeros((), x.dtype), x.shape)
-    return x
-
-
-def eval_shape(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """The shapes and dtypes of ``fun(*args, **kwargs)`` as a pytree of :class:`ShapeDtypeStruct`,
-    found by staging ``fun`` (as ``jit`` does) without computing it. Arguments may be arrays or
-    ``ShapeDtypeStruct``s."""
-    from .jit import make_trace
-
-    args = tree_map(_placeholder, args, is_leaf=lambda v: isinstance(v, ShapeDtypeStruct))
-    kwargs = tree_map(_placeholder, kwargs, is_leaf=lambda v: isinstance(v, ShapeDtypeStruct))
-    found: dict = {}
-
-    def flat(*a: Any, **k: Any) -> Any:
-        leaves, found["tree"] = tree_flatten(fun(*a, **k))
-        return leaves
-
-    program = make_trace(flat)(*args, **kwargs)
-    return found["tree"].unflatten(ShapeDtypeStruct(a.shape, a.dtype) for a in program.out_avals)
 
 
 def make_jaxpr(fun: Callable[..., Any], static_argnums: Any = (), **unused: Any) -> Callable[..., Any]:
@@ -85,16 +30,6 @@ def make_jaxpr(fun: Callable[..., Any], static_argnums: Any = (), **unused: Any)
     from .jit import make_trace
 
     return make_trace(fun, static_argnums)
-
-
-def linear_transpose(fun: Callable[..., Any], *primals: Any) -> Callable[..., tuple]:
-    """The transpose of a linear ``fun`` at arguments shaped like ``primals``: ``f_t(ct)`` returns a
-    tuple with one cotangent per primal (``fun``'s pullback, which for a linear function does not
-    depend on the point)."""
-    from .api import vjp
-
-    _, pullback = vjp(fun, *tree_map(_placeholder, primals, is_leaf=lambda v: isinstance(v, ShapeDtypeStruct)))
-    return pullback
 
 
 def named_call(fun: Callable[..., Any], *, name: str | None = None) -> Callable[..., Any]:
@@ -119,39 +54,6 @@ def enable_x64(new_val: bool = True) -> Iterator[None]:
         yield
     finally:
         update("jax_enable_x64", True)
-
-
-def custom_gradient(fun: Callable[..., Any]) -> Callable[..., Any]:
-    """``fun`` returns ``(value, vjp)``, where ``vjp(g)`` gives a tuple with one cotangent per positional
-    argument: the result is a function with that reverse-mode rule (:class:`funcgrad.custom_vjp`,
-    whose residual is ``vjp`` itself; usable eagerly and under ``grad``, not staged by ``jit``).
-
-    >>> import numpy as np, funcgrad as fg
-    >>> @custom_gradient
-    ... def f(x):
-    ...     return x ** 2, lambda g: (g * 10.0,)
-    >>> float(fg.grad(f)(3.0))
-    10.0
-    """
-    import functools
-
-    from .custom import custom_vjp
-
-    @functools.wraps(fun)
-    def primal(*args: Any) -> Any:
-        return fun(*args)[0]
-
-    wrapped = custom_vjp(primal)
-
-    def fwd(*args: Any) -> tuple:
-        return fun(*args)
-
-    def bwd(vjp: Callable[[Any], Any], g: Any) -> tuple:
-        cts = vjp(g)
-        return tuple(cts) if isinstance(cts, (tuple, list)) else (cts,)
-
-    wrapped.defvjp(fwd, bwd)
-    return wrapped
 
 
 def _callback_impl(*flat_args: Any, callback: Callable[..., Any], in_tree: Any, out_tree: Any,
@@ -212,7 +114,7 @@ def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args:
     derivative (as in JAX).
 
     >>> import numpy as np, funcgrad as fg
-    >>> f = fg.jit(lambda x: pure_callback(np.sort, ShapeDtypeStruct((3,), np.float64), x * 2))
+    >>> f = fg.jit(lambda x: pure_callback(np.sort, fg.ShapeDtypeStruct((3,), np.float64), x * 2))
     >>> f(np.array([3.0, 1.0, 2.0]))
     array([2., 4., 6.])
     """
