@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._backend import is_foreign_array, ones_like_shape, zeros_like_shape
 from .core import Tracer
 from .dtypes import float0
 from .errors import (
@@ -59,6 +60,8 @@ def _as_leaf(x: Any, where: Callable[[], str], hint: str = _INPUT_HINT, own_trac
         return x
     if isinstance(x, _NUMBER_TYPES):
         return np.asarray(x)
+    if is_foreign_array(x):  # a Dask or CuPy array: NumPy's functions dispatch to its library
+        return x
     if type(x).__module__ == "builtins":
         extra = hint  # str, bytes, set, functions...: nothing to register
     else:
@@ -118,13 +121,13 @@ def _output(x: Any) -> Any:
     nested): a read-only result (a broadcast view, a shared constant) is copied."""
     if type(x) is np.ndarray:
         return x if x.flags.writeable else x.copy()
-    if isinstance(x, Tracer):
+    if isinstance(x, Tracer) or is_foreign_array(x):  # a Dask array stays lazy, a CuPy one on its device
         return x
     return np.array(x)
 
 
 def _describe_value(x: Any) -> str:
-    if isinstance(x, (np.ndarray, Tracer)):
+    if isinstance(x, (np.ndarray, Tracer)) or is_foreign_array(x):
         return f"an array of shape {tuple(x.shape)}"
     if isinstance(x, (tuple, list)):
         return f"a {type(x).__name__} of length {len(x)}"
@@ -150,7 +153,8 @@ def _strip(tree: Any, trace: Any) -> Any:
     for _, v in with_path:
         while isinstance(v, Tracer) and v._trace is trace:
             v = v.primal
-        leaves.append(_output(v) if isinstance(v, (np.ndarray, Tracer, *_NUMBER_TYPES)) else v)
+        keep = isinstance(v, (np.ndarray, Tracer, *_NUMBER_TYPES)) or is_foreign_array(v)
+        leaves.append(_output(v) if keep else v)
     return treedef.unflatten(leaves)
 
 
@@ -225,7 +229,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
         for x, node in zip(leaves, input_nodes, strict=True):
             g = next(found) if node >= 0 else None
             if g is None:  # an integer or boolean primal has a float0 cotangent, as in JAX
-                results.append(np.zeros(x.shape, x.dtype if x.dtype.kind in "fc" else float0))
+                results.append(zeros_like_shape(x, x.shape, x.dtype if x.dtype.kind in "fc" else float0))
             else:
                 results.append(_output(g))
         if in_tree.num_leaves == 1 and in_tree.children and in_tree.children[0].node_type is None:
@@ -301,7 +305,7 @@ def _check_cotangent(c: Any, p: Any, where: Callable[[], str], fname: str) -> An
             f"the cotangent for {name} of {fname} is a traced value whose transformation has already "
             "returned (a leaked tracer). Pass a cotangent computed outside that transformation."
         )
-    if not isinstance(c, (np.ndarray, np.generic, Tracer)):
+    if not isinstance(c, (np.ndarray, np.generic, Tracer)) and not is_foreign_array(c):
         raise CotangentMismatchError(
             f"the cotangent for {name} of {fname} is a {type(c).__qualname__}; expected an array "
             f"of shape {p_shape} and dtype {p_dtype}."
@@ -436,7 +440,7 @@ def value_and_grad(
         res = vjp(partial, *(args[n] for n in nums), has_aux=has_aux)
         out, pullback = res[0], res[1]
         _check_scalar(out, fname, holomorphic)
-        grads = pullback(_one(out.dtype))
+        grads = pullback(_one(out.dtype) if type(out) is np.ndarray else _seed(out))
         g = grads[0] if _single_argnum(argnums) else grads
         if has_aux:
             return (out, res[2]), g
@@ -457,8 +461,13 @@ def _one(dtype: np.dtype) -> np.ndarray:
     return one
 
 
+def _seed(out: Any) -> Any:
+    """The 1.0 seed in the library of ``out`` (a Dask or CuPy scalar, or beneath tracers)."""
+    return ones_like_shape(out, (), out.dtype)
+
+
 def _check_scalar(out: Any, fname: str, holomorphic: bool = False) -> None:
-    if not isinstance(out, (np.ndarray, Tracer)):
+    if not isinstance(out, (np.ndarray, Tracer)) and not is_foreign_array(out):
         raise NonScalarOutputError(
             f"grad requires {fname} to return a scalar, but it returned a {type(out).__name__}. "
             "For a pytree or vector output use funcgrad.vjp (any cotangent) or "
@@ -549,7 +558,7 @@ def elementwise_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) ->
         partial.__name__ = fname
         out, pullback = vjp(partial, *(args[n] for n in nums))
         with_path, treedef = tree_flatten_with_path(out)
-        ones = treedef.unflatten(np.ones(np.shape(v), v.dtype) for _, v in with_path)
+        ones = treedef.unflatten(ones_like_shape(v, tuple(v.shape), v.dtype) for _, v in with_path)
         grads = pullback(ones)
         return grads[0] if _single_argnum(argnums) else grads
 
@@ -631,7 +640,7 @@ def jvp(
             touts.append(_output(leaf.tangent))
         else:
             outs.append(_output(leaf))
-            touts.append(np.zeros(leaf.shape, leaf.dtype if leaf.dtype.kind in "fc" else float0))
+            touts.append(zeros_like_shape(leaf, leaf.shape, leaf.dtype if leaf.dtype.kind in "fc" else float0))
     result = (out_tree.unflatten(outs), out_tree.unflatten(touts))
     if has_aux:
         return result + (_strip(aux, trace),)

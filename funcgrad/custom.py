@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._backend import is_foreign_array, zeros_like_shape
 from .api import _describe_value
 from .core import Primitive, Tracer, find_top_trace, higher_order_primitives
 from .errors import CustomRuleError
@@ -28,7 +29,7 @@ __all__ = ["custom_vjp", "custom_jvp", "checkpoint", "remat", "checkpoint_name",
 
 
 def _as_array(x: Any) -> Any:
-    return x if isinstance(x, (np.ndarray, Tracer)) else np.asarray(x)
+    return x if isinstance(x, (np.ndarray, Tracer)) or is_foreign_array(x) else np.asarray(x)
 
 
 class SymbolicZero:
@@ -125,7 +126,8 @@ class _Custom:
         nondiff, diff = self._split(args)
         leaves, treedef = tree_flatten(diff)
         for x in leaves:
-            if not isinstance(x, (np.ndarray, np.generic, Tracer, bool, int, float, complex)):
+            if not isinstance(x, (np.ndarray, np.generic, Tracer, bool, int, float, complex)) and not (
+                    is_foreign_array(x)):
                 raise CustomRuleError(
                     f"{self.name} got a {type(x).__qualname__} among its differentiable arguments; "
                     "pass non-array arguments (functions, flags, configuration) through "
@@ -247,7 +249,7 @@ class custom_jvp(_Custom):
                 c = j(t, out, *primals)
                 total = c if total is None else tree_map(lambda a, b: a + b, total, c)
             if total is None:
-                total = tree_map(lambda o: np.zeros(np.shape(o), _dtype(o)), out)
+                total = tree_map(lambda o: zeros_like_shape(o, np.shape(o), _dtype(o)), out)
             return out, total
 
         self.rule = rule
@@ -327,7 +329,7 @@ def _custom_abstract_eval(*avals: Any, program: Any, **params: Any) -> list:
 
 
 def _zeros_for(primals: Sequence[Any], tangents: Sequence[Any]) -> list:
-    return [np.zeros(np.shape(p), _dtype(p)) if t is None else t for p, t in zip(primals, tangents)]
+    return [zeros_like_shape(p, np.shape(p), _dtype(p)) if t is None else t for p, t in zip(primals, tangents)]
 
 
 def _vjp_call_vjp(primals: list, mask: tuple, call: custom_vjp, nondiff: tuple, in_tree: PyTreeDef,
@@ -350,7 +352,8 @@ def _vjp_call_vjp(primals: list, mask: tuple, call: custom_vjp, nondiff: tuple, 
         raw = call.bwd(*nondiff, residuals, out_tree.unflatten(cts))  # type: ignore[misc]
         if symbolic and isinstance(raw, (tuple, list)):  # a SymbolicZero result means no cotangent
             raw = type(raw)(None if isinstance(c, SymbolicZero) else tree_map(
-                lambda leaf, p: np.zeros(np.shape(p), _dtype(p)) if isinstance(leaf, SymbolicZero) else leaf, c, a)
+                lambda leaf, p: zeros_like_shape(p, np.shape(p), _dtype(p)) if isinstance(leaf, SymbolicZero) else leaf,
+                c, a)
                 if c is not None else None for c, a in zip(raw, p_tree))
         return _check_cts(call.name, raw, p_tree, "bwd")
 
@@ -389,7 +392,7 @@ def _jvp_call_vjp(primals: list, mask: tuple, call: custom_jvp, nondiff: tuple, 
     out_tree = out_store.tree
 
     def bwd(cts: list) -> list:
-        zeros = [np.zeros(np.shape(x), _dtype(x)) for x in primals]
+        zeros = [zeros_like_shape(x, np.shape(x), _dtype(x)) for x in primals]
 
         def tangent_out(*tangent_leaves: Any) -> Any:
             res = call.rule(*nondiff, primals_tree, tuple(in_tree.unflatten(tangent_leaves)))  # type: ignore[misc]

@@ -92,3 +92,8 @@ class ControlFlowTypeError(FuncgradError, TypeError):
 class RandomKeyError(FuncgradError, TypeError):
     """A ``funcgrad.random`` function got something that is not one key (a ``uint32`` array of
     shape ``(2,)`` for threefry or ``(4,)`` for Philox), or an unknown key implementation."""
+
+
+class UnsupportedArrayTypeError(FuncgradError, TypeError):
+    """An operation on an array of another library (Dask, CuPy) that library does not provide
+    (e.g. a decomposition Dask lacks, or scatter-add with repeated indices on Dask)."""

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._backend import is_foreign_array, underlying
 from .api import _check_differentiable_inputs, _fname, _normalize_argnums, _single_argnum, jvp, vjp
 from .core import Tracer
 from .prims.shape import reshape
@@ -29,7 +30,9 @@ def _size(shape: Sequence[int]) -> int:
 def _basis(leaves: Sequence[Any]) -> tuple[list, int]:
     """Rows of the identity, split into one array per leaf: leaf i gets shape (n,) + shape_i."""
     n = sum(_size(np.shape(x)) for x in leaves)
-    eye = np.eye(n)
+    # The identity in the library of the arguments (a Dask or CuPy one when they are).
+    foreign = next((u for u in map(underlying, leaves) if is_foreign_array(u)), None)
+    eye = np.eye(n) if foreign is None else np.asarray(np.eye(n), like=foreign)
     out, start = [], 0
     for x in leaves:
         shape = tuple(np.shape(x))
@@ -80,7 +83,8 @@ def _prepare(f: Callable[..., Any], argnums: int | Sequence[int], args: tuple, k
     for n in nums:
         leaves, tree = tree_flatten(args[n])
         arg_trees.append(tree)
-        in_leaves.extend(np.asarray(x) if not isinstance(x, (np.ndarray, Tracer)) else x for x in leaves)
+        in_leaves.extend(x if isinstance(x, (np.ndarray, Tracer)) or is_foreign_array(x) else np.asarray(x)
+                         for x in leaves)
 
     def partial(*leaves: Any) -> Any:
         full, it = list(args), iter(leaves)
@@ -172,7 +176,8 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
     """
     out = f(*primals)
     out = tree_flatten(out)[1].unflatten(
-        x if isinstance(x, (np.ndarray, Tracer)) else np.asarray(x) for x in tree_flatten(out)[0])
+        x if isinstance(x, (np.ndarray, Tracer)) or is_foreign_array(x) else np.asarray(x)
+        for x in tree_flatten(out)[0])
 
     def f_jvp(*tangents: Any) -> Any:
         return jvp(f, primals, tangents)[1]

@@ -25,6 +25,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from ._backend import backend_key, is_foreign_array, staging_foreign, underlying, zeros_like_shape
 from .config import jit_disabled as _jit_disabled
 from .core import Primitive, Tracer, find_top_trace, higher_order_primitives
 from .errors import InvalidLeafError, StaticArgumentError
@@ -92,6 +93,8 @@ class Entry:
 
     def __init__(self, program: Program, name: str, optimized: bool = False) -> None:
         self.program = program if optimized else optimize(program)
+        if program.derived.get("foreign"):  # traced for Dask/CuPy arguments: so are its derived programs
+            self.program.derived["foreign"] = True
         self.compiled: Compiled = generate(self.program, name)
         self.n_out = len(self.program.outputs)
         self.name = name
@@ -155,13 +158,16 @@ def _derive_jvp(entry: Entry, mask: tuple[bool, ...]) -> Entry:
                 touts.append(o.tangent)
             else:
                 primals.append(o)
-                touts.append(np.zeros(aval.shape, aval.dtype))
+                touts.append(zeros_like_shape(o, aval.shape, aval.dtype))
         return primals + touts
 
     chosen = [i for i, m in enumerate(mask) if m]
     avals = prog.in_avals + [ShapedArray(prog.in_avals[i].shape, prog.in_avals[i].dtype) for i in chosen]
     names = prog.input_names + [f"tangent of {prog.input_names[i]}" for i in chosen]
-    return Entry(trace_to_program(f, avals, names)[0], entry.name + "_jvp")
+    with staging_foreign(prog.derived.get("foreign", False)):
+        derived = trace_to_program(f, avals, names)[0]
+    derived.derived["foreign"] = prog.derived.get("foreign", False)
+    return Entry(derived, entry.name + "_jvp")
 
 
 def _derive_vjp(entry: Entry, mask: tuple[bool, ...]) -> tuple[Entry, Entry]:
@@ -192,16 +198,18 @@ def _derive_vjp(entry: Entry, mask: tuple[bool, ...]) -> tuple[Entry, Entry]:
             else:
                 primals.append(o)
         found = backward(trace, seeds, [args[i].node for i in chosen]) if seeds else [None] * len(chosen)
-        in_cts = [np.zeros(prog.in_avals[i].shape, prog.in_avals[i].dtype) if g is None else g
-                  for i, g in zip(chosen, found)]
+        in_cts = [zeros_like_shape(xs_and_cts[i], prog.in_avals[i].shape, prog.in_avals[i].dtype)
+                  if g is None else g for i, g in zip(chosen, found)]
         return primals + in_cts
 
     ct_avals = [ShapedArray(a.shape, a.dtype) for a in prog.out_avals]
     names = prog.input_names + [f"cotangent {k}" for k in range(len(ct_avals))]
-    joint_prog, captured, _ = trace_to_program(joint, prog.in_avals + ct_avals, names)
+    with staging_foreign(prog.derived.get("foreign", False)):
+        joint_prog, captured, _ = trace_to_program(joint, prog.in_avals + ct_avals, names)
     if captured:  # pragma: no cover - a closed program has no outer values to capture
         raise AssertionError("a derived program captured an outer traced value")
     fwd_prog, bwd_prog = split_known(joint_prog, n, len(prog.outputs))
+    fwd_prog.derived["foreign"] = bwd_prog.derived["foreign"] = prog.derived.get("foreign", False)
     return Entry(fwd_prog, entry.name + "_fwd"), Entry(bwd_prog, entry.name + "_bwd")
 
 
@@ -266,7 +274,7 @@ def _dtype(x: Any) -> np.dtype:
 
 
 def _as_array(x: Any) -> Any:
-    return x if isinstance(x, (np.ndarray, Tracer)) else np.asarray(x)
+    return x if isinstance(x, (np.ndarray, Tracer)) or is_foreign_array(x) else np.asarray(x)
 
 
 # --- the user-facing jitted function ------------------------------------------------------------
@@ -278,8 +286,15 @@ def _leaf_key(x: Any) -> Any:
         return (x.shape, x.dtype)
     if t in _PY_SCALARS:
         return t
-    if isinstance(x, (np.ndarray, np.generic, Tracer)):
+    if isinstance(x, Tracer):  # a traced Dask/CuPy value (grad of jit) keys on its library too
+        u = underlying(x)
+        if u is not None and type(u) is not np.ndarray and is_foreign_array(u):
+            return (tuple(x.shape), np.dtype(x.dtype), backend_key(u))
         return (tuple(x.shape), np.dtype(x.dtype))
+    if isinstance(x, (np.ndarray, np.generic)):
+        return (tuple(x.shape), np.dtype(x.dtype))
+    if is_foreign_array(x):  # Dask/CuPy: same code, but the type and chunk layout are part of the key
+        return (tuple(x.shape), np.dtype(x.dtype), backend_key(x))
     return None
 
 
@@ -294,6 +309,10 @@ def _describe_key(k: Any) -> str:
         return f"a Python {k.__name__}"
     if isinstance(k, tuple) and len(k) == 2:
         return f"shape {k[0]} dtype {k[1]}"
+    if isinstance(k, tuple) and len(k) == 3:  # a foreign array: its type and chunks too
+        kind, chunks = k[2]
+        layout = f" chunks {chunks}" if chunks is not None else ""
+        return f"a {kind.__module__}.{kind.__qualname__} of shape {k[0]} dtype {k[1]}{layout}"
     return repr(k)
 
 
@@ -443,7 +462,11 @@ class JitFunction:
             full = [static_pos[i] if i in static_pos else a for i, a in enumerate(dyn_args)]
             return self.fun(*full, **dyn_kwargs, **static_kw)
 
-        return trace_to_program(flat_fun, [_aval(x) for x in leaves], self._names(args, kwargs))
+        foreign = any(type(x) is not np.ndarray and is_foreign_array(underlying(x)) for x in leaves)
+        with staging_foreign(foreign):  # arrays funcgrad makes are made in the arguments' library
+            found = trace_to_program(flat_fun, [_aval(x) for x in leaves], self._names(args, kwargs))
+        found[0].derived["foreign"] = foreign
+        return found
 
     def _trace(self, key: Any, leaves: list, args: tuple, kwargs: dict,
                statics: tuple) -> tuple[Entry, PyTreeDef, list]:

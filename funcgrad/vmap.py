@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ._backend import is_foreign_array
 from .core import Tracer
 from .errors import BatchAxisError, InvalidLeafError
 from .prims.factories import batch_to_front
@@ -135,7 +136,7 @@ def vmap(
             if ax is None:  # passed through as is: a Python scalar stays weakly typed
                 leaves.append((leaf, None))
                 continue
-            if not isinstance(leaf, (np.ndarray, Tracer)):
+            if not isinstance(leaf, (np.ndarray, Tracer)) and not is_foreign_array(leaf):
                 leaf = _mapped_array(leaf, fname, name)
             n = leaf.ndim
             if not -n <= ax < n:
@@ -181,9 +182,10 @@ def vmap(
             if type(leaf) is BatchTracer and leaf._trace is trace:
                 results.append(_move_out(leaf.val, leaf.bdim, ax, size, name))
             else:
-                if not isinstance(leaf, (np.ndarray, Tracer)):
+                if not isinstance(leaf, (np.ndarray, Tracer)) and not is_foreign_array(leaf):
                     leaf = np.asarray(leaf)
                 results.append(_move_out(leaf, None, ax, size, name))
-        return out_tree.unflatten(r if isinstance(r, (np.ndarray, Tracer)) else np.asarray(r) for r in results)
+        return out_tree.unflatten(r if isinstance(r, (np.ndarray, Tracer)) or is_foreign_array(r) else np.asarray(r)
+                                  for r in results)
 
     return vmapped

@@ -505,6 +505,10 @@ ROWS += [
         (SP_POSINT, SP_POSINT, SP_PROB)),
     Row("digamma", lambda n, x: fsp_special.polygamma(n, x), {"f64": ((2, 3), (2, 3)), "f32": ((3,), (3,))},
         (SP_POSINT, POS), "polygamma"),
+    # the zeros/seed jit stages for Dask/CuPy arguments (a constant: no derivative)
+    Row("full_like",
+        lambda x: x * core.primitives["full_like"].bind(x, fill=2.0, shape=(3,), dtype=np.dtype(np.float64)),
+        {"f64": ((3,),)}, (REAL,)),
 ]
 
 

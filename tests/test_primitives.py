@@ -828,6 +828,9 @@ ROWS += [
         "nextafter", diff=False),
     Row("nondiff_ufunc", lambda x: nondiff_ufunc("frexp", x, index=1), lambda x: np.frexp(x)[1], UNARY, (REAL,),
         "frexp exponent", diff=False),
+    # zero cotangents and grad's seed, staged by jit for Dask/CuPy arguments (tests/test_backends.py)
+    Row("full_like", lambda x: sh.full_like(x, fill=1.0, shape=(2, 2), dtype=np.dtype(np.float64)),
+        lambda x: np.ones((2, 2)), UNARY, (REAL,), diff=False),
 ]
 
 # lax window rows

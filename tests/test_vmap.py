@@ -404,6 +404,11 @@ CASES += [
         padding=((1, 0), (0, 0)), base_dilation=(1, 1), window_dilation=(1, 1)),
      [normal(3, 2, 2, 1)]),
 ]
+# full_like: the zeros/seed jit stages for Dask/CuPy arguments (the result is unbatched)
+CASES += [
+    ("full_like", lambda x: x * core_primitives_bind("full_like", x, fill=2.0, shape=(3,), dtype=np.dtype(np.float64)),
+     [normal(3)]),
+]
 
 
 def core_primitives_bind(name, *args, **params):

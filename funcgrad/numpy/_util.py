@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import is_foreign_array
 from ..core import Tracer
 
 
@@ -29,8 +30,9 @@ def contains_tracer(obj: Any) -> bool:
 
 def as_array(x: Any) -> Any:
     """Tracers and arrays pass through; a (nested) list or tuple holding traced values is stacked
-    into one traced array (as NumPy would build an array from it); anything else becomes an ndarray."""
-    if isinstance(x, (np.ndarray, Tracer)):
+    into one traced array (as NumPy would build an array from it); an array of another library
+    (Dask, CuPy) stays in it; anything else becomes an ndarray."""
+    if isinstance(x, (np.ndarray, Tracer)) or is_foreign_array(x):
         return x
     if isinstance(x, (list, tuple)) and contains_tracer(x):
         from .creation import array

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array, is_foreign_array, unsupported, zeros_like_shape
 from ..core import Primitive, Tracer
 from ..errors import IndexingError, TracerConversionError
 from .elementwise import equal, where
@@ -90,10 +91,18 @@ def decode_index(spec: tuple, arrays: tuple) -> tuple:
 
 
 def _getitem_impl(x: Any, *arrays: Any, spec: tuple) -> Any:
-    return np.asarray(x)[decode_index(spec, arrays)]
+    return as_array(x)[decode_index(spec, arrays)]
+
+
+def _foreign_operand(*xs: Any) -> Any:
+    """The first operand from another array library (Dask, CuPy), or None."""
+    return next((a for a in xs if type(a) is not np.ndarray and is_foreign_array(a)), None)
 
 
 def _index_add_impl(x: Any, v: Any, *arrays: Any, spec: tuple) -> Any:
+    foreign = _foreign_operand(x, v, *arrays)
+    if foreign is not None:
+        return _foreign_index_update(x, v, arrays, spec, foreign, add=True)
     out = np.array(x, copy=True)
     idx = decode_index(spec, arrays)
     if arrays:
@@ -104,8 +113,33 @@ def _index_add_impl(x: Any, v: Any, *arrays: Any, spec: tuple) -> Any:
 
 
 def _index_set_impl(x: Any, v: Any, *arrays: Any, spec: tuple) -> Any:
+    foreign = _foreign_operand(x, v, *arrays)
+    if foreign is not None:
+        return _foreign_index_update(x, v, arrays, spec, foreign, add=False)
     out = np.array(x, copy=True)
     out[decode_index(spec, arrays)] = v
+    return out
+
+
+def _foreign_index_update(x: Any, v: Any, arrays: tuple, spec: tuple, foreign: Any, add: bool) -> Any:
+    """Scatter into an array of another library, in that library (never through NumPy): a copy
+    of ``x`` (made there) with ``v`` added at (or written to) the index. Repeated integer indices
+    need ``np.add.at``, which Dask does not provide: a clear error then."""
+    if type(x) is np.ndarray or not is_foreign_array(x):  # zeros or a constant beside a foreign value
+        x = np.asarray(np.asarray(x), like=foreign)
+    out = x.copy()
+    idx = decode_index(spec, arrays)
+    if add and arrays:
+        try:
+            np.add.at(out, idx, v)
+        except (TypeError, NotImplementedError) as e:
+            raise unsupported("index_add with integer-array indices (the derivative of fancy indexing, "
+                              ".at[].add)", foreign, "the library has no np.add.at") from e
+        return out
+    try:
+        out[idx] = out[idx] + v if add else v
+    except (TypeError, NotImplementedError, ValueError, IndexError) as e:
+        raise unsupported("index_add" if add else "index_set (.at[].set)", foreign, str(e)) from e
     return out
 
 
@@ -227,7 +261,7 @@ def _update_batch(bind: Any) -> Any:
 
 
 def _getitem_vjp(ct: Any, out: Any, x: Any, *arrays: Any, spec: tuple) -> Any:
-    return index_add(np.zeros(np.shape(x), dtype=ct.dtype), ct, *arrays, spec=spec)
+    return index_add(zeros_like_shape(ct, np.shape(x), ct.dtype), ct, *arrays, spec=spec)
 
 
 def _index_source(spec: tuple, arrays: list, bind: Any) -> str:
@@ -271,7 +305,8 @@ index_add_p = Primitive(
     "index_add",
     _index_add_impl,
     jvp=(lambda t, out, x, v, *arrays, spec: t,
-         lambda t, out, x, v, *arrays, spec: index_add(np.zeros(out.shape, t.dtype), t, *arrays, spec=spec)),
+         lambda t, out, x, v, *arrays, spec: index_add(zeros_like_shape(t, out.shape, t.dtype), t, *arrays,
+                                                       spec=spec)),
     vjp=(lambda ct, out, x, v, *arrays, spec: ct,
          lambda ct, out, x, v, *arrays, spec: getitem(ct, *arrays, spec=spec)),
     batch=_update_batch(lambda *a, **p: index_add(*a, **p)),
@@ -298,7 +333,8 @@ index_set_p = Primitive(
     "index_set",
     _index_set_impl,
     jvp=(lambda t, out, x, v, *arrays, spec: index_set(t, 0.0, *arrays, spec=spec),
-         lambda t, out, x, v, *arrays, spec: index_set(np.zeros(out.shape, t.dtype), t, *arrays, spec=spec)),
+         lambda t, out, x, v, *arrays, spec: index_set(zeros_like_shape(t, out.shape, t.dtype), t, *arrays,
+                                                       spec=spec)),
     vjp=(lambda ct, out, x, v, *arrays, spec: index_set(ct, 0.0, *arrays, spec=spec),
          _index_set_vjp_v),
     batch=_update_batch(lambda *a, **p: index_set(*a, **p)),

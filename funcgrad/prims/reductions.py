@@ -71,11 +71,21 @@ def _expand(ct: Any, x: Any, axis: tuple[int, ...] | None) -> Any:
     return ct if ct.shape == kd else reshape(ct, shape=kd)
 
 
+_add_reduce = np.add.reduce
+
+
+def _sum_of_array(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """np.sum of an array. np.sum is np.add.reduce behind a Python-level wrapper: same result,
+    less overhead for a NumPy array; other libraries (Dask) implement np.sum but not ufunc.reduce."""
+    if type(x) is np.ndarray:
+        return _add_reduce(x, axis=axis, keepdims=keepdims)
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
 def _sum_emit(e: Any, args: list, bind: Any) -> str:
-    # np.sum is np.add.reduce behind a Python-level wrapper: same result, less overhead.
     from ..ir.codegen import literal_source
 
-    fn = bind(np.add.reduce if not e.inputs[0].aval.weak else np.sum)
+    fn = bind(_sum_of_array if not e.inputs[0].aval.weak else np.sum)
     axis, keepdims = (literal_source(e.params[k], bind) for k in ("axis", "keepdims"))
     return f"{fn}({args[0]}, axis={axis}, keepdims={keepdims})"
 

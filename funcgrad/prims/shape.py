@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array, is_foreign_array
 from ..core import Primitive
 from .factories import PerIndex, batch_to_front, with_elementwise_batch
 
@@ -74,7 +75,7 @@ transpose = transpose_p.bind
 def _broadcast_to_impl(x: Any, shape: tuple[int, ...]) -> Any:
     # np.broadcast_to costs several microseconds of Python; for small results a filled copy is
     # far cheaper (the values are the same; large results stay zero-copy views).
-    if shape and math.prod(shape) <= 1024:
+    if shape and math.prod(shape) <= 1024 and not is_foreign_array(x):
         x = np.asarray(x)
         out = np.empty(shape, x.dtype)
         out[...] = x  # raises NumPy's broadcasting error for incompatible shapes
@@ -93,6 +94,16 @@ broadcast_to_p = Primitive(
         b := batch_to_front(args[0], dims[0], rank=len(shape)), shape=b.shape[:1] + shape), 0),
 )
 broadcast_to = broadcast_to_p.bind
+
+# ``fill`` in an array of ``shape``/``dtype`` made by the library of ``x`` (NumPy, Dask, CuPy):
+# how zero cotangents and grad's seed are staged by jit for arguments from another library.
+full_like_p = Primitive(
+    "full_like",
+    lambda x, fill, shape, dtype: np.full_like(x, fill, dtype=dtype, shape=shape),
+    nondiff=True,
+    batch=lambda args, dims, fill, shape, dtype: (full_like(args[0], fill=fill, shape=shape, dtype=dtype), None),
+)
+full_like = full_like_p.bind
 broadcast_to_p.shape_role = "broadcast"
 reshape_p.shape_role = "reshape"
 
@@ -153,7 +164,7 @@ def slice_axis(x: Any, axis: int, start: int, stop: int) -> Any:
 # identity. A cast to an integer or boolean dtype has no derivative (the traces drop it).
 astype_p = with_elementwise_batch(Primitive(
     "astype",
-    lambda x, dtype: np.asarray(x).astype(dtype),
+    lambda x, dtype: as_array(x).astype(dtype),
     emit=_method_emit("astype", "dtype"),
     jvp=(lambda t, out, x, dtype: astype(t, dtype=dtype),),
     vjp=(lambda ct, out, x, dtype: ct,),
