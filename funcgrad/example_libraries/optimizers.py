@@ -144,7 +144,13 @@ def _per_leaf(transform: _fo.GradientTransformation) -> tuple:
 
 @optimizer
 def sgd(step_size: float | Schedule) -> tuple:
-    """Stochastic gradient descent: ``x - step_size(i) * g``."""
+    """Stochastic gradient descent: ``x - step_size(i) * g``.
+
+    >>> import numpy as np
+    >>> opt_init, opt_update, get_params = sgd(0.5)
+    >>> get_params(opt_update(0, {"w": np.array([2.0])}, opt_init({"w": np.array([1.0])})))
+    {'w': array([0.])}
+    """
     return _per_leaf(_fo.sgd(make_schedule(step_size)))
 
 

@@ -57,7 +57,14 @@ def _lax() -> Any:
 
 
 def Dense(out_dim: int, W_init: Callable[..., Any] = glorot_normal(), b_init: Callable[..., Any] = normal()) -> Layer:
-    """A fully connected layer: ``inputs @ W + b``."""
+    """A fully connected layer: ``inputs @ W + b``.
+
+    >>> import funcgrad.random as fr
+    >>> init_fun, apply_fun = Dense(3)
+    >>> shape, (W, b) = init_fun(fr.key(0), (-1, 2))
+    >>> shape, W.shape, b.shape
+    ((-1, 3), (2, 3), (3,))
+    """
 
     def init_fun(rng: Any, input_shape: Sequence[int]) -> tuple:
         output_shape = tuple(input_shape[:-1]) + (out_dim,)
@@ -356,7 +363,14 @@ def Dropout(rate: float, mode: str = "train") -> Layer:
 
 
 def serial(*layers: Layer) -> Layer:
-    """Layers applied one after the other; ``rng`` is split among them."""
+    """Layers applied one after the other; ``rng`` is split among them.
+
+    >>> import numpy as np, funcgrad.random as fr
+    >>> init_fun, apply_fun = serial(Dense(4), Tanh, Dense(1))
+    >>> shape, params = init_fun(fr.key(0), (-1, 3))
+    >>> shape, len(params), apply_fun(params, np.ones((2, 3))).shape
+    ((-1, 1), 3, (2, 1))
+    """
     nlayers = len(layers)
     init_funs, apply_funs = zip(*layers) if layers else ((), ())
 

@@ -232,7 +232,12 @@ def softmax(x: Any, axis: Any = -1, where: Any = None) -> Any:
 
 
 def log_softmax(x: Any, axis: Any = -1, where: Any = None) -> Any:
-    """``x - logsumexp(x)`` along ``axis``, stable; entries outside ``where`` are ``-inf``."""
+    """``x - logsumexp(x)`` along ``axis``, stable; entries outside ``where`` are ``-inf``.
+
+    >>> import numpy as np
+    >>> log_softmax(np.array([0.0, np.log(3.0)])).round(6)
+    array([-1.386294, -0.287682])
+    """
     x = _arr(x)
     shifted = _stable_shift(x, axis, where)
     total = fnp.sum(_masked(fnp.exp(shifted), where, 0.0), axis=axis, keepdims=True)

@@ -145,7 +145,17 @@ def defvjp_argnums(fun: Callable[..., Any], vjpmaker: Callable[..., Any]) -> Non
 
 def defjvp(fun: Callable[..., Any], *jvpfuns: Any, argnums: Any = None) -> None:
     """Forward-mode rules, one per argument: ``jvpfun(g, ans, *args, **kwargs)`` is that argument's
-    contribution to the output tangent; ``None`` means zero and ``"same"`` means ``fun`` is linear in it."""
+    contribution to the output tangent; ``None`` means zero and ``"same"`` means ``fun`` is linear in it.
+
+    >>> import numpy
+    >>> from funcgrad.compat.autograd import deriv
+    >>> @primitive
+    ... def square(x):
+    ...     return numpy.square(x)
+    >>> defjvp(square, lambda g, ans, x: 2 * x * g)
+    >>> float(deriv(square)(3.0))
+    6.0
+    """
     _, jvps, _ = _tables(fun, "defjvp")
     for i, rule in zip(range(len(jvpfuns)) if argnums is None else argnums, jvpfuns):
         if rule is None:
