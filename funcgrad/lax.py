@@ -396,11 +396,13 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
       derivatives work in both modes.
     * Batched predicate (``vmap``): steps while *any* example continues; examples that have
       finished are frozen with ``funcgrad.numpy.where``.
-    * Under ``jit``: ONE staged equation holding ``cond_fun`` and ``body_fun`` compiled as
-      sub-programs; the trip count may depend on the data and the compile cost does not grow
-      with it. It is differentiable: forward mode carries tangents through the loop; reverse
-      mode records the trip count and each step's residuals in the forward pass, and runs the
-      body's compiled backward program that many times in reverse (JAX refuses this).
+    * Under ``jit`` (a carry or the predicate is abstract): ONE staged equation holding
+      ``cond_fun`` and ``body_fun`` compiled as sub-programs; the trip count may depend on the
+      data and the compile cost does not grow with it. It is differentiable: forward mode
+      carries tangents through the loop; reverse mode records the trip count and each step's
+      residuals in the forward pass, and runs the body's compiled backward program that many
+      times in reverse (JAX refuses this). Forward-over-reverse (hessians) works too; reverse
+      over reverse (``grad`` of ``grad``) of a staged loop raises ``NotImplementedError``.
     * ``checkpoint="sqrt"`` bounds the memory of reverse mode: instead of every step's
       residuals the forward pass keeps O(√n) carries (every ``s``-th, ``s`` ~ √n, doubling ``s``
       as ``n`` grows), and the backward pass recomputes one segment of ``s`` steps at a time:
@@ -415,6 +417,11 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     """
     if checkpoint not in (None, "sqrt"):
         raise ValueError(f"while_loop: checkpoint must be None or 'sqrt', got {checkpoint!r}.")
+    leaves, tree = tree_flatten(init_val)
+    if any(_kind(x)[0] == _STAGED for x in leaves):
+        # Under jit the loop is staged even if its predicate starts concrete (a counter from 0):
+        # one equation, compiled once, instead of unrolling the loop while tracing.
+        return tree_unflatten(tree, _staged_while(cond_fun, body_fun, leaves, tree, checkpoint))
     val = init_val
     batched_seen = False
     while True:

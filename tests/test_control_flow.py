@@ -460,3 +460,22 @@ def test_staged_while_second_order(case):
     close(got, fg.jvp(fg.grad(loss_py), (X,), (t,)))
     with pytest.raises(NotImplementedError, match="second derivative"):
         fg.jit(fg.grad(lambda x: fnp.sum(fg.grad(loss)(x) ** 2)))(X)
+
+
+def test_counter_while_loop_under_jit_is_staged_not_unrolled():
+    # The predicate starts concrete (a Python counter), the carry is abstract: still one equation.
+    def f(x, n=500):
+        return lax.while_loop(lambda c: c[0] < n, lambda c: (c[0] + 1, fnp.sin(c[1]) * 0.9 + x), (0, x))[1]
+
+    def f_py(x, n=500):
+        c = x
+        for _ in range(n):
+            c = fnp.sin(c) * 0.9 + x
+        return c
+
+    prog = fg.make_trace(f)(X)
+    assert [e.prim.name for e in prog.eqns] == ["while_loop"]
+    close(fg.jit(f)(X), f_py(X))
+    close(fg.jit(fg.grad(lambda x: fnp.sum(f(x))))(X), fg.grad(lambda x: fnp.sum(f_py(x)))(X))
+    assert np.array_equal(fg.jit(lambda x: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 2.0),
+                                                          (0, x)))(X)[1], X * 8)
