@@ -1,22 +1,23 @@
-"""Structured control flow with JAX's signatures: ``cond``, ``switch``, ``fori_loop``, ``scan``
-and ``while_loop``.
+"""Structured control flow with JAX's signatures: ``cond``, ``switch``, ``fori_loop``, ``scan``,
+``while_loop``, ``map`` and ``associative_scan``.
 
-How each one runs depends on what is known about the value that decides:
+The loops and branches are higher-order primitives (:mod:`funcgrad.control`): the user's
+function is traced once into a compiled sub-program held by ONE equation, and every
+transformation (``grad``, ``jvp``, ``vmap``, ``jit`` and their compositions) has a rule for it.
 
-* **Concrete** (plain values, and values under ``grad``/``vjp``/``jvp``, which are concrete):
-  ordinary Python control flow. Only the chosen branch runs, loops run exactly their trip
-  count, and derivatives flow through exactly what ran.
-* **Batched** (``vmap`` with a predicate that differs across examples): ``cond``/``switch``
-  evaluate *every* branch and select per example with ``funcgrad.numpy.where``; ``while_loop``
-  keeps stepping while *any* example continues and freezes the finished ones with ``where``.
-* **Abstract** (``jit``): ``cond``/``switch`` again evaluate every branch and select with
-  ``where``. ``fori_loop`` with concrete bounds and ``scan`` unroll into the program (compile
-  time grows with the trip count). ``while_loop`` (and ``fori_loop`` with traced bounds) is
-  staged as ONE equation holding compiled ``cond_fun``/``body_fun`` sub-programs, run by a
-  Python ``while`` loop at call time.
-
-Because a selecting ``cond``/``switch`` runs every branch, a branch that produces ``inf``/``nan``
-for the examples it does not apply to can still poison their gradients (``0 * inf``), as in JAX.
+* ``scan`` (and ``map``, and ``fori_loop`` with concrete bounds) with traced values: one
+  ``scan`` equation, whatever the length; reverse mode stacks only the residuals the body's
+  backward program needs. With plain NumPy values it runs as a Python loop.
+* ``while_loop`` (and ``fori_loop`` with traced bounds): with a concrete predicate (plain
+  values, ``grad``/``vjp``/``jvp``) a Python loop; under ``jit`` one staged equation,
+  differentiable in both modes with a data-dependent trip count; with a batched predicate
+  (``vmap``) it steps while *any* example continues and freezes the finished ones.
+* ``cond``/``switch``: with a concrete predicate only the chosen branch runs, as Python code;
+  under ``jit`` one ``cond`` equation that runs only the taken branch, in the primal and in every
+  derivative (an untaken branch's ``inf``/``nan`` cannot poison a gradient). With a batched
+  predicate (``vmap``) every branch runs and each example selects its result with ``where``;
+  there, as in JAX, a branch producing ``inf``/``nan`` for examples it does not apply to can
+  still poison their gradients (``0 * inf``).
 
 A branch or loop body that changes the tree structure, shape or dtype of its output/carry raises
 :class:`ControlFlowTypeError` naming the leaf that changed.
