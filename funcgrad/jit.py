@@ -6,11 +6,13 @@ scalars are weakly typed: ``f(1.0)`` and ``f(2.0)`` share an entry), and the val
 arguments. Each jitted function keeps a bounded LRU cache and warns, naming the argument, when
 it keeps retracing.
 
-Called with traced values (``grad(jit(f))``, ``jvp``, ``vmap``), a compiled entry is not
-re-interpreted primitive by primitive: it derives, once, a forward program that also returns
-the residuals and a backward program (reverse mode), a jvp program (forward mode) or a batched
-program (vmap), compiles and caches them on the entry, and calls them — again through this same
-dispatch, so higher-order derivatives of jitted functions work too.
+Called with traced values (``grad(jit(f))``, ``jvp``, ``vmap``), a compiled entry is the
+``jit_call`` primitive, bound like any other: its rules derive, once per mask, a forward program
+that also returns the residuals and a backward program (reverse mode; staged together as one
+joint program and split by :func:`funcgrad.ir.passes.split_known`), a jvp program (forward
+mode) or a batched program (vmap), compile and cache them on the entry, and bind ``jit_call``
+again with them — so higher-order derivatives of jitted functions work too. Under another
+``jit`` the call is one nested equation, inlined by the optimiser.
 """
 
 from __future__ import annotations
