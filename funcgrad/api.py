@@ -440,7 +440,7 @@ def value_and_grad(
         res = vjp(partial, *(args[n] for n in nums), has_aux=has_aux)
         out, pullback = res[0], res[1]
         _check_scalar(out, fname, holomorphic)
-        grads = pullback(_one(out.dtype) if type(out) is np.ndarray else _seed(out))
+        grads = pullback(_seed(out))
         g = grads[0] if _single_argnum(argnums) else grads
         if has_aux:
             return (out, res[2]), g
@@ -462,7 +462,10 @@ def _one(dtype: np.dtype) -> np.ndarray:
 
 
 def _seed(out: Any) -> Any:
-    """The 1.0 seed in the library of ``out`` (a Dask or CuPy scalar, or beneath tracers)."""
+    """The 1.0 seed in the library of ``out`` (a Dask or CuPy scalar, or beneath tracers); the
+    shared NumPy one for NumPy values."""
+    if type(out) is np.ndarray or isinstance(out, np.generic):
+        return _one(out.dtype)
     return ones_like_shape(out, (), out.dtype)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .._backend import zeros_like_shape
 from ..core import Primitive, Trace, Tracer
 from ..prims.elementwise import add
 from ..prims.shape import cast_derivative, sum_to_shape
@@ -166,7 +167,7 @@ def _custom_backward(cts: list, bwd: Callable[[list], Sequence[Any]], tracked: l
             cts[n] = None
         # A rule asking for symbolic zeros (``bwd.symbolic_zeros``) gets None where none arrived.
         if ct is None and not getattr(bwd, "symbolic_zeros", False):
-            ct = np.zeros(np.shape(o), o.dtype)
+            ct = zeros_like_shape(o, np.shape(o), o.dtype)  # in o's library (Dask, CuPy)
         out_cts.append(ct)
     if not arrived:
         return
