@@ -22,7 +22,6 @@ from ..ir.program import Eqn, Literal, Program, ShapedArray, Var, aval_of
 __all__ = ["StagedTracer", "StagingTrace", "trace_to_program", "eval_program", "abstract_eval"]
 
 _PY_SCALARS = (bool, int, float, complex)
-_user_frame = user_frame
 
 
 class StagedTracer(ValuelessTracer):
@@ -45,7 +44,7 @@ class StagedTracer(ValuelessTracer):
         return ConcretizationError(
             f"{what} needs a concrete value, but under jit this value is abstract "
             f"({self.var.aval}, computed from {self.origin}); only its shape and dtype are known "
-            f"while tracing.\n  at {_user_frame()}\n"
+            f"while tracing.\n  at {user_frame()}\n"
             "Fixes: mark the argument static (jit(f, static_argnums=...) or static_argnames=...), "
             "so its value is known and each value gets its own compiled version; choose values "
             "elementwise with funcgrad.numpy.where instead of Python if/else; or do not jit this "
