@@ -593,3 +593,99 @@ def test_poisson_known_answers_and_moments():
     rates = np.array([1.0, 20.0, 300.0])
     np.testing.assert_array_equal(fg.vmap(lambda r: fr.poisson(K1, r, (4,)))(rates),
                                   np.stack([fr.poisson(K1, r, (4,)) for r in rates]))
+
+
+# More jax.random distributions (JAX 0.10.2), with the calls that produced them below.
+JAX_MORE = {'32': {'lognormal': ('float32', (4,),
+                      [1.735943078994751, 1.5396130084991455, 0.8442208170890808, 1.671335220336914]),
+        't': ('float32', (4,), [-1.6000146865844727, 4.648783206939697, 0.5619637370109558, -3.0989553928375244]),
+        'chisquare': ('float32', (4,),
+                      [4.234333038330078, 6.001327037811279, 1.0313080549240112, 0.6942411065101624]),
+        'pareto': ('float32', (4,), [2.72174072265625, 2.270081043243408, 1.2573142051696777, 2.5636608600616455]),
+        'weibull_min': ('float32', (4,),
+                        [3.17749285697937, 2.7809557914733887, 1.1882622241973877, 3.049607515335083]),
+        'maxwell': ('float32', (4,),
+                    [1.4409772157669067, 1.5219380855560303, 0.8959431648254395, 1.6650018692016602]),
+        'rayleigh': ('float32', (4,),
+                     [1.0770922899246216, 1.3137292861938477, 2.830176591873169, 1.1491018533706665]),
+        'orthogonal': ('float32', (3, 3),
+                       [0.653771162033081, 0.7254688143730164, 0.21512436866760254, 0.6088139414787292,
+                        -0.6731319427490234, 0.41980844736099243, 0.44936496019363403, -0.14348790049552917,
+                        -0.8817496299743652]),
+        'geometric': ('int32', (6,), [1, 1, 3, 1, 6, 2]),
+        'triangular': ('float32', (4,),
+                       [2.1000282764434814, 1.9209681749343872, 1.0518077611923218, 2.04453444480896]),
+        'wald': ('float32', (4,),
+                 [4.545943260192871, 0.9846690893173218, 0.9597225189208984, 0.20947694778442383])},
+ '64': {'lognormal': ('float64', (4,),
+                      [0.7633038304044522, 1.245812498683387, 0.9901582416475666, 1.5735392315333014]),
+        't': ('float64', (4,), [0.9895481626349839, 0.08568808199341316, -2.296368546864472, 0.5416327788526094]),
+        'chisquare': ('float64', (4,),
+                      [1.2895399175635163, 1.96460069761389, 3.285139653816765, 0.6899628648292693]),
+        'pareto': ('float64', (4,),
+                   [1.1905860090398341, 1.7404544300551033, 1.4031844218803413, 2.342140673240979]),
+        'weibull_min': ('float64', (4,),
+                        [0.9911895695599103, 2.1419019670821227, 1.5427584703156125, 2.851184085985294]),
+        'maxwell': ('float64', (4,),
+                    [0.6967297624234661, 1.8471272966909285, 3.438464485881246, 0.8966434314130485]),
+        'rayleigh': ('float64', (4,),
+                     [3.127137814910978, 1.7903294025710736, 2.381688443600236, 1.268868091345276]),
+        'orthogonal': ('float64', (3, 3),
+                       [-0.5025401499193649, 0.029215637800996577, 0.8640600929489239, 0.8434503701842839,
+                        -0.20290555977650535, 0.4974141200727792, 0.1898548676094884, 0.9787623717326203,
+                        0.07732624991113726]),
+        'geometric': ('int64', (6,), [4, 2, 2, 1, 5, 1]),
+        'triangular': ('float64', (4,),
+                       [0.9399949390176735, 1.592614836399005, 1.254335136146443, 1.954166258769738]),
+        'wald': ('float64', (4,),
+                 [0.3690735459533261, 1.2948525110916358, 0.15924295165931746, 0.6483870339388816])}}
+
+
+def _more_cases(m: str) -> dict:
+    dt = np.float32 if m == "32" else np.float64
+    return {
+        "lognormal": lambda: fr.lognormal(K1, 0.5, (4,), dt), "t": lambda: fr.t(K1, 3.0, (4,), dt),
+        "chisquare": lambda: fr.chisquare(K1, 3.0, (4,), dt), "pareto": lambda: fr.pareto(K1, 2.0, (4,), dt),
+        "weibull_min": lambda: fr.weibull_min(K1, 2.0, 1.5, (4,), dt), "maxwell": lambda: fr.maxwell(K1, (4,), dt),
+        "rayleigh": lambda: fr.rayleigh(K1, 2.0, (4,), dt), "orthogonal": lambda: fr.orthogonal(K1, 3, (), dt),
+        "geometric": lambda: fr.geometric(K1, dt(0.3), (6,)),
+        "triangular": lambda: fr.triangular(K1, 0.0, 1.0, 3.0, (4,), dt), "wald": lambda: fr.wald(K1, 1.5, (4,), dt),
+    }
+
+
+MORE_IDS = [(m, n) for m in ("32", "64") for n in JAX_MORE[m]]
+
+
+@pytest.mark.parametrize("mode, name", MORE_IDS, ids=[f"{m}-{n}" for m, n in MORE_IDS])
+def test_more_distributions_known_answers(mode, name):
+    dtype, shape, data = JAX_MORE[mode][name]
+    want = np.array(data, dtype=dtype).reshape(shape)
+    got = np.asarray(_more_cases(mode)[name]())
+    assert got.shape == want.shape
+    if want.dtype.kind in "iu":
+        np.testing.assert_array_equal(got, want)
+    else:
+        assert got.dtype == want.dtype
+        rtol = 2e-6 if want.dtype == np.float32 else 5e-14
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * 1e-3)
+
+
+@pytest.mark.parametrize("name", ["lognormal", "t", "chisquare", "orthogonal", "geometric", "wald", "triangular"])
+def test_more_distributions_same_in_eager_jit_vmap(name):
+    draw = {"lognormal": lambda k: fr.lognormal(k, 0.5, (3,)), "t": lambda k: fr.t(k, 4.0, (3,)),
+            "chisquare": lambda k: fr.chisquare(k, 2.0, (3,)), "orthogonal": lambda k: fr.orthogonal(k, 3),
+            "geometric": lambda k: fr.geometric(k, 0.2, (3,)), "wald": lambda k: fr.wald(k, 2.0, (3,)),
+            "triangular": lambda k: fr.triangular(k, -1.0, 0.0, 2.0, (3,))}[name]
+    keys = fr.split(K0, 3)
+    eager = np.stack([draw(k) for k in keys])
+    np.testing.assert_array_equal(fg.vmap(draw)(keys), eager)
+    np.testing.assert_array_equal(fg.jit(draw)(keys[2]), eager[2])
+
+
+def test_lognormal_and_weibull_are_differentiable_in_their_parameters():
+    z = fr.normal(K1, (4,))
+    g = fg.grad(lambda s: fnp.sum(fr.lognormal(K1, s, (4,))))(np.array(0.7))
+    np.testing.assert_allclose(g, np.sum(z * np.exp(0.7 * z)), rtol=1e-13)
+    e = -np.log1p(-fr.uniform(K1, (4,)))
+    g = fg.grad(lambda c: fnp.sum(fr.weibull_min(K1, 2.0, c, (4,))))(np.array(1.5))
+    np.testing.assert_allclose(g, np.sum(2.0 * e ** (1 / 1.5) * np.log(e) * (-1 / 1.5**2)), rtol=1e-12)

@@ -55,7 +55,8 @@ __all__ = [
     "key", "PRNGKey", "key_data", "key_impl", "split", "fold_in", "bits", "uniform", "normal", "bernoulli",
     "categorical", "randint", "permutation", "choice", "gamma", "loggamma", "beta", "dirichlet",
     "multivariate_normal", "truncated_normal", "exponential", "laplace", "gumbel", "logistic", "cauchy",
-    "rademacher", "poisson",
+    "rademacher", "poisson", "lognormal", "t", "chisquare", "pareto", "weibull_min", "maxwell", "rayleigh",
+    "orthogonal", "geometric", "triangular", "wald",
 ]
 
 _IMPLS = {"threefry2x32": THREEFRY_WORDS, "threefry": THREEFRY_WORDS, "philox": PHILOX_WORDS}
@@ -588,3 +589,141 @@ def multivariate_normal(key: Any, mean: Any, cov: Any, shape: Shape | None = Non
         raise ValueError(f"multivariate_normal: method must be 'cholesky', 'eigh' or 'svd', got {method!r}")
     z = normal(key, shape + mean_shape[-1:], dtype)
     return mean + fnp.einsum("...ij,...j->...i", factor, z)
+
+
+# --- more distributions, composed from the draws above ------------------------------------------------
+
+def lognormal(key: Any, sigma: Any = 1.0, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """``exp(sigma * z)`` for standard normal ``z``; differentiable in ``sigma``.
+
+    >>> bool(lognormal(key(0), 0.5, (100,)).min() > 0)
+    True
+    """
+    shape = _shape_dtype(sigma)[0] if shape is None else _shape(shape, "lognormal")
+    return _fnp().exp(sigma * normal(key, shape, dtype))
+
+
+def chisquare(key: Any, df: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """Chi-squared draws with ``df`` degrees of freedom: ``2 · Gamma(df/2)``.
+
+    >>> chisquare(key(0), 3.0, (4,)).shape
+    (4,)
+    """
+    shape = _shape_dtype(df)[0] if shape is None else _shape(shape, "chisquare")
+    return 2.0 * gamma(key, df * 0.5, shape, dtype)
+
+
+def t(key: Any, df: Any, shape: Shape = (), dtype: Any = None) -> Any:
+    """Student's t draws: ``z · sqrt((df/2) / Gamma(df/2))`` from two split keys.
+
+    >>> t(key(0), 3.0, (4,)).shape
+    (4,)
+    """
+    key_normal, key_gamma = split(key)
+    shape = _shape(shape, "t")
+    half = df * 0.5
+    return normal(key_normal, shape, dtype) * _fnp().sqrt(half / gamma(key_gamma, half, shape, dtype))
+
+
+def pareto(key: Any, b: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """Pareto draws with shape ``b`` (support ``[1, ∞)``): ``exp(E / b)`` for exponential ``E``.
+
+    >>> bool(pareto(key(0), 2.0, (50,)).min() >= 1)
+    True
+    """
+    shape = _shape_dtype(b)[0] if shape is None else _shape(shape, "pareto")
+    return _fnp().exp(exponential(key, shape, dtype) / b)
+
+
+def weibull_min(key: Any, scale: Any, concentration: Any, shape: Shape = (), dtype: Any = None) -> Any:
+    """Weibull draws: ``scale · (-log1p(-u))^(1/concentration)``.
+
+    >>> weibull_min(key(0), 2.0, 1.5, (3,)).shape
+    (3,)
+    """
+    u = uniform(key, shape, dtype)
+    return scale * (-_fnp().log1p(-u)) ** (1.0 / concentration)
+
+
+def maxwell(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
+    """Maxwell–Boltzmann draws: the norm of a standard normal 3-vector.
+
+    >>> bool(maxwell(key(0), (10,)).min() > 0)
+    True
+    """
+    z = normal(key, _shape(shape, "maxwell") + (3,), dtype)
+    return _fnp().sqrt(_fnp().sum(z * z, axis=-1))
+
+
+def rayleigh(key: Any, scale: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """Rayleigh draws: ``scale · sqrt(-2 log u)``.
+
+    >>> bool(rayleigh(key(0), 2.0, (10,)).min() > 0)
+    True
+    """
+    shape = _shape_dtype(scale)[0] if shape is None else _shape(shape, "rayleigh")
+    u = uniform(key, shape, dtype)
+    return scale * _fnp().sqrt(-2.0 * _fnp().log(u))
+
+
+def orthogonal(key: Any, n: int, shape: Shape = (), dtype: Any = None) -> Any:
+    """Haar-random ``n × n`` orthogonal matrices: the QR factor ``Q`` of a normal matrix, with
+    column signs fixed by ``R``'s diagonal.
+
+    >>> q = orthogonal(key(0), 3)
+    >>> bool(np.allclose(q @ q.T, np.eye(3)))
+    True
+    """
+    fnp = _fnp()
+    z = normal(key, _shape(shape, "orthogonal") + (n, n), dtype)
+    q, r = fnp.linalg.qr(z)
+    d = fnp.diagonal(r, 0, -2, -1)
+    return q * fnp.expand_dims(d / fnp.abs(d), -2)
+
+
+def geometric(key: Any, p: Any, shape: Shape | None = None, dtype: Any = np.int64) -> Any:
+    """Geometric draws (trials until the first success, from 1) with success probability ``p``.
+
+    >>> bool(geometric(key(0), 0.3, (10,)).min() >= 1)
+    True
+    """
+    fnp = _fnp()
+    p_shape, p_dtype = _shape_dtype(p)
+    float_dtype = p_dtype if p_dtype.kind == "f" and type(p) is not float else np.dtype(np.float64)
+    shape = p_shape if shape is None else _shape(shape, "geometric")
+    u = uniform(key, shape, float_dtype)
+    return fnp.astype(fnp.floor(fnp.log(u) / fnp.log1p(-p)) + 1, dtype)
+
+
+def triangular(key: Any, left: Any, mode: Any, right: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """Triangular draws on ``[left, right]`` peaking at ``mode`` (inverse CDF of a uniform).
+
+    >>> x = triangular(key(0), 0.0, 1.0, 3.0, (20,))
+    >>> bool(x.min() >= 0 and x.max() <= 3)
+    True
+    """
+    fnp = _fnp()
+    if shape is None:
+        shape = np.broadcast_shapes(_shape_dtype(left)[0], _shape_dtype(mode)[0], _shape_dtype(right)[0])
+    u = uniform(key, _shape(shape, "triangular"), dtype)
+    width = right - left
+    cut = (mode - left) / width
+    low = left + fnp.sqrt(u * width * (mode - left))
+    high = right - fnp.sqrt((1.0 - u) * width * (right - mode))
+    return fnp.where(u < cut, low, high)
+
+
+def wald(key: Any, mean: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """Wald (inverse Gaussian) draws with ``mean`` and unit shape (Michael, Schucany and Haas).
+
+    >>> bool(wald(key(0), 1.5, (20,)).min() > 0)
+    True
+    """
+    fnp = _fnp()
+    shape = _shape_dtype(mean)[0] if shape is None else _shape(shape, "wald")
+    key_normal, key_uniform = split(key)
+    v = normal(key_normal, shape, dtype)
+    z = uniform(key_uniform, shape, dtype)
+    y = v * v
+    x = mean + mean * mean * y / 2 - mean / 2 * fnp.sqrt(4 * mean * y + mean * mean * y * y)
+    return fnp.where(z <= mean / (mean + x), x, mean * mean / x)
