@@ -30,6 +30,7 @@ from funcgrad import tree_util as tu
 from funcgrad.ir import validate
 from funcgrad.ir.passes import optimize
 from funcgrad.jit import RetraceWarning
+from funcgrad.prims import windows as _windows  # noqa: F401  (registers funcgrad.lax's lazily loaded primitives)
 from funcgrad.scipy.special import expit
 
 # --- operand domains: (rng, shape) -> array -------------------------------------------------------
