@@ -134,6 +134,24 @@ def positive(*shape):
     return lambda r: r.uniform(0.5, 1.5, shape)
 
 
+_GATHER_ROWS = np.array([[5], [0], [5], [2]])
+
+
+def _lax_layers(x):
+    """funcgrad.lax array operations in one function: convolution, max pooling, dynamic slicing,
+    gather, scans, padding and a general contraction."""
+    img = fnp.reshape(x, (1, 1, 8))
+    kernel = fnp.reshape(x[:3], (1, 1, 3))
+    h = fnp.tanh(fg.lax.conv_general_dilated(img, kernel, (1,), "SAME", rhs_dilation=(2,)))
+    pooled = fg.lax.reduce_window(h, -np.inf, fg.lax.max, (1, 1, 2), (1, 1, 2), "VALID")
+    picked = fg.lax.dynamic_slice(pooled, (0, 0, 1), (1, 1, 2))
+    gathered = fg.lax.gather(x, _GATHER_ROWS, fg.lax.GatherDimensionNumbers((), (0,), (0,)), (1,))
+    padded = fg.lax.pad(x[:3], x[3], [(1, 1, 1)])
+    contracted = fg.lax.dot_general(fnp.reshape(x, (2, 4)), fnp.reshape(x, (2, 4)), (((1,), (1,)), ((), ())))
+    return (fnp.sum(picked ** 2) + fnp.sum(fg.lax.cumlogsumexp(gathered) * gathered) + fnp.sum(padded ** 2)
+            + fnp.sum(fnp.sin(contracted)))
+
+
 # (name, scalar function of one pytree argument, generator of that argument)
 FUNCS = [
     ("elementwise", lambda x: fnp.sum(fnp.sin(x) * x + fnp.exp(-x * x)), normal(4)),
@@ -155,6 +173,7 @@ FUNCS = [
     ("division_pow_log", lambda x: fnp.sum(fnp.log(x) / (1.0 + x) + x ** x), positive(3)),
     ("custom_rules", lambda x: fnp.sum(softplus(x) * smooth_abs(x)), normal(4)),
     ("checkpoint", lambda x: fnp.sum(fg.checkpoint(_block)(fg.checkpoint(_block)(x)) ** 2), normal(3)),
+    ("lax_layers", lambda x: _lax_layers(x), normal(8)),
 ]
 IDS = [f[0] for f in FUNCS]
 
