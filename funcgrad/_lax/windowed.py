@@ -19,7 +19,7 @@ from ..prims.windows import window_out_shape, window_patches
 from .arrays import _arr, _weak, known_computation
 
 __all__ = ["padtype_to_pads", "reduce_window", "ConvDimensionNumbers", "conv_dimension_numbers",
-           "conv_general_dilated", "conv", "conv_with_general_padding"]
+           "conv_general_dilated", "conv", "conv_with_general_padding", "conv_transpose"]
 
 
 def padtype_to_pads(in_shape: Sequence[int], window_shape: Sequence[int], window_strides: Sequence[int],
@@ -286,3 +286,63 @@ def conv_with_general_padding(lhs: Any, rhs: Any, window_strides: Sequence[int],
     """:func:`conv_general_dilated` with NCHW/OIHW layouts."""
     return conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
                                 precision=precision, preferred_element_type=preferred_element_type)
+
+
+def _transpose_pads(k: int, s: int, padding: Any) -> tuple[int, int]:
+    """(low, high) padding of the dilated input for a transposed convolution with kernel size ``k``
+    and stride ``s``, given the forward convolution's padding (as in JAX and Keras)."""
+    if padding == "SAME":
+        total = k + s - 2
+        low = k - 1 if s > k - 1 else -(-total // 2)
+    elif padding == "VALID":
+        total = k + s - 2 + max(k - s, 0)
+        low = k - 1
+    elif isinstance(padding, tuple):
+        low, high = k - padding[0] - 1, k - padding[1] - 1
+        total = low + high
+    else:
+        raise ValueError(f"conv_transpose: padding must be 'SAME', 'VALID' or (low, high) pairs, got {padding!r}.")
+    return low, total - low
+
+
+def conv_transpose(lhs: Any, rhs: Any, strides: Sequence[int], padding: Any,
+                   rhs_dilation: Sequence[int] | None = None, dimension_numbers: Any = None,
+                   transpose_kernel: bool = False, precision: Any = None, preferred_element_type: Any = None,
+                   use_consistent_padding: bool = False) -> Any:
+    """Transposed convolution (``jax.lax.conv_transpose``): the input dilated by ``strides``,
+    convolved with unit strides; default layouts are channels last (``NHWC``/``HWIO``).
+    ``transpose_kernel=True`` flips the kernel's spatial axes and swaps its feature axes (the
+    gradient of a convolution).
+
+    >>> import numpy as np
+    >>> conv_transpose(np.ones((1, 2, 1)), np.ones((3, 1, 1)), (2,), "SAME").ravel()
+    array([1., 1., 2., 1.])
+    """
+    lhs, rhs = _arr(lhs), _arr(rhs)
+    n = lhs.ndim
+    if rhs.ndim != n or n < 2:
+        raise TypeError(f"conv_transpose needs operands of equal rank >= 2, got shapes {lhs.shape} and {rhs.shape}.")
+    if dimension_numbers is None:
+        spatial = "HWDXYZ"[: n - 2] if n <= 8 else None
+        if spatial is None:
+            raise ValueError("conv_transpose: give dimension_numbers for operands of rank > 8.")
+        dimension_numbers = ("N" + spatial + "C", spatial + "IO", "N" + spatial + "C")
+    dn = conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
+    nsp = n - 2
+    strides = _ints(strides, nsp, 1, "conv_transpose: strides")
+    rdil = _ints(rhs_dilation, nsp, 1, "conv_transpose: rhs_dilation")
+    ksp = [rhs.shape[d] for d in dn.rhs_spec[2:]]
+    if use_consistent_padding or (isinstance(padding, str) and padding in ("SAME", "VALID")):
+        per_dim = [padding] * nsp if isinstance(padding, str) else [tuple(p) for p in padding]
+        pads: Any = tuple(_transpose_pads(0 if k == 0 else (k - 1) * d + 1, s, p)
+                          for k, d, s, p in zip(ksp, rdil, strides, per_dim))
+    else:
+        pads = padding
+    if transpose_kernel:
+        flip = tuple(slice(None, None, -1) if d in dn.rhs_spec[2:] else slice(None) for d in range(n))
+        rhs = rhs[flip]
+        perm = list(range(n))
+        perm[dn.rhs_spec[0]], perm[dn.rhs_spec[1]] = perm[dn.rhs_spec[1]], perm[dn.rhs_spec[0]]
+        rhs = fnp.transpose(rhs, tuple(perm))
+    return conv_general_dilated(lhs, rhs, (1,) * nsp, pads, strides, rdil, dn, precision=precision,
+                                preferred_element_type=preferred_element_type)
