@@ -399,3 +399,25 @@ def test_scatter_and_fill_gather_with_batched_indices():
     want = np.stack([g(x[k], idx[k]) for k in range(3)])
     assert np.isnan(want[1, 1]).all()
     np.testing.assert_allclose(fg.vmap(g)(x, idx), want)
+
+
+def test_elementwise_names_match_numpy_and_scipy():
+    x, y = RNG.uniform(0.2, 0.9, 4), RNG.uniform(1.1, 2.0, 4)
+    i, j = np.array([5, -6, 7, 12]), np.array([3, 4, -2, 1])
+    pairs = [(lax.log1p(x), np.log1p(x)), (lax.expm1(x), np.expm1(x)), (lax.tan(x), np.tan(x)),
+             (lax.asin(x), np.arcsin(x)), (lax.acos(x), np.arccos(x)), (lax.atan(x), np.arctan(x)),
+             (lax.atan2(x, y), np.arctan2(x, y)), (lax.sinh(x), np.sinh(x)), (lax.cosh(x), np.cosh(x)),
+             (lax.asinh(x), np.arcsinh(x)), (lax.acosh(y), np.arccosh(y)), (lax.atanh(x), np.arctanh(x)),
+             (lax.rem(i, j), np.fmod(i, j)), (lax.cbrt(x), np.cbrt(x)), (lax.exp2(x), np.exp2(x)),
+             (lax.complex(x, y), x + 1j * y), (lax.conj(x + 1j * y), x - 1j * y), (lax.real(x + 1j * y), x),
+             (lax.imag(x + 1j * y), y), (lax.bitwise_and(i, j), i & j), (lax.bitwise_or(i, j), i | j),
+             (lax.bitwise_xor(i, j), i ^ j), (lax.bitwise_not(i), ~i), (lax.shift_left(i, 2), i << 2),
+             (lax.shift_right_arithmetic(i, 1), i >> 1), (lax.is_finite(np.array([1.0, np.inf])), [True, False]),
+             (lax.nextafter(x, y), np.nextafter(x, y)), (lax.erf(x), sp_special.erf(x)),
+             (lax.erfc(x), sp_special.erfc(x)), (lax.lgamma(y), sp_special.gammaln(y)),
+             (lax.digamma(y), sp_special.digamma(y)), (lax.zeros_like_array(x), np.zeros(4)),
+             (lax.collapse(np.ones((2, 3, 4)), 1).shape, (2, 12)),
+             (lax.approx_max_k(x, 2)[0], np.sort(x)[::-1][:2]), (lax.approx_min_k(x, 2)[0], np.sort(x)[:2])]
+    for got, want in pairs:
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    check_grads(lambda x, y: lax.atan2(lax.log1p(x), y) * lax.lgamma(y) + lax.erf(x), (x, y), order=2)

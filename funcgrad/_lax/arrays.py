@@ -27,7 +27,10 @@ __all__ = [
     "reduce_prod", "reduce_max", "reduce_min", "reduce_and", "reduce_or", "reduce_xor", "argmax", "argmin",
     "add", "sub", "mul", "div", "neg", "max", "min", "abs", "exp", "log", "sin", "cos", "tanh", "logistic",
     "sqrt", "square", "pow", "sign", "floor", "ceil", "round", "eq", "ne", "lt", "le", "gt", "ge", "select",
-    "full", "full_like",
+    "full", "full_like", "log1p", "expm1", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh",
+    "acosh", "atanh", "is_finite", "rem", "conj", "real", "imag", "complex", "cbrt", "exp2", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "bitwise_not", "shift_left", "shift_right_arithmetic", "nextafter",
+    "zeros_like_array", "erf", "erfc", "lgamma", "digamma", "collapse", "approx_max_k", "approx_min_k",
 ]
 
 
@@ -751,6 +754,69 @@ sign, floor, ceil, round = fnp.sign, fnp.floor, fnp.ceil, fnp.round  # noqa: A00
 eq, ne, lt, le, gt, ge = fnp.equal, fnp.not_equal, fnp.less, fnp.less_equal, fnp.greater, fnp.greater_equal
 
 
+log1p, expm1, tan, sinh, cosh = fnp.log1p, fnp.expm1, fnp.tan, fnp.sinh, fnp.cosh
+asin, acos, atan, atan2 = fnp.arcsin, fnp.arccos, fnp.arctan, fnp.arctan2
+asinh, acosh, atanh, is_finite = fnp.arcsinh, fnp.arccosh, fnp.arctanh, fnp.isfinite
+rem = fnp.fmod  # C's remainder: the sign of the dividend, as lax.rem
+conj, real, imag, cbrt, exp2 = fnp.conjugate, fnp.real, fnp.imag, fnp.cbrt, fnp.exp2
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not = fnp.bitwise_and, fnp.bitwise_or, fnp.bitwise_xor, fnp.invert
+shift_left, shift_right_arithmetic, nextafter = fnp.left_shift, fnp.right_shift, fnp.nextafter
+
+
+def complex(x: Any, y: Any) -> Any:  # noqa: A001
+    """``x + 1j * y``."""
+    return fnp.add(x, fnp.multiply(y, 1j))
+
+
+def zeros_like_array(x: Any) -> Any:
+    return fnp.zeros_like(_arr(x))
+
+
+def erf(x: Any) -> Any:
+    from ..scipy.special import erf as f
+
+    return f(x)
+
+
+def erfc(x: Any) -> Any:
+    from ..scipy.special import erfc as f
+
+    return f(x)
+
+
+def lgamma(x: Any) -> Any:
+    from ..scipy.special import gammaln
+
+    return gammaln(x)
+
+
+def digamma(x: Any) -> Any:
+    from ..scipy.special import digamma as f
+
+    return f(x)
+
+
+def collapse(operand: Any, start_dimension: int, stop_dimension: int | None = None) -> Any:
+    """Merge dimensions ``start_dimension:stop_dimension`` into one."""
+    x = _arr(operand)
+    stop = x.ndim if stop_dimension is None else stop_dimension
+    shape = tuple(x.shape)
+    return fnp.reshape(x, shape[:start_dimension] + (math.prod(shape[start_dimension:stop]),) + shape[stop:])
+
+
+def approx_max_k(operand: Any, k: int, reduction_dimension: int = -1, recall_target: float = 0.95,
+                 reduction_input_size_override: int = -1, aggregate_to_topk: bool = True) -> tuple[Any, Any]:
+    """The exact :func:`top_k` (along ``reduction_dimension``)."""
+    return top_k(operand, k, axis=reduction_dimension)
+
+
+def approx_min_k(operand: Any, k: int, reduction_dimension: int = -1, recall_target: float = 0.95,
+                 reduction_input_size_override: int = -1, aggregate_to_topk: bool = True) -> tuple[Any, Any]:
+    """The ``k`` smallest entries and their indices (exact)."""
+    values, idx = top_k(fnp.negative(_arr(operand)), k, axis=reduction_dimension)
+    return fnp.negative(values), idx
+
+
 def logistic(x: Any) -> Any:
     """``1 / (1 + exp(-x))``."""
     from ..scipy.special import expit
@@ -778,7 +844,7 @@ def known_computation(computation: Callable[..., Any]) -> str | None:
 
 def _weak(init: Any, dtype: np.dtype) -> Any:
     """An initial value: a Python scalar takes the operand's dtype (NumPy's weak scalars)."""
-    if isinstance(init, (bool, int, float, complex)) and not isinstance(init, np.generic):
+    if isinstance(init, (bool, int, float, builtins.complex)) and not isinstance(init, np.generic):
         return np.asarray(init).astype(dtype) if dtype != np.bool_ or isinstance(init, bool) else np.asarray(init)
     return _arr(init)
 
