@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Literal, ParamSpec, Sequence, TypeVar, overload
 
 import numpy as np
+from typing_extensions import TypeVarTuple, Unpack
 
 from ._backend import is_foreign_array, ones_like_shape, zeros_like_shape
 from .core import Tracer
@@ -32,6 +33,13 @@ from .tree_util import PyTreeDef, describe_unregistered, keystr, tree_flatten, t
 __all__ = ["vjp", "grad", "value_and_grad", "elementwise_grad", "jvp"]
 
 _NUMBER_TYPES = (float, int, bool, complex, np.generic)
+
+# Static types: a transformed function keeps ``f``'s parameters (P); R is f's output, A an aux output.
+P = ParamSpec("P")
+R = TypeVar("R")
+A = TypeVar("A")
+Ts = TypeVarTuple("Ts")
+Pullback = Callable[[Any], "tuple[Any, ...]"]
 
 
 _INPUT_HINT = (
@@ -93,20 +101,20 @@ def _leaf_name(f: Callable[..., Any], path: Sequence[Any]) -> str:
     return keystr(path[1:], _arg_name(f, path[0].idx))
 
 
-def _path_of(tree: Any, i: int) -> tuple:
+def _path_of(tree: Any, i: int) -> tuple[Any, ...]:
     """The key path of leaf ``i`` of ``tree`` (only computed to name a leaf in an error)."""
     return tree_flatten_with_path(tree)[0][i][0]
 
 
 def _flatten_args(
-    f: Callable[..., Any], args: tuple, prefix: str = "", hint: str = _INPUT_HINT, allow_float0: bool = False
-) -> tuple[list, PyTreeDef]:
+    f: Callable[..., Any], args: tuple[Any, ...], prefix: str = "", hint: str = _INPUT_HINT, allow_float0: bool = False
+) -> tuple[list[Any], PyTreeDef]:
     """Leaves of ``f``'s positional arguments (validated) and the treedef (``float0`` leaves are
     accepted with ``allow_float0``: the tangents of integer primals)."""
     leaves, treedef = tree_flatten(args)
     for i, v in enumerate(leaves):
         if type(v) is not np.ndarray:
-            leaves[i] = v = _as_leaf(v, lambda i=i: prefix + _leaf_name(f, _path_of(args, i)), hint)
+            leaves[i] = v = _as_leaf(v, lambda: prefix + _leaf_name(f, _path_of(args, i)), hint)
         if np.dtype(v.dtype).kind not in "biufc" and not (allow_float0 and v.dtype == float0):
             # object, string, datetime arrays: no derivative
             raise InvalidLeafError(
@@ -166,7 +174,16 @@ def _describe(x: Any) -> str:
     return f"shape {tuple(x.shape)} and dtype {x.dtype}"
 
 
-def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
+@overload
+def vjp(f: Callable[[Unpack[Ts]], R], *primals: Unpack[Ts], has_aux: Literal[False] = False) -> tuple[R, Pullback]: ...
+@overload
+def vjp(f: Callable[[Unpack[Ts]], tuple[R, A]], *primals: Unpack[Ts], has_aux: Literal[True]
+        ) -> tuple[R, Pullback, A]: ...
+@overload
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool) -> tuple[Any, ...]: ...
+def vjp(  # type: ignore[misc]  # mypy does not match *primals: Any to the overloads' *Unpack[Ts]
+    f: Callable[..., Any], *primals: Any, has_aux: bool = False,
+) -> tuple[Any, ...]:
     """Evaluate ``f(*primals)`` and return ``(out, pullback)`` (or ``(out, pullback, aux)``).
 
     ``pullback(ct)`` computes the vector-Jacobian product ctᵀ·J: ``ct`` has the tree, shapes and
@@ -181,8 +198,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
     """
     leaves, in_tree = _flatten_args(f, primals)
     trace = ReverseTrace()
-    inputs: list = []
-    input_nodes: list = []
+    inputs: list[Any] = []
+    input_nodes: list[Any] = []
     for x, original in zip(leaves, tree_flatten(primals)[0]):
         if x.dtype.kind in "fc":
             t = trace.new_input(x)
@@ -198,8 +215,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
     fname = _fname(f)
     raw, aux = _split_aux(raw, has_aux, fname)
     out_leaves, out_tree = _flatten_args_out(raw, fname, trace)
-    out_primals: list = []
-    out_nodes: list = []
+    out_primals: list[Any] = []
+    out_nodes: list[Any] = []
     for leaf in out_leaves:
         if type(leaf) is ReverseTracer and leaf._trace is trace:
             out_primals.append(leaf.primal)
@@ -211,7 +228,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
         _output(p) for p in out_primals)
     wanted = [n for n in input_nodes if n >= 0]
 
-    def pullback(ct: Any) -> tuple:
+    def pullback(ct: Any) -> tuple[Any, ...]:
         ct_leaves, ct_tree = tree_flatten(ct)
         if ct_tree != out_tree:
             raise CotangentMismatchError(
@@ -221,7 +238,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
             )
         seeds = []
         for i, (c, p, node) in enumerate(zip(ct_leaves, out_primals, out_nodes, strict=True)):
-            c = _check_cotangent(c, p, lambda i=i: keystr(_path_of(raw, i), "output"), fname)
+            c = _check_cotangent(c, p, lambda: keystr(_path_of(raw, i), "output"), fname)
             if node is not None:
                 seeds.append((node, c))
         found = iter(backward(trace, seeds, wanted)) if seeds else iter([None] * len(wanted))
@@ -243,31 +260,32 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
     return out, partial_pullback
 
 
-def _as_partial(pullback: Callable[[Any], tuple], f: Callable[..., Any], primals: tuple, has_aux: bool) -> Any:
+def _as_partial(pullback: Pullback, f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> Any:
     """The pullback as a ``tree_util.Partial`` whose leaves are the primals, as JAX's is a Partial
     of its residuals: so it can be returned from ``jit`` (or passed through any pytree function).
     Called with the very primals it was made with, it runs the recorded tape; with others (the
     arrays ``jit`` hands back in their place) it recomputes ``vjp(f, *primals)`` on them first."""
     from .tree_util import Partial
 
-    def apply(*args: Any) -> tuple:
+    def apply(*args: Any) -> tuple[Any, ...]:
         *new, ct = args
         if len(new) == len(primals) and all(a is b for a, b in zip(new, primals)):
             return pullback(ct)
-        return vjp(f, *new, has_aux=has_aux)[1](ct)
+        pullback_new: Pullback = vjp(f, *new, has_aux=has_aux)[1]
+        return pullback_new(ct)
 
     apply.__doc__ = pullback.__doc__
     apply.__name__ = "pullback"
     return Partial(apply, *primals)
 
 
-def _flatten_args_out(raw: Any, fname: str, trace: Any) -> tuple[list, PyTreeDef]:
+def _flatten_args_out(raw: Any, fname: str, trace: Any) -> tuple[list[Any], PyTreeDef]:
     leaves, treedef = tree_flatten(raw)
     for i, v in enumerate(leaves):
         if type(v) is np.ndarray:
             continue
         try:
-            leaves[i] = _as_leaf(v, lambda i=i: keystr(_path_of(raw, i), "output"), _OUTPUT_HINT, trace)
+            leaves[i] = _as_leaf(v, lambda: keystr(_path_of(raw, i), "output"), _OUTPUT_HINT, trace)
         except InvalidLeafError as e:
             raise InvalidLeafError(
                 f"{fname} returned a value funcgrad cannot differentiate: {e}"
@@ -332,7 +350,7 @@ def _single_argnum(argnums: Any) -> bool:
 
 def _normalize_argnums(argnums: int | Sequence[int], nargs: int, fname: str) -> tuple[int, ...]:
     if _single_argnum(argnums):
-        nums: tuple = (argnums,)
+        nums: tuple[Any, ...] = (argnums,)
     elif isinstance(argnums, (tuple, list)):
         nums = tuple(argnums)
     else:
@@ -373,7 +391,9 @@ def _check_differentiable_inputs(
     for n in nums:
         with_path, _ = tree_flatten_with_path(args[n])
         for path, leaf in with_path:
-            where = lambda n=n, path=path: keystr(path, _arg_name(f, n))
+            def where(n: int = n, path: Any = path) -> str:
+                return keystr(path, _arg_name(f, n))
+
             x = _as_leaf(leaf, where)
             kind = x.dtype.kind
             if kind not in "biufc":
@@ -403,10 +423,30 @@ def _check_differentiable_inputs(
                 )
 
 
+@overload
 def value_and_grad(
-    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
+    f: Callable[P, R], argnums: int | Sequence[int] = 0, has_aux: Literal[False] = False, holomorphic: bool = False,
     allow_int: bool = False,
-) -> Callable[..., Any]:
+) -> Callable[P, tuple[R, Any]]: ...
+@overload
+def value_and_grad(
+    f: Callable[P, tuple[R, A]], argnums: int | Sequence[int], has_aux: Literal[True], holomorphic: bool = False,
+    allow_int: bool = False,
+) -> Callable[P, tuple[tuple[R, A], Any]]: ...
+@overload
+def value_and_grad(
+    f: Callable[P, tuple[R, A]], argnums: int | Sequence[int] = 0, *, has_aux: Literal[True],
+    holomorphic: bool = False, allow_int: bool = False,
+) -> Callable[P, tuple[tuple[R, A], Any]]: ...
+@overload
+def value_and_grad(
+    f: Callable[P, Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
+    allow_int: bool = False,
+) -> Callable[P, Any]: ...
+def value_and_grad(
+    f: Callable[P, Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
+    allow_int: bool = False,
+) -> Callable[P, Any]:
     """Return a function computing ``(f(*args), grad(f)(*args))`` in one pass.
 
     With ``has_aux=True`` it returns ``((value, aux), grad)``. See :func:`grad` for complex
@@ -502,10 +542,30 @@ def _check_scalar(out: Any, fname: str, holomorphic: bool = False) -> None:
         )
 
 
+@overload
 def grad(
-    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
+    f: Callable[P, Any], argnums: int | Sequence[int] = 0, has_aux: Literal[False] = False, holomorphic: bool = False,
     allow_int: bool = False,
-) -> Callable[..., Any]:
+) -> Callable[P, Any]: ...
+@overload
+def grad(
+    f: Callable[P, tuple[Any, A]], argnums: int | Sequence[int], has_aux: Literal[True], holomorphic: bool = False,
+    allow_int: bool = False,
+) -> Callable[P, tuple[Any, A]]: ...
+@overload
+def grad(
+    f: Callable[P, tuple[Any, A]], argnums: int | Sequence[int] = 0, *, has_aux: Literal[True],
+    holomorphic: bool = False, allow_int: bool = False,
+) -> Callable[P, tuple[Any, A]]: ...
+@overload
+def grad(
+    f: Callable[P, Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
+    allow_int: bool = False,
+) -> Callable[P, Any]: ...
+def grad(
+    f: Callable[P, Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
+    allow_int: bool = False,
+) -> Callable[P, Any]:
     """Return a function computing the gradient of scalar-valued ``f``.
 
     The gradient is the pullback seeded with 1.0. ``argnums`` (an int or a tuple of ints) picks
@@ -570,7 +630,7 @@ def elementwise_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) ->
 
 def jvp(
     f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
-) -> tuple:
+) -> tuple[Any, ...]:
     """Evaluate ``f(*primals)`` and its directional derivative J·tangents in one forward pass.
 
     Returns ``(out, tangent_out)`` (or ``(out, tangent_out, aux)``). ``tangents`` must match

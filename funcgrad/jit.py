@@ -23,7 +23,7 @@ import operator
 import threading
 import warnings
 from collections import OrderedDict
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, Generic, NamedTuple, ParamSpec, Sequence, TypeVar, overload
 
 import numpy as np
 
@@ -59,13 +59,16 @@ class Lowered(NamedTuple):
     compiled: Callable[..., Any]
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 _DERIVED_BOUND = 16  # derived programs kept per entry and kind, least recently used dropped
 
 
 _derived_lock = threading.RLock()  # guards every entry's derived-program caches
 
 
-def _remember_derived(cache: OrderedDict, key: Any, make: Callable[[], Any]) -> Any:
+def _remember_derived(cache: OrderedDict[Any, R], key: Any, make: Callable[[], R]) -> R:
     with _derived_lock:
         found = cache.get(key)
         if found is not None:
@@ -100,9 +103,9 @@ class Entry:
         self.compiled: Compiled = generate(self.program, name)
         self.n_out = len(self.program.outputs)
         self.name = name
-        self._vjp: OrderedDict[tuple, tuple[Entry, Entry]] = OrderedDict()
-        self._jvp: OrderedDict[tuple, Entry] = OrderedDict()
-        self._batched: OrderedDict[tuple, Entry] = OrderedDict()
+        self._vjp: OrderedDict[tuple[Any, ...], tuple[Entry, Entry]] = OrderedDict()
+        self._jvp: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+        self._batched: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
         self.program.derived["entry"] = self
 
     def vjp_parts(self, mask: tuple[bool, ...] | None = None) -> tuple[Entry, Entry]:
@@ -118,7 +121,7 @@ class Entry:
         mask = mask or (True,) * len(self.program.inputs)
         return _remember_derived(self._jvp, mask, lambda: _derive_jvp(self, mask))
 
-    def batched_entry(self, dims: tuple, size: int) -> Entry:
+    def batched_entry(self, dims: tuple[Any, ...], size: int) -> Entry:
         """Entry computing the outputs, batched along axis 0, for inputs batched along ``dims``."""
         def make() -> Entry:
             from .vmap import vmap
@@ -145,7 +148,7 @@ def _derive_jvp(entry: Entry, mask: tuple[bool, ...]) -> Entry:
     prog = entry.program
     n = len(prog.inputs)
 
-    def f(*xs_and_ts: Any) -> list:
+    def f(*xs_and_ts: Any) -> list[Any]:
         trace = ForwardTrace()
         tangents = iter(xs_and_ts[n:])
         args = [JVPTracer(trace, x, next(tangents)) if m else x for x, m in zip(xs_and_ts[:n], mask)]
@@ -185,7 +188,7 @@ def _derive_vjp(entry: Entry, mask: tuple[bool, ...]) -> tuple[Entry, Entry]:
     n = len(prog.inputs)
     chosen = [i for i, m in enumerate(mask) if m]
 
-    def joint(*xs_and_cts: Any) -> list:
+    def joint(*xs_and_cts: Any) -> list[Any]:
         trace = ReverseTrace()
         args = [trace.new_input(x) if m else x for x, m in zip(xs_and_cts[:n], mask)]
         try:
@@ -218,7 +221,7 @@ def _derive_vjp(entry: Entry, mask: tuple[bool, ...]) -> tuple[Entry, Entry]:
 # --- the jit_call primitive: a call of a compiled program, under whatever transformation -------
 
 
-def _jit_call_jvp(primals: list, tangents: list, program: Program) -> tuple[list, list]:
+def _jit_call_jvp(primals: list[Any], tangents: list[Any], program: Program) -> tuple[list[Any], list[Any]]:
     entry = entry_of(program)
     mask = tuple(t is not None for t in tangents)
     res = jit_call_p.bind(*primals, *(t for t in tangents if t is not None),
@@ -226,15 +229,16 @@ def _jit_call_jvp(primals: list, tangents: list, program: Program) -> tuple[list
     return res[: entry.n_out], res[entry.n_out:]
 
 
-def _jit_call_vjp(primals: list, mask: tuple, program: Program) -> tuple[list, Callable[[list], list]]:
+def _jit_call_vjp(primals: list[Any], mask: tuple[Any, ...], program: Program
+                  ) -> tuple[list[Any], Callable[[list[Any]], list[Any]]]:
     entry = entry_of(program)
     fwd, bwd = entry.vjp_parts(mask)
     res = jit_call_p.bind(*primals, program=fwd.program)
     outs, residuals = res[: entry.n_out], res[entry.n_out:]
     chosen = [i for i, m in enumerate(mask) if m]
 
-    def backward_(cts: list) -> list:
-        in_cts: list = [None] * len(primals)
+    def backward_(cts: list[Any]) -> list[Any]:
+        in_cts: list[Any] = [None] * len(primals)
         for i, g in zip(chosen, jit_call_p.bind(*cts, *residuals, program=bwd.program)):
             in_cts[i] = g
         return in_cts
@@ -242,7 +246,7 @@ def _jit_call_vjp(primals: list, mask: tuple, program: Program) -> tuple[list, C
     return [_as_array(o) for o in outs], backward_
 
 
-def _jit_call_batch(vals: tuple, dims: tuple, program: Program) -> tuple[list, list]:
+def _jit_call_batch(vals: tuple[Any, ...], dims: tuple[Any, ...], program: Program) -> tuple[list[Any], list[Any]]:
     size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
     batched = entry_of(program).batched_entry(tuple(dims), size)
     outs = jit_call_p.bind(*vals, program=batched.program)
@@ -263,7 +267,7 @@ jit_call_p = Primitive(
 higher_order_primitives[jit_call_p.name] = jit_call_p
 
 
-def call_entry(entry: Entry, args: Sequence[Any]) -> list:
+def call_entry(entry: Entry, args: Sequence[Any]) -> list[Any]:
     """Run ``entry`` on ``args``: its compiled code directly, or, with traced arguments, the
     ``jit_call`` primitive, whose rules run the programs derived from it."""
     if find_top_trace(args, f"jitted {entry.name}") is None:
@@ -332,11 +336,12 @@ def _check_jittable(f: Any) -> None:
         )
 
 
-class JitFunction:
-    """A function compiled per input signature; see :func:`jit`."""
+class JitFunction(Generic[P, R]):
+    """A function compiled per input signature; see :func:`jit`. Typed as ``f`` is: calling it
+    takes ``f``'s parameters (``P``) and returns ``f``'s result type (``R``)."""
 
-    def __init__(self, f: Callable[..., Any], static_argnums: Sequence[int] = (),
-                 static_argnames: Sequence[str] = (), cache_size: int = 64, retrace_warning: int = 8) -> None:
+    def __init__(self, f: Callable[P, R], static_argnums: int | Sequence[int] = (),
+                 static_argnames: str | Sequence[str] = (), cache_size: int = 64, retrace_warning: int = 8) -> None:
         _check_jittable(f)
         functools.update_wrapper(self, f)
         self.fun = f
@@ -381,15 +386,17 @@ class JitFunction:
         self.misses = 0
         self._retrace_warning = retrace_warning
         self._last_key: Any = None
-        self._method_jit: JitFunction | None = None
+        self._method_jit: JitFunction[..., Any] | None = None
         self._plain = not self.static_argnums and not self.static_argnames
-        self._fast: dict[tuple, tuple[Callable[..., tuple], Callable[[tuple], Any], Any]] = {}
+        self._fast: dict[tuple[Any, ...],
+                         tuple[Callable[..., tuple[Any, ...]], Callable[[tuple[Any, ...]], Any], Any]] = {}
 
     # -- calling ---------------------------------------------------------------------------------
 
-    def _split(self, args: tuple, kwargs: dict) -> tuple[tuple, dict, tuple]:
+    def _split(self, args: tuple[Any, ...], kwargs: dict[Any, Any]
+               ) -> tuple[tuple[Any, ...], dict[Any, Any], tuple[Any, ...]]:
         statics = []
-        dyn_args = []
+        dyn_args: list[Any] = []
         for i, a in enumerate(args):
             if i in self.static_argnums:
                 statics.append((i, self._hashable(a, self._arg_name(i))))
@@ -420,7 +427,8 @@ class JitFunction:
             ) from None
         return (type(value), value)
 
-    def _signature(self, args: tuple, kwargs: dict) -> tuple[Any, list, tuple, tuple, dict]:
+    def _signature(self, args: tuple[Any, ...], kwargs: dict[Any, Any]
+                   ) -> tuple[Any, list[Any], tuple[Any, ...], tuple[Any, ...], dict[Any, Any]]:
         dyn_args, dyn_kwargs, statics = self._split(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         keys = []
@@ -431,7 +439,7 @@ class JitFunction:
             keys.append(k)
         return (treedef, tuple(keys), statics), leaves, dyn_args, statics, dyn_kwargs
 
-    def _bad_leaf(self, args: tuple, kwargs: dict, bad: Any) -> None:
+    def _bad_leaf(self, args: tuple[Any, ...], kwargs: dict[Any, Any], bad: Any) -> None:
         dyn_args, dyn_kwargs, _ = self._split(args, kwargs)
         for path, x in tree_flatten_with_path((dyn_args, dyn_kwargs))[0]:
             if x is bad:
@@ -441,19 +449,19 @@ class JitFunction:
                     "number nor a pytree of them. Mark it static (static_argnums/static_argnames) if it "
                     "is configuration." + describe_unregistered(x))
 
-    def _path_name(self, path: tuple) -> str:
+    def _path_name(self, path: tuple[Any, ...]) -> str:
         if not path:
             return "argument"
         if path[0].idx == 0:
             return keystr(path[2:], self._arg_name(path[1].idx))
         return keystr(path[2:], str(path[1].key))
 
-    def _names(self, args: tuple, kwargs: dict) -> list[str]:
+    def _names(self, args: tuple[Any, ...], kwargs: dict[Any, Any]) -> list[str]:
         dyn_args, dyn_kwargs, _ = self._split(args, kwargs)
         return [self._path_name(p) for p, _ in tree_flatten_with_path((dyn_args, dyn_kwargs))[0]]
 
-    def _stage(self, key: Any, leaves: list, args: tuple, kwargs: dict,
-               statics: tuple) -> tuple[Program, list, PyTreeDef]:
+    def _stage(self, key: Any, leaves: list[Any], args: tuple[Any, ...], kwargs: dict[Any, Any],
+               statics: tuple[Any, ...]) -> tuple[Program, list[Any], PyTreeDef]:
         """Trace the function on abstract leaves: (program, captured outer tracers, output tree)."""
         treedef = key[0]
         static_pos = {k: v[1] for k, v in statics if isinstance(k, int)}  # v is (type, value)
@@ -470,12 +478,12 @@ class JitFunction:
         found[0].derived["foreign"] = foreign
         return found
 
-    def _trace(self, key: Any, leaves: list, args: tuple, kwargs: dict,
-               statics: tuple) -> tuple[Entry, PyTreeDef, list]:
+    def _trace(self, key: Any, leaves: list[Any], args: tuple[Any, ...], kwargs: dict[Any, Any],
+               statics: tuple[Any, ...]) -> tuple[Entry, PyTreeDef, list[Any]]:
         program, captured, out_tree = self._stage(key, leaves, args, kwargs, statics)
         return Entry(program, self.name), out_tree, captured
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         if _jit_disabled():  # funcgrad.disable_jit(): run the Python function itself, eagerly
             return self.fun(*args, **kwargs)
         if not kwargs and self._plain:
@@ -495,9 +503,10 @@ class JitFunction:
                             self.cache.move_to_end(hit[2])  # keep the LRU order
                         except KeyError:  # evicted by another thread meanwhile: still a valid program
                             pass
-                    return hit[1](hit[0](*args))
+                    fast_result: R = hit[1](hit[0](*args))
+                    return fast_result
         key, leaves, _, statics, _ = self._signature(args, kwargs)
-        fast_key = (tuple(v for a in args for v in (a.shape, a.dtype))
+        fast_key = (tuple(v for a in args for v in (a.shape, a.dtype))  # type: ignore[attr-defined]  # ndarrays
                     if not kwargs and self._plain and all(type(a) is np.ndarray for a in args) else None)
         with self._lock:
             found = self.cache.get(key)
@@ -508,7 +517,7 @@ class JitFunction:
                     self._fast[fast_key] = (found[0].compiled.fn, _builder(found[1]), key)
             else:
                 self.misses += 1
-        captured: list = []
+        captured: list[Any] = []
         if found is not None:
             entry, out_tree = found
         else:
@@ -516,10 +525,11 @@ class JitFunction:
             if not captured:  # a program that closed over traced values is specific to this call
                 entry, out_tree = self._remember(key, entry, out_tree, args, kwargs, fast_key)
         outs = call_entry(entry, leaves + captured)
-        return out_tree.unflatten(outs)
+        result: R = out_tree.unflatten(outs)
+        return result
 
-    def _remember(self, key: Any, entry: Entry, out_tree: PyTreeDef, args: tuple, kwargs: dict,
-                  fast_key: tuple | None) -> tuple[Entry, PyTreeDef]:
+    def _remember(self, key: Any, entry: Entry, out_tree: PyTreeDef, args: tuple[Any, ...], kwargs: dict[Any, Any],
+                  fast_key: tuple[Any, ...] | None) -> tuple[Entry, PyTreeDef]:
         """Cache a traced entry and return the one kept: when two threads traced the same key at
         once, the first stored wins and both use it."""
         message = None
@@ -545,7 +555,7 @@ class JitFunction:
             warnings.warn(message, RetraceWarning, stacklevel=3)
         return entry, out_tree
 
-    def _retrace_message(self, old: Any, new: Any, args: tuple, kwargs: dict) -> str:
+    def _retrace_message(self, old: Any, new: Any, args: tuple[Any, ...], kwargs: dict[Any, Any]) -> str:
         reasons = []
         if old[0] != new[0]:
             reasons.append(f"the structure of the arguments changed ({old[0]} -> {new[0]})")
@@ -565,7 +575,7 @@ class JitFunction:
 
     # -- introspection ---------------------------------------------------------------------------
 
-    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+    def lower(self, *args: P.args, **kwargs: P.kwargs) -> Lowered:
         """The optimised program and generated source for these arguments.
 
         >>> import numpy as np, funcgrad as fg
@@ -594,7 +604,7 @@ class JitFunction:
             self._last_key = None
             self.hits = self.misses = 0
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as what it is (the function and the jit options), not what it compiled
         # (generated code does not pickle): the copy retraces on its first call.
         return (JitFunction, (self.fun, tuple(sorted(self.static_argnums)), tuple(sorted(self.static_argnames)),
@@ -616,7 +626,7 @@ class JitFunction:
         return f"<jitted {self.name}>"
 
 
-def _builder(out_tree: PyTreeDef) -> Callable[[tuple], Any]:
+def _builder(out_tree: PyTreeDef) -> Callable[[tuple[Any, ...]], Any]:
     """Turn the compiled function's output tuple into the user's output tree, cheaply."""
     if out_tree.node_type is None:
         return operator.itemgetter(0)
@@ -635,7 +645,7 @@ class BoundJit:
 
     __slots__ = ("_jit", "_obj")
 
-    def __init__(self, jitted: JitFunction, obj: Any) -> None:
+    def __init__(self, jitted: JitFunction[..., Any], obj: Any) -> None:
         self._jit, self._obj = jitted, obj
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -658,8 +668,15 @@ class RetraceWarning(UserWarning):
     """A jitted function is being traced again and again."""
 
 
-def jit(f: Callable[..., Any] | None = None, *, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = (), cache_size: int = 64) -> Any:
+@overload
+def jit(f: Callable[P, R], *, static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
+        cache_size: int = 64) -> JitFunction[P, R]: ...
+@overload
+def jit(f: None = None, *, static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
+        cache_size: int = 64) -> Callable[[Callable[P, R]], JitFunction[P, R]]: ...
+def jit(f: Callable[P, R] | None = None, *, static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = (), cache_size: int = 64
+        ) -> JitFunction[P, R] | Callable[[Callable[P, R]], JitFunction[P, R]]:
     """Compile ``f``: trace it once per input signature into a program, generate NumPy source,
     and reuse the compiled code on later calls with the same shapes and dtypes.
 

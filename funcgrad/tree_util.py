@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Callable, Hashable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, Hashable, Iterable, NamedTuple, Sequence, TypeVar
 
 from .errors import TreeMismatchError
 
@@ -95,7 +95,8 @@ class FlattenedIndexKey:
         return f"[{self.key}]"
 
 
-KeyPath = tuple  # a tuple of SequenceKey / DictKey / GetAttrKey / FlattenedIndexKey
+KeyPath = tuple[Any, ...]  # a tuple of SequenceKey / DictKey / GetAttrKey / FlattenedIndexKey
+_C = TypeVar("_C", bound=type)  # a class decorated by register_pytree_node_class keeps its type
 
 
 def keystr(path: Sequence[Any], root: str = "") -> str:
@@ -110,8 +111,8 @@ class _NodeKind(NamedTuple):
     # flatten(node) -> (children, aux); unflatten(aux, children) -> node;
     # keys(node, aux) -> one key per child, for error messages.
     flatten: Callable[[Any], tuple[Sequence[Any], Hashable]]
-    unflatten: Callable[[Hashable, Sequence[Any]], Any]
-    keys: Callable[[Any, Hashable], Sequence[Any]]
+    unflatten: Callable[[Any, Sequence[Any]], Any]
+    keys: Callable[[Any, Any], Sequence[Any]]
 
 
 _registry: dict[type, _NodeKind] = {}
@@ -132,7 +133,7 @@ def _check_hashable(aux: Any, nodetype: type, what: str) -> None:
 def register_pytree_node(
     nodetype: type,
     flatten_func: Callable[[Any], tuple[Iterable[Any], Hashable]],
-    unflatten_func: Callable[[Hashable, Iterable[Any]], Any],
+    unflatten_func: Callable[[Any, Any], Any],
 ) -> None:
     """Make instances of ``nodetype`` pytree nodes.
 
@@ -162,7 +163,7 @@ def register_pytree_node(
 def register_pytree_with_keys(
     nodetype: type,
     flatten_with_keys: Callable[[Any], tuple[Iterable[tuple[Any, Any]], Hashable]],
-    unflatten_func: Callable[[Hashable, Iterable[Any]], Any],
+    unflatten_func: Callable[[Any, Any], Any],
     flatten_func: Callable[[Any], tuple[Iterable[Any], Hashable]] | None = None,
 ) -> None:
     """Like :func:`register_pytree_node`, with a key for each child (used in key paths).
@@ -179,7 +180,7 @@ def register_pytree_with_keys(
     if nodetype in _registry:
         raise ValueError(f"{nodetype.__qualname__} is already registered as a pytree node.")
 
-    def with_keys(node: Any) -> tuple[list, list, Hashable]:
+    def with_keys(node: Any) -> tuple[list[Any], list[Any], Hashable]:
         pairs, aux = flatten_with_keys(node)
         pairs = list(pairs)
         for pair in pairs:
@@ -203,7 +204,7 @@ def register_pytree_with_keys(
                                     lambda node, aux: with_keys(node)[0])
 
 
-def register_pytree_node_class(cls: type) -> type:
+def register_pytree_node_class(cls: _C) -> _C:
     """Class decorator: register ``cls`` using its ``tree_flatten`` method, which returns
     ``(children, aux_data)``, and its ``tree_unflatten(aux_data, children)`` classmethod.
 
@@ -223,7 +224,8 @@ def register_pytree_node_class(cls: type) -> type:
             f"tree_flatten(self) -> (children, aux_data) and the classmethod tree_unflatten(cls, aux_data, "
             f"children); missing: {missing}."
         )
-    register_pytree_node(cls, lambda node: node.tree_flatten(), cls.tree_unflatten)
+    klass: Any = cls  # checked above to have tree_unflatten
+    register_pytree_node(cls, lambda node: node.tree_flatten(), klass.tree_unflatten)
     return cls
 
 
@@ -296,7 +298,7 @@ def register_dataclass(
 
     def unflatten(aux: Hashable, children: Sequence[Any]) -> Any:
         kwargs = dict(zip(data, children, strict=True))
-        kwargs.update(zip(meta, aux, strict=True))  # type: ignore[arg-type]
+        kwargs.update(zip(meta, aux, strict=True))  # type: ignore[call-overload]
         obj = object.__new__(nodetype)
         # Bypass __init__ (and frozen __setattr__): unflatten may be given non-array leaves.
         for k, v in kwargs.items():
@@ -321,7 +323,7 @@ _registry[list] = _NodeKind(
 )
 
 
-def _sorted_keys(d: dict) -> list:
+def _sorted_keys(d: dict[Any, Any]) -> list[Any]:
     try:
         return sorted(d)
     except TypeError as e:
@@ -330,7 +332,7 @@ def _sorted_keys(d: dict) -> list:
         ) from e
 
 
-def _dict_flatten(d: dict) -> tuple[Sequence[Any], Hashable]:
+def _dict_flatten(d: dict[Any, Any]) -> tuple[Sequence[Any], Hashable]:
     keys = tuple(_sorted_keys(d))
     return tuple(d[k] for k in keys), keys
 
@@ -349,7 +351,7 @@ def _node_kind(x: Any) -> tuple[type, _NodeKind] | None:
     if _is_namedtuple(x):
         return t, _NodeKind(
             lambda n: (tuple(n), None),
-            lambda aux, ch, _t=t: _t(*ch),
+            lambda aux, ch: t(*ch),
             lambda node, aux: [GetAttrKey(f) for f in type(node)._fields],
         )
     return None
@@ -358,7 +360,7 @@ def _node_kind(x: Any) -> tuple[type, _NodeKind] | None:
 # --- tree structure ------------------------------------------------------------------------
 
 
-class _Children(tuple):
+class _Children(tuple["PyTreeDef", ...]):
     """A node's child structures: a tuple (``treedef.children[0]``) that, called, returns them as a
     list, as JAX's ``treedef.children()`` does."""
 
@@ -384,7 +386,7 @@ class PyTreeDef:
         self.node_type = node_type  # None marks a leaf
         self.aux = aux
         self.children = _Children(children)
-        self.num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
+        self.num_leaves: int = 1 if node_type is None else sum(c.num_leaves for c in children)
         self._hash: int | None = None
 
     @property
@@ -425,16 +427,16 @@ class PyTreeDef:
             return inner
         return PyTreeDef(self.node_type, self.aux, tuple(c.compose(inner) for c in self.children))
 
-    def flatten_up_to(self, tree: Any) -> list:
+    def flatten_up_to(self, tree: Any) -> list[Any]:
         """Flatten ``tree`` only as deep as this structure goes: one entry per leaf of this
         structure, holding the whole subtree of ``tree`` found there. ``tree`` must have this
         structure as a prefix (:class:`TreeMismatchError` otherwise, naming where they differ).
         """
-        out: list = []
+        out: list[Any] = []
         self._up_to(tree, out, ())
         return out
 
-    def _up_to(self, x: Any, out: list, path: tuple) -> None:
+    def _up_to(self, x: Any, out: list[Any], path: tuple[Any, ...]) -> None:
         if self.node_type is None:
             out.append(x)
             return
@@ -491,7 +493,7 @@ class PyTreeDef:
         if self.node_type is list:
             return "[" + ", ".join(inner) + "]"
         if self.node_type is dict:
-            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.aux, inner, strict=True)) + "}"  # type: ignore[arg-type]
+            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.aux, inner, strict=True)) + "}"  # type: ignore[call-overload]
         if self.node_type is type(None):
             return "None"
         return f"{self.node_type.__name__}(" + ", ".join(inner) + ")"
@@ -506,8 +508,8 @@ def _short(x: Any) -> str:
     return r if len(r) <= 60 else r[:57] + "..."
 
 
-def _flatten(x: Any, leaves: list, is_leaf: Callable[[Any], bool] | None,
-             paths: list | None, path: tuple) -> PyTreeDef:
+def _flatten(x: Any, leaves: list[Any], is_leaf: Callable[[Any], bool] | None,
+             paths: list[Any] | None, path: tuple[Any, ...]) -> PyTreeDef:
     if is_leaf is not None and is_leaf(x):
         leaves.append(x)
         if paths is not None:
@@ -529,7 +531,7 @@ def _flatten(x: Any, leaves: list, is_leaf: Callable[[Any], bool] | None,
     return PyTreeDef(t, aux, subdefs)
 
 
-def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, PyTreeDef]:
+def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list[Any], PyTreeDef]:
     """Flatten a pytree into ``(leaves, treedef)``.
 
     >>> tree_flatten([1.0, {"w": 2.0}])
@@ -546,7 +548,7 @@ def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tup
             if treedef is None:
                 treedef = _TUPLES_OF_LEAVES[len(tree)] = PyTreeDef(tuple, None, (_LEAF,) * len(tree))
             return list(tree), treedef
-    leaves: list = []
+    leaves: list[Any] = []
     return leaves, _flatten(tree, leaves, is_leaf, None, ())
 
 
@@ -555,14 +557,14 @@ _TUPLES_OF_LEAVES: dict[int, PyTreeDef] = {}
 
 def tree_flatten_with_path(
     tree: Any, is_leaf: Callable[[Any], bool] | None = None
-) -> tuple[list[tuple[tuple, Any]], PyTreeDef]:
+) -> tuple[list[tuple[tuple[Any, ...], Any]], PyTreeDef]:
     """Like :func:`tree_flatten`, with each leaf paired with its key path.
 
     >>> [(keystr(p), v) for p, v in tree_flatten_with_path({"w": [1.0, 2.0]})[0]]
     [("['w'][0]", 1.0), ("['w'][1]", 2.0)]
     """
-    leaves: list = []
-    paths: list = []
+    leaves: list[Any] = []
+    paths: list[Any] = []
     treedef = _flatten(tree, leaves, is_leaf, paths, ())
     return list(zip(paths, leaves, strict=True)), treedef
 
@@ -582,7 +584,7 @@ def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
     return treedef.unflatten(leaves)
 
 
-def tree_leaves(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list:
+def tree_leaves(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list[Any]:
     """The leaves of a pytree, in flattening order.
 
     >>> tree_leaves({"b": 1, "a": [2, 3]})
@@ -601,7 +603,7 @@ def tree_structure(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> P
 
 
 def _rest_leaves(treedef: PyTreeDef, rest: Sequence[Any], is_leaf: Callable[[Any], bool] | None,
-                 who: str) -> list[list]:
+                 who: str) -> list[list[Any]]:
     """For each of ``rest``: its subtrees at the leaves of ``treedef`` (which must be a prefix)."""
     out = []
     for i, r in enumerate(rest):
@@ -648,7 +650,7 @@ def tree_map_with_path(f: Callable[..., Any], tree: Any, *rest: Any,
     return treedef.unflatten(f(p, x, *xs) for (p, x), *xs in zip(with_path, *others, strict=True))
 
 
-def tree_leaves_with_path(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list[tuple[tuple, Any]]:
+def tree_leaves_with_path(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list[tuple[tuple[Any, ...], Any]]:
     """The ``(key_path, leaf)`` pairs of a pytree, in flattening order.
 
     >>> [(keystr(p), x) for p, x in tree_leaves_with_path({"b": 1, "a": (2,)})]
@@ -700,7 +702,7 @@ def tree_broadcast(prefix_tree: Any, full_tree: Any, is_leaf: Callable[[Any], bo
     >>> tree_broadcast([1, 2], [(0, 0), {"a": 0}])
     [(1, 1), {'a': 2}]
     """
-    out: list = []
+    out: list[Any] = []
     tree_map(lambda p, sub: out.extend([p] * tree_structure(sub).num_leaves), prefix_tree, full_tree,
              is_leaf=is_leaf)
     return tree_structure(full_tree).unflatten(out)
@@ -743,7 +745,7 @@ def treedef_tuple(treedefs: Iterable[PyTreeDef]) -> PyTreeDef:
     return PyTreeDef(tuple, None, tuple(treedefs))
 
 
-class Partial(functools.partial):
+class Partial(functools.partial[Any]):
     """``functools.partial`` that is a pytree: the bound arguments are its children, the function
     is static structure. So a ``Partial`` can be passed to and returned from transformed functions
     (a pullback returned from ``jit``, a loss with bound data passed to ``grad``).

@@ -126,7 +126,7 @@ def _install() -> None:
     # numpy.shape (re-exported by `from .shape import *`), which shadows the submodule.
     shape = importlib.import_module(".shape", __package__)
 
-    T = Tracer
+    T: Any = Tracer  # assigned attribute by attribute; core.Tracer declares them for type checkers
     T.__add__, T.__radd__ = _binary(_add)
     T.__sub__, T.__rsub__ = _binary(_sub)
     T.__mul__, T.__rmul__ = _binary(_mul)
