@@ -135,18 +135,6 @@ def _conv_transpose_shape(input_shape: Sequence[int], kernel_shape: Sequence[int
     return _unpermute([lhs[0], rhs[0]] + space, out_perm)
 
 
-def _conv_transpose(lhs: Any, rhs: Any, strides: Sequence[int], padding: Any, dimension_numbers: Sequence[str]) -> Any:
-    """A transposed convolution: a convolution of the input dilated by ``strides`` (as ``lax.conv_transpose``
-    with ``transpose_kernel=False``)."""
-    _, rhs_perm, _ = _conv_perms(dimension_numbers)
-    k_space = [rhs.shape[i] for i in rhs_perm[2:]]
-    pads = ([_transpose_pads(k, s, padding) for k, s in zip(k_space, strides)] if isinstance(padding, str)
-            else [tuple(p) for p in padding])
-    one = (1,) * len(strides)
-    return _lax().conv_general_dilated(lhs, rhs, one, pads, lhs_dilation=tuple(strides), rhs_dilation=one,
-                                       dimension_numbers=tuple(dimension_numbers))
-
-
 def _general_conv(transpose: bool, dimension_numbers: Sequence[str], out_chan: int, filter_shape: Sequence[int],
                   strides: Sequence[int] | None, padding: Any, W_init: Callable[..., Any] | None,
                   b_init: Callable[..., Any]) -> Layer:
@@ -168,7 +156,7 @@ def _general_conv(transpose: bool, dimension_numbers: Sequence[str], out_chan: i
     def apply_fun(params: Any, inputs: Any, **kwargs: Any) -> Any:
         W, b = params
         if transpose:
-            return _conv_transpose(inputs, W, strides, padding, dimension_numbers) + b
+            return _lax().conv_transpose(inputs, W, strides, padding, dimension_numbers=tuple(dimension_numbers)) + b
         return _lax().conv_general_dilated(inputs, W, strides, padding, one, one,
                                            dimension_numbers=tuple(dimension_numbers)) + b
 
