@@ -1109,14 +1109,14 @@ def test_no_derivative_is_zero(row, case):
         tangents = tuple(_random_like(a, rng) for a in args)
         out, t_out = fg.jvp(row.fn, args, tangents)
         assert_same(out, want)
-        assert t_out.shape == out.shape and t_out.dtype == out.dtype
-        assert not np.any(t_out)
+        assert t_out.shape == out.shape and t_out.dtype == _ct_dtype(out)
+        assert t_out.dtype == fg.dtypes.float0 or not np.any(t_out)
         out, pullback = fg.vjp(row.fn, *args)
         assert_same(out, want)
         cts = pullback(_random_like(out, rng))
     for a, c in zip(args, cts, strict=True):
-        assert c.shape == a.shape and c.dtype == a.dtype
-        assert not np.any(c)
+        assert c.shape == a.shape and c.dtype == _ct_dtype(a)
+        assert c.dtype == fg.dtypes.float0 or not np.any(c)
 
 
 @pytest.mark.parametrize("row, case", _params(NONDIFF_ROWS))
