@@ -25,7 +25,8 @@ import numpy as np
 from .errors import ConcretizationError, LeakedTracerError, TracerConversionError
 
 __all__ = ["Primitive", "Tracer", "ValuelessTracer", "Trace", "is_differentiable_dtype", "primitives",
-           "find_top_trace", "higher_order_primitives", "ShapedArray", "abstract_eval"]
+           "find_top_trace", "higher_order_primitives", "ShapedArray", "abstract_eval", "declare_residuals",
+           "OUTPUT"]
 
 _level_counter = itertools.count(1)  # next() is atomic in CPython: safe across threads
 
@@ -86,12 +87,18 @@ class Primitive:
     ``index_start``, ``broadcasting_binary`` and ``shape_role`` are traits the program passes
     read (set after construction by the module declaring the primitive).
 
+    ``residuals`` declares what the vjp rules read, so that the reverse trace keeps exactly
+    that (see :func:`declare_residuals`): ``None`` (undeclared) keeps every operand and the
+    output; otherwise one tuple per operand of the operand positions its rule reads, ``-1``
+    standing for the output. The rule of operand ``i`` then gets ``None`` in place of every
+    operand (and output) it did not declare.
+
     Rules are written with funcgrad operations, so derivatives of derivatives work.
     ``out`` is the primal output, handed to rules so that ``exp`` or ``tanh`` can reuse it.
     """
 
     __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "abstract_eval", "emit", "multiple_results",
-                 "jvp_all", "vjp_all", "inline", "index_start", "broadcasting_binary", "shape_role")
+                 "jvp_all", "vjp_all", "inline", "index_start", "broadcasting_binary", "shape_role", "residuals")
 
     def __init__(
         self,
@@ -131,6 +138,7 @@ class Primitive:
         self.index_start: int | None = None
         self.broadcasting_binary = False
         self.shape_role: str | None = None
+        self.residuals: tuple[tuple[int, ...], ...] | None = None
         if register:  # internal program-only operations (jit's custom calls) are not registered
             primitives[name] = self
 
@@ -142,6 +150,26 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"Primitive({self.name})"
+
+
+OUTPUT = -1  # in a residual declaration: the primitive's output
+
+
+def declare_residuals(prim: Primitive, *reads: tuple[int, ...]) -> Primitive:
+    """Declare what ``prim``'s vjp rules read: ``reads[i]`` lists the operand positions the rule
+    of operand ``i`` uses (:data:`OUTPUT`, -1, for the output). The reverse trace keeps exactly
+    the union of what the rules of the operands being differentiated read; the rules get
+    ``None`` for the rest. Returns ``prim``.
+
+    >>> from funcgrad.prims.elementwise import mul_p
+    >>> mul_p.residuals  # x * y: the rule of x reads y, the rule of y reads x
+    ((1,), (0,))
+    """
+    if prim.vjp is None or isinstance(prim.vjp, (tuple, list)) and len(reads) != len(prim.vjp):
+        raise ValueError(f"{prim.name}: declare one tuple of read operands per vjp rule "
+                         f"({0 if prim.vjp is None else len(prim.vjp)}), got {len(reads)}")
+    prim.residuals = tuple(tuple(r) for r in reads)
+    return prim
 
 
 def find_top_trace(args: Sequence[Any], what: str = "an operation") -> Trace | None:

@@ -14,10 +14,11 @@ float32 under NumPy's promotion rules.
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 import numpy as np
 
-from ..core import Primitive
+from ..core import OUTPUT, Primitive, declare_residuals
 from .factories import binary, nondiff, unary, with_elementwise_batch
 
 # --- arithmetic -----------------------------------------------------------------------------
@@ -85,7 +86,8 @@ cbrt_p = unary("cbrt", np.cbrt, jvp=lambda t, o, x: t / (3.0 * o * o), vjp=lambd
 
 sin_p = unary("sin", np.sin, lambda x, out: cos(x))
 cos_p = unary("cos", np.cos, lambda x, out: -sin(x))
-sin, cos = sin_p.bind, cos_p.bind
+sin: Callable[..., Any] = sin_p.bind
+cos: Callable[..., Any] = cos_p.bind
 tan_p = unary("tan", np.tan, lambda x, out: 1.0 + out * out)
 arcsin_p = unary("arcsin", np.arcsin, lambda x, out: 1.0 / sqrt(1.0 - x * x))
 arccos_p = unary("arccos", np.arccos, lambda x, out: -1.0 / sqrt(1.0 - x * x))
@@ -93,7 +95,8 @@ arctan_p = unary("arctan", np.arctan, jvp=lambda t, o, x: t / (1.0 + x * x),
                  vjp=lambda ct, o, x: ct / (1.0 + x * x))
 sinh_p = unary("sinh", np.sinh, lambda x, out: cosh(x))
 cosh_p = unary("cosh", np.cosh, lambda x, out: sinh(x))
-sinh, cosh = sinh_p.bind, cosh_p.bind
+sinh: Callable[..., Any] = sinh_p.bind
+cosh: Callable[..., Any] = cosh_p.bind
 tanh_p = unary("tanh", np.tanh, lambda x, out: 1.0 - out * out)
 arcsinh_p = unary("arcsinh", np.arcsinh, lambda x, out: 1.0 / sqrt(x * x + 1.0))
 arccosh_p = unary("arccosh", np.arccosh, lambda x, out: 1.0 / sqrt(x * x - 1.0))
@@ -121,7 +124,9 @@ abs_p = unary("absolute", np.absolute, jvp=_abs_jvp, vjp=_abs_vjp)
 real_p = unary("real", np.real, jvp=lambda t, o, x: real(t), vjp=lambda ct, o, x: ct)
 imag_p = unary("imag", np.imag, jvp=lambda t, o, x: imag(t), vjp=lambda ct, o, x: mul(-1j, ct))
 conj_p = unary("conjugate", np.conjugate, jvp=lambda t, o, x: conj(t), vjp=lambda ct, o, x: conj(ct))
-real, imag, conj = real_p.bind, imag_p.bind, conj_p.bind
+real: Callable[..., Any] = real_p.bind
+imag: Callable[..., Any] = imag_p.bind
+conj: Callable[..., Any] = conj_p.bind
 
 
 def _expit_impl(x):
@@ -170,7 +175,7 @@ where_p = with_elementwise_batch(Primitive(
     jvp=(None, lambda t, o, c, x, y: where(c, t, 0.0), lambda t, o, c, x, y: where(c, 0.0, t)),
     vjp=(None, lambda ct, o, c, x, y: where(c, ct, 0.0), lambda ct, o, c, x, y: where(c, 0.0, ct)),
 ))
-where = where_p.bind
+where: Callable[..., Any] = where_p.bind
 
 # --- no derivative ------------------------------------------------------------------------------
 
@@ -178,19 +183,19 @@ equal_p = nondiff("equal", np.equal)
 equal = equal_p.bind
 not_equal_p = nondiff("not_equal", np.not_equal)
 less_p = nondiff("less", np.less)
-less = less_p.bind
+less: Callable[..., Any] = less_p.bind
 less_equal_p = nondiff("less_equal", np.less_equal)
 greater_p = nondiff("greater", np.greater)
-greater = greater_p.bind
+greater: Callable[..., Any] = greater_p.bind
 greater_equal_p = nondiff("greater_equal", np.greater_equal)
 logical_and_p = nondiff("logical_and", np.logical_and)
 logical_and = logical_and_p.bind
 logical_or_p = nondiff("logical_or", np.logical_or)
-logical_or = logical_or_p.bind
+logical_or: Callable[..., Any] = logical_or_p.bind
 logical_xor_p = nondiff("logical_xor", np.logical_xor)
 logical_not_p = nondiff("logical_not", np.logical_not)
 isnan_p = nondiff("isnan", np.isnan)
-isnan = isnan_p.bind
+isnan: Callable[..., Any] = isnan_p.bind
 isinf_p = nondiff("isinf", np.isinf)
 isfinite_p = nondiff("isfinite", np.isfinite)
 sign_p = nondiff("sign", np.sign)
@@ -199,3 +204,26 @@ floor_p = nondiff("floor", np.floor)
 ceil_p = nondiff("ceil", np.ceil)
 trunc_p = nondiff("trunc", np.trunc)
 round_p = nondiff("round", lambda x, decimals=0: np.round(x, decimals))
+
+# --- residuals: what each vjp rule reads (the reverse trace keeps only that) -------------------
+
+_O = OUTPUT
+for _p in (add_p, sub_p):
+    declare_residuals(_p, (), ())
+for _p in (neg_p, real_p, imag_p, conj_p):
+    declare_residuals(_p, ())
+declare_residuals(mul_p, (1,), (0,))
+declare_residuals(div_p, (1,), (_O, 1))
+declare_residuals(pow_p, (0, 1), (0, 1, _O))
+declare_residuals(remainder_p, (), (0, 1))
+for _p in (exp_p, expm1_p, sqrt_p, cbrt_p, tan_p, tanh_p, expit_p):
+    declare_residuals(_p, (_O,))
+for _p in (log_p, log1p_p, log2_p, log10_p, sin_p, cos_p, arcsin_p, arccos_p, arctan_p, sinh_p, cosh_p,
+           arcsinh_p, arccosh_p, arctanh_p):
+    declare_residuals(_p, (0,))
+declare_residuals(abs_p, (0, _O))
+for _p in (arctan2_p, maximum_p, minimum_p, fmax_p, fmin_p):
+    declare_residuals(_p, (0, 1), (0, 1))
+declare_residuals(hypot_p, (0, _O), (1, _O))
+declare_residuals(logaddexp_p, (0, _O), (1, _O))
+declare_residuals(where_p, (), (0,), (0,))

@@ -7,11 +7,11 @@ the promoted axis dropped). The reverse trace sums cotangents over broadcast bat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from ..core import Primitive
+from ..core import Primitive, declare_residuals
 from .elementwise import conj, equal, real, where
 from .factories import PerIndex, batch_to_front, ndim_of
 from .reductions import keepdims_shape, reduce_sum
@@ -85,7 +85,7 @@ matmul_p = Primitive(
     vjp=(_matmul_vjp_a, _matmul_vjp_b),
     batch=_matmul_batch,
 )
-matmul = matmul_p.bind
+matmul: Callable[..., Any] = matmul_p.bind
 
 
 def _parse(subscripts: str) -> tuple[list[str], str]:
@@ -175,3 +175,6 @@ l2norm_p = Primitive(
     batch=_l2norm_batch,
 )
 l2norm = l2norm_p.bind
+
+# The rule of each operand reads both operands (the other's values, and both ranks), not the output.
+declare_residuals(matmul_p, (0, 1), (0, 1))

@@ -9,11 +9,11 @@ multiplications only, never a division).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from ..core import Primitive
+from ..core import OUTPUT, Primitive, declare_residuals
 from .elementwise import equal, isnan, logical_and, logical_or, where
 from .factories import batch_to_front, nondiff
 from .shape import astype, broadcast_to, concatenate, reshape, slice_axis, transpose
@@ -97,7 +97,7 @@ reduce_sum_p = _with_reduction_batch(Primitive(
     jvp=(lambda t, out, x, axis, keepdims: reduce_sum(t, axis=axis, keepdims=keepdims),),
     vjp=(lambda ct, out, x, axis, keepdims: broadcast_to(_expand(ct, x, axis), shape=x.shape),),
 ))
-reduce_sum = reduce_sum_p.bind
+reduce_sum: Callable[..., Any] = reduce_sum_p.bind
 
 
 def _extremum_weights(out: Any, x: Any, axis: tuple[int, ...] | None, dtype: Any) -> Any:
@@ -190,7 +190,7 @@ cumsum_p = _scan_batch(Primitive(
     jvp=(lambda t, out, x, axis: cumsum(t, axis=axis),),
     vjp=(lambda ct, out, x, axis: _reverse_cumsum(ct, axis),),
 ))
-cumsum = cumsum_p.bind
+cumsum: Callable[..., Any] = cumsum_p.bind
 
 def _scan_steps(x: Any, axis: int) -> list[tuple[int, Any]]:
     """The steps of a Hillis-Steele product scan along ``axis``: (offset d, partial products
@@ -253,3 +253,8 @@ def _argsort_batch(args: tuple, dims: tuple, axis: int, kind: str | None) -> tup
 argsort_p = nondiff("argsort", lambda x, axis, kind: np.argsort(x, axis=axis, kind=kind), elementwise=False,
                     batch=_argsort_batch)
 argsort = argsort_p.bind
+
+# What each vjp rule reads (the reverse trace keeps only that): sum needs its operand's shape.
+declare_residuals(reduce_sum_p, (0,))
+declare_residuals(reduce_max_p, (0, OUTPUT))
+declare_residuals(reduce_min_p, (0, OUTPUT))

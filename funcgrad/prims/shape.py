@@ -8,12 +8,12 @@ every primitive.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from .._backend import as_array, is_foreign_array
-from ..core import Primitive
+from ..core import Primitive, declare_residuals
 from .factories import PerIndex, batch_to_front, with_elementwise_batch
 
 
@@ -59,7 +59,7 @@ reshape_p = Primitive(
     vjp=(lambda ct, out, x, shape: reshape(ct, shape=_shape(x)),),
     batch=lambda args, dims, shape: _front_then(args[0], dims[0], lambda x: reshape(x, shape=x.shape[:1] + shape)),
 )
-reshape = reshape_p.bind
+reshape: Callable[..., Any] = reshape_p.bind
 
 transpose_p = Primitive(
     "transpose",
@@ -70,7 +70,7 @@ transpose_p = Primitive(
     batch=lambda args, dims, axes: _front_then(
         args[0], dims[0], lambda x: transpose(x, axes=(0,) + tuple(a + 1 for a in axes))),
 )
-transpose = transpose_p.bind
+transpose: Callable[..., Any] = transpose_p.bind
 
 def _broadcast_to_impl(x: Any, shape: tuple[int, ...]) -> Any:
     # np.broadcast_to costs several microseconds of Python; for small results a filled copy is
@@ -93,7 +93,7 @@ broadcast_to_p = Primitive(
     batch=lambda args, dims, shape: (broadcast_to(
         b := batch_to_front(args[0], dims[0], rank=len(shape)), shape=b.shape[:1] + shape), 0),
 )
-broadcast_to = broadcast_to_p.bind
+broadcast_to: Callable[..., Any] = broadcast_to_p.bind
 
 # ``fill`` in an array of ``shape``/``dtype`` made by the library of ``x`` (NumPy, Dask, CuPy):
 # how zero cotangents and grad's seed are staged by jit for arguments from another library.
@@ -103,7 +103,7 @@ full_like_p = Primitive(
     nondiff=True,
     batch=lambda args, dims, fill, shape, dtype: (full_like(args[0], fill=fill, shape=shape, dtype=dtype), None),
 )
-full_like = full_like_p.bind
+full_like: Callable[..., Any] = full_like_p.bind
 broadcast_to_p.shape_role = "broadcast"
 reshape_p.shape_role = "reshape"
 
@@ -130,7 +130,7 @@ concatenate_p = Primitive(
         *(batch_to_front(x, d, size=batch_size(args, dims)) for x, d in zip(args, dims, strict=False)),
         axis=axis + 1), 0),
 )
-concatenate = concatenate_p.bind
+concatenate: Callable[..., Any] = concatenate_p.bind
 
 
 def _pad_impl(x: Any, pad_width: tuple, value: float) -> Any:
@@ -151,7 +151,7 @@ pad_p = Primitive(
     batch=lambda args, dims, pad_width, value: _front_then(
         args[0], dims[0], lambda x: pad(x, pad_width=((0, 0),) + pad_width, value=value)),
 )
-pad = pad_p.bind
+pad: Callable[..., Any] = pad_p.bind
 
 
 def slice_axis(x: Any, axis: int, start: int, stop: int) -> Any:
@@ -169,7 +169,7 @@ astype_p = with_elementwise_batch(Primitive(
     jvp=(lambda t, out, x, dtype: astype(t, dtype=dtype),),
     vjp=(lambda ct, out, x, dtype: ct,),
 ))
-astype = astype_p.bind
+astype: Callable[..., Any] = astype_p.bind
 
 
 def cast_derivative(g: Any, dtype: np.dtype) -> Any:
@@ -194,7 +194,7 @@ optimization_barrier_p = with_elementwise_batch(Primitive(
     "optimization_barrier", lambda x: x,
     jvp=(lambda t, out, x: optimization_barrier(t),), vjp=(lambda ct, out, x: ct,),
     emit=lambda e, args, bind: args[0], register=False))
-optimization_barrier = optimization_barrier_p.bind
+optimization_barrier: Callable[..., Any] = optimization_barrier_p.bind
 
 
 def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
@@ -216,3 +216,9 @@ def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
     if g.shape != shape:
         g = reshape(g, shape=shape)
     return g
+
+
+# What each vjp rule reads (the reverse trace keeps only that): reshape needs its operand's shape.
+declare_residuals(reshape_p, (0,))
+for _p in (transpose_p, broadcast_to_p, astype_p, optimization_barrier_p):
+    declare_residuals(_p, ())

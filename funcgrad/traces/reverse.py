@@ -1,9 +1,11 @@
 """Reverse mode: record a tape while the function runs, walk it backwards in the pullback.
 
-The tape is a list in creation order; each entry holds the primitive, its parameters, the
-tracked inputs (operand position and node id, flattened into one list to keep allocations per
-operation low), the primal operands and the primal output. Those
-are references to arrays the forward pass made anyway (residuals are never copied).
+The tape is a list in creation order; each entry is one flat tuple (few allocations per
+operation): the primitive, its parameters, its node id, the residuals its vjp rules declared
+(``Primitive.residuals``: some operands, the output, or nothing; undeclared primitives keep all)
+and the tracked inputs (operand position, node id, and shape/dtype when it differs from the
+output's). Residuals are references to arrays the forward pass made anyway, never copies, and
+only the declared ones are kept, so a chain holds one array per step.
 
 The backward pass is one loop over the tape in reverse (no recursion, so chains of 100k
 operations are fine). Cotangents live in a list indexed by node id; each is dropped as soon as
@@ -19,7 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .._backend import zeros_like_shape
-from ..core import Primitive, Trace, Tracer
+from ..core import OUTPUT, Primitive, Trace, Tracer
 from ..prims.elementwise import add
 from ..prims.shape import cast_derivative, sum_to_shape
 
@@ -76,7 +78,7 @@ class ReverseTrace(Trace):
             raise _no_rule(prim, tracked[0])
         node = self.num_nodes
         self.num_nodes = node + 1
-        self.tape.append((prim, params, tracked, primals, out, node))
+        self.tape.append(_entry(prim, params or _NO_PARAMS, tracked, primals, out, node))
         return ReverseTracer(self, out, node)
 
     def record_custom(self, inputs: Sequence[Any], out_primals: Sequence[Any],
@@ -111,6 +113,58 @@ class ReverseTrace(Trace):
         return outs
 
 
+_NO_PARAMS: dict = {}  # shared by every entry without parameters (never mutated)
+
+
+def _entry(prim: Primitive, params: dict, tracked: list, primals: list, out: Any, node: int) -> tuple:
+    """One flat tape entry: ``(prim, params, node, kept output, n, kept operand 0..n-1, then
+    (position, source node, shape-and-dtype) per tracked operand)``.
+
+    Only the residuals the rules of the tracked operands declare (``prim.residuals``) are kept;
+    the others are ``None``. The shape and dtype of a tracked operand are kept (as a small
+    tuple) only when they differ from the output's: the cotangent, shaped like the output, then
+    tells the backward pass what to sum and cast the operand's cotangent to.
+    """
+    reads = prim.residuals
+    n = len(primals)
+    if len(tracked) == 2:  # one operand differentiated: the common case, without loops
+        i = tracked[0]
+        x = primals[i]
+        shape, dtype = x.shape, x.dtype
+        meta = None if shape == out.shape and (dtype is out.dtype or dtype == out.dtype) else (shape, dtype)
+        if reads is None:
+            return (prim, params, node, out, n, *primals, i, tracked[1], meta)
+        r = reads[i]
+        kept_out = out if OUTPUT in r else None
+        if n == 1:
+            return (prim, params, node, kept_out, 1, x if 0 in r else None, i, tracked[1], meta)
+        if n == 2:
+            a, b = primals
+            return (prim, params, node, kept_out, 2, a if 0 in r else None, b if 1 in r else None,
+                    i, tracked[1], meta)
+        return (prim, params, node, kept_out, n, *(p if j in r else None for j, p in enumerate(primals)),
+                i, tracked[1], meta)
+    links = []
+    if reads is None:  # undeclared: keep every operand and the output
+        kept_out = out
+        kept = primals
+    else:
+        kept_out = None
+        kept = [None] * n
+        for k in range(0, len(tracked), 2):
+            for j in reads[tracked[k]]:
+                if j < 0:
+                    kept_out = out
+                else:
+                    kept[j] = primals[j]
+    for k in range(0, len(tracked), 2):
+        x = primals[tracked[k]]
+        shape, dtype = x.shape, x.dtype
+        meta = None if shape == out.shape and dtype == out.dtype else (shape, dtype)
+        links += (tracked[k], tracked[k + 1], meta)
+    return (prim, params, node, kept_out, n, *kept, *links)
+
+
 def _no_rule(prim: Primitive, operand: int) -> NotImplementedError:
     return NotImplementedError(
         f"reverse-mode differentiation of {prim.name} with respect to operand {operand} is not "
@@ -127,17 +181,21 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
     for node, ct in seeds:
         prev = cts[node]
         cts[node] = ct if prev is None else add(prev, ct)
-    for prim, params, tracked, primals, out, node in reversed(trace.tape):
-        if prim is None:  # a custom node: params is its backward function, node its outputs
-            _custom_backward(cts, params, tracked, primals, out, node)
+    for entry in reversed(trace.tape):
+        prim = entry[0]
+        if prim is None:  # a custom node: (None, bwd, tracked, primals, outs, nodes)
+            _custom_backward(cts, *entry[1:])
             continue
+        node = entry[2]
         ct = cts[node]
         if ct is None:
             continue
         cts[node] = None  # consumed: release it
+        params, out, start = entry[1], entry[3], 5 + entry[4]
+        primals = entry[5:start]
         vjps = prim.vjp
-        for k in range(0, len(tracked), 2):
-            i = tracked[k]
+        for k in range(start, len(entry), 3):
+            i = entry[k]
             rule = vjps[i]
             if rule is None:
                 raise _no_rule(prim, i)
@@ -145,12 +203,13 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
             if type(g) in _PY_NUMBERS:  # NumPy scalar arithmetic can give Python numbers
                 g = np.asarray(g)
             # _push, inlined: this is the hot loop of every backward pass
-            x = primals[i]
-            if g.shape != x.shape:
-                g = sum_to_shape(g, x.shape)
-            if g.dtype != x.dtype:
-                g = cast_derivative(g, x.dtype)
-            src = tracked[k + 1]
+            meta = entry[k + 2]
+            shape, dtype = (ct.shape, ct.dtype) if meta is None else meta
+            if g.shape != shape:
+                g = sum_to_shape(g, shape)
+            if g.dtype != dtype:
+                g = cast_derivative(g, dtype)
+            src = entry[k + 1]
             prev = cts[src]
             cts[src] = g if prev is None else add(prev, g)
     return [cts[n] for n in wanted]
@@ -189,3 +248,18 @@ def _push(cts: list, src: int, g: Any, x: Any) -> None:
         g = cast_derivative(g, x.dtype)
     prev = cts[src]
     cts[src] = g if prev is None else add(prev, g)
+
+
+def held_residuals(trace: ReverseTrace) -> list[tuple[str, bool, tuple[int, ...]]]:
+    """What the tape of ``trace`` holds, entry by entry: ``(primitive name, output kept?,
+    positions of the operands kept)`` (custom entries: ``("custom", True, all operands)``).
+    For tests and for inspecting memory use."""
+    held = []
+    for entry in trace.tape:
+        if entry[0] is None:
+            held.append(("custom", True, tuple(range(len(entry[3])))))
+            continue
+        n = entry[4]
+        held.append((entry[0].name, entry[3] is not None,
+                     tuple(i for i, p in enumerate(entry[5:5 + n]) if p is not None)))
+    return held
