@@ -92,7 +92,7 @@ def _sum_emit(e: Any, args: list, bind: Any) -> str:
 
 reduce_sum_p = _with_reduction_batch(Primitive(
     "sum",
-    lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    _sum_of_array,
     emit=lambda e, a, bind: _sum_emit(e, a, bind),
     jvp=(lambda t, out, x, axis, keepdims: reduce_sum(t, axis=axis, keepdims=keepdims),),
     vjp=(lambda ct, out, x, axis, keepdims: broadcast_to(_expand(ct, x, axis), shape=x.shape),),

@@ -26,6 +26,7 @@ from ..prims.elementwise import add
 from ..prims.shape import cast_derivative, sum_to_shape
 
 _PY_NUMBERS = (float, complex, int)
+_NDARRAY = np.ndarray
 
 
 class ReverseTracer(Tracer):
@@ -56,11 +57,12 @@ class ReverseTrace(Trace):
         nested = False  # does any operand still hold a lower-level tracer?
         i = 0
         for a in args:
-            if type(a) is ReverseTracer and a._trace is self:
-                tracked.append(i)
-                tracked.append(a.node)
+            t = type(a)
+            if t is ReverseTracer and a._trace is self:
+                tracked += (i, a.node)
                 a = primals[i] = a.primal
-            if isinstance(a, Tracer):
+                t = type(a)
+            if t is not _NDARRAY and t not in _PY_NUMBERS and isinstance(a, Tracer):
                 nested = True
             i += 1
         if prim.vjp_all is not None:
