@@ -9,6 +9,8 @@ with 1.0. Every transformation takes and returns plain functions, so they compos
 array([2., 4.])
 """
 
+import typing as _typing
+
 from . import (
     checkpoint_policies,  # noqa: F401
     lax,  # noqa: F401
@@ -59,8 +61,10 @@ from .vmap import vmap
 
 __version__ = "0.1.0"
 
+_T = _typing.TypeVar("_T")
 
-def stop_gradient(x):  # type: ignore[no-untyped-def]
+
+def stop_gradient(x: _T) -> _T:
     """Return ``x`` unchanged, with no derivative flowing through it, in every mode.
 
     >>> import numpy as np, funcgrad as fg
@@ -97,17 +101,58 @@ _LAZY_NAMES = {
     "pure_callback": ("_jax_api", "pure_callback"),
 }
 
+if _typing.TYPE_CHECKING:  # the lazy names above, visible to type checkers (tests/test_typing.py checks both agree)
+    # isort: off
+    from . import (
+        compat as compat,
+        config as config,
+        debug as debug,
+        example_libraries as example_libraries,
+        flatten_util as flatten_util,
+        nn as nn,
+        ops as ops,
+        optimizers as optimizers,
+        random as random,
+        tree as tree,
+    )
+    from ._devices import (
+        Device as Device,
+        block_until_ready as block_until_ready,
+        default_backend as default_backend,
+        device_count as device_count,
+        device_get as device_get,
+        device_put as device_put,
+        devices as devices,
+        local_device_count as local_device_count,
+        local_devices as local_devices,
+        process_count as process_count,
+        process_index as process_index,
+    )
+    from ._jax_api import (
+        Array as Array,
+        enable_x64 as enable_x64,
+        make_jaxpr as make_jaxpr,
+        named_call as named_call,
+        named_scope as named_scope,
+        pure_callback as pure_callback,
+    )
+    from .config import disable_jit as disable_jit
+    from .jacobians import jacrev as jacobian  # noqa: F401
+    # isort: on
 
-def __getattr__(name: str):  # type: ignore[no-untyped-def]
-    """Submodules and JAX-named helpers imported on first use (``funcgrad.nn``, ``funcgrad.device_put``)."""
-    import importlib
 
-    if name in _LAZY_SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    if name in _LAZY_NAMES:
-        module, attr = _LAZY_NAMES[name]
-        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if not _typing.TYPE_CHECKING:  # type checkers see the lazy names declared above, and an unknown name stays an error
+
+    def __getattr__(name: str):  # type: ignore[no-untyped-def]
+        """Submodules and JAX-named helpers imported on first use (``funcgrad.nn``, ``funcgrad.device_put``)."""
+        import importlib
+
+        if name in _LAZY_SUBMODULES:
+            return importlib.import_module(f"{__name__}.{name}")
+        if name in _LAZY_NAMES:
+            module, attr = _LAZY_NAMES[name]
+            return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -179,8 +179,6 @@ def vjp(f: Callable[[Unpack[Ts]], R], *primals: Unpack[Ts], has_aux: Literal[Fal
 @overload
 def vjp(f: Callable[[Unpack[Ts]], tuple[R, A]], *primals: Unpack[Ts], has_aux: Literal[True]
         ) -> tuple[R, Pullback, A]: ...
-@overload
-def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool) -> tuple[Any, ...]: ...
 def vjp(  # type: ignore[misc]  # mypy does not match *primals: Any to the overloads' *Unpack[Ts]
     f: Callable[..., Any], *primals: Any, has_aux: bool = False,
 ) -> tuple[Any, ...]:
@@ -260,6 +258,10 @@ def vjp(  # type: ignore[misc]  # mypy does not match *primals: Any to the overl
     return out, partial_pullback
 
 
+# The same function for callers whose has_aux is a runtime bool (the overloads need a literal).
+_vjp_any: Callable[..., tuple[Any, ...]] = vjp
+
+
 def _as_partial(pullback: Pullback, f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> Any:
     """The pullback as a ``tree_util.Partial`` whose leaves are the primals, as JAX's is a Partial
     of its residuals: so it can be returned from ``jit`` (or passed through any pytree function).
@@ -271,7 +273,7 @@ def _as_partial(pullback: Pullback, f: Callable[..., Any], primals: tuple[Any, .
         *new, ct = args
         if len(new) == len(primals) and all(a is b for a, b in zip(new, primals)):
             return pullback(ct)
-        pullback_new: Pullback = vjp(f, *new, has_aux=has_aux)[1]
+        pullback_new: Pullback = _vjp_any(f, *new, has_aux=has_aux)[1]
         return pullback_new(ct)
 
     apply.__doc__ = pullback.__doc__
@@ -438,11 +440,6 @@ def value_and_grad(
     f: Callable[P, tuple[R, A]], argnums: int | Sequence[int] = 0, *, has_aux: Literal[True],
     holomorphic: bool = False, allow_int: bool = False,
 ) -> Callable[P, tuple[tuple[R, A], Any]]: ...
-@overload
-def value_and_grad(
-    f: Callable[P, Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
-    allow_int: bool = False,
-) -> Callable[P, Any]: ...
 def value_and_grad(
     f: Callable[P, Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
     allow_int: bool = False,
@@ -477,7 +474,7 @@ def value_and_grad(
             return f(*full, **kwargs)
 
         partial.__name__ = fname
-        res = vjp(partial, *(args[n] for n in nums), has_aux=has_aux)
+        res = _vjp_any(partial, *(args[n] for n in nums), has_aux=has_aux)
         out, pullback = res[0], res[1]
         _check_scalar(out, fname, holomorphic)
         grads = pullback(_seed(out))
@@ -487,6 +484,9 @@ def value_and_grad(
         return out, g
 
     return value_and_grad_f
+
+
+_value_and_grad_any: Callable[..., Callable[..., Any]] = value_and_grad  # for a runtime-bool has_aux
 
 
 _ONES: dict[np.dtype, np.ndarray] = {}
@@ -557,11 +557,6 @@ def grad(
     f: Callable[P, tuple[Any, A]], argnums: int | Sequence[int] = 0, *, has_aux: Literal[True],
     holomorphic: bool = False, allow_int: bool = False,
 ) -> Callable[P, tuple[Any, A]]: ...
-@overload
-def grad(
-    f: Callable[P, Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
-    allow_int: bool = False,
-) -> Callable[P, Any]: ...
 def grad(
     f: Callable[P, Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
     allow_int: bool = False,
@@ -583,7 +578,7 @@ def grad(
     >>> fg.grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
     array([2., 4.])
     """
-    vg = value_and_grad(f, argnums, has_aux, holomorphic, allow_int)
+    vg = _value_and_grad_any(f, argnums, has_aux, holomorphic, allow_int)
 
     @functools.wraps(f)
     def grad_f(*args: Any, **kwargs: Any) -> Any:

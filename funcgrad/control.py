@@ -673,13 +673,13 @@ def _tape_zip_impl(tape: Any, tangent: Any) -> list:
 
 # A tape recorded with each step's residuals followed by their tangents, split into the two
 # (``tape_split``), and a tape and its tangent joined step by step (``tape_zip``).
-tape_split_p = Primitive(
+tape_split_p: Primitive = Primitive(
     "tape_split", _tape_split_impl, multiple_results=True, abstract_eval=lambda tape, n_res: [tape, tape],
     jvp_all=lambda primals, tangents, n_res: (
         tape_split_p.bind(primals[0], n_res=n_res),
         [None, None] if tangents[0] is None else tape_split_p.bind(tangents[0], n_res=n_res)),
     batch=lambda vals, dims, n_res: (tape_split_p.bind(vals[0], n_res=n_res), [dims[0], dims[0]]), register=False)
-tape_zip_p = Primitive(
+tape_zip_p: Primitive = Primitive(
     "tape_zip", _tape_zip_impl, multiple_results=True, abstract_eval=lambda tape, tangent: [tape],
     batch=lambda vals, dims: (tape_zip_p.bind(*vals), [dims[0]]), register=False)
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ._backend import is_foreign_array, underlying
-from .api import _check_differentiable_inputs, _fname, _normalize_argnums, _single_argnum, jvp, vjp
+from .api import _check_differentiable_inputs, _fname, _normalize_argnums, _single_argnum, _vjp_any, jvp
 from .core import Tracer
 from .prims.shape import reshape
 from .tree_util import tree_flatten
@@ -112,7 +112,7 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
     @functools.wraps(f)
     def jacrev_f(*args: Any, **kwargs: Any) -> Any:
         _, partial, arg_trees, in_leaves, _ = _prepare(f, argnums, args, kwargs, "jacrev", allow_int)
-        res = vjp(partial, *in_leaves, has_aux=has_aux)
+        res = _vjp_any(partial, *in_leaves, has_aux=has_aux)
         out, pullback = res[0], res[1]
         out_leaves, out_tree = tree_flatten(out)
         basis, _ = _basis(out_leaves)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, ParamSpec
 
 import numpy as np
 
@@ -93,10 +93,13 @@ def _axis_frame(axis_name: Any, trace: BatchTrace) -> Any:
     return axis_frame(axis_name, trace)
 
 
+P = ParamSpec("P")
+
+
 def vmap(
-    f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None,
+    f: Callable[P, Any], in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None,
     axis_size: int | None = None, spmd_axis_name: Any = None,
-) -> Callable[..., Any]:
+) -> Callable[P, Any]:
     """Vectorise ``f`` over an axis of its inputs: ``vmap(f)(xs)[i] == f(xs[i])``.
 
     ``in_axes`` is an int, None (not batched), or a tuple or list (one entry per positional

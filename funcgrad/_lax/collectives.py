@@ -101,7 +101,7 @@ def _psum_batch(vals: tuple, dims: tuple) -> tuple[Any, int | None]:
     return fnp.sum(x, axis=xd), None
 
 
-psum_p = Primitive(
+psum_p: Primitive = Primitive(
     "psum",
     lambda x, idx: x,  # never reached: the index operand is always traced
     jvp=(lambda t, out, x, idx: psum_p.bind(t, idx), None),
@@ -142,7 +142,7 @@ def _gather_batch(vals: tuple, dims: tuple, *, axis: int, tiled: bool, axis_size
     return stacked, None
 
 
-all_gather_p = Primitive(
+all_gather_p: Primitive = Primitive(
     "all_gather",
     lambda x, idx, **p: x,
     jvp=(lambda t, out, x, idx, **p: all_gather_p.bind(t, idx, **p), None),
@@ -176,7 +176,7 @@ def _scatter_batch(vals: tuple, dims: tuple, *, scatter_dimension: int, tiled: b
     return total, d  # the scattered dimension becomes the batch axis: example i keeps block i
 
 
-psum_scatter_p = Primitive(
+psum_scatter_p: Primitive = Primitive(
     "psum_scatter",
     lambda x, idx, **p: x,
     jvp=(lambda t, out, x, idx, **p: psum_scatter_p.bind(t, idx, **p), None),
@@ -206,7 +206,7 @@ def _ppermute_batch(vals: tuple, dims: tuple, *, perm: tuple) -> tuple[Any, int 
     return out, 0
 
 
-ppermute_p = Primitive(
+ppermute_p: Primitive = Primitive(
     "ppermute",
     lambda x, idx, perm: x,
     jvp=(lambda t, out, x, idx, perm: ppermute_p.bind(t, idx, perm=perm), None),

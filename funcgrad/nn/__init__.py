@@ -16,7 +16,7 @@ array([0., 2.])
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -385,9 +385,13 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
     return out[0] if unbatched else out
 
 
-def __getattr__(name: str) -> Any:
-    if name == "initializers":
-        import importlib
+if TYPE_CHECKING:  # loaded on first use by __getattr__ below
+    from . import initializers as initializers
+else:  # (hidden from type checkers, so that an unknown name stays an error)
 
-        return importlib.import_module(f"{__name__}.initializers")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        if name == "initializers":
+            import importlib
+
+            return importlib.import_module(f"{__name__}.initializers")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,29 +11,31 @@ array([1., 1.])
 
 from __future__ import annotations
 
+import typing as _typing
+
 import numpy as _np
 
 # NumPy's dtypes and constants, so `fnp.float32` and `fnp.pi` read naturally (re-exports).
-from numpy import (
-    bool_,  # noqa: F401
-    complex64,  # noqa: F401
-    complex128,  # noqa: F401
-    dtype,  # noqa: F401
-    e,  # noqa: F401
-    euler_gamma,  # noqa: F401
-    float16,  # noqa: F401
-    float32,  # noqa: F401
-    float64,  # noqa: F401
-    inf,  # noqa: F401
-    int8,  # noqa: F401
-    int16,  # noqa: F401
-    int32,  # noqa: F401
-    int64,  # noqa: F401
-    nan,  # noqa: F401
-    ndarray,  # noqa: F401
-    newaxis,  # noqa: F401
-    pi,  # noqa: F401
-    uint8,  # noqa: F401
+from numpy import (  # isort: skip  (re-exported as X as X, for type checkers)
+    bool_ as bool_,
+    complex64 as complex64,
+    complex128 as complex128,
+    dtype as dtype,
+    e as e,
+    euler_gamma as euler_gamma,
+    float16 as float16,
+    float32 as float32,
+    float64 as float64,
+    inf as inf,
+    int8 as int8,
+    int16 as int16,
+    int32 as int32,
+    int64 as int64,
+    nan as nan,
+    ndarray as ndarray,
+    newaxis as newaxis,
+    pi as pi,
+    uint8 as uint8,
 )
 
 from . import fft, linalg
@@ -87,10 +89,16 @@ register_dispatch(linalg, _np.linalg, linalg.__all__)
 register_dispatch(fft, _np.fft, fft.__all__)
 
 
-def __getattr__(name: str) -> object:
-    # funcgrad.numpy.random (numpy.random re-exported) loads on first use, as numpy.random does.
-    if name == "random":
-        import importlib
+if _typing.TYPE_CHECKING:  # loaded lazily by __getattr__ below
+    from . import random as random
 
-        return importlib.import_module(".random", __name__)
-    raise AttributeError(f"module 'funcgrad.numpy' has no attribute {name!r}")
+
+if not _typing.TYPE_CHECKING:  # type checkers see random declared above, and an unknown name stays an error
+
+    def __getattr__(name: str) -> object:
+        # funcgrad.numpy.random (numpy.random re-exported) loads on first use, as numpy.random does.
+        if name == "random":
+            import importlib
+
+            return importlib.import_module(".random", __name__)
+        raise AttributeError(f"module 'funcgrad.numpy' has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Union
 
 import numpy as np
 
@@ -10,6 +10,11 @@ from ..core import Tracer
 from ..prims import elementwise as ew
 from ..prims import shape as sh
 from ._util import no_out
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    ArrayLike = Union[Tracer, npt.ArrayLike]  # what funcgrad.numpy functions accept
 
 __all__: list[str] = []
 
@@ -43,7 +48,7 @@ def _stack_lists(args: tuple) -> tuple:
     return tuple(as_array(a) if type(a) in (list, tuple) else a for a in args)
 
 
-def _export(name: str, prim: Any, npname: str | None = None) -> None:
+def _export(name: str, prim: Any, npname: str | None = None) -> Callable[..., Any]:
     bind = prim.bind
 
     def fn(*args: Any, **kwargs: Any) -> Any:
@@ -62,33 +67,96 @@ def _export(name: str, prim: Any, npname: str | None = None) -> None:
         f"Differentiable ``numpy.{npname or name}``, with NumPy's broadcasting and dtype rules.\n\n"
         f"    >>> import numpy as np, funcgrad.numpy as fnp\n    >>> {call}\n    {result}\n"
     )
-    globals()[name] = fn
-    __all__.append(name)
+    return fn
 
 
-for _name, _prim in [
-    ("add", ew.add_p), ("subtract", ew.sub_p), ("multiply", ew.mul_p), ("true_divide", ew.div_p),
-    ("divide", ew.div_p), ("negative", ew.neg_p), ("power", ew.pow_p), ("remainder", ew.remainder_p),
-    ("mod", ew.remainder_p), ("floor_divide", ew.floor_divide_p),
-    ("exp", ew.exp_p), ("log", ew.log_p), ("log1p", ew.log1p_p), ("expm1", ew.expm1_p),
-    ("log2", ew.log2_p), ("log10", ew.log10_p), ("sqrt", ew.sqrt_p), ("cbrt", ew.cbrt_p),
-    ("sin", ew.sin_p), ("cos", ew.cos_p), ("tan", ew.tan_p), ("arcsin", ew.arcsin_p),
-    ("arccos", ew.arccos_p), ("arctan", ew.arctan_p), ("sinh", ew.sinh_p), ("cosh", ew.cosh_p),
-    ("tanh", ew.tanh_p), ("arcsinh", ew.arcsinh_p), ("arccosh", ew.arccosh_p), ("arctanh", ew.arctanh_p),
-    ("absolute", ew.abs_p), ("abs", ew.abs_p), ("arctan2", ew.arctan2_p), ("hypot", ew.hypot_p),
-    ("logaddexp", ew.logaddexp_p), ("maximum", ew.maximum_p), ("minimum", ew.minimum_p),
-    ("fmax", ew.fmax_p), ("fmin", ew.fmin_p),
-    ("equal", ew.equal_p), ("not_equal", ew.not_equal_p),
-    ("less", ew.less_p), ("less_equal", ew.less_equal_p),
-    ("greater", ew.greater_p), ("greater_equal", ew.greater_equal_p),
-    ("logical_and", ew.logical_and_p), ("logical_or", ew.logical_or_p),
-    ("logical_xor", ew.logical_xor_p), ("logical_not", ew.logical_not_p),
-    ("isnan", ew.isnan_p), ("isinf", ew.isinf_p), ("isfinite", ew.isfinite_p),
-    ("sign", ew.sign_p), ("floor", ew.floor_p), ("ceil", ew.ceil_p),
-    ("trunc", ew.trunc_p),
-    ("real", ew.real_p), ("imag", ew.imag_p), ("conj", ew.conj_p), ("conjugate", ew.conj_p),
-]:
-    _export(_name, _prim)
+class _Unary(Protocol):
+    """A funcgrad.numpy ufunc of one array: ``f(x)``."""
+
+    def __call__(self, x: ArrayLike, /, *, out: None = None) -> Any: ...
+
+
+class _Binary(Protocol):
+    """A funcgrad.numpy ufunc of two arrays, broadcast together: ``f(x1, x2)``."""
+
+    def __call__(self, x1: ArrayLike, x2: ArrayLike, /, *, out: None = None) -> Any: ...
+
+
+def _unary(name: str, prim: Any) -> _Unary:
+    return _export(name, prim)
+
+
+def _binary(name: str, prim: Any) -> _Binary:
+    return _export(name, prim)
+
+
+# Explicit module-level names, so type checkers see every function (typed by arity).
+add = _binary("add", ew.add_p)
+subtract = _binary("subtract", ew.sub_p)
+multiply = _binary("multiply", ew.mul_p)
+true_divide = _binary("true_divide", ew.div_p)
+divide = _binary("divide", ew.div_p)
+negative = _unary("negative", ew.neg_p)
+power = _binary("power", ew.pow_p)
+remainder = _binary("remainder", ew.remainder_p)
+mod = _binary("mod", ew.remainder_p)
+floor_divide = _binary("floor_divide", ew.floor_divide_p)
+exp = _unary("exp", ew.exp_p)
+log = _unary("log", ew.log_p)
+log1p = _unary("log1p", ew.log1p_p)
+expm1 = _unary("expm1", ew.expm1_p)
+log2 = _unary("log2", ew.log2_p)
+log10 = _unary("log10", ew.log10_p)
+sqrt = _unary("sqrt", ew.sqrt_p)
+cbrt = _unary("cbrt", ew.cbrt_p)
+sin = _unary("sin", ew.sin_p)
+cos = _unary("cos", ew.cos_p)
+tan = _unary("tan", ew.tan_p)
+arcsin = _unary("arcsin", ew.arcsin_p)
+arccos = _unary("arccos", ew.arccos_p)
+arctan = _unary("arctan", ew.arctan_p)
+sinh = _unary("sinh", ew.sinh_p)
+cosh = _unary("cosh", ew.cosh_p)
+tanh = _unary("tanh", ew.tanh_p)
+arcsinh = _unary("arcsinh", ew.arcsinh_p)
+arccosh = _unary("arccosh", ew.arccosh_p)
+arctanh = _unary("arctanh", ew.arctanh_p)
+absolute = _unary("absolute", ew.abs_p)
+abs = _unary("abs", ew.abs_p)
+arctan2 = _binary("arctan2", ew.arctan2_p)
+hypot = _binary("hypot", ew.hypot_p)
+logaddexp = _binary("logaddexp", ew.logaddexp_p)
+maximum = _binary("maximum", ew.maximum_p)
+minimum = _binary("minimum", ew.minimum_p)
+fmax = _binary("fmax", ew.fmax_p)
+fmin = _binary("fmin", ew.fmin_p)
+equal = _binary("equal", ew.equal_p)
+not_equal = _binary("not_equal", ew.not_equal_p)
+less = _binary("less", ew.less_p)
+less_equal = _binary("less_equal", ew.less_equal_p)
+greater = _binary("greater", ew.greater_p)
+greater_equal = _binary("greater_equal", ew.greater_equal_p)
+logical_and = _binary("logical_and", ew.logical_and_p)
+logical_or = _binary("logical_or", ew.logical_or_p)
+logical_xor = _binary("logical_xor", ew.logical_xor_p)
+logical_not = _unary("logical_not", ew.logical_not_p)
+isnan = _unary("isnan", ew.isnan_p)
+isinf = _unary("isinf", ew.isinf_p)
+isfinite = _unary("isfinite", ew.isfinite_p)
+sign = _unary("sign", ew.sign_p)
+floor = _unary("floor", ew.floor_p)
+ceil = _unary("ceil", ew.ceil_p)
+trunc = _unary("trunc", ew.trunc_p)
+real = _unary("real", ew.real_p)
+imag = _unary("imag", ew.imag_p)
+conj = _unary("conj", ew.conj_p)
+conjugate = _unary("conjugate", ew.conj_p)
+__all__ += ["add", "subtract", "multiply", "true_divide", "divide", "negative", "power", "remainder", "mod",
+    "floor_divide", "exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "cbrt", "sin", "cos", "tan", "arcsin",
+    "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "absolute", "abs", "arctan2",
+    "hypot", "logaddexp", "maximum", "minimum", "fmax", "fmin", "equal", "not_equal", "less", "less_equal",
+    "greater", "greater_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isinf",
+    "isfinite", "sign", "floor", "ceil", "trunc", "real", "imag", "conj", "conjugate"]
 
 _add, _sub, _mul, _div = ew.add, ew.sub, ew.mul, ew.div
 

@@ -11,7 +11,8 @@ whose dtype is known while tracing; printing and comparison helpers (``array_equ
 
 from __future__ import annotations
 
-from typing import Any
+import builtins
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def result_type(*arrays_and_dtypes: Any) -> np.dtype:
     return np.result_type(*(_dtype_or_value(a) for a in arrays_and_dtypes))
 
 
-def can_cast(from_: Any, to: Any, casting: str = "safe") -> bool:
+def can_cast(from_: Any, to: Any, casting: str = "safe") -> builtins.bool:
     """``numpy.can_cast``; a traced value counts as its dtype.
 
     >>> import numpy as np, funcgrad.numpy as fnp
@@ -94,7 +95,7 @@ def common_type(*arrays: Any) -> type:
     return np.common_type(*(np.empty(0, a.dtype) if isinstance(a, Tracer) else a for a in arrays))
 
 
-def isscalar(element: Any) -> bool:
+def isscalar(element: Any) -> builtins.bool:
     """``numpy.isscalar``: traced values are arrays, never scalars (as a 0-d ndarray is not).
 
     >>> import funcgrad.numpy as fnp
@@ -120,5 +121,46 @@ def _concrete_call(name: str) -> Any:
 _ON_VALUES = "array_equal array_equiv array2string array_repr array_str".split()
 for _name in _ON_VALUES:
     globals()[_name] = _concrete_call(_name)
+
+if TYPE_CHECKING:  # The loops here, spelled out for type checkers (tests/test_typing.py checks both agree).
+    # isort: off
+    from numpy import (  # noqa: F401
+        bool, bool_, byte, bytes_, cdouble, character, clongdouble, complex64, complex128, complex256,
+        complexfloating, csingle, datetime64, double, dtype, flexible, float16, float32, float64, float128,
+        floating, generic, half, inexact, int8, int16, int32, int64, int_, intc, integer, intp, long, longdouble,
+        longlong, ndarray, number, object_, short, signedinteger, single, str_, timedelta64, ubyte, uint, uint8,
+        uint16, uint32, uint64, uintc, uintp, ulong, ulonglong, unsignedinteger, ushort, void, flatiter, broadcast,
+        busdaycalendar, errstate, finfo, iinfo, memmap, ndenumerate, ndindex, nditer, poly1d, recarray, record,
+        ufunc, matrix, printoptions, promote_types, issubdtype, isdtype, mintypecode, typename, broadcast_shapes,
+        seterr, geterr, seterrcall, geterrcall, setbufsize, getbufsize, set_printoptions, get_printoptions,
+        format_float_positional, format_float_scientific, base_repr, binary_repr, load, save, savez,
+        savez_compressed, loadtxt, savetxt, genfromtxt, fromfile, frombuffer, fromiter, fromregex, fromstring,
+        from_dlpack, busday_count, busday_offset, is_busday, datetime_as_string, datetime_data, get_include,
+        show_config, show_runtime, info, test, may_share_memory, shares_memory, isfortran, iterable, nested_iters,
+        frompyfunc, einsum_path, asmatrix, bmat, packbits, unpackbits, bartlett, blackman, hamming, hanning,
+        array_equal, array_equiv, array2string, array_repr, array_str,
+    )
+    # isort: on
+
+    __all__ = [
+        "bool", "bool_", "byte", "bytes_", "cdouble", "character", "clongdouble", "complex64", "complex128",
+        "complex256", "complexfloating", "csingle", "datetime64", "double", "dtype", "flexible", "float16",
+        "float32", "float64", "float128", "floating", "generic", "half", "inexact", "int8", "int16", "int32",
+        "int64", "int_", "intc", "integer", "intp", "long", "longdouble", "longlong", "ndarray", "number",
+        "object_", "short", "signedinteger", "single", "str_", "timedelta64", "ubyte", "uint", "uint8", "uint16",
+        "uint32", "uint64", "uintc", "uintp", "ulong", "ulonglong", "unsignedinteger", "ushort", "void",
+        "flatiter", "broadcast", "busdaycalendar", "errstate", "finfo", "iinfo", "memmap", "ndenumerate",
+        "ndindex", "nditer", "poly1d", "recarray", "record", "ufunc", "matrix", "printoptions", "promote_types",
+        "issubdtype", "isdtype", "mintypecode", "typename", "broadcast_shapes", "seterr", "geterr", "seterrcall",
+        "geterrcall", "setbufsize", "getbufsize", "set_printoptions", "get_printoptions",
+        "format_float_positional", "format_float_scientific", "base_repr", "binary_repr", "load", "save", "savez",
+        "savez_compressed", "loadtxt", "savetxt", "genfromtxt", "fromfile", "frombuffer", "fromiter", "fromregex",
+        "fromstring", "from_dlpack", "busday_count", "busday_offset", "is_busday", "datetime_as_string",
+        "datetime_data", "get_include", "show_config", "show_runtime", "info", "test", "may_share_memory",
+        "shares_memory", "isfortran", "iterable", "nested_iters", "frompyfunc", "einsum_path", "asmatrix", "bmat",
+        "packbits", "unpackbits", "bartlett", "blackman", "hamming", "hanning", "result_type", "can_cast",
+        "min_scalar_type", "common_type", "isscalar", "array_equal", "array_equiv", "array2string", "array_repr",
+        "array_str",
+    ]
 
 __all__ = PASSTHROUGH + ["result_type", "can_cast", "min_scalar_type", "common_type", "isscalar"] + _ON_VALUES

@@ -65,7 +65,7 @@ real matrix is locally constant; the public wrapper passes a real operand throug
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -280,7 +280,7 @@ solve_p = Primitive(
     batch=_solve_batch,
     abstract_eval=_solve_abstract,
 )
-solve = solve_p.bind
+solve: Callable[..., Any] = solve_p.bind
 
 
 def _unary_batch(prim_bind: Any) -> Any:
@@ -332,7 +332,7 @@ cholesky_p = Primitive(
     abstract_eval=_cholesky_abstract,
     batch=_unary_batch(lambda *a, **p: cholesky(*a, **p)),
 )
-cholesky = cholesky_p.bind
+cholesky: Callable[..., Any] = cholesky_p.bind
 
 
 # --- eigh -------------------------------------------------------------------------------------
@@ -389,7 +389,7 @@ eigh_p = Primitive(
     abstract_eval=_eigh_abstract,
     batch=_unary_batch(lambda *a, **p: eigh(*a, **p)),
 )
-eigh = eigh_p.bind
+eigh: Callable[..., Any] = eigh_p.bind
 
 
 # --- svd --------------------------------------------------------------------------------------
@@ -517,7 +517,7 @@ svd_p = Primitive(
     abstract_eval=_svd_abstract,
     batch=_unary_batch(lambda *a, **p: svd(*a, **p)),
 )
-svd = svd_p.bind
+svd: Callable[..., Any] = svd_p.bind
 
 
 # --- qr ---------------------------------------------------------------------------------------
@@ -620,7 +620,7 @@ qr_p = Primitive(
     abstract_eval=_qr_abstract,
     batch=_unary_batch(lambda *a, **p: qr(*a, **p)),
 )
-qr = qr_p.bind
+qr: Callable[..., Any] = qr_p.bind
 
 
 # --- slogdet ----------------------------------------------------------------------------------
@@ -668,7 +668,7 @@ logabsdet_p = Primitive(
     abstract_eval=_logabsdet_abstract,
     batch=_unary_batch(lambda *a, **p: logabsdet(*a, **p)),
 )
-logabsdet = logabsdet_p.bind
+logabsdet: Callable[..., Any] = logabsdet_p.bind
 
 
 def _sign_jvp(t: Any, out: Any, a: Any) -> Any:
@@ -685,7 +685,7 @@ def _sign_vjp(ct: Any, out: Any, a: Any) -> Any:
 slogdet_sign_p = Primitive("slogdet_sign", lambda a: np.linalg.slogdet(a)[0],
                            jvp=(_sign_jvp,), vjp=(_sign_vjp,), abstract_eval=_det_abstract,
                            batch=_unary_batch(lambda *a, **p: slogdet_sign(*a, **p)))
-slogdet_sign = slogdet_sign_p.bind
+slogdet_sign: Callable[..., Any] = slogdet_sign_p.bind
 
 
 # --- det and the adjugate ---------------------------------------------------------------------
@@ -745,7 +745,7 @@ adjugate_p = Primitive(
     abstract_eval=_adjugate_abstract,
     batch=_unary_batch(lambda *a, **p: adjugate(*a, **p)),
 )
-adjugate = adjugate_p.bind
+adjugate: Callable[..., Any] = adjugate_p.bind
 
 
 def _det_jvp(t: Any, out: Any, a: Any) -> Any:
@@ -764,7 +764,7 @@ det_p = Primitive(
     abstract_eval=lambda a: _det_abstract(a),
     batch=_unary_batch(lambda *a, **p: det(*a, **p)),
 )
-det = det_p.bind
+det: Callable[..., Any] = det_p.bind
 
 
 # --- eig --------------------------------------------------------------------------------------
@@ -858,4 +858,4 @@ eig_p = Primitive(
     abstract_eval=_eig_abstract,
     batch=_unary_batch(lambda *a, **p: eig(*a, **p)),
 )
-eig = eig_p.bind
+eig: Callable[..., Any] = eig_p.bind

@@ -32,7 +32,7 @@ is its transpose under the pairing Re(sum(a * b)) (no conjugation: JAX's convent
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -92,7 +92,7 @@ fft_p = Primitive(
     batch=lambda args, dims, axes, inverse, norm: (
         fft(batch_to_front(args[0], dims[0]), axes=_shifted(axes), inverse=inverse, norm=norm), 0),
 )
-fft = fft_p.bind
+fft: Callable[..., Any] = fft_p.bind
 
 
 def _pair_weights(n: int, axis: int, ndim: int, dtype: Any) -> np.ndarray:
@@ -124,7 +124,7 @@ rfft_p = Primitive(
     vjp=(_rfft_vjp,),
     batch=lambda args, dims, axes, norm: (rfft(batch_to_front(args[0], dims[0]), axes=_shifted(axes), norm=norm), 0),
 )
-rfft = rfft_p.bind
+rfft: Callable[..., Any] = rfft_p.bind
 
 
 def _irfft_impl(x: Any, axes: tuple[int, ...], n: int, norm: str) -> Any:
@@ -148,4 +148,4 @@ irfft_p = Primitive(
     batch=lambda args, dims, axes, n, norm: (
         irfft(batch_to_front(args[0], dims[0]), axes=_shifted(axes), n=n, norm=norm), 0),
 )
-irfft = irfft_p.bind
+irfft: Callable[..., Any] = irfft_p.bind

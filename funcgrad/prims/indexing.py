@@ -8,7 +8,7 @@ integer or boolean index arrays, which are passed positionally; this keeps param
 from __future__ import annotations
 
 import operator
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -299,7 +299,7 @@ getitem_p = Primitive(
     vjp=(_getitem_vjp,),
     batch=_getitem_batch,
 )
-getitem = getitem_p.bind
+getitem: Callable[..., Any] = getitem_p.bind
 
 index_add_p = Primitive(
     "index_add",
@@ -311,7 +311,7 @@ index_add_p = Primitive(
          lambda ct, out, x, v, *arrays, spec: getitem(ct, *arrays, spec=spec)),
     batch=_update_batch(lambda *a, **p: index_add(*a, **p)),
 )
-index_add = index_add_p.bind
+index_add: Callable[..., Any] = index_add_p.bind
 
 def _index_set_vjp_v(ct: Any, out: Any, x: Any, v: Any, *arrays: Any, spec: tuple) -> Any:
     g = getitem(ct, *arrays, spec=spec)
@@ -339,7 +339,7 @@ index_set_p = Primitive(
          _index_set_vjp_v),
     batch=_update_batch(lambda *a, **p: index_set(*a, **p)),
 )
-index_set = index_set_p.bind
+index_set: Callable[..., Any] = index_set_p.bind
 # Where each indexing primitive's index operands start (a boolean mask there sets the shape).
 getitem_p.index_start, index_add_p.index_start, index_set_p.index_start = 1, 2, 2
 

@@ -21,7 +21,7 @@ against known answers recorded from JAX, in eager mode, under ``jit`` and under 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -173,7 +173,7 @@ random_gamma_grad_p = Primitive(
 random_gamma_grad_p.batch = lambda args, dims, log_space: (random_gamma_grad(
     *(batch_to_front(a, d, rank=max(ndim_of(b) - (e is not None) for b, e in zip(args, dims, strict=True)))
       if d is not None else a for a, d in zip(args, dims, strict=True)), log_space=log_space), 0)
-random_gamma_grad = random_gamma_grad_p.bind
+random_gamma_grad: Callable[..., Any] = random_gamma_grad_p.bind
 
 random_gamma_p = Primitive(
     "random_gamma",

@@ -15,7 +15,7 @@ All window parameters are tuples with one entry per dimension of ``x``; ``paddin
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -133,7 +133,7 @@ window_patches_p = Primitive(
     vjp=(lambda ct, out, x, **p: window_patches_transpose(ct, operand_shape=tuple(x.shape), **_window_params(p)),),
     batch=_patches_batch,
 )
-window_patches = window_patches_p.bind
+window_patches: Callable[..., Any] = window_patches_p.bind
 
 window_patches_transpose_p = Primitive(
     "window_patches_transpose",
@@ -142,4 +142,4 @@ window_patches_transpose_p = Primitive(
     vjp=(lambda g, out, ct, **p: window_patches(g, fill=0, **_window_params(p)),),
     batch=_transpose_batch,
 )
-window_patches_transpose = window_patches_transpose_p.bind
+window_patches_transpose: Callable[..., Any] = window_patches_transpose_p.bind

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -192,7 +192,7 @@ solve_triangular_p = Primitive(
     abstract_eval=_st_abstract,
     batch=_stack_batch(lambda *a, **p: solve_triangular(*a, **p)),
 )
-solve_triangular = solve_triangular_p.bind
+solve_triangular: Callable[..., Any] = solve_triangular_p.bind
 
 
 # --- solve_sylvester --------------------------------------------------------------------------
@@ -249,7 +249,7 @@ solve_sylvester_p = Primitive(
     abstract_eval=_sylv_abstract,
     batch=_stack_batch(lambda *a, **p: solve_sylvester(*a, **p)),
 )
-solve_sylvester = solve_sylvester_p.bind
+solve_sylvester: Callable[..., Any] = solve_sylvester_p.bind
 
 
 # --- sqrtm ------------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ sqrtm_p = Primitive(
     abstract_eval=_sqrtm_abstract,
     batch=_stack_batch(lambda *a, **p: sqrtm(*a, **p)),
 )
-sqrtm = sqrtm_p.bind
+sqrtm: Callable[..., Any] = sqrtm_p.bind
 
 
 # --- solve_banded -----------------------------------------------------------------------------
@@ -377,7 +377,7 @@ solve_banded_p = Primitive(
     abstract_eval=_banded_abstract,
     batch=_stack_batch(lambda *a, **p: solve_banded(*a, **p)),
 )
-solve_banded = solve_banded_p.bind
+solve_banded: Callable[..., Any] = solve_banded_p.bind
 
 
 # --- expm -------------------------------------------------------------------------------------
@@ -426,4 +426,4 @@ expm_p = Primitive(
     abstract_eval=_expm_abstract,
     batch=_stack_batch(lambda *a, **p: expm(*a, **p)),
 )
-expm = expm_p.bind
+expm: Callable[..., Any] = expm_p.bind

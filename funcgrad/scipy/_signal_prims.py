@@ -25,7 +25,7 @@ stageable and batchable. SciPy is imported on first use.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -169,4 +169,4 @@ convolve_p = Primitive(
     batch=_batch,
     abstract_eval=_abstract,
 )
-convolve = convolve_p.bind
+convolve: Callable[..., Any] = convolve_p.bind

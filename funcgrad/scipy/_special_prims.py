@@ -170,28 +170,31 @@ _ORDER_WHY = "the derivative in the order has no closed form in special function
 iv_p = binary("iv", _ufunc("iv"), (
     _no_derivative("iv", "v (the order)", _ORDER_WHY),
     lambda v, x, out: 0.5 * (iv(v - 1.0, x) + iv(v + 1.0, x))))
-iv = iv_p.bind
+iv: Callable[..., Any] = iv_p.bind
 # ive(v, x) = iv(v, x) exp(-|x|)
 ive_p = binary("ive", _ufunc("ive"), (
     _no_derivative("ive", "v (the order)", _ORDER_WHY),
     lambda v, x, out: 0.5 * (ive(v - 1.0, x) + ive(v + 1.0, x)) - sign(x) * out))
-ive = ive_p.bind
+ive: Callable[..., Any] = ive_p.bind
 i0_p = unary("i0", _ufunc("i0"), lambda x, out: i1(x))
 i1_p = unary("i1", _ufunc("i1"), lambda x, out: 0.5 * (i0(x) + iv(2.0, x)))
-i0, i1 = i0_p.bind, i1_p.bind
+i0: Callable[..., Any] = i0_p.bind
+i1: Callable[..., Any] = i1_p.bind
 
 jv_p = binary("jv", _ufunc("jv"), (
     _no_derivative("jv", "v (the order)", _ORDER_WHY),
     lambda v, x, out: 0.5 * (jv(v - 1.0, x) - jv(v + 1.0, x))))
-jv = jv_p.bind
+jv: Callable[..., Any] = jv_p.bind
 j0_p = unary("j0", _ufunc("j0"), lambda x, out: -j1(x))
 j1_p = unary("j1", _ufunc("j1"), lambda x, out: 0.5 * (j0(x) - jv(2.0, x)))
-j0, j1 = j0_p.bind, j1_p.bind
+j0: Callable[..., Any] = j0_p.bind
+j1: Callable[..., Any] = j1_p.bind
 
 yn_p = binary("yn", _ufunc("yn"), (
     _no_derivative("yn", "n (the order)", "n is an integer"),
     lambda n, x, out: 0.5 * (yn(n - 1, x) - yn(n + 1, x))))
-yn = yn_p.bind
+yn: Callable[..., Any] = yn_p.bind
 y0_p = unary("y0", _ufunc("y0"), lambda x, out: -y1(x))
 y1_p = unary("y1", _ufunc("y1"), lambda x, out: 0.5 * (y0(x) - yn(2.0, x)))
-y0, y1 = y0_p.bind, y1_p.bind
+y0: Callable[..., Any] = y0_p.bind
+y1: Callable[..., Any] = y1_p.bind

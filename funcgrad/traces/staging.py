@@ -25,25 +25,26 @@ _PY_SCALARS = (bool, int, float, complex)
 
 
 class StagedTracer(ValuelessTracer):
-    __slots__ = ("var", "origin")
+    # "_var", not "var": a slot named var would shadow the ndarray method x.var() under jit
+    __slots__ = ("_var", "origin")
 
     def __init__(self, trace: StagingTrace, var: Var, origin: str) -> None:
         self._trace = trace
-        self.var = var
+        self._var = var
         self.origin = origin
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.var.aval.shape
+        return self._var.aval.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.var.aval.dtype
+        return self._var.aval.dtype
 
     def _no_value(self, what: str) -> ConcretizationError:
         return ConcretizationError(
             f"{what} needs a concrete value, but under jit this value is abstract "
-            f"({self.var.aval}, computed from {self.origin}); only its shape and dtype are known "
+            f"({self._var.aval}, computed from {self.origin}); only its shape and dtype are known "
             f"while tracing.\n  at {user_frame()}\n"
             "Fixes: mark the argument static (jit(f, static_argnums=...) or static_argnames=...), "
             "so its value is known and each value gets its own compiled version; choose values "
@@ -52,7 +53,7 @@ class StagedTracer(ValuelessTracer):
         )
 
     def __repr__(self) -> str:
-        return f"StagedTracer({self.var.aval}, from {self.origin})"
+        return f"StagedTracer({self._var.aval}, from {self.origin})"
 
 
 class StagingTrace(Trace):
@@ -68,7 +69,7 @@ class StagingTrace(Trace):
     def atom(self, a: Any) -> Any:
         """The program operand for ``a``: a variable, a literal, a constant or a capture."""
         if type(a) is StagedTracer and a._trace is self:
-            return a.var
+            return a._var
         if isinstance(a, Tracer):
             found = self.captured.get(id(a))
             if found is None:
