@@ -42,7 +42,8 @@ def normal_f64(key: np.ndarray, n: int) -> np.ndarray:
     for start in range(0, n, BLOCK):
         m = min(BLOCK, n - start)
         if m != size:
-            base, x0, x1, tmp, bits, t, s = (a[:m] for a in (base, x0, x1, tmp, bits, t, s))
+            base, x0, x1, tmp, t, s = base[:m], x0[:m], x1[:m], tmp[:m], t[:m], s[:m]
+            bits = bits[:m]
             u = bits.view(np.float64)
         # counters (0, start + i), with the first key words added
         x0.fill(k0)

@@ -137,6 +137,7 @@ def seed_to_key(seed: Any) -> tuple[np.ndarray, np.ndarray]:
     """The two words of the key made from an integer seed: its high and low 32 bits (as a 64-bit
     two's-complement integer)."""
     s = np.asarray(seed)
+    s64: Any
     if s.dtype.kind == "u":
         s64 = s.astype(np.uint64)
     else:
