@@ -128,6 +128,7 @@ def _classify_residuals(fwd: Program, n_out: int, inputs: dict[int, tuple[str, i
     for e in fwd.eqns:
         if any(type(a) is Var and a in varying for a in e.inputs):
             varying.update(e.outs)
+    invariant: list[Any]
     out, steps, invariant = [], 0, []
     for r in fwd.outputs[n_out:]:
         i = position.get(r) if type(r) is Var else None
@@ -341,6 +342,9 @@ def _scan_vjp_plan(body: Program, body_mask: tuple, nc: int, nx: int) -> tuple:
         ct_carry_full = [next(ct_it) if f else _zeros(a) for f, a in zip(carry_float, body.out_avals[:nc])]
         in_cts = eval_program(bwd, *ct_carry_full, *ct_y, *residuals)
         g_it = iter(in_cts)
+        ct_carry_in: list[Any]
+        ct_x: list[Any]
+        ct_c: list[Any]
         ct_carry_in, ct_x, ct_c = [], [], []
         for i in masked:
             (ct_carry_in if i < nc else ct_x if i < nc + nx else ct_c).append(next(g_it))
@@ -528,6 +532,8 @@ def _while_vjp_plan(body: Program, body_mask: tuple, nc: int) -> tuple:
         ct_it = iter(ct_carry)
         full = [next(ct_it) if f else _zeros(a) for f, a in zip(carry_float, body.out_avals)]
         g_it = iter(eval_program(bwd, *full, *residuals))
+        ct_carry_in: list[Any]
+        ct_c: list[Any]
         ct_carry_in, ct_c = [], []
         for i in masked:
             (ct_carry_in if i < nc else ct_c).append(next(g_it))

@@ -18,7 +18,7 @@ import itertools
 import os
 import threading
 import traceback
-from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, NoReturn, Protocol, Sequence
 
 import numpy as np
 
@@ -54,6 +54,13 @@ class Trace:
 
     def process(self, prim: Primitive, args: tuple[Any, ...], params: dict[Any, Any]) -> Any:  # pragma: no cover
         raise NotImplementedError
+
+
+class RuleTable(Protocol):
+    """A primitive's jvp or vjp rules: ``rules[i]`` is operand ``i``'s rule (a tuple, or a table
+    that makes rules on demand for any number of operands)."""
+
+    def __getitem__(self, i: int, /) -> Callable[..., Any] | None: ...
 
 
 class Primitive:
@@ -108,8 +115,8 @@ class Primitive:
         name: str,
         impl: Callable[..., Any],
         *,
-        jvp: Sequence[Callable[..., Any] | None] | None = None,
-        vjp: Sequence[Callable[..., Any] | None] | None = None,
+        jvp: RuleTable | None = None,
+        vjp: RuleTable | None = None,
         batch: Callable[..., Any] | None = None,
         nondiff: bool = False,
         abstract_eval: Callable[..., Any] | None = None,

@@ -267,7 +267,7 @@ def _check_cts(name: str, cts: Any, diff: tuple, what: str) -> list:
             f"the {what} of {name} must return a tuple with one entry per differentiable argument "
             f"({len(diff)}), but returned {got}."
         )
-    out = []
+    out: list[Any] = []
     for i, (c, a) in enumerate(zip(cts, diff)):
         a_leaves, a_tree = tree_flatten(a)
         if c is None:

@@ -79,6 +79,7 @@ def _prepare(f: Callable[..., Any], argnums: int | Sequence[int], args: tuple, k
              transform: str, allow_int: bool = False) -> tuple[tuple[int, ...], Callable[..., Any], list, list, list]:
     nums = _normalize_argnums(argnums, len(args), _fname(f))
     _check_differentiable_inputs(f, args, nums, transform, allow_int=allow_int)
+    in_leaves: list[Any]
     arg_trees, in_leaves = [], []
     for n in nums:
         leaves, tree = tree_flatten(args[n])

@@ -296,7 +296,7 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: i
     (6.0, array([0., 2., 9.]))
     """
     x_leaves, x_tree = tree_flatten(xs)
-    lengths = {_info(x)[0][0] if _info(x)[0] else None for x in x_leaves}
+    lengths: set[Any] = {_info(x)[0][0] if _info(x)[0] else None for x in x_leaves}
     if None in lengths:
         raise ControlFlowTypeError("scan: every leaf of xs needs a leading axis to scan over (got a 0-d leaf).")
     if length is not None:

@@ -114,7 +114,7 @@ class Program:
         return [v.aval for v in self.outputs]
 
     def replace(self, **changes: Any) -> Program:
-        fields = dict(inputs=self.inputs, eqns=self.eqns, outputs=self.outputs, consts=self.consts,
+        fields: dict[str, Any] = dict(inputs=self.inputs, eqns=self.eqns, outputs=self.outputs, consts=self.consts,
                       input_names=self.input_names)
         fields.update(changes)
         return Program(**fields)

@@ -259,7 +259,7 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, r
 def logmeanexp(x: Any, axis: Any = None, where: Any = None, keepdims: bool = False) -> Any:
     """``log(mean(exp(x)))``, stable."""
     x = _arr(x)
-    shape = np.shape(x) if where is None else None
+    shape: Any = np.shape(x) if where is None else None
     if where is None:
         axes = range(len(shape)) if axis is None else ((axis,) if isinstance(axis, int) else axis)
         n = math.prod(shape[i] for i in axes)

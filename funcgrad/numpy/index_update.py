@@ -66,6 +66,7 @@ def _axes_of(spec: tuple, arrays: list, ndim: int) -> list:
 
 
 def _booleans_to_integers(spec: tuple, arrays: list) -> tuple[tuple, list]:
+    new_arrays: list[Any]
     new_spec, new_arrays = [], []
     for it in spec:
         if it[0] == "a":

@@ -74,7 +74,7 @@ def encode_index(idx: Any) -> tuple[tuple, list]:
 
 
 def decode_index(spec: tuple, arrays: tuple) -> tuple:
-    out = []
+    out: list[Any] = []
     for item in spec:
         kind = item[0]
         if kind == "s":
@@ -157,6 +157,8 @@ def _shape_of(x: Any) -> tuple[int, ...]:
 
 def _canonical(spec: tuple, arrays: tuple, dims: tuple) -> tuple[tuple, list, list]:
     """Replace concrete boolean index arrays by their integer ``nonzero`` arrays."""
+    new_arrays: list[Any]
+    new_dims: list[Any]
     new_spec, new_arrays, new_dims = [], [], []
     for item in spec:
         if item[0] != "a":

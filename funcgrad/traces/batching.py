@@ -60,7 +60,7 @@ class BatchTrace(Trace):
     def split(self, args: Sequence[Any]) -> tuple[list, list]:
         """Values and batch axes (None for values that are the same for every example)."""
         vals = []
-        dims = []
+        dims: list[int | None] = []
         for a in args:
             if type(a) is BatchTracer and a._trace is self:
                 vals.append(a.val)

@@ -48,7 +48,7 @@ class ForwardTrace(Trace):
         if prim.nondiff or out.dtype.kind not in "fc":
             return out
         jvps = prim.jvp
-        t = None
+        t: Any = None
         for i, ti in tangents:
             rule = None if jvps is None else jvps[i]
             if rule is None:

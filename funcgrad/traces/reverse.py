@@ -53,7 +53,7 @@ class ReverseTrace(Trace):
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         primals = list(args)
-        tracked = []  # flat: operand position, node id, operand position, node id, ...
+        tracked: list[Any] = []  # flat: operand position, node id, operand position, node id, ...
         nested = False  # does any operand still hold a lower-level tracer?
         i = 0
         for a in args:
@@ -146,7 +146,7 @@ def _entry(prim: Primitive, params: dict, tracked: list, primals: list, out: Any
                     i, tracked[1], meta)
         return (prim, params, node, kept_out, n, *(p if j in r else None for j, p in enumerate(primals)),
                 i, tracked[1], meta)
-    links = []
+    links: list[Any] = []
     if reads is None:  # undeclared: keep every operand and the output
         kept_out = out
         kept = primals
