@@ -96,7 +96,8 @@ assert np.allclose(hvp(x0, v), closed @ v, rtol=1e-12)
 # 2. Matrix-free Newton-CG on 20 variables.
 n = 20
 start = np.zeros(n)
-x_cg = newton(start, lambda x, g: conjugate_gradients(x, g, max_iter=2 * n, tol=1e-3 * min(1.0, np.linalg.norm(g))),
+x_cg = newton(start,
+              lambda x, g: conjugate_gradients(x, g, max_iter=2 * n, tol=1e-3 * min(1.0, float(np.linalg.norm(g)))),
               "Newton-CG with Hessian-vector products", max_iter=200)
 assert np.allclose(x_cg, 1.0, atol=1e-6), x_cg
 print("\nboth converged to the minimum at (1, ..., 1)")

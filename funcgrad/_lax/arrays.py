@@ -887,7 +887,8 @@ def reduce(operands: Any, init_values: Any, computation: Callable[..., Any], dim
             init = _arr(inits[0])
             return fnp.broadcast_to(init.astype(x.dtype) if init.dtype != x.dtype else init,
                                     tuple(s for d, s in enumerate(x.shape) if d not in axes))
-        red = {"add": fnp.sum, "mul": fnp.prod, "max": fnp.max, "min": fnp.min}[kind](x, axis=axes)
+        reducers: dict[str, Callable[..., Any]] = {"add": fnp.sum, "mul": fnp.prod, "max": fnp.max, "min": fnp.min}
+        red = reducers[kind](x, axis=axes)
         return computation(red, inits[0])
     out = _fold(computation, ops, inits, axes)
     return tuple(out) if multi else out[0]

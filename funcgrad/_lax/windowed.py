@@ -125,7 +125,8 @@ def reduce_window(operand: Any, init_value: Any, computation: Callable[..., Any]
     # Padding holds the computation's identity, and init_value joins each window once (as in JAX).
     identity = _fill_value({"add": 0, "mul": 1, "max": -np.inf, "min": np.inf}[kind], x.dtype)
     patches = window_patches(x, fill=identity, **params)
-    red = {"add": fnp.sum, "mul": fnp.prod, "max": fnp.max, "min": fnp.min}[kind](patches, axis=tuple(range(n, 2 * n)))
+    reducers: dict[str, Callable[..., Any]] = {"add": fnp.sum, "mul": fnp.prod, "max": fnp.max, "min": fnp.min}
+    red = reducers[kind](patches, axis=tuple(range(n, 2 * n)))
     if init == identity:
         return red
     out = computation(red, init)

@@ -23,7 +23,7 @@ every argument, and ``poisson``'s ``cdf``/``sf`` are differentiable in ``mu``.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -197,6 +197,11 @@ class _Continuous:
         if bad is not None:
             v = ew.where(bad, np.nan, v)
         return _cast(v, dtype)
+
+    if TYPE_CHECKING:  # what every subclass defines (some as the defaults below in terms of the others)
+        def _logpdf(self, y: Any, *shapes: Any) -> Any: ...
+        def _cdf(self, y: Any, *shapes: Any) -> Any: ...
+        def _sf(self, y: Any, *shapes: Any) -> Any: ...
 
     # Defaults in terms of each other (subclasses define what SciPy defines).
     def _pdf(self, y: Any, *shapes: Any) -> Any:
