@@ -16,7 +16,7 @@ import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad.core import OUTPUT, Primitive, declare_residuals
 from funcgrad.test_util import check_grads
-from funcgrad.traces.reverse import ReverseTrace, backward, held_residuals
+from funcgrad.traces.reverse import ReverseTrace, backward, held_arrays, held_residuals
 
 
 def _record(f, *xs):
@@ -93,12 +93,15 @@ def test_chain_holds_one_array_per_step():
         return fnp.sum(x)
 
     trace, _, _ = _record(chain, np.linspace(0.1, 1.0, 7))
-    for entry in trace.tape:
-        for p in (entry[3], *entry[5:5 + entry[4]]):
-            if isinstance(p, np.ndarray):
-                kept_ids.add(id(p))
+    for p in held_arrays(trace):
+        if isinstance(p, np.ndarray):
+            kept_ids.add(id(p))
     # the input of each sin (the previous product, or x), plus the input of the final sum
     assert len(kept_ids) == n + 1
+    # and each step is one small tuple: (sin, None, x, 1) and (multiply, None, None, 1.0001, 0, 1)
+    entries = [e for e in trace.tape if e is not None]
+    assert [len(e) for e in entries[:-1]] == [4, 6] * n
+    assert all(e[-1] == 1 for e in entries[:-1])  # each step's source is the step before it
 
 
 def test_intermediates_not_declared_are_freed_during_the_forward_pass():

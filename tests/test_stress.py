@@ -85,7 +85,9 @@ def test_memory_returns_to_baseline_and_cotangents_are_released():
         base = tracemalloc.get_traced_memory()[0]
         out, pullback = fg.vjp(lambda x: fnp.sum(chain(x, 10_000)), x0)
         tape = tracemalloc.get_traced_memory()[0] - base
-        assert tape > 10e6  # 10k residual arrays of 1.6 kB are held by the tape
+        # the tape holds the 5,000 inputs of the sin steps, 1.6 kB each (`* 1.0001` keeps only
+        # its constant: residuals are declared per rule, issue 12)
+        assert tape > 5_000 * 1_600
         tracemalloc.reset_peak()
         before_backward = tracemalloc.get_traced_memory()[0]
         (g,) = pullback(1.0)

@@ -1,14 +1,15 @@
 """Reverse mode: record a tape while the function runs, walk it backwards in the pullback.
 
-The tape is a list in creation order; each entry is one flat tuple (few allocations per
-operation): the primitive, its parameters, its node id, the residuals its vjp rules declared
-(``Primitive.residuals``: some operands, the output, or nothing; undeclared primitives keep all)
-and the tracked inputs (operand position, node id, and shape/dtype when it differs from the
-output's). Residuals are references to arrays the forward pass made anyway, never copies, and
-only the declared ones are kept, so a chain holds one array per step.
+The tape is a list indexed by node id (so in creation order); each entry is one flat tuple
+(one allocation per operation, see ``_entry``): the primitive, its parameters, the residuals its
+vjp rules declared (``Primitive.residuals``: some operands, the output, or nothing; undeclared
+primitives keep all) and the tracked inputs (operand position, distance back to their node,
+and shape/dtype when it differs from the output's). Residuals are references to arrays the
+forward pass made anyway, never copies, and only the declared ones are kept, so a chain holds
+one array and one small tuple per step.
 
 The backward pass is one loop over the tape in reverse (no recursion, so chains of 100k
-operations are fine). Cotangents live in a list indexed by node id; each is dropped as soon as
+operations are fine). Cotangents live in a dict keyed by node id; each is dropped as soon as
 it has been pushed to the node's inputs. Only the vjp rules of inputs that carry a derivative
 run. Broadcasting and dtype promotion are undone here, once, for every primitive (a complex
 cotangent reaching a real value keeps its real part).
@@ -43,12 +44,15 @@ class ReverseTrace(Trace):
 
     def __init__(self) -> None:
         super().__init__()
-        self.tape: list[tuple] = []
+        # Indexed by node id: the entry that made the node, None for inputs and for the second
+        # and later outputs of a custom entry (which sits at its first output's node).
+        self.tape: list[tuple | None] = []
         self.num_nodes = 0
 
     def new_input(self, value: Any) -> ReverseTracer:
         node = self.num_nodes
         self.num_nodes = node + 1
+        self.tape.append(None)
         return ReverseTracer(self, value, node)
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
@@ -110,8 +114,11 @@ class ReverseTrace(Trace):
             else:
                 nodes.append(-1)
                 outs.append(o)
-        if any(n >= 0 for n in nodes):
-            self.tape.append((None, bwd, tracked, primals, list(out_primals), nodes))
+        first = True
+        for n in nodes:
+            if n >= 0:
+                self.tape.append((None, bwd, tracked, primals, list(out_primals), nodes) if first else None)
+                first = False
         return outs
 
 
@@ -119,8 +126,14 @@ _NO_PARAMS: dict = {}  # shared by every entry without parameters (never mutated
 
 
 def _entry(prim: Primitive, params: dict, tracked: list, primals: list, out: Any, node: int) -> tuple:
-    """One flat tape entry: ``(prim, params, node, kept output, n, kept operand 0..n-1, then
-    (position, source node, shape-and-dtype) per tracked operand)``.
+    """One flat tape entry (stored at index ``node`` of the tape).
+
+    The general form is ``(prim, params, kept output, n, kept operand 0..n-1, then (position,
+    distance back to the source node, shape-and-dtype) per tracked operand)``. Two compact forms
+    cover most operations: ``(prim, kept output, kept x, back)`` for one operand and
+    ``(prim, kept output, kept x, kept y, position, back)`` for two operands with one tracked,
+    both without parameters and with the tracked operand shaped like the output. Distances back
+    are mostly small ints (CPython shares those), so a long chain costs one small tuple per step.
 
     Only the residuals the rules of the tracked operands declare (``prim.residuals``) are kept;
     the others are ``None``. The shape and dtype of a tracked operand are kept (as a small
@@ -131,21 +144,27 @@ def _entry(prim: Primitive, params: dict, tracked: list, primals: list, out: Any
     n = len(primals)
     if len(tracked) == 2:  # one operand differentiated: the common case, without loops
         i = tracked[0]
+        back = node - tracked[1]
         x = primals[i]
         shape, dtype = x.shape, x.dtype
         meta = None if shape == out.shape and (dtype is out.dtype or dtype == out.dtype) else (shape, dtype)
         if reads is None:
-            return (prim, params, node, out, n, *primals, i, tracked[1], meta)
-        r = reads[i]
-        kept_out = out if OUTPUT in r else None
-        if n == 1:
-            return (prim, params, node, kept_out, 1, x if 0 in r else None, i, tracked[1], meta)
-        if n == 2:
-            a, b = primals
-            return (prim, params, node, kept_out, 2, a if 0 in r else None, b if 1 in r else None,
-                    i, tracked[1], meta)
-        return (prim, params, node, kept_out, n, *(p if j in r else None for j, p in enumerate(primals)),
-                i, tracked[1], meta)
+            kept_out, kept = out, primals
+        else:
+            r = reads[i]
+            kept_out = out if OUTPUT in r else None
+            if n == 1:
+                kept = [x if 0 in r else None]
+            elif n == 2:
+                kept = [primals[0] if 0 in r else None, primals[1] if 1 in r else None]
+            else:
+                kept = [p if j in r else None for j, p in enumerate(primals)]
+        if meta is None and params is _NO_PARAMS:
+            if n == 1:
+                return (prim, kept_out, kept[0], back)
+            if n == 2:
+                return (prim, kept_out, kept[0], kept[1], i, back)
+        return (prim, params, kept_out, n, *kept, i, back, meta)
     links: list[Any] = []
     if reads is None:  # undeclared: keep every operand and the output
         kept_out = out
@@ -163,8 +182,19 @@ def _entry(prim: Primitive, params: dict, tracked: list, primals: list, out: Any
         x = primals[tracked[k]]
         shape, dtype = x.shape, x.dtype
         meta = None if shape == out.shape and dtype == out.dtype else (shape, dtype)
-        links += (tracked[k], tracked[k + 1], meta)
-    return (prim, params, node, kept_out, n, *kept, *links)
+        links += (tracked[k], node - tracked[k + 1], meta)
+    return (prim, params, kept_out, n, *kept, *links)
+
+
+def _unpack(entry: tuple) -> tuple[dict, Any, tuple, tuple]:
+    """``(params, kept output, kept operands, links)`` of a primitive's tape entry, any form."""
+    size = len(entry)
+    if size == 4:
+        return _NO_PARAMS, entry[1], (entry[2],), (0, entry[3], None)
+    if size == 6:
+        return _NO_PARAMS, entry[1], (entry[2], entry[3]), (entry[4], entry[5], None)
+    start = 4 + entry[3]
+    return entry[1], entry[2], entry[4:start], entry[start:]
 
 
 def _no_rule(prim: Primitive, operand: int) -> NotImplementedError:
@@ -179,25 +209,33 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
 
     Entries of the result are ``None`` where no cotangent reached the node.
     """
-    cts: list = [None] * trace.num_nodes
+    cts: dict = {}  # node -> cotangent, only while it is live (a chain holds one or two)
     for node, ct in seeds:
-        prev = cts[node]
+        prev = cts.get(node)
         cts[node] = ct if prev is None else add(prev, ct)
-    for entry in reversed(trace.tape):
+    tape = trace.tape
+    for node in range(len(tape) - 1, -1, -1):
+        entry = tape[node]
+        if entry is None:  # an input, or a later output of a custom entry
+            continue
         prim = entry[0]
-        if prim is None:  # a custom node: (None, bwd, tracked, primals, outs, nodes)
+        if prim is None:  # a custom entry: (None, bwd, tracked, primals, outs, nodes)
             _custom_backward(cts, *entry[1:])
             continue
-        node = entry[2]
-        ct = cts[node]
+        ct = cts.pop(node, None)  # consumed: released
         if ct is None:
             continue
-        cts[node] = None  # consumed: release it
-        params, out, start = entry[1], entry[3], 5 + entry[4]
-        primals = entry[5:start]
+        size = len(entry)
+        if size == 4:  # compact forms (see _entry)
+            params, out, primals, links = _NO_PARAMS, entry[1], (entry[2],), (0, entry[3], None)
+        elif size == 6:
+            params, out, primals, links = _NO_PARAMS, entry[1], (entry[2], entry[3]), (entry[4], entry[5], None)
+        else:
+            start = 4 + entry[3]
+            params, out, primals, links = entry[1], entry[2], entry[4:start], entry[start:]
         vjps = prim.vjp
-        for k in range(start, len(entry), 3):
-            i = entry[k]
+        for k in range(0, len(links), 3):
+            i = links[k]
             rule = vjps[i]
             if rule is None:
                 raise _no_rule(prim, i)
@@ -205,27 +243,26 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
             if type(g) in _PY_NUMBERS:  # NumPy scalar arithmetic can give Python numbers
                 g = np.asarray(g)
             # _push, inlined: this is the hot loop of every backward pass
-            meta = entry[k + 2]
+            meta = links[k + 2]
             shape, dtype = (ct.shape, ct.dtype) if meta is None else meta
             if g.shape != shape:
                 g = sum_to_shape(g, shape)
             if g.dtype != dtype:
                 g = cast_derivative(g, dtype)
-            src = entry[k + 1]
-            prev = cts[src]
+            src = node - links[k + 1]
+            prev = cts.get(src)
             cts[src] = g if prev is None else add(prev, g)
-    return [cts[n] for n in wanted]
+    return [cts.get(n) for n in wanted]
 
 
-def _custom_backward(cts: list, bwd: Callable[[list], Sequence[Any]], tracked: list, primals: list,
+def _custom_backward(cts: dict, bwd: Callable[[list], Sequence[Any]], tracked: list, primals: list,
                      outs: list, nodes: list) -> None:
     out_cts = []
     arrived = False
     for o, n in zip(outs, nodes):
-        ct = cts[n] if n >= 0 else None
+        ct = cts.pop(n, None) if n >= 0 else None
         if ct is not None:
             arrived = True
-            cts[n] = None
         # A rule asking for symbolic zeros (``bwd.symbolic_zeros``) gets None where none arrived.
         if ct is None and not getattr(bwd, "symbolic_zeros", False):
             ct = zeros_like_shape(o, np.shape(o), o.dtype)  # in o's library (Dask, CuPy)
@@ -241,14 +278,14 @@ def _custom_backward(cts: list, bwd: Callable[[list], Sequence[Any]], tracked: l
             _push(cts, tracked[k + 1], g, primals[tracked[k]])
 
 
-def _push(cts: list, src: int, g: Any, x: Any) -> None:
+def _push(cts: dict, src: int, g: Any, x: Any) -> None:
     """Add cotangent ``g`` of operand ``x`` to node ``src``'s, summed to ``x``'s shape and cast
     to its dtype (undoing broadcasting and promotion)."""
     if g.shape != x.shape:
         g = sum_to_shape(g, x.shape)
     if g.dtype != x.dtype:
         g = cast_derivative(g, x.dtype)
-    prev = cts[src]
+    prev = cts.get(src)
     cts[src] = g if prev is None else add(prev, g)
 
 
@@ -258,10 +295,25 @@ def held_residuals(trace: ReverseTrace) -> list[tuple[str, bool, tuple[int, ...]
     For tests and for inspecting memory use."""
     held = []
     for entry in trace.tape:
+        if entry is None:
+            continue
         if entry[0] is None:
             held.append(("custom", True, tuple(range(len(entry[3])))))
             continue
-        n = entry[4]
-        held.append((entry[0].name, entry[3] is not None,
-                     tuple(i for i, p in enumerate(entry[5:5 + n]) if p is not None)))
+        _, out, primals, _ = _unpack(entry)
+        held.append((entry[0].name, out is not None, tuple(i for i, p in enumerate(primals) if p is not None)))
     return held
+
+
+def held_arrays(trace: ReverseTrace) -> list:
+    """Every array (or lower-level value) the tape of ``trace`` keeps as a residual."""
+    found = []
+    for entry in trace.tape:
+        if entry is None:
+            continue
+        if entry[0] is None:
+            found += [*entry[3], *entry[4]]
+            continue
+        _, out, primals, _ = _unpack(entry)
+        found += [v for v in (out, *primals) if v is not None]
+    return found
