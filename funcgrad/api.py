@@ -28,7 +28,7 @@ from .errors import (
 )
 from .traces.forward import ForwardTrace, JVPTracer
 from .traces.reverse import ReverseTrace, ReverseTracer, backward
-from .tree_util import PyTreeDef, describe_unregistered, keystr, tree_flatten, tree_flatten_with_path
+from .tree_util import Partial, PyTreeDef, describe_unregistered, keystr, tree_flatten, tree_flatten_with_path
 
 __all__ = ["vjp", "grad", "value_and_grad", "elementwise_grad", "jvp"]
 
@@ -198,13 +198,16 @@ def vjp(  # type: ignore[misc]  # mypy does not match *primals: Any to the overl
     trace = ReverseTrace()
     inputs: list[Any] = []
     input_nodes: list[Any] = []
-    for x, original in zip(leaves, tree_flatten(primals)[0]):
+    originals = None  # the leaves as given, flattened only when one carries no derivative
+    for k, x in enumerate(leaves):
         if x.dtype.kind in "fc":
             t = trace.new_input(x)
             inputs.append(t)
             input_nodes.append(t.node)
         else:
-            inputs.append(original)  # no derivative; a Python int stays weakly typed
+            if originals is None:
+                originals = tree_flatten(primals)[0]
+            inputs.append(originals[k])  # no derivative; a Python int stays weakly typed
             input_nodes.append(-1)
     try:
         raw = f(*in_tree.unflatten(inputs))
@@ -267,8 +270,6 @@ def _as_partial(pullback: Pullback, f: Callable[..., Any], primals: tuple[Any, .
     of its residuals: so it can be returned from ``jit`` (or passed through any pytree function).
     Called with the very primals it was made with, it runs the recorded tape; with others (the
     arrays ``jit`` hands back in their place) it recomputes ``vjp(f, *primals)`` on them first."""
-    from .tree_util import Partial
-
     def apply(*args: Any) -> tuple[Any, ...]:
         *new, ct = args
         if len(new) == len(primals) and all(a is b for a, b in zip(new, primals)):

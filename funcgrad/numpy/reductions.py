@@ -28,10 +28,10 @@ _NOVALUE = np._NoValue
 def _masked(a: Any, where: Any, neutral: Any) -> Any:
     """``a`` with the elements outside ``where`` replaced by the reduction's neutral element
     (broadcast to the shape of ``a``: ``where`` never changes the reduced shape)."""
-    from ..prims.elementwise import where as _where
-
     if where is True or where is _NOVALUE:
         return a
+    from ..prims.elementwise import where as _where
+
     mask = as_array(where)
     if mask.dtype != np.bool_:
         raise TypeError(f"where= must be a boolean array, got dtype {mask.dtype}")
