@@ -70,8 +70,10 @@ class _OutTree:
 class _Custom:
     """What custom_vjp and custom_jvp share: nondiff_argnums handling and dispatch."""
 
-    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = (),
-                 nondiff_argnames: Sequence[str] = ()) -> None:
+    _primitive: Primitive  # set on each subclass
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: int | Sequence[int] = (),
+                 nondiff_argnames: str | Sequence[str] = ()) -> None:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.name = getattr(fun, "__name__", type(fun).__name__)

@@ -62,7 +62,7 @@ class Literal:
     def _key(self) -> tuple:
         v = self.value
         if type(v) in (bool, int, float, complex):
-            return (type(v), type(v).__repr__(v))
+            return (type(v), type(v).__repr__(v))  # type: ignore[call-arg]  # the exact builtin type's own __repr__
         return (type(v), id(v))
 
     def __eq__(self, other: object) -> bool:

@@ -100,7 +100,7 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = 
     if indexing not in ("xy", "ij"):
         raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
     if not contains_tracer(xi):
-        return tuple(np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing))
+        return tuple(np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing))  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     from .shape import ravel
 
     ndim = len(xi)
@@ -248,7 +248,7 @@ def copy(a: Any, order: str = "K", subok: bool = False) -> Any:
     """
     if contains_tracer(a):
         return as_array(a)
-    return np.copy(a, order=order, subok=subok)
+    return np.copy(a, order=order, subok=subok)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
 
 
 def asanyarray(a: Any, dtype: Any = None, order: Any = None, **kwargs: Any) -> Any:

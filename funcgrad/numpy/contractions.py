@@ -92,8 +92,8 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
         ax_a, ax_b = list(range(a.ndim - n, a.ndim)), list(range(n))
     else:
         ax_a, ax_b = axes
-        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
-        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
+        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)  # type: ignore[list-item]  # an np.integer axis is an int to NumPy
+        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)  # type: ignore[list-item]  # an np.integer axis is an int to NumPy
     ax_a = [x % a.ndim for x in ax_a]
     ax_b = [x % b.ndim for x in ax_b]
     if len(ax_a) != len(ax_b) or any(a.shape[i] != b.shape[j] for i, j in zip(ax_a, ax_b, strict=True)):
@@ -266,7 +266,7 @@ def vecdot(x1: Any, x2: Any, /, *, axis: int = -1, out: Any = None) -> Any:
     if out is not None:
         raise TypeError("funcgrad.numpy.vecdot does not support out=")
     if not any(isinstance(v, Tracer) for v in (x1, x2)):
-        return np.vecdot(x1, x2, axis=axis)
+        return np.vecdot(x1, x2, axis=axis)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     x1, x2 = as_array(x1), as_array(x2)
     if x1.ndim == 0 or x2.ndim == 0:
         raise ValueError("vecdot: Input operand does not have enough dimensions")

@@ -112,7 +112,7 @@ def array(object: Any, dtype: Any = None, *, copy: bool = True, order: str = "K"
     """
     if not _contains_tracer(object):
         extra = {"ndmax": ndmax} if ndmax else {}
-        return np.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin, **extra)
+        return np.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin, **extra)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     # As NumPy: the leaves promote to one dtype (Python numbers in a list are not weak here).
     out = _build(object, np.dtype(dtype) if dtype is not None else np.result_type(*_leaf_dtypes(object, [])))
     if ndmin > out.ndim:
@@ -167,7 +167,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
              dtype: Any = None, axis: int = 0, *, device: Any = None) -> Any:
     """``numpy.linspace``; traced scalar endpoints keep their derivatives."""
     if not (isinstance(start, Tracer) or isinstance(stop, Tracer)):
-        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     if np.ndim(start) or np.ndim(stop) or axis != 0:
         raise NotImplementedError("linspace with traced endpoints supports scalar start/stop and axis=0")
     num = int(num)
@@ -249,9 +249,9 @@ class _Concatenator:
                 start = 0 if item.start is None else item.start
                 step = 1 if item.step is None else item.step
                 if isinstance(step, (complex, np.complexfloating)):
-                    new = np.linspace(start, item.stop, num=int(abs(step)))
+                    new = np.linspace(start, item.stop, num=int(abs(step)))  # type: ignore[call-overload]  # a slice's step: a number
                 else:
-                    new = np.arange(start, item.stop, step)
+                    new = np.arange(start, item.stop, step)  # type: ignore[assignment]  # int or float, as NumPy's r_ gives
                 if ndmin > 1:
                     new = np.array(new, ndmin=ndmin)
                     if trans1d != -1:

@@ -110,7 +110,7 @@ def unravel_index(indices: Any, shape: Any, order: str = "C") -> tuple:
     (np.int64(1), np.int64(2))
     """
     if not isinstance(indices, Tracer):
-        return np.unravel_index(indices, shape, order)
+        return np.unravel_index(indices, shape, order)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     if order != "C":
         raise NotImplementedError("funcgrad.numpy.unravel_index of traced indices supports order='C'")
     shape = (operator.index(shape),) if not isinstance(shape, (tuple, list)) else tuple(shape)
@@ -130,7 +130,7 @@ def ravel_multi_index(multi_index: Any, dims: Any, mode: Any = "raise", order: s
     5
     """
     if not contains_tracer(multi_index):
-        return np.ravel_multi_index(multi_index, dims, mode=mode, order=order)
+        return np.ravel_multi_index(multi_index, dims, mode=mode, order=order)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     if order != "C":
         raise NotImplementedError("funcgrad.numpy.ravel_multi_index of traced indices supports order='C'")
     dims = tuple(dims)
@@ -159,7 +159,7 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     if out is not None:
         raise TypeError("funcgrad.numpy.choose does not support out=")
     if not contains_tracer((a, choices)):
-        return np.choose(a, choices, mode=mode)
+        return np.choose(a, choices, mode=mode)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     choices = [as_array(c) for c in choices] if isinstance(choices, (list, tuple)) else \
         [getitem(as_array(choices), spec=(("i", i),)) for i in range(_shape(choices)[0])]
     n = len(choices)
@@ -271,7 +271,7 @@ def argpartition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", or
     1
     """
     if not isinstance(a, Tracer):
-        return np.argpartition(a, kth, axis=axis, kind=kind, order=order)
+        return np.argpartition(a, kth, axis=axis, kind=kind, order=order)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
     from .sorting import argsort
 
     return argsort(a, axis=axis, kind="stable")
@@ -374,7 +374,7 @@ def put(a: Any, ind: Any, v: Any, mode: str = "raise", *, inplace: bool = True) 
     if inplace:
         if contains_tracer((a, ind, v)) or not isinstance(a, np.ndarray):
             raise _in_place_error("put", "funcgrad.numpy.put(a, ind, v, inplace=False)")
-        return np.put(a, ind, v, mode=mode)
+        return np.put(a, ind, v, mode=mode)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
     from .shape import ravel, reshape
 
     a = as_array(a)

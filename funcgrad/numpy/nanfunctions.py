@@ -273,7 +273,7 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
     """
     no_out("nanquantile", out)
     if not _traced(a) and not isinstance(q, Tracer):
-        return np.nanquantile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights)
+        return np.nanquantile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     if weights is not None:
         raise NotImplementedError("funcgrad.numpy.nanquantile does not support weights= on traced values")
     return _nanquantile("nanquantile", a, q, axis, method, keepdims)
@@ -290,7 +290,7 @@ def nanpercentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_i
     """
     no_out("nanpercentile", out)
     if not _traced(a) and not isinstance(q, Tracer):
-        return np.nanpercentile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights)
+        return np.nanpercentile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     if np.any((np.asarray(q) < 0) | (np.asarray(q) > 100)):
         raise ValueError("Percentiles must be in the range [0, 100]")
     return nanquantile(a, np.true_divide(q, 100), axis=axis, method=method, keepdims=keepdims, weights=weights)

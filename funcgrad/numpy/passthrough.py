@@ -70,7 +70,7 @@ def can_cast(from_: Any, to: Any, casting: str = "safe") -> builtins.bool:
     >>> fnp.can_cast(np.int32, np.float64)
     True
     """
-    return np.can_cast(_dtype_or_value(from_), to, casting)
+    return np.can_cast(_dtype_or_value(from_), to, casting)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
 
 
 def min_scalar_type(a: Any) -> np.dtype:

@@ -69,7 +69,7 @@ def polyfit(x: Any, y: Any, deg: int, rcond: Any = None, full: bool = False, w: 
     array([2., 1.])
     """
     if not contains_tracer((x, y, w)):
-        return np.polyfit(x, y, deg, rcond, full, w, cov)
+        return np.polyfit(x, y, deg, rcond, full, w, cov)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     if full or cov:
         raise NotImplementedError("funcgrad.numpy.polyfit of traced values supports full=False, cov=False")
     from .building import vander

@@ -311,13 +311,13 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False, re
 
     if not isinstance(ar, Tracer) and not (isinstance(ar, (list, tuple)) and isinstance(as_array(ar), Tracer)):
         if size is None:
-            return np.unique(ar, return_index, return_inverse, return_counts, axis, equal_nan=equal_nan,
+            return np.unique(ar, return_index, return_inverse, return_counts, axis, equal_nan=equal_nan,  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
                              sorted=sorted)
     ar = as_array(ar)
     if axis is not None:
         if size is not None or _valueless(ar):
             raise NotImplementedError("funcgrad.numpy.unique with axis= needs concrete values (no size=)")
-        res = np.unique(_need_concrete(ar, "unique"), True, return_inverse, return_counts, axis,
+        res = np.unique(_need_concrete(ar, "unique"), True, return_inverse, return_counts, axis,  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
                         equal_nan=equal_nan)
         idx = res[1]
         ax = normalize_axis(axis, ar.ndim)
@@ -381,7 +381,7 @@ def trim_zeros(filt: Any, trim: str = "fb", axis: Any = None) -> Any:
     array([1., 2.])
     """
     if not isinstance(filt, Tracer):
-        return np.trim_zeros(filt, trim, axis=axis) if axis is not None else np.trim_zeros(filt, trim)
+        return np.trim_zeros(filt, trim, axis=axis) if axis is not None else np.trim_zeros(filt, trim)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
     if axis is not None or filt.ndim != 1:
         raise NotImplementedError("funcgrad.numpy.trim_zeros supports 1-d traced arrays (axis=None)")
     nz = np.flatnonzero(_need_concrete(filt, "trim_zeros"))

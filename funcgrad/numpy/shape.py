@@ -104,7 +104,7 @@ def expand_dims(a: Any, axis: Any) -> Any:
     a = as_array(a)
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     n = a.ndim + len(axes)
-    axes = {normalize_axis(x, n) for x in axes}
+    axes = {normalize_axis(x, n) for x in axes}  # type: ignore[assignment]  # rebound to the set of normalized axes
     it = iter(a.shape)
     return sh.reshape(a, shape=tuple(1 if d in axes else next(it) for d in range(n)))
 
@@ -416,7 +416,7 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any
     out = array
     for d, (lo, hi) in enumerate(width):
         if lo or hi:
-            idx = np.pad(np.arange(array.shape[d]), (lo, hi), mode=mode)
+            idx = np.pad(np.arange(array.shape[d]), (lo, hi), mode=mode)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
             out = _take_axis(out, idx, d)
     return out
 

@@ -42,7 +42,7 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
     np.float64(2.75)
     """
     if not _traced(a, weights):
-        return np.average(a, axis=axis, weights=weights, returned=returned, keepdims=keepdims)
+        return np.average(a, axis=axis, weights=weights, returned=returned, keepdims=keepdims)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     a = as_array(a)
     if weights is None:
         avg = red.mean(a, axis=axis, keepdims=keepdims)
@@ -254,7 +254,7 @@ def histogram2d(x: Any, y: Any, bins: Any = 10, range: Any = None, density: Any 
            [0., 1.]])
     """
     fix = "Compute the histogram outside jit/vmap, or on concrete arrays."
-    return np.histogram2d(*(concrete(v, "histogram2d", fix) for v in (x, y, bins)), range, density,
+    return np.histogram2d(*(concrete(v, "histogram2d", fix) for v in (x, y, bins)), range, density,  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
                           concrete(weights, "histogram2d", fix))
 
 
@@ -293,7 +293,7 @@ def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right' (got {side!r})")
     if not _valueless(a, v, sorter):
-        return np.searchsorted(concrete(a, "searchsorted"), concrete(v, "searchsorted"), side=side,
+        return np.searchsorted(concrete(a, "searchsorted"), concrete(v, "searchsorted"), side=side,  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
                                sorter=concrete(sorter, "searchsorted"))
     a, v = as_array(a), as_array(v)
     if a.ndim != 1:
@@ -454,7 +454,7 @@ def convolve(a: Any, v: Any, mode: str = "full") -> Any:
     array([0. , 1. , 2.5, 4. , 1.5])
     """
     if not _traced(a, v):
-        return np.convolve(a, v, mode)
+        return np.convolve(a, v, mode)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     return _convolve(a, v, mode, "convolve")
 
 
@@ -467,7 +467,7 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
     array([3.5])
     """
     if not _traced(a, v):
-        return np.correlate(a, v, mode)
+        return np.correlate(a, v, mode)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
     v = as_array(v)
     if v.ndim > 1:
         raise ValueError("object too deep for desired array")

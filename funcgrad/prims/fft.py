@@ -75,7 +75,7 @@ def _irfft_abstract(x: Any, axes: tuple[int, ...], n: int, norm: str) -> ShapedA
 
 
 def _fft_impl(x: Any, axes: tuple[int, ...], inverse: bool, norm: str) -> Any:
-    return (np.fft.ifftn if inverse else np.fft.fftn)(x, axes=axes, norm=norm)
+    return (np.fft.ifftn if inverse else np.fft.fftn)(x, axes=axes, norm=norm)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
 
 
 def _shifted(axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -129,7 +129,7 @@ rfft: Callable[..., Any] = rfft_p.bind
 
 def _irfft_impl(x: Any, axes: tuple[int, ...], n: int, norm: str) -> Any:
     s = [x.shape[a] for a in axes[:-1]] + [n]
-    return np.fft.irfftn(x, s=s, axes=axes, norm=norm)
+    return np.fft.irfftn(x, s=s, axes=axes, norm=norm)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
 
 
 def _irfft_vjp(g: Any, out: Any, x: Any, axes: tuple[int, ...], n: int, norm: str) -> Any:

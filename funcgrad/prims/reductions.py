@@ -71,7 +71,7 @@ def _expand(ct: Any, x: Any, axis: tuple[int, ...] | None) -> Any:
     return ct if ct.shape == kd else reshape(ct, shape=kd)
 
 
-_add_reduce = np.add.reduce
+_add_reduce: Callable[..., Any] = np.add.reduce  # options forwarded as given (NumPy's stubs want literals)
 
 
 def _sum_of_array(x: Any, axis: Any = None, keepdims: bool = False) -> Any:

@@ -5,13 +5,20 @@ is first computed (SciPy is the optional extra ``funcgrad[scipy]``); ``linalg``,
 ``integrate`` and ``optimize`` are imported on demand (``import funcgrad.scipy.linalg``).
 """
 
-from . import special, stats  # noqa: F401
+import typing as _typing
 
+from . import special, stats
 
-def __getattr__(name: str) -> object:
-    """``funcgrad.scipy.linalg`` and friends, imported on first use."""
-    if name in ("linalg", "signal", "integrate", "optimize"):
-        import importlib
+__all__ = ["special", "stats", "linalg", "signal", "integrate", "optimize"]
 
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if _typing.TYPE_CHECKING:  # imported on first use by __getattr__ below
+    from . import integrate, linalg, optimize, signal
+else:  # (hidden from type checkers, so that an unknown name stays an error)
+
+    def __getattr__(name: str) -> object:
+        """``funcgrad.scipy.linalg`` and friends, imported on first use."""
+        if name in ("linalg", "signal", "integrate", "optimize"):
+            import importlib
+
+            return importlib.import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

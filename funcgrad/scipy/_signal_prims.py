@@ -75,7 +75,7 @@ def _impl(x: Any, y: Any, *, mode: str, method: str, correlate: bool, nbatch: in
         return np.empty(batch + core, np.result_type(x.dtype, y.dtype))
     xb = np.broadcast_to(x, batch + x.shape[nbatch:])
     yb = np.broadcast_to(y, batch + y.shape[nbatch:])
-    out = None
+    out: Any = None
     for idx in np.ndindex(batch):
         r = np.asarray(fn(xb[idx], yb[idx], mode=mode, method=method))
         if out is None:

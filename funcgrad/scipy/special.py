@@ -266,9 +266,9 @@ def multigammaln(a: Any, d: int) -> Any:
     values, as SciPy does).
     """
     d_arr = np.asarray(d)[()]
-    if not np.isscalar(d_arr) or np.floor(d_arr) != d_arr or d_arr < 1:
+    if not np.isscalar(d_arr) or np.floor(d_arr) != d_arr or d_arr < 1:  # type: ignore[operator]  # d_arr is a concrete number here
         raise ValueError(f"multigammaln: d should be a positive integer (dimension), got {d!r}")
-    d = int(d_arr)
+    d = int(d_arr)  # type: ignore[arg-type]  # d_arr is a concrete number here
     a = _arg(a)
     if not isinstance(a, Tracer) and np.any(np.asarray(a) <= 0.5 * (d - 1)):
         raise ValueError(f"multigammaln: condition a ({a}) > 0.5 * (d-1) ({0.5 * (d - 1)}) not met")

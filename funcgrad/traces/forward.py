@@ -72,7 +72,7 @@ class ForwardTrace(Trace):
         ts: list = [None] * len(primals)
         for i, t in tangents:
             ts[i] = t
-        outs, touts = prim.jvp_all(primals, ts, **params)
+        outs, touts = prim.jvp_all(primals, ts, **params)  # type: ignore[misc]  # only called when prim.jvp_all is set
         if not prim.multiple_results:
             outs, touts = [outs], [touts]
         results = []

@@ -51,7 +51,8 @@ def _dirichlet_rvs(alpha: Any, size: Any = 1, random_state: Any = None) -> Any:
         else np.random.dirichlet(np.asarray(alpha), size)
 
 
-_EXTRAS = {"multivariate_normal": {"entropy": _mvn_entropy}, "dirichlet": {"rvs": _dirichlet_rvs}}
+_EXTRAS: dict[str, dict[str, Any]] = {
+    "multivariate_normal": {"entropy": _mvn_entropy}, "dirichlet": {"rvs": _dirichlet_rvs}}
 
 for _name in __all__:
     _dist = getattr(_stats, _name)
