@@ -726,3 +726,33 @@ def test_dirichlet_derivative_by_the_chain_rule_through_log_gamma_draws():
     d_log = _implicit_gamma_derivative(a, gam) / gam
     want = x[0] * ((np.arange(3) == 0) - x) * d_log
     np.testing.assert_allclose(g, want, rtol=1e-5)
+
+
+# jax.random.generalized_normal/ball/double_sided_maxwell (x64 only: their signs come from
+# rademacher, whose uniforms are float64 here, as under jax_enable_x64) and f (both modes).
+JAX_LAST = {'64': {'generalized_normal': ('float64', (4,),
+                               [-0.01962780053719374, 0.7523839320616218, -1.0970912521711673,
+                                0.04351284094648828]),
+        'ball': ('float64', (2, 3),
+                 [-0.6187615047818801, -0.5906270752154172, 0.05934720249957854, 0.6871649718327034,
+                  0.2233583673441484, 0.5853650440112103]),
+        'double_sided_maxwell': ('float64', (4,),
+                                 [-4.127098954714379, 4.3368805691150225, -1.9777631180070814, 3.314429345747715]),
+        'f': ('float64', (4,), [4.252468843760945, 3.7801393600524786, 0.861044719872224, 1.2269971566757751])},
+ '32': {'f': ('float32', (4,), [0.3153778314590454, 0.007127491291612387, 0.4234071671962738, 1.5764734745025635])}}
+
+
+@pytest.mark.parametrize("mode, name", [("64", "generalized_normal"), ("64", "ball"), ("64", "double_sided_maxwell"),
+                                        ("64", "f"), ("32", "f")])
+def test_last_distributions_known_answers(mode, name):
+    dt = np.float32 if mode == "32" else np.float64
+    call = {"generalized_normal": lambda: fr.generalized_normal(K1, 1.5, (4,), dt),
+            "ball": lambda: fr.ball(K1, 3, 2.0, (2,), dt),
+            "double_sided_maxwell": lambda: fr.double_sided_maxwell(K1, 1.0, 2.0, (4,), dt),
+            "f": lambda: fr.f(K1, 3.0, 5.0, (4,), dt)}[name]
+    dtype, shape, data = JAX_LAST[mode][name]
+    got = call()
+    assert got.dtype == np.dtype(dtype)
+    rtol = 2e-6 if dt == np.float32 else 5e-14
+    np.testing.assert_allclose(got, np.array(data, dtype).reshape(shape), rtol=rtol)
+    np.testing.assert_array_equal(fr.clone(K1), K1)

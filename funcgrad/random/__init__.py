@@ -58,7 +58,8 @@ __all__ = [
     "bernoulli", "categorical", "randint", "permutation", "choice", "gamma", "loggamma", "beta", "dirichlet",
     "multivariate_normal", "truncated_normal", "exponential", "laplace", "gumbel", "logistic", "cauchy",
     "rademacher", "poisson", "lognormal", "t", "chisquare", "pareto", "weibull_min", "maxwell", "rayleigh",
-    "orthogonal", "geometric", "triangular", "wald",
+    "orthogonal", "geometric", "triangular", "wald", "generalized_normal", "ball", "double_sided_maxwell", "f",
+    "clone",
 ]
 
 _IMPLS = {"threefry2x32": THREEFRY_WORDS, "threefry": THREEFRY_WORDS, "philox": PHILOX_WORDS}
@@ -742,3 +743,62 @@ def wald(key: Any, mean: Any, shape: Shape | None = None, dtype: Any = None) -> 
     y = v * v
     x = mean + mean * mean * y / 2 - mean / 2 * fnp.sqrt(4 * mean * y + mean * mean * y * y)
     return fnp.where(z <= mean / (mean + x), x, mean * mean / x)
+
+
+def generalized_normal(key: Any, p: float, shape: Shape = (), dtype: Any = None) -> Any:
+    """Generalised normal draws with exponent ``p`` (density ∝ exp(-|x|^p)): ``±Gamma(1/p)^(1/p)``.
+
+    >>> generalized_normal(key(0), 1.5, (3,)).shape
+    (3,)
+    """
+    shape = _shape(shape, "generalized_normal")
+    key_gamma, key_sign = split(key)
+    g = gamma(key_gamma, 1.0 / p, shape, dtype)
+    r = _fnp().astype(rademacher(key_sign, shape), g.dtype)
+    return r * g ** (1.0 / p)
+
+
+def ball(key: Any, d: int, p: float = 2.0, shape: Shape = (), dtype: Any = None) -> Any:
+    """Points uniform in the unit ``p``-norm ball of dimension ``d`` (Barthe et al. 2005).
+
+    >>> bool(np.all(np.linalg.norm(ball(key(0), 3, shape=(50,)), axis=-1) <= 1))
+    True
+    """
+    fnp = _fnp()
+    shape = _shape(shape, "ball")
+    key_g, key_e = split(key)
+    g = generalized_normal(key_g, p, shape + (d,), dtype)
+    e = exponential(key_e, shape, dtype)
+    return g / fnp.expand_dims((fnp.sum(fnp.abs(g) ** p, axis=-1) + e) ** (1.0 / p), -1)
+
+
+def double_sided_maxwell(key: Any, loc: Any, scale: Any, shape: Shape = (), dtype: Any = None) -> Any:
+    """``loc + scale · (±1) · Maxwell``.
+
+    >>> double_sided_maxwell(key(0), 1.0, 2.0, (3,)).shape
+    (3,)
+    """
+    shape = _shape(shape, "double_sided_maxwell")
+    key_maxwell, key_sign = split(key)
+    m = maxwell(key_maxwell, shape, dtype)
+    return scale * _fnp().astype(rademacher(key_sign, shape), m.dtype) * m + loc
+
+
+def f(key: Any, dfnum: Any, dfden: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """F-distribution draws: ``(χ²(dfnum)/dfnum) / (χ²(dfden)/dfden)``.
+
+    >>> bool(f(key(0), 3.0, 5.0, (10,)).min() > 0)
+    True
+    """
+    if shape is None:
+        shape = np.broadcast_shapes(_shape_dtype(dfnum)[0], _shape_dtype(dfden)[0])
+    key_den, key_num = split(key)
+    num = chisquare(key_num, dfnum, shape, dtype) / dfnum
+    den = chisquare(key_den, dfden, shape, dtype) / dfden
+    return num / den
+
+
+def clone(key: Any) -> Any:
+    """The same key (keys are immutable arrays; JAX needs this for its typed keys)."""
+    _check_key(key, "clone", batched=True)
+    return key
