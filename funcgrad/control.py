@@ -159,7 +159,7 @@ def _invariants(inv: Program | None, consts: Sequence[Any]) -> list:
 
 def _scan_impl(*args: Any, body: Program, n_carry: int, n_xs: int, length: int, reverse: bool,
                unroll: int) -> list:
-    carry = args[:n_carry]
+    carry: Sequence[Any] = args[:n_carry]
     xs = args[n_carry:n_carry + n_xs]
     consts = args[n_carry + n_xs:]
     ys = [np.empty((length,) + tuple(a.shape), a.dtype) for a in body.out_avals[n_carry:]]
@@ -368,6 +368,7 @@ def _scan_batch(vals: tuple, dims: tuple, body: Program, n_carry: int, n_xs: int
 
     nc, nx = n_carry, n_xs
     size = next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
+    body_dims: list[int | None]
     operands, body_dims = [], []
     for i, (v, d) in enumerate(zip(vals, dims)):
         if i < nc:  # every carry batched: a batched xs or invariant makes it so after one step
@@ -648,6 +649,7 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
             ct = bwd_fn(*ct, *res, *const_res)
         return [np.array(c) for c in ct]
     fwd_fn = _fn(fwd)
+    assert tape.snapshots is not None  # a checkpointed tape (no per-step residuals) has its carries
     snapshots, stride, count = tape.snapshots, tape.stride, tape.count
     for s in range(len(snapshots) - 1, -1, -1):
         start = s * stride
@@ -669,11 +671,13 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
 
 def _tape_split_impl(tape: Any, n_res: int) -> list:
     t = _unwrap_tape(tape)
+    assert t.steps is not None  # forward mode records per-step tapes
     return [_Tape(steps=[s[:n_res] for s in t.steps]), _Tape(steps=[s[n_res:] for s in t.steps])]
 
 
 def _tape_zip_impl(tape: Any, tangent: Any) -> list:
     a, b = _unwrap_tape(tape), _unwrap_tape(tangent)
+    assert a.steps is not None and b.steps is not None  # forward mode records per-step tapes
     return [_Tape(steps=[tuple(x) + tuple(y) for x, y in zip(a.steps, b.steps)])]
 
 

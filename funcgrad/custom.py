@@ -64,7 +64,7 @@ class _OutTree:
     __slots__ = ("tree",)
 
     def __init__(self, tree: PyTreeDef | None = None) -> None:
-        self.tree = tree
+        self.tree: Any = tree  # the output tree, set when the call has run
 
 
 class _Custom:
@@ -476,7 +476,7 @@ def _check_rule_result(call: custom_jvp, res: Any, out_tree: PyTreeDef | None) -
     return out, t_out
 
 
-def _unbatch_cotangent(ct: Any, dims: list) -> Any:
+def _unbatch_cotangent(ct: Any, dims: Sequence[Any]) -> Any:
     from .prims.reductions import reduce_sum
     from .prims.shape import transpose
 
@@ -617,6 +617,7 @@ class _SavedRules:
 
 
 def _saved_batch(args: tuple, dims: tuple, prim: Primitive, params: dict) -> Any:
+    assert prim.batch is not None  # set only for primitives that batch
     return prim.batch(args[1:], dims[1:], **params)  # recompute: batched values were not saved
 
 
@@ -728,8 +729,8 @@ def _checkpoint_rules(f: Callable[..., Any], static: tuple, policy: Callable[...
         return out_tree.unflatten(outs), (diff, tuple(kept))
 
     def bwd(*args: Any) -> Any:
-        *nondiff, (saved_diff, kept), ct = args
-        nondiff = tuple(nondiff)
+        *nondiff_args, (saved_diff, kept), ct = args
+        nondiff = tuple(nondiff_args)
         saved_leaves, saved_tree = tree_flatten(saved_diff)
         ct_leaves, ct_tree = tree_flatten(ct)
         if prevent_cse:

@@ -225,6 +225,8 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
         ct = cts.pop(node, None)  # consumed: released
         if ct is None:
             continue
+        primals: tuple[Any, ...]  # (declarations only: no run-time cost in this loop)
+        links: tuple[Any, ...]
         size = len(entry)
         if size == 4:  # compact forms (see _entry)
             params, out, primals, links = _NO_PARAMS, entry[1], (entry[2],), (0, entry[3], None)
