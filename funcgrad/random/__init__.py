@@ -746,7 +746,7 @@ def wald(key: Any, mean: Any, shape: Shape | None = None, dtype: Any = None) -> 
 
 
 def generalized_normal(key: Any, p: float, shape: Shape = (), dtype: Any = None) -> Any:
-    """Generalised normal draws with exponent ``p`` (density ∝ exp(-|x|^p)): ``±Gamma(1/p)^(1/p)``.
+    """Generalised normal draws with exponent ``p`` (density ∝ ``exp(-abs(x) ** p)``): ``±Gamma(1/p) ** (1/p)``.
 
     >>> generalized_normal(key(0), 1.5, (3,)).shape
     (3,)
