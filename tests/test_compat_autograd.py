@@ -454,3 +454,23 @@ def test_docstring_examples(name):
     module = importlib.import_module("funcgrad.compat.autograd" + name)
     result = doctest.testmod(module, extraglobs={"np": onp}, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+def test_scipy_signal_convolve_takes_autograds_argument_order():
+    # autograd's CNN code calls convolve(A, B, axes, dot_axes, mode) positionally.
+    import funcgrad.compat.autograd.scipy.signal as ag_signal
+    from funcgrad.scipy import signal as fg_signal
+
+    rng = onp.random.default_rng(0)
+    images, kernels = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((3, 4, 3, 3))
+    axes, dot_axes = ([2, 3], [2, 3]), ([1], [0])
+    for mode in ("full", "valid", "same"):
+        got = ag_signal.convolve(images, kernels, axes, dot_axes, mode)
+        want = fg_signal.convolve(images, kernels, mode, axes=axes, dot_axes=dot_axes)
+        onp.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    # one output entry by hand, 'valid': sum over channels and window of image * flipped kernel
+    got = ag_signal.convolve(images, kernels, axes, dot_axes, "valid")
+    by_hand = sum(images[1, c, 2 + i, 1 + j] * kernels[c, 3, 2 - i, 2 - j]
+                  for c in range(3) for i in range(3) for j in range(3))
+    onp.testing.assert_allclose(got[1, 3, 2, 1], by_hand, rtol=1e-13)
+    check_grads(lambda a: ag_signal.convolve(a, kernels, axes, dot_axes, "valid"), modes=["rev"], order=1)(images)

@@ -12,6 +12,17 @@ from ....scipy.signal import *  # noqa: F403
 from ....scipy.signal import __all__  # noqa: F401
 
 
+def convolve(A: Any, B: Any, axes: Any = None, dot_axes: Any = ((), ()), mode: str = "full") -> Any:
+    """autograd's tensor ``convolve(A, B, axes=None, dot_axes=[(), ()], mode='full')``, with its
+    argument order (``axes`` second, ``mode`` last), on :func:`funcgrad.scipy.signal.convolve`.
+
+    >>> import numpy as np
+    >>> convolve(np.ones((2, 3, 5, 5)), np.ones((3, 4, 2, 2)), ([2, 3], [2, 3]), ([1], [0]), "valid").shape
+    (2, 4, 4, 4)
+    """
+    return _fg_signal.convolve(A, B, mode, axes=axes, dot_axes=dot_axes)
+
+
 def __getattr__(name: str) -> Any:
     if hasattr(_fg_signal, name):
         return getattr(_fg_signal, name)
