@@ -307,6 +307,52 @@ GRAD_CASES.update({
     "at add clip": (lambda a, v: fnp.at(a)[np.array([1, 9])].add(v, mode="clip"), [(4,), (2,)]),
 })
 
+
+# Issue 9 audit: differentiable names of funcgrad.numpy that had no row above (0-d and empty where they apply).
+def _inverse_trig(a):
+    return fnp.asin(a * 0.5) + fnp.atan(a) + fnp.atanh(a * 0.5) + fnp.acosh(a * a + 1.5)
+
+
+def _as_array_family(a):
+    return (fnp.asarray(a) * fnp.asanyarray(a) + fnp.ascontiguousarray(a) + fnp.asfortranarray(a)
+            + fnp.asarray_chkfinite(a) + fnp.require(a))
+
+
+_HX = np.array([0.1, 0.4, 0.45, 0.9, 1.3])  # the last point falls outside the range below: dropped
+_HY = np.array([0.2, 0.8, 0.3, 0.6, 0.5])
+
+GRAD_CASES.update({
+    "asin atan atanh acosh broadcast": (lambda a, b: _inverse_trig(a * b), [A, (4,)]),
+    "asin atan atanh acosh 0-d": (_inverse_trig, [()]),
+    "asin atan atanh acosh empty": (_inverse_trig, [(0, 3)]),
+    "positive": (fnp.positive, [A]),
+    "positive 0-d": (fnp.positive, [()]),
+    "amin": (lambda a: fnp.amin(a, axis=1), [A]),
+    "amin 0-d": (fnp.amin, [()]),
+    "amin empty initial": (lambda a: fnp.amin(a, axis=0, initial=2.0), [(0, 3)]),
+    "around fix (zero)": (lambda a: fnp.around(a) * a + fnp.fix(a) + a, [A],
+                          lambda s: uniform(s, 0.1, 0.4) + rng.integers(-2, 2, s)),
+    "asarray family": (_as_array_family, [A]),
+    "asarray family 0-d": (_as_array_family, [()]),
+    "asarray family empty": (_as_array_family, [(0, 2)]),
+    "unique_values": (lambda a: fnp.unique_values(fnp.concatenate([a, a[:2]])), [(4,)]),
+    "unique_all values": (lambda a: fnp.unique_all(fnp.concatenate([a, a[1:3]])).values, [(4,)]),
+    "unique_counts values": (lambda a: fnp.unique_counts(fnp.concatenate([a, a[1:3]])).values, [(4,)]),
+    "unique_inverse values": (lambda a: fnp.unique_inverse(fnp.concatenate([a, a[1:3]])).values, [(4,)]),
+    "setdiff1d": (lambda a: fnp.setdiff1d(a, a[1:3]), [(4,)]),
+    "setxor1d": (fnp.setxor1d, [(4,), (3,)]),
+    "histogram2d weights": (lambda w: fnp.histogram2d(_HX, _HY, bins=2, range=[[0, 1], [0, 1]], weights=w)[0],
+                            [(5,)]),
+    "histogram2d density": (lambda w: fnp.histogram2d(_HX, _HY, bins=[2, 3], weights=w, density=True)[0], [(5,)],
+                            lambda s: uniform(s, 0.5, 2.0)),
+    "histogramdd weights": (lambda w: fnp.histogramdd(np.stack([_HX, _HY], 1), bins=2, weights=w)[0], [(5,)]),
+    "histogramdd density": (lambda w: fnp.histogramdd(np.stack([_HX, _HY, _HY], 1), bins=(2, 1, 3), weights=w,
+                                                      density=True)[0], [(5,)], lambda s: uniform(s, 0.5, 2.0)),
+    "histogram_bin_edges": (lambda a: fnp.histogram_bin_edges(a, 3), [A]),
+    "histogram_bin_edges auto": (lambda a: fnp.histogram_bin_edges(a, "auto"), [(6,)]),
+    "histogram_bin_edges 0-d": (lambda a: fnp.histogram_bin_edges(a, 2), [()]),
+})
+
 NORMS = [  # (ord, axis, keepdims, shape)
     (None, None, False, (4,)), (None, None, True, A), (None, None, False, S3), (None, 1, False, S3),
     (None, (0, 2), True, S3), (2, None, False, (4,)), (2, -1, True, A), (1, None, False, (4,)), (1, 0, False, A),
@@ -559,3 +605,44 @@ def test_grad_of_grad_through_composites():
     n = np.linalg.norm(x)
     hess0 = fg.grad(lambda a: fg.grad(fnp.linalg.norm)(a)[0])(x)
     np.testing.assert_allclose(hess0, (np.eye(4)[0] - x[0] * x / n ** 2) / n)
+
+
+@pytest.mark.parametrize("density", [None, True])
+def test_weighted_histograms_match_numpy(density):
+    """Traced weights take the differentiable path; its counts and edges are NumPy's, and the
+    derivative in the weights is the bin indicator (each weight lands in exactly one bin or none)."""
+    sample = rng.uniform(0.0, 1.0, (9, 3))
+    w = rng.uniform(0.5, 2.0, 9)
+    for bins in (2, [2, 3, 1], [np.array([0.0, 0.3, 1.0]), 3, 2]):
+        ref, ref_edges = np.histogramdd(sample, bins, range=None, density=density, weights=w)
+        (counts, edges), (dcounts, _) = fg.jvp(lambda v, b=bins: fnp.histogramdd(sample, b, density=density, weights=v),
+                                                (w,), (np.ones(9),))
+        np.testing.assert_allclose(counts, ref, rtol=1e-13)
+        if not density:  # a unit tangent on every weight counts the points of each bin
+            np.testing.assert_array_equal(dcounts, np.histogramdd(sample, bins)[0])
+        for e, r in zip(edges, ref_edges, strict=True):
+            np.testing.assert_array_equal(e, r)
+    rng_2d = [[0.0, 0.8], [0.1, 1.0]]
+    ref2 = np.histogram2d(sample[:, 0], sample[:, 1], 3, range=rng_2d, density=density, weights=w)[0]
+    got2 = fg.jit(lambda v: fnp.histogram2d(sample[:, 0], sample[:, 1], 3, range=rng_2d, density=density,
+                                             weights=v)[0])(w)
+    np.testing.assert_allclose(got2, ref2, rtol=1e-13)
+    if not density:  # unweighted-count derivative: d counts / d w_i is 1 in w_i's bin
+        jac = fg.jacfwd(lambda v: fnp.histogramdd(sample, 2, weights=v)[0])(w)
+        expected = np.stack([np.histogramdd(sample, 2, weights=np.eye(9)[i])[0] for i in range(9)], axis=-1)
+        np.testing.assert_array_equal(jac, expected)
+
+
+def test_histogram_bin_edges_values_and_derivative():
+    a = rng.uniform(-1.0, 1.0, (3, 4))
+    for bins in (3, "auto", "fd"):
+        edges, tangent = fg.jvp(lambda v, b=bins: fnp.histogram_bin_edges(v, b), (a,), (np.ones_like(a),))
+        np.testing.assert_array_equal(edges, np.histogram_bin_edges(a, bins))
+        np.testing.assert_allclose(tangent, np.ones(len(edges)))  # shifting every value shifts every edge
+    g = fg.grad(lambda v: fnp.histogram_bin_edges(v, 4)[1])(a)  # edge 1 = 3/4 min + 1/4 max
+    expected = np.zeros_like(a)
+    expected[np.unravel_index(np.argmin(a), a.shape)] = 0.75
+    expected[np.unravel_index(np.argmax(a), a.shape)] = 0.25
+    np.testing.assert_allclose(g, expected, atol=1e-15)
+    # explicit edges or a range: constant edges, zero derivative
+    assert not np.any(fg.jacfwd(lambda v: fnp.histogram_bin_edges(v, 3, range=(-1.0, 1.0)))(a))

@@ -205,15 +205,28 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Any:
 
 
 def histogram_bin_edges(a: Any, bins: Any = 10, range: Any = None, weights: Any = None) -> Any:  # noqa: A002
-    """``numpy.histogram_bin_edges`` of the concrete values (no derivative).
+    """``numpy.histogram_bin_edges``. The number of bins is decided on concrete values; without
+    ``range`` and explicit edges, the edges span ``a``'s minimum to maximum and are
+    differentiable in ``a`` (as in JAX).
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.histogram_bin_edges(np.array([0.0, 1.0]), bins=2)
     array([0. , 0.5, 1. ])
     """
     fix = "Pass explicit bin edges and a concrete array, or compute the histogram outside jit/vmap."
-    return np.histogram_bin_edges(concrete(a, "histogram_bin_edges", fix), concrete(bins, "histogram_bin_edges", fix),
-                                  range, concrete(weights, "histogram_bin_edges", fix))
+    bins_v = concrete(bins, "histogram_bin_edges", fix)
+    edges = np.histogram_bin_edges(concrete(a, "histogram_bin_edges", fix), bins_v, range,
+                                   concrete(weights, "histogram_bin_edges", fix))
+    if not _traced(a) or range is not None or np.ndim(bins_v) != 0 or np.size(a) == 0:
+        return edges
+    from .. import stop_gradient
+
+    # Values exactly NumPy's; the derivative is that of lo + (hi - lo) * t (a constant shift when lo == hi).
+    av = as_array(a)
+    lo, hi = red.min(av), red.max(av)
+    t = np.linspace(0.0, 1.0, len(edges), dtype=edges.dtype)
+    spread = ew.add(ew.mul(lo, 1.0 - t), ew.mul(hi, t))
+    return ew.add(edges, ew.sub(spread, stop_gradient(spread)))
 
 
 def histogram(a: Any, bins: Any = 10, range: Any = None, density: Any = None, weights: Any = None) -> tuple:  # noqa: A002
@@ -246,7 +259,8 @@ def histogram(a: Any, bins: Any = 10, range: Any = None, density: Any = None, we
 
 def histogram2d(x: Any, y: Any, bins: Any = 10, range: Any = None, density: Any = None,  # noqa: A002
                 weights: Any = None) -> tuple:
-    """``numpy.histogram2d`` of concrete values (no derivative).
+    """``numpy.histogram2d``: bins are decided on concrete values (no derivative); traced
+    ``weights`` make the (weighted, or density) counts differentiable in the weights.
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.histogram2d(np.array([0.1, 0.9]), np.array([0.1, 0.9]), bins=2)[0]
@@ -254,12 +268,17 @@ def histogram2d(x: Any, y: Any, bins: Any = 10, range: Any = None, density: Any 
            [0., 1.]])
     """
     fix = "Compute the histogram outside jit/vmap, or on concrete arrays."
+    if _traced(weights):
+        xv, yv = (np.asarray(concrete(v, "histogram2d", fix)) for v in (x, y))
+        _, xedges, yedges = np.histogram2d(xv, yv, concrete(bins, "histogram2d", fix), range)  # type: ignore[call-overload]  # options forwarded to NumPy as given
+        return _weighted_histogramdd(np.stack([xv, yv], axis=1), [xedges, yedges], density, weights)
     return np.histogram2d(*(concrete(v, "histogram2d", fix) for v in (x, y, bins)), range, density,  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
                           concrete(weights, "histogram2d", fix))
 
 
 def histogramdd(sample: Any, bins: Any = 10, range: Any = None, density: Any = None, weights: Any = None) -> tuple:  # noqa: A002
-    """``numpy.histogramdd`` of concrete values (no derivative).
+    """``numpy.histogramdd``: bins are decided on concrete values (no derivative); traced
+    ``weights`` make the (weighted, or density) counts differentiable in the weights.
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.histogramdd(np.array([[0.1, 0.1], [0.9, 0.9]]), bins=2)[0]
@@ -267,8 +286,38 @@ def histogramdd(sample: Any, bins: Any = 10, range: Any = None, density: Any = N
            [0., 1.]])
     """
     fix = "Compute the histogram outside jit/vmap, or on concrete arrays."
+    if _traced(weights):
+        sv = np.asarray(concrete(sample, "histogramdd", fix))
+        _, edges = np.histogramdd(sv, concrete(bins, "histogramdd", fix), range)
+        return _weighted_histogramdd(sv if sv.ndim == 2 else np.atleast_2d(sv).T, edges, density, weights)
     return np.histogramdd(concrete(sample, "histogramdd", fix), concrete(bins, "histogramdd", fix), range, density,
                           concrete(weights, "histogramdd", fix))
+
+
+def _weighted_histogramdd(sample: np.ndarray, edges: Any, density: Any, weights: Any) -> tuple:
+    """Counts of concrete ``sample`` (N, D) in the bins ``edges``, weighted by traced ``weights``
+    (a scatter-add, so differentiable in the weights), as ``numpy.histogramdd`` bins them."""
+    from .shape import ravel, reshape
+
+    nbins = tuple(len(e) - 1 for e in edges)
+    keep = np.ones(sample.shape[0], dtype=bool)
+    idx = []
+    for d, e in enumerate(edges):
+        i = np.searchsorted(e, sample[:, d], side="right") - 1
+        i[sample[:, d] == e[-1]] = nbins[d] - 1  # the last bin includes its right edge
+        keep &= (i >= 0) & (i < nbins[d])
+        idx.append(i)
+    flat_idx = np.ravel_multi_index(tuple(i[keep] for i in idx), nbins) if keep.any() else np.zeros(0, np.intp)
+    w = getitem(ravel(as_array(weights)), np.nonzero(keep)[0], spec=(("a", 0),))
+    counts = reshape(bincount(flat_idx, w, minlength=int(np.prod(nbins))), nbins)
+    if density:
+        volume = np.ones(nbins)
+        for d, e in enumerate(edges):
+            shape = [1] * len(nbins)
+            shape[d] = nbins[d]
+            volume = volume * np.diff(e).reshape(shape)
+        counts = ew.div(counts, ew.mul(red.sum(counts), volume))
+    return counts, list(edges)
 
 
 def _valueless(*args: Any) -> bool:
