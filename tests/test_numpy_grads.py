@@ -351,6 +351,22 @@ GRAD_CASES.update({
     "histogram_bin_edges": (lambda a: fnp.histogram_bin_edges(a, 3), [A]),
     "histogram_bin_edges auto": (lambda a: fnp.histogram_bin_edges(a, "auto"), [(6,)]),
     "histogram_bin_edges 0-d": (lambda a: fnp.histogram_bin_edges(a, 2), [()]),
+    "amax": (lambda a: fnp.amax(a, axis=0, keepdims=True), [A]),
+    "amax 0-d": (fnp.amax, [()]),
+    "linspace": (lambda a, b: fnp.linspace(a, b, 5), [(), ()]),
+    "linspace array endpoints broadcast": (lambda a, b: fnp.linspace(a, b, 4, axis=1, endpoint=False), [(3,), (2, 3)]),
+    "linspace array endpoints last axis": (lambda a: fnp.linspace(a, 2.0, 3, axis=-1, retstep=True), [A]),
+    "linspace empty endpoints": (lambda a, b: fnp.linspace(a, b, 3), [(0, 2), (2,)]),
+    "rint (zero)": (lambda a: fnp.rint(a) * a + a, [A], lambda s: uniform(s, 0.1, 0.4) + rng.integers(-2, 2, s)),
+    "kaiser beta": (lambda b: fnp.kaiser(5, b), [()], lambda s: uniform(s, 1.0, 3.0)),
+    "fill_diagonal": (lambda a, v: fnp.fill_diagonal(a, v, inplace=False), [A, (3,)]),
+    "fill_diagonal scalar wrap": (lambda a, v: fnp.fill_diagonal(a, v, wrap=True, inplace=False), [(7, 3), ()]),
+    "put": (lambda a, v: fnp.put(a, [0, 5, 11], v, inplace=False), [A, (3,)]),
+    "put clip repeat": (lambda a, v: fnp.put(a, [0, 20, 3], v, mode="clip", inplace=False), [A, (2,)]),
+    "place": (lambda a, v: fnp.place(a, _NANS, v, inplace=False), [A, (3,)]),
+    "place repeat": (lambda a, v: fnp.place(a, _NANS, v, inplace=False), [A, (2,)]),
+    "putmask": (lambda a, v: fnp.putmask(a, _NANS, v, inplace=False), [A, (2,)]),
+    "putmask 0-d": (lambda a, v: fnp.putmask(a, np.array(True), v, inplace=False), [(), ()]),
 })
 
 NORMS = [  # (ord, axis, keepdims, shape)
@@ -646,3 +662,23 @@ def test_histogram_bin_edges_values_and_derivative():
     np.testing.assert_allclose(g, expected, atol=1e-15)
     # explicit edges or a range: constant edges, zero derivative
     assert not np.any(fg.jacfwd(lambda v: fnp.histogram_bin_edges(v, 3, range=(-1.0, 1.0)))(a))
+
+
+def test_linspace_array_endpoints_match_numpy():
+    a, b = rng.uniform(-1.0, 1.0, (3,)), rng.uniform(-1.0, 1.0, (2, 3))
+    for kw in [{"num": 4}, {"num": 4, "axis": 1, "endpoint": False}, {"num": 5, "axis": -1}, {"num": 1}, {"num": 0},
+               {"num": 3, "retstep": True}, {"num": 3, "dtype": np.float32}]:
+        want = np.linspace(a, b, **kw)
+        traced = fg.jvp(lambda u, v, k=kw: fnp.linspace(u, v, **k), (a, b), (a, b))[0]
+        jitted = fg.jit(lambda u, v, k=kw: fnp.linspace(u, v, **k))(a, b)
+        for w, t, j in zip(*(x if isinstance(x, tuple) else (x,) for x in (want, traced, jitted)), strict=True):
+            np.testing.assert_array_equal(t, w)
+            np.testing.assert_array_equal(j, w)
+            assert np.asarray(t).dtype == np.asarray(w).dtype
+    # one zero step: NumPy's other formula for every element, followed exactly
+    ends = np.array([0.0, 1.0])
+    got = fg.jvp(lambda u: fnp.linspace(u, ends, 4), (np.array([0.0, 2.0]),), (ends,))[0]
+    np.testing.assert_array_equal(got, np.linspace([0.0, 2.0], ends, 4))
+    # d/d(start) of sample k (of n, endpoint) is 1 - k/(n-1), closed form
+    jac = fg.jacrev(lambda u: fnp.linspace(u, 3.0, 5, axis=1))(np.array([0.5, -1.0]))
+    np.testing.assert_allclose(jac, np.einsum("ij,k->ikj", np.eye(2), 1.0 - np.arange(5) / 4.0))

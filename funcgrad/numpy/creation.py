@@ -165,11 +165,18 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subo
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
              dtype: Any = None, axis: int = 0, *, device: Any = None) -> Any:
-    """``numpy.linspace``; traced scalar endpoints keep their derivatives."""
+    """``numpy.linspace``; traced endpoints (scalars or arrays) keep their derivatives.
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.linspace(0.0, 1.0, 3)
+    array([0. , 0.5, 1. ])
+    """
     if not (isinstance(start, Tracer) or isinstance(stop, Tracer)):
         return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
-    if np.ndim(start) or np.ndim(stop) or axis != 0:
-        raise NotImplementedError("linspace with traced endpoints supports scalar start/stop and axis=0")
+    if np.ndim(start) or np.ndim(stop):
+        return _linspace_arrays(start, stop, int(num), endpoint, retstep, dtype, axis)
+    if axis not in (0, -1):
+        raise np.exceptions.AxisError(axis, 1, "linspace of scalar endpoints")
     num = int(num)
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
@@ -189,6 +196,39 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
     y = y + start
     if endpoint and num > 1:
         y = _at_last(y, stop)
+    out_dtype = result_dtype if dtype is None else np.dtype(dtype)
+    if y.dtype != out_dtype:
+        y = sh.astype(y, dtype=out_dtype)
+    return (y, step) if retstep else y
+
+
+def _linspace_arrays(start: Any, stop: Any, num: int, endpoint: bool, retstep: bool, dtype: Any, axis: int) -> Any:
+    """``linspace`` between arrays of endpoints, with NumPy's arithmetic (samples along a new
+    ``axis``)."""
+    from ..prims.indexing import index_set
+    from . import reductions
+    from .shape import moveaxis
+
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    start, stop = (v if isinstance(v, Tracer) else np.asarray(v) for v in (start, stop))
+    result_dtype = np.result_type(start.dtype, stop.dtype, float(num))
+    start, stop = (v if v.dtype.kind in "fc" else sh.astype(v, dtype=np.dtype(np.float64)) for v in (start, stop))
+    div = (num - 1) if endpoint else num
+    delta = ew.sub(stop, start)
+    nd = len(np.broadcast_shapes(tuple(start.shape), tuple(stop.shape)))
+    y = np.arange(num, dtype=np.float64).reshape((-1,) + (1,) * nd)
+    if div > 0:
+        step = ew.div(delta, float(div))
+        # NumPy takes the y / div * delta form for every element when any step is zero.
+        y = ew.where(reductions.any(step == 0), ew.mul(y / div, delta), ew.mul(y, step))
+    else:
+        step = ew.mul(delta, np.nan)
+        y = ew.mul(y, delta)
+    y = ew.add(y, start)
+    if endpoint and num > 1:
+        y = index_set(y, sh.broadcast_to(stop, shape=tuple(y.shape[1:])), spec=(("i", -1),))
+    y = moveaxis(y, 0, axis)
     out_dtype = result_dtype if dtype is None else np.dtype(dtype)
     if y.dtype != out_dtype:
         y = sh.astype(y, dtype=out_dtype)
