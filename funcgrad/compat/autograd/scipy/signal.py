@@ -12,7 +12,10 @@ from ....scipy.signal import *  # noqa: F403
 from ....scipy.signal import __all__  # noqa: F401
 
 
-def convolve(A: Any, B: Any, axes: Any = None, dot_axes: Any = ((), ()), mode: str = "full") -> Any:
+# Replaces the SciPy-order convolve that the star import brought in.
+def convolve(  # type: ignore[no-redef]
+    A: Any, B: Any, axes: Any = None, dot_axes: Any = ((), ()), mode: str = "full"
+) -> Any:
     """autograd's tensor ``convolve(A, B, axes=None, dot_axes=[(), ()], mode='full')``, with its
     argument order (``axes`` second, ``mode`` last), on :func:`funcgrad.scipy.signal.convolve`.
 
