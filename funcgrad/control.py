@@ -571,7 +571,7 @@ def _while_batch(vals: tuple, dims: tuple, cond: Program, body: Program, n_carry
             c, ccv, bcv = args[:nc], args[nc:nc + ncc], args[nc + ncc:]
             p = eval_program(cond_b, *c, *ccv)[0]
             new = eval_program(body_b, *c, *bcv)
-            return [fnp.where(fnp.reshape(p, (size,) + (1,) * (len(o.shape) - 1)), b, o) for o, b in zip(c, new)]
+            return _where_active(p, new, c, size)
 
         def any_continues(*args: Any) -> list:
             return [fnp.any(eval_program(cond_b, *args)[0])]
