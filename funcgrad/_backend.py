@@ -17,7 +17,9 @@ from typing import Any, Iterator
 import numpy as np
 
 __all__ = ["underlying", "is_foreign_array", "zeros_like_shape", "ones_like_shape", "backend_key", "type_name",
-           "as_array", "copy_array", "unsupported"]
+           "as_array", "copy_array", "unsupported", "foreign_of", "staging_is_foreign", "fresh_copies", "constant_like",
+           "numpy_constant_like",
+           "program_is_foreign"]
 
 _foreign_types: dict[type, bool] = {}
 
@@ -74,8 +76,68 @@ def staging_foreign(foreign: bool) -> Iterator[None]:
         _staging.foreign = before
 
 
-def _filled(ref: Any, shape: Any, dtype: Any, fill: Any, make: Any) -> Any:
+def staging_is_foreign() -> bool:
+    """True while ``jit`` (or a loop or branch of foreign operands) is being traced: arrays made
+    beside abstract values must then be staged in the operands' library."""
+    return getattr(_staging, "foreign", False)
+
+
+def foreign_of(values: Any) -> Any:
+    """The first foreign array among ``values`` (tracers looked through), or None (all NumPy)."""
+    for v in values:
+        if type(v) is np.ndarray:
+            continue
+        u = underlying(v)
+        if u is not None and type(u) is not np.ndarray and is_foreign_array(u):
+            return u
+    return None
+
+
+def program_is_foreign(values: Any) -> bool:
+    """Should a sub-program (a loop body, a branch) traced for operands ``values`` stage the arrays
+    it makes in the operands' library? Yes if an operand is a foreign array, or if an enclosing
+    ``jit`` is tracing for foreign arguments (then the operands are abstract)."""
+    return getattr(_staging, "foreign", False) or foreign_of(values) is not None
+
+
+def fresh_copies(values: Any) -> list:
+    """Writable copies of a loop's results, each in its own library: ``np.array`` for NumPy values
+    and numbers (a NumPy scalar becomes a 0-d array), ``.copy()`` for a foreign array."""
+    return [np.array(c) if type(c) is np.ndarray or not is_foreign_array(c) else c.copy() for c in values]
+
+
+def constant_like(value: Any, dtype: Any, refs: Any) -> Any:
+    """``np.asarray(value, dtype)`` made in the library of the arrays ``refs`` (a loop counter, a
+    Python-number carry beside Dask/CuPy operands: CuPy refuses NumPy operands). Under a ``jit``
+    traced for foreign arguments it is staged as ``full_like`` of a traced value of ``refs``."""
+    refs = list(refs)
+    ref = foreign_of(refs)
+    if ref is not None:
+        return np.asarray(value, dtype=dtype, like=ref)
+    if getattr(_staging, "foreign", False):
+        from .core import Tracer
+
+        traced = next((r for r in refs if isinstance(r, Tracer)), None)
+        if traced is not None:
+            from .prims.shape import full_like
+
+            return full_like(traced, fill=value, shape=(), dtype=np.asarray(value, dtype=dtype).dtype)
+    return np.asarray(value, dtype=dtype)
+
+
+def numpy_constant_like(value: np.ndarray, ref: Any) -> Any:
+    """A NumPy constant a rule needs (an identity matrix, a mask) moved into the library of ``ref``
+    when ``ref`` is, or holds, a Dask/CuPy array; unchanged otherwise."""
     if type(ref) is np.ndarray:
+        return value
+    u = underlying(ref)
+    if u is None or type(u) is np.ndarray or not is_foreign_array(u):
+        return value
+    return np.asarray(value, like=u)
+
+
+def _filled(ref: Any, shape: Any, dtype: Any, fill: Any, make: Any) -> Any:
+    if type(ref) is np.ndarray or np.dtype(dtype).kind == "V":  # float0 (integer inputs' cotangent): NumPy's
         return make(shape, dtype)
     u = underlying(ref)
     if u is None and getattr(_staging, "foreign", False):

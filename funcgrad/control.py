@@ -12,6 +12,7 @@ ones, once per (program, mask), cached on the program:
   and the residuals of each step (on a tape that is an opaque value of the program), and the
   backward loop runs the body's compiled backward program that many times, in reverse. With
   ``checkpoint="sqrt"`` the tape holds O(√n) carries and each segment is recomputed once.
+  Both loops differentiate again (any order) through ``tape_scan``, a scan over tapes.
 * ``cond`` — every derived program is again a ``cond``: only the taken branch runs, in the
   primal and in every derivative (an untaken branch's ``inf``/``nan`` cannot poison a
   gradient). Under ``vmap`` with a batched index, every branch runs and results are selected.
@@ -27,6 +28,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._backend import foreign_of, fresh_copies, staging_foreign, zeros_like_shape
 from .core import Primitive, higher_order_primitives
 from .ir.passes import dce
 from .ir.program import Program, ShapedArray, Var
@@ -88,20 +90,35 @@ def _strong(avals: Sequence[Any]) -> list:
     return [ShapedArray(tuple(a.shape), np.dtype(a.dtype)) for a in avals]
 
 
+def _like(new: Program, source: Program) -> Program:
+    """``new`` (derived from ``source``) marked, as ``source`` is, as traced for Dask/CuPy operands:
+    the programs derived from it in turn make their arrays in the operands' library."""
+    if source.derived.get("foreign"):
+        new.derived["foreign"] = True
+    return new
+
+
+def _trace_like(source: Program, f: Callable[..., Any], avals: Sequence[Any], names: Sequence[str]) -> Program:
+    """Trace ``f`` into a program derived from ``source``: the arrays it makes (zeros) are staged
+    in the library of ``source``'s operands when those are Dask/CuPy arrays."""
+    with staging_foreign(bool(source.derived.get("foreign"))):
+        return _like(trace_to_program(f, avals, names)[0], source)
+
+
 def _reorder(program: Program, in_order: Sequence[int], out_order: Sequence[int]) -> Program:
     """``program`` with its inputs permuted (every input kept) and outputs selected/permuted."""
     assert sorted(in_order) == list(range(len(program.inputs)))
     names = program.input_names
-    return Program([program.inputs[i] for i in in_order], program.eqns, [program.outputs[j] for j in out_order],
-                   program.consts, [names[i] for i in in_order])
+    return _like(Program([program.inputs[i] for i in in_order], program.eqns, [program.outputs[j] for j in out_order],
+                         program.consts, [names[i] for i in in_order]), program)
 
 
 def _with_unused_inputs(program: Program, at: int, avals: Sequence[Any]) -> Program:
     """``program`` taking extra, unused inputs of ``avals`` at position ``at``."""
     extra = [Var(a) for a in avals]
     names = program.input_names
-    return Program(program.inputs[:at] + extra + program.inputs[at:], program.eqns, program.outputs,
-                   program.consts, names[:at] + [f"unused {k}" for k in range(len(extra))] + names[at:])
+    return _like(Program(program.inputs[:at] + extra + program.inputs[at:], program.eqns, program.outputs,
+                         program.consts, names[:at] + [f"unused {k}" for k in range(len(extra))] + names[at:]), program)
 
 
 def _cached(program: Program, key: Any, make: Callable[[], Any]) -> Any:
@@ -142,7 +159,8 @@ def _classify_residuals(fwd: Program, n_out: int, inputs: dict[int, tuple[str, i
             steps += 1
     if not invariant:
         return out, None
-    inv = dce(Program(fwd.inputs[n_varying:], fwd.eqns, invariant, fwd.consts, fwd.input_names[n_varying:]))
+    inv = _like(dce(Program(fwd.inputs[n_varying:], fwd.eqns, invariant, fwd.consts, fwd.input_names[n_varying:])),
+                fwd)
     return out, inv
 
 
@@ -162,7 +180,11 @@ def _scan_impl(*args: Any, body: Program, n_carry: int, n_xs: int, length: int, 
     carry: Sequence[Any] = args[:n_carry]
     xs = args[n_carry:n_carry + n_xs]
     consts = args[n_carry + n_xs:]
-    ys = [np.empty((length,) + tuple(a.shape), a.dtype) for a in body.out_avals[n_carry:]]
+    foreign = foreign_of(args)
+    if foreign is None:
+        ys = [np.empty((length,) + tuple(a.shape), a.dtype) for a in body.out_avals[n_carry:]]
+    else:  # Dask/CuPy: each step's ys are kept and stacked by their library at the end
+        ys = [[None] * length for _ in body.out_avals[n_carry:]]
     k = max(1, min(int(unroll), length)) if length else 1
     if k > 1:  # k steps per call of the compiled (unrolled) body, then single steps
         chunk = _fn(_unrolled(body, n_carry, n_xs, k, reverse))
@@ -176,12 +198,19 @@ def _scan_impl(*args: Any, body: Program, n_carry: int, n_xs: int, length: int, 
             out = chunk(*carry, *(x[s] for x in xs), *consts)
             carry = out[:n_carry]
             for y, o in zip(ys, out[n_carry:]):
-                y[s] = o
+                y[s] = o if foreign is None else [o[j] for j in range(k)]
         if not reverse:
             carry = _scan_steps(_fn(body), carry, xs, consts, ys, rest, n_carry)
-        return [np.array(c) for c in carry] + ys
-    order = range(length - 1, -1, -1) if reverse else range(length)
-    return [np.array(c) for c in _scan_steps(_fn(body), carry, xs, consts, ys, order, n_carry)] + ys
+    else:
+        plan = _cached(body, ("hoist", n_carry, n_xs), lambda: _hoist_plan(body, n_carry, n_xs) or False)
+        if plan and foreign is None and length and plan.step_bytes * length <= _HOIST_BYTES:
+            return _scan_hoisted(plan, carry, xs, consts, length, reverse, n_carry)
+        order = range(length - 1, -1, -1) if reverse else range(length)
+        carry = _scan_steps(_fn(body), carry, xs, consts, ys, order, n_carry)
+    if foreign is not None:
+        ys = [np.stack(y) if length else np.empty_like(foreign, shape=(0,) + tuple(a.shape), dtype=a.dtype)
+              for y, a in zip(ys, body.out_avals[n_carry:])]
+    return fresh_copies(carry) + ys
 
 
 def _scan_steps(fn: Callable[..., tuple], carry: Sequence[Any], xs: Sequence[Any], consts: Sequence[Any],
@@ -189,6 +218,117 @@ def _scan_steps(fn: Callable[..., tuple], carry: Sequence[Any], xs: Sequence[Any
     if not len(order):
         return carry
     return _driver(len(carry), len(xs), len(consts), len(ys))(fn, *carry, *xs, *consts, *ys, order)
+
+
+# --- running a scan body: work that no carry depends on, done once for all steps ----------------
+#
+# A scan body often computes values that no later step needs: per-step outputs (``sum(h)``, the
+# residuals ``1 - h*h`` of reverse mode) and updates of accumulator carries (``gw = gw + outer(g,
+# h)`` in a backward pass). The impl runs the loop on the part the carries depend on (the core),
+# stacks the values the rest reads, then runs the rest (the post program) once over all steps,
+# batched. An accumulator (a carry ``c`` whose only use is ``c + v``, with ``v`` independent of
+# ``c``) becomes the sum of the stacked ``v`` after the loop. Transformations (jvp, vjp, vmap)
+# still see the original body; this is only how it runs.
+
+_HOIST_BYTES = 1 << 26  # at most this much memory for the batched post program's values
+
+
+class _HoistPlan:
+    __slots__ = ("core", "post", "acc", "ny", "step_bytes", "batched")
+
+    def __init__(self, core: Program, post: Program, acc: list, ny: int, step_bytes: int) -> None:
+        self.core, self.post, self.acc, self.ny, self.step_bytes = core, post, acc, ny, step_bytes
+        self.batched: dict = {}
+
+
+def _hoist_plan(body: Program, nc: int, nx: int) -> _HoistPlan | None:
+    from .core import higher_order_primitives
+    from .prims.elementwise import add_p
+
+    eqns = body.eqns
+    ins = body.inputs
+    carry_in, xs_in, const_in = ins[:nc], ins[nc:nc + nx], ins[nc + nx:]
+    producer: dict = {}
+    uses: dict = {}
+    for k, e in enumerate(eqns):
+        for o in e.outs:
+            producer[o] = k
+        for a in e.inputs:
+            if type(a) is Var:
+                uses[a] = uses.get(a, 0) + 1
+    for o in body.outputs:
+        if type(o) is Var:
+            uses[o] = uses.get(o, 0) + 1
+    acc: dict[int, Var] = {}  # carry position -> the value added to it each step
+    for j in range(nc):
+        o, ci = body.outputs[j], carry_in[j]
+        k = producer.get(o) if type(o) is Var else None
+        if k is None or eqns[k].prim is not add_p or eqns[k].params or uses.get(ci) != 1 or uses.get(o) != 1:
+            continue
+        a, b = eqns[k].inputs
+        v = b if a is ci else a if b is ci else None
+        if type(v) is Var and (v.aval.shape, v.aval.dtype) == (ci.aval.shape, ci.aval.dtype) == (
+                o.aval.shape, o.aval.dtype):
+            acc[j] = v
+
+    def slice_of(roots: Sequence[Any], stop: set) -> set:
+        found: set = set()
+        todo = [r for r in roots if type(r) is Var]
+        seen: set = set()
+        while todo:
+            v = todo.pop()
+            if v in seen or v in stop:
+                continue
+            seen.add(v)
+            k = producer.get(v)
+            if k is not None and k not in found:
+                found.add(k)
+                todo += [a for a in eqns[k].inputs if type(a) is Var]
+        return found
+
+    core_set = slice_of([body.outputs[j] for j in range(nc) if j not in acc], set())
+    core_vars = {o for k in core_set for o in eqns[k].outs} | set(carry_in)
+    post_roots = list(body.outputs[nc:]) + list(acc.values())
+    post_set = slice_of(post_roots, core_vars)
+    if not post_set and not acc:
+        return None
+    if any(eqns[k].prim.name in higher_order_primitives or eqns[k].prim.batch is None for k in post_set):
+        return None
+    # Values the post program reads from the loop: stacked by the core, one per step.
+    boundary: list = []
+    for r in [a for k in sorted(post_set) for a in eqns[k].inputs] + post_roots:
+        if type(r) is Var and r in core_vars and r not in boundary:
+            boundary.append(r)
+    core_outs = [carry_in[j] if j in acc else body.outputs[j] for j in range(nc)] + boundary
+    core = dce(Program(ins, [eqns[k] for k in sorted(core_set)], core_outs, body.consts, body.input_names))
+    post_ins = [Var(v.aval) for v in boundary]
+    renames = dict(zip(boundary, post_ins))
+    post_eqns = []
+    for k in sorted(post_set):
+        e = eqns[k]
+        post_eqns.append(e._replace(inputs=tuple(renames.get(a, a) if type(a) is Var else a for a in e.inputs)))
+    post_outs = [renames.get(r, r) if type(r) is Var else r for r in post_roots]
+    post = dce(Program(post_ins + list(xs_in) + list(const_in), post_eqns, post_outs, body.consts,
+                       [f"stacked {i}" for i in range(len(boundary))] + body.input_names[nc:]))
+    step_bytes = sum(int(np.prod(o.aval.shape)) * np.dtype(o.aval.dtype).itemsize
+                     for e in post_eqns for o in e.outs)
+    return _HoistPlan(_like(core, body), _like(post, body), sorted(acc), len(body.outputs) - nc, step_bytes)
+
+
+def _scan_hoisted(plan: _HoistPlan, carry: Sequence[Any], xs: Sequence[Any], consts: Sequence[Any], length: int,
+                  reverse: bool, n_carry: int) -> list:
+    stacked = [np.empty((length,) + tuple(a.shape), a.dtype) for a in plan.core.out_avals[n_carry:]]
+    order = range(length - 1, -1, -1) if reverse else range(length)
+    out_carry = list(_scan_steps(_fn(plan.core), carry, xs, consts, stacked, order, n_carry)
+                     if n_carry or stacked else carry)  # (no loop left: every step's work is batched)
+    run = plan.batched.get(length)
+    if run is None:
+        dims = (0,) * (len(stacked) + len(xs)) + (None,) * len(consts)
+        run = plan.batched[length] = _entry(plan.post).batched_entry(dims, length).compiled.fn
+    outs = run(*stacked, *xs, *consts)
+    for j, total in zip(plan.acc, outs[plan.ny:]):
+        out_carry[j] = carry[j] + np.sum(total, axis=0)
+    return fresh_copies(out_carry) + list(outs[:plan.ny])
 
 
 def _unrolled(body: Program, n_carry: int, n_xs: int, k: int, reverse: bool) -> Program:
@@ -213,7 +353,7 @@ def _unrolled(body: Program, n_carry: int, n_xs: int, k: int, reverse: bool) -> 
         avals = list(body.in_avals)
         for i in range(n_carry, n_carry + n_xs):
             avals[i] = ShapedArray((k,) + tuple(avals[i].shape), avals[i].dtype)
-        return trace_to_program(chunk, avals, body.input_names)[0]
+        return _trace_like(body, chunk, avals, body.input_names)
 
     return _cached(body, ("unrolled", n_carry, n_xs, k, reverse), make)
 
@@ -233,8 +373,8 @@ def _scan_jvp(primals: list, tangents: list, body: Program, n_carry: int, n_xs: 
     # Every floating carry carries a tangent (zero to start with if none came): a tangent of a
     # loop invariant or of xs reaches the carry after one step anyway.
     mask = tuple(carry_float + [t is not None for t in tangents[nc:]])
-    tangents = [_zeros(body.in_avals[j]) if carry_float[j] and tangents[j] is None else tangents[j]
-                for j in range(nc)] + list(tangents[nc:])
+    tangents = [zeros_like_shape(primals[j], body.in_avals[j].shape, body.in_avals[j].dtype)
+                if carry_float[j] and tangents[j] is None else tangents[j] for j in range(nc)] + list(tangents[nc:])
 
     def make() -> Program:
         jvp_prog = _entry(body).jvp_entry(mask).program
@@ -285,7 +425,7 @@ def _scan_vjp(primals: list, mask: tuple, body: Program, n_carry: int, n_xs: int
 
     def backward(cts: list) -> list:
         ct_carry = [cts[j] for j in range(nc) if carry_float[j]]
-        acc = [np.zeros(np.shape(primals[i]), _dtype(primals[i])) for i in masked_consts]
+        acc = [zeros_like_shape(primals[i], np.shape(primals[i]), _dtype(primals[i])) for i in masked_consts]
         res = scan_p.bind(*ct_carry, *acc, *cts[nc:], *stacked, *x_res, *const_res, body=bwd_body,
                           n_carry=len(ct_carry) + len(acc), n_xs=ny + n_step + len(x_res), length=length,
                           reverse=not reverse, unroll=unroll)
@@ -317,7 +457,7 @@ def _scan_vjp_plan(body: Program, body_mask: tuple, nc: int, nx: int) -> tuple:
     n_inv = sum(kind == "inv" for kind, _ in kinds)
     n_step = sum(kind == "step" for kind, _ in kinds)
     step_outputs = [n_out + r for r, (kind, _) in enumerate(kinds) if kind == "step"]
-    fwd_body = dce(_reorder(fwd, range(n_in), list(range(n_out)) + step_outputs))
+    fwd_body = _like(dce(_reorder(fwd, range(n_in), list(range(n_out)) + step_outputs)), fwd)
     # Residuals that are xs or loop invariants are read from the operands, not stacked.
     x_used = [k for kind, k in kinds if kind == "x"]
     c_used = [k for kind, k in kinds if kind == "const"]
@@ -357,7 +497,7 @@ def _scan_vjp_plan(body: Program, body_mask: tuple, nc: int, nx: int) -> tuple:
              + [res_avals[r] for r, (kind, _) in enumerate(kinds) if kind == "step"]
              + [body.in_avals[nc + k] for k in x_used] + [body.in_avals[nc + nx + k] for k in c_used]
              + ([] if inv_prog is None else inv_prog.out_avals))
-    bwd_body = trace_to_program(step, _strong(avals), [f"in{i}" for i in range(len(avals))])[0]
+    bwd_body = _trace_like(body, step, _strong(avals), [f"in{i}" for i in range(len(avals))])
     return fwd_body, bwd_body, kinds, n_step, inv_prog
 
 
@@ -410,11 +550,20 @@ class _Tape:
     """What a differentiated while loop's forward pass leaves for its backward pass: the
     residuals of every step, or (``checkpoint="sqrt"``) carries every ``stride`` steps."""
 
-    __slots__ = ("steps", "snapshots", "stride", "count")
+    __slots__ = ("steps", "snapshots", "stride", "count", "shape")
+    # Seen by the transformations as an object value: 0-d, or ``(size,)`` when recorded by a
+    # batched loop (each step's entries batched along axis 0), as its abstract value says.
+    dtype = np.dtype(object)
+    is_loop_tape = True
 
     def __init__(self, steps: list | None = None, snapshots: list | None = None, stride: int = 0,
-                 count: int = 0) -> None:
+                 count: int = 0, shape: tuple = ()) -> None:
         self.steps, self.snapshots, self.stride, self.count = steps, snapshots, stride, count
+        self.shape = shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
 
     def __repr__(self) -> str:
         if self.steps is not None:
@@ -436,7 +585,7 @@ def _while_impl(*args: Any, cond: Program, body: Program, n_carry: int, n_cconst
     cond_fn, body_fn = _fn(cond), _fn(body)
     while cond_fn(*carry, *cc)[0]:
         carry = body_fn(*carry, *bc)
-    return [np.array(c) for c in carry]
+    return fresh_copies(carry)
 
 
 def _while_abstract(*avals: Any, cond: Program, body: Program, n_carry: int, n_cconsts: int) -> list:
@@ -450,7 +599,8 @@ def _while_jvp(primals: list, tangents: list, cond: Program, body: Program, n_ca
     t_bc = tangents[nc + ncc:]
     carry_float = [_float(a) for a in body.in_avals[:nc]]
     mask = tuple(carry_float + [t is not None for t in t_bc])
-    t_carry = [(_zeros(body.in_avals[j]) if tangents[j] is None else tangents[j]) for j in range(nc) if carry_float[j]]
+    t_carry = [(zeros_like_shape(primals[j], body.in_avals[j].shape, body.in_avals[j].dtype) if tangents[j] is None
+                else tangents[j]) for j in range(nc) if carry_float[j]]
 
     def make() -> tuple[Program, Program]:
         jvp_prog = _entry(body).jvp_entry(mask).program
@@ -488,7 +638,7 @@ def _while_vjp(primals: list, mask: tuple, cond: Program, body: Program, n_carry
 
     def backward(cts: list) -> list:
         ct_carry = [cts[j] for j in range(nc) if carry_float[j]]
-        acc = [np.zeros(np.shape(primals[i]), _dtype(primals[i])) for i in masked_consts]
+        acc = [zeros_like_shape(primals[i], np.shape(primals[i]), _dtype(primals[i])) for i in masked_consts]
         res = while_bwd_p.bind(*ct_carry, *acc, tape, *const_res, *bc, bwd=bwd_body, fwd=fwd_body,
                                n_ct=len(ct_carry) + len(acc), n_const_res=len(const_res), n_carry=nc)
         ct_it = iter(res[:len(ct_carry)])
@@ -512,8 +662,8 @@ def _while_vjp_plan(body: Program, body_mask: tuple, nc: int) -> tuple:
     kinds, inv_prog = _classify_residuals(fwd, nc, {i: ("const", i - nc) for i in range(nc, n_in)}, nc)
     n_inv = sum(kind == "inv" for kind, _ in kinds)
     n_step = sum(kind == "step" for kind, _ in kinds)
-    fwd_body = dce(_reorder(fwd, range(n_in), list(range(nc)) + [nc + r for r, (k, _) in enumerate(kinds)
-                                                                if k == "step"]))
+    fwd_body = _like(dce(_reorder(fwd, range(n_in), list(range(nc)) + [nc + r for r, (k, _) in enumerate(kinds)
+                                                                      if k == "step"])), fwd)
     carry_float = [_float(a) for a in body.in_avals[:nc]]
     masked = [i for i in range(n_in) if body_mask[i]]
     n_mc = sum(1 for i in masked if i >= nc)
@@ -544,7 +694,7 @@ def _while_vjp_plan(body: Program, body_mask: tuple, nc: int) -> tuple:
              + [body.in_avals[i] for i in masked if i >= nc]
              + [res_avals[r] for r, (kind, _) in enumerate(kinds) if kind == "step"]
              + [body.in_avals[nc + k] for k in c_used] + ([] if inv_prog is None else inv_prog.out_avals))
-    bwd_body = trace_to_program(step, _strong(avals), [f"in{i}" for i in range(len(avals))])[0]
+    bwd_body = _trace_like(body, step, _strong(avals), [f"in{i}" for i in range(len(avals))])
     return fwd_body, bwd_body, kinds, n_step, inv_prog
 
 
@@ -576,8 +726,8 @@ def _while_batch(vals: tuple, dims: tuple, cond: Program, body: Program, n_carry
         def any_continues(*args: Any) -> list:
             return [fnp.any(eval_program(cond_b, *args)[0])]
 
-        new_body = trace_to_program(step, avals, [f"in{i}" for i in range(len(avals))])[0]
-        new_cond = trace_to_program(any_continues, avals[:nc + ncc], [f"in{i}" for i in range(nc + ncc)])[0]
+        new_body = _trace_like(body, step, avals, [f"in{i}" for i in range(len(avals))])
+        new_cond = _trace_like(cond, any_continues, avals[:nc + ncc], [f"in{i}" for i in range(nc + ncc)])
         return new_cond, new_body
 
     new_cond, new_body = _cached(body, ("while_batch", dims, size, id(cond)), make)
@@ -621,7 +771,7 @@ def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Progr
             out = body_fn(*carry, *bc)
             carry = out[:n_carry]
             steps.append(out[n_carry:])
-        return [np.array(c) for c in carry] + [_Tape(steps=steps)]
+        return fresh_copies(carry) + [_Tape(steps=steps, shape=() if tape_size is None else (tape_size,))]
     # sqrt: keep the carry every `stride` steps; when there are more than 2*stride of them, keep
     # every other one and double the stride. Both the number of stored carries and the length of
     # a segment recomputed in the backward pass stay O(sqrt(n)).
@@ -635,7 +785,7 @@ def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Progr
             if len(snapshots) > 2 * stride + 1:
                 snapshots = snapshots[::2]
                 stride *= 2
-    return [np.array(c) for c in carry] + [_Tape(snapshots=snapshots, stride=stride, count=count)]
+    return fresh_copies(carry) + [_Tape(snapshots=snapshots, stride=stride, count=count)]
 
 
 def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_res: int, n_carry: int) -> list:
@@ -647,7 +797,7 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
     if tape.steps is not None:
         for res in reversed(tape.steps):
             ct = bwd_fn(*ct, *res, *const_res)
-        return [np.array(c) for c in ct]
+        return fresh_copies(ct)
     fwd_fn = _fn(fwd)
     assert tape.snapshots is not None  # a checkpointed tape (no per-step residuals) has its carries
     snapshots, stride, count = tape.snapshots, tape.stride, tape.count
@@ -663,7 +813,7 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
         for res in reversed(steps):
             ct = bwd_fn(*ct, *res, *const_res)
         del steps
-    return [np.array(c) for c in ct]
+    return fresh_copies(ct)
 
 
 # --- forward mode of a differentiated while loop (hessians: forward over reverse) -------------
@@ -671,27 +821,44 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
 
 def _tape_split_impl(tape: Any, n_res: int) -> list:
     t = _unwrap_tape(tape)
+    if not isinstance(t, _Tape):  # a zero (co)tangent tape: two zero tapes
+        return [tape, tape]
     assert t.steps is not None  # forward mode records per-step tapes
-    return [_Tape(steps=[s[:n_res] for s in t.steps]), _Tape(steps=[s[n_res:] for s in t.steps])]
+    return [_Tape(steps=[s[:n_res] for s in t.steps], shape=t.shape),
+            _Tape(steps=[s[n_res:] for s in t.steps], shape=t.shape)]
 
 
-def _tape_zip_impl(tape: Any, tangent: Any) -> list:
+def _tape_zip_impl(tape: Any, tangent: Any, n_a: int | None = None) -> list:
     a, b = _unwrap_tape(tape), _unwrap_tape(tangent)
+    if not isinstance(b, _Tape):  # zero cotangents (of the second part) are left out: read as zeros
+        return [tape]
+    if not isinstance(a, _Tape):
+        assert n_a is not None and b.steps is not None
+        return [_Tape(steps=[(None,) * n_a + tuple(y) for y in b.steps], shape=b.shape)]
     assert a.steps is not None and b.steps is not None  # forward mode records per-step tapes
-    return [_Tape(steps=[tuple(x) + tuple(y) for x, y in zip(a.steps, b.steps)])]
+    return [_Tape(steps=[tuple(x) + tuple(y) for x, y in zip(a.steps, b.steps)], shape=a.shape or b.shape)]
+
+
+def _tape_zip_vjp(primals: list, mask: tuple, n_a: int | None = None) -> tuple[list, Callable[[list], list]]:
+    if n_a is None:  # pragma: no cover - every tape_zip that reverse mode can meet says its width
+        raise NotImplementedError("reverse mode of a tape_zip without its width")
+    return tape_zip_p.bind(*primals, n_a=n_a), lambda cts: list(tape_split_p.bind(cts[0], n_res=n_a))
 
 
 # A tape recorded with each step's residuals followed by their tangents, split into the two
-# (``tape_split``), and a tape and its tangent joined step by step (``tape_zip``).
+# (``tape_split``), and a tape and its tangent joined step by step (``tape_zip``). Entries of a
+# zero cotangent are None (or missing, at the end of a step) in a joined tape.
 tape_split_p: Primitive = Primitive(
     "tape_split", _tape_split_impl, multiple_results=True, abstract_eval=lambda tape, n_res: [tape, tape],
     jvp_all=lambda primals, tangents, n_res: (
         tape_split_p.bind(primals[0], n_res=n_res),
         [None, None] if tangents[0] is None else tape_split_p.bind(tangents[0], n_res=n_res)),
+    vjp_all=lambda primals, mask, n_res: (
+        tape_split_p.bind(primals[0], n_res=n_res), lambda cts: tape_zip_p.bind(cts[0], cts[1], n_a=n_res)),
     batch=lambda vals, dims, n_res: (tape_split_p.bind(vals[0], n_res=n_res), [dims[0], dims[0]]), register=False)
 tape_zip_p: Primitive = Primitive(
-    "tape_zip", _tape_zip_impl, multiple_results=True, abstract_eval=lambda tape, tangent: [tape],
-    batch=lambda vals, dims: (tape_zip_p.bind(*vals), [dims[0]]), register=False)
+    "tape_zip", _tape_zip_impl, multiple_results=True, abstract_eval=lambda tape, tangent, **p: [tape],
+    vjp_all=_tape_zip_vjp, batch=lambda vals, dims, **p: (tape_zip_p.bind(*vals, **p), [dims[0]]), register=False)
 
 
 def _while_fwd_jvp(primals: list, tangents: list, cond: Program, body: Program, primal_body: Program,
@@ -703,7 +870,8 @@ def _while_fwd_jvp(primals: list, tangents: list, cond: Program, body: Program, 
     t_bc = tangents[nc + ncc:]
     carry_float = [_float(a) for a in body.in_avals[:nc]]
     mask = tuple(carry_float + [t is not None for t in t_bc])
-    t_carry = [(_zeros(body.in_avals[j]) if tangents[j] is None else tangents[j]) for j in range(nc) if carry_float[j]]
+    t_carry = [(zeros_like_shape(primals[j], body.in_avals[j].shape, body.in_avals[j].dtype) if tangents[j] is None
+                else tangents[j]) for j in range(nc) if carry_float[j]]
     n_out = len(body.outputs)
     n_res = n_out - nc
 
@@ -734,7 +902,8 @@ def _while_bwd_jvp(primals: list, tangents: list, bwd: Program, fwd: Program, n_
     ct, tape = primals[:n_ct], primals[n_ct]
     const_res = primals[n_ct + 1:n_ct + 1 + n_const_res]
     bc = primals[n_ct + 1 + n_const_res:]
-    t_ct = [_zeros(a) if t is None else t for t, a in zip(tangents[:n_ct], bwd.in_avals[:n_ct])]
+    t_ct = [zeros_like_shape(c, a.shape, a.dtype) if t is None else t
+            for c, t, a in zip(primals[:n_ct], tangents[:n_ct], bwd.in_avals[:n_ct])]
     t_tape = tangents[n_ct]
     t_cr = tangents[n_ct + 1:n_ct + 1 + n_const_res]
     n_step = len(bwd.inputs) - n_ct - n_const_res
@@ -757,13 +926,293 @@ def _while_bwd_jvp(primals: list, tangents: list, bwd: Program, fwd: Program, n_
     return list(outs[:n_ct]), list(outs[n_ct:])
 
 
-def _no_higher_order(what: str) -> Callable[..., Any]:
-    def rule(*args: Any, **params: Any) -> Any:
+# --- reverse mode of a differentiated while loop (second derivatives, reverse over reverse) -----
+#
+# The forward pass of a differentiated while loop records a tape; its backward pass runs the body's
+# backward program once per recorded step. Both are differentiable again, at any order, through one
+# more primitive, ``tape_scan``: a scan whose xs and ys are tapes (one entry per recorded step, the
+# number of steps known only at run time). Its derivative is again a pair of ``tape_scan``s, like
+# ``scan``'s. A tape's cotangent (or tangent) is a tape of the cotangents of its entries; a zero
+# cotangent (0 at run time) reads as zeros at every step.
+
+
+def _tape_scan_impl(*args: Any, body: Program, n_carry: int, widths: tuple, reverse: bool,
+                    batch_size: int | None = None) -> list:
+    nc = n_carry
+    carry: Sequence[Any] = args[:nc]
+    consts = args[nc + len(widths):]
+    rows: list[Any] = []  # per tape: its list of steps, or (a zero cotangent) one tuple of zeros
+    length = None
+    at = nc
+    for t, w in zip(args[nc:nc + len(widths)], widths):
+        t = _unwrap_tape(t)
+        if isinstance(t, _Tape):
+            if t.steps is None:  # pragma: no cover - tape_steps expands checkpointed tapes first
+                raise AssertionError("tape_scan reads per-step tapes only")
+            length = len(t.steps)
+            rows.append(t.steps)
+        else:
+            rows.append(tuple(_zeros(a) for a in body.in_avals[at:at + w]))
+        at += w
+    assert length is not None  # every tape_scan reads at least one recorded tape
+    fn = _fn(body)
+    ys: list = [None] * length
+    for i in (range(length - 1, -1, -1) if reverse else range(length)):
+        vals: list = []
+        at = nc
+        for r, w in zip(rows, widths):
+            if type(r) is not list:
+                vals += r
+            elif len(r[i]) == w and all(v is not None for v in r[i]):
+                vals += r[i]
+            else:  # zero cotangents left out of a joined tape
+                got = tuple(r[i]) + (None,) * (w - len(r[i]))
+                vals += [_zeros(a) if v is None else v for v, a in zip(got, body.in_avals[at:at + w])]
+            at += w
+        out = fn(*carry, *vals, *consts)
+        carry = out[:nc]
+        ys[i] = tuple(out[nc:])
+    return fresh_copies(carry) + [_Tape(steps=ys, shape=() if batch_size is None else (batch_size,))]
+
+
+def _tape_scan_vjp(primals: list, mask: tuple, body: Program, n_carry: int, widths: tuple,
+                   reverse: bool, batch_size: int | None = None) -> tuple[list, Callable[[list], list]]:
+    nc, nt = n_carry, len(widths)
+    n_tv = sum(widths)
+    ny = len(body.outputs) - nc
+    carry_float = [_float(a) for a in body.in_avals[:nc]]
+    value_mask = [bool(mask[nc + j]) for j, w in enumerate(widths) for _ in range(w)]
+    value_mask = [m and _float(a) for m, a in zip(value_mask, body.in_avals[nc:nc + n_tv])]
+    body_mask = tuple(carry_float + value_mask + [bool(m) for m in mask[nc + nt:]])
+    fwd, step, n_res = _cached(body, ("tape_scan_vjp", body_mask, nc, n_tv),
+                               lambda: _tape_vjp_plan(body, body_mask, nc, n_tv))
+    outs = tape_scan_p.bind(*primals, body=fwd, n_carry=nc, widths=widths, reverse=reverse, batch_size=batch_size)
+    tape_y, tape_r = tape_split_p.bind(outs[nc], n_res=ny)
+    masked_consts = [i for i in range(nc + nt, len(primals)) if mask[i]]
+
+    def backward(cts: list) -> list:
+        ct_carry = [cts[j] for j in range(nc) if carry_float[j]]
+        acc = [np.zeros(np.shape(primals[i]), _dtype(primals[i])) for i in masked_consts]
+        res = tape_scan_p.bind(*ct_carry, *acc, tape_r, cts[nc], body=step, n_carry=len(ct_carry) + len(acc),
+                               widths=(n_res, ny), reverse=not reverse, batch_size=batch_size)
+        ct_it = iter(res[:len(ct_carry)])
+        in_cts: list = [(next(ct_it) if f else None) for f in carry_float]
+        in_cts = [g if mask[j] else None for j, g in enumerate(in_cts)]
+        rest = res[-1]  # per step: the cotangents of every tape's entries, tape after tape
+        for j, w in enumerate(widths):
+            first, rest = tape_split_p.bind(rest, n_res=w) if j < nt - 1 else (rest, None)
+            in_cts.append(first if mask[nc + j] else None)
+        acc_it = iter(res[len(ct_carry):len(ct_carry) + len(acc)])
+        in_cts += [next(acc_it) if mask[i] else None for i in range(nc + nt, len(primals))]
+        return in_cts
+
+    return list(outs[:nc]) + [tape_y], backward
+
+
+def _tape_vjp_plan(body: Program, body_mask: tuple, nc: int, n_tv: int) -> tuple[Program, Program, int]:
+    """For a loop body (carries, ``n_tv`` per-step values, invariants -> carries, per-step
+    outputs): its forward program (also returning the residuals), the number of residuals, and
+    the step of the backward loop: (float carries' cotangents, accumulated cotangents of the
+    masked invariants, residuals, cotangents of the per-step outputs) -> (the carries'
+    cotangents, the accumulators, per step: the cotangents of the ``n_tv`` per-step values)."""
+    fwd_e, bwd_e = _entry(body).vjp_parts(body_mask)
+    fwd, bwd = fwd_e.program, bwd_e.program
+    n_out = len(body.outputs)
+    n_res = len(fwd.outputs) - n_out
+    carry_float = [_float(a) for a in body.in_avals[:nc]]
+    masked = [i for i, m in enumerate(body_mask) if m]
+    masked_consts = [i for i in masked if i >= nc + n_tv]
+    n_fc, n_mc = sum(carry_float), len(masked_consts)
+    value_avals = _strong(body.in_avals[nc:nc + n_tv])
+
+    def step(*args: Any) -> list:
+        ct_carry, acc = args[:n_fc], args[n_fc:n_fc + n_mc]
+        res, ct_y = args[n_fc + n_mc:n_fc + n_mc + n_res], args[n_fc + n_mc + n_res:]
+        ct_it = iter(ct_carry)
+        full = [next(ct_it) if f else _zeros(a) for f, a in zip(carry_float, body.out_avals[:nc])]
+        g_it = iter(eval_program(bwd, *full, *ct_y, *res))
+        ct_carry_in: list[Any] = []
+        ct_c: list[Any] = []
+        ct_values: list[Any] = [_zeros(a) for a in value_avals]
+        for i in masked:
+            g = next(g_it)
+            if i < nc:
+                ct_carry_in.append(g)
+            elif i < nc + n_tv:
+                ct_values[i - nc] = g
+            else:
+                ct_c.append(g)
+        return ct_carry_in + [a + c for a, c in zip(acc, ct_c)] + ct_values
+
+    avals = ([a for a, f in zip(_strong(body.out_avals[:nc]), carry_float) if f]
+             + [body.in_avals[i] for i in masked_consts] + list(fwd.out_avals[n_out:]) + list(body.out_avals[nc:]))
+    step_prog = trace_to_program(step, _strong(avals), [f"in{i}" for i in range(len(avals))])[0]
+    return fwd, step_prog, n_res
+
+
+def _tape_scan_jvp(primals: list, tangents: list, body: Program, n_carry: int, widths: tuple,
+                   reverse: bool, batch_size: int | None = None) -> tuple[list, list]:
+    nc, nt = n_carry, len(widths)
+    ny = len(body.outputs) - nc
+    carry_float = [_float(a) for a in body.in_avals[:nc]]
+    tape_t = [tangents[nc + j] is not None for j in range(nt)]
+    mask = tuple(carry_float + [tape_t[j] for j, w in enumerate(widths) for _ in range(w)]
+                 + [t is not None for t in tangents[nc + nt:]])
+    t_carry = [_zeros(body.in_avals[j]) if tangents[j] is None else tangents[j] for j in range(nc) if carry_float[j]]
+
+    def make() -> Program:
+        jvp_prog = _entry(body).jvp_entry(mask).program
+        n_in = len(body.inputs)
+        t_pos = {i: n_in + k for k, i in enumerate(i for i in range(n_in) if mask[i])}
+        in_order = list(range(nc)) + [t_pos[j] for j in range(nc) if mask[j]]
+        at = nc
+        for j, w in enumerate(widths):  # each tape's values, then (a tangent tape) their tangents
+            in_order += list(range(at, at + w)) + ([t_pos[i] for i in range(at, at + w)] if tape_t[j] else [])
+            at += w
+        in_order += list(range(at, n_in)) + [t_pos[i] for i in range(at, n_in) if mask[i]]
+        n_out = nc + ny
+        out_order = (list(range(nc)) + [n_out + j for j in range(nc) if carry_float[j]] + list(range(nc, n_out))
+                     + [n_out + nc + j for j in range(ny)])
+        return _reorder(jvp_prog, in_order, out_order)
+
+    new_body = _cached(body, ("tape_scan_jvp", mask, nc, widths), make)
+    tapes: list = []
+    new_widths: list = []
+    for j, w in enumerate(widths):
+        tapes.append(primals[nc + j] if not tape_t[j] else tape_zip_p.bind(primals[nc + j], tangents[nc + j], n_a=w)[0])
+        new_widths.append(2 * w if tape_t[j] else w)
+    t_consts = [t for t in tangents[nc + nt:] if t is not None]
+    outs = tape_scan_p.bind(*primals[:nc], *t_carry, *tapes, *primals[nc + nt:], *t_consts, body=new_body,
+                            n_carry=nc + len(t_carry), widths=tuple(new_widths), reverse=reverse,
+                            batch_size=batch_size)
+    tape, t_tape = tape_split_p.bind(outs[-1], n_res=ny)
+    it = iter(outs[nc:nc + len(t_carry)])
+    return list(outs[:nc]) + [tape], [next(it) if f else None for f in carry_float] + [t_tape]
+
+
+def _tape_scan_batch(vals: tuple, dims: tuple, body: Program, n_carry: int, widths: tuple, reverse: bool,
+                     batch_size: int | None = None) -> tuple[list, list]:
+    """vmap of a tape scan (``jacrev`` of a second derivative: the cotangents are batched, the
+    recorded tapes mostly not): every carry batched, a batched tape's entries batched along axis
+    0 at every step, and so are the entries of the tape it makes."""
+    from .prims.factories import batch_to_front
+
+    if batch_size is not None:
+        raise NotImplementedError("vmap of a vmapped tape_scan (nested vmap of a second derivative through a "
+                                  "staged while_loop) is not supported.")
+    nc, nt = n_carry, len(widths)
+    size = _batch_size(vals, dims)
+    operands: list = []
+    body_dims: list = []
+    for i, (v, d) in enumerate(zip(vals, dims)):
+        if i < nc:
+            operands.append(batch_to_front(v, d, size=size))
+            body_dims.append(0)
+        elif i < nc + nt:
+            operands.append(v)
+            body_dims += [None if d is None else 0] * widths[i - nc]
+        else:
+            operands.append(v if d is None else batch_to_front(v, d))
+            body_dims.append(None if d is None else 0)
+    batched = _cached(body, ("tape_scan_batch", tuple(body_dims), size),
+                      lambda: _entry(body).batched_entry(tuple(body_dims), size).program)
+    outs = tape_scan_p.bind(*operands, body=batched, n_carry=nc, widths=widths, reverse=reverse, batch_size=size)
+    return list(outs), [0] * (nc + 1)
+
+
+def _batch_size(vals: Sequence[Any], dims: Sequence[Any]) -> int:
+    """The vmapped axis' size, from the operands batched along ``dims``."""
+    return next(v.shape[d] for v, d in zip(vals, dims) if d is not None)
+
+
+tape_scan_p: Primitive = Primitive(
+    "tape_scan", _tape_scan_impl, multiple_results=True,
+    abstract_eval=lambda *avals, body, n_carry, batch_size=None, **p: _strong(body.out_avals[:n_carry]) + [
+        _TAPE_AVAL if batch_size is None else ShapedArray((batch_size,), np.dtype(object))],
+    jvp_all=_tape_scan_jvp, vjp_all=_tape_scan_vjp, batch=_tape_scan_batch, register=False)
+
+
+def _tape_steps_impl(tape: Any, *bc: Any, fwd: Program, n_carry: int) -> list:
+    """A checkpointed tape (carries every ``stride`` steps) expanded to every step's residuals;
+    a per-step tape unchanged."""
+    t = _unwrap_tape(tape)
+    if not isinstance(t, _Tape) or t.steps is not None:
+        return [tape]
+    assert t.snapshots is not None
+    fwd_fn = _fn(fwd)
+    steps: list = []
+    for s, carry in enumerate(t.snapshots):
+        for _ in range(max(0, min(t.stride, t.count - s * t.stride))):
+            out = fwd_fn(*carry, *bc)
+            carry = out[:n_carry]
+            steps.append(tuple(out[n_carry:]))
+    return [_Tape(steps=steps)]
+
+
+# Only the tape is differentiated: its entries, recomputed from the carries a checkpointed tape
+# holds, are the same values a per-step tape would hold (and a tape that is differentiated was
+# recorded per step by the rules above).
+tape_steps_p: Primitive = Primitive(
+    "tape_steps", _tape_steps_impl, multiple_results=True, abstract_eval=lambda tape, *bc, **p: [tape],
+    jvp_all=lambda primals, tangents, **p: (tape_steps_p.bind(*primals, **p), [tangents[0]]),
+    vjp_all=lambda primals, mask, **p: (tape_steps_p.bind(*primals, **p),
+                                        lambda cts: [cts[0]] + [None] * (len(primals) - 1)),
+    batch=lambda vals, dims, **p: (tape_steps_p.bind(*vals, **p), [dims[0]]), register=False)
+
+
+def _while_fwd_vjp(primals: list, mask: tuple, cond: Program, body: Program, primal_body: Program, n_carry: int,
+                   n_cconsts: int, checkpoint: str | None, tape_size: int | None = None
+                   ) -> tuple[list, Callable[[list], list]]:
+    """Reverse mode of a recording loop: it records each step's residuals and the residuals of
+    the body's own forward program (always per step, also under ``checkpoint="sqrt"``); the
+    backward pass is a ``tape_scan`` of the body's backward program over that tape, in reverse,
+    reading the cotangents of the recorded residuals step by step."""
+    if tape_size is not None:
         raise NotImplementedError(
-            f"differentiating the {what} of a differentiated staged while_loop (a second derivative "
-            "through a while_loop under jit) is not supported; use fori_loop with concrete bounds "
-            "(a scan, differentiable to any order) or call the function without jit.")
-    return rule
+            "reverse mode of a vmapped, differentiated staged while_loop (grad of vmap of grad) is not "
+            "supported; take the inner derivative outside vmap, or use fori_loop with concrete bounds.")
+    nc, ncc = n_carry, n_cconsts
+    n_res = len(body.outputs) - nc
+    carry_float = [_float(a) for a in body.in_avals[:nc]]
+    body_mask = tuple(carry_float + [bool(m) for m in mask[nc + ncc:]])
+    fwd, step, n_r2 = _cached(body, ("while_fwd_vjp", body_mask, nc), lambda: _tape_vjp_plan(body, body_mask, nc, 0))
+    outs = while_fwd_p.bind(*primals, cond=cond, body=fwd, primal_body=primal_body, n_carry=nc, n_cconsts=ncc,
+                            checkpoint=None)
+    tape, tape_r2 = tape_split_p.bind(outs[nc], n_res=n_res)
+    masked_bc = [i for i in range(nc + ncc, len(primals)) if mask[i]]
+
+    def backward(cts: list) -> list:
+        ct_carry = [cts[j] for j in range(nc) if carry_float[j]]
+        acc = [np.zeros(np.shape(primals[i]), _dtype(primals[i])) for i in masked_bc]
+        res = tape_scan_p.bind(*ct_carry, *acc, tape_r2, cts[nc], body=step, n_carry=len(ct_carry) + len(acc),
+                               widths=(n_r2, n_res), reverse=True)
+        ct_it = iter(res[:len(ct_carry)])
+        in_cts: list = [(next(ct_it) if f else None) for f in carry_float]
+        in_cts = [g if mask[j] else None for j, g in enumerate(in_cts)] + [None] * ncc
+        acc_it = iter(res[len(ct_carry):len(ct_carry) + len(acc)])
+        return in_cts + [next(acc_it) if mask[i] else None for i in range(nc + ncc, len(primals))]
+
+    return list(outs[:nc]) + [tape], backward
+
+
+_ZERO_TAPE_CT = np.zeros((), object)  # the (zero) cotangent of a tape nothing reads
+
+
+def _while_bwd_vjp(primals: list, mask: tuple, bwd: Program, fwd: Program, n_ct: int, n_const_res: int,
+                   n_carry: int) -> tuple[list, Callable[[list], list]]:
+    """Reverse mode of the backward loop: it is a ``tape_scan`` of the backward body over the
+    tape, in reverse (a checkpointed tape expanded to every step first)."""
+    n_step = len(bwd.inputs) - n_ct - n_const_res
+    tape = tape_steps_p.bind(primals[n_ct], *primals[n_ct + 1 + n_const_res:], fwd=fwd, n_carry=n_carry)[0]
+    operands = list(primals[:n_ct]) + [tape] + list(primals[n_ct + 1:n_ct + 1 + n_const_res])
+    outs, scan_bwd = _tape_scan_vjp(operands, tuple(mask[:n_ct + 1 + n_const_res]), body=bwd, n_carry=n_ct,
+                                    widths=(n_step,), reverse=True)
+    n_bc = len(primals) - n_ct - 1 - n_const_res
+
+    def backward(cts: list) -> list:
+        return list(scan_bwd(list(cts) + [_ZERO_TAPE_CT])) + [None] * n_bc
+
+    return list(outs[:n_ct]), backward
 
 
 def _where_active(active: Any, new: Sequence[Any], old: Sequence[Any], size: int) -> list:
@@ -803,8 +1252,8 @@ def _while_fwd_batch(vals: tuple, dims: tuple, cond: Program, body: Program, pri
         def any_continues(*args: Any) -> list:
             return [fnp.any(eval_program(cond_b, *args)[0])]
 
-        new_body = trace_to_program(step, avals, [f"in{i}" for i in range(len(avals))])[0]
-        new_cond = trace_to_program(any_continues, avals[:nc + ncc], [f"in{i}" for i in range(nc + ncc)])[0]
+        new_body = _trace_like(body, step, avals, [f"in{i}" for i in range(len(avals))])
+        new_cond = _trace_like(cond, any_continues, avals[:nc + ncc], [f"in{i}" for i in range(nc + ncc)])
         return new_cond, new_body
 
     new_cond, new_body = _cached(body, ("while_fwd_batch", dims, size, id(cond)), make)
@@ -839,7 +1288,7 @@ def _while_bwd_batch(vals: tuple, dims: tuple, bwd: Program, fwd: Program, n_ct:
                     args[n_ct + n_step + 1:]
                 return _where_active(active, eval_program(bwd_b, *ct, *res, *crs), ct, size)
 
-            return trace_to_program(step, avals, [f"in{i}" for i in range(len(avals))])[0]
+            return _trace_like(bwd, step, avals, [f"in{i}" for i in range(len(avals))])
 
         batched = _cached(bwd, ("bwd_batch_tape", size, cr_dims), make)
     outs = while_bwd_p.bind(*cts, vals[n_ct], *const_res, *vals[n_ct + 1 + n_const_res:], bwd=batched, fwd=fwd,
@@ -851,12 +1300,12 @@ while_fwd_p = Primitive(
     "while_forward", _while_fwd_impl, multiple_results=True,
     abstract_eval=lambda *avals, body, n_carry, tape_size=None, **p: _strong(body.out_avals[:n_carry]) + [
         _TAPE_AVAL if tape_size is None else ShapedArray((tape_size,), np.dtype(object))],
-    jvp_all=_while_fwd_jvp, vjp_all=_no_higher_order("forward pass"), batch=_while_fwd_batch,
+    jvp_all=_while_fwd_jvp, vjp_all=_while_fwd_vjp, batch=_while_fwd_batch,
     register=False)
 while_bwd_p = Primitive(
     "while_backward", _while_bwd_impl, multiple_results=True,
     abstract_eval=lambda *avals, bwd, **p: _strong(bwd.out_avals),
-    jvp_all=_while_bwd_jvp, vjp_all=_no_higher_order("backward pass"), batch=_while_bwd_batch,
+    jvp_all=_while_bwd_jvp, vjp_all=_while_bwd_vjp, batch=_while_bwd_batch,
     register=False)
 
 
@@ -913,7 +1362,8 @@ def _cond_vjp_plan(branches: tuple, ops_mask: tuple) -> tuple[tuple, tuple]:
     for k, (f, b) in enumerate(parts):
         def fwd(*ops: Any, f: Any = f, k: int = k) -> list:
             r = eval_program(f.program, *ops)
-            slots = [_zeros(a) for a in all_res]
+            # the untaken branches' slots: zeros in the operands' library (vmap selects among them)
+            slots = [zeros_like_shape(ops[0], a.shape, a.dtype) if ops else _zeros(a) for a in all_res]
             slots[offsets[k]:offsets[k + 1]] = r[n:]
             return list(r[:n]) + slots
 
@@ -921,8 +1371,8 @@ def _cond_vjp_plan(branches: tuple, ops_mask: tuple) -> tuple[tuple, tuple]:
             cts, res = args[:n], args[n:]
             return eval_program(b.program, *cts, *res[offsets[k]:offsets[k + 1]])
 
-        fwd_b.append(trace_to_program(fwd, in_avals, branches[0].input_names)[0])
-        bwd_b.append(trace_to_program(bwd, ct_avals + all_res, [f"in{i}" for i in range(n + len(all_res))])[0])
+        fwd_b.append(_trace_like(branches[k], fwd, in_avals, branches[0].input_names))
+        bwd_b.append(_trace_like(branches[k], bwd, ct_avals + all_res, [f"in{i}" for i in range(n + len(all_res))]))
     return tuple(fwd_b), tuple(bwd_b)
 
 

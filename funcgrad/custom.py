@@ -899,7 +899,8 @@ def linear_transpose(fun: Callable[..., Any], *primals: Any) -> Callable[..., tu
     from .api import vjp
 
     leaves, in_tree = tree_flatten(primals)
-    zeros = [np.zeros(tuple(np.shape(x) if not hasattr(x, "shape") else x.shape), _dtype(x)) for x in leaves]
+    zeros = [zeros_like_shape(x, tuple(np.shape(x) if not hasattr(x, "shape") else x.shape), _dtype(x))
+             for x in leaves]  # in the arguments' library (Dask, CuPy)
 
     def transposed(ct: Any) -> tuple:
         return vjp(fun, *in_tree.unflatten(zeros))[1](ct)

@@ -30,6 +30,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import numpy as fnp
+from ._backend import as_array, constant_like, foreign_of, program_is_foreign, staging_foreign, zeros_like_shape
+from ._closure_key import BoundedCache, lift
 from .control import bind_cond, bind_scan, bind_while
 from .core import Tracer, find_top_trace
 from .errors import ControlFlowTypeError
@@ -70,8 +72,8 @@ def _info(x: Any) -> tuple[tuple, np.dtype, bool]:
         return (), np.asarray(x).dtype, True
     if isinstance(x, Tracer):
         return tuple(x.shape), np.dtype(x.dtype), False
-    a = np.asarray(x)
-    return a.shape, a.dtype, False
+    a = as_array(x)  # a Dask or CuPy array is never converted
+    return tuple(a.shape), np.dtype(a.dtype), False
 
 
 def _check_match(what: str, ref: Any, new: Any, ref_name: str, new_name: str) -> None:
@@ -111,12 +113,17 @@ def _leaf_aval(x: Any) -> ShapedArray:
 
 
 def _as_operand(x: Any) -> Any:
-    return x if isinstance(x, Tracer) or type(x) in _PY_SCALARS else np.asarray(x)
+    return x if isinstance(x, Tracer) or type(x) in _PY_SCALARS else as_array(x)
 
 
-def _trace(f: Callable[..., Any], avals: Sequence[ShapedArray], names: Sequence[str]) -> tuple[Any, list, Any, Any]:
+def _trace(f: Callable[..., Any], avals: Sequence[ShapedArray], names: Sequence[str],
+           foreign: bool = False) -> tuple[Any, list, Any, Any]:
     """Trace ``f`` (on one argument per leaf) into a program; also return its captured outer
-    values, its output tree and the (dead) traced output, for shape checks."""
+    values, its output tree and the (dead) traced output, for shape checks.
+
+    ``foreign``: the operands are Dask/CuPy arrays, so the arrays the program and the programs
+    derived from it (derivatives, batching) make are staged in their library. A body that closes
+    over such an array is traced again that way."""
     box: list = []
 
     def g(*xs: Any) -> Any:
@@ -124,8 +131,13 @@ def _trace(f: Callable[..., Any], avals: Sequence[ShapedArray], names: Sequence[
         box.append(out)
         return out
 
-    program, captured, out_tree = trace_to_program(g, avals, names)
-    return program, list(captured), out_tree, box[0]
+    with staging_foreign(foreign):
+        program, captured, out_tree = trace_to_program(g, avals, names)
+    if not foreign and (foreign_of(captured) is not None or foreign_of(program.consts.values()) is not None):
+        return _trace(f, avals, names, True)
+    if foreign:
+        program.derived["foreign"] = True
+    return program, list(captured), out_tree, box[-1]
 
 
 def _with_inputs(program: Any, n_own: int, groups: Sequence[Sequence[Any]], mine: int) -> Any:
@@ -140,7 +152,10 @@ def _with_inputs(program: Any, n_own: int, groups: Sequence[Sequence[Any]], mine
         else:
             inputs += [Var(ShapedArray(tuple(g.shape), np.dtype(g.dtype))) for g in group]
         names += [f"captured {k}.{i}" for i in range(len(group))]
-    return program.replace(inputs=inputs, input_names=names)
+    new = program.replace(inputs=inputs, input_names=names)
+    if program.derived.get("foreign"):
+        new.derived["foreign"] = True
+    return new
 
 
 def _cast_to(outs: Sequence[Any], avals: Sequence[Any]) -> list:
@@ -164,7 +179,11 @@ def _staged_switch(what: str, index: Any, branches: Sequence[Callable[..., Any]]
     def run(b: Callable[..., Any]) -> Callable[..., Any]:
         return lambda *xs: b(*tree_unflatten(tree, xs))
 
-    traced = [_trace(run(b), avals, arg_names) for b in branches]
+    foreign = program_is_foreign(leaves)
+    traced = [_trace(run(b), avals, arg_names, foreign) for b in branches]
+    if not foreign and any(t[0].derived.get("foreign") for t in traced):  # a branch closes over a Dask/CuPy array
+        foreign = True
+        traced = [_trace(run(b), avals, arg_names, foreign) for b in branches]
     for k in range(1, len(traced)):
         _check_match(what, traced[0][3], traced[k][3], names[0], names[k])
     out_tree = traced[0][2]
@@ -176,7 +195,7 @@ def _staged_switch(what: str, index: Any, branches: Sequence[Callable[..., Any]]
         targets.append(ShapedArray(avs[0].shape, np.result_type(*(strong or [a.dtype for a in avs]))))
     if any((t[0].out_avals[j].dtype, t[0].out_avals[j].weak) != (targets[j].dtype, False)
            for t in traced for j in range(len(targets))):
-        traced = [_trace(lambda *xs, b=b: _cast_to(tree_flatten(run(b)(*xs))[0], targets), avals, arg_names)
+        traced = [_trace(lambda *xs, b=b: _cast_to(tree_flatten(run(b)(*xs))[0], targets), avals, arg_names, foreign)
                   for b in branches]
     groups = [t[1] for t in traced]
     programs = [_with_inputs(t[0], len(leaves), groups, k) for k, t in enumerate(traced)]
@@ -266,7 +285,9 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
             _check_match("fori_loop", val, new, "the carry going in", "body_fun's output")
             return (i + 1, new), None
 
-        return scan(step, (np.asarray(lo), init_val), None, length=max(hi - lo, 0))[0][1]
+        # the counter is made in the library of the carry (CuPy refuses NumPy operands)
+        counter = constant_like(lo, None, tree_flatten(init_val)[0])
+        return scan(step, (counter, init_val), None, length=max(hi - lo, 0))[0][1]
     # Traced bounds: a while loop over (i, upper, val), with i and upper of one integer dtype.
     i0 = lower + upper * 0
     hi = upper + lower * 0
@@ -339,15 +360,15 @@ def _python_scan(f: Callable[[Any, Any], Any], init: Any, x_leaves: list, x_tree
         carry, ys[i] = out
     if n == 0:
         # No step ran: f's output shapes come from one evaluation on zeros, then discarded.
-        x0 = tree_unflatten(x_tree, [np.zeros(_info(x)[0][1:], _info(x)[1]) for x in x_leaves])
+        x0 = tree_unflatten(x_tree, [zeros_like_shape(x, _info(x)[0][1:], _info(x)[1]) for x in x_leaves])
         y0 = f(init, x0)[1]
         if any(isinstance(v, Tracer) for v in tree_flatten(y0)[0]):
             return None
         y_leaves, y_tree = tree_flatten(y0)
-        return carry, tree_unflatten(y_tree, [np.zeros((0,) + _info(y)[0], _info(y)[1]) for y in y_leaves])
+        return carry, tree_unflatten(y_tree, [zeros_like_shape(y, (0,) + _info(y)[0], _info(y)[1]) for y in y_leaves])
     y_tree = tree_flatten(ys[0])[1]
     per_step = [tree_flatten(y)[0] for y in ys]
-    stacked = [np.stack([np.asarray(step[j]) for step in per_step]) for j in range(len(per_step[0]))]
+    stacked = [np.stack([as_array(step[j]) for step in per_step]) for j in range(len(per_step[0]))]
     return carry, tree_unflatten(y_tree, stacked)
 
 
@@ -361,29 +382,60 @@ def _staged_scan(f: Callable[[Any, Any], Any], init: Any, x_leaves: list, x_tree
     c_avals = [_leaf_aval(c) for c in c_leaves]
     names = [f"scan carry {i}" for i in range(nc)] + [f"scan x {i}" for i in range(len(x_leaves))]
     y_tree_box: list = []
+    foreign = program_is_foreign(c_leaves + x_leaves)
+    # The traced body is reused across calls when f's closure allows it (see _closure_key):
+    # arrays and traced values f closes over become inputs of the body (lifted), so the programs
+    # derived from it and their compiled code are made once.
+    lifted = lift(f)
+    nx, n_lift, rebuild, key, keep = len(x_leaves), 0, None, None, None
+    lifted_vals: list = []
+    if lifted is not None:
+        fkey, lifted_vals, rebuild, keep = lifted
+        lifted_vals = [_as_operand(v) for v in lifted_vals]
+        n_lift = len(lifted_vals)
+        foreign = foreign or program_is_foreign(lifted_vals)  # f closes over a Dask/CuPy array
+        key = (fkey, c_tree, x_tree, tuple(c_avals), tuple(x_avals), foreign)
+        found = _SCAN_BODIES.get(key)
+        if found is not None:
+            program, c_avals, y_tree = found[:3]
+            c_leaves = [constant_like(c, a.dtype, c_leaves + x_leaves + lifted_vals) if type(c) in _PY_SCALARS
+                        else c for c, a in zip(c_leaves, c_avals)]
+            outs = bind_scan(program, c_leaves, x_leaves, lifted_vals, n, reverse, unroll)
+            return tree_unflatten(c_tree, outs[:nc]), tree_unflatten(y_tree, outs[nc:])
+        names += [f"scan closure {i}" for i in range(n_lift)]
+        x_avals = x_avals + [_leaf_aval(v) for v in lifted_vals]  # (traced as extra inputs after xs)
 
     def body(*args: Any) -> list:
         carry = tree_unflatten(c_tree, args[:nc])
-        new, y = _step(f, carry, tree_unflatten(x_tree, args[nc:]))
+        g = f if rebuild is None else rebuild(list(args[nc + nx:]))
+        new, y = _step(g, carry, tree_unflatten(x_tree, args[nc:nc + nx]))
         y_leaves, y_tree = tree_flatten(y)
         y_tree_box[:] = [y_tree]
         return _cast_to(tree_flatten(new)[0], c_avals) + list(y_leaves)
 
-    program, captured, _, _ = _trace(body, c_avals + x_avals, names)
+    program, captured, _, _ = _trace(body, c_avals + x_avals, names, foreign)
     # A weakly typed carry (a Python number) takes the dtype the body gives it, then stays fixed.
     widened = [ShapedArray(a.shape, o.dtype) if a.weak else ShapedArray(a.shape, a.dtype)
                for a, o in zip(c_avals, program.out_avals[:nc])]
     if widened != c_avals:
         c_avals = widened
-        c_leaves = [np.asarray(c, dtype=a.dtype) if type(c) in _PY_SCALARS else c for c, a in zip(c_leaves, c_avals)]
-        program, captured, _, _ = _trace(body, c_avals + x_avals, names)
+        # a Python-number carry joins the operands' library
+        refs = c_leaves + x_leaves + lifted_vals + list(captured)
+        c_leaves = [constant_like(c, a.dtype, refs) if type(c) in _PY_SCALARS else c for c, a in zip(c_leaves, c_avals)]
+        program, captured, _, _ = _trace(body, c_avals + x_avals, names, foreign)
     for a, o in zip(c_avals, program.out_avals[:nc]):
         if (a.shape, a.dtype) != (o.shape, o.dtype):
             raise ControlFlowTypeError(
                 f"scan: f turns a carry leaf of shape {a.shape} dtype {a.dtype} into shape {o.shape} dtype "
                 f"{o.dtype}; the carry must keep its shapes and dtypes.")
-    outs = bind_scan(program, c_leaves, x_leaves, captured, n, reverse, unroll)
+    if key is not None and not captured:
+        _SCAN_BODIES.put(key, (program, c_avals, y_tree_box[0], keep))
+    consts = lifted_vals + list(captured)
+    outs = bind_scan(program, c_leaves, x_leaves, consts, n, reverse, unroll)
     return tree_unflatten(c_tree, outs[:nc]), tree_unflatten(y_tree_box[0], outs[nc:])
+
+
+_SCAN_BODIES = BoundedCache(128)  # traced scan bodies by closure key (see _staged_scan)
 
 
 # --- while_loop ----------------------------------------------------------------------------------
@@ -402,8 +454,9 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
       data and the compile cost does not grow with it. It is differentiable: forward mode
       carries tangents through the loop; reverse mode records the trip count and each step's
       residuals in the forward pass, and runs the body's compiled backward program that many
-      times in reverse (JAX refuses this). Forward-over-reverse (hessians) works too; reverse
-      over reverse (``grad`` of ``grad``) of a staged loop raises ``NotImplementedError``.
+      times in reverse (JAX refuses this). Derivatives of any order work: the backward loop is
+      itself differentiable (its derivative is another loop over the recorded steps), so
+      ``grad`` of ``grad``, ``jacrev``/``jacfwd`` of ``grad`` and ``hessian`` work under ``jit``.
     * ``checkpoint="sqrt"`` bounds the memory of reverse mode: instead of every step's
       residuals the forward pass keeps O(√n) carries (every ``s``-th, ``s`` ~ √n, doubling ``s``
       as ``n`` grows), and the backward pass recomputes one segment of ``s`` steps at a time:
@@ -454,8 +507,11 @@ def _staged_while(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any]
                   checkpoint: str | None) -> list:
     """Stage the loop on flat carry ``leaves``: trace cond/body into programs (their closed-over
     traced values become extra operands), then bind one ``while_loop`` equation."""
-    leaves = [x if isinstance(x, Tracer) else np.asarray(x) for x in leaves]
+    # a Python-number carry (a counter) joins the library of the other carries (CuPy refuses NumPy)
+    leaves = [x if isinstance(x, Tracer) else constant_like(x, None, leaves) if type(x) in _PY_SCALARS
+              else as_array(x) for x in leaves]
     avals = [ShapedArray(tuple(x.shape), np.dtype(x.dtype)) for x in leaves]
+    foreign = program_is_foreign(leaves)
     names = [f"while_loop carry {i}" for i in range(len(leaves))]
 
     def cond_flat(*c: Any) -> Any:
@@ -468,8 +524,8 @@ def _staged_while(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any]
         _check_match("while_loop", old, new, "the carry going in", "body_fun's output")
         return _cast_to(tree_flatten(new)[0], avals)  # Python scalars take the carry's dtype
 
-    cond_prog, cond_cap, _, _ = _trace(cond_flat, avals, names)
-    body_prog, body_cap, _, _ = _trace(body_flat, avals, names)
+    cond_prog, cond_cap, _, _ = _trace(cond_flat, avals, names, foreign)
+    body_prog, body_cap, _, _ = _trace(body_flat, avals, names, foreign)
     for a, o in zip(avals, body_prog.out_avals):
         if (a.shape, a.dtype) != (o.shape, o.dtype):
             raise ControlFlowTypeError(

@@ -91,3 +91,214 @@ def test_jit_cache_key_includes_the_array_type():
     assert f.misses == 2
     f(StrictArray(X))
     assert f.misses == 2
+
+
+# --- arrays funcgrad makes inside loops, branches and derived programs ----------------------------
+# Zero tangents of carries, cotangent accumulators, the stacked ys of a scan, a loop counter, the
+# residual slots of a cond's untaken branches, and every program derived from a loop body or a
+# branch (jvp, vjp, vmap, under jit or not) must be made in the operands' library: on CuPy a
+# NumPy array there fails, as it does here.
+
+from funcgrad import lax  # noqa: E402
+
+XS = rng.standard_normal((4, 3))
+V0 = np.array([0.3, -0.7, 0.5])
+
+
+def _scan_f(v, xs, **kw):
+    def body(c, x):
+        c2 = fnp.tanh(c * x + 0.3 * c)
+        return c2, fnp.sum(c2 * x)
+
+    c, ys = lax.scan(body, v, xs, **kw)
+    return fnp.sum(c) + fnp.sum(ys ** 2)
+
+
+def _while_f(v, checkpoint=None):
+    kw = {} if checkpoint is None else {"checkpoint": checkpoint}
+    out = lax.while_loop(lambda s: s[0] < 4, lambda s: (s[0] + 1, fnp.sin(s[1]) * 1.1 + 0.1), (0, v), **kw)
+    return fnp.sum(out[1] ** 2)
+
+
+def _fori_counter_f(v):
+    # the counter takes part in the arithmetic: it must be in the carry's library
+    return fnp.sum(lax.fori_loop(0, 4, lambda i, u: fnp.sin(u) * (i + 1) * 0.5 + 0.1 * u, v))
+
+
+def _cond_f(v):
+    return fnp.sum(lax.cond(fnp.sum(v) > 0, lambda u: fnp.sin(u) * 2.0, lambda u: fnp.cos(u) * u, v))
+
+
+def _switch_f(v):
+    branches = [lambda u, w: u * 2.0, lambda u, w: fnp.exp(u) * w, lambda u, w: w * 0.0]
+    return fnp.sum(lax.switch(1, branches, v, v[::-1] * 1.0))
+
+
+@fg.custom_vjp
+def _soft(v):
+    return fnp.tanh(v)
+
+
+_soft.defvjp(lambda v: (fnp.tanh(v), v), lambda v, ct: (ct * (1.0 - fnp.tanh(v) ** 2),))
+
+
+def _custom_in_scan_f(v, xs):
+    return fnp.sum(lax.scan(lambda c, x: (_soft(c * x), fnp.sum(c)), v, xs)[0])
+
+
+def _checkpoint_in_loop_f(v):
+    step = fg.checkpoint(lambda u: fnp.sin(fnp.sin(u)) * u + 0.2)
+    return fnp.sum(lax.fori_loop(0, 3, lambda i, u: step(u), v))
+
+
+LOOP_FUNCTIONS = {  # each takes (v, xs); xs is in the same library as v
+    "scan": _scan_f,
+    "scan_unrolled_reverse": lambda v, xs: _scan_f(v, xs, unroll=3, reverse=True),
+    "scan_closure": lambda v, xs: fnp.sum(lax.scan(lambda c, i: (c * fnp.cos(xs[0]) + xs[1], c), v, None,
+                                                   length=3)[1]),
+    "while_loop": lambda v, xs: _while_f(v),
+    "while_loop_sqrt": lambda v, xs: _while_f(v, "sqrt"),
+    "fori_loop_counter": lambda v, xs: _fori_counter_f(v),
+    "cond": lambda v, xs: _cond_f(v),
+    "cond_other_branch": lambda v, xs: _cond_f(-v),
+    "switch": lambda v, xs: _switch_f(v),
+    "custom_vjp_in_scan": _custom_in_scan_f,
+    "checkpoint_in_loop": lambda v, xs: _checkpoint_in_loop_f(v),
+}
+
+
+def _batch(v, lib):
+    return v[None, :] * lib(np.array([[1.0], [0.5]]))
+
+
+LOOP_TRANSFORMS = {
+    "eager": lambda f, v, xs, lib: f(v, xs),
+    "grad": lambda f, v, xs, lib: fg.grad(f)(v, xs),
+    "jvp": lambda f, v, xs, lib: fg.jvp(lambda u: f(u, xs), (v,), (v * 0.5 + 1.0,)),
+    "vmap": lambda f, v, xs, lib: fg.vmap(lambda u: f(u, xs))(_batch(v, lib)),
+    "vmap_grad": lambda f, v, xs, lib: fg.vmap(fg.grad(lambda u: f(u, xs)))(_batch(v, lib)),
+    "jit": lambda f, v, xs, lib: fg.jit(f)(v, xs),
+    "jit_grad": lambda f, v, xs, lib: fg.jit(fg.grad(f))(v, xs),
+    "grad_jit": lambda f, v, xs, lib: fg.grad(fg.jit(f))(v, xs),
+    "jit_jvp": lambda f, v, xs, lib: fg.jit(lambda u, s: fg.jvp(lambda w: f(w, s), (u,), (u * 0.5 + 1.0,)))(v, xs),
+    "grad_grad": lambda f, v, xs, lib: fg.grad(lambda u: fnp.sum(fg.grad(f)(u, xs) ** 2))(v),
+    "jit_vmap_grad": lambda f, v, xs, lib: fg.jit(lambda b, s: fg.vmap(fg.grad(lambda u: f(u, s)))(b))(
+        _batch(v, lib), xs),
+}
+
+
+@pytest.mark.parametrize("transform", sorted(LOOP_TRANSFORMS))
+@pytest.mark.parametrize("name", sorted(LOOP_FUNCTIONS))
+def test_loops_and_branches_make_arrays_in_the_operands_library(name, transform):
+    f, t = LOOP_FUNCTIONS[name], LOOP_TRANSFORMS[transform]
+    want = t(f, V0, XS, np.asarray)
+    got = t(f, StrictArray(V0), StrictArray(XS), StrictArray)
+    got_leaves, want_leaves = tree_leaves(got), tree_leaves(want)
+    assert len(got_leaves) == len(want_leaves)
+    for g, w in zip(got_leaves, want_leaves):
+        assert type(g) is StrictArray, f"{name}/{transform}: a {type(g).__name__} came back"
+        np.testing.assert_allclose(g.get(), w, rtol=1e-12, atol=1e-12)
+
+
+def test_a_closed_over_foreign_array_is_not_converted_under_jit():
+    # a constant of the program (kept as it is), and one folded at compile time (x.T * 2.0)
+    x = StrictArray(XS)
+    got = fg.jit(fg.grad(lambda v: fnp.sum(fnp.tanh(x @ v)) + fnp.sum(v @ (fnp.transpose(x) * 2.0))))(StrictArray(V0))
+    want = fg.grad(lambda v: fnp.sum(fnp.tanh(XS @ v)) + fnp.sum(v @ (XS.T * 2.0)))(V0)
+    assert type(got) is StrictArray
+    np.testing.assert_allclose(got.get(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_empty_scan_and_linear_transpose_stay_in_the_library():
+    carry, ys = lax.scan(lambda c, x: (c + x, c * x), StrictArray(V0), StrictArray(np.zeros((0, 3))))
+    assert type(carry) is StrictArray and type(ys) is StrictArray and ys.shape == (0, 3)
+    a = StrictArray(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    (ct,) = fg.linear_transpose(lambda v: a @ v, StrictArray(np.zeros(2)))(StrictArray(np.array([1.0, 0.0])))
+    assert type(ct) is StrictArray
+    np.testing.assert_allclose(ct.get(), [1.0, 2.0])
+
+
+# --- every primitive's rules, on the CuPy-like array -----------------------------------------------
+# Each differentiable row of the primitive table (tests/test_primitives.py) runs on StrictArray
+# operands: value, vjp and jvp stay StrictArrays and equal NumPy's. Rules that need a constant
+# (an identity, a mask, padding ones) make it in the operand's library.
+
+import test_primitives as prim_table  # noqa: E402
+
+# Rows that cannot run on a CuPy-like array, and why (kept explicit; each name must be a row).
+NOT_ON_FOREIGN_ARRAYS = {
+    # computed by SciPy, which works on NumPy arrays only
+    **dict.fromkeys(["beta", "betainc", "betaln", "convolve", "digamma", "erf", "erfc", "erfcinv", "erfinv", "expm",
+                     "gamma", "gammainc", "gammaincc", "gammaln", "i0", "i1", "iv", "ive", "j0", "j1", "jv",
+                     "log_ndtr", "logit", "mvn_cdf", "odeint", "poch", "rgamma", "scipy_optimize_solve",
+                     "sliding_dot", "solve_banded", "solve_sylvester", "solve_triangular", "sqrtm", "stdtr",
+                     "xlog1py", "xlogy", "y0", "y1", "yn", "zeta"], "SciPy"),
+    # the rows index with NumPy integer arrays or masks, which a CuPy-like array refuses beside it
+    **dict.fromkeys(["getitem", "index_add", "index_set", "index_update"], "NumPy index arrays in the row"),
+}
+ROW_NOT_ON_FOREIGN_ARRAYS = {"svd[U c Vh]": "the row multiplies by a NumPy constant"}
+KNOWN_GAPS = {"solve[inv]": "funcgrad.numpy.linalg.inv builds its identity with np.eye (not in a's library)"}
+
+
+def _foreign_rows():
+    for row in prim_table.ROWS:
+        if not row.diff or row.prim in NOT_ON_FOREIGN_ARRAYS or row.id in ROW_NOT_ON_FOREIGN_ARRAYS:
+            continue
+        case = "shape" if "shape" in row.shapes else next(iter(row.shapes))
+        marks = [pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[row.id])] if row.id in KNOWN_GAPS else []
+        yield pytest.param(row, case, id=f"{row.id}-{case}", marks=marks)
+
+
+def test_the_exclusions_name_real_rows():
+    prims = {row.prim for row in prim_table.ROWS}
+    ids = {row.id for row in prim_table.ROWS}
+    assert set(NOT_ON_FOREIGN_ARRAYS) <= prims
+    assert set(ROW_NOT_ON_FOREIGN_ARRAYS) | set(KNOWN_GAPS) <= ids
+
+
+def _strict(x):
+    return StrictArray(x) if isinstance(x, np.ndarray) else x
+
+
+@pytest.mark.parametrize("row, case", list(_foreign_rows()))
+def test_primitive_rules_stay_in_the_array_library(row, case):
+    args = prim_table.make_args(row, case)
+    floats = [i for i, a in enumerate(args) if a.dtype.kind in "fc"]
+    rng = np.random.default_rng(3)
+    out, pullback = fg.vjp(row.fn, *args)
+    ct = rng.standard_normal(np.shape(out)).astype(np.asarray(out).dtype)
+    want_cts = pullback(ct)
+    tangents = [rng.standard_normal(args[i].shape).astype(args[i].dtype) for i in floats]
+
+    def of_floats(*xs, base=args):
+        full = list(base)
+        for i, x in zip(floats, xs):
+            full[i] = x
+        return row.fn(*full)
+
+    want_t = fg.jvp(of_floats, tuple(args[i] for i in floats), tuple(tangents))[1]
+
+    s_args = [_strict(a) for a in args]
+    s_out, s_pullback = fg.vjp(row.fn, *s_args)
+    got_cts = s_pullback(StrictArray(ct))
+    got_t = fg.jvp(lambda *xs: of_floats(*xs, base=s_args), tuple(s_args[i] for i in floats),
+                   tuple(StrictArray(t) for t in tangents))[1]
+    pairs = [(s_out, out), (got_t, want_t)] + [(g, w) for g, w in zip(got_cts, want_cts)
+                                               if np.dtype(w.dtype) != fg.dtypes.float0]
+    for g, w in pairs:
+        assert type(g) is StrictArray, f"{row.id}: a {type(g).__name__} came back"
+        np.testing.assert_allclose(g.get(), w, rtol=1e-10, atol=1e-12)
+
+
+def test_a_scan_body_closing_over_a_foreign_array_from_a_python_number():
+    # the carry starts as a Python number; the body's closed-over StrictArray decides the library
+    def f(x):
+        ys = lax.scan(lambda c, i: (fnp.sin(c) * fnp.sum(x[0]) + 0.1, c), 0.5, None, length=3)[1]
+        return fnp.sum(fnp.sum(ys) * x[1])
+
+    got = fg.grad(f)(StrictArray(XS))
+    assert type(got) is StrictArray
+    np.testing.assert_allclose(got.get(), fg.grad(f)(XS), rtol=1e-12, atol=1e-12)
+    got = fg.jit(fg.grad(f))(StrictArray(XS))
+    assert type(got) is StrictArray
+    np.testing.assert_allclose(got.get(), fg.grad(f)(XS), rtol=1e-12, atol=1e-12)

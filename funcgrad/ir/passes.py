@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import as_array
 from ..core import abstract_eval
 from .program import Eqn, Literal, Program, Var
 
@@ -110,7 +111,7 @@ def fold_constants(program: Program, max_size: int = 1 << 20) -> Program:
             size = int(np.prod(e.out.aval.shape, dtype=np.int64))
             if size <= max_size:
                 args = [a.value if isinstance(a, Literal) else consts[a] for a in e.inputs]
-                consts[e.out] = np.asarray(e.prim.impl(*args, **e.params))
+                consts[e.out] = as_array(e.prim.impl(*args, **e.params))  # a Dask/CuPy result stays one
                 continue
         eqns.append(e)
     if len(eqns) == len(program.eqns):

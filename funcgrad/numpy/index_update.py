@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._backend import as_array
 from ..core import Tracer
 from ..prims import elementwise as ew
 from ..prims import shape as sh
@@ -171,7 +172,7 @@ class IndexUpdate:
         return f"_IndexUpdateRef({self._x!r}, {self._idx!r})"
 
     def _prepare(self, mode: Any, fill: Any) -> tuple[Any, tuple, list, list]:
-        x = self._x if isinstance(self._x, Tracer) else np.asarray(self._x)
+        x = self._x if isinstance(self._x, Tracer) else as_array(self._x)  # Dask/CuPy arrays stay theirs
         spec, arrays = encode_index(self._idx)
         spec, arrays, padded = _with_mode(x, spec, arrays, mode)
         return _pad(x, padded, fill), spec, arrays, padded

@@ -69,6 +69,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._backend import as_array, numpy_constant_like
 from ..core import Primitive
 from ..ir.program import ShapedArray
 from .elementwise import abs_p, conj, equal, imag, real, where
@@ -148,28 +149,29 @@ def _rowv(v: Any) -> Any:
     return reshape(v, shape=v.shape[:-1] + (1,) + v.shape[-1:])
 
 
-def _eye(n: int, dtype: Any) -> np.ndarray:
-    return np.eye(n, dtype=dtype)
+def _eye(n: int, dtype: Any, like: Any = None) -> np.ndarray:
+    """The identity, in the library of ``like`` (a Dask/CuPy array) when given."""
+    return numpy_constant_like(np.eye(n, dtype=dtype), like)
 
 
 def _diag(x: Any) -> Any:
     """The diagonal of each matrix, ``(..., n, n) -> (..., n)``."""
-    return reduce_sum(x * _eye(x.shape[-1], x.dtype), axis=(ndim_of(x) - 1,), keepdims=False)
+    return reduce_sum(x * _eye(x.shape[-1], x.dtype, x), axis=(ndim_of(x) - 1,), keepdims=False)
 
 
 def _diag_embed(v: Any) -> Any:
     """``(..., n) -> (..., n, n)`` with ``v`` on the diagonal."""
-    return _rowv(v) * _eye(v.shape[-1], v.dtype)
+    return _rowv(v) * _eye(v.shape[-1], v.dtype, v)
 
 
-def _mask(n: int, k: int, lower: bool, dtype: Any) -> np.ndarray:
+def _mask(n: int, k: int, lower: bool, dtype: Any, like: Any = None) -> np.ndarray:
     ones = np.ones((n, n), dtype)
-    return np.tril(ones, k) if lower else np.triu(ones, -k)
+    return numpy_constant_like(np.tril(ones, k) if lower else np.triu(ones, -k), like)
 
 
 def _tri(x: Any, k: int = 0, lower: bool = True) -> Any:
     """``tril(x, k)`` (``lower``) or ``triu(x, -k)``: a constant mask, so it is linear and cheap."""
-    return x * _mask(x.shape[-1], k, lower, x.dtype)
+    return x * _mask(x.shape[-1], k, lower, x.dtype, x)
 
 
 def _sym_from_triangle(t: Any, lower: bool) -> Any:
@@ -301,7 +303,7 @@ def _unary_batch(prim_bind: Any) -> Any:
 
 def _phi(x: Any) -> Any:
     n = x.shape[-1]
-    return x * (_mask(n, -1, True, x.dtype) + 0.5 * _eye(n, x.dtype))
+    return x * (_mask(n, -1, True, x.dtype, x) + 0.5 * _eye(n, x.dtype, x))
 
 
 def _cholesky_jvp(t: Any, out: Any, a: Any) -> Any:
@@ -637,7 +639,7 @@ def _trace_solve(a: Any, t: Any) -> Any:
 
 
 def _inv_T(a: Any) -> Any:
-    return solve(_T(a), _eye(a.shape[-1], a.dtype))
+    return solve(_T(a), _eye(a.shape[-1], a.dtype, a))
 
 
 def _logabsdet_jvp(t: Any, out: Any, a: Any) -> Any:
@@ -699,19 +701,19 @@ slogdet_sign: Callable[..., Any] = slogdet_sign_p.bind
 
 def _other_products(s: np.ndarray) -> np.ndarray:
     """For each entry of the last axis, the product of the others (no division)."""
-    ones = np.ones(s.shape[:-1] + (1,), s.dtype)
+    ones = np.ones_like(s, shape=s.shape[:-1] + (1,))
     before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
     after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     return before * after
 
 
 def _adjugate_impl(a: Any) -> np.ndarray:
-    a = np.asarray(a)
+    a = as_array(a)
     dtype = _result_dtype(a.dtype)
     a = a.astype(dtype, copy=False)
     n = a.shape[-1]
     if n == 0:
-        return np.zeros(a.shape, dtype)
+        return np.zeros_like(a, shape=a.shape, dtype=dtype)
     u, s, vh = np.linalg.svd(a)
     phase = np.linalg.det(u) * np.linalg.det(vh)
     e = _other_products(s).astype(dtype)
@@ -728,7 +730,7 @@ def _adjugate_vjp(ct: Any, out: Any, a: Any) -> Any:
     # The transpose of the jvp (no conjugation): (sum(ct * adj) I - adj^T ct) A^{-T}.
     n = a.shape[-1]
     total = reduce_sum(ct * out, axis=(ndim_of(ct) - 2, ndim_of(ct) - 1), keepdims=True)
-    return matmul(total * _eye(n, out.dtype) - matmul(_T(out), ct), _inv_T(a))
+    return matmul(total * _eye(n, out.dtype, out) - matmul(_T(out), ct), _inv_T(a))
 
 
 def _adjugate_abstract(a: Any) -> ShapedArray:

@@ -36,6 +36,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._backend import numpy_constant_like
 from ..core import Primitive
 from ..ir.program import ShapedArray
 from .elementwise import conj, real
@@ -112,8 +113,8 @@ def _real_dtype(dtype: Any) -> np.dtype:
 def _rfft_vjp(ct: Any, out: Any, x: Any, axes: tuple[int, ...], norm: str) -> Any:
     last = axes[-1]
     n = x.shape[last]
-    inv = 1.0 / _pair_weights(n, last, ct.ndim, np.float64)
-    return irfft(conj(ct) * inv.astype(_real_dtype(ct.dtype)), axes=axes, n=n, norm=_SWAP[norm])
+    inv = numpy_constant_like((1.0 / _pair_weights(n, last, ct.ndim, np.float64)).astype(_real_dtype(ct.dtype)), ct)
+    return irfft(conj(ct) * inv, axes=axes, n=n, norm=_SWAP[norm])
 
 
 rfft_p = Primitive(
@@ -136,7 +137,7 @@ def _irfft_vjp(g: Any, out: Any, x: Any, axes: tuple[int, ...], n: int, norm: st
     if g.dtype.kind == "c":  # the output is real: only the real part of a cotangent pairs with it
         g = real(g)
     spectrum = conj(rfft(g, axes=axes, norm=_SWAP[norm]))
-    return spectrum * _pair_weights(n, axes[-1], g.ndim, _real_dtype(g.dtype))
+    return spectrum * numpy_constant_like(_pair_weights(n, axes[-1], g.ndim, _real_dtype(g.dtype)), g)
 
 
 irfft_p = Primitive(

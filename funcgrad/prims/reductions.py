@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._backend import ones_like_shape, zeros_like_shape
 from ..core import OUTPUT, Primitive, declare_residuals
 from .elementwise import equal, isnan, logical_and, logical_or, where
 from .factories import batch_to_front, nondiff
@@ -137,12 +138,12 @@ def _others_along_last(flat: Any) -> Any:
     lead, n = flat.shape[:-1], flat.shape[-1]
     size = 1 << (n - 1).bit_length()
     if size > n:
-        flat = concatenate(flat, np.ones(lead + (size - n,), flat.dtype), axis=len(lead))
+        flat = concatenate(flat, ones_like_shape(flat, lead + (size - n,), flat.dtype), axis=len(lead))
     levels = [flat]
     while levels[-1].shape[-1] > 1:
         pairs = reshape(levels[-1], shape=lead + (levels[-1].shape[-1] // 2, 2))
         levels.append(getitem_static(pairs, (Ellipsis, 0)) * getitem_static(pairs, (Ellipsis, 1)))
-    others = np.ones(lead + (1,), flat.dtype)
+    others = ones_like_shape(flat, lead + (1,), flat.dtype)
     for level in reversed(levels[:-1]):
         k = level.shape[-1]
         siblings = getitem_static(reshape(level, shape=lead + (k // 2, 2)), (Ellipsis, slice(None, None, -1)))
@@ -154,7 +155,7 @@ def _exclusive_products(x: Any, axis: tuple[int, ...] | None) -> Any:
     """For each element, the product of the other elements of its reduction group."""
     ndim = x.ndim
     if x.size == 0:
-        return np.zeros(x.shape, x.dtype)
+        return zeros_like_shape(x, x.shape, x.dtype)
     axes = tuple(range(ndim)) if axis is None else axis
     kept = tuple(d for d in range(ndim) if d not in axes)
     perm = kept + axes
@@ -219,7 +220,7 @@ def _cumprod_vjp(ct: Any, out: Any, x: Any, axis: int) -> Any:
     n = x.shape[axis]
     for d, y in reversed(_scan_steps(x, axis)):  # the transpose of each step of the jvp, in reverse
         tail = slice_axis(ct, axis, d, n)
-        zeros = np.zeros(x.shape[:axis] + (d,) + x.shape[axis + 1:], dtype=np.result_type(ct.dtype, x.dtype))
+        zeros = zeros_like_shape(ct, x.shape[:axis] + (d,) + x.shape[axis + 1:], np.result_type(ct.dtype, x.dtype))
         ct = (concatenate(slice_axis(ct, axis, 0, d), tail * slice_axis(y, axis, 0, n - d), axis=axis)
               + concatenate(tail * slice_axis(y, axis, d, n), zeros, axis=axis))
     return ct

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import is_foreign_array, unsupported, zeros_like_shape
 from ..core import Primitive
 from .elementwise import div, equal, mul
 from .indexing import _update_batch, decode_index, getitem, index_add
@@ -24,9 +25,16 @@ _OPS = ("multiply", "divide", "power", "minimum", "maximum")
 
 
 def _impl(x: Any, v: Any, *arrays: Any, spec: tuple, op: str) -> Any:
-    out = np.array(x, copy=True)
-    getattr(np, op).at(out, decode_index(spec, arrays), v)
-    return out
+    if type(x) is np.ndarray or not is_foreign_array(x):
+        out = np.array(x, copy=True)
+        getattr(np, op).at(out, decode_index(spec, arrays), v)
+        return out
+    out = x.copy()  # a Dask/CuPy array: updated in its own library, if that provides ufunc.at
+    try:
+        result = getattr(np, op).at(out, decode_index(spec, arrays), v)
+    except (TypeError, NotImplementedError, AttributeError) as e:
+        raise unsupported(f"x.at[idx].{op}(v) (ufunc.at)", x, str(e)) from e
+    return out if result is None else result
 
 
 def _region_like(out: Any, v: Any, arrays: tuple, spec: tuple) -> Any:
@@ -46,7 +54,7 @@ def _tie_weights(out: Any, x: Any, v: Any, arrays: tuple, spec: tuple) -> tuple[
     hit_x = astype(equal(x, out), dtype=dtype)
     vb = _region_like(out, v, arrays, spec)
     hit_v = astype(equal(vb, getitem(out, *arrays, spec=spec)), dtype=dtype)
-    count = hit_x + index_add(np.zeros(tuple(out.shape), dtype), hit_v, *arrays, spec=spec)
+    count = hit_x + index_add(zeros_like_shape(out, tuple(out.shape), dtype), hit_v, *arrays, spec=spec)
     return div(hit_x, count), mul(hit_v, getitem(div(1.0, count), *arrays, spec=spec))
 
 
@@ -70,8 +78,8 @@ def _jvp_v(t: Any, out: Any, x: Any, v: Any, *arrays: Any, spec: tuple, op: str)
     if op not in ("minimum", "maximum"):
         raise _no_v_derivative(op)
     _, wv = _tie_weights(out, x, v, arrays, spec)
-    return index_add(np.zeros(tuple(out.shape), out.dtype), mul(_region_like(out, t, arrays, spec), wv), *arrays,
-                     spec=spec)
+    return index_add(zeros_like_shape(out, tuple(out.shape), out.dtype), mul(_region_like(out, t, arrays, spec), wv),
+                     *arrays, spec=spec)
 
 
 def _vjp_x(ct: Any, out: Any, x: Any, v: Any, *arrays: Any, spec: tuple, op: str) -> Any:

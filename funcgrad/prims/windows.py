@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._backend import is_foreign_array
 from ..core import Primitive
 from .factories import batch_to_front
 
@@ -89,7 +90,7 @@ def _transpose_impl(ct: Any, *, operand_shape: tuple, window: tuple, strides: tu
         xp = np.pad(xp, [(max(-lo, 0), max(-hi, 0)) for lo, hi in padding])
     if any(b > 1 for b in base_dilation):
         xp = xp[tuple(slice(None, None, b) for b in base_dilation)]
-    return np.ascontiguousarray(xp)
+    return xp if is_foreign_array(xp) else np.ascontiguousarray(xp)  # (a C function: it would convert)
 
 
 def _extend(params: dict, **first: Any) -> dict:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .._backend import as_array
 from ..core import Primitive, Trace, Tracer, ValuelessTracer, abstract_eval, mask_error, user_frame
 from ..errors import ConcretizationError, InvalidLeafError, LeakedTracerError
 from ..ir.program import Eqn, Literal, Program, ShapedArray, Var, aval_of
@@ -85,8 +86,8 @@ class StagingTrace(Trace):
             return Literal(a)
         found = self.consts.get(id(a))
         if found is None:
-            arr = np.asarray(a)
-            found = self.consts[id(a)] = (a, Var(aval_of(arr)))
+            arr = as_array(a)  # a closed-over Dask/CuPy array stays one (a Dask array stays lazy)
+            found = self.consts[id(a)] = (a, Var(aval_of(arr)))  # `a` held: its id stays its own
         return found[1]
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
@@ -100,9 +101,9 @@ class StagingTrace(Trace):
                     if np.dtype(a.dtype) == bool:
                         origin = a.origin if type(a) is StagedTracer else "a value of an enclosing transformation"
                         raise mask_error(prim.name, origin)
-                elif np.asarray(a).dtype == bool:
+                elif as_array(a).dtype == bool:
                     # A concrete mask (a closed-over constant): the result's shape is known.
-                    operands[k] = np.asarray(a)
+                    operands[k] = as_array(a)
         aval = abstract_eval(prim, operands, params)
         origin = next((a.origin for a in args if type(a) is StagedTracer), "a closed-over value")
         if prim.multiple_results:
@@ -117,7 +118,7 @@ class StagingTrace(Trace):
         out_atoms = [self.atom(o) for o in outputs]
         captured = [v for _, v in self.captured.values()]
         return Program(list(inputs) + captured, self.eqns, out_atoms,
-                       {v: np.asarray(a) for a, v in self.consts.values()},
+                       {v: as_array(a) for a, v in self.consts.values()},
                        list(names) + [f"captured{i}" for i in range(len(captured))])
 
 
