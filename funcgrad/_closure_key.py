@@ -18,6 +18,7 @@ uncacheable (:func:`lift` returns None) and the body is traced again, as before.
 
 from __future__ import annotations
 
+import threading
 import types
 from collections import OrderedDict
 from typing import Any, Callable
@@ -134,20 +135,23 @@ def lift(f: Any) -> tuple[Any, list, Callable[[list], Any], list] | None:
 
 
 class BoundedCache:
-    """A small least-recently-used dict."""
+    """A small least-recently-used dict, safe to share between threads."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.data: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
 
     def get(self, key: Any) -> Any:
-        found = self.data.get(key)
-        if found is not None:
-            self.data.move_to_end(key)
-        return found
+        with self.lock:
+            found = self.data.get(key)
+            if found is not None:
+                self.data.move_to_end(key)
+            return found
 
     def put(self, key: Any, value: Any) -> None:
-        self.data[key] = value
-        self.data.move_to_end(key)
-        while len(self.data) > self.size:
-            self.data.popitem(last=False)
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)

@@ -195,7 +195,7 @@ CASES = {
 }
 
 # Loops whose trip count is data-dependent under jit (a staged while loop).
-NO_STAGED_SECOND_ORDER = {"while_loop", "while_loop_sqrt", "fori_loop_traced_bounds"}
+STAGED_WHILE = {"while_loop", "while_loop_sqrt", "fori_loop_traced_bounds"}
 
 
 def loss_of(f):
@@ -257,7 +257,7 @@ def test_jit_against_python_loop(case, mode):
         return
     fn, args = transformed(mode, f)
     jf = fg.jit(fn)
-    if case in NO_STAGED_SECOND_ORDER and mode == "vmap_grad":
+    if case in STAGED_WHILE and mode == "vmap_grad":
         # per-example trip counts: also as the gradient of a sum over the batch
         loss = loss_of(f)
         g = fg.jit(fg.grad(lambda xb: fnp.sum(fg.vmap(loss)(xb))))
@@ -387,10 +387,9 @@ def test_pytree_carries_and_xs_and_length_without_xs():
 
 
 def test_every_higher_order_primitive_has_all_its_rules():
-    import funcgrad.control  # noqa: F401 - registers the loop primitives
-    import funcgrad.custom  # noqa: F401
-    import funcgrad.jit  # noqa: F401
+    from funcgrad.prims import import_all_primitives
 
+    import_all_primitives()  # registers the loop primitives (funcgrad.control loads with funcgrad.lax)
     names = set(core.higher_order_primitives)
     assert {"jit_call", "scan", "while_loop", "cond", "custom_vjp_call", "custom_jvp_call"} <= names
     for name, prim in core.higher_order_primitives.items():
@@ -450,16 +449,61 @@ def test_checkpoint_of_a_scan_and_custom_vjp_inside_a_while_body():
     assert calls  # the user's bwd was used
 
 
-@pytest.mark.parametrize("case", sorted(NO_STAGED_SECOND_ORDER))
+def _hvp_fd(g, x, v, eps=1e-5):
+    """Central finite difference of the gradient ``g`` along ``v``."""
+    return (np.asarray(g(x + eps * v)) - np.asarray(g(x - eps * v))) / (2 * eps)
+
+
+@pytest.mark.parametrize("case", sorted(STAGED_WHILE))
 def test_staged_while_second_order(case):
-    # forward over reverse (hessian, jvp of grad) works; reverse over reverse says it is not supported
+    # The trip count depends on the data (piecewise constant): second derivatives of every
+    # composition agree with the same loop written as a Python loop, and with finite
+    # differences of the gradient (X is away from the points where the trip count changes).
     f, f_py = CASES[case]
     loss, loss_py = loss_of(f), loss_of(f_py)
     t = np.array([0.5, -1.0, 0.25])
     got = fg.jit(lambda x, t: fg.jvp(fg.grad(loss), (x,), (t,)))(X, t)
     close(got, fg.jvp(fg.grad(loss_py), (X,), (t,)))
-    with pytest.raises(NotImplementedError, match="second derivative"):
-        fg.jit(fg.grad(lambda x: fnp.sum(fg.grad(loss)(x) ** 2)))(X)
+    want_h = fg.hessian(loss_py)(X)
+    np.testing.assert_allclose(want_h @ t, _hvp_fd(fg.grad(loss_py), X, t), rtol=1e-6, atol=1e-7)
+    sq = lambda g: lambda x: fnp.sum(g(x) * T) ** 2  # noqa: E731 - a scalar of the gradient
+    want_gg = fg.grad(sq(fg.grad(loss_py)))(X)
+    # reverse over reverse, jitted at every level
+    close(fg.jit(fg.grad(sq(fg.grad(loss))))(X), want_gg)
+    close(fg.grad(sq(fg.grad(fg.jit(loss))))(X), want_gg)
+    close(fg.grad(fg.jit(sq(fg.grad(loss))))(X), want_gg)
+    close(fg.jit(fg.grad(sq(fg.jit(fg.grad(loss)))))(X), want_gg)
+    # hessians: forward over reverse and reverse over reverse, inside and outside jit
+    for h in (fg.jit(fg.hessian(loss)), fg.hessian(fg.jit(loss)), fg.jit(fg.jacrev(fg.grad(loss))),
+              fg.jacrev(fg.grad(fg.jit(loss))), fg.jacfwd(fg.grad(fg.jit(loss)))):
+        close(h(X), want_h, rtol=1e-8)
+    np.testing.assert_allclose(fg.jit(fg.jacrev(fg.grad(loss)))(X) @ t, _hvp_fd(fg.jit(fg.grad(loss)), X, t),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_staged_while_third_order_and_invariants():
+    # A loop whose body reads a traced invariant (w) and an integer carry; grad of grad of grad
+    # (every level jitted) against the Python loop; the trip count depends on w.
+    def loop(w, x, py=False):
+        body = lambda c: (c[0] + 1, fnp.tanh(w @ c[1]) + 0.3 * x)  # noqa: E731
+        cond = lambda c: fnp.sum(c[1] ** 2) + c[0] < 8.0  # noqa: E731
+        if py:
+            c = (0, x)
+            while cond(c):
+                c = body(c)
+            return c[1]
+        return lax.while_loop(cond, body, (0, x))[1]
+
+    x = np.array([0.2, -0.4, 0.9])
+    l3 = lambda py: lambda w: fnp.sum(fg.grad(lambda w: fnp.sum(  # noqa: E731
+        fg.grad(lambda w: fnp.sum(loop(w, x, py) * CT[:3]))(w) ** 2))(w) * W)
+    assert int(lax.while_loop(lambda c: fnp.sum(c[1] ** 2) + c[0] < 8.0,
+                              lambda c: (c[0] + 1, fnp.tanh(W @ c[1]) + 0.3 * x), (0, x))[0]) > 3
+    want = fg.grad(l3(True))(W)
+    close(fg.jit(fg.grad(l3(False)))(W), want, rtol=1e-8)
+    # forward over reverse over reverse
+    t = RNG.standard_normal((3, 3))
+    close(fg.jit(lambda w, t: fg.jvp(l3(False), (w,), (t,)))(W, t), fg.jvp(l3(True), (W,), (t,)), rtol=1e-8)
 
 
 def test_counter_while_loop_under_jit_is_staged_not_unrolled():

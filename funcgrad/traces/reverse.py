@@ -9,8 +9,8 @@ forward pass made anyway, never copies, and only the declared ones are kept, so 
 one array and one small tuple per step.
 
 The backward pass is one loop over the tape in reverse (no recursion, so chains of 100k
-operations are fine). Cotangents live in a dict keyed by node id; each is dropped as soon as
-it has been pushed to the node's inputs. Only the vjp rules of inputs that carry a derivative
+operations are fine). Cotangents live in a list indexed by node id; each is dropped as soon
+as it has been pushed to the node's inputs. Only the vjp rules of inputs that carry a derivative
 run. Broadcasting and dtype promotion are undone here, once, for every primitive (a complex
 cotangent reaching a real value keeps its real part).
 """
@@ -27,6 +27,7 @@ from ..prims.elementwise import add
 from ..prims.shape import cast_derivative, sum_to_shape
 
 _PY_NUMBERS = (float, complex, int)
+_PLAIN = (np.ndarray, np.generic, float, int, complex)  # operands that are neither tracers nor foreign arrays
 _NDARRAY = np.ndarray
 
 
@@ -56,6 +57,61 @@ class ReverseTrace(Trace):
         return ReverseTracer(self, value, node)
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        if prim.vjp_all is None:
+            # Fast paths for one operand, and for two with one of them tracked and the other a
+            # plain array or number (most operations): the compact tape entries of _entry are
+            # built inline. Everything else takes the general path, _process_general.
+            n = len(args)
+            if n == 1:
+                a = args[0]
+                if type(a) is ReverseTracer and a._trace is self:
+                    x = a.primal
+                    out = prim.bind(x, **params) if isinstance(x, Tracer) else prim.impl(x, **params)
+                    if prim.nondiff or out.dtype.kind not in "fc":
+                        return out
+                    if prim.vjp is None:
+                        raise _no_rule(prim, 0)
+                    node = self.num_nodes
+                    self.num_nodes = node + 1
+                    if not params and x.shape == out.shape and x.dtype == out.dtype:
+                        reads = prim.residuals
+                        if reads is None:
+                            self.tape.append((prim, out, x, node - a.node))
+                        else:
+                            r = reads[0]
+                            self.tape.append((prim, out if OUTPUT in r else None, x if 0 in r else None,
+                                              node - a.node))
+                    else:
+                        self.tape.append(_entry(prim, params or _NO_PARAMS, [0, a.node], [x], out, node))
+                    return ReverseTracer(self, out, node)
+            elif n == 2:
+                a, b = args
+                ta = type(a) is ReverseTracer and a._trace is self
+                if ta is not (type(b) is ReverseTracer and b._trace is self):  # exactly one tracked
+                    i, src, x, y = (0, a, a.primal, b) if ta else (1, b, a, b.primal)
+                    if isinstance(y if ta else x, _PLAIN):
+                        v = x if ta else y
+                        out = prim.bind(x, y, **params) if isinstance(v, Tracer) else prim.impl(x, y, **params)
+                        if prim.nondiff or out.dtype.kind not in "fc":
+                            return out
+                        if prim.vjp is None:
+                            raise _no_rule(prim, i)
+                        node = self.num_nodes
+                        self.num_nodes = node + 1
+                        if not params and v.shape == out.shape and v.dtype == out.dtype:
+                            reads = prim.residuals
+                            if reads is None:
+                                self.tape.append((prim, out, x, y, i, node - src.node))
+                            else:
+                                r = reads[i]
+                                self.tape.append((prim, out if OUTPUT in r else None, x if 0 in r else None,
+                                                  y if 1 in r else None, i, node - src.node))
+                        else:
+                            self.tape.append(_entry(prim, params or _NO_PARAMS, [i, src.node], [x, y], out, node))
+                        return ReverseTracer(self, out, node)
+        return self._process_general(prim, args, params)
+
+    def _process_general(self, prim: Primitive, args: tuple, params: dict) -> Any:
         primals = list(args)
         tracked: list[Any] = []  # flat: operand position, node id, operand position, node id, ...
         nested = False  # does any operand still hold a lower-level tracer?
@@ -107,7 +163,7 @@ class ReverseTrace(Trace):
         outs = []
         nodes = []
         for o in out_primals:
-            if tracked and o.dtype.kind in "fc":
+            if tracked and o.dtype.kind in "fcO":  # "O": a while loop's tape (its cotangent is a tape)
                 nodes.append(self.num_nodes)
                 outs.append(ReverseTracer(self, o, self.num_nodes))
                 self.num_nodes += 1
@@ -209,42 +265,66 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
 
     Entries of the result are ``None`` where no cotangent reached the node.
     """
-    cts: dict = {}  # node -> cotangent, only while it is live (a chain holds one or two)
-    for node, ct in seeds:
-        prev = cts.get(node)
-        cts[node] = ct if prev is None else add(prev, ct)
     tape = trace.tape
+    # node -> cotangent, set only while it is live (a chain holds one or two): a list indexed by
+    # node id is cheaper than a dict, and each slot is cleared as soon as it is consumed.
+    cts: list[Any] = [None] * len(tape)
+    for node, ct in seeds:
+        prev = cts[node]
+        cts[node] = ct if prev is None else add(prev, ct)
     for node in range(len(tape) - 1, -1, -1):
+        ct = cts[node]
+        if ct is None:
+            entry = tape[node]
+            if entry is not None and entry[0] is None:  # a custom entry: its other outputs may have one
+                _custom_backward(cts, *entry[1:])
+            continue
         entry = tape[node]
-        if entry is None:  # an input, or a later output of a custom entry
+        if entry is None:  # an input (or a later output of a custom entry): kept for the caller
             continue
         prim = entry[0]
         if prim is None:  # a custom entry: (None, bwd, tracked, primals, outs, nodes)
             _custom_backward(cts, *entry[1:])
             continue
-        ct = cts.pop(node, None)  # consumed: released
-        if ct is None:
-            continue
-        primals: tuple[Any, ...]  # (declarations only: no run-time cost in this loop)
-        links: tuple[Any, ...]
+        cts[node] = None  # consumed: released
         size = len(entry)
-        if size == 4:  # compact forms (see _entry)
-            params, out, primals, links = _NO_PARAMS, entry[1], (entry[2],), (0, entry[3], None)
-        elif size == 6:
-            params, out, primals, links = _NO_PARAMS, entry[1], (entry[2], entry[3]), (entry[4], entry[5], None)
-        else:
-            start = 4 + entry[3]
-            params, out, primals, links = entry[1], entry[2], entry[4:start], entry[start:]
+        # The compact forms (see _entry) without building tuples: one operand, or two with one
+        # tracked; both without parameters and with the operand shaped like the output (so like ct).
+        if size == 4 or size == 6:
+            if size == 4:
+                rule = prim.vjp[0]  # type: ignore[index]  # entries are only made for prims with vjp
+                if rule is None:
+                    raise _no_rule(prim, 0)
+                g = rule(ct, entry[1], entry[2])
+                src = node - entry[3]
+            else:
+                i = entry[4]
+                rule = prim.vjp[i]  # type: ignore[index]
+                if rule is None:
+                    raise _no_rule(prim, i)
+                g = rule(ct, entry[1], entry[2], entry[3])
+                src = node - entry[5]
+            if g is not ct:
+                if type(g) in _PY_NUMBERS:  # NumPy scalar arithmetic can give Python numbers
+                    g = np.asarray(g)
+                if g.shape != ct.shape:
+                    g = sum_to_shape(g, ct.shape)
+                if g.dtype != ct.dtype:
+                    g = cast_derivative(g, ct.dtype)
+            prev = cts[src]
+            cts[src] = g if prev is None else add(prev, g)
+            continue
+        start = 4 + entry[3]
+        params, out, primals, links = entry[1], entry[2], entry[4:start], entry[start:]
         vjps = prim.vjp
         for k in range(0, len(links), 3):
             i = links[k]
-            rule = vjps[i]
+            rule = vjps[i]  # type: ignore[index]
             if rule is None:
                 raise _no_rule(prim, i)
             g = rule(ct, out, *primals, **params)
-            if type(g) in _PY_NUMBERS:  # NumPy scalar arithmetic can give Python numbers
+            if type(g) in _PY_NUMBERS:
                 g = np.asarray(g)
-            # _push, inlined: this is the hot loop of every backward pass
             meta = links[k + 2]
             shape, dtype = (ct.shape, ct.dtype) if meta is None else meta
             if g.shape != shape:
@@ -252,17 +332,19 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
             if g.dtype != dtype:
                 g = cast_derivative(g, dtype)
             src = node - links[k + 1]
-            prev = cts.get(src)
+            prev = cts[src]
             cts[src] = g if prev is None else add(prev, g)
-    return [cts.get(n) for n in wanted]
+    return [cts[n] for n in wanted]
 
 
-def _custom_backward(cts: dict, bwd: Callable[[list], Sequence[Any]], tracked: list, primals: list,
+def _custom_backward(cts: list, bwd: Callable[[list], Sequence[Any]], tracked: list, primals: list,
                      outs: list, nodes: list) -> None:
     out_cts = []
     arrived = False
     for o, n in zip(outs, nodes):
-        ct = cts.pop(n, None) if n >= 0 else None
+        ct = None
+        if n >= 0:
+            ct, cts[n] = cts[n], None
         if ct is not None:
             arrived = True
         # A rule asking for symbolic zeros (``bwd.symbolic_zeros``) gets None where none arrived.
@@ -280,14 +362,14 @@ def _custom_backward(cts: dict, bwd: Callable[[list], Sequence[Any]], tracked: l
             _push(cts, tracked[k + 1], g, primals[tracked[k]])
 
 
-def _push(cts: dict, src: int, g: Any, x: Any) -> None:
+def _push(cts: list, src: int, g: Any, x: Any) -> None:
     """Add cotangent ``g`` of operand ``x`` to node ``src``'s, summed to ``x``'s shape and cast
     to its dtype (undoing broadcasting and promotion)."""
     if g.shape != x.shape:
         g = sum_to_shape(g, x.shape)
     if g.dtype != x.dtype:
         g = cast_derivative(g, x.dtype)
-    prev = cts.get(src)
+    prev = cts[src]
     cts[src] = g if prev is None else add(prev, g)
 
 
