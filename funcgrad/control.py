@@ -550,16 +550,19 @@ class _Tape:
     """What a differentiated while loop's forward pass leaves for its backward pass: the
     residuals of every step, or (``checkpoint="sqrt"``) carries every ``stride`` steps."""
 
-    __slots__ = ("steps", "snapshots", "stride", "count", "shape")
+    __slots__ = ("steps", "snapshots", "stride", "count", "shape", "active")
     # Seen by the transformations as an object value: 0-d, or ``(size,)`` when recorded by a
-    # batched loop (each step's entries batched along axis 0), as its abstract value says.
+    # batched loop (each step's entries batched along axis 0), as its abstract value says. A
+    # loop batched over examples with their own trip counts also records, per step, which
+    # examples were still running (``active``, one bool array per step): the loops reading the
+    # tape leave the others' values unchanged at that step.
     dtype = np.dtype(object)
     is_loop_tape = True
 
     def __init__(self, steps: list | None = None, snapshots: list | None = None, stride: int = 0,
-                 count: int = 0, shape: tuple = ()) -> None:
+                 count: int = 0, shape: tuple = (), active: list | None = None) -> None:
         self.steps, self.snapshots, self.stride, self.count = steps, snapshots, stride, count
-        self.shape = shape
+        self.shape, self.active = shape, active
 
     @property
     def ndim(self) -> int:
@@ -767,11 +770,19 @@ def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Progr
     if checkpoint is None:
         body_fn = _fn(body)
         steps = []
+        if tape_size is not None:  # batched (see _while_fwd_batch): each step's last output is `active`
+            active = []
+            while cond_fn(*carry, *cc)[0]:
+                out = body_fn(*carry, *bc)
+                carry = out[:n_carry]
+                steps.append(out[n_carry:-1])
+                active.append(out[-1])
+            return fresh_copies(carry) + [_Tape(steps=steps, shape=(tape_size,), active=active)]
         while cond_fn(*carry, *cc)[0]:
             out = body_fn(*carry, *bc)
             carry = out[:n_carry]
             steps.append(out[n_carry:])
-        return fresh_copies(carry) + [_Tape(steps=steps, shape=() if tape_size is None else (tape_size,))]
+        return fresh_copies(carry) + [_Tape(steps=steps)]
     # sqrt: keep the carry every `stride` steps; when there are more than 2*stride of them, keep
     # every other one and double the stride. Both the number of stored carries and the length of
     # a segment recomputed in the backward pass stay O(sqrt(n)).
@@ -794,6 +805,11 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
     const_res = args[n_ct + 1:n_ct + 1 + n_const_res]
     bc = args[n_ct + 1 + n_const_res:]
     bwd_fn = _fn(bwd)
+    if tape.active is not None:  # batched (see _while_bwd_batch): the step reads which examples ran
+        assert tape.steps is not None
+        for res, active in zip(reversed(tape.steps), reversed(tape.active)):
+            ct = bwd_fn(*ct, *res, active, *const_res)
+        return fresh_copies(ct)
     if tape.steps is not None:
         for res in reversed(tape.steps):
             ct = bwd_fn(*ct, *res, *const_res)
@@ -824,8 +840,8 @@ def _tape_split_impl(tape: Any, n_res: int) -> list:
     if not isinstance(t, _Tape):  # a zero (co)tangent tape: two zero tapes
         return [tape, tape]
     assert t.steps is not None  # forward mode records per-step tapes
-    return [_Tape(steps=[s[:n_res] for s in t.steps], shape=t.shape),
-            _Tape(steps=[s[n_res:] for s in t.steps], shape=t.shape)]
+    return [_Tape(steps=[s[:n_res] for s in t.steps], shape=t.shape, active=t.active),
+            _Tape(steps=[s[n_res:] for s in t.steps], shape=t.shape, active=t.active)]
 
 
 def _tape_zip_impl(tape: Any, tangent: Any, n_a: int | None = None) -> list:
@@ -834,9 +850,10 @@ def _tape_zip_impl(tape: Any, tangent: Any, n_a: int | None = None) -> list:
         return [tape]
     if not isinstance(a, _Tape):
         assert n_a is not None and b.steps is not None
-        return [_Tape(steps=[(None,) * n_a + tuple(y) for y in b.steps], shape=b.shape)]
+        return [_Tape(steps=[(None,) * n_a + tuple(y) for y in b.steps], shape=b.shape, active=b.active)]
     assert a.steps is not None and b.steps is not None  # forward mode records per-step tapes
-    return [_Tape(steps=[tuple(x) + tuple(y) for x, y in zip(a.steps, b.steps)], shape=a.shape or b.shape)]
+    return [_Tape(steps=[tuple(x) + tuple(y) for x, y in zip(a.steps, b.steps)], shape=a.shape or b.shape,
+                  active=a.active if a.active is not None else b.active)]
 
 
 def _tape_zip_vjp(primals: list, mask: tuple, n_a: int | None = None) -> tuple[list, Callable[[list], list]]:
@@ -943,6 +960,7 @@ def _tape_scan_impl(*args: Any, body: Program, n_carry: int, widths: tuple, reve
     consts = args[nc + len(widths):]
     rows: list[Any] = []  # per tape: its list of steps, or (a zero cotangent) one tuple of zeros
     length = None
+    active = None  # recorded by a loop batched over examples with their own trip counts
     at = nc
     for t, w in zip(args[nc:nc + len(widths)], widths):
         t = _unwrap_tape(t)
@@ -951,6 +969,7 @@ def _tape_scan_impl(*args: Any, body: Program, n_carry: int, widths: tuple, reve
                 raise AssertionError("tape_scan reads per-step tapes only")
             length = len(t.steps)
             rows.append(t.steps)
+            active = t.active if active is None else active
         else:
             rows.append(tuple(_zeros(a) for a in body.in_avals[at:at + w]))
         at += w
@@ -970,9 +989,17 @@ def _tape_scan_impl(*args: Any, body: Program, n_carry: int, widths: tuple, reve
                 vals += [_zeros(a) if v is None else v for v, a in zip(got, body.in_avals[at:at + w])]
             at += w
         out = fn(*carry, *vals, *consts)
-        carry = out[:nc]
-        ys[i] = tuple(out[nc:])
-    return fresh_copies(carry) + [_Tape(steps=ys, shape=() if batch_size is None else (batch_size,))]
+        if active is None:
+            carry = out[:nc]
+            ys[i] = tuple(out[nc:])
+        else:  # examples that had finished at this step: carries unchanged, outputs zero
+            ran = active[i]
+            carry = [np.where(np.reshape(ran, ran.shape + (1,) * (np.ndim(n) - 1)), n, c)
+                     for n, c in zip(out[:nc], carry)]
+            ys[i] = tuple(np.where(np.reshape(ran, ran.shape + (1,) * (np.ndim(y) - 1)), y, np.zeros_like(y))
+                          for y in out[nc:])
+    return fresh_copies(carry) + [_Tape(steps=ys, shape=() if batch_size is None else (batch_size,),
+                                        active=active)]
 
 
 def _tape_scan_vjp(primals: list, mask: tuple, body: Program, n_carry: int, widths: tuple,
