@@ -875,6 +875,10 @@ tape_split_p: Primitive = Primitive(
     batch=lambda vals, dims, n_res: (tape_split_p.bind(vals[0], n_res=n_res), [dims[0], dims[0]]), register=False)
 tape_zip_p: Primitive = Primitive(
     "tape_zip", _tape_zip_impl, multiple_results=True, abstract_eval=lambda tape, tangent, **p: [tape],
+    jvp_all=lambda primals, tangents, **p: (
+        tape_zip_p.bind(*primals, **p),
+        [None] if tangents[0] is None and tangents[1] is None else tape_zip_p.bind(
+            *(_ZERO_TAPE_CT if t is None else t for t in tangents), **p)),
     vjp_all=_tape_zip_vjp, batch=lambda vals, dims, **p: (tape_zip_p.bind(*vals, **p), [dims[0]]), register=False)
 
 
@@ -1437,4 +1441,5 @@ def bind_cond(index: Any, branches: Sequence[Program], operands: Sequence[Any]) 
     return cond_p.bind(index, *operands, branches=tuple(branches))
 
 
-higher_order_primitives.update({p.name: p for p in (scan_p, while_p, while_ckpt_p, cond_p)})
+higher_order_primitives.update({p.name: p for p in (scan_p, while_p, while_ckpt_p, cond_p, while_fwd_p, while_bwd_p,
+                                                    tape_scan_p, tape_steps_p, tape_split_p, tape_zip_p)})
