@@ -761,6 +761,42 @@ while_ckpt_p = Primitive(
     batch=lambda vals, dims, checkpoint, **p: _while_batch(vals, dims, **p), register=False)
 
 
+def _while_driver(nc: int, ncc: int, nbc: int, nr: int) -> Callable[..., Any]:
+    """A Python while loop specialised to the operand counts: ``drive(cond, body, steps,
+    *carries, *cconsts, *bconsts)`` appends each step's residuals to ``steps``; returns the
+    carries."""
+    key = ("while", nc, ncc, nbc, nr)
+    found = _drivers.get(key)
+    if found is None:
+        c, k, b, r = ([f"{p}{i}" for i in range(n)] for p, n in (("c", nc), ("k", ncc), ("b", nbc), ("r", nr)))
+        src = [f"def drive(cond, body, steps, {', '.join(c + k + b)}):",
+               f"    while cond({', '.join(c + k)})[0]:",
+               f"        {', '.join(c + r)}, = body({', '.join(c + b)})",
+               f"        steps.append(({', '.join(r)}{',' if nr == 1 else ''}))",
+               f"    return ({', '.join(c)},)"]
+        scope: dict = {}
+        exec(compile("\n".join(src) + "\n", f"<funcgrad while driver {key}>", "exec"), scope)
+        found = _drivers[key] = scope["drive"]
+    return found
+
+
+def _backward_driver(nct: int, nr: int, nk: int) -> Callable[..., Any]:
+    """``drive(bwd, steps, *cts, *consts)``: ``cts = bwd(*cts, *residuals, *consts)`` for each
+    recorded step, last first; returns the cotangents."""
+    key = ("backward", nct, nr, nk)
+    found = _drivers.get(key)
+    if found is None:
+        c, r, k = ([f"{p}{i}" for i in range(n)] for p, n in (("c", nct), ("r", nr), ("k", nk)))
+        src = [f"def drive(bwd, steps, {', '.join(c + k)}):",
+               f"    for {', '.join(r) + ',' if nr else '_'} in reversed(steps):",
+               f"        {', '.join(c)}, = bwd({', '.join(c + r + k)})",
+               f"    return ({', '.join(c)},)"]
+        scope: dict = {}
+        exec(compile("\n".join(src) + "\n", f"<funcgrad backward driver {key}>", "exec"), scope)
+        found = _drivers[key] = scope["drive"]
+    return found
+
+
 def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Program, n_carry: int,
                     n_cconsts: int, checkpoint: str | None, tape_size: int | None = None) -> list:
     carry = args[:n_carry]
@@ -778,10 +814,12 @@ def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Progr
                 steps.append(out[n_carry:-1])
                 active.append(out[-1])
             return fresh_copies(carry) + [_Tape(steps=steps, shape=(tape_size,), active=active)]
-        while cond_fn(*carry, *cc)[0]:
-            out = body_fn(*carry, *bc)
-            carry = out[:n_carry]
-            steps.append(out[n_carry:])
+        if not n_carry:  # (an empty carry: nothing to drive)
+            while cond_fn(*cc)[0]:
+                steps.append(tuple(body_fn(*bc)))
+            return [_Tape(steps=steps)]
+        n_res = len(body.outputs) - n_carry
+        carry = _while_driver(n_carry, n_cconsts, len(bc), n_res)(cond_fn, body_fn, steps, *carry, *cc, *bc)
         return fresh_copies(carry) + [_Tape(steps=steps)]
     # sqrt: keep the carry every `stride` steps; when there are more than 2*stride of them, keep
     # every other one and double the stride. Both the number of stored carries and the length of
@@ -811,9 +849,10 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
             ct = bwd_fn(*ct, *res, active, *const_res)
         return fresh_copies(ct)
     if tape.steps is not None:
-        for res in reversed(tape.steps):
-            ct = bwd_fn(*ct, *res, *const_res)
-        return fresh_copies(ct)
+        if not n_ct:  # nothing to differentiate
+            return []
+        n_res = len(bwd.inputs) - n_ct - n_const_res
+        return fresh_copies(_backward_driver(n_ct, n_res, n_const_res)(bwd_fn, tape.steps, *ct, *const_res))
     fwd_fn = _fn(fwd)
     assert tape.snapshots is not None  # a checkpointed tape (no per-step residuals) has its carries
     snapshots, stride, count = tape.snapshots, tape.stride, tape.count
