@@ -234,10 +234,11 @@ _HOIST_BYTES = 1 << 26  # at most this much memory for the batched post program'
 
 
 class _HoistPlan:
-    __slots__ = ("core", "post", "acc", "ny", "step_bytes", "batched")
+    __slots__ = ("pre", "core", "post", "acc", "ny", "step_bytes", "batched")
 
-    def __init__(self, core: Program, post: Program, acc: list, ny: int, step_bytes: int) -> None:
-        self.core, self.post, self.acc, self.ny, self.step_bytes = core, post, acc, ny, step_bytes
+    def __init__(self, pre: Program | None, core: Program, post: Program, acc: list, ny: int,
+                 step_bytes: int) -> None:
+        self.pre, self.core, self.post, self.acc, self.ny, self.step_bytes = pre, core, post, acc, ny, step_bytes
         self.batched: dict = {}
 
 
@@ -286,11 +287,19 @@ def _hoist_plan(body: Program, nc: int, nx: int) -> _HoistPlan | None:
                 todo += [a for a in eqns[k].inputs if type(a) is Var]
         return found
 
-    core_set = slice_of([body.outputs[j] for j in range(nc) if j not in acc], set())
+    # Work on the loop invariants only (the pre program) runs once, before the loop.
+    invariant = set(const_in) | set(body.consts)
+    pre_set: set = set()
+    for k, e in enumerate(eqns):
+        if all(type(a) is not Var or a in invariant for a in e.inputs):
+            pre_set.add(k)
+            invariant.update(e.outs)
+    pre_vars = {o for k in pre_set for o in eqns[k].outs}
+    core_set = slice_of([body.outputs[j] for j in range(nc) if j not in acc], pre_vars)
     core_vars = {o for k in core_set for o in eqns[k].outs} | set(carry_in)
     post_roots = list(body.outputs[nc:]) + list(acc.values())
-    post_set = slice_of(post_roots, core_vars)
-    if not post_set and not acc:
+    post_set = slice_of(post_roots, core_vars | pre_vars)
+    if not post_set and not acc and not pre_set:
         return None
     if any(eqns[k].prim.name in higher_order_primitives or eqns[k].prim.batch is None for k in post_set):
         return None
@@ -300,7 +309,13 @@ def _hoist_plan(body: Program, nc: int, nx: int) -> _HoistPlan | None:
         if type(r) is Var and r in core_vars and r not in boundary:
             boundary.append(r)
     core_outs = [carry_in[j] if j in acc else body.outputs[j] for j in range(nc)] + boundary
-    core = dce(Program(ins, [eqns[k] for k in sorted(core_set)], core_outs, body.consts, body.input_names))
+    reads = [a for k in core_set | post_set for a in eqns[k].inputs] + core_outs + post_roots
+    needed_pre = list(dict.fromkeys(a for a in reads if type(a) is Var and a in pre_vars))
+    pre_names = [f"invariant {i}" for i in range(len(needed_pre))]
+    pre = dce(Program(const_in, [eqns[k] for k in sorted(pre_set)], needed_pre, body.consts,
+                      body.input_names[nc + nx:])) if needed_pre else None
+    core = dce(Program(ins + needed_pre, [eqns[k] for k in sorted(core_set)], core_outs, body.consts,
+                       body.input_names + pre_names))
     post_ins = [Var(v.aval) for v in boundary]
     renames = dict(zip(boundary, post_ins))
     post_eqns = []
@@ -308,15 +323,18 @@ def _hoist_plan(body: Program, nc: int, nx: int) -> _HoistPlan | None:
         e = eqns[k]
         post_eqns.append(e._replace(inputs=tuple(renames.get(a, a) if type(a) is Var else a for a in e.inputs)))
     post_outs = [renames.get(r, r) if type(r) is Var else r for r in post_roots]
-    post = dce(Program(post_ins + list(xs_in) + list(const_in), post_eqns, post_outs, body.consts,
-                       [f"stacked {i}" for i in range(len(boundary))] + body.input_names[nc:]))
+    post = dce(Program(post_ins + list(xs_in) + list(const_in) + needed_pre, post_eqns, post_outs, body.consts,
+                       [f"stacked {i}" for i in range(len(boundary))] + body.input_names[nc:] + pre_names))
     step_bytes = sum(int(np.prod(o.aval.shape)) * np.dtype(o.aval.dtype).itemsize
                      for e in post_eqns for o in e.outs)
-    return _HoistPlan(_like(core, body), _like(post, body), sorted(acc), len(body.outputs) - nc, step_bytes)
+    return _HoistPlan(None if pre is None else _like(pre, body), _like(core, body), _like(post, body), sorted(acc),
+                      len(body.outputs) - nc, step_bytes)
 
 
 def _scan_hoisted(plan: _HoistPlan, carry: Sequence[Any], xs: Sequence[Any], consts: Sequence[Any], length: int,
                   reverse: bool, n_carry: int) -> list:
+    if plan.pre is not None:
+        consts = list(consts) + list(_fn(plan.pre)(*consts))
     stacked = [np.empty((length,) + tuple(a.shape), a.dtype) for a in plan.core.out_avals[n_carry:]]
     order = range(length - 1, -1, -1) if reverse else range(length)
     out_carry = list(_scan_steps(_fn(plan.core), carry, xs, consts, stacked, order, n_carry)

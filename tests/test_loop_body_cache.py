@@ -205,3 +205,36 @@ def test_grad_of_scan_with_batched_post_work_against_finite_differences():
         return fnp.sum(h) + fnp.sum(acc * acc) + fnp.sum(ys * fnp.arange(4.0))
 
     check_grads(fg.jit(loss), (W, XS), order=2, modes=("rev",))
+
+
+def test_scan_work_on_loop_invariants_runs_once():
+    # A closed-over array is an input of the body (lifted), so nothing constant-folds it; the
+    # work on it alone (here the inverse and the sums) runs once before the loop, not per step.
+    from funcgrad import control
+
+    a = np.array([[2.0, 0.3, 0.0], [0.1, 1.5, 0.2], [0.0, 0.4, 1.8]])
+
+    def loss(xs, a):
+        def step(h, x):
+            m = fnp.linalg.inv(a) * fnp.sum(a)
+            h = fnp.tanh(m @ h + x)
+            return h, h[0]
+
+        h, ys = lax.scan(step, fnp.ones(3), xs)
+        return fnp.sum(h) + fnp.sum(ys)
+
+    def loss_py(xs, a):
+        h, ys = fnp.ones(3), []
+        for x in xs:
+            h = fnp.tanh(fnp.linalg.inv(a) * fnp.sum(a) @ h + x)
+            ys.append(h[0])
+        return fnp.sum(h) + fnp.sum(fnp.stack(ys))
+
+    for g in (fg.grad(loss, argnums=(0, 1)), fg.jit(fg.grad(loss, argnums=(0, 1)))):
+        for got, want in zip(g(XS, a), fg.grad(loss_py, argnums=(0, 1))(XS, a)):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+    body = next(e for e in fg.make_trace(loss)(XS, a).eqns if e.prim.name == "scan").params["body"]
+    plan = control._hoist_plan(body, 1, 1)
+    assert {e.prim.name for e in body.eqns} >= {"solve", "sum"}  # inv(a) is a solve
+    assert plan.pre is not None and {e.prim.name for e in plan.pre.eqns} == {"solve", "sum", "multiply"}
+    assert {e.prim.name for e in plan.core.eqns} == {"matmul", "add", "tanh"}
