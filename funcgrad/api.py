@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from typing import Any, Callable, Literal, ParamSpec, Sequence, TypeVar, overload
 
 import numpy as np
-from typing_extensions import TypeVarTuple, Unpack
+
+if sys.version_info >= (3, 11):  # typing_extensions costs a few ms of `import funcgrad`: only where needed
+    from typing import TypeVarTuple, Unpack
+else:  # pragma: no cover
+    from typing_extensions import TypeVarTuple, Unpack
 
 from ._backend import is_foreign_array, ones_like_shape, zeros_like_shape
 from .core import Tracer
@@ -194,6 +199,45 @@ def vjp(  # type: ignore[misc]  # mypy does not match *primals: Any to the overl
     >>> pullback(np.array([0.1, 1.0]))
     (array([0.2, 2. ]),)
     """
+    fname = _fname(f)
+    trace, leaves, in_tree, input_nodes, aux, raw, out_tree, out_primals, out_nodes = _record(
+        f, primals, has_aux, fname)
+    out = _output(out_primals[0]) if out_tree.node_type is None else out_tree.unflatten(
+        _output(p) for p in out_primals)
+
+    def pullback(ct: Any) -> tuple[Any, ...]:
+        if type(ct) is np.ndarray and out_tree.node_type is None:
+            ct_leaves = [ct]  # one array for one array: flattening is the identity
+        else:
+            ct_leaves, ct_tree = tree_flatten(ct)
+            if ct_tree != out_tree:
+                raise CotangentMismatchError(
+                    f"the cotangent passed to the pullback of {fname} has tree structure {ct_tree}, "
+                    f"but the output has {out_tree}. Pass one array per output leaf, in the same "
+                    "containers."
+                )
+        seeds = []
+        for i, (c, p, node) in enumerate(zip(ct_leaves, out_primals, out_nodes, strict=True)):
+            c = _check_cotangent(c, p, lambda: keystr(_path_of(raw, i), "output"), fname)
+            if node is not None:
+                seeds.append((node, c))
+        return _input_cotangents(trace, leaves, in_tree, input_nodes, seeds)
+
+    pullback.__doc__ = f"Pullback of {fname}: maps an output cotangent to one cotangent per primal."
+    partial_pullback = _as_partial(pullback, f, primals, has_aux)
+    if has_aux:
+        return out, partial_pullback, _strip(aux, trace)
+    return out, partial_pullback
+
+
+def _record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, fname: str) -> tuple[Any, ...]:
+    """Run ``f(*primals)`` on the tracers of a new reverse trace (the forward pass of vjp/grad).
+
+    Returns ``(trace, leaves, in_tree, input_nodes, aux, raw, out_tree, out_primals, out_nodes)``:
+    the primals' validated leaves and structure, each leaf's node (-1 for one without a
+    derivative), the raw auxiliary output, the raw output with its structure, and each output
+    leaf's primal value and node (None for an output that does not depend on the inputs).
+    """
     leaves, in_tree = _flatten_args(f, primals)
     trace = ReverseTrace()
     inputs: list[Any] = []
@@ -213,7 +257,6 @@ def vjp(  # type: ignore[misc]  # mypy does not match *primals: Any to the overl
         raw = f(*in_tree.unflatten(inputs))
     finally:
         trace.alive = False
-    fname = _fname(f)
     raw, aux = _split_aux(raw, has_aux, fname)
     out_leaves, out_tree = _flatten_args_out(raw, fname, trace)
     out_primals: list[Any] = []
@@ -225,40 +268,25 @@ def vjp(  # type: ignore[misc]  # mypy does not match *primals: Any to the overl
         else:
             out_primals.append(leaf)
             out_nodes.append(None)
-    out = _output(out_primals[0]) if out_tree.node_type is None else out_tree.unflatten(
-        _output(p) for p in out_primals)
+    return trace, leaves, in_tree, input_nodes, aux, raw, out_tree, out_primals, out_nodes
+
+
+def _input_cotangents(trace: ReverseTrace, leaves: list[Any], in_tree: PyTreeDef, input_nodes: list[Any],
+                      seeds: list[tuple[int, Any]]) -> tuple[Any, ...]:
+    """The backward pass from checked ``seeds`` ``(node, cotangent)``: one cotangent per primal
+    leaf, shaped like it, in the primals' structure (a tuple, one entry per primal)."""
     wanted = [n for n in input_nodes if n >= 0]
-
-    def pullback(ct: Any) -> tuple[Any, ...]:
-        ct_leaves, ct_tree = tree_flatten(ct)
-        if ct_tree != out_tree:
-            raise CotangentMismatchError(
-                f"the cotangent passed to the pullback of {fname} has tree structure {ct_tree}, "
-                f"but the output has {out_tree}. Pass one array per output leaf, in the same "
-                "containers."
-            )
-        seeds = []
-        for i, (c, p, node) in enumerate(zip(ct_leaves, out_primals, out_nodes, strict=True)):
-            c = _check_cotangent(c, p, lambda: keystr(_path_of(raw, i), "output"), fname)
-            if node is not None:
-                seeds.append((node, c))
-        found = iter(backward(trace, seeds, wanted)) if seeds else iter([None] * len(wanted))
-        results = []
-        for x, node in zip(leaves, input_nodes, strict=True):
-            g = next(found) if node >= 0 else None
-            if g is None:  # an integer or boolean primal has a float0 cotangent, as in JAX
-                results.append(zeros_like_shape(x, x.shape, x.dtype if x.dtype.kind in "fc" else float0))
-            else:
-                results.append(_output(g))
-        if in_tree.num_leaves == 1 and in_tree.children and in_tree.children[0].node_type is None:
-            return (results[0],)  # one array primal: skip rebuilding the tree
-        return tuple(in_tree.unflatten(results))
-
-    pullback.__doc__ = f"Pullback of {fname}: maps an output cotangent to one cotangent per primal."
-    partial_pullback = _as_partial(pullback, f, primals, has_aux)
-    if has_aux:
-        return out, partial_pullback, _strip(aux, trace)
-    return out, partial_pullback
+    found = iter(backward(trace, seeds, wanted)) if seeds else iter([None] * len(wanted))
+    results = []
+    for x, node in zip(leaves, input_nodes, strict=True):
+        g = next(found) if node >= 0 else None
+        if g is None:  # an integer or boolean primal has a float0 cotangent, as in JAX
+            results.append(zeros_like_shape(x, x.shape, x.dtype if x.dtype.kind in "fc" else float0))
+        else:
+            results.append(_output(g))
+    if in_tree.num_leaves == 1 and in_tree.children and in_tree.children[0].node_type is None:
+        return (results[0],)  # one array primal: skip rebuilding the tree
+    return tuple(in_tree.unflatten(results))
 
 
 # The same function for callers whose has_aux is a runtime bool (the overloads need a literal).
@@ -272,8 +300,12 @@ def _as_partial(pullback: Pullback, f: Callable[..., Any], primals: tuple[Any, .
     arrays ``jit`` hands back in their place) it recomputes ``vjp(f, *primals)`` on them first."""
     def apply(*args: Any) -> tuple[Any, ...]:
         *new, ct = args
-        if len(new) == len(primals) and all(a is b for a, b in zip(new, primals)):
-            return pullback(ct)
+        if len(new) == len(primals):
+            for a, b in zip(new, primals):
+                if a is not b:
+                    break
+            else:
+                return pullback(ct)
         pullback_new: Pullback = _vjp_any(f, *new, has_aux=has_aux)[1]
         return pullback_new(ct)
 
@@ -456,35 +488,61 @@ def value_and_grad(
     """
     fname = _fname(f)
 
-    known: dict[int, tuple[int, ...]] = {}  # number of positional arguments -> argnums
+    # number of positional arguments -> (argnums, whether they are all the arguments in order)
+    known: dict[int, tuple[tuple[int, ...], bool]] = {}
+    single = _single_argnum(argnums)
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
-        nums = known.get(len(args))
-        if nums is None:
-            nums = known[len(args)] = _normalize_argnums(argnums, len(args), fname)
+        found = known.get(len(args))
+        if found is None:
+            nums = _normalize_argnums(argnums, len(args), fname)
+            found = known[len(args)] = (nums, nums == tuple(range(len(args))))
+        nums, all_args = found
         for n in nums:
             a = args[n]
-            if type(a) is not np.ndarray or a.dtype.kind != "f" or holomorphic:
+            if holomorphic or not _all_float_arrays(a):  # the named checks only when one may fail
                 _check_differentiable_inputs(f, args, (n,), "grad", holomorphic, allow_int)
 
-        def partial(*diff_args: Any) -> Any:
-            full = list(args)
-            for n, a in zip(nums, diff_args, strict=True):
-                full[n] = a
-            return f(*full, **kwargs)
+        if all_args and not kwargs:
+            fun, diff_args = f, args
+        else:
+            def partial(*diff_args: Any) -> Any:
+                full = list(args)
+                for n, a in zip(nums, diff_args, strict=True):
+                    full[n] = a
+                return f(*full, **kwargs)
 
-        partial.__name__ = fname
-        res = _vjp_any(partial, *(args[n] for n in nums), has_aux=has_aux)
-        out, pullback = res[0], res[1]
-        _check_scalar(out, fname, holomorphic)
-        grads = pullback(_seed(out))
-        g = grads[0] if _single_argnum(argnums) else grads
+            partial.__name__ = fname
+            fun, diff_args = partial, tuple(args[n] for n in nums)
+        # vjp's forward pass and its pullback seeded with 1.0, without building the pullback
+        # function or checking a cotangent made here.
+        trace, leaves, in_tree, input_nodes, aux, _, out_tree, out_primals, out_nodes = _record(
+            fun, diff_args, has_aux, fname)
+        out = _output(out_primals[0]) if out_tree.node_type is None else out_tree.unflatten(
+            _output(p) for p in out_primals)
+        _check_scalar(out, fname, holomorphic)  # so `out` is one array: out_tree is a leaf
+        seed = _seed(out)
+        if type(seed) is not np.ndarray:
+            seed = _check_cotangent(seed, out_primals[0], lambda: "output", fname)
+        node = out_nodes[0]
+        grads = _input_cotangents(trace, leaves, in_tree, input_nodes, [] if node is None else [(node, seed)])
+        g = grads[0] if single else grads
         if has_aux:
-            return (out, res[2]), g
+            return (out, _strip(aux, trace)), g
         return out, g
 
     return value_and_grad_f
+
+
+def _all_float_arrays(tree: Any) -> bool:
+    """Is every leaf of ``tree`` a real floating-point NumPy array (nothing for grad to check)?"""
+    if type(tree) is np.ndarray:
+        return tree.dtype.kind == "f"
+    for leaf in tree_flatten(tree)[0]:
+        if type(leaf) is not np.ndarray or leaf.dtype.kind != "f":
+            return False
+    return True
 
 
 _value_and_grad_any: Callable[..., Callable[..., Any]] = value_and_grad  # for a runtime-bool has_aux

@@ -13,9 +13,8 @@ or :func:`register_dataclass`. Everything else is a leaf.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-from typing import Any, Callable, Hashable, Iterable, NamedTuple, Sequence, TypeVar
+from typing import Any, Callable, ClassVar, Hashable, Iterable, NamedTuple, Sequence, TypeVar
 
 from .errors import TreeMismatchError
 
@@ -54,42 +53,96 @@ __all__ = [
 # --- key paths ------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class SequenceKey:
+class _PathKey:
+    """One entry of a key path: immutable, hashable, equal to keys of its class with an equal value.
+
+    The behaviour of a frozen one-field dataclass, written out because ``@dataclass`` costs about a
+    millisecond per class at ``import funcgrad``.
+    """
+
+    __slots__ = ()
+    _field: ClassVar[str]
+
+    def _value(self) -> Any:
+        return getattr(self, self._field)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        import dataclasses
+
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        import dataclasses
+
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return bool(self._value() == other._value())  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self._value(),))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._field}={self._value()!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self._value(),)
+
+
+class SequenceKey(_PathKey):
     """The position of a child in a tuple, list or namedtuple-like sequence."""
 
+    __slots__ = ("idx",)
+    _field = "idx"
     idx: int
+
+    def __init__(self, idx: int) -> None:
+        object.__setattr__(self, "idx", idx)
 
     def __str__(self) -> str:
         return f"[{self.idx}]"
 
 
-@dataclasses.dataclass(frozen=True)
-class DictKey:
+class DictKey(_PathKey):
     """The key of a child in a dict."""
 
+    __slots__ = ("key",)
+    _field = "key"
     key: Hashable
+
+    def __init__(self, key: Hashable) -> None:
+        object.__setattr__(self, "key", key)
 
     def __str__(self) -> str:
         return f"[{self.key!r}]"
 
 
-@dataclasses.dataclass(frozen=True)
-class GetAttrKey:
+class GetAttrKey(_PathKey):
     """The attribute name of a child (namedtuple fields, dataclass fields)."""
 
+    __slots__ = ("name",)
+    _field = "name"
     name: str
+
+    def __init__(self, name: str) -> None:
+        object.__setattr__(self, "name", name)
 
     def __str__(self) -> str:
         return f".{self.name}"
 
 
-@dataclasses.dataclass(frozen=True)
-class FlattenedIndexKey:
+class FlattenedIndexKey(_PathKey):
     """The position of a child among a registered node's flattened children (nodes registered
     without keys). Rendered as ``[i]`` (JAX renders ``[<flat index i>]``)."""
 
+    __slots__ = ("key",)
+    _field = "key"
     key: int
+
+    def __init__(self, key: int) -> None:
+        object.__setattr__(self, "key", key)
 
     def __str__(self) -> str:
         return f"[{self.key}]"
@@ -254,6 +307,7 @@ def register_dataclass(
     ``data_fields`` (default: every field not in ``meta_fields``) are children; ``meta_fields``
     are static, hashable data that becomes part of the tree structure.
 
+    >>> import dataclasses
     >>> @register_dataclass
     ... @dataclasses.dataclass
     ... class Params:
@@ -262,6 +316,8 @@ def register_dataclass(
     >>> tree_leaves(Params(w=1.0, b=2.0))
     [1.0, 2.0]
     """
+    import dataclasses
+
     if not (isinstance(nodetype, type) and dataclasses.is_dataclass(nodetype)):
         raise TypeError(
             f"register_dataclass expects a dataclass, got {nodetype!r}; decorate the class with "
@@ -380,7 +436,7 @@ class PyTreeDef:
     [[1, 2], 3, {'c': 4}]
     """
 
-    __slots__ = ("node_type", "aux", "children", "num_leaves", "_hash")
+    __slots__ = ("node_type", "aux", "children", "num_leaves", "_hash", "_tuple_of_leaves")
 
     def __init__(self, node_type: type | None, aux: Hashable, children: tuple[PyTreeDef, ...]):
         self.node_type = node_type  # None marks a leaf
@@ -388,6 +444,8 @@ class PyTreeDef:
         self.children = _Children(children)
         self.num_leaves: int = 1 if node_type is None else sum(c.num_leaves for c in children)
         self._hash: int | None = None
+        # A tuple of leaves (the positional arguments of most calls) unflattens without recursion.
+        self._tuple_of_leaves = node_type is tuple and all(c.node_type is None for c in children)
 
     @property
     def num_nodes(self) -> int:
@@ -463,6 +521,8 @@ class PyTreeDef:
     def unflatten(self, leaves: Iterable[Any]) -> Any:
         if not isinstance(leaves, (list, tuple)):
             leaves = list(leaves)
+        if self._tuple_of_leaves and len(leaves) == self.num_leaves:
+            return tuple(leaves)
         if len(leaves) != self.num_leaves:
             raise TreeMismatchError(
                 f"tree structure {self} has {self.num_leaves} leaves, but {len(leaves)} were given to "
@@ -543,11 +603,15 @@ def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tup
         t = type(tree)
         if t not in _registry and not isinstance(tree, tuple):
             return [tree], _LEAF
-        if t is tuple and all(type(c) not in _registry and not isinstance(c, tuple) for c in tree):
-            treedef = _TUPLES_OF_LEAVES.get(len(tree))
-            if treedef is None:
-                treedef = _TUPLES_OF_LEAVES[len(tree)] = PyTreeDef(tuple, None, (_LEAF,) * len(tree))
-            return list(tree), treedef
+        if t is tuple:
+            for c in tree:  # a loop, not all(...): no generator on every call
+                if type(c) in _registry or isinstance(c, tuple):
+                    break
+            else:
+                treedef = _TUPLES_OF_LEAVES.get(len(tree))
+                if treedef is None:
+                    treedef = _TUPLES_OF_LEAVES[len(tree)] = PyTreeDef(tuple, None, (_LEAF,) * len(tree))
+                return list(tree), treedef
     leaves: list[Any] = []
     return leaves, _flatten(tree, leaves, is_leaf, None, ())
 
@@ -768,6 +832,8 @@ register_pytree_node(
 
 def describe_unregistered(x: Any) -> str:
     """A hint for a leaf that looks like a container the user forgot to register."""
+    import dataclasses
+
     t = type(x)
     if dataclasses.is_dataclass(x):
         return (

@@ -41,7 +41,10 @@ _EXAMPLES = {
 
 def _stack_lists(args: tuple) -> tuple:
     """Lists and tuples holding traced values become traced arrays (NumPy's array-likes)."""
-    if not any(type(a) in (list, tuple) for a in args):
+    for a in args:  # a loop, not any(...): no generator on every call of every function
+        if type(a) is list or type(a) is tuple:
+            break
+    else:
         return args
     from ._util import as_array
 

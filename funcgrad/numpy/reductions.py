@@ -3,10 +3,12 @@ from them exactly as NumPy computes them (so values agree to the last digit)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from ..prims import elementwise as ew
 from ..prims import reductions as red
 from ..prims import shape as sh
 from ._util import as_array, no_out, normalize_axes, normalize_axis, shape_of
@@ -122,10 +124,8 @@ def max(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, initi
     >>> fnp.max(np.array([1.0, 3.0]), where=np.array([True, False]), initial=0.0)
     np.float64(1.0)
     """
-    from ..prims.elementwise import maximum_p
-
     no_out("max", out)
-    return _extremum("max", red.reduce_max_p, maximum_p.bind, a, axis, keepdims, initial, where)
+    return _extremum("max", red.reduce_max_p, ew.maximum_p.bind, a, axis, keepdims, initial, where)
 
 
 def min(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, initial: Any = _NOVALUE,  # noqa: A001
@@ -137,10 +137,8 @@ def min(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, initi
     >>> fnp.min(np.array([1.0, 3.0, 2.0]))
     np.float64(1.0)
     """
-    from ..prims.elementwise import minimum_p
-
     no_out("min", out)
-    return _extremum("min", red.reduce_min_p, minimum_p.bind, a, axis, keepdims, initial, where)
+    return _extremum("min", red.reduce_min_p, ew.minimum_p.bind, a, axis, keepdims, initial, where)
 
 
 amax, amin = max, min
@@ -148,8 +146,8 @@ amax, amin = max, min
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
     if axes is None:
-        return int(np.prod(shape, dtype=np.int64))
-    return int(np.prod([shape[d] for d in axes], dtype=np.int64))
+        return math.prod(shape)
+    return math.prod([shape[d] for d in axes])
 
 
 def _where_count(a: Any, axis: Any, keepdims: bool, where: Any, dtype: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 from typing import Any, Sequence
 
@@ -27,11 +28,11 @@ def _resolve_shape(newshape: Any, size: int) -> tuple[int, ...]:
     if newshape.count(-1) > 1:
         raise ValueError("can only specify one unknown dimension")
     if -1 in newshape:
-        known = int(np.prod([s for s in newshape if s != -1], dtype=np.int64))
+        known = math.prod([s for s in newshape if s != -1])
         if known == 0 or size % known:
             raise ValueError(f"cannot reshape array of size {size} into shape {newshape}")
         newshape = tuple(size // known if s == -1 else s for s in newshape)
-    if int(np.prod(newshape, dtype=np.int64)) != size:
+    if math.prod(newshape) != size:
         raise ValueError(f"cannot reshape array of size {size} into shape {newshape}")
     return newshape
 
@@ -47,7 +48,7 @@ def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None
         raise NotImplementedError(f"funcgrad.numpy.reshape supports order='C' only, got order={order!r}")
     shape = newshape if shape is None else shape
     a = as_array(a)
-    new = _resolve_shape(shape, int(np.prod(a.shape, dtype=np.int64)))
+    new = _resolve_shape(shape, math.prod(a.shape))
     return a if new == a.shape else sh.reshape(a, shape=new)
 
 

@@ -23,8 +23,6 @@ from ..prims import elementwise as ew
 from ..prims import linalg as la
 from ..prims.indexing import encode_index, getitem
 
-_add, _sub, _mul, _div, _pow = ew.add_p.bind, ew.sub_p.bind, ew.mul_p.bind, ew.div_p.bind, ew.pow_p.bind
-
 
 def _binary(bind: Any) -> tuple[Any, Any]:
     def op(self: Any, other: Any) -> Any:
@@ -32,6 +30,26 @@ def _binary(bind: Any) -> tuple[Any, Any]:
 
     def rop(self: Any, other: Any) -> Any:
         return bind(other, self)
+
+    return op, rop
+
+
+def _binary_prim(prim: Any) -> tuple[Any, Any]:
+    """``_binary`` for a primitive: with a number or plain array on the other side (``x * 2.0``),
+    the trace is ``self``'s, and the operation goes to it without bind's search."""
+    bind = prim.bind
+
+    def op(self: Any, other: Any) -> Any:
+        trace = self._trace
+        if isinstance(other, Tracer) or not trace.alive:
+            return bind(self, other)  # the search (or its leaked-tracer error)
+        return trace.process(prim, (self, other), {})
+
+    def rop(self: Any, other: Any) -> Any:
+        trace = self._trace
+        if isinstance(other, Tracer) or not trace.alive:
+            return bind(other, self)
+        return trace.process(prim, (other, self), {})
 
     return op, rop
 
@@ -127,11 +145,11 @@ def _install() -> None:
     shape = importlib.import_module(".shape", __package__)
 
     T: Any = Tracer  # assigned attribute by attribute; core.Tracer declares them for type checkers
-    T.__add__, T.__radd__ = _binary(_add)
-    T.__sub__, T.__rsub__ = _binary(_sub)
-    T.__mul__, T.__rmul__ = _binary(_mul)
-    T.__truediv__, T.__rtruediv__ = _binary(_div)
-    T.__pow__, T.__rpow__ = _binary(_pow)
+    T.__add__, T.__radd__ = _binary_prim(ew.add_p)
+    T.__sub__, T.__rsub__ = _binary_prim(ew.sub_p)
+    T.__mul__, T.__rmul__ = _binary_prim(ew.mul_p)
+    T.__truediv__, T.__rtruediv__ = _binary_prim(ew.div_p)
+    T.__pow__, T.__rpow__ = _binary_prim(ew.pow_p)
     T.__floordiv__, T.__rfloordiv__ = _binary(ew.floor_divide_p.bind)
     T.__mod__, T.__rmod__ = _binary(ew.remainder_p.bind)
     T.__matmul__, T.__rmatmul__ = _binary(la.matmul)
@@ -211,14 +229,46 @@ _REDUCE_METHODS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum"
 _ACCUMULATE_METHODS = {"add": "cumsum", "multiply": "cumprod"}
 
 
+# NumPy module name -> funcgrad module that registers its dispatch when imported (loaded on first dispatch).
+_lazy_dispatch: dict[str, str] = {}
+
+
 def register_dispatch(namespace: Any, numpy_namespace: Any, names: list[str]) -> None:
-    """Route NumPy's functions/ufuncs of these names to funcgrad's implementations."""
+    """Route NumPy's functions/ufuncs of these names to funcgrad's implementations.
+
+    Names whose funcgrad object *is* NumPy's (re-exported unchanged) are skipped: NumPy's own
+    function would only dispatch to itself.
+    """
     for name in names:
         theirs = getattr(numpy_namespace, name, None)
         if theirs is None or not callable(theirs):
             continue
         ours = getattr(namespace, name)
+        if ours is theirs:
+            continue
         (_ufuncs if isinstance(theirs, np.ufunc) else _functions)[theirs] = ours
+
+
+def register_lazy_dispatch(numpy_module: str, module: str) -> None:
+    """Dispatch NumPy's functions defined in ``numpy_module`` (by their ``__module__``) to funcgrad's
+    module ``module``, imported on the first such call (which then calls :func:`register_dispatch`).
+
+    So ``np.linalg.solve(tracer)`` works before anything imported ``funcgrad.numpy.linalg``.
+    """
+    _lazy_dispatch[numpy_module] = module
+
+
+def _lookup_function(func: Any) -> Any:
+    """funcgrad's implementation of the NumPy function ``func``, or None."""
+    ours = _functions.get(func)
+    if ours is None:
+        module = _lazy_dispatch.get(getattr(func, "__module__", None) or "")
+        if module is not None:
+            import importlib
+
+            importlib.import_module(module)  # registers its functions
+            ours = _functions.get(func)
+    return ours
 
 
 def _array_ufunc(self: Tracer, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -247,7 +297,7 @@ def _array_ufunc(self: Tracer, ufunc: np.ufunc, method: str, *inputs: Any, **kwa
 
 
 def _array_function(self: Tracer, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-    ours = _functions.get(func)
+    ours = _functions.get(func) or _lookup_function(func)
     if ours is None:
         mod = getattr(func, "__module__", "numpy") or "numpy"
         mod = "numpy" if mod.startswith("numpy._core") or mod == "numpy.core" else mod

@@ -15,13 +15,11 @@ from ..core import Primitive, declare_residuals
 from .elementwise import conj, equal, real, where
 from .factories import PerIndex, batch_to_front, ndim_of
 from .reductions import keepdims_shape, reduce_sum
-from .shape import broadcast_to, reshape
+from .shape import broadcast_to, reshape, transpose
 
 
 def _swap_last(x: Any) -> Any:
     perm = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
-    from .shape import transpose
-
     return transpose(x, axes=perm)
 
 
@@ -156,6 +154,12 @@ def _l2norm_jvp(t: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 
 def _l2norm_impl(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    if axis is None and not keepdims and type(x) is np.ndarray and x.dtype.kind == "f":
+        # What np.linalg.norm computes in this case (the same operations, so the same bits),
+        # without its Python-level argument handling: the norm of a real vector is a common
+        # condition of Python loops (the README's `while norm(y) < 1000`).
+        flat = x.ravel(order="K")
+        return np.sqrt(flat.dot(flat))
     if axis is not None and len(axis) > 2:  # NumPy's norm takes at most two axes
         return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
     return np.linalg.norm(x, axis=axis, keepdims=keepdims)

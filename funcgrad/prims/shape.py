@@ -104,8 +104,23 @@ full_like_p = Primitive(
     batch=lambda args, dims, fill, shape, dtype: (full_like(args[0], fill=fill, shape=shape, dtype=dtype), None),
 )
 full_like: Callable[..., Any] = full_like_p.bind
+
+
+def _constant_like_impl(x: Any, value: Any) -> Any:
+    if type(x) is np.ndarray or not is_foreign_array(x):
+        return value
+    return np.asarray(value, like=x)
+
+
+# A NumPy constant a rule needs (an identity, a mask: the second operand) moved, when the program
+# runs, into the library of ``x``: how jit stages such constants for Dask/CuPy arguments.
+constant_like_p = Primitive(
+    "constant_like", _constant_like_impl, nondiff=True, register=False,
+    batch=lambda args, dims: (constant_like_p.bind(args[0], args[1]), None),
+)
 broadcast_to_p.shape_role = "broadcast"
 reshape_p.shape_role = "reshape"
+transpose_p.shape_role = "transpose"
 
 
 def _concatenate_jvp(i: int, t: Any, out: Any, *xs: Any, axis: int) -> Any:
@@ -199,11 +214,11 @@ optimization_barrier: Callable[..., Any] = optimization_barrier_p.bind
 
 def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum a broadcast cotangent back down to ``shape`` (undoes NumPy broadcasting)."""
-    from .reductions import reduce_sum
-
     gshape = g.shape
     if gshape == shape:
         return g
+    from .reductions import reduce_sum  # (here, not at the top: reductions imports this module)
+
     lead = len(gshape) - len(shape)
     if lead < 0 or any(s not in (1, gs) for s, gs in zip(shape, gshape[lead:], strict=False)):
         # A rule returned something smaller than its input (a scalar for a broadcast operand).

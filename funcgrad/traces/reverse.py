@@ -66,7 +66,10 @@ class ReverseTrace(Trace):
                 a = args[0]
                 if type(a) is ReverseTracer and a._trace is self:
                     x = a.primal
-                    out = prim.bind(x, **params) if isinstance(x, Tracer) else prim.impl(x, **params)
+                    if isinstance(x, Tracer):
+                        out = prim.bind(x, **params)
+                    else:  # (a call with **{} costs more than one without)
+                        out = prim.impl(x, **params) if params else prim.impl(x)
                     if prim.nondiff or out.dtype.kind not in "fc":
                         return out
                     if prim.vjp is None:
@@ -91,7 +94,10 @@ class ReverseTrace(Trace):
                     i, src, x, y = (0, a, a.primal, b) if ta else (1, b, a, b.primal)
                     if isinstance(y if ta else x, _PLAIN):
                         v = x if ta else y
-                        out = prim.bind(x, y, **params) if isinstance(v, Tracer) else prim.impl(x, y, **params)
+                        if isinstance(v, Tracer):
+                            out = prim.bind(x, y, **params)
+                        else:
+                            out = prim.impl(x, y, **params) if params else prim.impl(x, y)
                         if prim.nondiff or out.dtype.kind not in "fc":
                             return out
                         if prim.vjp is None:
