@@ -131,6 +131,10 @@ def numpy_constant_like(value: np.ndarray, ref: Any) -> Any:
     if type(ref) is np.ndarray:
         return value
     u = underlying(ref)
+    if u is None and getattr(_staging, "foreign", False):  # jit for Dask/CuPy arguments: moved at run time
+        from .prims.shape import constant_like_p
+
+        return constant_like_p.bind(ref, value)
     if u is None or type(u) is np.ndarray or not is_foreign_array(u):
         return value
     return np.asarray(value, like=u)

@@ -302,3 +302,20 @@ def test_a_scan_body_closing_over_a_foreign_array_from_a_python_number():
     got = fg.jit(fg.grad(f))(StrictArray(XS))
     assert type(got) is StrictArray
     np.testing.assert_allclose(got.get(), fg.grad(f)(XS), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("transform", ["grad", "jit_grad", "grad_jit", "jit_vmap_grad"])
+def test_constants_of_decomposition_rules_are_made_in_the_library_under_jit(transform):
+    # cholesky/eigh/slogdet rules use an identity and triangle masks: under jit for StrictArray
+    # arguments they are moved into the library when the program runs (constant_like)
+    a = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+
+    def f(m):
+        return fnp.sum(fnp.linalg.cholesky(m) ** 2) + fnp.linalg.slogdet(m)[1] + fnp.sum(fnp.linalg.eigh(m)[0] ** 3)
+
+    t = {"grad": fg.grad, "jit_grad": lambda g: fg.jit(fg.grad(g)), "grad_jit": lambda g: fg.grad(fg.jit(g)),
+         "jit_vmap_grad": lambda g: fg.jit(fg.vmap(fg.grad(g)))}[transform]
+    x = np.stack([a, a * 1.5]) if "vmap" in transform else a
+    got = t(f)(StrictArray(x))
+    assert type(got) is StrictArray
+    np.testing.assert_allclose(got.get(), t(f)(x), rtol=1e-12, atol=1e-12)

@@ -146,8 +146,11 @@ arctan2_p = binary("arctan2", np.arctan2, (lambda y, x, out: x / (x * x + y * y)
                                            lambda y, x, out: -y / (x * x + y * y)))
 hypot_p = binary("hypot", np.hypot, (lambda x, y, out: _hypot_partial(x, out),
                                      lambda x, y, out: _hypot_partial(y, out)))
-logaddexp_p = binary("logaddexp", np.logaddexp, (lambda x, y, out: exp(x - out),
-                                                 lambda x, y, out: exp(y - out)))
+# d/dx logaddexp(x, y) = exp(x - out) = expit(x - y): written with expit, the derivative does not
+# read the output, so a gradient-only program drops the forward logaddexp (one transcendental per
+# element instead of three; expit is exact in both tails and raises no overflow warning).
+logaddexp_p = binary("logaddexp", np.logaddexp, (lambda x, y, out: expit_p.bind(x - y),
+                                                 lambda x, y, out: expit_p.bind(y - x)))
 
 
 def _tie_partial(wins, x, y):
@@ -225,5 +228,5 @@ declare_residuals(abs_p, (0, _O))
 for _p in (arctan2_p, maximum_p, minimum_p, fmax_p, fmin_p):
     declare_residuals(_p, (0, 1), (0, 1))
 declare_residuals(hypot_p, (0, _O), (1, _O))
-declare_residuals(logaddexp_p, (0, _O), (1, _O))
+declare_residuals(logaddexp_p, (0, 1), (0, 1))
 declare_residuals(where_p, (), (0,), (0,))
