@@ -38,7 +38,12 @@ values: dict[str, Any] = {
     "jax_numpy_rank_promotion": "allow",
 }
 
-_local = threading.local()
+
+class _Local(threading.local):
+    depth = 0  # a class default: reading it in a thread that never set it raises nothing
+
+
+_local = _Local()
 
 
 def _check_bool(name: str, value: Any) -> bool:
@@ -87,7 +92,7 @@ def read(name: str) -> Any:
 
 def jit_disabled() -> bool:
     """Whether ``jit`` should run functions eagerly now (``jax_disable_jit`` or inside :func:`disable_jit`)."""
-    return values["jax_disable_jit"] or getattr(_local, "depth", 0) > 0
+    return values["jax_disable_jit"] or _local.depth > 0  # checked on every jitted call: keep it cheap
 
 
 @contextlib.contextmanager

@@ -625,8 +625,10 @@ class JitFunction(Generic[P, R]):
         >>> import numpy as np, funcgrad as fg
         >>> print(fg.jit(lambda x: x * 2.0).lower(np.ones(2)).source)  # doctest: +ELLIPSIS
         def ...(a0):
+            if type(a0) is not _ndarray...:
+                return _general...(a0)
             v0 = _multiply_...(a0, 2.0)
-            return (_fresh...(v0),)
+            return (v0,)
         <BLANKLINE>
         """
         key, leaves, _, statics, _ = self._signature(args, kwargs)

@@ -454,7 +454,9 @@ def test_generate_source_one_line_per_equation_with_dels_and_linecache():
     lines = src.splitlines()
     assert lines[0].startswith("def my_prog(")
     assert lines[-1].strip().startswith("return (")
-    body = [ln for ln in lines[1:-1] if not ln.strip().startswith("del ")]
+    # (after the check that the arguments are NumPy arrays, with its call of the general version)
+    assert lines[1].strip().startswith("if type(a0) is not ") and lines[2].strip().startswith("return _general")
+    body = [ln for ln in lines[3:-1] if not ln.strip().startswith("del ")]
     assert len(body) == len(prog.eqns)
     assert any(ln.strip().startswith("del ") for ln in lines)  # an intermediate is released
     # the source is registered, so tracebacks and pdb can show it

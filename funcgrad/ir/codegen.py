@@ -20,6 +20,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from .._backend import is_foreign_array
+from .buffers import BufferPlan, numpy_program, plain_ufunc, plan_buffers
 from .passes import last_uses
 from .program import Literal, Program, Var
 
@@ -98,15 +99,77 @@ def _scalar_output(x: Any, _array: Any = np.array) -> Any:
     return _array(x)
 
 
+_OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/"}
+
+
+def _folded_transposes(program: Program) -> dict[int, int]:
+    """Transposes written inside the one expression that reads them (``w.T`` as the operand of a
+    matmul) instead of on a line of their own: equation index -> index of its one reader. Only
+    where the transposed value is alive until that reader anyway."""
+    uses: dict[Var, list[int]] = {}
+    for k, e in enumerate(program.eqns):
+        for a in e.inputs:
+            if type(a) is Var:
+                uses.setdefault(a, []).append(k)
+    kept = set(program.inputs) | set(program.consts) | {a for a in program.outputs if type(a) is Var}
+    folded: dict[int, int] = {}
+    for k, e in enumerate(program.eqns):
+        if e.prim.shape_role != "transpose" or type(e.out) is not Var or e.out in kept:
+            continue
+        src = e.inputs[0]
+        readers = uses.get(e.out, [])
+        if type(src) is not Var or src.aval.weak or len(readers) != 1:
+            continue
+        if src in kept or uses[src][-1] >= readers[0]:
+            folded[k] = readers[0]
+    return folded
+
+
 def generate(program: Program, name: str = "compiled", fresh_outputs: bool = True) -> Compiled:
     """Turn ``program`` into a Python function returning a tuple of its outputs.
 
     With ``fresh_outputs=False`` the outputs are returned as computed (possibly NumPy scalars,
     read-only views or constants): for loop bodies, whose results only feed the next step.
+
+    For a program whose constants are NumPy values, the function first checks that its
+    arguments are NumPy arrays or numbers (one ``type`` test each). Then elementwise operations
+    write into a dead operand's buffer (``np.exp(v1, out=v1)``) where provably safe (see
+    :mod:`funcgrad.ir.buffers`), arithmetic on 0-d values uses Python's operators (NumPy scalar
+    arithmetic, without a ufunc call), and results known to be new arrays are returned as they
+    are. Other arguments (Dask, CuPy, ndarray subclasses) run a general version, made on first
+    need, with none of this.
     """
+    if not numpy_program(program):
+        return _generate(program, name, fresh_outputs, None)
+    return _generate(program, name, fresh_outputs, _General(program, name, fresh_outputs))
+
+
+class _General:
+    """The general version of a NumPy-specialised program, compiled when first called."""
+
+    __slots__ = ("program", "name", "fresh_outputs", "compiled")
+
+    def __init__(self, program: Program, name: str, fresh_outputs: bool) -> None:
+        self.program, self.name, self.fresh_outputs = program, name, fresh_outputs
+        self.compiled: Compiled | None = None
+
+    def __call__(self, *args: Any) -> Any:
+        found = self.compiled
+        if found is None:  # two threads may both compile: either result is the same function
+            found = self.compiled = _generate(self.program, self.name + "_general", self.fresh_outputs, None)
+        return found.fn(*args)
+
+
+_NUMPY_SCALAR_TYPES = frozenset(t for t in set(np.sctypeDict.values()) if issubclass(t, np.generic))
+_PY_NUMBER_TYPES = frozenset((bool, int, float, complex))
+
+
+def _generate(program: Program, name: str, fresh_outputs: bool, general: _General | None) -> Compiled:
     names: dict[Var, str] = {}
     scope: dict[str, Any] = {}
     impls: dict[tuple, str] = {}
+    numpy_only = general is not None
+    plan = plan_buffers(program) if numpy_only else BufferPlan({}, frozenset(), frozenset())
 
     def bind_global(value: Any, prefix: str = "k") -> str:
         # Prefixes come from primitive names: keep them identifiers, and the result unused.
@@ -119,8 +182,11 @@ def generate(program: Program, name: str = "compiled", fresh_outputs: bool = Tru
 
     for i, v in enumerate(program.inputs):
         names[v] = f"a{i}"
+    scalar_consts = _scalar_consts(program) if numpy_only else set()
     for v, c in program.consts.items():
-        names[v] = bind_global(c, "const")
+        # A 0-d constant read only by elementwise ufuncs as a NumPy scalar: the same values and
+        # types, and scalar arithmetic stays scalar.
+        names[v] = bind_global(c[()] if v in scalar_consts else c, "const")
 
     def atom(a: Any) -> str:
         return literal_source(a.value, bind_global) if isinstance(a, Literal) else names[a]
@@ -140,40 +206,69 @@ def generate(program: Program, name: str = "compiled", fresh_outputs: bool = Tru
 
     args = ", ".join(names[v] for v in program.inputs)
     lines = [""]  # the def line: its name is chosen once every global is bound
+    if numpy_only and program.inputs:
+        lines.append(f"    if {_guard(program, names, bind_global)}:")
+        lines.append(f"        return {bind_global(general, 'general')}({args})")
     dying = last_uses(program)
     inputs = set(program.inputs)
     used = {a for e in program.eqns for a in e.inputs if type(a) is Var}
     used.update(a for a in program.outputs if type(a) is Var)
+    folded = _folded_transposes(program)
+    inline = {program.eqns[k].out for k in folded}
     free: list[str] = []  # names whose values were deleted, ready for reuse
     count = 0
     for k, e in enumerate(program.eqns):
         operands = [atom(a) for a in e.inputs]
-        if e.prim.emit is not None:
-            expr = e.prim.emit(e, operands, bind_global)
-        else:
-            expr = f"{impl_name(e)}({', '.join(operands)})"
+        if k in folded:
+            names[e.out] = _transpose_source(e, operands[0], bind_global)
+            continue
         # An operand that dies here lends its name to the result: assigning releases the old
         # value, with no `del` line. Other dying operands are deleted.
-        dead = [names[v] for v in dying.get(k, ()) if v not in inputs]
-        targets = []
-        for o in e.outs:
-            if type(e.out) is tuple and o not in used:
-                targets.append("_")  # an unused result of a multiple-result operation
-                continue
-            if dead:
-                out = dead.pop()
-            elif free:
-                out = free.pop()
-            else:
-                out = f"v{count}"
-                count += 1
-            names[o] = out
-            targets.append(out)
-        if type(e.out) is tuple:
-            lhs = ", ".join(targets) + ("," if len(targets) == 1 else "")
-            lines.append(f"    {lhs} = {expr}" if targets else f"    {expr}")
+        dead = [names[v] for v in dying.get(k, ()) if v not in inputs and v not in inline]
+        buffer = plan.writes.get(k)
+        ufunc = plain_ufunc(e)
+        if buffer is not None:  # into the dead operand's buffer: no new array
+            target = names[buffer]
+            dead.remove(target)
+            names[e.out] = target
+            lines.append(f"    {impl_name(e)}({', '.join(operands)}, out={target})")
         else:
-            lines.append(f"    {targets[0]} = {expr}")
+            if (ufunc is not None and numpy_only and ufunc in _OPERATORS and e.out.aval.shape == ()
+                    and any(type(a) is Var and a in plan.numpy for a in e.inputs)):
+                expr = f"{operands[0]} {_OPERATORS[ufunc]} {operands[1]}"
+            elif e.prim.shape_role == "transpose" and type(e.inputs[0]) is Var and not e.inputs[0].aval.weak:
+                expr = _transpose_source(e, operands[0], bind_global)
+            elif e.prim.emit is not None:
+                expr = e.prim.emit(e, operands, bind_global)
+            else:
+                expr = f"{impl_name(e)}({', '.join(operands)})"
+            if (type(e.out) is Var and len(e.inputs) == 1 and type(e.inputs[0]) is Var
+                    and expr == names[e.inputs[0]] and expr in dead):
+                dead.remove(expr)  # an identity (stop_gradient) of a dying value: just a new name for it
+                names[e.out] = expr
+                if dead:
+                    lines.append(f"    del {', '.join(dead)}")
+                    free.extend(dead)
+                continue
+            targets = []
+            for o in e.outs:
+                if type(e.out) is tuple and o not in used:
+                    targets.append("_")  # an unused result of a multiple-result operation
+                    continue
+                if dead:
+                    out = dead.pop()
+                elif free:
+                    out = free.pop()
+                else:
+                    out = f"v{count}"
+                    count += 1
+                names[o] = out
+                targets.append(out)
+            if type(e.out) is tuple:
+                lhs = ", ".join(targets) + ("," if len(targets) == 1 else "")
+                lines.append(f"    {lhs} = {expr}" if targets else f"    {expr}")
+            else:
+                lines.append(f"    {targets[0]} = {expr}")
         if dead:
             lines.append(f"    del {', '.join(dead)}")
             free.extend(dead)
@@ -183,14 +278,18 @@ def generate(program: Program, name: str = "compiled", fresh_outputs: bool = Tru
     # results (broadcast views) are copied.
     fresh = bind_global(_fresh, "fresh")
     to_array = bind_global(_scalar_output, "array")
+    np_array = bind_global(np.array, "array") if numpy_only else to_array
+    returned = [a for a in program.outputs if type(a) is Var]
 
     def output(a: Any) -> str:
         if not isinstance(a, Literal) and a.aval.dtype == object:  # an opaque value (a loop's tape)
             return atom(a)
         if isinstance(a, Literal) or a.aval.shape == ():
-            return f"{to_array}({atom(a)})"
+            return f"{np_array if a in plan.numpy else to_array}({atom(a)})"
         if a in program.consts:
             return f"{atom(a)}.copy()"
+        if a in plan.fresh and returned.count(a) == 1:
+            return atom(a)  # a new array made by this call, which nothing else holds
         return f"{fresh}({atom(a)})"
 
     outs = ", ".join(output(a) if fresh_outputs else atom(a) for a in program.outputs)
@@ -205,3 +304,47 @@ def generate(program: Program, name: str = "compiled", fresh_outputs: bool = Tru
     fn = scope[fn_name]
     weakref.finalize(fn, linecache.cache.pop, filename, None)  # forget the lines with the code
     return Compiled(fn, source, filename)
+
+
+def _guard(program: Program, names: dict[Var, str], bind_global: Callable[..., str]) -> str:
+    """A condition true when an argument is not what the NumPy-specialised code assumes: an
+    ndarray (exactly), a NumPy scalar where 0-d, a Python number where weakly typed."""
+    arrays = bind_global(_NDARRAY, "ndarray")
+    scalars: list[str] = []  # bound once, on first need
+    numbers: list[str] = []
+    tests = []
+    for v in program.inputs:
+        a = names[v]
+        if v.aval.weak:
+            numbers = numbers or [bind_global(_PY_NUMBER_TYPES | _NUMPY_SCALAR_TYPES, "numbers")]
+            tests.append(f"type({a}) not in {numbers[0]}")
+        elif v.aval.shape == ():
+            scalars = scalars or [bind_global(_NUMPY_SCALAR_TYPES, "scalars")]
+            tests.append(f"(type({a}) is not {arrays} and type({a}) not in {scalars[0]})")
+        else:
+            tests.append(f"type({a}) is not {arrays}")
+    return " or ".join(tests)
+
+
+_NDARRAY = np.ndarray
+
+
+def _transpose_source(e: Any, src: str, bind_global: Callable[[Any], str]) -> str:
+    axes = tuple(e.params["axes"])
+    if axes == tuple(range(len(axes)))[::-1]:
+        return f"{src}.T"
+    return f"{src}.transpose({literal_source(axes, bind_global)})"
+
+
+def _scalar_consts(program: Program) -> set[Var]:
+    """0-d numeric NumPy-array constants that only elementwise ufuncs read."""
+    found = {v for v, c in program.consts.items()
+             if type(c) is np.ndarray and c.ndim == 0 and c.dtype.kind in "biufc"}
+    if not found:
+        return found
+    for e in program.eqns:
+        u = plain_ufunc(e)
+        if u is None or u.signature is not None:
+            found.difference_update(a for a in e.inputs if type(a) is Var)
+    found.difference_update(a for a in program.outputs if type(a) is Var)
+    return found

@@ -83,12 +83,25 @@ def _sum_of_array(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
-def _sum_emit(e: Any, args: list, bind: Any) -> str:
-    from ..ir.codegen import literal_source
+def _reduce_emit(reduce: Any, general: Any) -> Callable[..., str]:
+    """Emit ``ufunc.reduce(x, axis, None, None, keepdims)`` for a NumPy array (np.sum and np.max
+    are these behind a Python-level wrapper), else ``general(x, axis=..., keepdims=...)`` (Dask,
+    CuPy, NumPy scalars, Python numbers)."""
 
-    fn = bind(_sum_of_array if not e.inputs[0].aval.weak else np.sum)
-    axis, keepdims = (literal_source(e.params[k], bind) for k in ("axis", "keepdims"))
-    return f"{fn}({args[0]}, axis={axis}, keepdims={keepdims})"
+    def emit(e: Any, args: list, bind: Any) -> str:
+        from ..ir.codegen import literal_source
+
+        axis, keepdims = (literal_source(e.params[k], bind) for k in ("axis", "keepdims"))
+        slow = f"{bind(general)}({args[0]}, axis={axis}, keepdims={keepdims})"
+        if e.inputs[0].aval.weak:
+            return slow
+        return (f"({bind(reduce)}({args[0]}, {axis}, None, None, {keepdims}) "
+                f"if type({args[0]}) is {bind(np.ndarray)} else {slow})")
+
+    return emit
+
+
+_sum_emit = _reduce_emit(_add_reduce, np.sum)
 
 
 reduce_sum_p = _with_reduction_batch(Primitive(
@@ -110,10 +123,11 @@ def _extremum_weights(out: Any, x: Any, axis: tuple[int, ...] | None, dtype: Any
     return where(hit, 1.0 / count, 0.0)
 
 
-def _extremum(name: str, impl: Any) -> Primitive:
+def _extremum(name: str, impl: Any, ufunc: np.ufunc) -> Primitive:
     return _with_reduction_batch(Primitive(
         name,
         lambda x, axis, keepdims: impl(x, axis=axis, keepdims=keepdims),
+        emit=_reduce_emit(ufunc.reduce, impl),
         jvp=(lambda t, out, x, axis, keepdims: reduce_sum(
             t * _extremum_weights(out, x, axis, out.dtype), axis=axis, keepdims=keepdims),),
         vjp=(lambda ct, out, x, axis, keepdims: _expand(ct, x, axis)
@@ -121,8 +135,10 @@ def _extremum(name: str, impl: Any) -> Primitive:
     ))
 
 
-reduce_max_p = _extremum("max", np.max)
-reduce_min_p = _extremum("min", np.min)
+reduce_max_p = _extremum("max", np.max, np.maximum)
+reduce_min_p = _extremum("min", np.min, np.minimum)
+for _p in (reduce_sum_p, reduce_max_p, reduce_min_p):
+    _p.shape_role = "reduce"  # a new value, never a view of the operand (jit's in-place writes rely on it)
 
 
 def _others_along_last(flat: Any) -> Any:
