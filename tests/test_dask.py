@@ -181,3 +181,38 @@ def test_out_of_core_example_small_mode(client):
     assert result["losses"][0] == pytest.approx(np.log(2.0), abs=1e-12)  # w = 0 at the start
     assert result["losses"][1] < result["losses"][0]
     np.testing.assert_allclose(result["dask_slice"], result["numpy_slice"], rtol=1e-12, atol=1e-12)
+
+
+def _scan_loss(v, xs):
+    from funcgrad import lax
+
+    c, ys = lax.scan(lambda c, x: (fnp.tanh(c * x + 0.3 * c), fnp.sum(c * x)), v, xs)
+    return fnp.sum(c) + fnp.sum(ys ** 2)
+
+
+def _loops(name):
+    from funcgrad import lax
+
+    cases = {
+        "scan": _scan_loss,
+        "fori_loop": lambda v, xs: fnp.sum(lax.fori_loop(0, 3, lambda i, u: fnp.sin(u) * (i + 1) + 0.1 * u, v)),
+        "while_loop": lambda v, xs: fnp.sum(lax.while_loop(lambda s: s[0] < 3,
+                                                           lambda s: (s[0] + 1, fnp.sin(s[1]) * 1.1), (0, v))[1] ** 2),
+        "cond": lambda v, xs: fnp.sum(lax.cond(fnp.sum(v) > 0, lambda u: fnp.sin(u) * 2.0, lambda u: fnp.cos(u), v)),
+    }
+    return cases[name]
+
+
+@pytest.mark.parametrize("transform", ["grad", "jit_grad", "grad_jit", "jit_vmap_grad"])
+@pytest.mark.parametrize("name", ["scan", "fori_loop", "while_loop", "cond"])
+def test_loops_and_branches_on_dask_arrays(client, name, transform):
+    # arrays funcgrad makes inside loops/branches and their derived programs are Dask arrays too
+    f = _loops(name)
+    v = np.array([0.3, -0.7, 0.5, 0.2])
+    xs = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    t = {"grad": fg.grad, "jit_grad": lambda g: fg.jit(fg.grad(g)), "grad_jit": lambda g: fg.grad(fg.jit(g)),
+         "jit_vmap_grad": lambda g: fg.jit(fg.vmap(fg.grad(g), in_axes=(0, None)))}[transform]
+    arg = np.stack([v, -v]) if "vmap" in transform else v
+    got = t(f)(da.from_array(arg, chunks=2), da.from_array(xs, chunks=(1, 2)))
+    assert isinstance(got, da.Array), type(got)
+    _close(client.compute(got, sync=True), t(f)(arg, xs))
