@@ -45,10 +45,11 @@ __all__ = [
 
 
 def _arg(x: Any) -> Any:
-    """Arrays, tracers and Python scalars pass through (scalars stay weakly typed, as in SciPy)."""
+    """Arrays (NumPy's, Dask's, CuPy's), tracers and Python scalars pass through (scalars stay
+    weakly typed, as in SciPy); SciPy's ufuncs dispatch to a Dask array's library (lazily)."""
     if isinstance(x, (np.ndarray, Tracer, float, int, complex, np.generic)):
         return x
-    return np.asarray(x)
+    return as_array(x)
 
 
 # --- log-sum-exp and softmax ------------------------------------------------------------------------
