@@ -9,6 +9,7 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+from funcgrad.tree_util import tree_leaves
 
 
 def _gpu_reason() -> str | None:
@@ -45,3 +46,21 @@ def test_grad_jit_and_vmap_stay_on_the_gpu():
     rows = fg.vmap(fg.grad(lambda r: fnp.sum(fnp.sin(r) * cw)))(cX)
     assert isinstance(rows, cp.ndarray)
     np.testing.assert_allclose(rows.get(), np.cos(X) * w, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("transform", ["grad", "jvp", "vmap_grad", "jit_grad", "grad_jit", "jit_vmap_grad"])
+@pytest.mark.parametrize("name", ["scan", "while_loop", "while_loop_sqrt", "fori_loop_counter", "cond", "switch",
+                                  "custom_vjp_in_scan", "checkpoint_in_loop"])
+def test_loops_and_branches_stay_on_the_gpu(name, transform):
+    # the same table as tests/test_backends.py, with cupy arrays
+    import cupy as cp
+    from test_backends import LOOP_FUNCTIONS, LOOP_TRANSFORMS, V0, XS
+
+    f, t = LOOP_FUNCTIONS[name], LOOP_TRANSFORMS[transform]
+    got = t(f, cp.asarray(V0), cp.asarray(XS), cp.asarray)
+    want = t(f, V0, XS, np.asarray)
+    got_leaves, want_leaves = tree_leaves(got), tree_leaves(want)
+    assert len(got_leaves) == len(want_leaves)
+    for g, w in zip(got_leaves, want_leaves):
+        assert isinstance(g, cp.ndarray), f"{name}/{transform}: a {type(g).__name__} came back"
+        np.testing.assert_allclose(g.get(), w, rtol=1e-12, atol=1e-12)
