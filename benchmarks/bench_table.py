@@ -10,7 +10,8 @@ Memory rows are tracemalloc peaks (bytes NumPy and Python allocate during the ca
 10,000-op chain on a 100-vector, and of a 10-op chain on a 1e7-element vector, against the
 hand-written NumPy forward+backward pass. The import row is the CPU time of
 ``import funcgrad, funcgrad.numpy`` after ``import numpy`` in a fresh interpreter, as a multiple of
-NumPy's own import time (medians over fresh processes).
+NumPy's own import time (medians over fresh processes; ``bench_import.py``): with funcgrad's bytecode
+cached (the row held to the target), and compiled from source (``import-nopyc``, informational).
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_table.py [--quick] [--only ROW ...]
 """
@@ -26,7 +27,6 @@ import argparse  # noqa: E402
 import gc  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
@@ -45,6 +45,7 @@ from bench_eager import (  # noqa: E402
     tiny_fg,
     tiny_np,
 )
+from bench_import import import_ratio  # noqa: E402
 from bench_jit import chain_fg as chain1k_fg  # noqa: E402
 from bench_jit import chain_np as chain1k_np  # noqa: E402
 from bench_jit import hvp_np  # noqa: E402
@@ -109,40 +110,6 @@ def peak_bytes(call: Callable[[], Any]) -> int:
     finally:
         tracemalloc.stop()
     return peak - start
-
-
-_IMPORT_PROBE = (
-    "import time; c0 = time.process_time(); import numpy; c1 = time.process_time(); "
-    "import funcgrad, funcgrad.numpy; c2 = time.process_time(); print(c1 - c0, c2 - c1)"
-)
-
-
-def import_ratio(repeats: int, bytecode: bool = True) -> tuple[float, float, float]:
-    """Median CPU seconds of NumPy's import, of funcgrad's above it, and the median ratio.
-
-    With ``bytecode`` (what an installed package has), compiled modules are cached in a
-    directory outside the source tree (``PYTHONPYCACHEPREFIX``) and one warm-up run fills it;
-    without, every run compiles funcgrad's sources (as under ``PYTHONDONTWRITEBYTECODE=1``,
-    which some development environments set), which costs several times the import itself.
-    """
-    import tempfile
-
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    if bytecode:
-        env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "funcgrad_bench_pycache")
-    else:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-    cmd = [sys.executable, "-c", _IMPORT_PROBE]
-    subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)  # warm-up (fills the cache)
-    np_t, fg_t, ratios = [], [], []
-    for _ in range(repeats):
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
-        a, b = map(float, out.stdout.split())
-        np_t.append(a)
-        fg_t.append(b)
-        ratios.append(b / a)
-    return statistics.median(np_t), statistics.median(fg_t), statistics.median(ratios)
 
 
 def speed_rows(rng: np.random.Generator) -> list[dict]:
@@ -311,10 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         report("first-call", "jit(grad(1,000-op chain)): trace+compile+run", "", f"{w:.3f} s",
                "", f"cpu {c:.3f} s", "<=0.15 s", c <= 0.15)
     if want("import"):
-        t_np, t_fg, ratio = import_ratio(3 if args.quick else 15)
+        t_np, t_fg, ratio = import_ratio(5 if args.quick else 15)  # bench_import.py: fresh interpreters, medians
         report("import", "import funcgrad, funcgrad.numpy above numpy", f"{t_np * 1e3:.0f} ms",
                f"{t_fg * 1e3:.0f} ms", "", f"{ratio:.2f}x", "<=0.5x", ratio <= 0.5)
-        t_np, t_fg, ratio = import_ratio(3 if args.quick else 7, bytecode=False)
+        t_np, t_fg, ratio = import_ratio(3 if args.quick else 11, bytecode=False)
         report("import-nopyc", "the same, compiling sources (no .pyc cache)", f"{t_np * 1e3:.0f} ms",
                f"{t_fg * 1e3:.0f} ms", "", f"{ratio:.2f}x", "-", None)
     print()

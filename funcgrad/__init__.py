@@ -12,26 +12,10 @@ array([2., 4.])
 import typing as _typing
 
 from . import (
-    checkpoint_policies,  # noqa: F401
-    lax,  # noqa: F401
     numpy,  # noqa: F401  (installs operators on tracers)
-    scipy,  # noqa: F401
     tree_util,  # noqa: F401
 )
 from .api import elementwise_grad, grad, jvp, value_and_grad, vjp
-from .custom import (
-    CustomVJPPrimal,
-    SymbolicZero,
-    checkpoint,
-    checkpoint_name,
-    closure_convert,
-    custom_gradient,
-    custom_jvp,
-    custom_vjp,
-    custom_vmap,
-    linear_transpose,
-    remat,
-)
 from .errors import (
     ArgnumsError,
     BatchAxisError,
@@ -76,10 +60,13 @@ def stop_gradient(x: _T) -> _T:
     return tree_map(_stop_gradient, x)
 
 
-# Loaded on first use, so `import funcgrad` stays light (`funcgrad.nn`, `funcgrad.device_put`, ...).
-_LAZY_SUBMODULES = frozenset({"nn", "example_libraries", "compat", "config", "random", "optimizers", "flatten_util",
-                              "tree", "ops", "debug"})
+# Loaded on first use, so `import funcgrad` stays light (`funcgrad.lax`, `funcgrad.nn`, `funcgrad.device_put`, ...).
+_LAZY_SUBMODULES = frozenset({"lax", "scipy", "checkpoint_policies", "nn", "example_libraries", "compat", "config",
+                              "random", "optimizers", "flatten_util", "tree", "ops", "debug"})
+_CUSTOM_NAMES = ("custom_vjp", "custom_jvp", "custom_vmap", "custom_gradient", "checkpoint", "remat",
+                 "checkpoint_name", "closure_convert", "linear_transpose", "SymbolicZero", "CustomVJPPrimal")
 _LAZY_NAMES = {
+    **{name: ("custom", name) for name in _CUSTOM_NAMES},  # custom derivative rules: funcgrad/custom.py
     "disable_jit": ("config", "disable_jit"),
     "device_put": ("_devices", "device_put"),
     "device_get": ("_devices", "device_get"),
@@ -104,15 +91,18 @@ _LAZY_NAMES = {
 if _typing.TYPE_CHECKING:  # the lazy names above, visible to type checkers (tests/test_typing.py checks both agree)
     # isort: off
     from . import (
+        checkpoint_policies as checkpoint_policies,
         compat as compat,
         config as config,
         debug as debug,
         example_libraries as example_libraries,
         flatten_util as flatten_util,
+        lax as lax,
         nn as nn,
         ops as ops,
         optimizers as optimizers,
         random as random,
+        scipy as scipy,
         tree as tree,
     )
     from ._devices import (
@@ -137,6 +127,19 @@ if _typing.TYPE_CHECKING:  # the lazy names above, visible to type checkers (tes
         pure_callback as pure_callback,
     )
     from .config import disable_jit as disable_jit
+    from .custom import (
+        CustomVJPPrimal as CustomVJPPrimal,
+        SymbolicZero as SymbolicZero,
+        checkpoint as checkpoint,
+        checkpoint_name as checkpoint_name,
+        closure_convert as closure_convert,
+        custom_gradient as custom_gradient,
+        custom_jvp as custom_jvp,
+        custom_vjp as custom_vjp,
+        custom_vmap as custom_vmap,
+        linear_transpose as linear_transpose,
+        remat as remat,
+    )
     from .jacobians import jacrev as jacobian  # noqa: F401
     # isort: on
 
@@ -153,6 +156,9 @@ if not _typing.TYPE_CHECKING:  # type checkers see the lazy names declared above
             module, attr = _LAZY_NAMES[name]
             return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | _LAZY_SUBMODULES | set(_LAZY_NAMES))
 
 
 __all__ = [

@@ -30,6 +30,7 @@ from funcgrad import tree_util as tu
 from funcgrad.ir import validate
 from funcgrad.ir.passes import optimize
 from funcgrad.jit import RetraceWarning
+from funcgrad.prims import import_all_primitives
 from funcgrad.prims import windows as _windows  # noqa: F401  (registers funcgrad.lax's lazily loaded primitives)
 from funcgrad.scipy.special import expit
 
@@ -517,6 +518,7 @@ ROWS += [
 
 
 def test_every_primitive_has_a_row():
+    import_all_primitives()  # the lazily loaded families too (linalg, fft, lax, scipy)
     missing = sorted(set(core.primitives) - {row.prim for row in ROWS})
     unknown = sorted({row.prim for row in ROWS} - set(core.primitives))
     assert not missing, f"primitives without a row in the jit table of tests/test_jit.py: {missing}"

@@ -35,6 +35,26 @@ EXCLUDED = {
 }
 
 
+# Public names funcgrad's namespaces have beyond NumPy's, and why. Anything else public there is a leaked
+# helper (an import or a private function without its underscore) and fails the test below.
+EXTRA_ALLOWED: dict[str, set[str]] = {
+    "numpy.linalg": set(),  # exactly NumPy's names (the result tuples EighResult, ... stay unexported, as in NumPy)
+    "numpy.fft": set(),
+}
+
+
+@pytest.mark.parametrize("numpy_module, ours", [(np.linalg, fnp.linalg), (np.fft, fnp.fft)],
+                         ids=["numpy.linalg", "numpy.fft"])
+def test_no_public_names_beyond_numpys(numpy_module, ours):
+    theirs = {n for n in dir(numpy_module) if not n.startswith("_")}
+    allowed = EXTRA_ALLOWED[numpy_module.__name__]
+    extra = sorted(n for n in dir(ours) if not n.startswith("_") and n not in theirs and n not in allowed)
+    assert not extra, f"public names of {ours.__name__} that {numpy_module.__name__} does not have: {extra}"
+    assert set(ours.__all__) <= theirs | allowed, sorted(set(ours.__all__) - theirs - allowed)
+    assert set(ours.__all__) >= {n for n in theirs if n not in EXCLUDED[numpy_module.__name__]
+                                 and callable(getattr(numpy_module, n))}
+
+
 def _public_callables(module) -> list[str]:
     return sorted(n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n)))
 

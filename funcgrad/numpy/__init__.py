@@ -38,7 +38,6 @@ from numpy import (  # isort: skip  (re-exported as X as X, for type checkers)
     uint8 as uint8,
 )
 
-from . import fft, linalg
 from .building import *  # noqa: F403
 from .building import __all__ as _building_all
 from .contractions import *  # noqa: F403
@@ -69,13 +68,15 @@ from .sorting import *  # noqa: F403
 from .sorting import __all__ as _sorting_all
 from .statistics import *  # noqa: F403
 from .statistics import __all__ as _statistics_all
-from .tracer_methods import _install, at, register_dispatch
+from .tracer_methods import _install, at
+from .tracer_methods import register_dispatch as _register_dispatch
+from .tracer_methods import register_lazy_dispatch as _register_lazy_dispatch
 
 __all__ = (
     _contractions_all + _creation_all + _elementwise_all + _reductions_all + _shape_all
     + _differences_all + _sorting_all + _building_all + _index_tricks_all + _mathfuncs_all + _nanfunctions_all
     + _setops_all + _statistics_all + _passthrough_all + _polynomial_all
-    + ["at", "fft", "linalg", "random"]  # noqa: F405 - random loads lazily (module __getattr__)
+    + ["at", "fft", "linalg", "random"]  # noqa: F405 - these three load lazily (module __getattr__)
 )
 
 _install()
@@ -83,22 +84,30 @@ import sys as _sys  # noqa: E402
 
 # NumPy's functions dispatch to ours on traced values (not the names re-exported unchanged: those
 # are NumPy's own functions, which would dispatch to themselves).
-register_dispatch(_sys.modules[__name__], _np, [n for n in __all__ if n not in ("fft", "linalg", "random")
+_register_dispatch(_sys.modules[__name__], _np, [n for n in __all__ if n not in ("fft", "linalg", "random")
                                                  and globals().get(n) is not getattr(_np, n, None)])
-register_dispatch(linalg, _np.linalg, linalg.__all__)
-register_dispatch(fft, _np.fft, fft.__all__)
+# linalg and fft load on first use (`fnp.linalg`, `import funcgrad.numpy.linalg`, or the first
+# `np.linalg.*`/`np.fft.*` call on a traced value), and then register their own dispatch.
+_register_lazy_dispatch("numpy.linalg", "funcgrad.numpy.linalg")
+_register_lazy_dispatch("numpy.fft", "funcgrad.numpy.fft")
+_LAZY_SUBMODULES = ("fft", "linalg", "random")
 
 
 if _typing.TYPE_CHECKING:  # loaded lazily by __getattr__ below
+    from . import fft as fft
+    from . import linalg as linalg
     from . import random as random
 
 
-if not _typing.TYPE_CHECKING:  # type checkers see random declared above, and an unknown name stays an error
+if not _typing.TYPE_CHECKING:  # type checkers see the names declared above, and an unknown name stays an error
 
     def __getattr__(name: str) -> object:
-        # funcgrad.numpy.random (numpy.random re-exported) loads on first use, as numpy.random does.
-        if name == "random":
+        # funcgrad.numpy.linalg/fft/random load on first use (numpy.random is re-exported, loaded as NumPy does).
+        if name in _LAZY_SUBMODULES:
             import importlib
 
-            return importlib.import_module(".random", __name__)
+            return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'funcgrad.numpy' has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(_LAZY_SUBMODULES))

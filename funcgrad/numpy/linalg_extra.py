@@ -110,7 +110,7 @@ def tensorinv(a: Any, ind: int = 2) -> Any:
     >>> fnp.linalg.tensorinv(np.eye(4).reshape(4, 2, 2), ind=1).shape
     (2, 2, 4)
     """
-    from .linalg import inv
+    from ._linalg import inv
     from .shape import reshape
 
     if not contains_tracer(a):
@@ -133,7 +133,7 @@ def tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
     >>> fnp.linalg.tensorsolve(np.eye(4).reshape(2, 2, 4), np.ones((2, 2))).shape
     (4,)
     """
-    from .linalg import solve
+    from ._linalg import solve
     from .shape import reshape
 
     if not contains_tracer((a, b)):
