@@ -44,6 +44,10 @@ class _Local(threading.local):
 
 
 _local = _Local()
+# disable_jit contexts open in any thread: jit reads this count on every call, and the calling
+# thread's own depth only when it is not 0.
+open_disables = [0]
+_open_lock = threading.Lock()
 
 
 def _check_bool(name: str, value: Any) -> bool:
@@ -112,11 +116,15 @@ def disable_jit(disable: bool = True) -> Iterator[None]:
     if not disable:
         yield
         return
-    _local.depth = getattr(_local, "depth", 0) + 1
+    with _open_lock:
+        open_disables[0] += 1
+    _local.depth += 1
     try:
         yield
     finally:
         _local.depth -= 1
+        with _open_lock:
+            open_disables[0] -= 1
 
 
 def __getattr__(name: str) -> Any:

@@ -30,6 +30,8 @@ import numpy as np
 
 from ._backend import backend_key, is_foreign_array, staging_foreign, underlying, zeros_like_shape
 from .config import jit_disabled as _jit_disabled
+from .config import open_disables as _open_disables
+from .config import values as _config_values
 from .core import Primitive, Tracer, find_top_trace, higher_order_primitives
 from .errors import InvalidLeafError, StaticArgumentError
 from .ir.backends import check_backend, compile_with
@@ -503,9 +505,23 @@ class JitFunction(Generic[P, R]):
         return Entry(program, self.name, backend=self.backend), out_tree, captured
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        if _jit_disabled():  # funcgrad.disable_jit(): run the Python function itself, eagerly
-            return self.fun(*args, **kwargs)
-        fast = _fast_signature(args) if not kwargs and self._plain else None
+        if (_open_disables[0] or _config_values["jax_disable_jit"]) and _jit_disabled():
+            return self.fun(*args, **kwargs)  # funcgrad.disable_jit(): the Python function itself, eagerly
+        if kwargs or not self._plain:
+            fast = None
+        else:
+            shapes = []
+            for a in args:  # the commonest case inline: arrays only, their own leaves in order
+                if type(a) is not _NDARRAY:
+                    break
+                shapes.append((a.shape, a.dtype))  # type: ignore[attr-defined]
+            else:
+                hit = self._fast.get(tuple(shapes))
+                if hit is not None:
+                    hit[3] = self._tick()  # a hit, and this entry's last use (for the LRU bound)
+                    array_result: R = hit[1](hit[0](*args))
+                    return array_result
+            fast = _fast_signature(args)
         if fast is not None:
             # Fast path (arrays, numbers and plain containers of them, as in a training loop):
             # one walk of the arguments, one lookup in a table no thread mutates, the code.
@@ -546,7 +562,7 @@ class JitFunction(Generic[P, R]):
         with self._lock:
             return self._other_tick() - self._other_ticks
 
-    def _install_fast(self, fast: tuple[tuple[Any, ...], list[Any]], leaves: list[Any], args: tuple[Any, ...],
+    def _install_fast(self, fast: tuple[tuple[Any, ...], Sequence[Any]], leaves: list[Any], args: tuple[Any, ...],
                       found: tuple[Entry, PyTreeDef], key: Any, stamp: int) -> None:
         """Put a cache entry on the fast path under the arguments' fast key (caller holds the lock),
         once the fast walk is known to give the same leaves as tree_flatten, reordered."""
@@ -573,7 +589,7 @@ class JitFunction(Generic[P, R]):
         self._fast = {k: rec for k, rec in self._fast.items() if rec[4] != victim}
 
     def _remember(self, key: Any, entry: Entry, out_tree: PyTreeDef, args: tuple[Any, ...], kwargs: dict[Any, Any],
-                  fast: tuple[tuple[Any, ...], list[Any]] | None, leaves: list[Any]) -> tuple[Entry, PyTreeDef]:
+                  fast: tuple[tuple[Any, ...], Sequence[Any]] | None, leaves: list[Any]) -> tuple[Entry, PyTreeDef]:
         """Cache a traced entry and return the one kept: when two threads traced the same key at
         once, the first stored wins and both use it."""
         message = None
@@ -723,7 +739,7 @@ _NDARRAY = np.ndarray
 _SCALAR_TYPES = frozenset(_PY_SCALARS)
 
 
-def _fast_signature(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[Any]] | None:
+def _fast_signature(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], Sequence[Any]] | None:
     """``(key, leaves)`` of positional arguments made of NumPy arrays, Python numbers, and dicts,
     lists and tuples of them; None for anything else (the general path handles it).
 
@@ -734,6 +750,13 @@ def _fast_signature(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[Any]] 
     order), which the fast table's entry maps to the program's order (sorted keys).
     """
     key: list[Any] = []
+    for a in args:  # the commonest case first: arrays only, which are their own leaves
+        if type(a) is not _NDARRAY:
+            break
+        key.append((a.shape, a.dtype))
+    else:
+        return tuple(key), args
+    key.clear()
     leaves: list[Any] = []
     for a in args:
         t = type(a)

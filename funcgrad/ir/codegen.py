@@ -100,6 +100,7 @@ def _scalar_output(x: Any, _array: Any = np.array) -> Any:
 
 
 _OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/"}
+_KEYWORD_OUT = frozenset((np.maximum, np.minimum))  # a positional out is deprecated for these two
 
 
 def _folded_transposes(program: Program) -> dict[int, int]:
@@ -231,7 +232,8 @@ def _generate(program: Program, name: str, fresh_outputs: bool, general: _Genera
             target = names[buffer]
             dead.remove(target)
             names[e.out] = target
-            lines.append(f"    {impl_name(e)}({', '.join(operands)}, out={target})")
+            out = f"out={target}" if ufunc in _KEYWORD_OUT else target  # (positional: NumPy's fastest call)
+            lines.append(f"    {impl_name(e)}({', '.join(operands)}, {out})")
         else:
             if (ufunc is not None and numpy_only and ufunc in _OPERATORS and e.out.aval.shape == ()
                     and any(type(a) is Var and a in plan.numpy for a in e.inputs)):
