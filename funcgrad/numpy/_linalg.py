@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._backend import numpy_constant_like
 from ..core import Tracer
 from ..prims import decompositions as dec
 from ..prims import elementwise as ew
@@ -167,7 +168,7 @@ def _squared_norms(r: Any, axis: int) -> Any:
 
 
 def _eye_like(a: Any, n: int) -> np.ndarray:
-    return np.eye(n, dtype=a.dtype)
+    return numpy_constant_like(np.eye(n, dtype=a.dtype), a)  # in a's library (Dask, CuPy)
 
 
 def _is_concrete(x: Any) -> bool:
