@@ -18,7 +18,6 @@ import itertools
 import math
 import os
 import threading
-import traceback
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, NoReturn, Protocol, Sequence
 
 import numpy as np
@@ -461,6 +460,8 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 def user_frame() -> str:
     """The innermost stack frame outside funcgrad, as 'file:line: source'."""
+    import traceback  # only for error messages: not loaded by `import funcgrad`
+
     for frame in reversed(traceback.extract_stack()[:-1]):
         if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
             return f"{frame.filename}:{frame.lineno}: {(frame.line or '').strip()}"

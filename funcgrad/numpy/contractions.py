@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 import warnings
 from typing import Any, Sequence
 
@@ -17,6 +16,8 @@ from .reductions import sum as _sum
 from .shape import broadcast_to, diagonal, moveaxis, ravel, reshape, stack, transpose
 
 __all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "trace"]
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # string.ascii_letters (einsum subscripts)
 
 
 def matmul(a: Any, b: Any, out: Any = None) -> Any:
@@ -118,7 +119,7 @@ def _explicit_subscripts(subscripts: str, operands: Sequence[Any]) -> str:
     if len(terms) != len(operands):
         raise ValueError(f"einsum: {len(terms)} subscript terms for {len(operands)} operands")
     used = set(ins.replace(".", "") + out)
-    spare = [c for c in string.ascii_letters if c not in used]
+    spare = [c for c in _LETTERS if c not in used]
     ell_rank = max((np.ndim(op) - len(t.replace("...", ""))
                     for t, op in zip(terms, operands, strict=True) if "..." in t), default=0)
     ell = "".join(spare[:ell_rank])
@@ -148,7 +149,7 @@ def _sublist_subscripts(args: tuple) -> tuple[str, list]:
                 k = int(s)
                 if not 0 <= k < 52:
                     raise ValueError(f"subscript is not within the valid range [0, 52), got {k}")
-                out += string.ascii_letters[k]
+                out += _LETTERS[k]
         return out
 
     operands, terms = list(args[0::2]), [letters(sl) for sl in args[1::2]]
