@@ -151,6 +151,8 @@ DRAWS = {
     "rademacher": lambda k: fr.rademacher(k, (3,)),
     "poisson": lambda k: fr.poisson(k, np.array([0.5, 4.0, 30.0, 500.0])),
     "empty": lambda k: fr.normal(k, (0, 3)),
+    "binomial": lambda k: fr.binomial(k, np.array([3.0, 20.0, 500.0, 0.0]), np.array([0.5, 0.2, 0.7, 0.3])),
+    "multinomial": lambda k: fr.multinomial(k, 50.0, np.array([0.2, 0.3, 0.5]), shape=(2, 3)),
 }
 IMPLS = {"threefry": K1, "philox": fr.key(1234, impl="philox")}
 
@@ -366,7 +368,7 @@ def test_every_random_primitive_is_exercised_here():
     names = {p.name for p in random_prims.RANDOM_PRIMITIVES}
     assert names == {"random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
                      "random_truncated_normal", "random_randint", "random_poisson", "random_gamma",
-                     "random_gamma_grad"}
+                     "random_gamma_grad", "random_standard", "random_binomial"}
 
 
 @pytest.mark.parametrize("bad, fn", [
@@ -562,16 +564,17 @@ JAX_VMAP_NORMAL_64 = (
 JAX_GAMMA_GRAD_64 = 0.7932191381109293
 
 
-@pytest.mark.parametrize("n", [40_000, 3 * 2**16, 1_000_003])
-@pytest.mark.parametrize("seed", [0, 1234, 2**40 + 77])
-def test_fast_normal_path_equals_the_general_path(n, seed):
-    from funcgrad.random import _fast_normal, _sampling
+@pytest.mark.parametrize("n", [40_000, 3 * 2**16 + 5])
+@pytest.mark.parametrize("seed", [0, 2**40 + 77])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blockwise_normal_path_equals_the_one_shot_path(n, seed, dtype):
+    from funcgrad.random import _sampling
 
     k = fr.key(seed)
-    general = _sampling._normal_from_bits(_sampling.bits(k, 64, (n,)), np.dtype(np.float64))
-    np.testing.assert_array_equal(_fast_normal.normal_f64(k, n), general)
-    np.testing.assert_array_equal(fr.normal(k, (n,)), general)
-    assert np.abs(general).max() > 3.4  # |z| > 3.3 (w > 6.25) uses the tail polynomials
+    d = np.dtype(dtype)
+    one_shot = _sampling._normal_from_bits(_sampling.bits(k, d.itemsize * 8, (n,)), d)
+    np.testing.assert_array_equal(fr.normal(k, (n,), dtype), one_shot)
+    assert np.abs(one_shot).max() > 3.4  # |z| > 3.3 (w > 6.25) uses the tail polynomials
 
 
 # jax.random.poisson known answers (JAX 0.10.2; the same in both modes: JAX draws them in float32)
@@ -756,3 +759,167 @@ def test_last_distributions_known_answers(mode, name):
     rtol = 2e-6 if dt == np.float32 else 5e-14
     np.testing.assert_allclose(got, np.array(data, dtype).reshape(shape), rtol=rtol)
     np.testing.assert_array_equal(fr.clone(K1), K1)
+
+
+# --- bit-exact known answers (JAX 0.10.2 on x86-64 CPU, jax_enable_x64, explicit dtypes) ---------------
+# The raw bits of each draw (uint32 words for float32, uint64 for float64), so equality is exact.
+# These draws go through XLA's own log/log1p and fused multiply-adds, which funcgrad.random._xla_math
+# reproduces; the calls are CALLS below with k = jax.random.PRNGKey(seed), A = jnp.asarray.
+BIT_CALLS = {'binomial': 'binomial(k, A([3.0, 20.0, 500.0, 40.0], dt), A([0.5, 0.2, 0.7, 0.95], dt), None, dt)',
+ 'exponential': 'exponential(k, (4,), dt)',
+ 'gumbel': 'gumbel(k, (4,), dt)',
+ 'laplace': 'laplace(k, (4,), dt)',
+ 'logistic': 'logistic(k, (2, 2), dt)',
+ 'multinomial': 'multinomial(k, A(30.0, dt), A([0.1, 0.6, 0.3], dt), shape=(2, 3), dtype=dt)',
+ 'normal_0d': 'normal(k, (), dt)',
+ 'normal_2x5': 'normal(k, (2, 5), dt)',
+ 'normal_3': 'normal(k, (3,), dt)',
+ 'truncated_normal': 'truncated_normal(k, -1.5, 0.5, (4,), dt)',
+ 'uniform_mm': 'uniform(k, (4,), dt, -2.0, 3.0)'}
+JAX_BITS = {'32': {'binomial@0': ((4,), [1065353216, 1073741824, 1135968256, 1109393408]),
+        'binomial@1234': ((4,), [1073741824, 1073741824, 1135476736, 1109393408]),
+        'binomial@big': ((4,), [1073741824, 1082130432, 1136361472, 1108869120]),
+        'exponential@0': ((4,), [1077726950, 1081473707, 1053740146, 1059185393]),
+        'exponential@1234': ((4,), [1073752491, 1070718830, 1055553834, 1072759287]),
+        'exponential@big': ((4,), [1058540121, 1074599459, 1021981021, 1053797754]),
+        'gumbel@0': ((4,), [1077614729, 1081428380, 3183898615, 1049490596]),
+        'gumbel@1234': ((4,), [1073162266, 1069830231, 3131184725, 1072076519]),
+        'gumbel@big': ((4,), [1046494848, 1074356731, 3215121026, 3183478768]),
+        'laplace@0': ((4,), [3222303331, 3226050091, 1053897580, 1032095730]),
+        'laplace@1234': ((4,), [3215432268, 3211939015, 1050525184, 3214428397]),
+        'laplace@big': ((4,), [1038198792, 3217126205, 1077415532, 1053782122]),
+        'logistic@0': ((2, 2), [1077501497, 1081382888, 3207767447, 3187703960]),
+        'logistic@1234': ((2, 2), [1072546676, 1068909109, 3205174403, 1071374710]),
+        'logistic@big': ((2, 2), [3193336580, 1074109228, 3227686547, 3207680913]),
+        'multinomial@0': ((2, 3), [1065353216, 1101529088, 1090519040, 1088421888, 1097859072, 1090519040]),
+        'multinomial@1234': ((2, 3), [1077936128, 1099956224, 1091567616, 1077936128, 1102577664, 1082130432]),
+        'multinomial@big': ((2, 3), [1073741824, 1103101952, 1082130432, 1084227584, 1100480512, 1086324736]),
+        'normal_0d@0': ((), [1070576317]),
+        'normal_0d@1234': ((), [1066218095]),
+        'normal_0d@big': ((), [3188082668]),
+        'normal_2x5@0': ((2, 5),
+                         [1070576317, 1073847792, 3202220055, 3181445666, 1043616044, 3212368599, 3204290508,
+                          1056775985, 1059721932, 3212000746]),
+        'normal_2x5@1234': ((2, 5),
+                            [1066218095, 1063055782, 3199035335, 1065581770, 3213454101, 1051239321, 1061296637,
+                             3197756681, 3200112793, 1058411091]),
+        'normal_2x5@big': ((2, 5),
+                           [3188082668, 1067239734, 3220455322, 3202114297, 1063853675, 3190346145, 1043246349,
+                            3203557127, 1022888058, 1045819594]),
+        'normal_3@0': ((3,), [1070576317, 1073847792, 3202220055]),
+        'normal_3@1234': ((3,), [1066218095, 1063055782, 3199035335]),
+        'normal_3@big': ((3,), [3188082668, 1067239734, 3220455322]),
+        'truncated_normal@0': ((4,), [1053915016, 1055701046, 3206119850, 3199738087]),
+        'truncated_normal@1234': ((4,), [1049309860, 1043677273, 3205035658, 1048179423]),
+        'truncated_normal@big': ((4,), [3200913396, 1050663270, 3215990918, 3206083859]),
+        'uniform_mm@0': ((4,), [1076838626, 1077486916, 3199030644, 1051708048]),
+        'uniform_mm@1234': ((4,), [1075105150, 1073866570, 3190212960, 1074745260]),
+        'uniform_mm@big': ((4,), [1047849456, 1075622796, 3220043382, 3198838484])},
+ '64': {'binomial@0': ((4,), [4607182418800017408, 4611686018427387904, 4644741736004845568, 4630544841867001856]),
+        'binomial@1234': ((4,), [0, 4616189618054758400, 4644688959446712320, 4630544841867001856]),
+        'binomial@big': ((4,), [0, 4607182418800017408, 4644935250051334144, 4630404104378646528]),
+        'exponential@0': ((4,), [4603057757045831127, 4597949073452570790, 4614752146199049055, 4605871795515782058]),
+        'exponential@1234': ((4,),
+                             [4599956686129448010, 4607670124825074570, 4604277493290425252, 4610344534167980282]),
+        'exponential@big': ((4,),
+                            [4598506094081852469, 4605289104150566496, 4610713884274187900, 4601270789637514796]),
+        'gumbel@0': ((4,), [4594136595314349720, 13824717663298318111, 4614712525434929946, 4603490653873327473]),
+        'gumbel@1234': ((4,), [13819774450740316177, 4606413584882533509, 4599865370210808114, 4609898949873067240]),
+        'gumbel@big': ((4,), [13823694655352467321, 4602701304242592414, 4610306227743902205, 13812685697947333570]),
+        'laplace@0': ((4,), [4595582360139728619, 4605722917272707071, 13836563354361783527, 13818353101954672369]),
+        'laplace@1234': ((4,),
+                         [4602942069735574901, 13824522249846061644, 4580242332510486313, 13830594913638673412]),
+        'laplace@big': ((4,), [4604961570843742366, 13815001016214938514, 13830964263744881030, 4600400015427502024]),
+        'logistic@0': ((2, 2),
+                       [13822972381232499624, 13831848730629966307, 4614672670922455961, 4599080214875849924]),
+        'logistic@1234': ((2, 2),
+                          [13829414888252745129, 4604549007106370098, 13808082069809865824, 4609438169974973997]),
+        'logistic@big': ((2, 2),
+                         [13831357070519751739, 4595825472191277220, 4609885889079888298, 13827355184063211198]),
+        'multinomial@0': ((2, 3),
+                          [4607182418800017408, 4624633867356078080, 4624070917402656768, 4616189618054758400,
+                           4627167142146473984, 4613937818241073152]),
+        'multinomial@1234': ((2, 3),
+                             [4607182418800017408, 4625759767262920704, 4622382067542392832, 4613937818241073152,
+                              4625759767262920704, 4621256167635550208]),
+        'multinomial@big': ((2, 3),
+                            [4617315517961601024, 4625196817309499392, 4621256167635550208, 4607182418800017408,
+                             4627448617123184640, 4617315517961601024]),
+        'normal_0d@0': ((), [13819956301806572573]),
+        'normal_0d@1234': ((), [13826412929620354278]),
+        'normal_0d@big': ((), [13828043839289970129]),
+        'normal_2x5@0': ((2, 5),
+                         [13819956301806572573, 13828615798116809546, 4610857746434946967, 4595935814102313387,
+                          4590491565605667708, 13823747008893491071, 4608038840081015588, 4599772057100701619,
+                          4590776766942234009, 13829399893359704412]),
+        'normal_2x5@1234': ((2, 5),
+                            [13826412929620354278, 4601590314506976375, 13804730748279033246, 4606341639441314623,
+                             13829728617920128718, 4608661699742256871, 4596520839723726611, 4606560609382726373,
+                             4614621777978366325, 4603525993433179959]),
+        'normal_2x5@big': ((2, 5),
+                           [13828043839289970129, 4593003213717404349, 4606843152869625811, 13824269872849734817,
+                            4601756354504145238, 13817565956544835654, 13828370927172003400, 13823142137620302353,
+                            13833722346724266169, 13827336046303752978]),
+        'normal_3@0': ((3,), [13819956301806572573, 13828615798116809546, 4610857746434946967]),
+        'normal_3@1234': ((3,), [13826412929620354278, 4601590314506976375, 13804730748279033246]),
+        'normal_3@big': ((3,), [13828043839289970129, 4593003213717404349, 4606843152869625811]),
+        'truncated_normal@0': ((4,),
+                               [13825058131762462341, 13829066398143879645, 4601586459971444693,
+                                13819291994308240977]),
+        'truncated_normal@1234': ((4,),
+                                  [13827600231033635583, 13808862440958225207, 13822821500835281591,
+                                   4596220108651419341]),
+        'truncated_normal@big': ((4,),
+                                 [13828691656494069148, 13820932124808710541, 4597047438528220013,
+                                  13826749239845723741]),
+        'uniform_mm@0': ((4,), [4591314295979025216, 13829820573621901078, 4613547372604117562, 4606034024931987842]),
+        'uniform_mm@1234': ((4,),
+                            [13826297195640533348, 4608755927725612775, 4601968063828259492, 4611885362356768257]),
+        'uniform_mm@big': ((4,),
+                           [13828961394580435308, 4604753373420389632, 4612046971253872784, 13822073262817896276])}}
+BIT_SEEDS = {"0": 0, "1234": 1234, "big": 2**40 + 77}
+BIT_IDS = [(m, name) for m in ("32", "64") for name in JAX_BITS[m]]
+
+
+@pytest.mark.parametrize("mode, name", BIT_IDS, ids=[f"{m}-{n}" for m, n in BIT_IDS])
+def test_draws_are_jax_bit_for_bit(mode, name):
+    shape, words = JAX_BITS[mode][name]
+    dtype = np.float32 if mode == "32" else np.float64
+    call, seed = name.split("@")
+    env = {"jr": fr, "k": fr.key(BIT_SEEDS[seed]), "dt": dtype, "A": lambda x, d: np.asarray(x, d)}
+    got = np.asarray(eval("jr." + BIT_CALLS[call], env))
+    assert got.dtype == dtype and got.shape == tuple(shape)
+    want = np.array(words, np.uint32 if mode == "32" else np.uint64).view(dtype).reshape(shape)
+    if name.startswith("uniform_mm") and mode == "64":
+        # uniform with bounds is composed of differentiable operations (u * (hi - lo) + lo), which
+        # NumPy rounds twice where XLA fuses one FMA: apart by at most half an ulp of hi - lo
+        np.testing.assert_allclose(got, want, rtol=0, atol=np.spacing(5.0) / 2)
+        return
+    np.testing.assert_array_equal(got.view(np.uint32 if mode == "32" else np.uint64),
+                                  want.view(np.uint32 if mode == "32" else np.uint64))
+
+
+def test_xla_math_special_values_and_shapes():
+    from funcgrad.random import _xla_math
+
+    for dtype in (np.float32, np.float64):
+        x = np.array([0.0, -0.0, -1.0, np.inf, np.nan, 1e-30, -0.3, 0.3, 5.0], dtype)
+        with np.errstate(all="ignore"):
+            got = _xla_math.log1p(x)
+            want = np.log1p(x)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got, want, rtol=4 * np.finfo(dtype).eps)
+        assert np.signbit(got[1]) and not np.signbit(got[0])  # log1p(-0) = -0
+        assert _xla_math.log1p(np.array(-0.25, dtype)).shape == ()
+    x = np.array([0.0, -1.0, np.inf, np.nan, 1e-40, 3e38, 0.5, 2.0], np.float32)
+    with np.errstate(all="ignore"):
+        got, want = _xla_math.log_f32(x), np.log(x)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[~np.isnan(want)], want[~np.isnan(want)], rtol=4e-7)
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.standard_normal(1000) for _ in range(3))
+    from fractions import Fraction
+
+    exact = np.array([float(Fraction(p) * Fraction(q) + Fraction(r)) for p, q, r in zip(a, b, c, strict=True)])
+    np.testing.assert_array_equal(_xla_math.fma64(a, b, c), exact)

@@ -31,7 +31,9 @@ from ..random import _sampling
 from .factories import batch_to_front, ndim_of
 
 __all__ = ["random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
-           "random_truncated_normal", "random_randint", "random_poisson", "random_gamma", "RANDOM_PRIMITIVES"]
+           "random_truncated_normal", "random_standard", "random_randint", "random_poisson", "random_binomial",
+           "random_gamma",
+           "RANDOM_PRIMITIVES"]
 
 
 def _aval(shape: tuple[int, ...], dtype: Any) -> Any:
@@ -120,6 +122,14 @@ random_normal_p = Primitive(
 random_normal_p.batch = _batch_rule(random_normal_p, _event_shape)
 random_normal = random_normal_p.bind
 
+random_standard_p = Primitive(
+    "random_standard",
+    lambda key, shape, dtype, dist: _sampling.standard(np.asarray(key), shape, dtype, dist),
+    nondiff=True, register=False,
+    abstract_eval=lambda key, shape, dtype, dist: _draw_aval(key, shape=shape, dtype=dtype))
+random_standard_p.batch = _batch_rule(random_standard_p, _event_shape)
+random_standard = random_standard_p.bind
+
 random_truncated_normal_p = Primitive(
     "random_truncated_normal",
     lambda key, lower, upper, shape, dtype: _sampling.truncated_normal(np.asarray(key), lower, upper, shape, dtype),
@@ -145,6 +155,14 @@ random_poisson_p = Primitive(
 random_poisson_p.batch = _batch_rule(random_poisson_p, _event_shape)
 random_poisson = random_poisson_p.bind
 
+
+random_binomial_p = Primitive(
+    "random_binomial",
+    lambda key, count, prob, shape, dtype: _sampling.binomial(np.asarray(key), count, prob, shape, dtype),
+    nondiff=True, register=False,
+    abstract_eval=lambda key, count, prob, shape, dtype: _draw_aval(key, count, prob, shape=shape, dtype=dtype))
+random_binomial_p.batch = _batch_rule(random_binomial_p, _event_shape)
+random_binomial = random_binomial_p.bind
 
 # Gamma: differentiable in alpha by implicit reparameterisation. The derivative of a draw is a
 # function of (alpha, draw) only, computed by ``random_gamma_grad``.
@@ -186,5 +204,5 @@ random_gamma_p.batch = _batch_rule(random_gamma_p, _event_shape)
 random_gamma = random_gamma_p.bind
 
 RANDOM_PRIMITIVES = (random_bits_p, random_split_p, random_fold_in_p, random_uniform_p, random_normal_p,
-                     random_truncated_normal_p, random_randint_p, random_poisson_p, random_gamma_p,
-                     random_gamma_grad_p)
+                     random_truncated_normal_p, random_standard_p, random_randint_p, random_poisson_p,
+                     random_binomial_p, random_gamma_p, random_gamma_grad_p)

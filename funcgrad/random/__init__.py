@@ -15,11 +15,17 @@ laid out as JAX's default ``jax.random`` is (the "partitionable" scheme of JAX �
 ``split``, ``fold_in`` and ``bits`` are bit-identical to JAX's, and so are the draws built from
 bits and comparisons (``uniform``, ``randint``, ``bernoulli``, ``permutation``, ``choice``,
 ``rademacher``, ``poisson``, ``geometric``; ``categorical`` too, unless two noisy logits tie to the
-last bit). Draws that go through transcendental functions (``normal`` and everything built on
-it, ``gamma``, ``exponential``, ``gumbel``, …) agree with JAX's to a few units in the last place
-(relative differences below 1e-6 in float32 and 1e-14 in float64, checked against recorded JAX
-answers): XLA fuses multiply–adds and has its own ``log``, NumPy does not. float32 draws are
-JAX's default numbers; float64 draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
+last bit). Draws that go through transcendental functions are bit-identical to JAX on CPU where
+funcgrad reproduces XLA's own elementwise functions (``funcgrad.random._xla_math``: XLA's
+``log1p``, its float32 ``log`` and ``erf``, and the fused multiply–adds XLA forms in polynomials):
+``normal``, ``truncated_normal``, ``exponential``, ``gumbel``, ``laplace``, ``logistic``,
+``binomial`` and ``multinomial``, in float32 and float64 (checked bit for bit against recorded
+JAX answers). The rest agree to a few units in the last place (relative differences below 1e-6
+in float32 and 1e-14 in float64): ``uniform`` with ``minval``/``maxval`` in float64 (a
+differentiable composition that rounds ``u * (hi - lo)`` before adding ``lo``, where XLA fuses one
+FMA), and draws that use XLA's ``exp`` or ``pow`` (``gamma`` and its family, ``lognormal``,
+``pareto``, ``beta``, ``dirichlet``, ``t``, ``f``, …), which funcgrad does not reproduce. float32
+draws are JAX's default numbers; float64 draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
 
 **Differences from JAX.** Keys are raw ``uint32`` arrays (JAX's legacy ``PRNGKey`` style), also
 from ``key()``; the default float dtype is float64 (funcgrad follows NumPy), which is JAX's
@@ -59,7 +65,7 @@ __all__ = [
     "multivariate_normal", "truncated_normal", "exponential", "laplace", "gumbel", "logistic", "cauchy",
     "rademacher", "poisson", "lognormal", "t", "chisquare", "pareto", "weibull_min", "maxwell", "rayleigh",
     "orthogonal", "geometric", "triangular", "wald", "generalized_normal", "ball", "double_sided_maxwell", "f",
-    "clone",
+    "clone", "binomial", "multinomial", "key_dtype",
 ]
 
 _IMPLS = {"threefry2x32": THREEFRY_WORDS, "threefry": THREEFRY_WORDS, "philox": PHILOX_WORDS}
@@ -256,16 +262,18 @@ def _tiny_uniform(key: Any, shape: tuple[int, ...], dtype: np.dtype, minval: flo
     return uniform(key, shape, dtype, minval=float(dtype.type(minval)), maxval=1.0)
 
 
+def _standard(key: Any, shape: Shape, dtype: Any, dist: str) -> Any:
+    _check_key(key, dist)
+    return _prims().random_standard(key, shape=_shape(shape, dist), dtype=_float_dtype(dtype, dist), dist=dist)
+
+
 def exponential(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
     """Exponential(1) floats: ``-log1p(-u)``.
 
     >>> bool(exponential(key(0), (100,)).min() > 0)
     True
     """
-    _check_key(key, "exponential")
-    dtype = _float_dtype(dtype, "exponential")
-    u = uniform(key, shape, dtype)
-    return -_fnp().log1p(-u)
+    return _standard(key, shape, dtype, "exponential")
 
 
 def gumbel(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
@@ -274,11 +282,7 @@ def gumbel(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
     >>> gumbel(key(0), (2,)).shape
     (2,)
     """
-    _check_key(key, "gumbel")
-    dtype = _float_dtype(dtype, "gumbel")
-    fnp = _fnp()
-    u = _tiny_uniform(key, _shape(shape, "gumbel"), dtype, np.finfo(dtype).tiny)
-    return -fnp.log(-fnp.log(u))
+    return _standard(key, shape, dtype, "gumbel")
 
 
 def laplace(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
@@ -287,11 +291,7 @@ def laplace(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
     >>> laplace(key(0), (2,)).shape
     (2,)
     """
-    _check_key(key, "laplace")
-    dtype = _float_dtype(dtype, "laplace")
-    fnp = _fnp()
-    u = uniform(key, shape, dtype, minval=float(dtype.type(-1.0) + np.finfo(dtype).epsneg), maxval=1.0)
-    return fnp.sign(u) * fnp.log1p(-fnp.abs(u))
+    return _standard(key, shape, dtype, "laplace")
 
 
 def logistic(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
@@ -300,11 +300,7 @@ def logistic(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
     >>> logistic(key(0), (2,)).shape
     (2,)
     """
-    _check_key(key, "logistic")
-    dtype = _float_dtype(dtype, "logistic")
-    fnp = _fnp()
-    u = _tiny_uniform(key, _shape(shape, "logistic"), dtype, np.finfo(dtype).eps)
-    return fnp.log(u) - fnp.log1p(-u)
+    return _standard(key, shape, dtype, "logistic")
 
 
 def cauchy(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
@@ -392,6 +388,75 @@ def poisson(key: Any, lam: Any, shape: Shape | None = None, dtype: Any = np.int6
     if tuple(rate.shape) != shape:
         rate = fnp.broadcast_to(rate, shape)
     return _prims().random_poisson(key, rate, shape=shape, dtype=d)
+
+
+def binomial(key: Any, n: Any, p: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """Binomial counts of ``n`` trials with success probability ``p``, as floats (JAX's
+    convention), by JAX's method: waiting times for ``n·min(p, 1-p) <= 10``, BTRS rejection above.
+    NaN for a negative or NaN ``n`` or an invalid ``p``; ``inf`` for an infinite ``n``.
+
+    >>> binomial(key(0), 10.0, 0.3, (5,))
+    array([3., 6., 3., 1., 4.])
+    """
+    _check_key(key, "binomial")
+    fnp = _fnp()
+    dtype = _float_dtype(dtype, "binomial")
+    n_shape, _ = _shape_dtype(n)
+    p_shape, p_dtype = _shape_dtype(p)
+    shape = np.broadcast_shapes(n_shape, p_shape) if shape is None else _shape(shape, "binomial")
+    float_dtype = p_dtype if p_dtype.kind == "f" and type(p) is not float else dtype
+    prob = fnp.astype(p, float_dtype) if isinstance(p, Tracer) else np.asarray(p, float_dtype)
+    count = fnp.astype(n, float_dtype) if isinstance(n, Tracer) else np.asarray(n, float_dtype)
+    if tuple(prob.shape) != shape:
+        prob = fnp.broadcast_to(prob, shape)
+    if tuple(count.shape) != shape:
+        count = fnp.broadcast_to(count, shape)
+    return _prims().random_binomial(key, count, prob, shape=shape, dtype=dtype)
+
+
+def multinomial(key: Any, n: Any, p: Any, *, shape: Shape | None = None, dtype: Any = None,
+                unroll: int | bool = 1) -> Any:
+    """Counts of ``n`` trials over the outcomes of the last axis of ``p``, as floats: one binomial
+    per outcome on what is left, with probability ``p_i / (p_i + ... + p_last)`` (``unroll`` is
+    accepted for JAX's signature; the loop over outcomes runs in Python).
+
+    >>> multinomial(key(0), 10.0, np.array([0.2, 0.3, 0.5]))
+    array([1., 4., 5.])
+    """
+    _check_key(key, "multinomial")
+    fnp = _fnp()
+    p_shape, p_dtype = _shape_dtype(p)
+    if len(p_shape) < 1:
+        raise ValueError("multinomial: p must have at least one axis (the outcomes)")
+    float_dtype = p_dtype if p_dtype.kind == "f" else np.dtype(np.float64)
+    shape = p_shape if shape is None else _shape(shape, "multinomial")
+    probs = fnp.broadcast_to(fnp.astype(p, float_dtype), shape)
+    remainder = fnp.broadcast_to(fnp.astype(n, float_dtype), shape[:-1])
+    probs = fnp.moveaxis(probs, -1, 0)
+    remaining = fnp.flip(fnp.cumsum(fnp.flip(probs, 0), axis=0), 0)
+    ratios = probs / fnp.where(remaining == 0, 1.0, remaining)
+    keys = split(key, shape[-1])
+    counts = []
+    for i in range(shape[-1]):
+        count = binomial(keys[i], remainder, fnp.clip(ratios[i], 0, 1), dtype=float_dtype)
+        remainder = remainder - count
+        counts.append(count)
+    out = fnp.stack(counts, axis=-1)
+    return fnp.astype(out, _float_dtype(dtype, "multinomial"))
+
+
+def key_dtype(impl: str | None = None) -> np.dtype:
+    """The dtype of keys: ``uint32`` for every implementation (funcgrad's keys are raw key words;
+    JAX's typed keys have their own dtype, which ``jax.random.key_data`` turns into these words).
+
+    >>> key_dtype()
+    dtype('uint32')
+    """
+    name = "threefry2x32" if impl is None else impl
+    if name not in _IMPLS:
+        raise RandomKeyError(f"impl={impl!r} is not a key implementation; expected one of "
+                             f"{sorted(set(_IMPLS) - {'threefry'})}")
+    return np.dtype(np.uint32)
 
 
 def randint(key: Any, shape: Shape, minval: Any, maxval: Any, dtype: Any = np.int64) -> Any:

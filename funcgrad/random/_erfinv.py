@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _xla_math
+
 __all__ = ["erfinv"]
 
 _F32_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
@@ -38,25 +40,7 @@ _F64_TAIL = (-2.7109920616438573243e-11, -2.5556418169965252055e-10, 1.507657269
 
 
 def _horner(coefficients: tuple, w: np.ndarray) -> np.ndarray:
-    dtype = w.dtype.type
-    if w.dtype == np.float32:
-        # XLA fuses each step into one fused multiply-add: round once per step, emulated exactly
-        # in float64 (the product of two float32 numbers is exact there).
-        w64 = w.astype(np.float64)
-        p64 = np.full_like(w64, float(np.float32(coefficients[0])))
-        p32 = np.empty_like(w)
-        for c in coefficients[1:]:
-            p64 *= w64
-            p64 += float(np.float32(c))
-            p32[...] = p64
-            p64[...] = p32
-        return p32
-    p = np.multiply(w, dtype(coefficients[0]))
-    p += dtype(coefficients[1])
-    for c in coefficients[2:]:
-        p *= w
-        p += dtype(c)
-    return p
+    return _xla_math.horner(coefficients, w)  # one FMA per step, as XLA evaluates it
 
 
 def _fix_tail(x: np.ndarray, w: np.ndarray, p: np.ndarray, threshold: float, tails: tuple) -> None:
@@ -90,14 +74,9 @@ def erfinv(x: np.ndarray, open_interval: bool = False) -> np.ndarray:
         return erfinv(x.reshape(1), open_interval).reshape(())
     dtype = x.dtype.type
     with np.errstate(divide="ignore", invalid="ignore"):
-        if x.dtype == np.float32:
-            w = np.multiply(x, x)
-            np.negative(w, out=w)
-            np.log1p(w, out=w)
-        else:  # log((1 - x)(1 + x)) = log1p(-x²); NumPy's float64 log is several times faster than log1p
-            w = np.subtract(1.0, x)
-            w *= np.add(1.0, x)
-            np.log(w, out=w)
+        w = np.multiply(x, x)
+        np.negative(w, out=w)
+        w = _xla_math.log1p(w)
         np.negative(w, out=w)
         # The central polynomial for every element (cheap, vectorised), then the few tail ones.
         if x.dtype == np.float32:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _philox, _threefry
+from . import _philox, _threefry, _xla_math
 from ._erfinv import erfinv
 
 THREEFRY_WORDS = 2
@@ -56,12 +56,43 @@ def uniform(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
 
 
 def uniform_between(key: np.ndarray, shape: tuple[int, ...], dtype: Any, lo: Any, hi: Any) -> np.ndarray:
-    """Uniform floats in [lo, hi) computed as JAX does: ``max(lo, u * (hi - lo) + lo)``."""
+    """Uniform floats in [lo, hi) computed as JAX does: ``max(lo, u * (hi - lo) + lo)``, the
+    multiply–add fused (XLA contracts it into one FMA)."""
     dtype = np.dtype(dtype)
     lo = np.asarray(lo, dtype)
     hi = np.asarray(hi, dtype)
     u = uniform(key, shape, dtype)
-    return np.maximum(lo, u * (hi - lo) + lo)
+    span = np.asarray(hi - lo, dtype)
+    if dtype == np.float32:
+        out = _xla_math.fma32(u, span, lo)
+    else:
+        out = _xla_math.fma64(*np.broadcast_arrays(u, span, lo)) if u.size else u * span + lo
+    return np.maximum(lo, out)
+
+
+def standard(key: np.ndarray, shape: tuple[int, ...], dtype: Any, dist: str) -> np.ndarray:
+    """Draws with no parameters, computed with JAX's formulas and XLA's ``log``/``log1p``:
+    ``exponential`` ``-log1p(-u)``, ``gumbel`` ``-log(-log(u))`` (u in [tiny, 1)), ``laplace``
+    ``sign(u) log1p(-|u|)`` (u in (-1, 1)), ``logistic`` ``log(u) - log1p(-u)`` (u in [tiny, 1))."""
+    return np.asarray(_standard(key, shape, np.dtype(dtype), dist))  # 0-d arrays, never scalars
+
+
+def _standard(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, dist: str) -> np.ndarray:
+    f = dtype.type
+    info = np.finfo(dtype)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if dist == "exponential":
+            return -_xla_math.log1p(-uniform(key, shape, dtype))
+        if dist == "gumbel":
+            u = uniform_between(key, shape, dtype, info.tiny, 1.0)
+            return -_xla_math.log(-_xla_math.log(u))
+        if dist == "laplace":
+            u = uniform_between(key, shape, dtype, f(-1.0) + info.epsneg, 1.0)
+            return np.sign(u) * _xla_math.log1p(-np.abs(u))
+        if dist == "logistic":
+            u = uniform_between(key, shape, dtype, info.tiny, 1.0)
+            return _xla_math.log(u) - _xla_math.log1p(-u)
+    raise ValueError(f"unknown standard distribution {dist!r}")
 
 
 _CHUNK = 1 << 14  # elements per block of the one-key fast path: every temporary stays in cache
@@ -73,10 +104,6 @@ def normal(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     if key.shape[-1] == PHILOX_WORDS:
         return _philox.normal(key, shape, dtype)
     n = math.prod(shape)
-    if key.ndim == 1 and dtype == np.float64 and _CHUNK < n <= 0xFFFFFFFF:
-        from ._fast_normal import normal_f64
-
-        return normal_f64(key, n).reshape(shape)
     if key.ndim == 1 and _CHUNK < n <= 0xFFFFFFFF:
         # One key, many draws: run the whole pipeline block by block (element i's counter is i).
         out = np.empty(n, dtype)
@@ -106,8 +133,12 @@ def truncated_normal(key: np.ndarray, lower: Any, upper: Any, shape: tuple[int, 
     lower = np.asarray(lower, dtype)
     upper = np.asarray(upper, dtype)
     root2 = dtype.type(math.sqrt(2.0))
-    a = np.asarray(_erf(lower / root2), np.float64).astype(dtype)
-    b = np.asarray(_erf(upper / root2), np.float64).astype(dtype)
+    inv_root2 = dtype.type(1.0) / root2  # XLA turns the division by the constant √2 into this product
+    if dtype == np.float32:
+        a, b = _xla_math.erf_f32(lower * inv_root2), _xla_math.erf_f32(upper * inv_root2)
+    else:
+        a = np.asarray(_erf(lower * inv_root2), np.float64)
+        b = np.asarray(_erf(upper * inv_root2), np.float64)
     u = uniform_between(key, shape, dtype, a, b)
     with np.errstate(invalid="ignore"):
         out = root2 * erfinv(u)
@@ -312,4 +343,118 @@ def _poisson_rejection(key: np.ndarray, lam: np.ndarray, shape: tuple[int, ...],
             accept &= running
             k_out = np.where(accept, k, k_out)
             accepted |= accept
+    return k_out
+
+
+# --- binomial --------------------------------------------------------------------------------------
+
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                  0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                  0.00925546218271273, 0.00833056343336287)
+
+
+def _stirling_tail(k: np.ndarray) -> np.ndarray:
+    """log k! - (Stirling's approximation of it): tabulated for k <= 9, a series above."""
+    f = k.dtype.type
+    table = np.asarray(_STIRLING_TAIL, k.dtype)
+    kc = np.clip(k, f(0.0), f(9.0))
+    kp1sq = (kc + f(1)) * (kc + f(1))
+    approx = (f(1.0 / 12) - (f(1.0 / 360) - f(1.0 / 1260) / kp1sq) / kp1sq) / (kc + f(1))
+    index = np.nan_to_num(np.floor(kc), nan=0.0).astype(np.int64)  # NaN (an infinite count) picks any entry
+    return np.where(k <= f(9), table[index], approx)
+
+
+def binomial(key: np.ndarray, count: Any, prob: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Binomial(count, prob) draws as floats of ``dtype``, by JAX's method (that of TensorFlow):
+    for ``count * q <= 10`` (``q = min(p, 1 - p)``) count geometric waiting times until they pass
+    ``count``; otherwise Kachitvichyanukul and Schmeiser's BTRS transformed rejection. Each
+    iteration draws whole arrays from the next key of one chain, so a batch of keys (vmap) gives
+    each example its own numbers; invalid parameters give NaN, an infinite count infinity."""
+    prob = np.asarray(prob)
+    fdt = prob.dtype if prob.dtype.kind == "f" else np.dtype(np.float64)
+    f = fdt.type
+    lead = key.shape[:-1]
+    full = np.broadcast_shapes(lead + shape, np.shape(count), prob.shape)
+    count = np.broadcast_to(np.asarray(count, fdt), full)
+    prob = np.broadcast_to(prob.astype(fdt), full)
+    with np.errstate(all="ignore"):
+        below_half = prob < f(0.5)
+        q = np.where(below_half, prob, f(1.0) - prob)
+        count_bad = np.isnan(count) | (count < f(0))
+        count_inf = np.isinf(count)
+        q_nan = np.isnan(q)
+        q_neg = q < f(0)
+        q = np.where(q_nan | q_neg, f(0.01), q)
+        inversion = count_bad | (count * q <= f(10.0))
+        count = np.floor(count)
+        samples = np.where(
+            inversion,
+            _binomial_inversion(key, np.where(inversion, count, f(0)), q, shape, full),
+            _binomial_btrs(key, np.where(inversion, f(1e4), count), np.where(inversion, f(0.5), q), shape, full))
+        invalid = q_neg | q_nan | count_bad
+        samples = np.where(invalid, f(np.nan), samples)
+        samples = np.where(count_inf & ~invalid, f(np.inf), samples)
+        samples = np.where(below_half | count_bad | q_nan | count_inf, samples, count - samples)
+    return samples.astype(dtype)
+
+
+def _running(done: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which elements still iterate: a whole draw (the trailing ``shape`` axes) runs until all
+    of its elements are done, as one key's draw would on its own."""
+    event_axes = tuple(range(done.ndim - len(shape), done.ndim))
+    return ~np.all(done, axis=event_axes, keepdims=True)
+
+
+def _binomial_inversion(key: np.ndarray, count: np.ndarray, prob: np.ndarray, shape: tuple[int, ...],
+                        full: tuple[int, ...]) -> np.ndarray:
+    f = prob.dtype.type
+    log_q = _xla_math.log1p(-prob)
+    num_geom = np.zeros(full, prob.dtype)
+    geom_sum = np.zeros(full, prob.dtype)
+    while True:
+        running = _running(~(geom_sum <= count), shape)  # a NaN count is done at once, as in JAX
+        if not running.any():
+            break
+        sub, key = _chain_split(key, 2)
+        u = np.broadcast_to(uniform(sub, shape, prob.dtype), full)
+        step = running & (geom_sum <= count)
+        num_geom = np.where(running & step, num_geom + f(1), num_geom)
+        geom = np.ceil(_xla_math.log(u) / log_q)
+        geom_sum = np.where(running, geom_sum + geom, geom_sum)
+    return num_geom - f(1)
+
+
+def _binomial_btrs(key: np.ndarray, count: np.ndarray, prob: np.ndarray, shape: tuple[int, ...],
+                   full: tuple[int, ...]) -> np.ndarray:
+    f = prob.dtype.type
+    log = _xla_math.log
+    stddev = np.sqrt(count * prob * (f(1) - prob))
+    b = f(1.15) + f(2.53) * stddev
+    a = f(-0.0873) + f(0.0248) * b + f(0.01) * prob
+    c = count * prob + f(0.5)
+    v_r = f(0.92) - f(4.2) / b
+    r = prob / (f(1) - prob)
+    alpha = (f(2.83) + f(5.1) / b) * stddev
+    m = np.floor((count + f(1)) * prob)
+    k_out = np.full(full, f(-1))
+    accepted = np.zeros(full, bool)
+    while True:
+        running = _running(accepted, shape)
+        if not running.any():
+            break
+        key, k0, k1 = _chain_split(key, 3)
+        u = np.broadcast_to(uniform(k0, shape, prob.dtype), full) - f(0.5)
+        v = np.broadcast_to(uniform(k1, shape, prob.dtype), full)
+        us = f(0.5) - np.abs(u)
+        accept1 = (us >= f(0.07)) & (v <= v_r)
+        k = np.floor((f(2) * a / us + b) * u + c)
+        reject = (k < 0) | (k > count)
+        v = log(v * alpha / (a / (us * us) + b))
+        bound = ((m + f(0.5)) * log((m + f(1)) / (r * (count - m + f(1))))
+                 + (count + f(1)) * log((count - m + f(1)) / (count - k + f(1)))
+                 + (k + f(0.5)) * log(r * (count - k + f(1)) / (k + f(1)))
+                 + _stirling_tail(m) + _stirling_tail(count - m) - _stirling_tail(k) - _stirling_tail(count - k))
+        accept = (accept1 | (~reject & (v <= bound))) & running
+        k_out = np.where(accept, k, k_out)
+        accepted |= accept
     return k_out

@@ -1,0 +1,196 @@
+"""The elementwise functions XLA's CPU backend evaluates differently from NumPy, reproduced in NumPy
+so that draws built on them are JAX's numbers bit for bit.
+
+What differs, found by comparing against JAX 0.10 on CPU (x86-64 with FMA):
+
+* XLA compiles with floating-point contraction on, so ``a * b + c`` in a polynomial step is one
+  fused multiply–add (one rounding). float32 FMAs are emulated exactly in float64 (the product of
+  two float32 numbers is exact there, and the sum rounds to float64 before float32 only in cases
+  too rare to matter: a double rounding needs the exact result within 2⁻⁵³ of a float32
+  midpoint). float64 FMAs are emulated with error-free transformations (Dekker's product, Knuth's
+  sum).
+* ``log1p`` is XLA's own for every dtype: Cephes' rational approximation
+  ``x - x²/2 + x³ P(x)/Q(x)`` for ``|x| < √2 - 1`` (polynomials evaluated with FMAs), ``log(1 + x)``
+  elsewhere.
+* float32 ``log`` is XLA's own vectorised approximation (Cephes' degree-8 polynomial for
+  ``log(1 + f)``, evaluated in three interleaved parts with FMAs, plus the exponent times ln 2
+  split in two constants). float64 ``log`` is the C library's, which NumPy also calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["fma32", "fma64", "log_f32", "log1p", "log"]
+
+
+def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray | float) -> np.ndarray:
+    """``round_f32(a * b + c)`` for float32 ``a``, ``b``, ``c`` (computed in float64)."""
+    out = np.multiply(a, b, dtype=np.float64)
+    out += c
+    return out.astype(np.float32)
+
+
+_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's splitter for float64
+
+
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    gamma = a * _SPLIT
+    hi = gamma - (gamma - a)
+    return hi, a - hi
+
+
+def fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray | float, b_split: tuple | None = None) -> np.ndarray:
+    """``round_f64(a * b + c)`` from error-free transformations: ``a * b = h + l`` exactly
+    (Dekker), ``h + c = s + e`` exactly (Knuth), result ``s + (e + l)``. ``b_split`` may pass
+    ``_split(b)`` when ``b`` is reused (a Horner loop). Finite inputs without overflow."""
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b) if b_split is None else b_split
+    h = a * b
+    low = a_hi * b_hi
+    low -= h
+    low += a_hi * b_lo
+    low += a_lo * b_hi
+    low += a_lo * b_lo  # a * b - h, exactly
+    s = h + c
+    bb = s - h
+    e = h - (s - bb)
+    e += c - bb  # h + c - s, exactly
+    e += low
+    s += e
+    return s
+
+
+def horner(coefficients: tuple, x: np.ndarray) -> np.ndarray:
+    """``((c0 x + c1) x + c2) ...`` with one FMA per step, in ``x``'s dtype, starting from ``c0``
+    (in place, in preallocated buffers: this is most of the time of a normal draw)."""
+    if x.dtype == np.float32:
+        p = np.full(x.shape, np.float32(coefficients[0]), np.float32)
+        wide = np.empty(x.shape, np.float64)
+        for c in coefficients[1:]:
+            np.multiply(p, x, out=wide, dtype=np.float64)
+            wide += float(np.float32(c))
+            p[...] = wide
+        return p
+    x_hi, x_lo = _split(x)
+    p = np.full(x.shape, float(coefficients[0]))
+    a, b, h, s, low = (np.empty_like(p) for _ in range(5))
+    for c in coefficients[1:]:  # fma64(p, x, c), step by step
+        np.multiply(p, _SPLIT, out=a)
+        np.subtract(a, p, out=b)
+        a -= b  # p_hi
+        np.subtract(p, a, out=b)  # p_lo
+        np.multiply(p, x, out=h)
+        np.multiply(a, x_hi, out=low)
+        low -= h
+        a *= x_lo
+        low += a
+        np.multiply(b, x_hi, out=a)
+        low += a
+        b *= x_lo
+        low += b  # p x - h, exactly
+        np.add(h, c, out=s)
+        np.subtract(s, h, out=a)  # bb
+        np.subtract(s, a, out=b)
+        np.subtract(h, b, out=b)  # h - (s - bb)
+        np.subtract(c, a, out=a)
+        b += a  # h + c - s, exactly
+        b += low
+        np.add(s, b, out=p)
+    return p
+
+
+# Cephes' log1p: log(1 + x) = x - x²/2 + x³ P(x)/Q(x) on |x| < √2 - 1.
+_LOG1P_P = (4.5270000862445199635215E-5, 4.9854102823193375972212E-1, 6.5787325942061044846969E0,
+            2.9911919328553073277375E1, 6.0949667980987787057556E1, 5.7112963590585538103336E1,
+            2.0039553499201281259648E1)
+_LOG1P_Q = (1.0, 1.5062909083469192043167E1, 8.3047565967967209469434E1, 2.2176239823732856465394E2,
+            3.0909872225312059774938E2, 2.1642788614495947685003E2, 6.0118660497603843919306E1)
+_SQRT2_MINUS_1 = 0.41421356237309504880
+
+
+def log1p(x: np.ndarray) -> np.ndarray:
+    """XLA's ``log1p`` for float32 or float64 ``x`` (any shape)."""
+    x = np.asarray(x)
+    shape = x.shape
+    x = x.reshape(-1)  # 1-d throughout: NumPy turns 0-d results into scalars
+    dtype = x.dtype.type
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = log(x + dtype(1.0))
+        small = np.flatnonzero(np.abs(x) < dtype(_SQRT2_MINUS_1))
+        if small.size:
+            xs = x[small]
+            x2 = xs * xs
+            ratio = horner(_LOG1P_P, xs)
+            ratio /= horner(_LOG1P_Q, xs)
+            ratio *= xs * x2
+            ratio += dtype(-0.5) * x2  # exact scaling: the FMA XLA may form here rounds the same
+            ratio += xs
+            out[small] = ratio
+    return out.reshape(shape)
+
+
+def log(x: np.ndarray) -> np.ndarray:
+    """XLA's ``log``: its own approximation for float32, the C library's (NumPy's) for float64."""
+    x = np.asarray(x)
+    return log_f32(x) if x.dtype == np.float32 else np.log(x)
+
+
+_LOG_P = (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1,
+          -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1)
+_LOG_Q1 = -2.12194440e-4  # ln 2 = Q2 + Q1 - ..., split so that e * Q2 is exact
+_LOG_Q2 = 0.693359375
+_SQRT_HALF = 0.707106781186547524
+
+
+def log_f32(x: np.ndarray) -> np.ndarray:
+    """XLA CPU's float32 natural logarithm: ``x = m 2^e`` with ``m`` in [√½, √2), a degree-8
+    polynomial for ``log(m)`` in ``f = m - 1`` (three interleaved Horner parts joined with
+    ``f³``), then ``e ln 2`` added in two parts, every step an FMA where XLA forms one."""
+    x = np.asarray(x, np.float32)
+    if x.ndim == 0:
+        return log_f32(x.reshape(1)).reshape(())
+    f32 = np.float32
+    m, e = np.frexp(x)  # m in [0.5, 1)
+    m = m.astype(f32)
+    below = m < f32(_SQRT_HALF)
+    e = e.astype(f32) - below
+    f = m - f32(1.0)
+    f += np.where(below, m, f32(0.0))  # 2m - 1 below √½, m - 1 above: both exact
+    f2 = f * f
+    f3 = f2 * f
+    p = _LOG_P
+    y0 = fma32(fma32(np.full_like(f, f32(p[0])), f, float(f32(p[1]))), f, float(f32(p[2])))
+    y1 = fma32(fma32(np.full_like(f, f32(p[3])), f, float(f32(p[4]))), f, float(f32(p[5])))
+    y2 = fma32(fma32(np.full_like(f, f32(p[6])), f, float(f32(p[7]))), f, float(f32(p[8])))
+    y = fma32(fma32(y0, f3, y1), f3, y2)
+    y = fma32(y, f3, e * f32(_LOG_Q1))  # XLA contracts y * f³ + e q1
+    out = fma32(f32(-0.5) * np.ones_like(f), f2, f)  # f - f²/2
+    out += y
+    out = fma32(e, np.full_like(f, f32(_LOG_Q2)), out)
+    # special values, as XLA: log(0) = -inf, log(x < 0) = nan, log(inf) = inf, log(nan) = nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        special = ~np.isfinite(x) | (x <= 0) | (x < np.finfo(f32).tiny)
+        if special.any():
+            out = np.where(special, np.log(x), out).astype(f32)
+    return out
+
+
+# Eigen's rational approximation of erf in float32: x P(x²) / Q(x²), clamped to ±1 beyond 3.8325.
+_ERF_P = (0.00022905065861350646, 0.0034082910107109506, 0.050955695062380861, 0.18520832239976145,
+          1.128379143519084)
+_ERF_Q = (-1.1791602954361697e-7, 0.000023547966471313185, 0.0010179625278914885, 0.014070470171167667,
+          0.11098505178285362, 0.49746925110067538, 1.0)
+_ERF_CLAMP = 3.832506856900711
+
+
+def erf_f32(x: np.ndarray) -> np.ndarray:
+    """XLA CPU's float32 ``erf`` (a fixed rational approximation with FMAs); float64 is the C
+    library's (``math.erf``), which XLA also uses."""
+    x = np.asarray(x, np.float32)
+    x2 = x * x
+    p = x * horner(_ERF_P, x2)
+    q = horner(_ERF_Q, x2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = p / q
+    return np.where(np.abs(x) >= np.float32(_ERF_CLAMP), np.copysign(np.float32(1.0), x), out).astype(np.float32)
