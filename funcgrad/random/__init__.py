@@ -396,7 +396,7 @@ def binomial(key: Any, n: Any, p: Any, shape: Shape | None = None, dtype: Any = 
     NaN for a negative or NaN ``n`` or an invalid ``p``; ``inf`` for an infinite ``n``.
 
     >>> binomial(key(0), 10.0, 0.3, (5,))
-    array([3., 6., 3., 1., 4.])
+    array([4., 1., 3., 4., 3.])
     """
     _check_key(key, "binomial")
     fnp = _fnp()
