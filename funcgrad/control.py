@@ -269,7 +269,7 @@ def _hoist_plan(body: Program, nc: int, nx: int) -> _HoistPlan | None:
         a, b = eqns[k].inputs
         v = b if a is ci else a if b is ci else None
         if type(v) is Var and (v.aval.shape, v.aval.dtype) == (ci.aval.shape, ci.aval.dtype) == (
-                o.aval.shape, o.aval.dtype):
+                o.aval.shape, o.aval.dtype) and np.dtype(o.aval.dtype).kind in "fc":  # (a sum keeps the dtype)
             acc[j] = v
 
     def slice_of(roots: Sequence[Any], stop: set) -> set:
@@ -345,7 +345,7 @@ def _scan_hoisted(plan: _HoistPlan, carry: Sequence[Any], xs: Sequence[Any], con
         run = plan.batched[length] = _entry(plan.post).batched_entry(dims, length).compiled.fn
     outs = run(*stacked, *xs, *consts)
     for j, total in zip(plan.acc, outs[plan.ny:]):
-        out_carry[j] = carry[j] + np.sum(total, axis=0)
+        out_carry[j] = np.add(carry[j], np.sum(total, axis=0, dtype=total.dtype), dtype=total.dtype)
     return fresh_copies(out_carry) + list(outs[:plan.ny])
 
 

@@ -238,3 +238,17 @@ def test_scan_work_on_loop_invariants_runs_once():
     assert {e.prim.name for e in body.eqns} >= {"solve", "sum"}  # inv(a) is a solve
     assert plan.pre is not None and {e.prim.name for e in plan.pre.eqns} == {"solve", "sum", "multiply"}
     assert {e.prim.name for e in plan.core.eqns} == {"matmul", "add", "tanh"}
+
+
+def test_scan_accumulators_keep_their_dtype():
+    xs = np.arange(6)
+    cases = [(np.int8(1), xs.astype(np.int8) * 40), (np.array([False]), (xs[:, None] % 2) == 1),
+             (np.float32(0.5), xs.astype(np.float32) / 3), (np.complex128(1j), xs * (1 + 2j))]
+    for init, x in cases:
+        got_c, got_y = fg.jit(lambda x, init=init: lax.scan(lambda c, v: (c + v, v * 1), init, x))(x)
+        c = init
+        with np.errstate(over="ignore"):
+            for v in x:
+                c = c + v  # NumPy's own wrap-around (int8) and logical or (bool)
+        assert np.asarray(got_c).dtype == np.asarray(c).dtype
+        np.testing.assert_allclose(np.asarray(got_c, dtype=complex), np.asarray(c, dtype=complex), rtol=1e-6)
