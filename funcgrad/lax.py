@@ -78,6 +78,16 @@ def _info(x: Any) -> tuple[tuple, np.dtype, bool]:
 
 def _check_match(what: str, ref: Any, new: Any, ref_name: str, new_name: str) -> None:
     """Raise ControlFlowTypeError unless ``new`` has ``ref``'s tree, shapes and dtypes."""
+    ref_flat, ref_def = tree_flatten(ref)  # the common case, cheaply (an eager loop checks every step)
+    new_flat, new_def = tree_flatten(new)
+    if ref_def == new_def:
+        for a, b in zip(ref_flat, new_flat):
+            sa, da, wa = _info(a)
+            sb, db, wb = _info(b)
+            if sa != sb or (da != db and not (wa or wb)):
+                break
+        else:
+            return
     ref_leaves, ref_tree = tree_flatten_with_path(ref)
     new_leaves, new_tree = tree_flatten_with_path(new)
     if ref_tree != new_tree:
