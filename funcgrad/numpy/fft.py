@@ -25,5 +25,9 @@ from ._fft import *  # noqa: F403
 from ._fft import __all__ as __all__
 from .tracer_methods import register_dispatch as _register_dispatch
 
+for _name in __all__:  # documented, pickled and shown under the public module's name, as NumPy's own are
+    if getattr(globals()[_name], "__module__", None) == "funcgrad.numpy._fft":
+        globals()[_name].__module__ = __name__
+
 # np.fft.fft(tracer) and friends dispatch here (funcgrad.numpy imports this module on the first such call).
 _register_dispatch(_sys.modules[__name__], _np.fft, __all__)

@@ -48,5 +48,9 @@ from .tracer_methods import register_dispatch as _register_dispatch
 
 __all__ = ["LinAlgError", *_core_all, *_extra_all]
 
+for _name in _core_all:  # documented, pickled and shown under the public module's name, as NumPy's own are
+    if getattr(globals()[_name], "__module__", None) == "funcgrad.numpy._linalg":
+        globals()[_name].__module__ = __name__
+
 # np.linalg.solve(tracer) and friends dispatch here (funcgrad.numpy imports this module on the first such call).
 _register_dispatch(_sys.modules[__name__], _np.linalg, __all__)
