@@ -485,6 +485,18 @@ def test_staged_while_second_order(case):
     close(fg.vmap(fg.grad(sq(fg.grad(fg.jit(loss)))))(XB), want_b)
 
 
+def test_second_order_through_a_checkpointed_tape_that_is_not_differentiated():
+    # d/ds of grad_x(s * loss(x)): the loop's forward pass does not depend on s, so its tape stays
+    # checkpointed (carries every stride steps); only the backward loop is differentiated, and it
+    # expands the tape step by step first.
+    f = CASES["while_loop_sqrt"][0]
+    loss = loss_of(f)
+    want = np.dot(fg.grad(loss_of(CASES["while_loop_sqrt"][1]))(X), T)
+    g = lambda s, x: fnp.sum(fg.grad(lambda x: s * loss(x))(x) * T)  # noqa: E731
+    for d in (fg.jit(fg.grad(g)), fg.grad(fg.jit(g))):
+        np.testing.assert_allclose(d(1.5, X), want, rtol=1e-10)
+
+
 def test_staged_while_third_order_and_invariants():
     # A loop whose body reads a traced invariant (w) and an integer carry; grad of grad of grad
     # (every level jitted) against the Python loop; the trip count depends on w.
