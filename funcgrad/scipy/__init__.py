@@ -22,3 +22,6 @@ else:  # (hidden from type checkers, so that an unknown name stays an error)
 
             return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))
