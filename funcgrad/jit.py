@@ -24,7 +24,7 @@ import operator
 import threading
 import warnings
 from collections import OrderedDict
-from typing import Any, Callable, Generic, NamedTuple, ParamSpec, Sequence, TypeVar, overload
+from typing import Any, Callable, Generic, Literal, NamedTuple, ParamSpec, Sequence, TypeVar, overload
 
 import numpy as np
 
@@ -514,12 +514,14 @@ class JitFunction(Generic[P, R]):
             for a in args:  # the commonest case inline: arrays only, their own leaves in order
                 if type(a) is not _NDARRAY:
                     break
-                shapes.append((a.shape, a.dtype))  # type: ignore[attr-defined]
+                shapes.append(a.shape)  # type: ignore[attr-defined]
+                shapes.append(a.dtype)  # type: ignore[attr-defined]
             else:
                 hit = self._fast.get(tuple(shapes))
                 if hit is not None:
                     hit[3] = self._tick()  # a hit, and this entry's last use (for the LRU bound)
-                    array_result: R = hit[1](hit[0](*args))
+                    outs = hit[0](*args)
+                    array_result: R = outs if hit[1] is None else hit[1](outs)
                     return array_result
             fast = _fast_signature(args)
         if fast is not None:
@@ -529,7 +531,8 @@ class JitFunction(Generic[P, R]):
             if hit is not None:
                 hit[3] = self._tick()  # a hit, and this entry's last use (for the LRU bound)
                 leaves = fast[1] if hit[2] is None else hit[2](fast[1])
-                fast_result: R = hit[1](hit[0](*leaves))
+                outs = hit[0](*leaves)
+                fast_result: R = outs if hit[1] is None else hit[1](outs)
                 return fast_result
         key, leaves, _, statics, _ = self._signature(args, kwargs)
         with self._lock:
@@ -569,11 +572,12 @@ class JitFunction(Generic[P, R]):
         order = _fast_order(args)
         if order is False:
             return
-        walked = fast[1] if order is None else [fast[1][i] for i in order]  # type: ignore[union-attr]
+        walked = fast[1] if order is None else [fast[1][i] for i in order]
         if len(walked) != len(leaves) or any(a is not b for a, b in zip(walked, leaves)):
             return  # a registered node type changed the flattening: stay on the general path
         table = dict(self._fast) if len(self._fast) < 4 * self.maxsize else {}
-        table[fast[0]] = [found[0].compiled.fn, _builder(found[1]),
+        build = _builder(found[1])
+        table[fast[0]] = [found[0].compiled.fn, None if build is tuple else build,  # (the code returns a tuple)
                           None if order is None else operator.itemgetter(*order), stamp, key]
         self._fast = table  # replaced, not mutated: readers without the lock see one table or the other
 
@@ -743,17 +747,20 @@ def _fast_signature(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], Sequence[An
     """``(key, leaves)`` of positional arguments made of NumPy arrays, Python numbers, and dicts,
     lists and tuples of them; None for anything else (the general path handles it).
 
-    The key holds ``(shape, dtype)`` per array, the type per number, the keys of each dict (in
-    insertion order) and ``(type, length)`` per list or tuple. Each kind of element differs from
-    the others in its first component (a tuple of ints, a type, a str), so two differently
-    structured arguments never give equal keys. Leaves come in walking order (dicts in insertion
-    order), which the fast table's entry maps to the program's order (sorted keys).
+    For arrays only, the key is their shapes and dtypes in turn, flat (as ``__call__`` makes it
+    inline). Otherwise it holds ``(shape, dtype)`` per array, the type per number,
+    ``(dict, *keys)`` per dict (keys in insertion order) and ``(type, length)`` per list or tuple.
+    The first element of a key tells the two forms apart (a tuple of ints; a pair, a type or a
+    tuple starting with a type), as each element tells the kinds apart, so differently structured
+    arguments never give equal keys. Leaves come in walking order (dicts in insertion order),
+    which the fast table's entry maps to the program's order (sorted keys).
     """
     key: list[Any] = []
     for a in args:  # the commonest case first: arrays only, which are their own leaves
         if type(a) is not _NDARRAY:
             break
-        key.append((a.shape, a.dtype))
+        key.append(a.shape)  # keyed flat, as JitFunction.__call__ keys them inline: a shape is
+        key.append(a.dtype)  # a tuple of ints, never equal to the first element of another key
     else:
         return tuple(key), args
     key.clear()
@@ -776,7 +783,7 @@ def _fast_signature(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], Sequence[An
 
 def _walk(node: Any, t: type, key: list[Any], leaves: list[Any]) -> bool:
     if t is dict:
-        key.append(tuple(node))
+        key.append((dict, *node))
         children = node.values()
     else:
         key.append((t, len(node)))
@@ -797,7 +804,7 @@ def _walk(node: Any, t: type, key: list[Any], leaves: list[Any]) -> bool:
     return True
 
 
-def _fast_order(args: tuple[Any, ...]) -> list[int] | None | bool:
+def _fast_order(args: tuple[Any, ...]) -> list[int] | None | Literal[False]:
     """Where each leaf of ``tree_flatten(args)`` is among the leaves :func:`_fast_signature`
     walks: None when in the same order, False when a dict has a key that is not a str (such
     arguments stay on the general path: ``1`` and ``True`` are equal keys of different types)."""

@@ -68,6 +68,8 @@ def _scan_batch(prim: Primitive) -> Primitive:
 
 def _expand(ct: Any, x: Any, axis: tuple[int, ...] | None) -> Any:
     """Reshape a reduced value so that it broadcasts against the unreduced ``x``."""
+    if axis is None and not ct.shape:  # a total reduction: the 0-d value broadcasts as it is
+        return ct
     kd = keepdims_shape(x.shape, axis)
     return ct if ct.shape == kd else reshape(ct, shape=kd)
 
@@ -84,7 +86,7 @@ def _sum_of_array(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 def _reduce_emit(reduce: Any, general: Any) -> Callable[..., str]:
-    """Emit ``ufunc.reduce(x, axis, None, None, keepdims)`` for a NumPy array (np.sum and np.max
+    """Emit ``ufunc.reduce(x, axis[, None, None, True])`` for a NumPy array (np.sum and np.max
     are these behind a Python-level wrapper), else ``general(x, axis=..., keepdims=...)`` (Dask,
     CuPy, NumPy scalars, Python numbers)."""
 
@@ -95,8 +97,8 @@ def _reduce_emit(reduce: Any, general: Any) -> Callable[..., str]:
         slow = f"{bind(general)}({args[0]}, axis={axis}, keepdims={keepdims})"
         if e.inputs[0].aval.weak:
             return slow
-        return (f"({bind(reduce)}({args[0]}, {axis}, None, None, {keepdims}) "
-                f"if type({args[0]}) is {bind(np.ndarray)} else {slow})")
+        fast = f"{args[0]}, {axis}, None, None, True" if e.params["keepdims"] else f"{args[0]}, {axis}"
+        return f"({bind(reduce)}({fast}) if type({args[0]}) is {bind(np.ndarray)} else {slow})"
 
     return emit
 
