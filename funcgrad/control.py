@@ -181,6 +181,7 @@ def _scan_impl(*args: Any, body: Program, n_carry: int, n_xs: int, length: int, 
     xs = args[n_carry:n_carry + n_xs]
     consts = args[n_carry + n_xs:]
     foreign = foreign_of(args)
+    ys: list[Any]
     if foreign is None:
         ys = [np.empty((length,) + tuple(a.shape), a.dtype) for a in body.out_avals[n_carry:]]
     else:  # Dask/CuPy: each step's ys are kept and stacked by their library at the end
@@ -263,10 +264,11 @@ def _hoist_plan(body: Program, nc: int, nx: int) -> _HoistPlan | None:
     acc: dict[int, Var] = {}  # carry position -> the value added to it each step
     for j in range(nc):
         o, ci = body.outputs[j], carry_in[j]
-        k = producer.get(o) if type(o) is Var else None
-        if k is None or eqns[k].prim is not add_p or eqns[k].params or uses.get(ci) != 1 or uses.get(o) != 1:
+        made = producer.get(o) if type(o) is Var else None
+        if made is None or eqns[made].prim is not add_p or eqns[made].params or uses.get(ci) != 1 \
+                or uses.get(o) != 1:
             continue
-        a, b = eqns[k].inputs
+        a, b = eqns[made].inputs
         v = b if a is ci else a if b is ci else None
         if type(v) is Var and (v.aval.shape, v.aval.dtype) == (ci.aval.shape, ci.aval.dtype) == (
                 o.aval.shape, o.aval.dtype) and np.dtype(o.aval.dtype).kind in "fc":  # (a sum keeps the dtype)
@@ -597,6 +599,7 @@ def _unwrap_tape(t: Any) -> _Tape:
 
 
 _TAPE_AVAL = ShapedArray((), np.dtype(object))
+_ZERO_TAPE_CT = np.zeros((), object)  # the (zero) cotangent of a tape nothing reads
 
 
 def _while_impl(*args: Any, cond: Program, body: Program, n_carry: int, n_cconsts: int) -> list:
@@ -1281,9 +1284,6 @@ def _while_fwd_vjp(primals: list, mask: tuple, cond: Program, body: Program, pri
         return in_cts + [next(acc_it) if mask[i] else None for i in range(nc + ncc, len(primals))]
 
     return list(outs[:nc]) + [tape], backward
-
-
-_ZERO_TAPE_CT = np.zeros((), object)  # the (zero) cotangent of a tape nothing reads
 
 
 def _while_bwd_vjp(primals: list, mask: tuple, bwd: Program, fwd: Program, n_ct: int, n_const_res: int,
