@@ -8,6 +8,8 @@ ones, once per (program, mask), cached on the program:
   program that stacks only the residuals its backward program reads (loop-invariant residuals
   and slices of ``xs`` are not stacked), then a reverse scan of the backward program that
   accumulates the cotangents of the loop-invariant operands; vmap: a scan of the batched body.
+  Its impl runs per step only what the carries depend on; work on the loop invariants runs
+  once before the loop and the rest (per-step outputs, accumulators) once after it, batched.
 * ``while`` — jvp: a while loop carrying tangents; vjp: the forward loop records its trip count
   and the residuals of each step (on a tape that is an opaque value of the program), and the
   backward loop runs the body's compiled backward program that many times, in reverse. With
