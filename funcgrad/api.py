@@ -118,7 +118,10 @@ def _flatten_args(
     accepted with ``allow_float0``: the tangents of integer primals)."""
     leaves, treedef = tree_flatten(args)
     for i, v in enumerate(leaves):
-        if type(v) is not np.ndarray:
+        if type(v) is np.ndarray:
+            if v.dtype.kind in "fc":  # the common case, without np.dtype(...)
+                continue
+        else:
             leaves[i] = v = _as_leaf(v, lambda: prefix + _leaf_name(f, _path_of(args, i)), hint)
         if np.dtype(v.dtype).kind not in "biufc" and not (allow_float0 and v.dtype == float0):
             # object, string, datetime arrays: no derivative
@@ -317,8 +320,8 @@ def _as_partial(pullback: Pullback, f: Callable[..., Any], primals: tuple[Any, .
 def _flatten_args_out(raw: Any, fname: str, trace: Any) -> tuple[list[Any], PyTreeDef]:
     leaves, treedef = tree_flatten(raw)
     for i, v in enumerate(leaves):
-        if type(v) is np.ndarray:
-            continue
+        if type(v) is np.ndarray or isinstance(v, Tracer) and v._trace is trace:
+            continue  # (what _as_leaf would return unchanged)
         try:
             leaves[i] = _as_leaf(v, lambda: keystr(_path_of(raw, i), "output"), _OUTPUT_HINT, trace)
         except InvalidLeafError as e:

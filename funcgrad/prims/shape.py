@@ -53,7 +53,8 @@ def _method_emit(method: str, param: str) -> Any:
 
 reshape_p = Primitive(
     "reshape",
-    lambda x, shape: np.reshape(x, shape),
+    # The method directly for a NumPy array (what np.reshape calls, without its Python wrapper).
+    lambda x, shape: x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape),
     emit=_method_emit("reshape", "shape"),
     jvp=(lambda t, out, x, shape: reshape(t, shape=out.shape),),
     vjp=(lambda ct, out, x, shape: reshape(ct, shape=_shape(x)),),
@@ -63,7 +64,7 @@ reshape: Callable[..., Any] = reshape_p.bind
 
 transpose_p = Primitive(
     "transpose",
-    lambda x, axes: np.transpose(x, axes),
+    lambda x, axes: x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes),
     emit=_method_emit("transpose", "axes"),
     jvp=(lambda t, out, x, axes: transpose(t, axes=axes),),
     vjp=(lambda ct, out, x, axes: transpose(ct, axes=tuple(int(i) for i in np.argsort(axes))),),

@@ -44,7 +44,10 @@ class ForwardTrace(Trace):
             i += 1
         if prim.jvp_all is not None:
             return self._process_all(prim, primals, tangents, params)
-        out = prim.bind(*primals, **params) if nested else prim.impl(*primals, **params)
+        if nested:
+            out = prim.bind(*primals, **params)
+        else:  # (a call with **{} costs more than one without)
+            out = prim.impl(*primals, **params) if params else prim.impl(*primals)
         if prim.nondiff or out.dtype.kind not in "fc":
             return out
         jvps = prim.jvp
@@ -57,7 +60,7 @@ class ForwardTrace(Trace):
                     "not implemented; wrap that operand in funcgrad.stop_gradient if it needs no "
                     "derivative."
                 )
-            c = rule(ti, out, *primals, **params)
+            c = rule(ti, out, *primals, **params) if params else rule(ti, out, *primals)
             t = c if t is None else add(t, c)
         if type(t) in _PY_NUMBERS:  # NumPy scalar arithmetic can give Python numbers (1j * float64)
             t = np.asarray(t)

@@ -9,8 +9,8 @@ forward pass made anyway, never copies, and only the declared ones are kept, so 
 one array and one small tuple per step.
 
 The backward pass is one loop over the tape in reverse (no recursion, so chains of 100k
-operations are fine). Cotangents live in a list indexed by node id; each is dropped as soon
-as it has been pushed to the node's inputs. Only the vjp rules of inputs that carry a derivative
+operations are fine). Cotangents live in a dict keyed by node id; each is dropped as soon as
+it has been pushed to the node's inputs. Only the vjp rules of inputs that carry a derivative
 run. Broadcasting and dtype promotion are undone here, once, for every primitive (a complex
 cotangent reaching a real value keeps its real part).
 """
@@ -272,19 +272,14 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
     Entries of the result are ``None`` where no cotangent reached the node.
     """
     tape = trace.tape
-    # node -> cotangent, set only while it is live (a chain holds one or two): a list indexed by
-    # node id is cheaper than a dict, and each slot is cleared as soon as it is consumed.
-    cts: list[Any] = [None] * len(tape)
+    # node -> cotangent, only while it is live (a chain holds one or two: a dict, not a list as
+    # long as the tape, so that the backward pass adds no memory per node).
+    cts: dict[int, Any] = {}
     for node, ct in seeds:
-        prev = cts[node]
+        prev = cts.get(node)
         cts[node] = ct if prev is None else add(prev, ct)
+    pop = cts.pop
     for node in range(len(tape) - 1, -1, -1):
-        ct = cts[node]
-        if ct is None:
-            entry = tape[node]
-            if entry is not None and entry[0] is None:  # a custom entry: its other outputs may have one
-                _custom_backward(cts, *entry[1:])
-            continue
         entry = tape[node]
         if entry is None:  # an input (or a later output of a custom entry): kept for the caller
             continue
@@ -292,7 +287,9 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
         if prim is None:  # a custom entry: (None, bwd, tracked, primals, outs, nodes)
             _custom_backward(cts, *entry[1:])
             continue
-        cts[node] = None  # consumed: released
+        ct = pop(node, None)  # consumed: released
+        if ct is None:
+            continue
         size = len(entry)
         # The compact forms (see _entry) without building tuples: one operand, or two with one
         # tracked; both without parameters and with the operand shaped like the output (so like ct).
@@ -317,7 +314,7 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
                     g = sum_to_shape(g, ct.shape)
                 if g.dtype != ct.dtype:
                     g = cast_derivative(g, ct.dtype)
-            prev = cts[src]
+            prev = cts.get(src)
             cts[src] = g if prev is None else add(prev, g)
             continue
         start = 4 + entry[3]
@@ -328,7 +325,7 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
             rule = vjps[i]  # type: ignore[index]
             if rule is None:
                 raise _no_rule(prim, i)
-            g = rule(ct, out, *primals, **params)
+            g = rule(ct, out, *primals, **params) if params else rule(ct, out, *primals)
             if type(g) in _PY_NUMBERS:
                 g = np.asarray(g)
             meta = links[k + 2]
@@ -338,19 +335,17 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
             if g.dtype != dtype:
                 g = cast_derivative(g, dtype)
             src = node - links[k + 1]
-            prev = cts[src]
+            prev = cts.get(src)
             cts[src] = g if prev is None else add(prev, g)
-    return [cts[n] for n in wanted]
+    return [cts.get(n) for n in wanted]
 
 
-def _custom_backward(cts: list, bwd: Callable[[list], Sequence[Any]], tracked: list, primals: list,
+def _custom_backward(cts: dict, bwd: Callable[[list], Sequence[Any]], tracked: list, primals: list,
                      outs: list, nodes: list) -> None:
     out_cts = []
     arrived = False
     for o, n in zip(outs, nodes):
-        ct = None
-        if n >= 0:
-            ct, cts[n] = cts[n], None
+        ct = cts.pop(n, None) if n >= 0 else None
         if ct is not None:
             arrived = True
         # A rule asking for symbolic zeros (``bwd.symbolic_zeros``) gets None where none arrived.
@@ -368,14 +363,14 @@ def _custom_backward(cts: list, bwd: Callable[[list], Sequence[Any]], tracked: l
             _push(cts, tracked[k + 1], g, primals[tracked[k]])
 
 
-def _push(cts: list, src: int, g: Any, x: Any) -> None:
+def _push(cts: dict, src: int, g: Any, x: Any) -> None:
     """Add cotangent ``g`` of operand ``x`` to node ``src``'s, summed to ``x``'s shape and cast
     to its dtype (undoing broadcasting and promotion)."""
     if g.shape != x.shape:
         g = sum_to_shape(g, x.shape)
     if g.dtype != x.dtype:
         g = cast_derivative(g, x.dtype)
-    prev = cts[src]
+    prev = cts.get(src)
     cts[src] = g if prev is None else add(prev, g)
 
 
