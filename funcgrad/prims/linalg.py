@@ -37,6 +37,8 @@ def _matmul_vjp_a(ct: Any, out: Any, a: Any, b: Any) -> Any:
             return ct * b
         return _expand_last(ct) * b  # (..., n, 1) * (k,) -> (..., n, k)
     if a.ndim == 1:
+        if b.ndim == 2:  # a vector times a matrix: ct is a vector
+            return matmul(b, ct)
         return _drop_last(matmul(b, _expand_last(ct)))  # (..., k); batch axes summed centrally
     return matmul(ct, _swap_last(b))
 
@@ -47,6 +49,8 @@ def _matmul_vjp_b(ct: Any, out: Any, a: Any, b: Any) -> Any:
             return ct * a
         return _expand_last(a) * reshape(ct, shape=ct.shape[:-1] + (1, ct.shape[-1]))
     if b.ndim == 1:
+        if a.ndim == 2:  # a matrix times a vector: ct is a vector
+            return matmul(_swap_last(a), ct)
         return _drop_last(matmul(_swap_last(a), _expand_last(ct)))
     return matmul(_swap_last(a), ct)
 
