@@ -115,7 +115,7 @@ def _constant_like_impl(x: Any, value: Any) -> Any:
 
 # A NumPy constant a rule needs (an identity, a mask: the second operand) moved, when the program
 # runs, into the library of ``x``: how jit stages such constants for Dask/CuPy arguments.
-constant_like_p = Primitive(
+constant_like_p: Primitive = Primitive(
     "constant_like", _constant_like_impl, nondiff=True, register=False,
     batch=lambda args, dims: (constant_like_p.bind(args[0], args[1]), None),
 )
