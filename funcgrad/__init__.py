@@ -62,7 +62,7 @@ def stop_gradient(x: _T) -> _T:
 
 # Loaded on first use, so `import funcgrad` stays light (`funcgrad.lax`, `funcgrad.nn`, `funcgrad.device_put`, ...).
 _LAZY_SUBMODULES = frozenset({"lax", "scipy", "checkpoint_policies", "nn", "example_libraries", "compat", "config",
-                              "random", "optimizers", "flatten_util", "tree", "ops", "debug"})
+                              "random", "optimizers", "flatten_util", "tree", "ops", "debug", "image"})
 _CUSTOM_NAMES = ("custom_vjp", "custom_jvp", "custom_vmap", "custom_gradient", "checkpoint", "remat",
                  "checkpoint_name", "closure_convert", "linear_transpose", "SymbolicZero", "CustomVJPPrimal")
 _LAZY_NAMES = {
@@ -97,6 +97,7 @@ if _typing.TYPE_CHECKING:  # the lazy names above, visible to type checkers (tes
         debug as debug,
         example_libraries as example_libraries,
         flatten_util as flatten_util,
+        image as image,
         lax as lax,
         nn as nn,
         ops as ops,

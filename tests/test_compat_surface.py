@@ -88,8 +88,9 @@ JAX = {
         "linear_transpose", "linearize", "local_device_count", "local_devices", "make_jaxpr", "named_call",
         "named_scope", "nn", "numpy", "process_count", "process_index", "random", "remat", "scipy", "tree",
         "tree_util", "value_and_grad", "vjp", "vmap", "errors", "custom_gradient", "debug", "ops",
-        "pure_callback", "closure_convert", "checkpoint_policies",
+        "pure_callback", "closure_convert", "checkpoint_policies", "image",
     ],
+    "funcgrad.image": ["ResizeMethod", "resize", "scale_and_translate"],
     "funcgrad.nn": [
         "celu", "dot_product_attention", "elu", "gelu", "get_scaled_dot_general_config", "glu", "hard_sigmoid",
         "hard_silu", "hard_swish", "hard_tanh", "identity", "initializers", "leaky_relu", "log1mexp", "log_sigmoid",
@@ -153,7 +154,6 @@ JAX_TOP_LEVEL_NOT_PROVIDED = {
     ],
     "mutable array references (JAX's experimental stateful arrays)": ["Ref", "ref", "new_ref", "empty_ref",
                                                                      "free_ref", "freeze"],
-    "not provided yet (a real gap)": ["image"],  # jax.image.resize
 }
 
 JAX_EXCLUDED = {
@@ -236,7 +236,7 @@ def test_every_submodule_imports_by_dotted_path():
         "funcgrad.scipy.stats.multivariate_normal", "funcgrad.scipy.stats.dirichlet", "funcgrad.scipy.linalg",
         "funcgrad.scipy.signal", "funcgrad.scipy.integrate", "funcgrad.lax", "funcgrad.tree_util", "funcgrad.tree",
         "funcgrad.nn", "funcgrad.nn.initializers", "funcgrad.example_libraries", "funcgrad.example_libraries.stax",
-        "funcgrad.example_libraries.optimizers", "funcgrad.random", "funcgrad.config",
+        "funcgrad.example_libraries.optimizers", "funcgrad.random", "funcgrad.config", "funcgrad.image",
         "funcgrad.compat.autograd.scipy.stats.norm", "funcgrad.compat.autograd.numpy.random",
     ]
     for path in paths:

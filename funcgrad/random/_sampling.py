@@ -66,7 +66,8 @@ def uniform_between(key: np.ndarray, shape: tuple[int, ...], dtype: Any, lo: Any
     if dtype == np.float32:
         out = _xla_math.fma32(u, span, lo)
     else:
-        out = _xla_math.fma64(*np.broadcast_arrays(u, span, lo)) if u.size else u * span + lo
+        a, b, c = np.broadcast_arrays(u, span, lo)
+        out = _xla_math.fma64(a, b, c) if u.size else u * span + lo
     return np.maximum(lo, out)
 
 
