@@ -260,6 +260,11 @@ def _record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, fnam
         raw = f(*in_tree.unflatten(inputs))
     finally:
         trace.alive = False
+    return (trace, leaves, in_tree, input_nodes) + _record_outputs(trace, raw, has_aux, fname)
+
+
+def _record_outputs(trace: ReverseTrace, raw: Any, has_aux: bool, fname: str) -> tuple[Any, ...]:
+    """``(aux, raw, out_tree, out_primals, out_nodes)`` of what ``f`` returned under ``trace``."""
     raw, aux = _split_aux(raw, has_aux, fname)
     out_leaves, out_tree = _flatten_args_out(raw, fname, trace)
     out_primals: list[Any] = []
@@ -271,7 +276,7 @@ def _record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, fnam
         else:
             out_primals.append(leaf)
             out_nodes.append(None)
-    return trace, leaves, in_tree, input_nodes, aux, raw, out_tree, out_primals, out_nodes
+    return aux, raw, out_tree, out_primals, out_nodes
 
 
 def _input_cotangents(trace: ReverseTrace, leaves: list[Any], in_tree: PyTreeDef, input_nodes: list[Any],
@@ -520,8 +525,29 @@ def value_and_grad(
             fun, diff_args = partial, tuple(args[n] for n in nums)
         # vjp's forward pass and its pullback seeded with 1.0, without building the pullback
         # function or checking a cotangent made here.
-        trace, leaves, in_tree, input_nodes, aux, _, out_tree, out_primals, out_nodes = _record(
-            fun, diff_args, has_aux, fname)
+        x = diff_args[0] if len(diff_args) == 1 else None
+        if type(x) is np.ndarray and x.dtype.kind in "fc" and not has_aux:
+            # One array in (the common case): no pytree to flatten or rebuild on the way in, nor,
+            # for one traced scalar out, on the way out.
+            trace = ReverseTrace()
+            tx = trace.new_input(x)
+            try:
+                raw = fun(tx)
+            finally:
+                trace.alive = False
+            if type(raw) is ReverseTracer and raw._trace is trace:
+                out = _output(raw.primal)
+                _check_scalar(out, fname, holomorphic)
+                seed = _seed(out)
+                if type(seed) is np.ndarray:
+                    (g,) = backward(trace, [(raw.node, seed)], [tx.node])
+                    g = zeros_like_shape(x, x.shape, x.dtype) if g is None else _output(g)
+                    return out, (g if single else (g,))
+            leaves, in_tree, input_nodes = [x], tree_flatten(diff_args)[1], [tx.node]
+            aux, _, out_tree, out_primals, out_nodes = _record_outputs(trace, raw, has_aux, fname)
+        else:
+            trace, leaves, in_tree, input_nodes, aux, _, out_tree, out_primals, out_nodes = _record(
+                fun, diff_args, has_aux, fname)
         out = _output(out_primals[0]) if out_tree.node_type is None else out_tree.unflatten(
             _output(p) for p in out_primals)
         _check_scalar(out, fname, holomorphic)  # so `out` is one array: out_tree is a leaf

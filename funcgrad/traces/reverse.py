@@ -70,22 +70,29 @@ class ReverseTrace(Trace):
                         out = prim.bind(x, **params)
                     else:  # (a call with **{} costs more than one without)
                         out = prim.impl(x, **params) if params else prim.impl(x)
-                    if prim.nondiff or out.dtype.kind not in "fc":
+                    if prim.nondiff:
+                        return out
+                    dt = out.dtype
+                    if dt.kind not in "fc":
                         return out
                     if prim.vjp is None:
                         raise _no_rule(prim, 0)
                     node = self.num_nodes
                     self.num_nodes = node + 1
-                    if not params and x.shape == out.shape and x.dtype == out.dtype:
-                        reads = prim.residuals
-                        if reads is None:
-                            self.tape.append((prim, out, x, node - a.node))
-                        else:
-                            r = reads[0]
-                            self.tape.append((prim, out if OUTPUT in r else None, x if 0 in r else None,
-                                              node - a.node))
+                    reads = prim.residuals
+                    if reads is None:
+                        kept_out, kept_x = out, x
                     else:
-                        self.tape.append(_entry(prim, params or _NO_PARAMS, [0, a.node], [x], out, node))
+                        r = reads[0]
+                        kept_out, kept_x = out if OUTPUT in r else None, x if 0 in r else None
+                    if x.shape == out.shape and (x.dtype is dt or x.dtype == dt):
+                        if params:
+                            self.tape.append((prim, params, kept_out, 1, kept_x, 0, node - a.node, None))
+                        else:
+                            self.tape.append((prim, kept_out, kept_x, node - a.node))
+                    else:
+                        self.tape.append((prim, params or _NO_PARAMS, kept_out, 1, kept_x, 0, node - a.node,
+                                          (x.shape, x.dtype)))
                     return ReverseTracer(self, out, node)
             elif n == 2:
                 a, b = args
@@ -98,13 +105,16 @@ class ReverseTrace(Trace):
                             out = prim.bind(x, y, **params)
                         else:
                             out = prim.impl(x, y, **params) if params else prim.impl(x, y)
-                        if prim.nondiff or out.dtype.kind not in "fc":
+                        if prim.nondiff:
+                            return out
+                        dt = out.dtype
+                        if dt.kind not in "fc":
                             return out
                         if prim.vjp is None:
                             raise _no_rule(prim, i)
                         node = self.num_nodes
                         self.num_nodes = node + 1
-                        if not params and v.shape == out.shape and v.dtype == out.dtype:
+                        if not params and v.shape == out.shape and (v.dtype is dt or v.dtype == dt):
                             reads = prim.residuals
                             if reads is None:
                                 self.tape.append((prim, out, x, y, i, node - src.node))
