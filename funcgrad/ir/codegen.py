@@ -192,6 +192,15 @@ def _generate(program: Program, name: str, fresh_outputs: bool, general: _Genera
     def atom(a: Any) -> str:
         return literal_source(a.value, bind_global) if isinstance(a, Literal) else names[a]
 
+    arrays_of_literals: dict[str, str] = {}
+
+    def array_literal(value: float) -> str:
+        key = float.hex(value)  # exact, and tells -0.0 from 0.0
+        found = arrays_of_literals.get(key)
+        if found is None:
+            found = arrays_of_literals[key] = bind_global(np.array(value, dtype=np.float64), "f")
+        return found
+
     def impl_name(e: Any) -> str:
         try:
             key = (e.prim, e.params_key())
@@ -219,7 +228,14 @@ def _generate(program: Program, name: str, fresh_outputs: bool, general: _Genera
     free: list[str] = []  # names whose values were deleted, ready for reuse
     count = 0
     for k, e in enumerate(program.eqns):
-        operands = [atom(a) for a in e.inputs]
+        ufunc = plain_ufunc(e)
+        if ufunc is not None and numpy_only and _float64_elementwise(e, ufunc):
+            # A float literal as a 0-d float64 array: the same values and dtype here (every
+            # operand is float64), and NumPy takes an array without converting a Python float.
+            operands = [array_literal(a.value) if type(a) is Literal and type(a.value) is float else atom(a)
+                        for a in e.inputs]
+        else:
+            operands = [atom(a) for a in e.inputs]
         if k in folded:
             names[e.out] = _transpose_source(e, operands[0], bind_global)
             continue
@@ -227,7 +243,6 @@ def _generate(program: Program, name: str, fresh_outputs: bool, general: _Genera
         # value, with no `del` line. Other dying operands are deleted.
         dead = [names[v] for v in dying.get(k, ()) if v not in inputs and v not in inline]
         buffer = plan.writes.get(k)
-        ufunc = plain_ufunc(e)
         if buffer is not None:  # into the dead operand's buffer: no new array
             target = names[buffer]
             dead.remove(target)
@@ -338,15 +353,26 @@ def _transpose_source(e: Any, src: str, bind_global: Callable[[Any], str]) -> st
     return f"{src}.transpose({literal_source(axes, bind_global)})"
 
 
+def _float64_elementwise(e: Any, ufunc: np.ufunc) -> bool:
+    """Is ``e`` an elementwise ufunc on float64 operands with a float64 array result?"""
+    f64 = _FLOAT64
+    return (ufunc.signature is None and e.out.aval.dtype == f64 and e.out.aval.shape != ()
+            and all(a.aval.dtype == f64 for a in e.inputs if type(a) is Var))
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
 def _scalar_consts(program: Program) -> set[Var]:
-    """0-d numeric NumPy-array constants that only elementwise ufuncs read."""
+    """0-d numeric NumPy-array constants that only elementwise ufuncs with 0-d results read
+    (scalar arithmetic: with NumPy scalars it needs no ufunc call)."""
     found = {v for v, c in program.consts.items()
              if type(c) is np.ndarray and c.ndim == 0 and c.dtype.kind in "biufc"}
     if not found:
         return found
     for e in program.eqns:
         u = plain_ufunc(e)
-        if u is None or u.signature is not None:
+        if u is None or u.signature is not None or e.out.aval.shape != ():
             found.difference_update(a for a in e.inputs if type(a) is Var)
     found.difference_update(a for a in program.outputs if type(a) is Var)
     return found
