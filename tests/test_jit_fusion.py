@@ -429,3 +429,20 @@ def test_disable_jit_still_wins_over_the_fast_path() -> None:
     with fg.disable_jit():
         jf(x)
     assert seen[-1] is np.ndarray and len(seen) == 2
+
+
+def test_float_literals_are_0d_arrays_only_where_every_operand_is_float64() -> None:
+    f = fg.jit(lambda x: fnp.sin(x) * 2.0 + 0.5)
+    x64 = np.linspace(0, 1, 4)
+    x32 = x64.astype(np.float32)
+    lowered = f.lower(x64)
+    g = lowered.compiled.__globals__
+    literal_operands = [g[a] for c in lowered_calls(lowered) for a in c[1] if a in g and type(g[a]) is np.ndarray]
+    assert sorted(float(a) for a in literal_operands) == [0.5, 2.0]
+    assert all(a.shape == () and a.dtype == np.float64 for a in literal_operands)
+    assert "2.0" in f.lower(x32).source  # float32: a Python float, which keeps float32 (NEP 50)
+    for x in (x64, x32, x64):
+        got = f(x)
+        assert got.dtype == x.dtype
+        np.testing.assert_array_equal(got, np.sin(x) * 2.0 + 0.5)
+    assert sorted(float(a) for a in literal_operands) == [0.5, 2.0]  # never written
