@@ -643,11 +643,11 @@ class JitFunction(Generic[P, R]):
         """The optimised program and generated source for these arguments.
 
         >>> import numpy as np, funcgrad as fg
-        >>> print(fg.jit(lambda x: x * 2.0).lower(np.ones(2)).source)  # doctest: +ELLIPSIS
+        >>> print(fg.jit(lambda x: x * 2).lower(np.ones(2)).source)  # doctest: +ELLIPSIS
         def ...(a0):
             if type(a0) is not _ndarray...:
                 return _general...(a0)
-            v0 = _multiply_...(a0, 2.0)
+            v0 = _multiply_...(a0, 2)
             return (v0,)
         <BLANKLINE>
         """
