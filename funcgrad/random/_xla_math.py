@@ -24,11 +24,10 @@ import numpy as np
 __all__ = ["fma32", "fma64", "log_f32", "log1p", "log"]
 
 
-def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray | float) -> np.ndarray:
+def fma32(a: np.ndarray | np.float32, b: np.ndarray | np.float32, c: np.ndarray | float) -> np.ndarray:
     """``round_f32(a * b + c)`` for float32 ``a``, ``b``, ``c`` (computed in float64)."""
-    out = np.multiply(a, b, dtype=np.float64)
-    out += c
-    return out.astype(np.float32)
+    wide = np.multiply(a, b, dtype=np.float64)
+    return np.add(wide, c, out=np.empty(wide.shape, np.float32), casting="same_kind")  # rounds once, to float32
 
 
 _SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's splitter for float64
@@ -69,8 +68,7 @@ def horner(coefficients: tuple, x: np.ndarray) -> np.ndarray:
         wide = np.empty(x.shape, np.float64)
         for c in coefficients[1:]:
             np.multiply(p, x, out=wide, dtype=np.float64)
-            wide += float(np.float32(c))
-            p[...] = wide
+            np.add(wide, float(np.float32(c)), out=p, casting="same_kind")
         return p
     x_hi, x_lo = _split(x)
     p = np.full(x.shape, float(coefficients[0]))
@@ -116,8 +114,14 @@ def log1p(x: np.ndarray) -> np.ndarray:
     x = x.reshape(-1)  # 1-d throughout: NumPy turns 0-d results into scalars
     dtype = x.dtype.type
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = log(x + dtype(1.0))
-        small = np.flatnonzero(np.abs(x) < dtype(_SQRT2_MINUS_1))
+        is_small = np.abs(x) < dtype(_SQRT2_MINUS_1)
+        if x.dtype == np.float32:  # XLA's float32 log is costly here: only where it is used
+            out = np.empty_like(x)
+            large = np.flatnonzero(~is_small)
+            out[large] = log_f32(x[large] + dtype(1.0))
+        else:
+            out = np.log(x + dtype(1.0))
+        small = np.flatnonzero(is_small)
         if small.size:
             xs = x[small]
             x2 = xs * xs
@@ -160,17 +164,17 @@ def log_f32(x: np.ndarray) -> np.ndarray:
     f2 = f * f
     f3 = f2 * f
     p = _LOG_P
-    y0 = fma32(fma32(np.full_like(f, f32(p[0])), f, float(f32(p[1]))), f, float(f32(p[2])))
-    y1 = fma32(fma32(np.full_like(f, f32(p[3])), f, float(f32(p[4]))), f, float(f32(p[5])))
-    y2 = fma32(fma32(np.full_like(f, f32(p[6])), f, float(f32(p[7]))), f, float(f32(p[8])))
+    y0 = fma32(fma32(f32(p[0]), f, float(f32(p[1]))), f, float(f32(p[2])))
+    y1 = fma32(fma32(f32(p[3]), f, float(f32(p[4]))), f, float(f32(p[5])))
+    y2 = fma32(fma32(f32(p[6]), f, float(f32(p[7]))), f, float(f32(p[8])))
     y = fma32(fma32(y0, f3, y1), f3, y2)
     y = fma32(y, f3, e * f32(_LOG_Q1))  # XLA contracts y * f³ + e q1
-    out = fma32(f32(-0.5) * np.ones_like(f), f2, f)  # f - f²/2
+    out = fma32(f32(-0.5), f2, f)  # f - f²/2
     out += y
-    out = fma32(e, np.full_like(f, f32(_LOG_Q2)), out)
+    out = fma32(e, f32(_LOG_Q2), out)
     # special values, as XLA: log(0) = -inf, log(x < 0) = nan, log(inf) = inf, log(nan) = nan
     with np.errstate(invalid="ignore", divide="ignore"):
-        special = ~np.isfinite(x) | (x <= 0) | (x < np.finfo(f32).tiny)
+        special = ~(x >= np.finfo(f32).tiny) | (x == np.inf)  # also NaN, 0, negatives, subnormals
         if special.any():
             out = np.where(special, np.log(x), out).astype(f32)
     return out
