@@ -77,6 +77,9 @@ EXACT = {"key42", "split3", "split23", "fold", "foldbig", "bits32", "bits8", "bi
          "bernoulli_p", "categorical", "categorical_shape", "categorical_ax0", "randint", "randint_neg",
          "randint_big", "randint_int32", "randint_vec", "perm10", "perm_arr", "perm_ax1", "perm_ind", "choice",
          "choice_norep", "choice_p", "choice_p_norep", "choice_arr", "rademacher"}
+# Bit-identical too: these reproduce XLA's own log1p, float32 log and erf, and its FMAs.
+BIT_EXACT_DRAWS = {"uniform_mm", "normal", "normal0", "exponential", "laplace", "gumbel", "logistic", "truncnorm",
+                   "truncnorm_v"}
 CASE_IDS = [(m, name) for m in ("32", "64") for name in _cases(m)]
 
 
@@ -95,7 +98,7 @@ def test_jax_known_answers(mode, name):
         assert got.dtype.kind in "iu"
         got = got.astype(want.dtype)
     assert got.dtype == want.dtype
-    if name in EXACT or (name == "uniform_mm" and mode == "32"):
+    if name in EXACT or name in BIT_EXACT_DRAWS:
         np.testing.assert_array_equal(got, want)
     else:
         rtol = 2e-6 if want.dtype == np.float32 else 5e-14
@@ -368,7 +371,7 @@ def test_every_random_primitive_is_exercised_here():
     names = {p.name for p in random_prims.RANDOM_PRIMITIVES}
     assert names == {"random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
                      "random_truncated_normal", "random_randint", "random_poisson", "random_gamma",
-                     "random_gamma_grad", "random_standard", "random_binomial"}
+                     "random_gamma_grad", "random_standard", "random_binomial", "random_fma_residual"}
 
 
 @pytest.mark.parametrize("bad, fn", [
@@ -890,11 +893,6 @@ def test_draws_are_jax_bit_for_bit(mode, name):
     got = np.asarray(eval("jr." + BIT_CALLS[call], env))
     assert got.dtype == dtype and got.shape == tuple(shape)
     want = np.array(words, np.uint32 if mode == "32" else np.uint64).view(dtype).reshape(shape)
-    if name.startswith("uniform_mm") and mode == "64":
-        # uniform with bounds is composed of differentiable operations (u * (hi - lo) + lo), which
-        # NumPy rounds twice where XLA fuses one FMA: apart by at most half an ulp of hi - lo
-        np.testing.assert_allclose(got, want, rtol=0, atol=np.spacing(5.0) / 2)
-        return
     np.testing.assert_array_equal(got.view(np.uint32 if mode == "32" else np.uint64),
                                   want.view(np.uint32 if mode == "32" else np.uint64))
 

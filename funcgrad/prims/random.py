@@ -28,12 +28,11 @@ import numpy as np
 from ..core import Primitive
 from ..errors import FuncgradError
 from ..random import _sampling
-from .factories import batch_to_front, ndim_of
+from .factories import batch_to_front, ndim_of, with_elementwise_batch
 
 __all__ = ["random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
            "random_truncated_normal", "random_standard", "random_randint", "random_poisson", "random_binomial",
-           "random_gamma",
-           "RANDOM_PRIMITIVES"]
+           "random_gamma", "random_fma_residual", "RANDOM_PRIMITIVES"]
 
 
 def _aval(shape: tuple[int, ...], dtype: Any) -> Any:
@@ -122,6 +121,19 @@ random_normal_p = Primitive(
 random_normal_p.batch = _batch_rule(random_normal_p, _event_shape)
 random_normal = random_normal_p.bind
 
+def _fma_residual_aval(a: Any, b: Any, c: Any) -> Any:
+    shapes = [tuple(getattr(o, "shape", ()) or ()) for o in (a, b, c)]
+    return _aval(np.broadcast_shapes(*shapes), a.dtype)
+
+
+# fma(a, b, c) - (a * b + c): added (without derivative) to the composition a * b + c, it makes
+# ``uniform`` with bounds XLA's fused multiply-add to the bit while keeping the composition's
+# derivatives.
+random_fma_residual_p = with_elementwise_batch(Primitive(
+    "random_fma_residual", _sampling.fma_residual, nondiff=True, register=False,
+    abstract_eval=_fma_residual_aval))
+random_fma_residual = random_fma_residual_p.bind
+
 random_standard_p = Primitive(
     "random_standard",
     lambda key, shape, dtype, dist: _sampling.standard(np.asarray(key), shape, dtype, dist),
@@ -205,4 +217,4 @@ random_gamma = random_gamma_p.bind
 
 RANDOM_PRIMITIVES = (random_bits_p, random_split_p, random_fold_in_p, random_uniform_p, random_normal_p,
                      random_truncated_normal_p, random_standard_p, random_randint_p, random_poisson_p,
-                     random_binomial_p, random_gamma_p, random_gamma_grad_p)
+                     random_binomial_p, random_gamma_p, random_gamma_grad_p, random_fma_residual_p)

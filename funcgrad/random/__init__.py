@@ -18,13 +18,12 @@ bits and comparisons (``uniform``, ``randint``, ``bernoulli``, ``permutation``, 
 last bit). Draws that go through transcendental functions are bit-identical to JAX on CPU where
 funcgrad reproduces XLA's own elementwise functions (``funcgrad.random._xla_math``: XLA's
 ``log1p``, its float32 ``log`` and ``erf``, and the fused multiply–adds XLA forms in polynomials):
-``normal``, ``truncated_normal``, ``exponential``, ``gumbel``, ``laplace``, ``logistic``,
-``binomial`` and ``multinomial``, in float32 and float64 (checked bit for bit against recorded
-JAX answers). The rest agree to a few units in the last place (relative differences below 1e-6
-in float32 and 1e-14 in float64): ``uniform`` with ``minval``/``maxval`` in float64 (a
-differentiable composition that rounds ``u * (hi - lo)`` before adding ``lo``, where XLA fuses one
-FMA), and draws that use XLA's ``exp`` or ``pow`` (``gamma`` and its family, ``lognormal``,
-``pareto``, ``beta``, ``dirichlet``, ``t``, ``f``, …), which funcgrad does not reproduce. float32
+``uniform`` with ``minval``/``maxval``, ``normal``, ``truncated_normal``, ``exponential``,
+``gumbel``, ``laplace``, ``logistic``, ``binomial`` and ``multinomial``, in float32 and float64
+(checked bit for bit against recorded JAX answers). The rest agree to a few units in the last
+place (relative differences below 1e-6 in float32 and 1e-14 in float64): the draws that use XLA's
+``exp`` or ``pow`` (``gamma`` and its family, ``lognormal``, ``pareto``, ``beta``, ``dirichlet``,
+``t``, ``f``, …), which funcgrad does not reproduce. float32
 draws are JAX's default numbers; float64 draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
 
 **Differences from JAX.** Keys are raw ``uint32`` arrays (JAX's legacy ``PRNGKey`` style), also
@@ -242,8 +241,17 @@ def uniform(key: Any, shape: Shape = (), dtype: Any = None, minval: Any = 0.0, m
     if _is_default(minval, 0.0) and _is_default(maxval, 1.0):
         return u
     fnp = _fnp()
-    lo, hi = _as_dtype(minval, dtype), _as_dtype(maxval, dtype)
-    out = fnp.maximum(lo, u * (hi - lo) + lo)
+    if type(minval) in (int, float) and type(maxval) in (int, float):
+        # JAX converts the bounds to dtype and subtracts there; exact as Python floats (weak types)
+        lo, hi = float(dtype.type(minval)), float(dtype.type(maxval))
+        span: Any = float(dtype.type(hi) - dtype.type(lo))
+    else:
+        lo, hi = _as_dtype(minval, dtype), _as_dtype(maxval, dtype)
+        span = hi - lo
+    # XLA fuses u * span + lo into one FMA: the residual (no derivative) makes it that, bit for bit
+    out = u * span + lo
+    out = out + _prims().random_fma_residual(u, span, lo)
+    out = fnp.maximum(lo, out)
     return fnp.broadcast_to(out, shape) if out.shape != shape else out
 
 

@@ -38,6 +38,25 @@ def fold_in(key: np.ndarray, data: Any) -> np.ndarray:
     return impl_of(key).fold_in(key, np.asarray(data).astype(np.uint32))
 
 
+def fma_residual(a: Any, b: Any, c: Any) -> np.ndarray:
+    """``fma(a, b, c) - (a * b + c)`` in ``a``'s dtype (exactly representable: the two differ by
+    at most an ulp), so ``a * b + c`` plus this is XLA's fused multiply-add, bit for bit."""
+    a = np.asarray(a)
+    dtype = a.dtype
+    b = np.asarray(b).astype(dtype)
+    c = np.asarray(c).astype(dtype)
+    plain = a * b + c
+    if dtype == np.float32:
+        exact = _xla_math.fma32(*np.broadcast_arrays(a, b, c))
+    else:
+        x, y, z = np.broadcast_arrays(a, b, c)
+        exact = _xla_math.fma64(x, y, z) if x.size else plain
+    with np.errstate(invalid="ignore"):
+        residual = np.asarray(exact - plain)
+    residual[~np.isfinite(residual)] = 0.0  # inf - inf: the plain value stands
+    return residual
+
+
 def _unit_floats(raw: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Floats in [0, 1) from random bits: the top mantissa bits under the exponent of 1.0, minus 1."""
     width = dtype.itemsize * 8
