@@ -251,7 +251,7 @@ def _generate(program: Program, name: str, fresh_outputs: bool, general: _Genera
             lines.append(f"    {impl_name(e)}({', '.join(operands)}, {out})")
         else:
             if (ufunc is not None and numpy_only and ufunc in _OPERATORS and e.out.aval.shape == ()
-                    and any(type(a) is Var and a in plan.numpy for a in e.inputs)):
+                    and e.out.aval.dtype.kind in "biufc" and any(type(a) is Var and a in plan.numpy for a in e.inputs)):
                 expr = f"{operands[0]} {_OPERATORS[ufunc]} {operands[1]}"
             elif e.prim.shape_role == "transpose" and type(e.inputs[0]) is Var and not e.inputs[0].aval.weak:
                 expr = _transpose_source(e, operands[0], bind_global)
