@@ -17,6 +17,14 @@ from ..prims.shape import broadcast_to, cast_derivative
 _PY_NUMBERS = (float, complex, int)
 
 
+def _no_rule(prim: Primitive, operand: int) -> NotImplementedError:
+    return NotImplementedError(
+        f"forward-mode differentiation of {prim.name} with respect to operand {operand} is "
+        "not implemented; wrap that operand in funcgrad.stop_gradient if it needs no "
+        "derivative."
+    )
+
+
 class JVPTracer(Tracer):
     __slots__ = ("primal", "tangent")
 
@@ -30,6 +38,22 @@ class ForwardTrace(Trace):
     __slots__ = ()
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        if len(args) == 1 and prim.jvp_all is None:
+            # One operand (a tracer of this trace, as bind chose it): no lists, no loop.
+            a = args[0]
+            if type(a) is JVPTracer and a._trace is self:
+                x = a.primal
+                if isinstance(x, Tracer):
+                    out = prim.bind(x, **params)
+                else:
+                    out = prim.impl(x, **params) if params else prim.impl(x)
+                if prim.nondiff or out.dtype.kind not in "fc":
+                    return out
+                rule = None if prim.jvp is None else prim.jvp[0]
+                if rule is None:
+                    raise _no_rule(prim, 0)
+                t = rule(a.tangent, out, x, **params) if params else rule(a.tangent, out, x)
+                return self._wrap(out, t)
         primals = []
         tangents = []
         nested = False  # does any operand still hold a lower-level tracer?
@@ -55,13 +79,13 @@ class ForwardTrace(Trace):
         for i, ti in tangents:
             rule = None if jvps is None else jvps[i]
             if rule is None:
-                raise NotImplementedError(
-                    f"forward-mode differentiation of {prim.name} with respect to operand {i} is "
-                    "not implemented; wrap that operand in funcgrad.stop_gradient if it needs no "
-                    "derivative."
-                )
+                raise _no_rule(prim, i)
             c = rule(ti, out, *primals, **params) if params else rule(ti, out, *primals)
             t = c if t is None else add(t, c)
+        return self._wrap(out, t)
+
+    def _wrap(self, out: Any, t: Any) -> JVPTracer:
+        """The output with its tangent, broadcast to its shape and cast to its dtype."""
         if type(t) in _PY_NUMBERS:  # NumPy scalar arithmetic can give Python numbers (1j * float64)
             t = np.asarray(t)
         if t.shape != out.shape:
