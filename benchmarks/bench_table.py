@@ -5,6 +5,8 @@ Speed rows are ratios of funcgrad to hand-written NumPy doing the same forward a
 ``tanh`` chain), float64, one BLAS thread. Samples of the two alternate; each row reports the
 median ratio of wall-clock time and of CPU time (``time.process_time``: steadier than wall time
 on a machine shared with other work). A row is "met" when the CPU-time ratio is within target.
+With Numba installed, ``numba-tiny`` and ``numba-chain-1k`` time the same jitted functions under
+``jit(..., backend="numba")`` (first-call times of that backend: ``bench_numba.py``).
 
 Memory rows are tracemalloc peaks (bytes NumPy and Python allocate during the call) of the eager
 10,000-op chain on a 100-vector, and of a 10-op chain on a 1e7-element vector, against the
@@ -25,6 +27,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # o
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
+import importlib.util  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -184,6 +187,15 @@ def speed_rows(rng: np.random.Generator) -> list[dict]:
     rows.append(dict(name="jit-chain-1k", what="jit(value_and_grad) 1,000-op chain", target=0.4,
                      fg=lambda: jchain(x_chain), np=lambda: chain1k_np(x_chain), unpack=both,
                      samples=(61, 3), number=(5, 1)))
+    if importlib.util.find_spec("numba") is not None:  # the optional fused backend (more in bench_numba.py)
+        ntiny = fg.jit(vg(tiny_fg), backend="numba")
+        rows.append(dict(name="numba-tiny", what="jit(value_and_grad, backend=numba) 6-op fn", target=0.8,
+                         fg=lambda: ntiny(x_tiny), np=lambda: tiny_np(x_tiny), unpack=both,
+                         samples=(151, 5), number=(200, 20)))
+        nchain = fg.jit(vg(chain1k_fg), backend="numba")
+        rows.append(dict(name="numba-chain-1k", what="jit(value_and_grad, backend=numba) 1,000-op chain",
+                         target=0.4, fg=lambda: nchain(x_chain), np=lambda: chain1k_np(x_chain), unpack=both,
+                         samples=(61, 3), number=(5, 1)))
     return rows
 
 

@@ -97,3 +97,12 @@ class RandomKeyError(FuncgradError, TypeError):
 class UnsupportedArrayTypeError(FuncgradError, TypeError):
     """An operation on an array of another library (Dask, CuPy) that library does not provide
     (e.g. a decomposition Dask lacks, or scatter-add with repeated indices on Dask)."""
+
+
+class BackendUnavailableError(FuncgradError, ImportError):
+    """``jit(f, backend=...)`` names a backend whose optional dependency is not installed (the
+    message names the extra to install, e.g. ``pip install "funcgrad[numba]"``)."""
+
+
+class UnknownBackendError(FuncgradError, ValueError):
+    """``jit(f, backend=...)`` names no backend; the message lists the valid names."""
