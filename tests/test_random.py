@@ -78,8 +78,8 @@ EXACT = {"key42", "split3", "split23", "fold", "foldbig", "bits32", "bits8", "bi
          "randint_big", "randint_int32", "randint_vec", "perm10", "perm_arr", "perm_ax1", "perm_ind", "choice",
          "choice_norep", "choice_p", "choice_p_norep", "choice_arr", "rademacher"}
 # Bit-identical too: these reproduce XLA's own log1p, float32 log and erf, and its FMAs.
-BIT_EXACT_DRAWS = {"uniform_mm", "normal", "normal0", "exponential", "laplace", "gumbel", "logistic", "truncnorm",
-                   "truncnorm_v"}
+BIT_EXACT_DRAWS = {"uniform_mm", "normal", "normal0", "exponential", "laplace", "gumbel", "logistic", "cauchy",
+                   "truncnorm", "truncnorm_v"}
 CASE_IDS = [(m, name) for m in ("32", "64") for name in _cases(m)]
 
 
