@@ -124,7 +124,7 @@ class _Plan(NamedTuple):
     cast: bool  # cast the template's result to ``out``
 
 
-def _char(dtype: np.dtype) -> str | None:
+def _char(dtype: np.dtype) -> Any:  # a dtype char, or None for a dtype kernels do not handle
     c = np.dtype(dtype).char
     if c == "g" or c == "G" or c == "e" or c not in _OPERAND_CHARS:  # long double, float16, objects...
         return None
@@ -165,7 +165,7 @@ def _plan_ufunc(ufunc: np.ufunc, e: Eqn) -> _Plan | None:
     op = op or _UFUNCS.get(ufunc.__name__)
     if op is None or any(c not in op.loops for c in loop) or out not in _FLOAT + _COMPLEX + _BOOL:
         return None
-    return _Plan(loop, op.template, out, not op.typed)  # type: ignore[arg-type]
+    return _Plan(loop, op.template, out, not op.typed)
 
 
 _SPECIAL: dict[Primitive, Callable[[Eqn], _Plan | None]] = {}
@@ -178,7 +178,7 @@ def _special_rules() -> dict[Primitive, Callable[[Eqn], _Plan | None]]:
     from ..prims import elementwise as el
     from ..prims import shape as sh
 
-    def out_char(e: Eqn) -> str | None:
+    def out_char(e: Eqn) -> Any:
         c = _char(e.out.aval.dtype)
         return c if c in _FLOAT + _COMPLEX + _BOOL else None
 
@@ -215,7 +215,7 @@ def _special_rules() -> dict[Primitive, Callable[[Eqn], _Plan | None]]:
 
     def imag(e: Eqn) -> _Plan | None:
         c, src = out_char(e), _char(e.inputs[0].aval.dtype)
-        return _Plan((src,), "{0}.imag", c, False) if src in _COMPLEX and c in _FLOAT else None  # type: ignore[arg-type]
+        return _Plan((src,), "{0}.imag", c, False) if src in _COMPLEX and c in _FLOAT else None
 
     def rounding(e: Eqn) -> _Plan | None:
         c = out_char(e)
@@ -338,7 +338,7 @@ def find_regions(program: Program, max_eqns: int | None = None) -> tuple[list[An
             # Join a region this equation reads from (fusing producer and consumer), else the
             # latest of its shape; never one that a non-member operand depends on (a cycle).
             candidates = [owner[a] for a in ins if a in owner] + opened[::-1][:4]
-            target = None
+            target: _Open | None = None
             for r in candidates:
                 if r.closed or r.shape != shape:
                     continue
@@ -369,23 +369,23 @@ def find_regions(program: Program, max_eqns: int | None = None) -> tuple[list[An
     # reduction and the backward pass that uses it).
     consumers: dict[int, set[Any]] = {}
     for e in program.eqns:
-        r = owner.get(e.out) if type(e.out) is Var else None
+        reader = owner.get(e.out) if type(e.out) is Var else None
         for a in e.inputs:
-            if type(a) is Var and a in owner and owner[a] is not r and owner[a].shape == ():
-                consumers.setdefault(owner[a].index, set()).add(r.index if r is not None else None)
+            if type(a) is Var and a in owner and owner[a] is not reader and owner[a].shape == ():
+                consumers.setdefault(owner[a].index, set()).add(reader.index if reader is not None else None)
     for z in opened:
-        users = consumers.get(z.index, set())
-        if z.shape != () or z.pre_eqns or len(users) != 1 or None in users:
+        readers = consumers.get(z.index, set())
+        if z.shape != () or z.pre_eqns or len(readers) != 1 or None in readers:
             continue
-        target = opened[next(iter(users))]
+        host = opened[next(iter(readers))]
         outside = [a for e in z.eqns for a in e.inputs if type(a) is Var and a not in z.defined]
-        if target.shape == () or any(target.index in deps(a) for a in outside):
+        if host.shape == () or any(host.index in deps(a) for a in outside):
             continue
-        add_deps(target.index, set().union(*(deps(a) for a in outside)))
-        target.pre_eqns[:0], target.pre_plans[:0] = z.eqns, z.plans
-        target.defined |= z.defined
+        add_deps(host.index, set().union(*(deps(a) for a in outside)))
+        host.pre_eqns[:0], host.pre_plans[:0] = z.eqns, z.plans
+        host.defined |= z.defined
         for v in z.defined:
-            owner[v] = target
+            owner[v] = host
         z.eqns, z.plans = [], []
 
     # Consumers of each value decide each kernel's results.
@@ -536,8 +536,8 @@ def kernel_source(region: Region, name: str = "kernel") -> str:
     # and NumPy promotes Python scalars weakly.
     pre_outs = {e.out for e in region.eqns[: region.prelude]}
     for k, o in enumerate(region.outs):
-        shape = "()" if o in pre_outs else dims
-        head.append(f"    o{k} = np.empty({shape}, {_NAMES[_char(o.aval.dtype)]})")  # type: ignore[index]
+        out_shape = "()" if o in pre_outs else dims
+        head.append(f"    o{k} = np.empty({out_shape}, {_NAMES[_char(o.aval.dtype)]})")
     body: list[str] = []
     indent = "    "
     for j in range(nd):
@@ -560,7 +560,7 @@ def kernel_source(region: Region, name: str = "kernel") -> str:
             else:
                 index = ", ".join("0" if s[d] == 1 else f"i{nd - len(s) + d}" for d in range(len(s)))
                 body.append(f"{indent}x{k} = a{k}[{index}]")
-        return f"x{k}", char  # type: ignore[return-value]
+        return f"x{k}", char
 
     arg_index = {a: k for k, a in enumerate(region.args)}
     for t, (e, p) in enumerate(zip(region.eqns, region.plans)):
