@@ -446,3 +446,12 @@ def test_kernels_are_cached_on_disk_for_a_new_process(tmp_path):
     assert int(misses1) >= 1 and int(hits1) == 0  # the first process compiles
     assert int(misses2) == 0 and int(hits2) == int(misses1)  # the second loads every kernel from disk
     assert any(p.name.startswith("fg_") and p.suffix == ".py" for p in tmp_path.iterdir())
+
+
+@needs_numba
+def test_dask_arguments_stay_lazy_numpy_calls():
+    da = pytest.importorskip("dask.array")
+    x = da.from_array(np.linspace(0, 1, 6), chunks=3)
+    got = numba_jit(lambda x: fnp.sin(x) * 2.0 + 1.0)(x)
+    assert type(got) is type(x)  # not computed by a kernel: still a lazy Dask array
+    np.testing.assert_allclose(np.asarray(got), np.sin(np.linspace(0, 1, 6)) * 2.0 + 1.0, rtol=1e-12)

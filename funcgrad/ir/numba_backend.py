@@ -154,6 +154,8 @@ def compile_program(program: Program, name: str = "compiled") -> Compiled:
     """Generate ``program`` with its elementwise regions as Numba kernels (compiled now, for
     the argument types the program will pass; other layouts compile on first use)."""
     require_numba()
+    if program.derived.get("foreign"):  # Dask/CuPy arguments: Numba computes on NumPy arrays only
+        return generate(program, name)
 
     def compile_region(region: Region) -> Any:
         source = kernel_source(region)
