@@ -577,7 +577,10 @@ class _Tape:
     # batched loop (each step's entries batched along axis 0), as its abstract value says. A
     # loop batched over examples with their own trip counts also records, per step, which
     # examples were still running (``active``, one bool array per step): the loops reading the
-    # tape leave the others' values unchanged at that step.
+    # tape leave the others' values unchanged at that step. Under nested vmap the shape is
+    # ``(outer, ..., inner)`` sizes, ``active`` is the outermost level's, and each inner level's
+    # flags are one more entry at the end of every step (read by the inner level's batched
+    # backward body as one more residual, before the outer level's flags).
     dtype = np.dtype(object)
     is_loop_tape = True
 
@@ -821,7 +824,7 @@ def _backward_driver(nct: int, nr: int, nk: int) -> Callable[..., Any]:
 
 
 def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Program, n_carry: int,
-                    n_cconsts: int, checkpoint: str | None, tape_size: int | None = None) -> list:
+                    n_cconsts: int, checkpoint: str | None, tape_size: tuple | None = None) -> list:
     carry = args[:n_carry]
     cc = args[n_carry:n_carry + n_cconsts]
     bc = args[n_carry + n_cconsts:]
@@ -836,7 +839,7 @@ def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Progr
                 carry = out[:n_carry]
                 steps.append(out[n_carry:-1])
                 active.append(out[-1])
-            return fresh_copies(carry) + [_Tape(steps=steps, shape=(tape_size,), active=active)]
+            return fresh_copies(carry) + [_Tape(steps=steps, shape=tape_size, active=active)]
         if not n_carry:  # (an empty carry: nothing to drive)
             while cond_fn(*cc)[0]:
                 steps.append(tuple(body_fn(*bc)))
@@ -945,7 +948,7 @@ tape_zip_p: Primitive = Primitive(
 
 
 def _while_fwd_jvp(primals: list, tangents: list, cond: Program, body: Program, primal_body: Program,
-                   n_carry: int, n_cconsts: int, checkpoint: str | None, tape_size: int | None = None) -> tuple:
+                   n_carry: int, n_cconsts: int, checkpoint: str | None, tape_size: tuple | None = None) -> tuple:
     """A recording loop of the body's jvp: carries their tangents, and records each step's
     residuals and their tangents (split into a tape and its tangent tape)."""
     nc, ncc = n_carry, n_cconsts
@@ -1191,8 +1194,10 @@ def _tape_scan_batch(vals: tuple, dims: tuple, body: Program, n_carry: int, widt
     from .prims.factories import batch_to_front
 
     if batch_size is not None:
-        raise NotImplementedError("vmap of a vmapped tape_scan (nested vmap of a second derivative through a "
-                                  "staged while_loop) is not supported.")
+        raise NotImplementedError(
+            "vmap of a vmapped reverse-over-reverse derivative of a staged while_loop (e.g. vmap(jacrev(grad(f))) "
+            "or vmap(vmap(grad(g(grad(f)))))) is not supported. Forward over reverse works under nested vmap: "
+            "use hessian(f) or jacfwd(grad(f)) (or jvp of grad) instead of jacrev(grad(f)).")
     nc, nt = n_carry, len(widths)
     size = _batch_size(vals, dims)
     operands: list = []
@@ -1254,7 +1259,7 @@ tape_steps_p: Primitive = Primitive(
 
 
 def _while_fwd_vjp(primals: list, mask: tuple, cond: Program, body: Program, primal_body: Program, n_carry: int,
-                   n_cconsts: int, checkpoint: str | None, tape_size: int | None = None
+                   n_cconsts: int, checkpoint: str | None, tape_size: tuple | None = None
                    ) -> tuple[list, Callable[[list], list]]:
     """Reverse mode of a recording loop: it records each step's residuals and the residuals of
     the body's own forward program (always per step, also under ``checkpoint="sqrt"``); the
@@ -1312,12 +1317,13 @@ def _where_active(active: Any, new: Sequence[Any], old: Sequence[Any], size: int
 
 
 def _while_fwd_batch(vals: tuple, dims: tuple, cond: Program, body: Program, primal_body: Program, n_carry: int,
-                     n_cconsts: int, checkpoint: str | None, tape_size: int | None = None) -> tuple[list, list]:
+                     n_cconsts: int, checkpoint: str | None, tape_size: tuple | None = None) -> tuple[list, list]:
     """vmap of a recording forward loop: every example runs until none continues; a finished
     example is frozen, and each step records which examples were active (the last residual),
     so the backward loop leaves the finished ones' cotangents untouched. The tape is returned
     as batched (axis 0, its abstract value shaped ``(size,)``), which tells the backward loop's
-    batching rule it holds such steps.
+    batching rule it holds such steps. A loop already batched (nested vmap) is batched again
+    the same way: its flags become one more residual and the tape's shape grows in front.
     (Under vmap every step is recorded, also with ``checkpoint="sqrt"``.)"""
     from . import numpy as fnp
     from .prims.factories import batch_to_front
@@ -1348,7 +1354,7 @@ def _while_fwd_batch(vals: tuple, dims: tuple, cond: Program, body: Program, pri
 
     new_cond, new_body = _cached(body, ("while_fwd_batch", dims, size, id(cond)), make)
     outs = while_fwd_p.bind(*carry, *cc, *cc, *bc, cond=new_cond, body=new_body, primal_body=primal_body,
-                            n_carry=nc, n_cconsts=ncc, checkpoint=None, tape_size=size)
+                            n_carry=nc, n_cconsts=ncc, checkpoint=None, tape_size=(size,) + (tape_size or ()))
     return list(outs), [0] * (nc + 1)
 
 
@@ -1389,7 +1395,7 @@ def _while_bwd_batch(vals: tuple, dims: tuple, bwd: Program, fwd: Program, n_ct:
 while_fwd_p = Primitive(
     "while_forward", _while_fwd_impl, multiple_results=True,
     abstract_eval=lambda *avals, body, n_carry, tape_size=None, **p: _strong(body.out_avals[:n_carry]) + [
-        _TAPE_AVAL if tape_size is None else ShapedArray((tape_size,), np.dtype(object))],
+        _TAPE_AVAL if tape_size is None else ShapedArray(tape_size, np.dtype(object))],
     jvp_all=_while_fwd_jvp, vjp_all=_while_fwd_vjp, batch=_while_fwd_batch,
     register=False)
 while_bwd_p = Primitive(

@@ -539,3 +539,69 @@ def test_counter_while_loop_under_jit_is_staged_not_unrolled():
     close(fg.jit(fg.grad(lambda x: fnp.sum(f(x))))(X), fg.grad(lambda x: fnp.sum(f_py(x)))(X))
     assert np.array_equal(fg.jit(lambda x: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 2.0),
                                                           (0, x)))(X)[1], X * 8)
+
+
+# --- vmap of second derivatives of a staged while loop: per-example trip counts ------------------
+
+def _trip_loop(x, checkpoint=None):
+    """A loop whose trip count, ceil(1 + 2|x|^2), depends on the example."""
+    kw = {} if checkpoint is None else {"checkpoint": checkpoint}
+    c = lax.while_loop(lambda c: c[1] < 1.0 + 2.0 * fnp.sum(x * x),
+                       lambda c: (fnp.sin(W @ c[0]) * c[0] + x, c[1] + 1), (x, 0), **kw)[0]
+    return fnp.sum(c * CT[:3])
+
+
+def _trip_loop_py(x, trips):
+    c = x
+    for _ in range(trips):
+        c = fnp.sin(W @ c) * c + x
+    return fnp.sum(c * CT[:3])
+
+
+XT = np.array([[0.3, -0.2, 0.1], [-0.5, 0.4, 0.35], [0.6, 0.5, -0.7], [0.1, 0.05, -0.2]])
+TRIPS = [int(np.ceil(1.0 + 2.0 * np.sum(x * x))) for x in XT]
+
+
+def _per_example_hessians():
+    """Hessians of the same loop written as a Python loop with each example's trip count,
+    checked against central finite differences of its gradient."""
+    hs = []
+    for x, n in zip(XT, TRIPS):
+        h = fg.hessian(lambda x: _trip_loop_py(x, n))(x)
+        g = fg.grad(lambda x: _trip_loop_py(x, n))
+        np.testing.assert_allclose(h, np.stack([_hvp_fd(g, x, e) for e in np.eye(3)]), rtol=1e-6, atol=1e-7)
+        hs.append(h)
+    return np.stack(hs)
+
+
+@pytest.mark.parametrize("checkpoint", [None, "sqrt"])
+def test_vmap_of_hessian_of_staged_while_with_per_example_trip_counts(checkpoint):
+    # Previously: IndexError (a tape recorded by a loop batched twice, by vmap and by the
+    # basis vmap of jacfwd, had the shape of one batch level only).
+    assert len(set(TRIPS)) == 3  # the examples run 2, 3 and 4 steps
+    want = _per_example_hessians()
+    loss = lambda x: _trip_loop(x, checkpoint)  # noqa: E731
+    for name, h in {
+        "vmap∘hessian∘jit": fg.vmap(fg.hessian(fg.jit(loss))),
+        "jit∘vmap∘hessian": fg.jit(fg.vmap(fg.hessian(loss))),
+        "vmap∘jit∘hessian": fg.vmap(fg.jit(fg.hessian(loss))),
+        "jit∘vmap∘jacfwd∘grad": fg.jit(fg.vmap(fg.jacfwd(fg.grad(loss)))),
+    }.items():
+        np.testing.assert_allclose(h(XT), want, rtol=1e-9, atol=1e-10, err_msg=name)
+    # nested vmap: the trip counts differ along both batch axes
+    xt2 = XT[[0, 2, 1, 3]].reshape(2, 2, 3)
+    want2 = want[[0, 2, 1, 3]].reshape(2, 2, 3, 3)
+    close(fg.vmap(fg.vmap(fg.hessian(fg.jit(loss))))(xt2), want2, rtol=1e-9, atol=1e-10)
+    close(fg.jit(fg.vmap(fg.vmap(fg.hessian(loss))))(xt2), want2, rtol=1e-9, atol=1e-10)
+    # the per-example hessian as jacfwd of a vmapped gradient (block diagonal)
+    full = fg.jit(fg.jacfwd(fg.vmap(fg.grad(loss))))(XT)
+    close(np.einsum("iaib->iab", full), want, rtol=1e-9, atol=1e-10)
+    for i in range(4):
+        full[i, :, i, :] = 0.0
+    assert not np.any(full)  # an example's gradient does not depend on another example
+
+
+def test_nested_vmap_of_reverse_over_reverse_of_staged_while_says_what_works():
+    loss = fg.jit(_trip_loop)
+    with pytest.raises(NotImplementedError, match="jacfwd"):
+        fg.vmap(fg.jacrev(fg.grad(loss)))(XT)
