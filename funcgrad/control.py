@@ -15,6 +15,11 @@ ones, once per (program, mask), cached on the program:
   backward loop runs the body's compiled backward program that many times, in reverse. With
   ``checkpoint="sqrt"`` the tape holds O(√n) carries and each segment is recomputed once.
   Both loops differentiate again (any order) through ``tape_scan``, a scan over tapes.
+  vmap: one loop while any example continues, freezing the finished ones; the tape records
+  which examples ran at each step, at every vmap level (so ``vmap(hessian)``, ``vmap(vmap(
+  hessian))`` and ``vmap(jacrev(grad))`` work with per-example trip counts). Not supported:
+  reverse over reverse under two vmap levels that both batch the trip count, and reverse mode
+  over a vmap of a reverse-mode loop (``jacrev(vmap(grad))``): both raise NotImplementedError.
 * ``cond`` — every derived program is again a ``cond``: only the taken branch runs, in the
   primal and in every derivative (an untaken branch's ``inf``/``nan`` cannot poison a
   gradient). Under ``vmap`` with a batched index, every branch runs and results are selected.
@@ -1023,7 +1028,7 @@ def _while_bwd_jvp(primals: list, tangents: list, bwd: Program, fwd: Program, n_
 
 
 def _tape_scan_impl(*args: Any, body: Program, n_carry: int, widths: tuple, reverse: bool,
-                    batch_size: int | None = None) -> list:
+                    batch_size: tuple | None = None) -> list:
     nc = n_carry
     carry: Sequence[Any] = args[:nc]
     consts = args[nc + len(widths):]
@@ -1053,6 +1058,8 @@ def _tape_scan_impl(*args: Any, body: Program, n_carry: int, widths: tuple, reve
                 vals += r
             elif len(r[i]) == w and all(v is not None for v in r[i]):
                 vals += r[i]
+            elif len(r[i]) > w:  # the flags of an inner batch level (a loop batched twice)
+                raise NotImplementedError(_NESTED_TAPE_SCAN)
             else:  # zero cotangents left out of a joined tape
                 got = tuple(r[i]) + (None,) * (w - len(r[i]))
                 vals += [_zeros(a) if v is None else v for v, a in zip(got, body.in_avals[at:at + w])]
@@ -1067,12 +1074,12 @@ def _tape_scan_impl(*args: Any, body: Program, n_carry: int, widths: tuple, reve
                      for n, c in zip(out[:nc], carry)]
             ys[i] = tuple(np.where(np.reshape(ran, ran.shape + (1,) * (np.ndim(y) - 1)), y, np.zeros_like(y))
                           for y in out[nc:])
-    return fresh_copies(carry) + [_Tape(steps=ys, shape=() if batch_size is None else (batch_size,),
+    return fresh_copies(carry) + [_Tape(steps=ys, shape=() if batch_size is None else batch_size,
                                         active=active)]
 
 
 def _tape_scan_vjp(primals: list, mask: tuple, body: Program, n_carry: int, widths: tuple,
-                   reverse: bool, batch_size: int | None = None) -> tuple[list, Callable[[list], list]]:
+                   reverse: bool, batch_size: tuple | None = None) -> tuple[list, Callable[[list], list]]:
     nc, nt = n_carry, len(widths)
     n_tv = sum(widths)
     ny = len(body.outputs) - nc
@@ -1147,7 +1154,7 @@ def _tape_vjp_plan(body: Program, body_mask: tuple, nc: int, n_tv: int) -> tuple
 
 
 def _tape_scan_jvp(primals: list, tangents: list, body: Program, n_carry: int, widths: tuple,
-                   reverse: bool, batch_size: int | None = None) -> tuple[list, list]:
+                   reverse: bool, batch_size: tuple | None = None) -> tuple[list, list]:
     nc, nt = n_carry, len(widths)
     ny = len(body.outputs) - nc
     carry_float = [_float(a) for a in body.in_avals[:nc]]
@@ -1186,19 +1193,27 @@ def _tape_scan_jvp(primals: list, tangents: list, body: Program, n_carry: int, w
     return list(outs[:nc]) + [tape], [next(it) if f else None for f in carry_float] + [t_tape]
 
 
+_NESTED_TAPE_SCAN = (
+    "vmap of a vmapped reverse-over-reverse derivative of a staged while_loop whose trip count is batched at an "
+    "inner vmap level (e.g. vmap(vmap(grad(g(grad(f)))))) is not supported. Forward over reverse works under "
+    "nested vmap: use hessian(f) or jacfwd(grad(f)) (or jvp of grad) instead.")
+
+
 def _tape_scan_batch(vals: tuple, dims: tuple, body: Program, n_carry: int, widths: tuple, reverse: bool,
-                     batch_size: int | None = None) -> tuple[list, list]:
+                     batch_size: tuple | None = None) -> tuple[list, list]:
     """vmap of a tape scan (``jacrev`` of a second derivative: the cotangents are batched, the
     recorded tapes mostly not): every carry batched, a batched tape's entries batched along axis
     0 at every step, and so are the entries of the tape it makes."""
     from .prims.factories import batch_to_front
 
-    if batch_size is not None:
-        raise NotImplementedError(
-            "vmap of a vmapped reverse-over-reverse derivative of a staged while_loop (e.g. vmap(jacrev(grad(f))) "
-            "or vmap(vmap(grad(g(grad(f)))))) is not supported. Forward over reverse works under nested vmap: "
-            "use hessian(f) or jacfwd(grad(f)) (or jvp of grad) instead of jacrev(grad(f)).")
     nc, nt = n_carry, len(widths)
+    # A tape's per-example shape here is that of the batch levels inside this one. The per-step
+    # flags of a tape (which examples still ran, see _tape_scan_impl) must line up with the
+    # leading axis of the carries: a tape batched inside this level but not at it cannot say so.
+    # (A tape recorded by a loop batched at two levels is refused when the scan runs.)
+    for v, d in zip(vals[nc:nc + nt], dims[nc:nc + nt]):
+        if d is None and np.shape(v):
+            raise NotImplementedError(_NESTED_TAPE_SCAN)
     size = _batch_size(vals, dims)
     operands: list = []
     body_dims: list = []
@@ -1214,7 +1229,8 @@ def _tape_scan_batch(vals: tuple, dims: tuple, body: Program, n_carry: int, widt
             body_dims.append(None if d is None else 0)
     batched = _cached(body, ("tape_scan_batch", tuple(body_dims), size),
                       lambda: _entry(body).batched_entry(tuple(body_dims), size).program)
-    outs = tape_scan_p.bind(*operands, body=batched, n_carry=nc, widths=widths, reverse=reverse, batch_size=size)
+    outs = tape_scan_p.bind(*operands, body=batched, n_carry=nc, widths=widths, reverse=reverse,
+                            batch_size=(size,) + (batch_size or ()))
     return list(outs), [0] * (nc + 1)
 
 
@@ -1226,7 +1242,7 @@ def _batch_size(vals: Sequence[Any], dims: Sequence[Any]) -> int:
 tape_scan_p: Primitive = Primitive(
     "tape_scan", _tape_scan_impl, multiple_results=True,
     abstract_eval=lambda *avals, body, n_carry, batch_size=None, **p: _strong(body.out_avals[:n_carry]) + [
-        _TAPE_AVAL if batch_size is None else ShapedArray((batch_size,), np.dtype(object))],
+        _TAPE_AVAL if batch_size is None else ShapedArray(batch_size, np.dtype(object))],
     jvp_all=_tape_scan_jvp, vjp_all=_tape_scan_vjp, batch=_tape_scan_batch, register=False)
 
 

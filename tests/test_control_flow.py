@@ -586,6 +586,9 @@ def test_vmap_of_hessian_of_staged_while_with_per_example_trip_counts(checkpoint
         "jit∘vmap∘hessian": fg.jit(fg.vmap(fg.hessian(loss))),
         "vmap∘jit∘hessian": fg.vmap(fg.jit(fg.hessian(loss))),
         "jit∘vmap∘jacfwd∘grad": fg.jit(fg.vmap(fg.jacfwd(fg.grad(loss)))),
+        # reverse over reverse: jacrev's vmap over the cotangents inside the vmap over examples
+        "vmap∘jacrev∘grad∘jit": fg.vmap(fg.jacrev(fg.grad(fg.jit(loss)))),
+        "jit∘vmap∘jacrev∘grad": fg.jit(fg.vmap(fg.jacrev(fg.grad(loss)))),
     }.items():
         np.testing.assert_allclose(h(XT), want, rtol=1e-9, atol=1e-10, err_msg=name)
     # nested vmap: the trip counts differ along both batch axes
@@ -601,7 +604,17 @@ def test_vmap_of_hessian_of_staged_while_with_per_example_trip_counts(checkpoint
     assert not np.any(full)  # an example's gradient does not depend on another example
 
 
-def test_nested_vmap_of_reverse_over_reverse_of_staged_while_says_what_works():
+def test_vmap_of_vmap_of_reverse_over_reverse_of_staged_while():
+    want = _per_example_hessians()
     loss = fg.jit(_trip_loop)
-    with pytest.raises(NotImplementedError, match="jacfwd"):
-        fg.vmap(fg.jacrev(fg.grad(loss)))(XT)
+    s = np.array([1.0, -2.0, 0.5])
+    # an inner vmap that does not change the trip count (s scales the loss): supported
+    got = fg.vmap(lambda x: fg.vmap(lambda s: fg.jacrev(fg.grad(lambda x: s * loss(x)))(x))(s))(XT)
+    close(got, s[None, :, None, None] * want[:, None], rtol=1e-9, atol=1e-10)
+    # the trip count batched at the inner level: a clear error pointing to what works
+    sq = lambda g: lambda x: fnp.sum(g(x) * T) ** 2  # noqa: E731
+    for h in (lambda: fg.vmap(fg.vmap(fg.jacrev(fg.grad(loss))))(XT.reshape(2, 2, 3)),
+              lambda: fg.jit(fg.vmap(fg.vmap(fg.grad(sq(fg.grad(_trip_loop))))))(XT.reshape(2, 2, 3)),
+              lambda: fg.vmap(lambda s: fg.vmap(fg.jacrev(fg.grad(lambda x: s * loss(x))))(XT))(s)):
+        with pytest.raises(NotImplementedError, match="jacfwd"):
+            h()
