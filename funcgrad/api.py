@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-from typing import Any, Callable, Literal, ParamSpec, Sequence, TypeVar, overload
+from typing import Any, Callable, Literal, ParamSpec, Sequence, TypeVar, cast, overload
 
 import numpy as np
 
@@ -512,8 +512,9 @@ def value_and_grad(
             if holomorphic or not _all_float_arrays(a):  # the named checks only when one may fail
                 _check_differentiable_inputs(f, args, (n,), "grad", holomorphic, allow_int)
 
+        fun: Callable[..., Any]
         if all_args and not kwargs:
-            fun, diff_args = f, args
+            fun, diff_args = cast("Callable[..., Any]", f), args
         else:
             def partial(*diff_args: Any) -> Any:
                 full = list(args)
@@ -567,7 +568,7 @@ def value_and_grad(
 def _all_float_arrays(tree: Any) -> bool:
     """Is every leaf of ``tree`` a real floating-point NumPy array (nothing for grad to check)?"""
     if type(tree) is np.ndarray:
-        return tree.dtype.kind == "f"
+        return bool(tree.dtype.kind == "f")
     for leaf in tree_flatten(tree)[0]:
         if type(leaf) is not np.ndarray or leaf.dtype.kind != "f":
             return False

@@ -52,8 +52,8 @@ class ForwardTrace(Trace):
                 rule = None if prim.jvp is None else prim.jvp[0]
                 if rule is None:
                     raise _no_rule(prim, 0)
-                t = rule(a.tangent, out, x, **params) if params else rule(a.tangent, out, x)
-                return self._wrap(out, t)
+                t1 = rule(a.tangent, out, x, **params) if params else rule(a.tangent, out, x)
+                return self._wrap(out, t1)
         primals = []
         tangents = []
         nested = False  # does any operand still hold a lower-level tracer?
