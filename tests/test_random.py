@@ -921,3 +921,62 @@ def test_xla_math_special_values_and_shapes():
 
     exact = np.array([float(Fraction(p) * Fraction(q) + Fraction(r)) for p, q, r in zip(a, b, c, strict=True)])
     np.testing.assert_array_equal(_xla_math.fma64(a, b, c), exact)
+
+
+def _reference_fma64(a, b, c):
+    """fma64's definition, the plain way (Veltkamp splits of both factors, Knuth's two-sum):
+    ``round(s + round(e + l))`` with ``a b = h + l`` and ``h + c = s + e`` exactly."""
+    def split(v):
+        gamma = v * 134217729.0
+        hi = gamma - (gamma - v)
+        return hi, v - hi
+
+    (a_hi, a_lo), (b_hi, b_lo) = split(a), split(b)
+    h = a * b
+    low = (((a_hi * b_hi - h) + a_hi * b_lo) + a_lo * b_hi) + a_lo * b_lo
+    s = h + c
+    bb = s - h
+    e = (h - (s - bb)) + (c - bb)
+    return s + (e + low)
+
+
+def _reference_horner(coefficients, x):
+    p = np.full(x.shape, float(coefficients[0]))
+    for c in coefficients[1:]:
+        p = _reference_fma64(p, x, np.float64(c))
+    return p
+
+
+def _hard_floats(rng, n, low=-40, high=40):
+    """float64s with random exponents, many of them with few significant bits, all-ones or
+    all-zero significands, or one bit flipped (ties and carries in the splits and sums)."""
+    v = np.ldexp(rng.uniform(-2.0, 2.0, n), rng.integers(low, high, n)).view(np.uint64)
+    kind = rng.integers(0, 5, n)
+    v[kind == 0] &= np.uint64(0xFFFFFFFFF8000000)
+    v[kind == 1] |= np.uint64(0x7FFFFFF)
+    v[kind == 2] |= np.uint64(0xFFFFFFFFFFFFF)
+    v[kind == 3] &= np.uint64(0xFFF0000000000000)
+    return v.view(np.float64)
+
+
+def test_fast_fma64_and_horner_match_their_definition_bit_for_bit():
+    # The fast paths (truncation split, fast two-sum where a bound allows it) must change no bit.
+    from funcgrad.random import _erfinv, _xla_math
+
+    rng = np.random.default_rng(15)
+    n = 50_000
+    a, b = _hard_floats(rng, n), _hard_floats(rng, n)
+    near = -(a * b) * (1.0 + rng.integers(-3, 4, n) * 2.0**-52)  # heavy cancellation
+    c = np.where(rng.random(n) < 0.5, near, _hard_floats(rng, n))
+    c[:1000] = 0.0
+    got = _xla_math.fma64(a, b, c)
+    np.testing.assert_array_equal(got.view(np.uint64), _reference_fma64(a, b, c).view(np.uint64))
+    assert np.count_nonzero(got != a * b + c) > n // 20  # the cases where an FMA differs are well covered
+    polynomials = (_erfinv._F64_CENTRAL, _erfinv._F64_MIDDLE, _erfinv._F64_TAIL, _xla_math._LOG1P_P,
+                   _xla_math._LOG1P_Q, tuple(_hard_floats(rng, 9, -8, 8)))
+    x = np.concatenate([rng.uniform(-3.125, 3.125, n // 2), _hard_floats(rng, n // 2, -30, 2)])
+    for coefficients in polynomials:
+        for arg in (x, np.minimum(x, 3.125), x[np.abs(x) < 0.5]):
+            got = _xla_math.horner(coefficients, arg)
+            want = _reference_horner(coefficients, arg)
+            np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))

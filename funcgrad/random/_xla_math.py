@@ -31,19 +31,32 @@ def fma32(a: np.ndarray | np.float32, b: np.ndarray | np.float32, c: np.ndarray 
 
 
 _SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's splitter for float64
+_TOP_26_BITS = np.uint64(0xFFFFFFFFF8000000)  # sign, exponent and the top 26 significant bits of a float64
 
 
 def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp's split: ``a = hi + lo`` exactly, each fitting in 26 bits (``lo`` with its sign)."""
     gamma = a * _SPLIT
     hi = gamma - (gamma - a)
     return hi, a - hi
 
 
+def _truncate_split(a: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> None:
+    """``a = hi + lo`` exactly by cutting off the low 27 significand bits (two passes instead of
+    Veltkamp's four): ``hi`` has 26 bits, ``lo`` 27. Against a Veltkamp-split factor (26 + 26
+    bits) every partial product of Dekker's product is still exact (at most 27 + 26 bits), and so
+    is each sum of it, so the product's error comes out the same (it is unique)."""
+    np.bitwise_and(a.view(np.uint64), _TOP_26_BITS, out=hi.view(np.uint64))
+    np.subtract(a, hi, out=lo)
+
+
 def fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray | float, b_split: tuple | None = None) -> np.ndarray:
     """``round_f64(a * b + c)`` from error-free transformations: ``a * b = h + l`` exactly
     (Dekker), ``h + c = s + e`` exactly (Knuth), result ``s + (e + l)``. ``b_split`` may pass
-    ``_split(b)`` when ``b`` is reused (a Horner loop). Finite inputs without overflow."""
-    a_hi, a_lo = _split(a)
+    ``_split(b)`` when ``b`` is reused. Finite inputs without overflow."""
+    a = np.array(a, np.float64, order="C", copy=None)  # contiguous, for the bit view
+    a_hi, a_lo = np.empty_like(a), np.empty_like(a)
+    _truncate_split(a, a_hi, a_lo)
     b_hi, b_lo = _split(b) if b_split is None else b_split
     h = a * b
     low = a_hi * b_hi
@@ -60,9 +73,18 @@ def fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray | float, b_split: tuple | 
     return s
 
 
+_ROUNDING_MARGIN = 1.0 + 2.0**-50  # covers the roundings of the bounds below
+
+
 def horner(coefficients: tuple, x: np.ndarray) -> np.ndarray:
     """``((c0 x + c1) x + c2) ...`` with one FMA per step, in ``x``'s dtype, starting from ``c0``
-    (in place, in preallocated buffers: this is most of the time of a normal draw)."""
+    (in place, in preallocated buffers: this is most of the time of a normal draw).
+
+    float64 steps are :func:`fma64` pass by pass, with two savings that leave every bit as it is:
+    ``p`` is split by truncation (:func:`_truncate_split`), and where a bound on ``|p x|`` over all
+    elements (from ``max |x|`` and the coefficients so far) shows ``|p x| <= |c|``, Knuth's
+    6-pass two-sum becomes Dekker's 3-pass fast two-sum, exact when ``|c| >= |p x|`` (both give the
+    unique error of ``p x + c``)."""
     if x.dtype == np.float32:
         p = np.full(x.shape, np.float32(coefficients[0]), np.float32)
         wide = np.empty(x.shape, np.float64)
@@ -70,31 +92,38 @@ def horner(coefficients: tuple, x: np.ndarray) -> np.ndarray:
             np.multiply(p, x, out=wide, dtype=np.float64)
             np.add(wide, float(np.float32(c)), out=p, casting="same_kind")
         return p
+    x = np.array(x, order="C", copy=None)
     x_hi, x_lo = _split(x)
+    x_max = float(np.max(np.abs(x))) if x.size else 0.0  # NaN or inf: never the fast two-sum
     p = np.full(x.shape, float(coefficients[0]))
-    a, b, h, s, low = (np.empty_like(p) for _ in range(5))
-    for c in coefficients[1:]:  # fma64(p, x, c), step by step
-        np.multiply(p, _SPLIT, out=a)
-        np.subtract(a, p, out=b)
-        a -= b  # p_hi
-        np.subtract(p, a, out=b)  # p_lo
+    p_hi, p_lo, h, s, low = (np.empty_like(p) for _ in range(5))
+    bound = abs(float(coefficients[0]))  # >= |p| everywhere
+    for coefficient in coefficients[1:]:  # fma64(p, x, c), step by step
+        c = float(coefficient)
+        product_bound = bound * x_max * _ROUNDING_MARGIN  # >= |round(p x)|
+        _truncate_split(p, p_hi, p_lo)
         np.multiply(p, x, out=h)
-        np.multiply(a, x_hi, out=low)
+        np.multiply(p_hi, x_hi, out=low)
         low -= h
-        a *= x_lo
-        low += a
-        np.multiply(b, x_hi, out=a)
-        low += a
-        b *= x_lo
-        low += b  # p x - h, exactly
+        p_hi *= x_lo
+        low += p_hi
+        np.multiply(p_lo, x_hi, out=s)
+        low += s
+        p_lo *= x_lo
+        low += p_lo  # p x - h, exactly
         np.add(h, c, out=s)
-        np.subtract(s, h, out=a)  # bb
-        np.subtract(s, a, out=b)
-        np.subtract(h, b, out=b)  # h - (s - bb)
-        np.subtract(c, a, out=a)
-        b += a  # h + c - s, exactly
-        b += low
-        np.add(s, b, out=p)
+        if product_bound <= abs(c):  # fast two-sum of (c, h)
+            np.subtract(s, c, out=p_hi)
+            np.subtract(h, p_hi, out=p_hi)  # h + c - s, exactly
+        else:
+            np.subtract(s, h, out=p_lo)  # bb
+            np.subtract(s, p_lo, out=p_hi)
+            np.subtract(h, p_hi, out=p_hi)  # h - (s - bb)
+            np.subtract(c, p_lo, out=p_lo)
+            p_hi += p_lo  # h + c - s, exactly
+        p_hi += low
+        np.add(s, p_hi, out=p)
+        bound = (product_bound + abs(c)) * _ROUNDING_MARGIN
     return p
 
 
@@ -115,12 +144,10 @@ def log1p(x: np.ndarray) -> np.ndarray:
     dtype = x.dtype.type
     with np.errstate(divide="ignore", invalid="ignore"):
         is_small = np.abs(x) < dtype(_SQRT2_MINUS_1)
-        if x.dtype == np.float32:  # XLA's float32 log is costly here: only where it is used
-            out = np.empty_like(x)
-            large = np.flatnonzero(~is_small)
-            out[large] = log_f32(x[large] + dtype(1.0))
-        else:
-            out = np.log(x + dtype(1.0))
+        # log(1 + x) only where the rational approximation is not used (XLA's float32 log is costly)
+        out = np.empty_like(x)
+        large = np.flatnonzero(~is_small)
+        out[large] = log(x[large] + dtype(1.0))
         small = np.flatnonzero(is_small)
         if small.size:
             xs = x[small]
