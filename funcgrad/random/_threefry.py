@@ -12,6 +12,7 @@ counter ``(i >> 32, i & 0xFFFFFFFF)``.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,17 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[np.ndarray, np.nda
     return out0, out1
 
 
+def _join64(high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """``high << 32 | low`` as uint64: the two words written side by side (two strided copies
+    instead of four whole-array passes)."""
+    if sys.byteorder != "little":
+        return (high.astype(np.uint64) << np.uint64(32)) | low.astype(np.uint64)
+    pairs = np.empty(high.shape + (2,), np.uint32)
+    pairs[..., 0] = low
+    pairs[..., 1] = high
+    return pairs.view(np.uint64).reshape(high.shape)
+
+
 def counters(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """The counter of each element of a draw of ``shape``: its flat index as (high, low) words."""
     n = int(np.prod(shape, dtype=np.int64))
@@ -102,7 +114,7 @@ def random_bits(key: np.ndarray, bit_width: int, shape: tuple[int, ...]) -> np.n
     k0, k1 = _key_words(key, len(shape))
     y0, y1 = threefry2x32(k0, k1, hi, lo)
     if bit_width == 64:
-        return (y0.astype(np.uint64) << np.uint64(32)) | y1.astype(np.uint64)
+        return _join64(y0, y1)
     np.bitwise_xor(y0, y1, out=y0)
     if bit_width == 32:
         return y0
@@ -113,7 +125,7 @@ def bits_of_counters(key: np.ndarray, bit_width: int, start: int, stop: int) -> 
     """The bits of elements ``start..stop`` (flat indices below 2**32) of a draw from one key."""
     y0, y1 = threefry2x32(key[0], key[1], np.uint32(0), np.arange(start, stop, dtype=np.uint32))
     if bit_width == 64:
-        return (y0.astype(np.uint64) << np.uint64(32)) | y1.astype(np.uint64)
+        return _join64(y0, y1)
     np.bitwise_xor(y0, y1, out=y0)
     return y0
 
