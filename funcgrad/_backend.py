@@ -45,13 +45,15 @@ def is_foreign_array(x: Any) -> bool:
 
 def underlying(x: Any) -> Any:
     """The array beneath any level of tracing (tracers hold their primal value)."""
-    from .core import Tracer
+    from .core import Tracer, ValuelessTracer
 
     while isinstance(x, Tracer):
         val = getattr(x, "val", None)  # a vmap batch: the batched array is in the same library
         if val is not None:
             x = val
             continue
+        if isinstance(x, ValuelessTracer):  # (asking for .primal would build an error message)
+            return None
         try:
             x = x.primal
         except Exception:  # a jit (abstract) value: no concrete array to copy the library of
