@@ -765,36 +765,26 @@ def _fast_signature(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], Sequence[An
         return tuple(key), args
     key.clear()
     leaves: list[Any] = []
-    for a in args:
-        t = type(a)
-        if t is _NDARRAY:
-            key.append((a.shape, a.dtype))
-            leaves.append(a)
-        elif t is dict or t is list or t is tuple:
-            if not _walk(a, t, key, leaves):
-                return None
-        elif t in _SCALAR_TYPES:
-            key.append(t)
-            leaves.append(a)
-        else:
-            return None
+    if not _walk_items(args, key, leaves):
+        return None
     return tuple(key), leaves
 
 
-def _walk(node: Any, t: type, key: list[Any], leaves: list[Any]) -> bool:
-    if t is dict:
-        key.append((dict, *node))
-        children = node.values()
-    else:
-        key.append((t, len(node)))
-        children = node
-    for v in children:
+def _walk_items(items: Any, key: list[Any], leaves: list[Any]) -> bool:
+    """Append the key parts and leaves of ``items`` (arrays, numbers, dicts/lists/tuples of them);
+    False at anything else."""
+    for v in items:
         tv = type(v)
         if tv is _NDARRAY:
             key.append((v.shape, v.dtype))
             leaves.append(v)
-        elif tv is dict or tv is list or tv is tuple:
-            if not _walk(v, tv, key, leaves):
+        elif tv is dict:
+            key.append((dict, *v))
+            if not _walk_items(v.values(), key, leaves):
+                return False
+        elif tv is list or tv is tuple:
+            key.append((tv, len(v)))
+            if not _walk_items(v, key, leaves):
                 return False
         elif tv in _SCALAR_TYPES:
             key.append(tv)
