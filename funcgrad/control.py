@@ -63,6 +63,14 @@ def _fn(program: Program) -> Callable[..., tuple]:
 _drivers: dict[tuple, Callable[..., Any]] = {}
 
 
+def _compile_driver(key: tuple, kind: str, src: list[str]) -> Callable[..., Any]:
+    """Compile the source lines of a ``drive`` function (made only of generated names) and cache it."""
+    scope: dict = {}
+    exec(compile("\n".join(src) + "\n", f"<funcgrad {kind} driver {key}>", "exec"), scope)
+    found = _drivers[key] = scope["drive"]
+    return found
+
+
 def _driver(nc: int, nx: int, nk: int, ny: int) -> Callable[..., Any]:
     """A Python loop specialised to the operand counts: ``drive(fn, *carries, *xs, *consts, *ys,
     order)`` runs ``fn`` once per index in ``order``, slicing xs and storing ys at that index."""
@@ -79,9 +87,7 @@ def _driver(nc: int, nx: int, nk: int, ny: int) -> Callable[..., Any]:
                f"        {lhs}{',' if nc + ny == 1 else ''} = fn({', '.join(c + [v + '[i]' for v in x] + k)})"]
         src += [f"        ys{i}[i] = y{i}" for i in range(ny)]
         src.append(f"    return ({', '.join(c)}{',' if nc == 1 else ''})")
-        scope: dict = {}
-        exec(compile("\n".join(src) + "\n", f"<funcgrad scan driver {key}>", "exec"), scope)
-        found = _drivers[key] = scope["drive"]
+        found = _compile_driver(key, "scan", src)
     return found
 
 
@@ -805,9 +811,7 @@ def _while_driver(nc: int, ncc: int, nbc: int, nr: int) -> Callable[..., Any]:
                f"        {', '.join(c + r)}, = body({', '.join(c + b)})",
                f"        steps.append(({', '.join(r)}{',' if nr == 1 else ''}))",
                f"    return ({', '.join(c)},)"]
-        scope: dict = {}
-        exec(compile("\n".join(src) + "\n", f"<funcgrad while driver {key}>", "exec"), scope)
-        found = _drivers[key] = scope["drive"]
+        found = _compile_driver(key, "while", src)
     return found
 
 
@@ -822,9 +826,7 @@ def _backward_driver(nct: int, nr: int, nk: int) -> Callable[..., Any]:
                f"    for {', '.join(r) + ',' if nr else '_'} in reversed(steps):",
                f"        {', '.join(c)}, = bwd({', '.join(c + r + k)})",
                f"    return ({', '.join(c)},)"]
-        scope: dict = {}
-        exec(compile("\n".join(src) + "\n", f"<funcgrad backward driver {key}>", "exec"), scope)
-        found = _drivers[key] = scope["drive"]
+        found = _compile_driver(key, "backward", src)
     return found
 
 
