@@ -1097,7 +1097,7 @@ def _tape_scan_vjp(primals: list, mask: tuple, body: Program, n_carry: int, widt
 
     def backward(cts: list) -> list:
         ct_carry = [cts[j] for j in range(nc) if carry_float[j]]
-        acc = [np.zeros(np.shape(primals[i]), _dtype(primals[i])) for i in masked_consts]
+        acc = [zeros_like_shape(primals[i], np.shape(primals[i]), _dtype(primals[i])) for i in masked_consts]
         res = tape_scan_p.bind(*ct_carry, *acc, tape_r, cts[nc], body=step, n_carry=len(ct_carry) + len(acc),
                                widths=(n_res, ny), reverse=not reverse, batch_size=batch_size)
         ct_it = iter(res[:len(ct_carry)])
@@ -1299,7 +1299,7 @@ def _while_fwd_vjp(primals: list, mask: tuple, cond: Program, body: Program, pri
 
     def backward(cts: list) -> list:
         ct_carry = [cts[j] for j in range(nc) if carry_float[j]]
-        acc = [np.zeros(np.shape(primals[i]), _dtype(primals[i])) for i in masked_bc]
+        acc = [zeros_like_shape(primals[i], np.shape(primals[i]), _dtype(primals[i])) for i in masked_bc]
         res = tape_scan_p.bind(*ct_carry, *acc, tape_r2, cts[nc], body=step, n_carry=len(ct_carry) + len(acc),
                                widths=(n_r2, n_res), reverse=True)
         ct_it = iter(res[:len(ct_carry)])

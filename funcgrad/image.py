@@ -165,6 +165,10 @@ def _check_shape(image: Any, shape: Sequence[int], fn: str) -> tuple[int, ...]:
                          f"{out} for an image of shape {tuple(image.shape)}")
     if any(s < 0 for s in out):
         raise ValueError(f"{fn}: shape must be non-negative, got {out}")
+    empty = [d for d, (m, n) in enumerate(zip(image.shape, out)) if m == 0 and n != 0]
+    if empty:
+        raise ValueError(f"{fn}: axis {empty[0]} of the image is empty, so it cannot be resampled to size "
+                         f"{out[empty[0]]} (image shape {tuple(image.shape)}, shape {out})")
     return out
 
 
@@ -264,7 +268,17 @@ def scale_and_translate(image: Any, shape: Sequence[int], spatial_dims: Sequence
     if method == ResizeMethod.NEAREST:
         raise ValueError("scale_and_translate does not support nearest-neighbour resampling (as in JAX); "
                          "use resize(image, shape, 'nearest') or another method")
-    spatial_dims = tuple(d % len(shape) for d in spatial_dims)
+    ndim = len(shape)
+    if any(not -ndim <= int(d) < ndim for d in spatial_dims):
+        raise ValueError(f"scale_and_translate: spatial_dims must be axes of the {ndim}-d image, got "
+                         f"{tuple(spatial_dims)}")
+    spatial_dims = tuple(int(d) % ndim for d in spatial_dims)
+    if len(set(spatial_dims)) != len(spatial_dims):
+        raise ValueError(f"scale_and_translate: spatial_dims repeats an axis: {spatial_dims}")
+    kept = [d for d in range(ndim) if d not in spatial_dims and shape[d] != image.shape[d]]
+    if kept:
+        raise ValueError(f"scale_and_translate: axis {kept[0]} is not in spatial_dims, so shape[{kept[0]}] must "
+                         f"equal the image's ({image.shape[kept[0]]}), got {shape[kept[0]]}")
     scale = _as_array(scale)
     translation = _as_array(translation)
     for name, v in (("scale", scale), ("translation", translation)):

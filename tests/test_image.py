@@ -582,3 +582,20 @@ JAX_SCALE_TRANSLATE_ANSWERS = {('area', False): [[-0.3509133146071459, -0.054783
                     [0.7179965089417404, 1.3552535520514306, 1.9502258202583123],
                     [2.325725737691134, 3.1395004993881255, 3.8722365997487427],
                     [2.900664411875939, 3.774186089754262, 4.554043628603108]]}
+
+
+def test_resampling_an_empty_axis_to_a_nonzero_size_is_a_clear_error():
+    for method in ("linear", "nearest"):
+        with pytest.raises(ValueError, match="axis 0 of the image is empty"):
+            fimage.resize(np.ones((0, 3)), (2, 3), method)
+    assert fimage.resize(np.ones((0, 3)), (0, 6), "linear").shape == (0, 6)
+
+
+def test_scale_and_translate_checks_spatial_dims_and_the_other_axes():
+    img = np.ones((4, 3))
+    with pytest.raises(ValueError, match="spatial_dims must be axes"):
+        fimage.scale_and_translate(img, (8, 3), (5,), np.ones(1), np.zeros(1))
+    with pytest.raises(ValueError, match="repeats an axis"):
+        fimage.scale_and_translate(img, (8, 3), (0, -2), np.ones(2), np.zeros(2))
+    with pytest.raises(ValueError, match="not in spatial_dims"):
+        fimage.scale_and_translate(img, (4, 5), (0,), np.ones(1), np.zeros(1))

@@ -980,3 +980,11 @@ def test_fast_fma64_and_horner_match_their_definition_bit_for_bit():
             got = _xla_math.horner(coefficients, arg)
             want = _reference_horner(coefficients, arg)
             np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
+def test_bad_impl_and_exponent_are_clear_errors():
+    with pytest.raises(RandomKeyError, match="not a key implementation"):
+        fr.wrap_key_data(np.array([0, 42], np.uint32), impl="foo")
+    for call in (lambda: fr.generalized_normal(fr.key(0), 0.0), lambda: fr.ball(fr.key(0), 3, p=0)):
+        with pytest.raises(ValueError, match="p must be positive"):
+            call()

@@ -128,6 +128,9 @@ def wrap_key_data(data: Any, *, impl: str | None = None) -> Any:
     array([ 0, 42], dtype=uint32)
     """
     words = _check_key(data, "wrap_key_data", batched=True)
+    if impl is not None and impl not in _IMPLS:
+        raise RandomKeyError(f"wrap_key_data: impl={impl!r} is not a key implementation; expected one of "
+                             f"{sorted(set(_IMPLS) - {'threefry'})}")
     if impl is not None and _IMPLS.get(impl) != words:
         raise RandomKeyError(f"wrap_key_data: impl={impl!r} needs {_IMPLS.get(impl)} words per key, "
                              f"the data has {words}")
@@ -825,6 +828,8 @@ def generalized_normal(key: Any, p: float, shape: Shape = (), dtype: Any = None)
     (3,)
     """
     shape = _shape(shape, "generalized_normal")
+    if isinstance(p, (int, float, np.number)) and not p > 0:
+        raise ValueError(f"generalized_normal: the exponent p must be positive, got {p!r}")
     key_gamma, key_sign = split(key)
     g = gamma(key_gamma, 1.0 / p, shape, dtype)
     r = _fnp().astype(rademacher(key_sign, shape), g.dtype)
