@@ -1174,3 +1174,16 @@ def test_make_trace_static_argnums_and_kwargs():
     assert [e.prim.name for e in prog.eqns] == ["add"] and len(prog.inputs) == 2
     validate(prog)
     assert prog.input_names == ["x", "y"]
+
+
+def test_bitwise_operators_on_staged_and_batched_values_follow_numpy():
+    b, c, i = np.array([True, False, True]), np.array([True, True, False]), np.array([5, 3, 12])
+
+    def f(x, y, n):
+        return x & y, x | y, x ^ y, True & x, n & 6, 1 | n, n ^ 3, n << 2, n >> 1, 1 << n
+
+    want = f(b, c, i)
+    for got in (fg.jit(f)(b, c, i), fg.vmap(f)(b, c, i)):
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w)

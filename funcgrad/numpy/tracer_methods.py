@@ -153,6 +153,13 @@ def _install() -> None:
     T.__floordiv__, T.__rfloordiv__ = _binary(ew.floor_divide_p.bind)
     T.__mod__, T.__rmod__ = _binary(ew.remainder_p.bind)
     T.__matmul__, T.__rmatmul__ = _binary(la.matmul)
+    from . import mathfuncs  # bitwise operators: the same (non-differentiable) ufuncs as NumPy's
+
+    T.__and__, T.__rand__ = _binary(mathfuncs.bitwise_and)
+    T.__or__, T.__ror__ = _binary(mathfuncs.bitwise_or)
+    T.__xor__, T.__rxor__ = _binary(mathfuncs.bitwise_xor)
+    T.__lshift__, T.__rlshift__ = _binary(mathfuncs.left_shift)
+    T.__rshift__, T.__rrshift__ = _binary(mathfuncs.right_shift)
     T.__lt__ = _binary_prim(ew.less_p)[0]
     T.__le__ = _binary_prim(ew.less_equal_p)[0]
     T.__gt__ = _binary_prim(ew.greater_p)[0]
