@@ -1187,3 +1187,15 @@ def test_bitwise_operators_on_staged_and_batched_values_follow_numpy():
         for g, w in zip(got, want, strict=True):
             assert g.dtype == w.dtype
             np.testing.assert_array_equal(g, w)
+
+
+def test_invert_operator_is_numpys_bitwise_not_on_staged_and_batched_values():
+    cases = (np.array([5, 0, -3]), np.array([True, False]), np.array([250, 3], dtype=np.uint8),
+             np.arange(6, dtype=np.int16).reshape(2, 3))
+    for a in cases:
+        want = ~a
+        for got in (fg.jit(lambda x: ~x)(a), fg.vmap(lambda x: ~x)(a)):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+    with pytest.raises(TypeError, match="invert"):
+        fg.jit(lambda x: ~x)(np.ones(2))

@@ -169,7 +169,7 @@ def _install() -> None:
     T.__neg__ = lambda self: ew.neg(self)
     T.__pos__ = lambda self: self
     T.__abs__ = lambda self: ew.abs_p.bind(self)
-    T.__invert__ = lambda self: ew.logical_not_p.bind(self)
+    T.__invert__ = lambda self: mathfuncs.invert(self)  # bitwise NOT, as NumPy's ~ (logical only on bools)
     T.__getitem__ = _getitem
     T.__setitem__ = _setitem
     T.__iter__ = lambda self: (self[i] for i in range(len(self)))
