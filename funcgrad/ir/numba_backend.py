@@ -172,4 +172,6 @@ def compile_program(program: Program, name: str = "compiled") -> Compiled:
             return None
         return kernel
 
-    return generate(fuse(program, compile_region), name)
+    from .numba_loops import compile_loops  # whole scan/while loops as one kernel each, where they translate
+
+    return generate(fuse(compile_loops(program, _load, _lock), compile_region), name)

@@ -1,0 +1,546 @@
+"""Whole loops as one Numba kernel, for ``jit(f, backend="numba")``.
+
+The default backend runs a ``scan`` or ``while`` equation as a Python loop calling the body's
+generated NumPy code once per step (one NumPy call per operation per step). Here, when every
+equation of the body has a translation below, the whole loop — every step, the stacking of the
+per-step outputs ``ys`` and the swapping of the carries — is one Numba kernel, so its run time
+is a few arithmetic instructions per element per step instead of microseconds of Python.
+
+Shapes are static in a program, so the kernel writes every intermediate of the body into a
+buffer allocated once, before the loop, and each equation is a nest of loops with constant
+bounds (LLVM unrolls and vectorises the small ones). 0-d values are scalars. The translations:
+
+* elementwise operations: the scalar templates of :mod:`funcgrad.ir.fusion` (``fusion.plan``),
+  which follow NumPy's dtype rules; operands broadcast as NumPy broadcasts them;
+* ``matmul`` of 1-d and 2-d float operands, ``sum`` over any axes (float), ``reshape`` (a view),
+  ``transpose`` (a copy).
+
+Anything else in a body (a nested loop, an integer operation, indexing, ...) leaves the loop
+equation as it was: it runs as the default backend runs it. The loop length and the literals are
+kernel arguments, so loops of different lengths share one kernel; kernels are cached on disk
+like the fused kernels (:func:`funcgrad.ir.numba_backend._load`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+from ..core import Primitive
+from .fusion import _cast, _char, plan
+from .program import Eqn, Literal, Program, Var
+
+__all__ = ["compile_loops", "loop_kernel_source", "numba_loop_p"]
+
+_ARRAY_CHARS = frozenset("?bhilqBHILQfdFD")
+
+
+def _type_name(dtype: Any) -> str:
+    """The NumPy scalar type of ``dtype`` as kernel source (``np.float64``, ``np.bool_``)."""
+    d = np.dtype(dtype)
+    return "np.bool_" if d.kind == "b" else f"np.{d.name}"
+
+
+class Unsupported(Exception):
+    """A body equation without a translation: the loop stays as the default backend runs it."""
+
+
+class _Writer:
+    """Writes the statements of one or more body programs sharing one kernel's names.
+
+    ``setup`` lines run once before the loop (buffer allocations); ``step`` lines run every step.
+    """
+
+    def __init__(self, args: list[str]) -> None:
+        self.args = args  # kernel argument names, in order
+        self.literals: dict[Literal, str] = {}
+        self.literal_values: list[Any] = []
+        self.setup: list[str] = []
+        self.count = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def literal(self, a: Literal) -> str:
+        found = self.literals.get(a)
+        if found is None:
+            v = a.value
+            ok = (type(v) is int and -(1 << 63) <= v < (1 << 63)) or type(v) in (bool, float, complex) or (
+                isinstance(v, np.generic) and _char(v.dtype) is not None)
+            if not ok:
+                raise Unsupported("literal")
+            found = self.literals[a] = f"a{len(self.args)}"
+            self.args.append(found)
+            self.literal_values.append(v)
+        return found
+
+    # --- reading values -------------------------------------------------------------------------
+
+    def name(self, names: dict, a: Any) -> str:
+        return self.literal(a) if isinstance(a, Literal) else names[a]
+
+    def read(self, names: dict, a: Any, out_nd: int) -> str:
+        """``a``'s element at the loop indices ``j0..`` of an ``out_nd``-d result (NumPy broadcasting)."""
+        base = self.name(names, a)
+        shape = a.aval.shape if type(a) is Var else ()
+        if not shape:
+            return base
+        lead = out_nd - len(shape)
+        return f"{base}[{', '.join('0' if n == 1 else f'j{lead + d}' for d, n in enumerate(shape))}]"
+
+    def buffer(self, shape: tuple, dtype: Any) -> str:
+        b = self.fresh("b")
+        self.setup.append(f"    {b} = np.empty({_shape_source(shape)}, {_type_name(dtype)})")
+        return b
+
+    # --- equations ------------------------------------------------------------------------------
+
+    def equations(self, program: Program, names: dict, lines: list[str], indent: str) -> None:
+        """Append the statements computing ``program``'s equations (inputs already in ``names``)."""
+        if program.consts:
+            raise Unsupported("constants")  # (bodies are closed: their constants are operands)
+        for e in program.eqns:
+            if type(e.out) is not Var or _char(e.out.aval.dtype) is None:
+                raise Unsupported(e.prim.name)
+            for a in e.inputs:
+                if type(a) is Var and _char(a.aval.dtype) is None:
+                    raise Unsupported(e.prim.name)
+            self.equation(e, names, lines, indent)
+
+    def equation(self, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+        rule = _rules().get(e.prim)
+        if rule is not None:
+            rule(self, e, names, lines, indent)
+            return
+        p = plan(e)
+        if p is None:
+            raise Unsupported(e.prim.name)
+        out = e.out
+        nd = len(out.aval.shape)
+        parts = []
+        for a, want in zip(e.inputs, p.loop):
+            have = _char(a.aval.dtype)
+            parts.append(_cast(self.read(names, a, nd), have, want))
+        expr = f"{_type_name(out.aval.dtype)}({p.template.format(*parts)})"
+        self.assign(out, expr, names, lines, indent)
+
+    def assign(self, out: Var, expr: str, names: dict, lines: list[str], indent: str) -> None:
+        """``out = expr`` elementwise, ``expr`` written in terms of the loop indices ``j0..``."""
+        shape = out.aval.shape
+        if not shape:
+            t = names[out] = self.fresh("t")
+            lines.append(f"{indent}{t} = {expr}")
+            return
+        b = names[out] = self.buffer(shape, out.aval.dtype)
+        inner = _loops(shape, lines, indent)
+        lines.append(f"{inner}{b}[{_index(len(shape))}] = {expr}")
+
+    def copy_into(self, target: str, a: Any, names: dict, lines: list[str], indent: str, lead: str = "") -> None:
+        """Copy the value ``a`` into the array ``target`` (at ``target[lead, ...]`` if ``lead``)."""
+        shape = a.aval.shape if type(a) is Var else ()
+        if not shape:
+            lines.append(f"{indent}{target}[{lead or '()'}] = {self.name(names, a)}")
+            return
+        inner = _loops(shape, lines, indent)
+        index = (lead + ", " if lead else "") + _index(len(shape))
+        lines.append(f"{inner}{target}[{index}] = {self.read(names, a, len(shape))}")
+
+
+def _shape_source(shape: tuple) -> str:
+    return "(" + "".join(f"{int(n)}, " for n in shape).rstrip(" ") + ")"
+
+
+def _index(nd: int) -> str:
+    return ", ".join(f"j{d}" for d in range(nd))
+
+
+def _loops(shape: tuple, lines: list[str], indent: str) -> str:
+    """Open nested loops ``j0..`` over ``shape``; returns the indent of their body."""
+    for d, n in enumerate(shape):
+        lines.append(f"{indent}for j{d} in range({int(n)}):")
+        indent += "    "
+    return indent
+
+
+# --- translations of the non-elementwise primitives ---------------------------------------------
+
+
+def _float_operands(e: Eqn) -> str:
+    chars = {_char(e.out.aval.dtype)} | {_char(a.aval.dtype) for a in e.inputs if type(a) is Var}
+    if any(type(a) is not Var for a in e.inputs) or len(chars) != 1 or not chars <= set("fd"):
+        raise Unsupported(e.prim.name)
+    return next(iter(chars))
+
+
+def _matmul(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    char = _float_operands(e)
+    a, b = e.inputs
+    sa, sb = a.aval.shape, b.aval.shape
+    if not (1 <= len(sa) <= 2 and 1 <= len(sb) <= 2):
+        raise Unsupported("matmul of more than 2-d operands")
+    na, nb = names[a], names[b]
+    k = sa[-1]
+    rows = sa[:-1]  # () or (M,)
+    cols = sb[1:]  # () or (N,)
+    out_shape = rows + cols
+    zero = f"np.{np.dtype(char).name}(0.0)"
+    if not out_shape:
+        t = names[e.out] = w.fresh("t")
+        lines.append(f"{indent}{t} = {zero}")
+        lines.append(f"{indent}for q in range({k}):")
+        lines.append(f"{indent}    {t} += {na}[q] * {nb}[q]")
+        return
+    out = names[e.out] = w.buffer(out_shape, e.out.aval.dtype)
+    inner = _loops(out_shape, lines, indent)
+    ia = "j0, q" if rows else "q"
+    ib = ("q, " + ("j1" if rows else "j0")) if cols else "q"
+    s = w.fresh("s")
+    lines.append(f"{inner}{s} = {zero}")
+    lines.append(f"{inner}for q in range({k}):")
+    lines.append(f"{inner}    {s} += {na}[{ia}] * {nb}[{ib}]")
+    lines.append(f"{inner}{out}[{_index(len(out_shape))}] = {s}")
+
+
+def _reduce_sum(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    char = _float_operands(e)
+    (x,) = e.inputs
+    shape = x.aval.shape
+    nd = len(shape)
+    axis, keepdims = e.params.get("axis"), e.params.get("keepdims", False)
+    if set(e.params) - {"axis", "keepdims"}:
+        raise Unsupported("sum with parameters")
+    axes = set(range(nd)) if axis is None else {int(a) % nd for a in (axis if isinstance(axis, tuple) else (axis,))} \
+        if nd else set()
+    zero = f"np.{np.dtype(char).name}(0.0)"
+    src = names[x]
+    if not e.out.aval.shape:
+        t = names[e.out] = w.fresh("t")
+        if not nd:
+            lines.append(f"{indent}{t} = {src}")
+            return
+        lines.append(f"{indent}{t} = {zero}")
+        inner = _loops(shape, lines, indent)
+        lines.append(f"{inner}{t} += {src}[{_index(nd)}]")
+        return
+    out = names[e.out] = w.buffer(e.out.aval.shape, e.out.aval.dtype)
+    inner = _loops(e.out.aval.shape, lines, indent)
+    lines.append(f"{inner}{out}[{_index(len(e.out.aval.shape))}] = {zero}")
+    inner = _loops(shape, lines, indent)
+    kept = [f"j{d}" if d not in axes else "0" for d in range(nd) if keepdims or d not in axes]
+    lines.append(f"{inner}{out}[{', '.join(kept)}] += {src}[{_index(nd)}]")
+
+
+def _reshape(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    (x,) = e.inputs
+    if type(x) is not Var or _char(x.aval.dtype) != _char(e.out.aval.dtype):
+        raise Unsupported("reshape")
+    src, shape, new = names[x], x.aval.shape, e.out.aval.shape
+    if not new:
+        t = names[e.out] = w.fresh("t")
+        lines.append(f"{indent}{t} = {src}" + (f"[{', '.join('0' for _ in shape)}]" if shape else ""))
+    elif not shape:
+        w.assign(e.out, src, names, lines, indent)
+    else:
+        t = names[e.out] = w.fresh("v")
+        lines.append(f"{indent}{t} = {src}.reshape({_shape_source(new)})")
+
+
+def _transpose(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    (x,) = e.inputs
+    axes = e.params.get("axes")
+    if type(x) is not Var or _char(x.aval.dtype) != _char(e.out.aval.dtype):
+        raise Unsupported("transpose")
+    nd = len(x.aval.shape)
+    axes = tuple(reversed(range(nd))) if axes is None else tuple(int(a) % nd for a in axes) if nd else ()
+    if not nd:
+        w.assign(e.out, names[x], names, lines, indent)
+        return
+    index = [""] * nd
+    for j, a in enumerate(axes):
+        index[a] = f"j{j}"
+    w.assign(e.out, f"{names[x]}[{', '.join(index)}]", names, lines, indent)
+
+
+_RULES: dict[Primitive, Callable[..., None]] = {}
+
+
+def _rules() -> dict[Primitive, Callable[..., None]]:
+    if not _RULES:
+        from ..prims import linalg, reductions, shape
+
+        _RULES.update({linalg.matmul_p: _matmul, reductions.reduce_sum_p: _reduce_sum,
+                       shape.reshape_p: _reshape, shape.transpose_p: _transpose})
+    return _RULES
+
+
+# --- kernels ------------------------------------------------------------------------------------
+
+
+class _Kernel:
+    """A loop kernel's source and how to call it: the loop operands' avals, then the literals
+    (and, for ``scan``, the length)."""
+
+    def __init__(self, source: str, in_avals: list, extra: list) -> None:
+        self.source, self.in_avals, self.extra = source, in_avals, extra
+
+
+def _start(n_args: int, in_avals: list, n_carry: int) -> tuple[_Writer, list[str], list[str], list[str | None]]:
+    """The writer, the kernel's first lines (carries copied into buffers the loop owns), the
+    carry names and the names of their swap buffers (None for 0-d carries)."""
+    w = _Writer([f"a{i}" for i in range(n_args)])
+    head: list[str] = []
+    carries: list[str] = []
+    spares: list[str | None] = []
+    for i in range(n_carry):
+        aval = in_avals[i]
+        c = f"c{i}"
+        carries.append(c)
+        if aval.shape:
+            head.append(f"    {c} = a{i}.copy()")
+            head.append(f"    n{i} = np.empty_like({c})")
+            spares.append(f"n{i}")
+        else:
+            head.append(f"    {c} = a{i}")
+            spares.append(None)
+    return w, head, carries, spares
+
+
+def _update_carries(w: _Writer, outs: list, carries: list[str], spares: list, names: dict, lines: list[str],
+                    indent: str) -> None:
+    """The next step's carries: arrays copied into the swap buffers (a new carry may be an old
+    one), scalars through temporaries, then every carry replaced at once."""
+    final = []
+    for c, n, a in zip(carries, spares, outs):
+        if n is not None:
+            w.copy_into(n, a, names, lines, indent)
+            final.append(f"{indent}{c}, {n} = {n}, {c}")
+        else:
+            dtype = _type_name(a.aval.dtype)
+            u = w.fresh("u")
+            lines.append(f"{indent}{u} = {dtype}({w.name(names, a)})")
+            final.append(f"{indent}{c} = {u}")
+    lines.extend(final)
+
+
+def _check_avals(avals: list) -> None:
+    for a in avals:
+        if _char(a.dtype) is None or a.dtype == object:
+            raise Unsupported("dtype")
+
+
+def scan_kernel(body: Program, n_carry: int, n_xs: int, reverse: bool, in_avals: list) -> _Kernel:
+    """The kernel running a whole ``scan``: ``kernel(*carries, *xs, *consts, *literals, length)``
+    returns ``(*final carries, *stacked ys)``."""
+    _check_avals(in_avals)
+    _check_avals(body.out_avals)
+    n_in = len(in_avals)
+    w, head, carries, spares = _start(n_in, in_avals, n_carry)
+    names: dict = {}
+    step: list[str] = []
+    indent = "        "
+    for i, v in enumerate(body.inputs):
+        if i < n_carry:
+            names[v] = carries[i]
+        elif i < n_carry + n_xs:
+            x = names[v] = f"x{i}"
+            step.append(f"{indent}{x} = a{i}[i]")
+        else:
+            names[v] = f"a{i}"
+    w.equations(body, names, step, indent)
+    ys = []
+    for k, y in enumerate(body.outputs[n_carry:]):
+        target = f"ys{k}"
+        ys.append(target)
+        shape = _shape_source(tuple(body.out_avals[n_carry + k].shape))
+        head.append(f"    {target} = np.empty((length,) + {shape}, {_type_name(body.out_avals[n_carry + k].dtype)})")
+        w.copy_into(target, y, names, step, indent, lead="i")
+    _update_carries(w, body.outputs[:n_carry], carries, spares, names, step, indent)
+    args = w.args + ["length"]
+    order = "length - 1 - it" if reverse else "it"
+    lines = [f"def kernel({', '.join(args)}):"] + head + w.setup + [
+        "    for it in range(length):", f"        i = {order}"] + step
+    lines.append(f"    return ({''.join(f'{c}, ' for c in carries + ys).rstrip(' ')})")
+    return _Kernel("\n".join(lines) + "\n", list(in_avals), list(w.literal_values))
+
+
+def while_kernel(cond: Program, body: Program, n_carry: int, n_cconsts: int, in_avals: list) -> _Kernel:
+    """The kernel running a whole ``while`` loop: ``kernel(*carries, *cond consts, *body consts,
+    *literals)`` returns the final carries."""
+    _check_avals(in_avals)
+    n_in = len(in_avals)
+    w, head, carries, spares = _start(n_in, in_avals, n_carry)
+    indent = "        "
+    step: list[str] = []
+    names: dict = {}
+    for i, v in enumerate(cond.inputs):
+        names[v] = carries[i] if i < n_carry else f"a{i}"
+    w.equations(cond, names, step, indent)
+    pred = cond.outputs[0]
+    if pred.aval.shape != ():
+        raise Unsupported("predicate shape")
+    step.append(f"{indent}if not {w.name(names, pred)}:")
+    step.append(f"{indent}    break")
+    bnames: dict = {}
+    for i, v in enumerate(body.inputs):
+        bnames[v] = carries[i] if i < n_carry else f"a{n_cconsts + i}"
+    w.equations(body, bnames, step, indent)
+    _update_carries(w, body.outputs, carries, spares, bnames, step, indent)
+    lines = [f"def kernel({', '.join(w.args)}):"] + head + w.setup + ["    while True:"] + step
+    lines.append(f"    return ({''.join(f'{c}, ' for c in carries).rstrip(' ')})")
+    return _Kernel("\n".join(lines) + "\n", list(in_avals), list(w.literal_values))
+
+
+def loop_kernel_source(e: Eqn) -> str | None:
+    """The source of the kernel that would run the loop equation ``e``, or None if its body has
+    an equation without a translation.
+
+    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> from funcgrad import lax
+    >>> f = lambda c, xs: lax.scan(lambda c, x: (c * x, fnp.sin(c)), c, xs)
+    >>> prog = fg.make_trace(f)(np.ones(2), np.ones((5, 2)))
+    >>> print(loop_kernel_source(prog.eqns[0]))  # doctest: +NORMALIZE_WHITESPACE
+    def kernel(a0, a1, length):
+        c0 = a0.copy()
+        n0 = np.empty_like(c0)
+        ys0 = np.empty((length,) + (2,), np.float64)
+        b1 = np.empty((2,), np.float64)
+        b2 = np.empty((2,), np.float64)
+        for it in range(length):
+            i = it
+            x1 = a1[i]
+            for j0 in range(2):
+                b1[j0] = np.float64((c0[j0] * x1[j0]))
+            for j0 in range(2):
+                b2[j0] = np.float64(math.sin(c0[j0]))
+            for j0 in range(2):
+                ys0[i, j0] = b2[j0]
+            for j0 in range(2):
+                n0[j0] = b1[j0]
+            c0, n0 = n0, c0
+        return (c0, ys0,)
+    """
+    try:
+        return _kernel_of(e).source
+    except Unsupported:
+        return None
+
+
+def _loop_prims() -> tuple[Primitive, Primitive]:
+    from ..control import scan_p, while_p  # (lazily: control imports the IR)
+
+    return scan_p, while_p
+
+
+def _kernel_of(e: Eqn) -> _Kernel:
+    scan_p, while_p = _loop_prims()
+    in_avals = [a.aval for a in e.inputs]
+    if any(isinstance(a, Literal) for a in e.inputs):
+        raise Unsupported("literal loop operand")
+    p = e.params
+    if e.prim is scan_p:
+        return scan_kernel(p["body"], p["n_carry"], p["n_xs"], p["reverse"], in_avals)
+    if e.prim is while_p:
+        return while_kernel(p["cond"], p["body"], p["n_carry"], p["n_cconsts"], in_avals)
+    raise Unsupported(e.prim.name)
+
+
+# --- running a kernel ---------------------------------------------------------------------------
+
+_PY_SCALARS = (bool, int, float, complex)
+
+
+class LoopCall:
+    """Calls a compiled loop kernel with a loop equation's operands; any operand the kernel
+    was not compiled for (another library's array, another dtype) runs the primitive's own impl."""
+
+    def __init__(self, kernel: Any, e: Eqn, spec: _Kernel, with_length: bool) -> None:
+        self.kernel = kernel
+        self.prim, self.params = e.prim, dict(e.params)
+        self.avals = spec.in_avals
+        self.extra = tuple(spec.extra) + ((int(e.params["length"]),) if with_length else ())
+        self.out_dtypes = [np.dtype(o.aval.dtype) for o in e.outs]
+
+    def __call__(self, *args: Any) -> list:
+        converted = []
+        for x, aval in zip(args, self.avals):
+            if aval.shape:
+                if type(x) is not np.ndarray or x.dtype != aval.dtype:
+                    return self.prim.impl(*args, **self.params)
+                converted.append(x if x.flags.c_contiguous else np.ascontiguousarray(x))
+            else:
+                if not isinstance(x, (np.ndarray, np.generic) + _PY_SCALARS):
+                    return self.prim.impl(*args, **self.params)
+                converted.append(aval.dtype.type(x))
+        outs = self.kernel(*converted, *self.extra)
+        return [o if type(o) is np.ndarray else np.array(o, dtype=d) for o, d in zip(outs, self.out_dtypes)]
+
+
+def _emit(e: Eqn, args: list[str], bind: Callable[..., str]) -> str:
+    return f"{bind(e.params['kernel'], 'loop')}({', '.join(args)})"
+
+
+numba_loop_p = Primitive(
+    "numba_loop",
+    lambda *args, kernel: kernel(*args),
+    multiple_results=True,
+    emit=_emit,
+    register=False,
+)
+
+
+def _signature(spec: _Kernel, with_length: bool) -> tuple:
+    from numba import typeof
+    from numba.core import types
+    from numba.np.numpy_support import from_dtype
+
+    sig: list[Any] = []
+    for a in spec.in_avals:
+        dt = from_dtype(np.dtype(a.dtype))
+        sig.append(types.Array(dt, len(a.shape), "C") if a.shape else dt)
+    sig.extend(typeof(v) for v in spec.extra)
+    if with_length:
+        sig.append(types.int64)
+    return tuple(sig)
+
+
+def compile_loops(program: Program, load: Callable[[str], Any], lock: Any) -> Program:
+    """``program`` with each ``scan``/``while`` equation whose body translates replaced by a
+    ``numba_loop`` equation running the whole loop in one compiled kernel (``load(source)``
+    gives the kernel's Numba dispatcher). Other equations are left as they are."""
+    if program.derived.get("foreign"):
+        return program
+    scan_p, while_p = _loop_prims()
+    eqns = []
+    changed = False
+    for e in program.eqns:
+        if e.prim is scan_p or e.prim is while_p:
+            call = _compile_loop(e, e.prim is scan_p, load, lock)
+            if call is not None:
+                eqns.append(Eqn(numba_loop_p, e.inputs, e.out, {"kernel": call}))
+                changed = True
+                continue
+        eqns.append(e)
+    return program.replace(eqns=eqns) if changed else program
+
+
+def _compile_loop(e: Eqn, is_scan: bool, load: Callable[[str], Any], lock: Any) -> LoopCall | None:
+    try:
+        spec = _kernel_of(e)
+    except Unsupported:
+        return None  # not every operation has a translation: the loop runs as in the default backend
+    try:
+        kernel = load(spec.source)
+        sig = _signature(spec, is_scan)
+        with lock:
+            if sig not in kernel.overloads:
+                kernel.compile(sig)
+    except Exception as exc:  # a kernel Numba cannot compile is a funcgrad bug: say so, stay correct
+        warnings.warn(f"funcgrad's Numba backend could not compile a loop kernel ({type(exc).__name__}: "
+                      f"{str(exc)[:300]}); the loop runs as in the NumPy backend instead. Please report this "
+                      f"with the kernel source:\n{spec.source}", RuntimeWarning, stacklevel=3)
+        return None
+    return LoopCall(kernel, e, spec, is_scan)
+

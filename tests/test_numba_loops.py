@@ -1,0 +1,246 @@
+"""Whole ``scan``/``while`` loops as one Numba kernel under ``jit(f, backend="numba")``
+(funcgrad/ir/numba_loops.py).
+
+Each case runs under both backends and must agree to 1e-12 (values and derivatives: grad, vjp,
+jvp), with the same dtypes; each checks that the loop really ran as a kernel (the generated
+program calls it), or, for bodies without a translation, that it did not and is still right.
+Derivatives are also checked against the hand-written loop or central finite differences, so
+that both backends being wrong in the same way would fail.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import lax
+from funcgrad.test_util import check_grads
+
+pytestmark = [
+    pytest.mark.skipif(importlib.util.find_spec("numba") is None,
+                       reason="the numba extra is not installed (CI installs it)"),
+    # a loop kernel Numba cannot compile falls back with this warning: here, it is a failure
+    pytest.mark.filterwarnings("error:funcgrad's Numba backend could not compile:RuntimeWarning"),
+]
+
+RNG = np.random.default_rng(7)
+H = 5
+W = RNG.standard_normal((H, H)) * 0.4
+
+
+def loop_kernels(jitted, *args) -> int:
+    """How many whole-loop kernels the generated program calls."""
+    return len(re.findall(r"\b_loop\d+_*\(", jitted.lower(*args).source))
+
+
+def assert_close(got, want, what=""):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
+    assert got.dtype == want.dtype, f"{what}: dtype {got.dtype} != {want.dtype}"
+    tol = 1e-5 if want.dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=what)
+
+
+def both(f, *args, kernels: int):
+    """``f`` jitted with each backend: results equal, and the Numba one calls ``kernels`` loop kernels."""
+    numba_f = fg.jit(f, backend="numba")
+    want = fg.jit(f)(*args)
+    got = numba_f(*args)
+    for k, (g, w) in enumerate(zip(fg.tree_util.tree_leaves(got), fg.tree_util.tree_leaves(want))):
+        assert_close(g, w, f"output {k}")
+    assert loop_kernels(numba_f, *args) == kernels
+    return got
+
+
+def rnn_loss(w, xs):
+    def step(h, x):
+        h = fnp.tanh(w @ h + x)
+        return h, fnp.sum(h)
+
+    h, ys = lax.scan(step, fnp.zeros(H), xs)
+    return fnp.sum(h) + fnp.sum(ys)
+
+
+def rnn_grad_by_hand(w, xs):
+    hs = [np.zeros(H)]
+    for x in xs:
+        hs.append(np.tanh(w @ hs[-1] + x))
+    gw, gh, n = np.zeros_like(w), np.zeros(H), len(xs)
+    for t in range(n, 0, -1):
+        gh = gh + (2.0 if t == n else 1.0)
+        ga = gh * (1.0 - hs[t] * hs[t])
+        gw += np.outer(ga, hs[t - 1])
+        gh = w.T @ ga
+    return gw
+
+
+def test_rnn_gradient_runs_forward_and_backward_loops_as_kernels():
+    xs = RNG.standard_normal((40, H))
+    got = both(fg.value_and_grad(rnn_loss), W, xs, kernels=2)
+    np.testing.assert_allclose(got[1], rnn_grad_by_hand(W, xs), rtol=1e-12, atol=1e-13)
+    # the same kernels serve another length (the length is an argument, not part of the source)
+    longer = RNG.standard_normal((300, H))
+    got = both(fg.grad(rnn_loss), W, longer, kernels=2)
+    np.testing.assert_allclose(got, rnn_grad_by_hand(W, longer), rtol=1e-12, atol=1e-13)
+
+
+def test_rnn_value_grad_jvp_and_vjp_against_finite_differences():
+    xs = RNG.standard_normal((6, H))
+    check_grads(fg.jit(rnn_loss, backend="numba"), (W, xs), order=2, modes=("fwd", "rev"))
+    tangent = RNG.standard_normal(W.shape)
+    both(lambda w, t: fg.jvp(lambda w: rnn_loss(w, xs), (w,), (t,)), W, tangent, kernels=1)
+    both(lambda w, ct: fg.vjp(rnn_loss, w, xs)[1](ct), W, 0.5, kernels=2)
+
+
+def multi(c, xs):
+    """Several carries (a 0-d one, a swapped pair), 0-d and 2-d per-step outputs, broadcasting,
+    transposes, keepdims sums, 1-d @ 2-d and 2-d @ 2-d products."""
+    def step(carry, x):
+        a, b, s = carry
+        m = fnp.reshape(a, (3, 1)) * fnp.reshape(x, (1, 4)) + 0.5  # (3, 1) * (1, 4) -> (3, 4)
+        t = fnp.transpose(m)  # (4, 3)
+        col = fnp.sum(m * m, axis=1, keepdims=True)  # (3, 1)
+        s2 = s * 0.9 + fnp.sum(fnp.sin(t)) + fnp.sum(col) * 1e-3
+        a2 = fnp.cos(a @ m @ t) + fnp.sum(b * x) * 0.01  # (3,) @ (3, 4) @ (4, 3)
+        return (a2, b, s2), (s2, t)
+
+    (a, b, s), (ss, ts) = lax.scan(step, c, xs)
+    return a, b, s, ss, ts
+
+
+def test_carries_of_several_shapes_broadcasting_products_and_transposes():
+    c = (RNG.standard_normal(3) * 0.3, RNG.standard_normal(4), np.float64(0.25))
+    xs = RNG.standard_normal((7, 4)) * 0.3
+    out = both(multi, c, xs, kernels=1)
+    assert out[2].shape == () and out[3].shape == (7,) and out[4].shape == (7, 4, 3)
+
+    def loss(a, xs):
+        a, _, s, ss, ts = multi((a, c[1], c[2]), xs)
+        return fnp.sum(a) + s + fnp.sum(ss * 0.3) + fnp.sum(ts ** 2)
+
+    both(fg.grad(loss, argnums=(0, 1)), c[0], xs, kernels=2)
+    check_grads(fg.jit(loss, backend="numba"), (c[0], xs), order=1, modes=("rev",))
+
+
+def test_reverse_scan_without_xs_and_a_carry_swap():
+    def f(p, q):
+        def step(c, _):
+            p, q = c
+            return (q, p * 0.5 + fnp.tanh(q)), p  # the old carry as this step's output
+
+        return lax.scan(step, (p, q), None, length=9, reverse=True)
+
+    p, q = RNG.standard_normal(3), RNG.standard_normal(3)
+    (a, b), ys = both(f, p, q, kernels=1)
+    want_p, want_q, want_ys = p, q, []
+    for _ in range(9):
+        want_ys.append(want_p)
+        want_p, want_q = want_q, want_p * 0.5 + np.tanh(want_q)
+    np.testing.assert_allclose(a, want_p, rtol=1e-13)
+    np.testing.assert_allclose(ys, np.stack(want_ys[::-1]), rtol=1e-13)  # stored at the reversed index
+    both(fg.grad(lambda p, q: fnp.sum(f(p, q)[1] ** 2) + fnp.sum(f(p, q)[0][0])), p, q, kernels=3)
+
+
+def test_zero_length_scan_returns_copies_of_the_carries_and_empty_outputs():
+    f = lambda c, xs: lax.scan(lambda c, x: (c * x, c + x), c, xs)  # noqa: E731
+    c = np.arange(3.0)
+    out, ys = both(f, c, np.empty((0, 3)), kernels=1)
+    assert ys.shape == (0, 3)
+    out[0] = 99.0
+    assert c[0] == 0.0  # the carry returned is not the caller's array
+
+
+def test_float32_carries_stay_float32():
+    xs = RNG.standard_normal((12, 4)).astype(np.float32)
+
+    def f(h, xs):
+        return lax.scan(lambda h, x: (fnp.tanh(h * 0.5 + x), fnp.sum(h)), h, xs)
+
+    h, ys = both(f, np.zeros(4, np.float32), xs, kernels=1)
+    assert h.dtype == np.float32 and ys.dtype == np.float32
+    g = both(fg.grad(lambda h, xs: fnp.sum(f(h, xs)[1])), np.ones(4, np.float32), xs, kernels=2)
+    assert g.dtype == np.float32
+
+
+def test_while_loop_runs_as_one_kernel():
+    def f(x, limit):
+        return lax.while_loop(lambda c: fnp.sum(c[0] * c[0]) < limit,
+                              lambda c: (c[0] * 1.5 + 0.01, c[1] + 1.0), (x, 0.0))
+
+    x = np.array([0.1, -0.2, 0.05])
+    y, n = both(f, x, 1e4, kernels=1)
+    want, k = x.copy(), 0
+    while np.sum(want * want) < 1e4:
+        want, k = want * 1.5 + 0.01, k + 1
+    np.testing.assert_allclose(y, want, rtol=1e-13)
+    assert n == k and n.dtype == np.float64
+
+
+def test_bodies_without_a_translation_keep_the_default_loop():
+    xs = RNG.standard_normal((6, 4))
+
+    def f(c, xs):  # indexing, a sort and an integer counter: no translation
+        return lax.scan(lambda c, x: ((fnp.sort(c[0] + x), c[1] + 1), x[1:] * c[0][0]), (np.zeros(4), 0), xs)
+
+    both(f, np.zeros(4), xs, kernels=0)
+
+    def nested(c, xs):  # a loop in a loop body: the outer loop stays, the inner one is not compiled alone
+        return lax.scan(lambda c, x: (lax.scan(lambda d, y: (d + y, d), c, x[:, None])[0], c), c, xs)
+
+    both(nested, np.zeros(1), xs, kernels=0)
+
+
+def test_other_array_libraries_and_dtypes_at_call_time_run_the_default_loop():
+    from funcgrad.ir.numba_backend import _load, _lock, compile_program
+    from funcgrad.ir.numba_loops import compile_loops, numba_loop_p
+
+    program = fg.make_trace(lambda c, xs: lax.scan(lambda c, x: (c + x, c * x), c, xs))(np.zeros(2), np.ones((3, 2)))
+    assert "_loop" in compile_program(program).source
+    (e,) = program.eqns
+    (loop,) = compile_loops(program, _load, _lock).eqns
+    assert loop.prim is numba_loop_p
+    call = loop.params["kernel"]
+    want = e.prim.impl(np.zeros(2), np.ones((3, 2)), **e.params)
+    got = call(np.zeros(2), np.ones((3, 2)))
+    for g, w in zip(got, want):
+        assert_close(g, w)
+    # a strided xs (not C-contiguous) is copied; an int array is not what the kernel was made for
+    strided = np.ones((3, 4))[:, ::2]
+    for g, w in zip(call(np.zeros(2), strided), e.prim.impl(np.zeros(2), strided, **e.params)):
+        assert_close(g, w)
+    ints = np.ones((3, 2), dtype=np.int64)
+    for g, w in zip(call(np.zeros(2), ints), e.prim.impl(np.zeros(2), ints, **e.params)):
+        assert_close(g, w)
+
+
+def test_loop_kernels_are_cached_on_disk_for_a_new_process(tmp_path):
+    code = textwrap.dedent("""
+        import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+        from funcgrad import lax
+        from funcgrad.ir import numba_backend
+        def loss(w, xs):
+            h, ys = lax.scan(lambda h, x: (fnp.tanh(w @ h + x), fnp.sum(h)), fnp.zeros(3), xs)
+            return fnp.sum(ys)
+        g = fg.jit(fg.grad(loss), backend="numba")
+        g(np.eye(3) * 0.5, np.ones((4, 3)))
+        assert "_loop" in g.lower(np.eye(3) * 0.5, np.ones((4, 3))).source
+        stats = [k.stats for k in numba_backend._kernels.values()]
+        print(sum(s.cache_hits[sig] for s in stats for sig in s.cache_hits),
+              sum(s.cache_misses[sig] for s in stats for sig in s.cache_misses))
+    """)
+    env = dict(os.environ, FUNCGRAD_NUMBA_CACHE=str(tmp_path))
+    env.pop("NUMBA_CACHE_DIR", None)
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+            for _ in range(2)]
+    (hits1, misses1), (hits2, misses2) = (r.split() for r in runs)
+    assert int(misses1) >= 2 and int(hits1) == 0  # the first process compiles both loops (and fused kernels)
+    assert int(misses2) == 0 and int(hits2) == int(misses1)  # the second loads every kernel from disk
