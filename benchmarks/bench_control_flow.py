@@ -1,5 +1,7 @@
 """Compiled control flow (issue 8 §4): funcgrad's loops under jit against hand-written NumPy doing
 the same work in the same process. Medians of repeated runs; each row prints its target.
+The ``backend='numba'`` rows time first calls in new processes (Numba's one-time start in a process
+is reported apart), with a cold kernel cache (a new, empty cache directory) and a warm one.
 
 Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_control_flow.py
 """
@@ -111,6 +113,73 @@ def bench_eager_scan() -> None:
               f"{ours[0] / hand[0]:.2f}x (CPU time {ours[1] / hand[1]:.2f}x); eager rnn_loss {plain[0] * 1e3:.2f} ms")
 
 
+# --- the same RNN with jit(..., backend="numba"): each loop one compiled kernel -------------------
+
+
+def _numba_first_call_child(T: int) -> None:
+    """Run in a fresh process: Numba's one-time start (import, first compilation: every process
+    using Numba pays it once), then the first call of jit(grad(rnn), backend="numba")."""
+    import json
+
+    t = time.perf_counter()
+    import numba
+
+    numba.njit(lambda x: x + 1.0)(1.0)
+    start = time.perf_counter() - t
+    xs = RNG.standard_normal((T, H))
+    g = fg.jit(fg.grad(rnn_loss), backend="numba")
+    t = time.perf_counter()
+    got = g(W, xs)
+    first = time.perf_counter() - t
+    np.testing.assert_allclose(got, rnn_grad_numpy(W, xs), rtol=1e-9)
+    again = median_time(lambda: g(W, xs), 5)
+    kernels = g.lower(W, xs).source.count("_loop")
+    print(json.dumps({"start": start, "first": first, "again": again, "loop_kernels": kernels}))
+
+
+def _numba_first_call(T: int, cache: str) -> dict:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, FUNCGRAD_NUMBA_CACHE=cache)
+    env.pop("NUMBA_CACHE_DIR", None)  # Numba's machine code beside the kernel sources, in ``cache``
+    out = subprocess.run([sys.executable, __file__, "--numba-first-call", str(T)], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_rnn_numba() -> None:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        print("jit(grad(rnn), backend='numba'): skipped (pip install 'funcgrad[numba]')")
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cold_1k, tempfile.TemporaryDirectory() as cold_10k:
+        runs = {("cold", 1000): _numba_first_call(1000, cold_1k), ("cold", 10000): _numba_first_call(10000, cold_10k)}
+        for T in (1000, 10000):  # the kernel cache is now warm (the same kernels serve every length)
+            warm = [_numba_first_call(T, cold_1k) for _ in range(3)]  # (a new process each: median of 3)
+            runs[("warm", T)] = {k: statistics.median(r[k] for r in warm) for k in warm[0]}
+    for (cache, T), r in runs.items():
+        print(f"first call of jit(grad(rnn), backend='numba'), T={T:>5}, {cache} kernel cache, new process: "
+              f"{r['first']:.3f} s (+ Numba's one-time start in the process {r['start']:.2f} s; calls after it "
+              f"{r['again'] * 1e3:.1f} ms; {r['loop_kernels']:.0f} loop kernels)"
+              + ("   target <= 0.2 s" if cache == "warm" else ""))
+    w1, w10 = runs[("warm", 1000)], runs[("warm", 10000)]
+    print(f"  numba, warm cache: first call T=10k / T=1k: {w10['first'] / w1['first']:.2f}x   target <= 1.5x "
+          f"(with Numba's start in each: {(w10['first'] + w10['start']) / (w1['first'] + w1['start']):.2f}x)")
+    for T in (1000, 10000):
+        xs = RNG.standard_normal((T, H))
+        g = fg.jit(fg.grad(rnn_loss), backend="numba")
+        np.testing.assert_allclose(g(W, xs), rnn_grad_numpy(W, xs), rtol=1e-9)
+        ours, hand = paired_times(lambda: g(W, xs), lambda: rnn_grad_numpy(W, xs), 15 if T == 1000 else 5)
+        print(f"steady jit(grad(rnn), backend='numba'), T={T:>5}: {ours[0] * 1e3:.2f} ms vs hand NumPy "
+              f"{hand[0] * 1e3:.1f} ms: {ours[0] / hand[0]:.3f}x (CPU time: {ours[1] / hand[1]:.3f}x)")
+
+
 # --- the doubling loop with lax.while_loop --------------------------------------------------------
 
 
@@ -184,7 +253,13 @@ def bench_while_memory() -> None:
 
 
 if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["--numba-first-call"]:
+        _numba_first_call_child(int(sys.argv[2]))
+        sys.exit()
     bench_rnn()
+    bench_rnn_numba()
     bench_eager_scan()
     bench_doubling()
     bench_while_memory()
