@@ -244,3 +244,48 @@ def test_loop_kernels_are_cached_on_disk_for_a_new_process(tmp_path):
     (hits1, misses1), (hits2, misses2) = (r.split() for r in runs)
     assert int(misses1) >= 2 and int(hits1) == 0  # the first process compiles both loops (and fused kernels)
     assert int(misses2) == 0 and int(hits2) == int(misses1)  # the second loads every kernel from disk
+
+
+def grow(x, limit):
+    return lax.while_loop(lambda c: fnp.sum(c[0] * c[0]) < limit,
+                          lambda c: (c[0] * 1.5 + fnp.sin(c[0]) * c[1], c[1] * 0.9), (x, 1.0))
+
+
+def grow_by_hand(x, limit):
+    """The loop and its reverse mode written out: (final x, d sum(final x) / dx)."""
+    xs, s = [x], 1.0
+    while np.sum(xs[-1] ** 2) < limit:
+        xs.append(xs[-1] * 1.5 + np.sin(xs[-1]) * s)
+        s *= 0.9
+    g = np.ones_like(x)
+    for k in range(len(xs) - 2, -1, -1):
+        g = g * (1.5 + np.cos(xs[k]) * 0.9 ** k)
+    return xs[-1], g
+
+
+def test_reverse_mode_of_a_while_loop_runs_the_recording_and_backward_loops_as_kernels():
+    x = np.array([0.1, -0.2, 0.05])
+    for limit in (1e4, 1e-6):  # many trips; none (the tape is empty)
+        g = both(fg.grad(lambda x: fnp.sum(grow(x, limit)[0])), x, kernels=2)
+        np.testing.assert_allclose(g, grow_by_hand(x, limit)[1], rtol=1e-12)
+    # every input differentiated (the limit too: zero), value and grad together, a vjp with a cotangent
+    both(fg.value_and_grad(lambda x, lim: fnp.sum(grow(x, lim)[0] ** 2), argnums=(0, 1)), x, 1e3, kernels=2)
+    both(lambda x, ct: fg.vjp(lambda x: grow(x, 1e3), x)[1]((ct, 2.0)), x, np.array([1.0, -1.0, 0.5]), kernels=2)
+    # forward mode is a while loop carrying tangents
+    both(lambda x, t: fg.jvp(lambda x: grow(x, 1e3)[0], (x,), (t,)), x, np.ones(3), kernels=1)
+    check_grads(fg.jit(lambda x: fnp.sum(grow(x, 1e3)[0]), backend="numba"), (x,), order=1, modes=("rev",))
+
+
+def test_a_tape_leaving_the_program_keeps_the_default_loops():
+    x = np.array([0.1, -0.2, 0.05])
+    f = fg.jit(lambda x: fg.vjp(lambda x: fnp.sum(grow(x, 1e3)[0]), x), backend="numba")
+    value, pullback = f(x)
+    np.testing.assert_allclose(pullback(1.0)[0], grow_by_hand(x, 1e3)[1], rtol=1e-12)
+    np.testing.assert_allclose(value, np.sum(grow_by_hand(x, 1e3)[0]), rtol=1e-12)
+
+
+def test_checkpointed_while_loop_keeps_the_default_loops():
+    x = np.array([0.1, -0.2, 0.05])
+    loss = lambda x: fnp.sum(lax.while_loop(lambda c: fnp.sum(c * c) < 1e3,  # noqa: E731
+                                             lambda c: c * 1.5 + 0.1, x, checkpoint="sqrt"))
+    both(fg.grad(loss), x, kernels=0)

@@ -24,13 +24,13 @@ like the fused kernels (:func:`funcgrad.ir.numba_backend._load`).
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from ..core import Primitive
 from .fusion import _cast, _char, plan
-from .program import Eqn, Literal, Program, Var
+from .program import Eqn, Literal, Program, ShapedArray, Var
 
 __all__ = ["compile_loops", "loop_kernel_source", "numba_loop_p"]
 
@@ -366,10 +366,14 @@ def scan_kernel(body: Program, n_carry: int, n_xs: int, reverse: bool, in_avals:
     return _Kernel("\n".join(lines) + "\n", list(in_avals), list(w.literal_values))
 
 
-def while_kernel(cond: Program, body: Program, n_carry: int, n_cconsts: int, in_avals: list) -> _Kernel:
+def while_kernel(cond: Program, body: Program, n_carry: int, n_cconsts: int, in_avals: list,
+                 record: bool = False) -> _Kernel:
     """The kernel running a whole ``while`` loop: ``kernel(*carries, *cond consts, *body consts,
-    *literals)`` returns the final carries."""
+    *literals)`` returns the final carries. With ``record`` (the recording loop of reverse mode)
+    the body's outputs after the carries are each step's residuals: they are stacked (in arrays
+    that double when full) and returned after the carries, followed by the trip count."""
     _check_avals(in_avals)
+    _check_avals(body.out_avals)
     n_in = len(in_avals)
     w, head, carries, spares = _start(n_in, in_avals, n_carry)
     indent = "        "
@@ -387,9 +391,30 @@ def while_kernel(cond: Program, body: Program, n_carry: int, n_cconsts: int, in_
     for i, v in enumerate(body.inputs):
         bnames[v] = carries[i] if i < n_carry else f"a{n_cconsts + i}"
     w.equations(body, bnames, step, indent)
-    _update_carries(w, body.outputs, carries, spares, bnames, step, indent)
+    results = list(carries)
+    if record:
+        tapes = []
+        head.append("    count = 0")
+        head.append("    capacity = 16")
+        grow = [f"{indent}if count == capacity:", f"{indent}    capacity *= 2"]
+        for k in range(len(body.outputs) - n_carry):
+            tape, aval = f"r{k}", body.out_avals[n_carry + k]
+            tapes.append(tape)
+            shape, dtype = _shape_source(tuple(aval.shape)), _type_name(aval.dtype)
+            head.append(f"    {tape} = np.empty((capacity,) + {shape}, {dtype})")
+            grow.append(f"{indent}    g{k} = np.empty((capacity,) + {shape}, {dtype})")
+            grow.append(f"{indent}    g{k}[:count] = {tape}")
+            grow.append(f"{indent}    {tape} = g{k}")
+        step.extend(grow)
+        for tape, r in zip(tapes, body.outputs[n_carry:]):
+            w.copy_into(tape, r, bnames, step, indent, lead="count")
+        step.append(f"{indent}count += 1")
+        results += [f"{t}[:count]" for t in tapes] + ["count"]
+    elif len(body.outputs) != n_carry:
+        raise Unsupported("while body outputs")
+    _update_carries(w, body.outputs[:n_carry], carries, spares, bnames, step, indent)
     lines = [f"def kernel({', '.join(w.args)}):"] + head + w.setup + ["    while True:"] + step
-    lines.append(f"    return ({''.join(f'{c}, ' for c in carries).rstrip(' ')})")
+    lines.append(f"    return ({''.join(f'{c}, ' for c in results).rstrip(' ')})")
     return _Kernel("\n".join(lines) + "\n", list(in_avals), list(w.literal_values))
 
 
@@ -428,22 +453,48 @@ def loop_kernel_source(e: Eqn) -> str | None:
         return None
 
 
-def _loop_prims() -> tuple[Primitive, Primitive]:
-    from ..control import scan_p, while_p  # (lazily: control imports the IR)
+class _Prims(NamedTuple):
+    scan: Primitive
+    while_: Primitive
+    record: Primitive  # the recording loop of a differentiated while loop
+    backward: Primitive  # its backward loop
 
-    return scan_p, while_p
+
+def _loop_prims() -> _Prims:
+    from ..control import scan_p, while_bwd_p, while_fwd_p, while_p  # (lazily: control imports the IR)
+
+    return _Prims(scan_p, while_p, while_fwd_p, while_bwd_p)
+
+
+_RECORD_PARAMS = frozenset({"cond", "body", "primal_body", "n_carry", "n_cconsts", "checkpoint", "tape_size"})
+_BACKWARD_PARAMS = frozenset({"bwd", "fwd", "n_ct", "n_const_res", "n_carry"})
 
 
 def _kernel_of(e: Eqn) -> _Kernel:
-    scan_p, while_p = _loop_prims()
+    prims = _loop_prims()
     in_avals = [a.aval for a in e.inputs]
     if any(isinstance(a, Literal) for a in e.inputs):
         raise Unsupported("literal loop operand")
     p = e.params
-    if e.prim is scan_p:
+    if e.prim is prims.scan:
         return scan_kernel(p["body"], p["n_carry"], p["n_xs"], p["reverse"], in_avals)
-    if e.prim is while_p:
+    if e.prim is prims.while_:
         return while_kernel(p["cond"], p["body"], p["n_carry"], p["n_cconsts"], in_avals)
+    if e.prim is prims.record:
+        # per-step residuals only (not the sqrt-checkpointed or the vmapped recording)
+        if not set(p) <= _RECORD_PARAMS or p.get("checkpoint") is not None or p.get("tape_size") is not None:
+            raise Unsupported("recording loop")
+        return while_kernel(p["cond"], p["body"], p["n_carry"], p["n_cconsts"], in_avals, record=True)
+    if e.prim is prims.backward:
+        # operands: cotangents, the tape, constant residuals, body invariants (unused here);
+        # the kernel: a reverse scan of ``bwd`` over the recorded residuals
+        if set(p) != _BACKWARD_PARAMS or p["n_ct"] < 1:
+            raise Unsupported("backward loop")
+        bwd, n_ct, n_cr = p["bwd"], p["n_ct"], p["n_const_res"]
+        n_res = len(bwd.inputs) - n_ct - n_cr
+        stacked = [ShapedArray((0,) + tuple(a.shape), a.dtype) for a in bwd.in_avals[n_ct:n_ct + n_res]]
+        avals = in_avals[:n_ct] + stacked + in_avals[n_ct + 1:n_ct + 1 + n_cr]
+        return scan_kernel(bwd, n_ct, n_res, True, avals)
     raise Unsupported(e.prim.name)
 
 
@@ -452,30 +503,64 @@ def _kernel_of(e: Eqn) -> _Kernel:
 _PY_SCALARS = (bool, int, float, complex)
 
 
+class _Recorded:
+    """The tape of a recording loop run by a kernel: each residual stacked over the steps, and
+    the trip count. Only the backward kernels paired with that loop read it."""
+
+    __slots__ = ("residuals", "count")
+    dtype = np.dtype(object)
+
+    def __init__(self, residuals: tuple, count: int) -> None:
+        self.residuals, self.count = residuals, count
+
+    def __repr__(self) -> str:
+        return f"<while-loop tape recorded by a Numba kernel: {self.count} steps>"
+
+
 class LoopCall:
     """Calls a compiled loop kernel with a loop equation's operands; any operand the kernel
-    was not compiled for (another library's array, another dtype) runs the primitive's own impl."""
+    was not compiled for (another library's array, another dtype) runs the primitive's own impl.
+    ``kind``: "scan", "while", "record" (returns the carries and a :class:`_Recorded` tape) or
+    "backward" (reads one)."""
 
-    def __init__(self, kernel: Any, e: Eqn, spec: _Kernel, with_length: bool) -> None:
-        self.kernel = kernel
+    def __init__(self, kernel: Any, e: Eqn, spec: _Kernel, kind: str) -> None:
+        self.kernel, self.kind = kernel, kind
         self.prim, self.params = e.prim, dict(e.params)
         self.avals = spec.in_avals
-        self.extra = tuple(spec.extra) + ((int(e.params["length"]),) if with_length else ())
+        self.extra = tuple(spec.extra) + ((int(e.params["length"]),) if kind == "scan" else ())
         self.out_dtypes = [np.dtype(o.aval.dtype) for o in e.outs]
 
     def __call__(self, *args: Any) -> list:
+        extra = self.extra
+        operands: Any = args
+        if self.kind == "backward":
+            n_ct, n_cr = self.params["n_ct"], self.params["n_const_res"]
+            tape = args[n_ct]
+            if type(tape) is not _Recorded:  # recorded by the default loop
+                return self.prim.impl(*args, **self.params)
+            operands = args[:n_ct] + tape.residuals + args[n_ct + 1:n_ct + 1 + n_cr]
+            extra = extra + (tape.count,)
         converted = []
-        for x, aval in zip(args, self.avals):
+        for x, aval in zip(operands, self.avals):
             if aval.shape:
                 if type(x) is not np.ndarray or x.dtype != aval.dtype:
-                    return self.prim.impl(*args, **self.params)
+                    if self.kind != "backward":
+                        return self.prim.impl(*args, **self.params)
+                    x = np.asarray(x, dtype=aval.dtype)  # (its tape is a kernel's: only this kernel reads it)
                 converted.append(x if x.flags.c_contiguous else np.ascontiguousarray(x))
             else:
-                if not isinstance(x, (np.ndarray, np.generic) + _PY_SCALARS):
+                if self.kind != "backward" and not isinstance(x, (np.ndarray, np.generic) + _PY_SCALARS):
                     return self.prim.impl(*args, **self.params)
                 converted.append(aval.dtype.type(x))
-        outs = self.kernel(*converted, *self.extra)
-        return [o if type(o) is np.ndarray else np.array(o, dtype=d) for o, d in zip(outs, self.out_dtypes)]
+        outs = self.kernel(*converted, *extra)
+        if self.kind == "record":
+            n = self.params["n_carry"]
+            return [_array(o, d) for o, d in zip(outs[:n], self.out_dtypes)] + [_Recorded(outs[n:-1], outs[-1])]
+        return [_array(o, d) for o, d in zip(outs, self.out_dtypes)]
+
+
+def _array(o: Any, dtype: np.dtype) -> Any:
+    return o if type(o) is np.ndarray else np.array(o, dtype=dtype)
 
 
 def _emit(e: Eqn, args: list[str], bind: Callable[..., str]) -> str:
@@ -507,33 +592,51 @@ def _signature(spec: _Kernel, with_length: bool) -> tuple:
 
 
 def compile_loops(program: Program, load: Callable[[str], Any], lock: Any) -> Program:
-    """``program`` with each ``scan``/``while`` equation whose body translates replaced by a
-    ``numba_loop`` equation running the whole loop in one compiled kernel (``load(source)``
-    gives the kernel's Numba dispatcher). Other equations are left as they are."""
+    """``program`` with each loop equation whose body translates replaced by a ``numba_loop``
+    equation running the whole loop in one compiled kernel (``load(source)`` gives the kernel's
+    Numba dispatcher): ``scan``, ``while``, and the recording and backward loops of a
+    differentiated ``while`` when the tape goes from one to the others only (both become kernels,
+    or neither). Other equations are left as they are."""
     if program.derived.get("foreign"):
         return program
-    scan_p, while_p = _loop_prims()
-    eqns = []
-    changed = False
+    prims = _loop_prims()
+    readers: dict[Var, list[Eqn]] = {}
     for e in program.eqns:
-        if e.prim is scan_p or e.prim is while_p:
-            call = _compile_loop(e, e.prim is scan_p, load, lock)
-            if call is not None:
-                eqns.append(Eqn(numba_loop_p, e.inputs, e.out, {"kernel": call}))
-                changed = True
+        for a in e.inputs:
+            if type(a) is Var:
+                readers.setdefault(a, []).append(e)
+    returned = {a for a in program.outputs if type(a) is Var}
+    new: dict[int, Eqn] = {}  # id of an equation -> its replacement
+    for e in program.eqns:
+        calls: list[tuple[Eqn, LoopCall | None]]
+        if e.prim is prims.scan or e.prim is prims.while_:
+            calls = [(e, _compile_loop(e, "scan" if e.prim is prims.scan else "while", load, lock))]
+        elif e.prim is prims.record:
+            tape = e.outs[-1]
+            users = readers.get(tape, [])
+            if tape in returned or not users or any(
+                    u.prim is not prims.backward or len(u.inputs) <= u.params.get("n_ct", len(u.inputs))
+                    or u.inputs[u.params["n_ct"]] is not tape or u.inputs.count(tape) != 1 for u in users):
                 continue
-        eqns.append(e)
-    return program.replace(eqns=eqns) if changed else program
+            calls = [(e, _compile_loop(e, "record", load, lock))]
+            calls += [(u, _compile_loop(u, "backward", load, lock)) for u in users if calls[-1][1] is not None]
+        else:
+            continue
+        if all(call is not None for _, call in calls):
+            new.update((id(old), Eqn(numba_loop_p, old.inputs, old.out, {"kernel": call})) for old, call in calls)
+    if not new:
+        return program
+    return program.replace(eqns=[new.get(id(e), e) for e in program.eqns])
 
 
-def _compile_loop(e: Eqn, is_scan: bool, load: Callable[[str], Any], lock: Any) -> LoopCall | None:
+def _compile_loop(e: Eqn, kind: str, load: Callable[[str], Any], lock: Any) -> LoopCall | None:
     try:
         spec = _kernel_of(e)
     except Unsupported:
         return None  # not every operation has a translation: the loop runs as in the default backend
     try:
         kernel = load(spec.source)
-        sig = _signature(spec, is_scan)
+        sig = _signature(spec, kind in ("scan", "backward"))
         with lock:
             if sig not in kernel.overloads:
                 kernel.compile(sig)
@@ -542,5 +645,4 @@ def _compile_loop(e: Eqn, is_scan: bool, load: Callable[[str], Any], lock: Any) 
                       f"{str(exc)[:300]}); the loop runs as in the NumPy backend instead. Please report this "
                       f"with the kernel source:\n{spec.source}", RuntimeWarning, stacklevel=3)
         return None
-    return LoopCall(kernel, e, spec, is_scan)
-
+    return LoopCall(kernel, e, spec, kind)
