@@ -289,3 +289,25 @@ def test_checkpointed_while_loop_keeps_the_default_loops():
     loss = lambda x: fnp.sum(lax.while_loop(lambda c: fnp.sum(c * c) < 1e3,  # noqa: E731
                                              lambda c: c * 1.5 + 0.1, x, checkpoint="sqrt"))
     both(fg.grad(loss), x, kernels=0)
+
+
+def test_norms_in_a_predicate_and_in_a_scan_body():
+    def doubling(x):
+        return lax.while_loop(lambda y: fnp.linalg.norm(y) < 1000.0, lambda y: y * 2.0, x * 2.0)
+
+    x, ct = np.array([1e-3, -2e-3, 5e-4]), np.array([0.1, 1.0, 1e-4])
+    y, g = both(lambda x, ct: (lambda out, pb: (out, pb(ct)[0]))(*fg.vjp(doubling, x)), x, ct, kernels=2)
+    k = int(round(np.log2(y[0] / x[0]))) - 1  # trips after the first doubling
+    np.testing.assert_allclose(y, x * 2.0 ** (k + 1), rtol=1e-15)
+    np.testing.assert_allclose(g, ct * 2.0 ** (k + 1), rtol=1e-15)
+
+    def rows(m, xs):  # norms over one axis, with and without keepdims
+        def step(m, x):
+            m = m / fnp.linalg.norm(m, axis=1, keepdims=True) + fnp.reshape(x, (3, 1)) * 0.1
+            return m, fnp.linalg.norm(m, axis=0)
+
+        return lax.scan(step, m, xs)
+
+    m, xs = RNG.standard_normal((3, 2)), RNG.standard_normal((5, 3))
+    both(rows, m, xs, kernels=1)
+    both(fg.grad(lambda m, xs: fnp.sum(rows(m, xs)[1]) + fnp.sum(rows(m, xs)[0] ** 2)), m, xs, kernels=3)

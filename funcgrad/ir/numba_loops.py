@@ -12,8 +12,8 @@ bounds (LLVM unrolls and vectorises the small ones). 0-d values are scalars. The
 
 * elementwise operations: the scalar templates of :mod:`funcgrad.ir.fusion` (``fusion.plan``),
   which follow NumPy's dtype rules; operands broadcast as NumPy broadcasts them;
-* ``matmul`` of 1-d and 2-d float operands, ``sum`` over any axes (float), ``reshape`` (a view),
-  ``transpose`` (a copy).
+* ``matmul`` of 1-d and 2-d float operands, ``sum`` and the 2-norm over any axes (float), ``reshape``
+  (a view), ``transpose`` (a copy).
 
 Anything else in a body (a nested loop, an integer operation, indexing, ...) leaves the loop
 equation as it was: it runs as the default backend runs it. The loop length and the literals are
@@ -204,7 +204,9 @@ def _matmul(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> N
     lines.append(f"{inner}{out}[{_index(len(out_shape))}] = {s}")
 
 
-def _reduce_sum(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+def _reduce_sum(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str, norm: bool = False) -> None:
+    """``sum`` over axes; with ``norm``, the 2-norm over them (the square root of the sum of squares,
+    as NumPy computes a real norm)."""
     char = _float_operands(e)
     (x,) = e.inputs
     shape = x.aval.shape
@@ -216,21 +218,34 @@ def _reduce_sum(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) 
         if nd else set()
     zero = f"np.{np.dtype(char).name}(0.0)"
     src = names[x]
+    element = f"{src}[{_index(nd)}]"
+    if norm:
+        element = f"{element} * {element}"
     if not e.out.aval.shape:
         t = names[e.out] = w.fresh("t")
         if not nd:
-            lines.append(f"{indent}{t} = {src}")
+            lines.append(f"{indent}{t} = {'abs(' + src + ')' if norm else src}")
             return
         lines.append(f"{indent}{t} = {zero}")
         inner = _loops(shape, lines, indent)
-        lines.append(f"{inner}{t} += {src}[{_index(nd)}]")
+        lines.append(f"{inner}{t} += {element}")
+        if norm:
+            lines.append(f"{indent}{t} = math.sqrt({t})")
         return
-    out = names[e.out] = w.buffer(e.out.aval.shape, e.out.aval.dtype)
-    inner = _loops(e.out.aval.shape, lines, indent)
-    lines.append(f"{inner}{out}[{_index(len(e.out.aval.shape))}] = {zero}")
+    out_shape = e.out.aval.shape
+    out = names[e.out] = w.buffer(out_shape, e.out.aval.dtype)
+    inner = _loops(out_shape, lines, indent)
+    lines.append(f"{inner}{out}[{_index(len(out_shape))}] = {zero}")
     inner = _loops(shape, lines, indent)
     kept = [f"j{d}" if d not in axes else "0" for d in range(nd) if keepdims or d not in axes]
-    lines.append(f"{inner}{out}[{', '.join(kept)}] += {src}[{_index(nd)}]")
+    lines.append(f"{inner}{out}[{', '.join(kept)}] += {element}")
+    if norm:
+        inner = _loops(out_shape, lines, indent)
+        lines.append(f"{inner}{out}[{_index(len(out_shape))}] = math.sqrt({out}[{_index(len(out_shape))}])")
+
+
+def _l2norm(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    _reduce_sum(w, e, names, lines, indent, norm=True)
 
 
 def _reshape(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
@@ -271,7 +286,7 @@ def _rules() -> dict[Primitive, Callable[..., None]]:
     if not _RULES:
         from ..prims import linalg, reductions, shape
 
-        _RULES.update({linalg.matmul_p: _matmul, reductions.reduce_sum_p: _reduce_sum,
+        _RULES.update({linalg.matmul_p: _matmul, reductions.reduce_sum_p: _reduce_sum, linalg.l2norm_p: _l2norm,
                        shape.reshape_p: _reshape, shape.transpose_p: _transpose})
     return _RULES
 
