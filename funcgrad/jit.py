@@ -357,8 +357,8 @@ class JitFunction(Generic[P, R]):
                  static_argnames: str | Sequence[str] = (), cache_size: int = 64, retrace_warning: int = 8,
                  backend: str = "numpy") -> None:
         _check_jittable(f)
+        functools.update_wrapper(self, f)  # (copies f's __dict__: grad(jit(g)) carries jit(g)'s attributes)
         self.backend = check_backend(backend)
-        functools.update_wrapper(self, f)
         self.fun = f
         self.name = getattr(f, "__name__", type(f).__name__)
         nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)

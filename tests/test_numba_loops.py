@@ -311,3 +311,13 @@ def test_norms_in_a_predicate_and_in_a_scan_body():
     m, xs = RNG.standard_normal((3, 2)), RNG.standard_normal((5, 3))
     both(rows, m, xs, kernels=1)
     both(fg.grad(lambda m, xs: fnp.sum(rows(m, xs)[1]) + fnp.sum(rows(m, xs)[0] ** 2)), m, xs, kernels=3)
+
+
+def test_the_backend_of_a_jit_around_grad_of_a_jitted_function_is_its_own():
+    # grad(jit(f)) carries jit(f)'s attributes (functools.wraps): the outer jit's backend must win
+    inner = fg.jit(rnn_loss)
+    outer = fg.jit(fg.grad(inner), backend="numba")
+    assert outer.backend == "numba" and inner.backend == "numpy"
+    xs = RNG.standard_normal((8, H))
+    np.testing.assert_allclose(outer(W, xs), rnn_grad_by_hand(W, xs), rtol=1e-12, atol=1e-13)
+    assert loop_kernels(outer, W, xs) == 2
