@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _philox, _threefry, _xla_math
+from . import _accel, _philox, _threefry, _xla_math
 from ._erfinv import erfinv
 
 THREEFRY_WORDS = 2
@@ -119,11 +119,17 @@ _CHUNK = 1 << 16  # elements per block of the one-key fast path (measured: fewer
 
 
 def normal(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """Standard normal floats: ``sqrt(2) * erfinv(u)`` for ``u`` uniform in (-1, 1)."""
+    """Standard normal floats: ``sqrt(2) * erfinv(u)`` for ``u`` uniform in (-1, 1); large threefry
+    draws in Numba when it is installed (the same bits, see ``_accel``)."""
     dtype = np.dtype(dtype)
     if key.shape[-1] == PHILOX_WORDS:
         return _philox.normal(key, shape, dtype)
     n = math.prod(shape)
+    lead = key.shape[:-1]
+    if n <= 0xFFFFFFFF and _accel.kernels(n * math.prod(lead)) is not None:
+        out = np.empty((math.prod(lead), n), dtype)
+        if _accel.run("normal64" if dtype == np.float64 else "normal32", key.reshape(-1, THREEFRY_WORDS), out):
+            return out.reshape(lead + shape)
     if key.ndim == 1 and _CHUNK < n <= 0xFFFFFFFF:
         # One key, many draws: run the whole pipeline block by block (element i's counter is i).
         out = np.empty(n, dtype)

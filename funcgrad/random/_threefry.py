@@ -12,10 +12,13 @@ counter ``(i >> 32, i & 0xFFFFFFFF)``.
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
 import numpy as np
+
+from . import _accel
 
 __all__ = ["threefry2x32", "counters", "random_bits", "split", "fold_in", "seed_to_key"]
 
@@ -109,7 +112,15 @@ def _key_words(key: np.ndarray, ndim: int) -> tuple[np.ndarray, np.ndarray]:
 
 def random_bits(key: np.ndarray, bit_width: int, shape: tuple[int, ...]) -> np.ndarray:
     """``bit_width``-bit unsigned integers of ``shape`` for each key of ``key`` (shape ``(..., 2)``);
-    the result has shape ``key.shape[:-1] + shape``."""
+    the result has shape ``key.shape[:-1] + shape``. Large draws run in Numba when it is installed
+    (the same bits, see ``_accel``)."""
+    n = math.prod(shape)
+    lead = key.shape[:-1]
+    if n <= 0xFFFFFFFF and _accel.kernels(n * math.prod(lead)) is not None:
+        words = np.empty((math.prod(lead), n), np.uint64 if bit_width == 64 else np.uint32)
+        if _accel.run("bits64" if bit_width == 64 else "bits32", key.reshape(-1, 2), words):
+            out = words.reshape(lead + shape)
+            return out if bit_width >= 32 else out.astype(np.dtype(f"uint{bit_width}"))
     hi, lo = counters(shape)
     k0, k1 = _key_words(key, len(shape))
     y0, y1 = threefry2x32(k0, k1, hi, lo)
