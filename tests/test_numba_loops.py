@@ -321,3 +321,40 @@ def test_the_backend_of_a_jit_around_grad_of_a_jitted_function_is_its_own():
     xs = RNG.standard_normal((8, H))
     np.testing.assert_allclose(outer(W, xs), rnn_grad_by_hand(W, xs), rtol=1e-12, atol=1e-13)
     assert loop_kernels(outer, W, xs) == 2
+
+
+def test_loop_counters_basic_indexing_and_concatenation():
+    def f(c, xs):
+        def step(carry, x):
+            c, i = carry
+            head = fnp.concatenate([x[:1], c[1:], x[-1:][None, ...][0]])  # (1,) + (2,) + (1,)
+            c = fnp.tanh(c * x[1] + head[::-1][1:] * 0.5) + fnp.where(i > 2, 1.0, 0.0)
+            return (c, i + 1), fnp.maximum(i * 2, 3) - 1
+
+        return lax.scan(step, (c, 0), xs)
+
+    c, xs = RNG.standard_normal(3), RNG.standard_normal((6, 3))
+    (c_out, n), ys = both(f, c, xs, kernels=1)
+    assert n == 6 and n.dtype == np.int64 and ys.dtype == np.int64
+    np.testing.assert_array_equal(ys, np.maximum(np.arange(6) * 2, 3) - 1)
+    both(fg.grad(lambda c, xs: fnp.sum(f(c, xs)[0][0] ** 2), argnums=(0, 1)), c, xs, kernels=2)
+    check_grads(fg.jit(lambda c, xs: fnp.sum(f(c, xs)[0][0] ** 2), backend="numba"), (c, xs), order=1,
+                modes=("rev", "fwd"))
+    # fori_loop with concrete bounds (a scan with an int64 counter) and traced bounds (a while loop)
+    g = lambda x, n: lax.fori_loop(0, n, lambda i, c: c * 1.1 + i * c[::-1], x)  # noqa: E731
+    both(lambda x: g(x, 7), c, kernels=1)
+    both(g, c, 7, kernels=1)
+    both(fg.grad(lambda x: fnp.sum(g(x, 7))), c, kernels=2)
+
+
+def test_index_updates_in_a_body():
+    def f(c, xs):
+        def step(c, x):
+            c = c.at[0].set(x[1]).at[1:].add(fnp.sin(x[:2]) * c[0]).at[::2].multiply(0.9)
+            return c, c.at[-1].set(2.0)[::-1]
+
+        return lax.scan(step, c, xs)
+
+    c, xs = RNG.standard_normal(3), RNG.standard_normal((5, 3))
+    both(f, c, xs, kernels=1)
+    both(fg.grad(lambda c, xs: fnp.sum(f(c, xs)[1] ** 2), argnums=(0, 1)), c, xs, kernels=2)

@@ -12,8 +12,11 @@ bounds (LLVM unrolls and vectorises the small ones). 0-d values are scalars. The
 
 * elementwise operations: the scalar templates of :mod:`funcgrad.ir.fusion` (``fusion.plan``),
   which follow NumPy's dtype rules; operands broadcast as NumPy broadcasts them;
+* int64 arithmetic and comparisons (loop counters);
 * ``matmul`` of 1-d and 2-d float operands, ``sum`` and the 2-norm over any axes (float), ``reshape``
-  (a view), ``transpose`` (a copy).
+  (a view), ``transpose``, basic indexing (integers, slices, ``None``, ``...``), updates through
+  it (``x.at[i].add/set``) and ``concatenate`` (copies);
+* the body's constants are kernel arguments.
 
 Anything else in a body (a nested loop, an integer operation, indexing, ...) leaves the loop
 equation as it was: it runs as the default backend runs it. The loop length and the literals are
@@ -29,7 +32,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from ..core import Primitive
-from .fusion import _cast, _char, plan
+from .fusion import _cast, _char, _descriptor, _Plan, plan
 from .program import Eqn, Literal, Program, ShapedArray, Var
 
 __all__ = ["compile_loops", "loop_kernel_source", "numba_loop_p"]
@@ -77,6 +80,15 @@ class _Writer:
             self.literal_values.append(v)
         return found
 
+    def constant(self, v: Var, value: Any) -> str:
+        """A constant of a body (an array it closes over, a zero it updates) as a kernel argument."""
+        if type(value) is not np.ndarray or value.dtype != v.aval.dtype or value.shape != v.aval.shape:
+            raise Unsupported("constant")
+        name = f"a{len(self.args)}"
+        self.args.append(name)
+        self.literal_values.append(value[()] if not value.shape else np.ascontiguousarray(value))
+        return name
+
     # --- reading values -------------------------------------------------------------------------
 
     def name(self, names: dict, a: Any) -> str:
@@ -100,8 +112,8 @@ class _Writer:
 
     def equations(self, program: Program, names: dict, lines: list[str], indent: str) -> None:
         """Append the statements computing ``program``'s equations (inputs already in ``names``)."""
-        if program.consts:
-            raise Unsupported("constants")  # (bodies are closed: their constants are operands)
+        for v, value in program.consts.items():
+            names[v] = self.constant(v, value)
         for e in program.eqns:
             if type(e.out) is not Var or _char(e.out.aval.dtype) is None:
                 raise Unsupported(e.prim.name)
@@ -115,7 +127,7 @@ class _Writer:
         if rule is not None:
             rule(self, e, names, lines, indent)
             return
-        p = plan(e)
+        p = plan(e) or _integer_plan(e)
         if p is None:
             raise Unsupported(e.prim.name)
         out = e.out
@@ -147,6 +159,30 @@ class _Writer:
         inner = _loops(shape, lines, indent)
         index = (lead + ", " if lead else "") + _index(len(shape))
         lines.append(f"{inner}{target}[{index}] = {self.read(names, a, len(shape))}")
+
+
+# int64 arithmetic and comparisons (loop counters): Numba's int64 arithmetic wraps around as NumPy's does
+_INTEGER_OPS = {"add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({0} * {1})", "negative": "(-{0})",
+                "less": "({0} < {1})", "less_equal": "({0} <= {1})", "greater": "({0} > {1})",
+                "greater_equal": "({0} >= {1})", "equal": "({0} == {1})", "not_equal": "({0} != {1})",
+                "maximum": "max({0}, {1})", "minimum": "min({0}, {1})"}
+
+
+def _integer_plan(e: Eqn) -> _Plan | None:
+    ufunc = e.prim.impl
+    if not isinstance(ufunc, np.ufunc) or e.params or type(e.out) is not Var or ufunc.__name__ not in _INTEGER_OPS:
+        return None
+    if any(_char(a.aval.dtype) != "q" or len(a.aval.shape) > len(e.out.aval.shape) for a in e.inputs):
+        return None
+    try:
+        resolved = ufunc.resolve_dtypes(tuple(_descriptor(a) for a in e.inputs) + (None,) * ufunc.nout)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    loop = tuple(_char(d) for d in resolved[:ufunc.nin])
+    out = _char(resolved[ufunc.nin])
+    if any(c != "q" for c in loop) or out not in ("q", "?") or np.dtype(out) != e.out.aval.dtype:
+        return None
+    return _Plan(loop, _INTEGER_OPS[ufunc.__name__], out, False)
 
 
 def _shape_source(shape: tuple) -> str:
@@ -279,15 +315,106 @@ def _transpose(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -
     w.assign(e.out, f"{names[x]}[{', '.join(index)}]", names, lines, indent)
 
 
+def _basic_index(spec: Any, shape: tuple) -> tuple[list[str], tuple]:
+    """For basic indexing (integers, slices, ``None``, ``...``) of an array of ``shape``: the
+    index of each of its dimensions in terms of the loop indices ``j0..`` over the result, and
+    the result's shape."""
+    if not shape or not isinstance(spec, tuple) or any(
+            not isinstance(item, tuple) or item[:1] not in (("s",), ("i",), ("n",), ("e",)) for item in spec):
+        raise Unsupported("indexing")
+    consumed = sum(item[0] in "si" for item in spec)
+    if consumed > len(shape) or sum(item[0] == "e" for item in spec) > 1:
+        raise Unsupported("indexing")
+    items: list = []
+    for item in spec:
+        items.extend([("s", None, None, None)] * (len(shape) - consumed) if item[0] == "e" else [item])
+    if not any(item[0] == "e" for item in spec):
+        items.extend([("s", None, None, None)] * (len(shape) - consumed))
+    index, result, d = [], [], 0
+    for item in items:
+        if item[0] == "n":
+            result.append(1)
+            continue
+        n = shape[d]
+        if item[0] == "i":
+            if not -n <= item[1] < n:
+                raise Unsupported("index out of bounds")
+            index.append(str(item[1] % n))
+        else:
+            start, stop, step = slice(*item[1:]).indices(n)
+            index.append(f"{start} + {step} * j{len(result)}")
+            result.append(len(range(start, stop, step)))
+        d += 1
+    return index, tuple(result)
+
+
+def _getitem(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    x = e.inputs[0]
+    if len(e.inputs) != 1 or type(x) is not Var or set(e.params) != {"spec"}:
+        raise Unsupported("getitem")
+    index, shape = _basic_index(e.params["spec"], x.aval.shape)
+    if shape != e.out.aval.shape or _char(x.aval.dtype) != _char(e.out.aval.dtype):
+        raise Unsupported("getitem")
+    w.assign(e.out, f"{names[x]}[{', '.join(index)}]", names, lines, indent)
+
+
+def _index_update(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str, add: bool) -> None:
+    """``x.at[index].add(v)`` / ``.set(v)`` with a basic index: a copy of ``x``, then the indexed
+    elements updated (``v`` broadcast to them)."""
+    if len(e.inputs) != 2 or set(e.params) != {"spec"}:
+        raise Unsupported("index update")
+    x, v = e.inputs
+    char = _char(e.out.aval.dtype)
+    if type(x) is not Var or _char(x.aval.dtype) != char or x.aval.shape != e.out.aval.shape:
+        raise Unsupported("index update")
+    if type(v) is Var and _char(v.aval.dtype) != char or type(v) is not Var and char not in "fd":
+        raise Unsupported("index update")
+    index, shape = _basic_index(e.params["spec"], x.aval.shape)
+    if len(v.aval.shape) > len(shape) or any(a not in (1, b) for a, b in zip(v.aval.shape[::-1], shape[::-1])):
+        raise Unsupported("index update")
+    w.assign(e.out, f"{names[x]}[{_index(len(x.aval.shape))}]", names, lines, indent)
+    out = names[e.out]
+    value = _cast(w.read(names, v, len(shape)), _char(v.aval.dtype), char)
+    inner = _loops(shape, lines, indent)
+    target = f"{out}[{', '.join(index)}]"
+    lines.append(f"{inner}{target} = {target + ' + ' if add else ''}{value}")
+
+
+def _index_add(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    _index_update(w, e, names, lines, indent, add=True)
+
+
+def _index_set(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    _index_update(w, e, names, lines, indent, add=False)
+
+
+def _concatenate(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    char = _char(e.out.aval.dtype)
+    shape = e.out.aval.shape
+    if set(e.params) != {"axis"} or not shape or any(
+            type(a) is not Var or _char(a.aval.dtype) != char or len(a.aval.shape) != len(shape) for a in e.inputs):
+        raise Unsupported("concatenate")
+    axis = int(e.params["axis"]) % len(shape)
+    out = names[e.out] = w.buffer(shape, e.out.aval.dtype)
+    offset = 0
+    for a in e.inputs:
+        inner = _loops(a.aval.shape, lines, indent)
+        target = ", ".join(f"j{d} + {offset}" if d == axis else f"j{d}" for d in range(len(shape)))
+        lines.append(f"{inner}{out}[{target}] = {names[a]}[{_index(len(shape))}]")
+        offset += a.aval.shape[axis]
+
+
 _RULES: dict[Primitive, Callable[..., None]] = {}
 
 
 def _rules() -> dict[Primitive, Callable[..., None]]:
     if not _RULES:
-        from ..prims import linalg, reductions, shape
+        from ..prims import indexing, linalg, reductions, shape
 
         _RULES.update({linalg.matmul_p: _matmul, reductions.reduce_sum_p: _reduce_sum, linalg.l2norm_p: _l2norm,
-                       shape.reshape_p: _reshape, shape.transpose_p: _transpose})
+                       shape.reshape_p: _reshape, shape.transpose_p: _transpose, indexing.getitem_p: _getitem,
+                       indexing.index_add_p: _index_add, indexing.index_set_p: _index_set,
+                       shape.concatenate_p: _concatenate})
     return _RULES
 
 
