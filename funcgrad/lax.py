@@ -487,13 +487,12 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
         # one equation, compiled once, instead of unrolling the loop while tracing.
         return tree_unflatten(tree, _staged_while(cond_fun, body_fun, leaves, tree, checkpoint))
     val = init_val
-    batched_seen = False
     while True:
         p = _scalar_pred(cond_fun(val), "while_loop's cond_fun output")
         kind, value = _kind(p)
         if kind == _STAGED:
-            if batched_seen:  # pragma: no cover - a predicate cannot become abstract mid-loop
-                raise NotImplementedError("while_loop: the predicate became abstract during the loop")
+            # The carry became abstract (the body adds a value traced by jit): the rest of the loop
+            # is staged from here. Under vmap the examples that finished stay frozen in it too.
             leaves, tree = tree_flatten(val)
             return tree_unflatten(tree, _staged_while(cond_fun, body_fun, leaves, tree, checkpoint))
         if kind == _CONCRETE:
@@ -503,7 +502,6 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
             _check_match("while_loop", val, new, "the carry going in", "body_fun's output")
             val = new
         else:
-            batched_seen = True
             if not bool(np.any(value)):
                 return val
             new = body_fun(val)

@@ -16,10 +16,10 @@ ones, once per (program, mask), cached on the program:
   ``checkpoint="sqrt"`` the tape holds O(√n) carries and each segment is recomputed once.
   Both loops differentiate again (any order) through ``tape_scan``, a scan over tapes.
   vmap: one loop while any example continues, freezing the finished ones; the tape records
-  which examples ran at each step, at every vmap level (so ``vmap(hessian)``, ``vmap(vmap(
-  hessian))`` and ``vmap(jacrev(grad))`` work with per-example trip counts). Not supported:
-  reverse over reverse under two vmap levels that both batch the trip count, and reverse mode
-  over a vmap of a reverse-mode loop (``jacrev(vmap(grad))``): both raise NotImplementedError.
+  which examples ran at each step, at every vmap level, and every body that reads a tape reads
+  those flags as inputs and freezes the finished examples itself, so the derived programs of
+  those bodies (any order, any nesting of vmap, jvp and vjp: ``jacrev(vmap(grad))``,
+  ``vmap(vmap(jacrev(grad)))``, ``grad(jvp(grad))``) keep doing so.
 * ``cond`` — every derived program is again a ``cond``: only the taken branch runs, in the
   primal and in every derivative (an untaken branch's ``inf``/``nan`` cannot poison a
   gradient). Under ``vmap`` with a batched index, every branch runs and results are selected.
@@ -65,7 +65,6 @@ higher_order_primitives.update({p.name: p for p in (scan_p, while_p, while_ckpt_
 _MOVED = {
     "_HOIST_BYTES": "scan_hoist",
     "_HoistPlan": "scan_hoist",
-    "_NESTED_TAPE_SCAN": "tape_scan",
     "_TAPE_AVAL": "tape",
     "_Tape": "tape",
     "_ZERO_TAPE_CT": "tape",

@@ -116,6 +116,23 @@ def _classify_residuals(fwd: Program, n_out: int, inputs: dict[int, tuple[str, i
     return out, inv
 
 
+def _jvp_program(program: Program, mask: tuple) -> Program:
+    """``program``'s jvp program (inputs, then one tangent per input selected by ``mask``), where
+    the tangents of non-float inputs (a tape's boolean residuals and flags, whose tangents are
+    zeros) are taken and ignored: a derivative with respect to them is not defined."""
+    used = tuple(bool(m) and _float(a) for m, a in zip(mask, program.in_avals))
+    jvp_prog = _entry(program).jvp_entry(used).program
+    if used == tuple(bool(m) for m in mask):
+        return jvp_prog
+    n_in = len(program.inputs)
+    real = iter(jvp_prog.inputs[n_in:])
+    tangents = [next(real) if u else Var(ShapedArray(tuple(a.shape), np.dtype(a.dtype)))
+                for m, u, a in zip(mask, used, program.in_avals) if m]
+    names = jvp_prog.input_names[:n_in] + [f"tangent {k}" for k in range(len(tangents))]
+    return _like(Program(jvp_prog.inputs[:n_in] + tangents, jvp_prog.eqns, jvp_prog.outputs, jvp_prog.consts, names),
+                 jvp_prog)
+
+
 def _invariants(inv: Program | None, consts: Sequence[Any]) -> list:
     if inv is None:
         return []

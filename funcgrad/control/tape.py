@@ -16,26 +16,46 @@ class _Tape:
     """What a differentiated while loop's forward pass leaves for its backward pass: the
     residuals of every step, or (``checkpoint="sqrt"``) carries every ``stride`` steps."""
 
-    __slots__ = ("steps", "snapshots", "stride", "count", "shape", "active")
-    # Seen by the transformations as an object value: 0-d, or ``(size,)`` when recorded by a
-    # batched loop (each step's entries batched along axis 0), as its abstract value says. A
-    # loop batched over examples with their own trip counts also records, per step, which
-    # examples were still running (``active``, one bool array per step): the loops reading the
-    # tape leave the others' values unchanged at that step. Under nested vmap the shape is
-    # ``(outer, ..., inner)`` sizes, ``active`` is the outermost level's, and each inner level's
-    # flags are one more entry at the end of every step (read by the inner level's batched
-    # backward body as one more residual, before the outer level's flags).
+    __slots__ = ("steps", "snapshots", "stride", "count", "shape", "flags")
+    # Seen by the transformations as an object value: 0-d, or shaped ``(outer, ..., inner)``
+    # batch sizes when made by a loop batched by that many vmap levels (each step's entries
+    # batched along the leading axes), as its abstract value says. A tape made under a vmap level
+    # also records, per step, which examples of that level were still running: ``flags[i]``
+    # holds one bool array per level, innermost first (the level at position -j has shape
+    # ``shape[:j]``; a level whose examples all run the same steps records all True). A body
+    # that reads a tape batched at some levels reads each step's entries followed by the flags of
+    # those levels (every batching rule of a reader adds one, see ``tape_scan``) and itself keeps
+    # the finished examples' values unchanged.
     dtype = np.dtype(object)
     is_loop_tape = True
 
     def __init__(self, steps: list | None = None, snapshots: list | None = None, stride: int = 0,
-                 count: int = 0, shape: tuple = (), active: list | None = None) -> None:
+                 count: int = 0, shape: tuple = (), flags: list | None = None) -> None:
         self.steps, self.snapshots, self.stride, self.count = steps, snapshots, stride, count
-        self.shape, self.active = shape, active
+        self.shape, self.flags = shape, flags
 
     @property
     def ndim(self) -> int:
         return len(self.shape)
+
+    def sum(self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **_: Any) -> _Tape:
+        """The cotangent of a tape broadcast along batch axes (an unbatched tape read by a batched
+        loop): each step's entries summed over those axes; the flags of the levels summed dropped.
+        (``np.sum`` calls this; the tape's entries are batched along its leading axes.)"""
+        n = len(self.shape)
+        axes = tuple(range(n)) if axis is None else tuple(sorted(int(a) % n for a in np.atleast_1d(axis)))
+        assert self.steps is not None and out is None  # a cotangent tape is recorded per step
+        steps = [tuple(None if e is None else np.sum(e, axis=axes, keepdims=keepdims) for e in s) for s in self.steps]
+        kept = [i for i in range(n) if i not in axes]
+        shape = tuple(1 if i in axes else self.shape[i] for i in range(n)) if keepdims else tuple(
+            self.shape[i] for i in kept)
+        flags = None
+        if self.flags is not None and not keepdims:  # (the flags of the level at axis i: index -1 - i)
+            flags = [tuple(x for k, x in enumerate(f) if len(f) - 1 - k not in axes) for f in self.flags]
+        return _Tape(steps=steps, shape=shape, flags=flags)
+
+    def astype(self, dtype: Any, **_: Any) -> _Tape:
+        return self
 
     def __repr__(self) -> str:
         if self.steps is not None:
@@ -43,59 +63,119 @@ class _Tape:
         return f"<while-loop tape: {self.count} steps, {len(self.snapshots or ())} carries every {self.stride}>"
 
 
-def _unwrap_tape(t: Any) -> _Tape:
-    return t.item() if isinstance(t, np.ndarray) else t
+def _unwrap_tape(t: Any) -> Any:
+    """The tape a value holds: a tape, a 0-d object array of one, or (a zero cotangent, which
+    a transformation may have made in a batched tape's shape or broadcast) an array of zeros,
+    returned as it is."""
+    if not isinstance(t, np.ndarray):
+        return t
+    if t.size == 1:
+        return t.reshape(()).item()
+    first = t.reshape(-1)[0] if t.size else None
+    if isinstance(first, _Tape) and all(x is first for x in t.reshape(-1)):  # one tape broadcast
+        return first
+    assert not any(isinstance(x, _Tape) for x in t.reshape(-1)), "a batch of different tapes"
+    return t
 
 
 _TAPE_AVAL = ShapedArray((), np.dtype(object))
 _ZERO_TAPE_CT = np.zeros((), object)  # the (zero) cotangent of a tape nothing reads
 
 
-def _tape_split_impl(tape: Any, n_res: int) -> list:
+def _tape_split_impl(tape: Any, n_res: int, shapes: tuple | None = None) -> list:
     t = _unwrap_tape(tape)
     if not isinstance(t, _Tape):  # a zero (co)tangent tape: two zero tapes
         return [tape, tape]
     assert t.steps is not None  # forward mode records per-step tapes
-    return [_Tape(steps=[s[:n_res] for s in t.steps], shape=t.shape, active=t.active),
-            _Tape(steps=[s[n_res:] for s in t.steps], shape=t.shape, active=t.active)]
+    first, second = (t.shape, t.shape) if shapes is None else shapes
+    return [_Tape(steps=[s[:n_res] for s in t.steps], shape=first, flags=t.flags),
+            _Tape(steps=[s[n_res:] for s in t.steps], shape=second, flags=t.flags)]
 
 
-def _tape_zip_impl(tape: Any, tangent: Any, n_a: int | None = None) -> list:
+def _tape_split_abstract(tape: Any, n_res: int, shapes: tuple | None = None) -> list:
+    if shapes is None:
+        return [tape, tape]
+    return [ShapedArray(tuple(s), np.dtype(object)) for s in shapes]
+
+
+def _tape_split_batch(vals: tuple, dims: tuple, n_res: int, shapes: tuple | None = None) -> tuple[list, list]:
+    size = None if dims[0] is None else np.shape(vals[0])[dims[0]]
+    if shapes is not None and size is not None:
+        shapes = tuple((size,) + tuple(s) for s in shapes)
+    return tape_split_p.bind(vals[0], n_res=n_res, shapes=shapes), [dims[0], dims[0]]
+
+
+def _expanded(t: _Tape, levels: tuple) -> _Tape:
+    """``t`` with its entries broadcast along the batch levels (outer first) at which ``levels``
+    gives a size: the levels at which it was not batched, unlike the tape it is joined with."""
+    if not any(s is not None for s in levels):
+        return t
+    at = [i for i, s in enumerate(levels) if s is not None]
+
+    def grow(e: Any) -> Any:
+        e = np.expand_dims(e, at)
+        return np.broadcast_to(e, tuple(levels[i] if i in at else n for i, n in enumerate(e.shape)))
+
+    assert t.steps is not None
+    return _Tape(steps=[tuple(None if e is None else grow(e) for e in s) for s in t.steps], shape=t.shape,
+                 flags=t.flags)
+
+
+def _tape_zip_impl(tape: Any, tangent: Any, n_a: int, levels: tuple = ((), ())) -> list:
     a, b = _unwrap_tape(tape), _unwrap_tape(tangent)
+    if isinstance(a, _Tape):
+        a = _expanded(a, levels[0])
+    if isinstance(b, _Tape):
+        b = _expanded(b, levels[1])
     if not isinstance(b, _Tape):  # zero cotangents (of the second part) are left out: read as zeros
-        return [tape]
+        return [a]
     if not isinstance(a, _Tape):
         assert n_a is not None and b.steps is not None
-        return [_Tape(steps=[(None,) * n_a + tuple(y) for y in b.steps], shape=b.shape, active=b.active)]
+        return [_Tape(steps=[(None,) * n_a + tuple(y) for y in b.steps], shape=b.shape, flags=b.flags)]
     assert a.steps is not None and b.steps is not None  # forward mode records per-step tapes
-    return [_Tape(steps=[tuple(x) + tuple(y) for x, y in zip(a.steps, b.steps)], shape=a.shape or b.shape,
-                  active=a.active if a.active is not None else b.active)]
+    # (the first part padded to its width: its trailing zero cotangents may have been left out)
+    return [_Tape(steps=[tuple(x) + (None,) * (n_a - len(x)) + tuple(y) for x, y in zip(a.steps, b.steps)],
+                  shape=a.shape if len(a.shape) >= len(b.shape) else b.shape,
+                  flags=a.flags if a.flags is not None else b.flags)]
 
 
-def _tape_zip_vjp(primals: list, mask: tuple, n_a: int | None = None) -> tuple[list, Callable[[list], list]]:
-    if n_a is None:  # pragma: no cover - every tape_zip that reverse mode can meet says its width
-        raise NotImplementedError("reverse mode of a tape_zip without its width")
-    return tape_zip_p.bind(*primals, n_a=n_a), lambda cts: list(tape_split_p.bind(cts[0], n_res=n_a))
+def _tape_zip_vjp(primals: list, mask: tuple, n_a: int, levels: tuple = ((), ())
+                  ) -> tuple[list, Callable[[list], list]]:
+    return tape_zip_p.bind(*primals, n_a=n_a, levels=levels), lambda cts: list(tape_split_p.bind(cts[0], n_res=n_a))
+
+
+def _tape_zip_batch(vals: tuple, dims: tuple, n_a: int, levels: tuple = ((), ())) -> tuple[list, list]:
+    """Joined along a batch level at which one tape is batched and the other is not (a tangent tape
+    batched by jacfwd's vmap, the tape itself not): the other's entries are broadcast."""
+    if dims[0] is None and dims[1] is None:
+        return tape_zip_p.bind(*vals, n_a=n_a, levels=levels), [None]
+    size = next(np.shape(v)[d] for v, d in zip(vals, dims) if d is not None)
+    levels = tuple((None if d is not None else size,) + tuple(lv) for d, lv in zip(dims, levels))
+    return tape_zip_p.bind(*vals, n_a=n_a, levels=levels), [0]
 
 
 # A tape recorded with each step's residuals followed by their tangents, split into the two
-# (``tape_split``), and a tape and its tangent joined step by step (``tape_zip``). Entries of a
-# zero cotangent are None (or missing, at the end of a step) in a joined tape.
+# (``tape_split``; ``shapes``: the two parts' shapes when they differ, as the cotangents of tapes
+# batched at different levels do), and a tape (``n_a`` entries per step) and its tangent joined
+# step by step (``tape_zip``). Entries of a zero cotangent are None (or missing, at the end of a step) in a
+# joined tape. Both keep the flags (they are of the same loop's steps).
 tape_split_p: Primitive = Primitive(
-    "tape_split", _tape_split_impl, multiple_results=True, abstract_eval=lambda tape, n_res: [tape, tape],
-    jvp_all=lambda primals, tangents, n_res: (
-        tape_split_p.bind(primals[0], n_res=n_res),
-        [None, None] if tangents[0] is None else tape_split_p.bind(tangents[0], n_res=n_res)),
-    vjp_all=lambda primals, mask, n_res: (
-        tape_split_p.bind(primals[0], n_res=n_res), lambda cts: tape_zip_p.bind(cts[0], cts[1], n_a=n_res)),
-    batch=lambda vals, dims, n_res: (tape_split_p.bind(vals[0], n_res=n_res), [dims[0], dims[0]]), register=False)
+    "tape_split", _tape_split_impl, multiple_results=True, abstract_eval=_tape_split_abstract,
+    jvp_all=lambda primals, tangents, **p: (
+        tape_split_p.bind(primals[0], **p),
+        [None, None] if tangents[0] is None else tape_split_p.bind(tangents[0], **p)),
+    vjp_all=lambda primals, mask, n_res, **p: (
+        tape_split_p.bind(primals[0], n_res=n_res, **p),
+        lambda cts: tape_zip_p.bind(cts[0], cts[1], n_a=n_res)),
+    batch=_tape_split_batch, register=False)
 tape_zip_p: Primitive = Primitive(
-    "tape_zip", _tape_zip_impl, multiple_results=True, abstract_eval=lambda tape, tangent, **p: [tape],
+    "tape_zip", _tape_zip_impl, multiple_results=True,
+    abstract_eval=lambda tape, tangent, **p: [tape if len(tape.shape) >= len(tangent.shape) else tangent],
     jvp_all=lambda primals, tangents, **p: (
         tape_zip_p.bind(*primals, **p),
         [None] if tangents[0] is None and tangents[1] is None else tape_zip_p.bind(
             *(_ZERO_TAPE_CT if t is None else t for t in tangents), **p)),
-    vjp_all=_tape_zip_vjp, batch=lambda vals, dims, **p: (tape_zip_p.bind(*vals, **p), [dims[0]]), register=False)
+    vjp_all=_tape_zip_vjp, batch=_tape_zip_batch, register=False)
 
 
 def _tape_steps_impl(tape: Any, *bc: Any, fwd: Program, n_carry: int) -> list:

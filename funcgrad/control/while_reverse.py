@@ -19,6 +19,7 @@ from .programs import (
     _entry,
     _float,
     _fn,
+    _jvp_program,
     _reorder,
     _strong,
     _trace_like,
@@ -38,14 +39,15 @@ def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Progr
     if checkpoint is None:
         body_fn = _fn(body)
         steps = []
-        if tape_size is not None:  # batched (see _while_fwd_batch): each step's last output is `active`
-            active = []
+        if tape_size is not None:  # batched (see _while_fwd_batch): each step's last outputs are its flags
+            flags = []
+            k = len(tape_size)
             while cond_fn(*carry, *cc)[0]:
                 out = body_fn(*carry, *bc)
                 carry = out[:n_carry]
-                steps.append(out[n_carry:-1])
-                active.append(out[-1])
-            return fresh_copies(carry) + [_Tape(steps=steps, shape=tape_size, active=active)]
+                steps.append(out[n_carry:-k])
+                flags.append(out[-k:])
+            return fresh_copies(carry) + [_Tape(steps=steps, shape=tape_size, flags=flags)]
         if not n_carry:  # (an empty carry: nothing to drive)
             while cond_fn(*cc)[0]:
                 steps.append(tuple(body_fn(*bc)))
@@ -69,16 +71,17 @@ def _while_fwd_impl(*args: Any, cond: Program, body: Program, primal_body: Progr
     return fresh_copies(carry) + [_Tape(snapshots=snapshots, stride=stride, count=count)]
 
 
-def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_res: int, n_carry: int) -> list:
+def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_res: int, n_carry: int,
+                    n_flags: int = 0) -> list:
     ct = args[:n_ct]
     tape = _unwrap_tape(args[n_ct])
     const_res = args[n_ct + 1:n_ct + 1 + n_const_res]
     bc = args[n_ct + 1 + n_const_res:]
     bwd_fn = _fn(bwd)
-    if tape.active is not None:  # batched (see _while_bwd_batch): the step reads which examples ran
-        assert tape.steps is not None
-        for res, active in zip(reversed(tape.steps), reversed(tape.active)):
-            ct = bwd_fn(*ct, *res, active, *const_res)
+    if n_flags:  # batched (see _while_bwd_batch): the step reads which examples ran, at every level
+        assert tape.steps is not None and tape.flags is not None
+        for res, flags in zip(reversed(tape.steps), reversed(tape.flags)):
+            ct = bwd_fn(*ct, *res, *flags[len(flags) - n_flags:], *const_res)
         return fresh_copies(ct)
     if tape.steps is not None:
         if not n_ct:  # nothing to differentiate
@@ -115,7 +118,8 @@ def _while_fwd_jvp(primals: list, tangents: list, cond: Program, body: Program, 
     t_carry = [(zeros_like_shape(primals[j], body.in_avals[j].shape, body.in_avals[j].dtype) if tangents[j] is None
                 else tangents[j]) for j in range(nc) if carry_float[j]]
     n_out = len(body.outputs)
-    n_res = n_out - nc
+    n_flags = len(tape_size or ())  # a batched loop's body ends with its flags (no tangents)
+    n_res = n_out - nc - n_flags
 
     def make() -> tuple[Program, Program]:
         jvp_prog = _entry(body).jvp_entry(mask).program
@@ -124,12 +128,13 @@ def _while_fwd_jvp(primals: list, tangents: list, cond: Program, body: Program, 
         t_pos = {i: n_in + k for k, i in enumerate(chosen)}
         in_order = (list(range(nc)) + [t_pos[j] for j in range(nc) if mask[j]] + list(range(nc, n_in))
                     + [t_pos[i] for i in range(nc, n_in) if mask[i]])
-        out_order = (list(range(nc)) + [n_out + j for j in range(nc) if carry_float[j]] + list(range(nc, n_out))
-                     + list(range(n_out + nc, 2 * n_out)))
+        out_order = (list(range(nc)) + [n_out + j for j in range(nc) if carry_float[j]]
+                     + list(range(nc, nc + n_res)) + list(range(n_out + nc, n_out + nc + n_res))
+                     + list(range(nc + n_res, n_out)))
         t_avals = [a for a, f in zip(_strong(body.in_avals[:nc]), carry_float) if f]
         return _with_unused_inputs(cond, nc, t_avals), _reorder(jvp_prog, in_order, out_order)
 
-    new_cond, new_body = _cached(body, ("while_fwd_jvp", mask, nc, id(cond)), make)
+    new_cond, new_body = _cached(body, ("while_fwd_jvp", mask, nc, n_flags, id(cond)), make)
     outs = while_fwd_p.bind(*carry, *t_carry, *cc, *bc, *(t for t in t_bc if t is not None), cond=new_cond,
                             body=new_body, primal_body=primal_body, n_carry=nc + len(t_carry), n_cconsts=ncc,
                             checkpoint=None, tape_size=tape_size)
@@ -139,7 +144,7 @@ def _while_fwd_jvp(primals: list, tangents: list, cond: Program, body: Program, 
 
 
 def _while_bwd_jvp(primals: list, tangents: list, bwd: Program, fwd: Program, n_ct: int, n_const_res: int,
-                   n_carry: int) -> tuple[list, list]:
+                   n_carry: int, n_flags: int = 0) -> tuple[list, list]:
     """The backward loop of the backward body's jvp, reading the tape and its tangent together."""
     ct, tape = primals[:n_ct], primals[n_ct]
     const_res = primals[n_ct + 1:n_ct + 1 + n_const_res]
@@ -148,23 +153,26 @@ def _while_bwd_jvp(primals: list, tangents: list, bwd: Program, fwd: Program, n_
             for c, t, a in zip(primals[:n_ct], tangents[:n_ct], bwd.in_avals[:n_ct])]
     t_tape = tangents[n_ct]
     t_cr = tangents[n_ct + 1:n_ct + 1 + n_const_res]
-    n_step = len(bwd.inputs) - n_ct - n_const_res
-    mask = tuple([True] * n_ct + [t_tape is not None] * n_step + [t is not None for t in t_cr])
+    n_res = len(bwd.inputs) - n_ct - n_const_res - n_flags
+    mask = tuple([True] * n_ct + [t_tape is not None] * n_res + [False] * n_flags + [t is not None for t in t_cr])
 
     def make() -> Program:
-        jvp_prog = _entry(bwd).jvp_entry(mask).program
+        jvp_prog = _jvp_program(bwd, mask)
         n_in = len(bwd.inputs)
         chosen = [i for i in range(n_in) if mask[i]]
         t_pos = {i: n_in + k for k, i in enumerate(chosen)}
-        groups = ((0, n_ct), (n_ct, n_ct + n_step), (n_ct + n_step, n_in))
+        # cotangents, residuals (then the flags, which have no tangents), invariants: each followed by tangents
+        groups = ((0, n_ct), (n_ct, n_ct + n_res), (n_ct + n_res, n_ct + n_res + n_flags),
+                  (n_ct + n_res + n_flags, n_in))
         in_order = [i for lo, hi in groups for i in list(range(lo, hi)) + [t_pos[j] for j in range(lo, hi) if mask[j]]]
         return _reorder(jvp_prog, in_order, range(2 * n_ct))
 
-    new_bwd = _cached(bwd, ("while_bwd_jvp", mask), make)
-    joined = tape if t_tape is None else tape_zip_p.bind(tape, t_tape)[0]
+    new_bwd = _cached(bwd, ("while_bwd_jvp", mask, n_flags), make)
+    joined = tape if t_tape is None else tape_zip_p.bind(tape, t_tape, n_a=n_res)[0]
     masked_t_cr = [t for t in t_cr if t is not None]
     outs = while_bwd_p.bind(*ct, *t_ct, joined, *const_res, *masked_t_cr, *bc, bwd=new_bwd, fwd=fwd,
-                            n_ct=2 * n_ct, n_const_res=len(const_res) + len(masked_t_cr), n_carry=n_carry)
+                            n_ct=2 * n_ct, n_const_res=len(const_res) + len(masked_t_cr), n_carry=n_carry,
+                            n_flags=n_flags)
     return list(outs[:n_ct]), list(outs[n_ct:])
 
 
@@ -174,18 +182,18 @@ def _while_fwd_vjp(primals: list, mask: tuple, cond: Program, body: Program, pri
     """Reverse mode of a recording loop: it records each step's residuals and the residuals of
     the body's own forward program (always per step, also under ``checkpoint="sqrt"``); the
     backward pass is a ``tape_scan`` of the body's backward program over that tape, in reverse,
-    reading the cotangents of the recorded residuals step by step."""
-    if tape_size is not None:
-        raise NotImplementedError(
-            "reverse mode of a vmapped, differentiated staged while_loop (grad of vmap of grad) is not "
-            "supported; take the inner derivative outside vmap, or use fori_loop with concrete bounds.")
+    reading the cotangents of the recorded residuals step by step. A batched loop (``vmap`` inside
+    the derivative, ``tape_size``) keeps its flags last: its body freezes the finished examples
+    itself, so its backward program leaves their cotangents unchanged."""
     nc, ncc = n_carry, n_cconsts
-    n_res = len(body.outputs) - nc
+    n_flags = len(tape_size or ())
+    n_res = len(body.outputs) - nc - n_flags
     carry_float = [_float(a) for a in body.in_avals[:nc]]
     body_mask = tuple(carry_float + [bool(m) for m in mask[nc + ncc:]])
-    fwd, step, n_r2 = _cached(body, ("while_fwd_vjp", body_mask, nc), lambda: _tape_vjp_plan(body, body_mask, nc, 0))
+    fwd, step, n_r2 = _cached(body, ("while_fwd_vjp", body_mask, nc, n_flags),
+                              lambda: _tape_vjp_plan(body, body_mask, nc, 0, n_flags=n_flags))
     outs = while_fwd_p.bind(*primals, cond=cond, body=fwd, primal_body=primal_body, n_carry=nc, n_cconsts=ncc,
-                            checkpoint=None)
+                            checkpoint=None, tape_size=tape_size)
     tape, tape_r2 = tape_split_p.bind(outs[nc], n_res=n_res)
     masked_bc = [i for i in range(nc + ncc, len(primals)) if mask[i]]
 
@@ -193,7 +201,7 @@ def _while_fwd_vjp(primals: list, mask: tuple, cond: Program, body: Program, pri
         ct_carry = [cts[j] for j in range(nc) if carry_float[j]]
         acc = [zeros_like_shape(primals[i], np.shape(primals[i]), _dtype(primals[i])) for i in masked_bc]
         res = tape_scan_p.bind(*ct_carry, *acc, tape_r2, cts[nc], body=step, n_carry=len(ct_carry) + len(acc),
-                               widths=(n_r2, n_res), reverse=True)
+                               widths=(n_r2, n_res + n_flags), reverse=True)
         ct_it = iter(res[:len(ct_carry)])
         in_cts: list = [(next(ct_it) if f else None) for f in carry_float]
         in_cts = [g if mask[j] else None for j, g in enumerate(in_cts)] + [None] * ncc
@@ -204,14 +212,14 @@ def _while_fwd_vjp(primals: list, mask: tuple, cond: Program, body: Program, pri
 
 
 def _while_bwd_vjp(primals: list, mask: tuple, bwd: Program, fwd: Program, n_ct: int, n_const_res: int,
-                   n_carry: int) -> tuple[list, Callable[[list], list]]:
+                   n_carry: int, n_flags: int = 0) -> tuple[list, Callable[[list], list]]:
     """Reverse mode of the backward loop: it is a ``tape_scan`` of the backward body over the
-    tape, in reverse (a checkpointed tape expanded to every step first)."""
-    n_step = len(bwd.inputs) - n_ct - n_const_res
+    tape (and its flags), in reverse (a checkpointed tape expanded to every step first)."""
+    n_step = len(bwd.inputs) - n_ct - n_const_res - n_flags
     tape = tape_steps_p.bind(primals[n_ct], *primals[n_ct + 1 + n_const_res:], fwd=fwd, n_carry=n_carry)[0]
     operands = list(primals[:n_ct]) + [tape] + list(primals[n_ct + 1:n_ct + 1 + n_const_res])
     outs, scan_bwd = _tape_scan_vjp(operands, tuple(mask[:n_ct + 1 + n_const_res]), body=bwd, n_carry=n_ct,
-                                    widths=(n_step,), reverse=True)
+                                    widths=(n_step,), reads=(n_flags,), reverse=True)
     n_bc = len(primals) - n_ct - 1 - n_const_res
 
     def backward(cts: list) -> list:
@@ -227,7 +235,8 @@ def _while_fwd_batch(vals: tuple, dims: tuple, cond: Program, body: Program, pri
     so the backward loop leaves the finished ones' cotangents untouched. The tape is returned
     as batched (axis 0, its abstract value shaped ``(size,)``), which tells the backward loop's
     batching rule it holds such steps. A loop already batched (nested vmap) is batched again
-    the same way: its flags become one more residual and the tape's shape grows in front.
+    the same way: its flags stay last, this level's after the inner ones', and the tape's shape
+    grows in front.
     (Under vmap every step is recorded, also with ``checkpoint="sqrt"``.)"""
     from .. import numpy as fnp
     from ..prims.factories import batch_to_front
@@ -263,7 +272,7 @@ def _while_fwd_batch(vals: tuple, dims: tuple, cond: Program, body: Program, pri
 
 
 def _while_bwd_batch(vals: tuple, dims: tuple, bwd: Program, fwd: Program, n_ct: int, n_const_res: int,
-                     n_carry: int) -> tuple[list, list]:
+                     n_carry: int, n_flags: int = 0) -> tuple[list, list]:
     """vmap of the backward loop: over cotangents only (``jacrev``: the recorded forward pass is
     shared by the whole batch), or of a tape recorded by a batched forward loop (``vmap(grad)``:
     each step updates only the examples that were active in it)."""
@@ -273,7 +282,7 @@ def _while_bwd_batch(vals: tuple, dims: tuple, bwd: Program, fwd: Program, n_ct:
     cts = [batch_to_front(v, d, size=size) for v, d in zip(vals[:n_ct], dims[:n_ct])]
     const_res = list(vals[n_ct + 1:n_ct + 1 + n_const_res])
     cr_dims = tuple(dims[n_ct + 1:n_ct + 1 + n_const_res])
-    n_step = len(bwd.inputs) - n_ct - n_const_res
+    n_step = len(bwd.inputs) - n_ct - n_const_res  # a step's entries and the flags of the inner levels
     if dims[n_ct] is None:  # an unbatched tape
         in_dims = (0,) * n_ct + (None,) * n_step + cr_dims
         batched = _cached(bwd, ("bwd_batch", size, in_dims), lambda: _entry(bwd).batched_entry(in_dims, size).program)
@@ -292,7 +301,8 @@ def _while_bwd_batch(vals: tuple, dims: tuple, bwd: Program, fwd: Program, n_ct:
 
         batched = _cached(bwd, ("bwd_batch_tape", size, cr_dims), make)
     outs = while_bwd_p.bind(*cts, vals[n_ct], *const_res, *vals[n_ct + 1 + n_const_res:], bwd=batched, fwd=fwd,
-                            n_ct=n_ct, n_const_res=n_const_res, n_carry=n_carry)
+                            n_ct=n_ct, n_const_res=n_const_res, n_carry=n_carry,
+                            n_flags=n_flags + (dims[n_ct] is not None))
     return list(outs), [0] * n_ct
 
 

@@ -1,0 +1,201 @@
+"""Nested transformations of a staged ``while_loop`` whose trip count depends on the data (issue 8):
+reverse mode over a vmap of a reverse-mode loop (``jacrev(vmap(grad))``), vmap levels that each
+batch the trip count under reverse over reverse (``vmap(vmap(jacrev(grad)))``), third derivatives
+built from jacrev/jacfwd/vmap in every order, and reverse over forward over reverse
+(``grad(jvp(grad))``). Each is checked against the same loop written as a Python loop with each
+example's own trip count, whose derivatives are in turn checked against central finite differences
+in float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import lax
+
+RNG = np.random.default_rng(80)
+W = RNG.standard_normal((3, 3)) * 0.5
+C = np.array([1.0, -0.5, 2.0])
+T = np.array([0.5, -1.0, 0.25])
+# Examples whose trip counts, ceil(1 + 2|x|^2), are 2, 3, 4 and 2.
+XT = np.array([[0.3, -0.2, 0.1], [-0.5, 0.4, 0.35], [0.6, 0.5, -0.7], [0.1, 0.05, -0.2]])
+TRIPS = [int(np.ceil(1.0 + 2.0 * np.sum(x * x))) for x in XT]
+X22 = XT.reshape(2, 2, 3)
+
+
+def trip_loop(x, checkpoint=None):
+    kw = {} if checkpoint is None else {"checkpoint": checkpoint}
+    c = lax.while_loop(lambda c: c[1] < 1.0 + 2.0 * fnp.sum(x * x),
+                       lambda c: (fnp.sin(W @ c[0]) * c[0] + x, c[1] + 1), (x, 0), **kw)[0]
+    return fnp.sum(c * C)
+
+
+def python_loop(trips):
+    def f(x):
+        c = x
+        for _ in range(trips):
+            c = fnp.sin(W @ c) * c + x
+        return fnp.sum(c * C)
+
+    return f
+
+
+def _fd(f, x, eps=1e-5):
+    """Central finite differences of ``f`` at ``x``, one input direction per trailing axis."""
+    cols = [(np.asarray(f(x + eps * e)) - np.asarray(f(x - eps * e))) / (2 * eps) for e in np.eye(x.size)]
+    return np.stack(cols, axis=-1)
+
+
+def _references():
+    """Per example: gradient, hessian and third derivative of the Python loop, the last two
+    checked against central differences of the one before."""
+    g, h, d3 = [], [], []
+    for x, n in zip(XT, TRIPS):
+        f = python_loop(n)
+        gi, hi, di = fg.grad(f)(x), fg.hessian(f)(x), fg.jacfwd(fg.hessian(f))(x)
+        np.testing.assert_allclose(hi, _fd(fg.grad(f), x), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(di, _fd(fg.hessian(f), x), rtol=1e-6, atol=1e-6)
+        g.append(gi)
+        h.append(hi)
+        d3.append(di)
+    return np.stack(g), np.stack(h), np.stack(d3)
+
+
+G, H, D3 = _references()
+D3T = np.einsum("iakb,k->iab", D3, T)  # d/dx of (H @ T) per example
+
+
+def _block_diagonal(blocks):
+    """(n, a..., b) per-example blocks -> the (n, a..., n, b) jacobian of a vmapped function."""
+    n = blocks.shape[0]
+    out = np.zeros((n,) + blocks.shape[1:-1] + (n,) + blocks.shape[-1:])
+    for i in range(n):
+        out[(i,) + (slice(None),) * (blocks.ndim - 2) + (i,)] = blocks[i]
+    return out
+
+
+def _inner_block_diagonal(blocks):
+    """(2, 2, 3, 3) blocks -> (2, 2, 3, 2, 3): vmap over the first axis of jacrev(vmap(.))."""
+    out = np.zeros((2, 2, 3, 2, 3))
+    for a in range(2):
+        for b in range(2):
+            out[a, b, :, b, :] = blocks[a, b]
+    return out
+
+
+def _cases(loss):
+    sq = lambda g: lambda x: fnp.sum(g(x) * T) ** 2  # noqa: E731 - a scalar of the gradient
+    vg_t = lambda xs: fnp.sum(fg.vmap(fg.grad(loss))(xs) @ T)  # noqa: E731
+    s = np.array([1.0, -2.0, 0.5])
+    gg = np.stack([2.0 * (gi @ T) * (hi @ T) for gi, hi in zip(G, H)])
+    return {
+        # reverse over a vmap of a reverse-mode loop
+        "jacrev∘vmap∘grad": (lambda: fg.jacrev(fg.vmap(fg.grad(loss)))(XT), _block_diagonal(H)),
+        "jit∘jacrev∘vmap∘grad": (lambda: fg.jit(fg.jacrev(fg.vmap(fg.grad(loss))))(XT), _block_diagonal(H)),
+        "grad∘vmap∘grad": (lambda: fg.grad(lambda xs: fnp.sum(fg.vmap(fg.grad(loss))(xs) @ T) ** 2)(XT),
+                           2.0 * np.sum(G @ T) * (H @ T)),
+        "vmap∘jacrev∘vmap∘grad": (lambda: fg.vmap(fg.jacrev(fg.vmap(fg.grad(loss))))(X22),
+                                  _inner_block_diagonal(H.reshape(2, 2, 3, 3))),
+        "jacrev∘vmap∘hessian": (lambda: fg.jacrev(fg.vmap(fg.hessian(loss)))(XT), _block_diagonal(D3)),
+        "jacrev∘vmap∘jacrev∘grad": (lambda: fg.jacrev(lambda xs: fg.vmap(fg.jacrev(fg.grad(loss)))(xs) @ T)(XT),
+                                    _block_diagonal(D3T)),
+        "hessian∘vmap∘grad": (lambda: fg.hessian(vg_t)(XT), _block_diagonal(D3T)),
+        "jacfwd∘jacrev∘vmap∘grad": (lambda: fg.jacfwd(fg.jacrev(vg_t))(XT), _block_diagonal(D3T)),
+        "jacfwd∘vmap∘jacrev∘grad": (lambda: fg.jacfwd(lambda xs: fg.vmap(fg.jacrev(fg.grad(loss)))(xs) @ T)(XT),
+                                    _block_diagonal(D3T)),
+        # two vmap levels that both batch the trip count, under reverse over reverse
+        "vmap∘vmap∘jacrev∘grad": (lambda: fg.vmap(fg.vmap(fg.jacrev(fg.grad(loss))))(X22), H.reshape(2, 2, 3, 3)),
+        "jit∘vmap∘vmap∘grad∘grad": (lambda: fg.jit(fg.vmap(fg.vmap(fg.grad(sq(fg.grad(loss))))))(X22),
+                                    gg.reshape(2, 2, 3)),
+        # the outer vmap leaves the trip count alone, the inner one batches it
+        "vmap_s∘vmap_x∘jacrev∘grad": (
+            lambda: fg.vmap(lambda s: fg.vmap(fg.jacrev(fg.grad(lambda x: s * loss(x))))(XT))(s),
+            s[:, None, None, None] * H[None]),
+        # third derivatives, every jacobian a vmap over the cotangents or tangents
+        "vmap∘jacrev∘jacrev∘grad": (lambda: fg.vmap(fg.jacrev(fg.jacrev(fg.grad(loss))))(XT), D3),
+        "vmap∘jacrev∘hessian": (lambda: fg.vmap(fg.jacrev(fg.hessian(loss)))(XT), D3),
+        "vmap∘jacrev∘jacfwd∘grad": (lambda: fg.vmap(fg.jacrev(fg.jacfwd(fg.grad(loss))))(XT), D3),
+        "vmap∘jacfwd∘hessian": (lambda: fg.vmap(fg.jacfwd(fg.hessian(loss)))(XT), D3),
+    }
+
+
+CASE_NAMES = sorted(_cases(trip_loop))
+
+
+@pytest.mark.parametrize("checkpoint", [None, "sqrt"])
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_nested_derivatives_of_staged_while_with_per_example_trip_counts(name, checkpoint):
+    assert sorted(set(TRIPS)) == [2, 3, 4]
+    loss = fg.jit(lambda x: trip_loop(x, checkpoint))  # staged: the loop is one while_loop equation
+    run, want = _cases(loss)[name]
+    got = run()
+    assert np.shape(got) == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("checkpoint", [None, "sqrt"])
+def test_single_example_third_derivatives_of_staged_while(checkpoint):
+    loss = fg.jit(lambda x: trip_loop(x, checkpoint))
+    x, d3 = XT[2], D3[2]
+    for name, f in {"jacrev∘jacrev∘grad": fg.jacrev(fg.jacrev(fg.grad(loss))),
+                    "jacrev∘hessian": fg.jacrev(fg.hessian(loss)),
+                    "jacrev∘jacfwd∘grad": fg.jacrev(fg.jacfwd(fg.grad(loss))),
+                    "jit∘jacrev∘jacrev∘grad": fg.jit(fg.jacrev(fg.jacrev(fg.grad(loss))))}.items():
+        np.testing.assert_allclose(f(x), d3, rtol=1e-9, atol=1e-10, err_msg=name)
+
+
+@pytest.mark.parametrize("checkpoint", [None, "sqrt"])
+def test_reverse_over_forward_over_reverse_of_staged_while(checkpoint):
+    # grad of a Hessian-vector product (jvp of grad): reverse mode meets the tape_zip that joins
+    # the tape and its tangent (it used to raise NotImplementedError: no width).
+    loss = fg.jit(lambda x: trip_loop(x, checkpoint))
+    u = np.array([0.3, 0.7, -1.1])
+
+    def hvp_dot(f):
+        return lambda x: fnp.sum(fg.jvp(fg.grad(f), (x,), (T,))[1] * u)
+
+    for i in (0, 2):
+        want = np.einsum("akb,k,a->b", D3[i], T, u)
+        np.testing.assert_allclose(fg.grad(hvp_dot(loss))(XT[i]), want, rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(fg.jit(fg.grad(hvp_dot(loss)))(XT[i]), want, rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(want, _fd(hvp_dot(python_loop(TRIPS[i])), XT[i]), rtol=1e-6, atol=1e-6)
+
+
+def test_forward_over_reverse_over_vmap_of_reverse_with_non_uniform_tangents():
+    # jvp of grad of a sum over vmap(grad): the tape of a batched loop zipped with its tangent
+    # (the cotangent entries of its flags left out) reads every entry at its place.
+    loss = fg.jit(trip_loop)
+    g2 = fg.grad(lambda xs: fnp.sum(fg.vmap(fg.grad(loss))(xs) @ T))
+    v = RNG.standard_normal(XT.shape)
+    out, tangent = fg.jvp(g2, (XT,), (v,))
+    np.testing.assert_allclose(out, H @ T, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(tangent, np.einsum("iab,ib->ia", D3T, v), rtol=1e-9, atol=1e-10)
+
+
+def test_vmapped_while_whose_carry_becomes_traced_by_jit():
+    # Under jit a vmapped loop over concrete examples whose body adds a value traced by jit: the
+    # predicate is batched, then abstract (it used to raise NotImplementedError); the rest of the
+    # loop is staged, the finished examples stay frozen.
+    xs = np.array([0.0, 5.0, 11.0])
+
+    def f(y):
+        return fg.vmap(lambda x: lax.while_loop(lambda c: c < 10.0, lambda c: c + y, x))(xs)
+
+    def f_py(y):
+        out = []
+        for x in xs:
+            c = x
+            while c < 10.0:
+                c = c + y
+            out.append(c)
+        return fnp.stack(out)
+
+    for g in (f, fg.jit(f)):
+        np.testing.assert_allclose(g(3.0), [12.0, 11.0, 11.0])
+    for d in (fg.grad(lambda y: fnp.sum(f(y) * xs)), fg.jit(fg.grad(lambda y: fnp.sum(f(y) * xs)))):
+        np.testing.assert_allclose(d(3.0), fg.grad(lambda y: fnp.sum(f_py(y) * xs))(3.0), rtol=1e-14)
+    np.testing.assert_allclose(fg.jit(fg.grad(lambda y: fnp.sum(f(y) * xs)))(3.0),
+                               (np.sum(f_py(3.0 + 1e-6) * xs) - np.sum(f_py(3.0 - 1e-6) * xs)) / 2e-6, rtol=1e-6)
