@@ -397,6 +397,33 @@ def test_other_misuse_raises_clear_errors():
         fr.multivariate_normal(K0, np.zeros(2), np.eye(3))
 
 
+def test_binomial_and_multinomial_name_the_bad_argument():
+    # A missing parameter was read as NaN (binomial gave nan); mismatched shapes raised NumPy's
+    # broadcast error, which names neither n nor p.
+    for call, name in ((lambda: fr.binomial(K0, 3.0, None), "p"), (lambda: fr.binomial(K0, None, 0.5), "n"),
+                       (lambda: fr.binomial(K0, 3.0, "half"), "p"),
+                       (lambda: fr.multinomial(K0, None, np.array([0.2, 0.8])), "n"),
+                       (lambda: fr.multinomial(K0, 3.0, None), "p")):
+        with pytest.raises(TypeError, match=rf"^\w+: {name} \(.*must be a real number.*got (None|str 'half')"):
+            call()
+    p = np.array([[0.2, 0.8], [0.5, 0.5]])
+    with pytest.raises(ValueError, match=r"multinomial: n with shape \(3,\) does not broadcast to p's batch shape "
+                                         r"\(2,\) \(p has shape \(2, 2\)"):
+        fr.multinomial(K0, np.array([3.0, 4.0, 5.0]), p)
+    with pytest.raises(ValueError, match=r"multinomial: p with shape \(2,\) does not broadcast to shape=\(3, 3\)"):
+        fr.multinomial(K0, 3.0, np.array([0.2, 0.8]), shape=(3, 3))
+    with pytest.raises(ValueError, match=r"binomial: n with shape \(3,\) and p with shape \(2,\) do not broadcast"):
+        fr.binomial(K0, np.ones(3), np.full(2, 0.5))
+    with pytest.raises(ValueError, match=r"binomial: n with shape \(3,\) does not broadcast to shape=\(2,\)"):
+        fr.binomial(K0, np.ones(3), 0.5, (2,))
+    # what still works: n per row of p, n broadcast along an explicit shape, under vmap
+    counts = fr.multinomial(K0, np.array([3.0, 4.0]), p)
+    np.testing.assert_array_equal(counts.sum(axis=-1), [3.0, 4.0])
+    assert fr.binomial(K0, np.ones(3), 0.5, (2, 3)).shape == (2, 3)
+    np.testing.assert_array_equal(fg.vmap(lambda n: fr.multinomial(K0, n, p[0]))(np.array([5.0, 6.0])).sum(-1),
+                                  [5.0, 6.0])
+
+
 def test_import_funcgrad_does_not_load_random_until_used():
     code = ("import sys, funcgrad; assert 'funcgrad.random' not in sys.modules; "
             "import funcgrad.random; funcgrad.random.normal(funcgrad.random.key(0)); "

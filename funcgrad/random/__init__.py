@@ -171,6 +171,24 @@ def _shape(shape: Any, fn: str) -> tuple[int, ...]:
         raise TypeError(f"{fn}: shape must be a tuple of ints, got {shape!r}") from None
 
 
+def _real_param(x: Any, name: str, fn: str, example: str) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype of the parameter ``name`` of ``fn``; TypeError unless it holds real numbers."""
+    shape, dtype = _shape_dtype(x)
+    if dtype.kind not in "biuf":
+        got = "None" if x is None else f"{type(x).__name__} {x!r:.60}" + (
+            f" (dtype {dtype})" if dtype.kind != "O" else "")
+        raise TypeError(f"{fn}: {name} must be a real number or an array of them, got {got}; for example "
+                        f"{fn}({example})")
+    return shape, dtype
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def _float_dtype(dtype: Any, fn: str) -> np.dtype:
     d = np.dtype(np.float64 if dtype is None else dtype)
     if d not in (np.float32, np.float64):
@@ -412,9 +430,20 @@ def binomial(key: Any, n: Any, p: Any, shape: Shape | None = None, dtype: Any = 
     _check_key(key, "binomial")
     fnp = _fnp()
     dtype = _float_dtype(dtype, "binomial")
-    n_shape, _ = _shape_dtype(n)
-    p_shape, p_dtype = _shape_dtype(p)
-    shape = np.broadcast_shapes(n_shape, p_shape) if shape is None else _shape(shape, "binomial")
+    n_shape, _ = _real_param(n, "n (the number of trials)", "binomial", "key, 10, 0.3")
+    p_shape, p_dtype = _real_param(p, "p (the success probability)", "binomial", "key, 10, 0.3")
+    if shape is None:
+        try:
+            shape = np.broadcast_shapes(n_shape, p_shape)
+        except ValueError:
+            raise ValueError(f"binomial: n with shape {n_shape} and p with shape {p_shape} do not broadcast "
+                             "together; give them broadcastable shapes") from None
+    else:
+        shape = _shape(shape, "binomial")
+        for name, got in (("n", n_shape), ("p", p_shape)):
+            if not _broadcasts_to(got, shape):
+                raise ValueError(f"binomial: {name} with shape {got} does not broadcast to shape={shape}; give "
+                                 f"{name} a shape that does (n has shape {n_shape}, p has shape {p_shape})")
     float_dtype = p_dtype if p_dtype.kind == "f" and type(p) is not float else dtype
     prob = fnp.astype(p, float_dtype) if isinstance(p, Tracer) else np.asarray(p, float_dtype)
     count = fnp.astype(n, float_dtype) if isinstance(n, Tracer) else np.asarray(n, float_dtype)
@@ -436,11 +465,20 @@ def multinomial(key: Any, n: Any, p: Any, *, shape: Shape | None = None, dtype: 
     """
     _check_key(key, "multinomial")
     fnp = _fnp()
-    p_shape, p_dtype = _shape_dtype(p)
+    n_shape, _ = _real_param(n, "n (the number of trials)", "multinomial", "key, 10, np.array([0.2, 0.8])")
+    p_shape, p_dtype = _real_param(p, "p (the outcome probabilities)", "multinomial",
+                                   "key, 10, np.array([0.2, 0.8])")
     if len(p_shape) < 1:
         raise ValueError("multinomial: p must have at least one axis (the outcomes)")
     float_dtype = p_dtype if p_dtype.kind == "f" else np.dtype(np.float64)
     shape = p_shape if shape is None else _shape(shape, "multinomial")
+    if not shape or not _broadcasts_to(p_shape, shape):
+        raise ValueError(f"multinomial: p with shape {p_shape} does not broadcast to shape={shape} (the shape of "
+                         f"the counts, outcomes last); pass shape=batch + ({p_shape[-1]},)")
+    if not _broadcasts_to(n_shape, shape[:-1]):
+        raise ValueError(f"multinomial: n with shape {n_shape} does not broadcast to p's batch shape {shape[:-1]} "
+                         f"(p has shape {p_shape}, its last axis the outcomes); give n one count per row of p: "
+                         f"shape {shape[:-1]}, one that broadcasts to it, or a scalar")
     probs = fnp.broadcast_to(fnp.astype(p, float_dtype), shape)
     remainder = fnp.broadcast_to(fnp.astype(n, float_dtype), shape[:-1])
     probs = fnp.moveaxis(probs, -1, 0)
