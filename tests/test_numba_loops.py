@@ -193,11 +193,6 @@ def test_bodies_without_a_translation_keep_the_default_loop():
 
     both(f, np.zeros(4), xs, kernels=0)
 
-    def nested(c, xs):  # a loop in a loop body: the outer loop stays, the inner one is not compiled alone
-        return lax.scan(lambda c, x: (lax.scan(lambda d, y: (d + y, d), c, x[:, None])[0], c), c, xs)
-
-    both(nested, np.zeros(1), xs, kernels=0)
-
 
 def test_other_array_libraries_and_dtypes_at_call_time_run_the_default_loop():
     from funcgrad.ir.numba_backend import _load, _lock, compile_program
@@ -358,3 +353,32 @@ def test_index_updates_in_a_body():
     c, xs = RNG.standard_normal(3), RNG.standard_normal((5, 3))
     both(f, c, xs, kernels=1)
     both(fg.grad(lambda c, xs: fnp.sum(f(c, xs)[1] ** 2), argnums=(0, 1)), c, xs, kernels=2)
+
+
+def test_loops_in_loop_bodies_are_inlined_in_the_kernel():
+    def nested(c, xs):
+        def step(c, x):
+            d, ds = lax.scan(lambda d, y: (fnp.tanh(d * 0.9 + y), d * y), c, fnp.reshape(x, (4, 1)), reverse=True)
+            e = lax.while_loop(lambda e: fnp.sum(e * e) < 4.0, lambda e: e * 1.5 + 0.1, d * 0.1 + 0.01)
+            return d + e * 0.01, fnp.sum(ds)
+
+        return lax.scan(step, c, xs)
+
+    c, xs = RNG.standard_normal(1) * 0.5, RNG.standard_normal((6, 4))
+    both(nested, c, xs, kernels=1)
+    # reverse mode: the inner scan's forward and backward loops inside the outer ones (a while loop's
+    # tape would be a residual of the outer loop: that keeps the default loops)
+    both(fg.grad(lambda c, xs: fnp.sum(nested(c, xs)[1]) + fnp.sum(nested(c, xs)[0]), argnums=(0, 1)), c, xs,
+         kernels=0)
+
+    def scans(c, xs):
+        return lax.scan(lambda c, x: lax.scan(lambda d, y: (fnp.sin(d) * y + d, d * y), c, fnp.reshape(x, (4, 1))),
+                        c, xs)
+
+    both(scans, c, xs, kernels=1)
+    def loss(c, xs):
+        c, ys = scans(c, xs)
+        return fnp.sum(ys ** 2) + fnp.sum(c)
+
+    both(fg.grad(loss, argnums=(0, 1)), c, xs, kernels=2)
+    check_grads(fg.jit(loss, backend="numba"), (c, xs * 0.3), order=1, modes=("rev", "fwd"))

@@ -114,7 +114,12 @@ class _Writer:
         """Append the statements computing ``program``'s equations (inputs already in ``names``)."""
         for v, value in program.consts.items():
             names[v] = self.constant(v, value)
+        prims = _loop_prims()
         for e in program.eqns:
+            if e.prim is prims.scan or e.prim is prims.while_:  # a loop in the body: inline
+                _check_avals([a.aval for a in e.inputs] + [o.aval for o in e.outs])
+                (_nested_scan if e.prim is prims.scan else _nested_while)(self, e, names, lines, indent)
+                continue
             if type(e.out) is not Var or _char(e.out.aval.dtype) is None:
                 raise Unsupported(e.prim.name)
             for a in e.inputs:
@@ -402,6 +407,87 @@ def _concatenate(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str)
         target = ", ".join(f"j{d} + {offset}" if d == axis else f"j{d}" for d in range(len(shape)))
         lines.append(f"{inner}{out}[{target}] = {names[a]}[{_index(len(shape))}]")
         offset += a.aval.shape[axis]
+
+
+# --- loops inside a loop body: inlined in the kernel ---------------------------------------------
+
+
+def _nested_carries(w: _Writer, inits: tuple, avals: list, names: dict, lines: list[str],
+                    indent: str) -> tuple[list[str], list[str | None]]:
+    """Carry variables of an inner loop, set to their initial values (array carries: two
+    buffers allocated once, swapped every step)."""
+    carries: list[str] = []
+    spares: list[str | None] = []
+    for a, aval in zip(inits, avals):
+        if tuple(a.aval.shape) != tuple(aval.shape) or np.dtype(a.aval.dtype) != np.dtype(aval.dtype):
+            raise Unsupported("carry type")
+        if aval.shape:
+            c, n = w.buffer(tuple(aval.shape), aval.dtype), w.buffer(tuple(aval.shape), aval.dtype)
+            w.copy_into(c, a, names, lines, indent)
+        else:
+            c, n = w.fresh("cc"), None
+            lines.append(f"{indent}{c} = {_type_name(aval.dtype)}({w.name(names, a)})")
+        carries.append(c)
+        spares.append(n)
+    return carries, spares
+
+
+def _nested_scan(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    p = e.params
+    if not set(p) <= {"body", "n_carry", "n_xs", "length", "reverse", "unroll"}:
+        raise Unsupported("scan")
+    body, nc, nx, length = p["body"], p["n_carry"], p["n_xs"], int(p["length"])
+    _check_avals(body.out_avals)
+    carries, spares = _nested_carries(w, e.inputs[:nc], body.in_avals[:nc], names, lines, indent)
+    ys = [w.buffer((length,) + tuple(a.shape), a.dtype) for a in body.out_avals[nc:]]
+    it, i = w.fresh("it"), w.fresh("i")
+    inner = indent + "    "
+    lines.append(f"{indent}for {it} in range({length}):")
+    lines.append(f"{inner}{i} = {length - 1} - {it}" if p["reverse"] else f"{inner}{i} = {it}")
+    bnames: dict = {}
+    for k, v in enumerate(body.inputs):
+        a = e.inputs[k]
+        if k < nc:
+            bnames[v] = carries[k]
+        elif k < nc + nx:
+            if type(a) is not Var or not a.aval.shape or a.aval.shape[0] != length:
+                raise Unsupported("scanned operand")
+            x = bnames[v] = w.fresh("x")
+            lines.append(f"{inner}{x} = {names[a]}[{i}]")
+        else:
+            bnames[v] = w.name(names, a)
+    w.equations(body, bnames, lines, inner)
+    for target, y in zip(ys, body.outputs[nc:]):
+        w.copy_into(target, y, bnames, lines, inner, lead=i)
+    _update_carries(w, body.outputs[:nc], carries, spares, bnames, lines, inner)
+    for o, name in zip(e.outs, carries + ys):
+        names[o] = name
+
+
+def _nested_while(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    p = e.params
+    if set(p) != {"cond", "body", "n_carry", "n_cconsts"}:
+        raise Unsupported("while")
+    cond, body, nc, ncc = p["cond"], p["body"], p["n_carry"], p["n_cconsts"]
+    _check_avals(body.out_avals)
+    if len(body.outputs) != nc or cond.outputs[0].aval.shape != ():
+        raise Unsupported("while")
+    carries, spares = _nested_carries(w, e.inputs[:nc], body.in_avals[:nc], names, lines, indent)
+    inner = indent + "    "
+    lines.append(f"{indent}while True:")
+    cnames: dict = {}
+    for k, v in enumerate(cond.inputs):
+        cnames[v] = carries[k] if k < nc else w.name(names, e.inputs[k])
+    w.equations(cond, cnames, lines, inner)
+    lines.append(f"{inner}if not {w.name(cnames, cond.outputs[0])}:")
+    lines.append(f"{inner}    break")
+    bnames: dict = {}
+    for k, v in enumerate(body.inputs):
+        bnames[v] = carries[k] if k < nc else w.name(names, e.inputs[ncc + k])
+    w.equations(body, bnames, lines, inner)
+    _update_carries(w, body.outputs, carries, spares, bnames, lines, inner)
+    for o, name in zip(e.outs, carries):
+        names[o] = name
 
 
 _RULES: dict[Primitive, Callable[..., None]] = {}
