@@ -382,3 +382,35 @@ def test_loops_in_loop_bodies_are_inlined_in_the_kernel():
 
     both(fg.grad(loss, argnums=(0, 1)), c, xs, kernels=2)
     check_grads(fg.jit(loss, backend="numba"), (c, xs * 0.3), order=1, modes=("rev", "fwd"))
+
+
+def test_complex_and_empty_carries():
+    def f(z, e, xs):
+        def step(c, x):
+            z, e = c
+            return (z * fnp.exp(1j * x) + 0.1, e * 2.0), fnp.real(z) * x
+
+        return lax.scan(step, (z, e), xs)
+
+    z = np.array([1.0 + 0.5j, -0.3j])
+    (z_out, e_out), ys = both(f, z, np.zeros(0), RNG.standard_normal((4, 2)), kernels=1)
+    assert z_out.dtype == np.complex128 and e_out.shape == (0,) and ys.dtype == np.float64
+
+
+def test_vmap_of_a_scan_and_of_its_gradient():
+    xs = RNG.standard_normal((3, 10, H))  # a batch of 3 sequences
+    got = fg.jit(fg.vmap(rnn_loss, in_axes=(None, 0)), backend="numba")(W, xs)
+    np.testing.assert_allclose(got, [rnn_loss(W, x) for x in xs], rtol=1e-12)
+    assert loop_kernels(fg.jit(fg.vmap(rnn_loss, in_axes=(None, 0)), backend="numba"), W, xs) == 1
+    per_example = fg.jit(fg.vmap(fg.grad(rnn_loss), in_axes=(None, 0)), backend="numba")(W, xs)
+    for g, x in zip(per_example, xs):
+        np.testing.assert_allclose(g, rnn_grad_by_hand(W, x), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("shapes", [((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 2)), ((3, 4), (4, 2)),
+                                    ((2, 3, 4), (4, 2)), ((4,), (2, 4, 3)), ((2, 1, 3, 4), (5, 4, 2))])
+def test_matmul_shapes_in_a_body(shapes):
+    sa, sb = shapes
+    a, b = RNG.standard_normal(sa), RNG.standard_normal(sb)
+    f = lambda a, b, xs: lax.scan(lambda c, x: (c, fnp.sum(fnp.sin(a * x) @ b)), 0.0, xs)  # noqa: E731
+    both(f, a, b, RNG.standard_normal(4), kernels=1)

@@ -13,7 +13,7 @@ bounds (LLVM unrolls and vectorises the small ones). 0-d values are scalars. The
 * elementwise operations: the scalar templates of :mod:`funcgrad.ir.fusion` (``fusion.plan``),
   which follow NumPy's dtype rules; operands broadcast as NumPy broadcasts them;
 * int64 arithmetic and comparisons (loop counters);
-* ``matmul`` of 1-d and 2-d float operands, ``sum`` and the 2-norm over any axes (float), ``reshape``
+* ``matmul`` of float operands (batch dimensions broadcast), ``sum`` and the 2-norm over any axes (float), ``reshape``
   (a view), ``transpose``, basic indexing (integers, slices, ``None``, ``...``), updates through
   it (``x.at[i].add/set``) and ``concatenate`` (copies);
 * the body's constants are kernel arguments.
@@ -217,32 +217,40 @@ def _float_operands(e: Eqn) -> str:
 
 
 def _matmul(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
+    """``matmul`` with NumPy's rules: 1-d operands as a row / a column, leading (batch)
+    dimensions broadcast; each element a sum over the contracted dimension."""
     char = _float_operands(e)
     a, b = e.inputs
     sa, sb = a.aval.shape, b.aval.shape
-    if not (1 <= len(sa) <= 2 and 1 <= len(sb) <= 2):
-        raise Unsupported("matmul of more than 2-d operands")
-    na, nb = names[a], names[b]
+    if not sa or not sb:
+        raise Unsupported("matmul of a 0-d operand")
+    na, nb_ = names[a], names[b]
     k = sa[-1]
-    rows = sa[:-1]  # () or (M,)
-    cols = sb[1:]  # () or (N,)
-    out_shape = rows + cols
     zero = f"np.{np.dtype(char).name}(0.0)"
+    out_shape = e.out.aval.shape
     if not out_shape:
         t = names[e.out] = w.fresh("t")
         lines.append(f"{indent}{t} = {zero}")
         lines.append(f"{indent}for q in range({k}):")
-        lines.append(f"{indent}    {t} += {na}[q] * {nb}[q]")
+        lines.append(f"{indent}    {t} += {na}[q] * {nb_}[q]")
         return
+    rows, cols = len(sa) >= 2, len(sb) >= 2
+    batch = len(out_shape) - rows - cols
+    if batch < 0:
+        raise Unsupported("matmul shapes")
+
+    def batch_index(shape: tuple) -> list[str]:
+        return ["0" if n == 1 else f"j{batch - len(shape) + d}" for d, n in enumerate(shape)]
+
+    ia = batch_index(sa[:-2]) + ([f"j{batch}"] if rows else []) + ["q"]
+    ib = batch_index(sb[:-2]) + ["q"] + ([f"j{batch + rows}"] if cols else [])
     out = names[e.out] = w.buffer(out_shape, e.out.aval.dtype)
     inner = _loops(out_shape, lines, indent)
-    ia = "j0, q" if rows else "q"
-    ib = ("q, " + ("j1" if rows else "j0")) if cols else "q"
-    s = w.fresh("s")
-    lines.append(f"{inner}{s} = {zero}")
+    acc = w.fresh("s")
+    lines.append(f"{inner}{acc} = {zero}")
     lines.append(f"{inner}for q in range({k}):")
-    lines.append(f"{inner}    {s} += {na}[{ia}] * {nb}[{ib}]")
-    lines.append(f"{inner}{out}[{_index(len(out_shape))}] = {s}")
+    lines.append(f"{inner}    {acc} += {na}[{', '.join(ia)}] * {nb_}[{', '.join(ib)}]")
+    lines.append(f"{inner}{out}[{_index(len(out_shape))}] = {acc}")
 
 
 def _reduce_sum(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str, norm: bool = False) -> None:
