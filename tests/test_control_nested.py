@@ -199,3 +199,67 @@ def test_vmapped_while_whose_carry_becomes_traced_by_jit():
         np.testing.assert_allclose(d(3.0), fg.grad(lambda y: fnp.sum(f_py(y) * xs))(3.0), rtol=1e-14)
     np.testing.assert_allclose(fg.jit(fg.grad(lambda y: fnp.sum(f(y) * xs)))(3.0),
                                (np.sum(f_py(3.0 + 1e-6) * xs) - np.sum(f_py(3.0 - 1e-6) * xs)) / 2e-6, rtol=1e-6)
+
+
+# --- loops inside loop bodies: a tape recorded inside a step is one of the step's residuals -------
+
+
+def _inner_while(c, x):
+    """A loop whose trip count, ceil(1 + |c|^2), depends on the carry it starts from."""
+    return lax.while_loop(lambda s: s[1] < 1.0 + fnp.sum(s[0] * s[0]),
+                          lambda s: (fnp.sin(W @ s[0]) * 0.9 + x, s[1] + 1), (c, 0))[0]
+
+
+def _inner_trips(c, x):
+    s, k = np.asarray(c), 0
+    while k < 1.0 + np.sum(s * s):
+        s, k = np.sin(W @ s) * 0.9 + x, k + 1
+    return s, k
+
+
+def nested_while(x):
+    c = lax.while_loop(lambda c: c[1] < 1.0 + 2.0 * fnp.sum(x * x),
+                       lambda c: (_inner_while(c[0], x), c[1] + 1), (x, 0))[0]
+    return fnp.sum(c * C)
+
+
+def nested_while_py(x0):
+    """The same loops as Python loops, with the trip counts of the loops run at ``x0``."""
+    plan, c = [], np.asarray(x0)
+    for _ in range(int(np.ceil(1.0 + 2.0 * np.sum(x0 * x0)))):
+        c, k = _inner_trips(c, x0)
+        plan.append(k)
+
+    def f(x):
+        c = x
+        for k in plan:
+            for _ in range(k):
+                c = fnp.sin(W @ c) * 0.9 + x
+        return fnp.sum(c * C)
+
+    return f
+
+
+def test_while_inside_a_while_body_to_second_order():
+    # Second derivatives of a staged while loop whose body runs another staged while loop: the
+    # inner loop's tape is a residual of the outer step, and its tangent/cotangent tape goes with
+    # it (forward over reverse gave wrong values; reverse over reverse, IndexError).
+    loss = fg.jit(nested_while)
+    hs = []
+    for x in XT:
+        f = nested_while_py(x)
+        hs.append(fg.hessian(f)(x))
+        np.testing.assert_allclose(hs[-1], _fd(fg.grad(f), x), rtol=1e-6, atol=1e-7)
+    want = np.stack(hs)
+    x = XT[2]
+    for name, h in {"hessian": fg.hessian(loss), "jacrev∘grad": fg.jacrev(fg.grad(loss)),
+                    "jacfwd∘grad": fg.jacfwd(fg.grad(loss)), "jit∘jacrev∘grad": fg.jit(fg.jacrev(fg.grad(nested_while)))
+                    }.items():
+        np.testing.assert_allclose(h(x), want[2], rtol=1e-9, atol=1e-10, err_msg=name)
+    np.testing.assert_allclose(fg.grad(lambda x: fg.grad(loss)(x)[0])(x), want[2][0], rtol=1e-9, atol=1e-10)
+    for name, h in {"vmap∘hessian": lambda: fg.vmap(fg.hessian(loss))(XT),
+                    "vmap∘jacrev∘grad": lambda: fg.vmap(fg.jacrev(fg.grad(loss)))(XT),
+                    "jacrev∘vmap∘grad": lambda: np.einsum("iaib->iab", fg.jacrev(fg.vmap(fg.grad(loss)))(XT)),
+                    "vmap∘vmap∘jacrev∘grad": lambda: fg.vmap(fg.vmap(fg.jacrev(fg.grad(loss))))(X22).reshape(4, 3, 3),
+                    }.items():
+        np.testing.assert_allclose(h(), want, rtol=1e-9, atol=1e-10, err_msg=name)

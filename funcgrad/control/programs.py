@@ -34,6 +34,13 @@ def _float(aval: Any) -> bool:
     return np.dtype(aval.dtype).kind in "fc"
 
 
+def _differentiable(aval: Any) -> bool:
+    """Whether a value has a derivative: a float or complex array, or a recorded tape (an object
+    value; its tangent or cotangent is a tape of its entries' derivatives)."""
+    kind = np.dtype(aval.dtype).kind
+    return kind in "fc" or kind == "O"
+
+
 def _dtype(x: Any) -> np.dtype:
     return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
 
@@ -118,9 +125,9 @@ def _classify_residuals(fwd: Program, n_out: int, inputs: dict[int, tuple[str, i
 
 def _jvp_program(program: Program, mask: tuple) -> Program:
     """``program``'s jvp program (inputs, then one tangent per input selected by ``mask``), where
-    the tangents of non-float inputs (a tape's boolean residuals and flags, whose tangents are
-    zeros) are taken and ignored: a derivative with respect to them is not defined."""
-    used = tuple(bool(m) and _float(a) for m, a in zip(mask, program.in_avals))
+    the tangents of integer and boolean inputs (a tape's boolean residuals and flags, whose
+    tangents are zeros) are taken and ignored: a derivative with respect to them is not defined."""
+    used = tuple(bool(m) and _differentiable(a) for m, a in zip(mask, program.in_avals))
     jvp_prog = _entry(program).jvp_entry(used).program
     if used == tuple(bool(m) for m in mask):
         return jvp_prog

@@ -14,6 +14,7 @@ from ..traces.staging import eval_program, trace_to_program
 from .programs import (
     _batch_size,
     _cached,
+    _differentiable,
     _dtype,
     _entry,
     _float,
@@ -117,7 +118,7 @@ def _tape_scan_vjp(primals: list, mask: tuple, body: Program, n_carry: int, widt
     n_tv = len(is_entry)
     ny = len(body.outputs) - nc - k
     carry_float = [_float(a) for a in body.in_avals[:nc]]
-    value_mask = [bool(mask[nc + j]) and e and _float(a)
+    value_mask = [bool(mask[nc + j]) and e and _differentiable(a)
                   for j, e, a in zip(tape_of, is_entry, body.in_avals[nc:nc + n_tv])]
     body_mask = tuple(carry_float + value_mask + [bool(m) for m in mask[nc + nt:]])
     fwd, step, n_res = _cached(body, ("tape_scan_vjp", body_mask, nc, tuple(is_entry), k),
@@ -304,7 +305,8 @@ def _tape_scan_batch(vals: tuple, dims: tuple, body: Program, n_carry: int, widt
             ran = new_flags[0]
             for f in new_flags[1:]:  # (a zero cotangent tape reads all True)
                 ran = fnp.logical_and(ran, f)
-            ys = [fnp.where(fnp.reshape(ran, (size,) + (1,) * (len(y.shape) - 1)), y, fnp.zeros_like(y))
+            ys = [y if np.dtype(y.dtype) == object  # (a tape: the loops reading it keep the finished examples)
+                  else fnp.where(fnp.reshape(ran, (size,) + (1,) * (len(y.shape) - 1)), y, fnp.zeros_like(y))
                   for y in out[nc:nc + ny]]
             return _where_active(ran, out[:nc], carry, size) + ys + list(out[nc + ny:]) + [ran]
 
