@@ -401,7 +401,8 @@ class JitFunction(Generic[P, R]):
         # Hits and recency without the lock: every use of an entry reads the next tick of this
         # clock (itertools.count's __next__ is atomic in CPython) and keeps it as the entry's
         # last use; the hits are the ticks minus those taken for other events (under the lock).
-        self._tick: Callable[[], int] = itertools.count(1).__next__
+        self._clock = itertools.count(1)  # (next(self._clock) on the inline path: the cheapest call)
+        self._tick: Callable[[], int] = self._clock.__next__
         self._other_ticks = 0
         self._used: dict[Any, int] = {}  # cache key -> tick of its last use on the general path
         self._retrace_warning = retrace_warning
@@ -409,8 +410,11 @@ class JitFunction(Generic[P, R]):
         self._method_jit: JitFunction[..., Any] | None = None
         self._plain = not self.static_argnums and not self.static_argnames
         # The fast path's table: fast key -> [compiled fn, output builder, leaf reordering or None,
-        # tick of last use, cache key]. Read without the lock; replaced, never mutated, under it.
+        # tick of last use, cache key, dtype of a lone array argument or None]. Read without the
+        # lock; replaced, never mutated, under it. _fast_one holds its entries for one array
+        # argument by shape alone (hashing a dtype costs more than comparing it by identity).
         self._fast: dict[tuple[Any, ...], list[Any]] = {}
+        self._fast_one: dict[tuple[int, ...], list[Any]] = {}
 
     # -- calling ---------------------------------------------------------------------------------
 
@@ -505,24 +509,43 @@ class JitFunction(Generic[P, R]):
         return Entry(program, self.name, backend=self.backend), out_tree, captured
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        # The commonest call inline, costing about one dict lookup: positional arrays only, keyed
+        # by their shapes and dtypes in turn (as _fast_signature keys them). Anything else, and
+        # every check, is on the general path (with static arguments the fast tables stay empty).
+        if not kwargs and not (_open_disables[0] or _config_values["jax_disable_jit"]):
+            if len(args) == 1:
+                a = args[0]
+                if type(a) is _NDARRAY:
+                    hit = self._fast_one.get(a.shape)  # type: ignore[attr-defined]
+                    if hit is not None and hit[5] is a.dtype:  # type: ignore[attr-defined]
+                        hit[3] = next(self._clock)  # a hit, and this entry's last use (for the LRU bound)
+                        outs = hit[0](a)
+                        one_result: R = outs if hit[1] is None else hit[1](outs)
+                        return one_result
+            else:
+                shapes = []
+                for a in args:
+                    if type(a) is not _NDARRAY:
+                        break
+                    shapes.append(a.shape)  # type: ignore[attr-defined]
+                    shapes.append(a.dtype)  # type: ignore[attr-defined]
+                else:
+                    hit = self._fast.get(tuple(shapes))
+                    if hit is not None:
+                        hit[3] = next(self._clock)
+                        outs = hit[0](*args)
+                        array_result: R = outs if hit[1] is None else hit[1](outs)
+                        return array_result
+        return self._call(args, kwargs)
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
+        """A call off the inline path: jit disabled, keywords, static arguments, containers or
+        numbers among the arguments, or a signature not compiled yet."""
         if (_open_disables[0] or _config_values["jax_disable_jit"]) and _jit_disabled():
             return self.fun(*args, **kwargs)  # funcgrad.disable_jit(): the Python function itself, eagerly
         if kwargs or not self._plain:
             fast = None
         else:
-            shapes = []
-            for a in args:  # the commonest case inline: arrays only, their own leaves in order
-                if type(a) is not _NDARRAY:
-                    break
-                shapes.append(a.shape)  # type: ignore[attr-defined]
-                shapes.append(a.dtype)  # type: ignore[attr-defined]
-            else:
-                hit = self._fast.get(tuple(shapes))
-                if hit is not None:
-                    hit[3] = self._tick()  # a hit, and this entry's last use (for the LRU bound)
-                    outs = hit[0](*args)
-                    array_result: R = outs if hit[1] is None else hit[1](outs)
-                    return array_result
             fast = _fast_signature(args)
         if fast is not None:
             # Fast path (arrays, numbers and plain containers of them, as in a training loop):
@@ -577,9 +600,16 @@ class JitFunction(Generic[P, R]):
             return  # a registered node type changed the flattening: stay on the general path
         table = dict(self._fast) if len(self._fast) < 4 * self.maxsize else {}
         build = _builder(found[1])
+        lone = args[0].dtype if len(args) == 1 and type(args[0]) is _NDARRAY else None
         table[fast[0]] = [found[0].compiled.fn, None if build is tuple else build,  # (the code returns a tuple)
-                          None if order is None else operator.itemgetter(*order), stamp, key]
-        self._fast = table  # replaced, not mutated: readers without the lock see one table or the other
+                          None if order is None else operator.itemgetter(*order), stamp, key, lone]
+        self._set_fast(table)
+
+    def _set_fast(self, table: dict[tuple[Any, ...], list[Any]]) -> None:
+        """Replace the fast tables (caller holds the lock): replaced, not mutated, so that readers
+        without the lock see one table or the other."""
+        self._fast = table
+        self._fast_one = {key[0]: rec for key, rec in table.items() if rec[5] is not None}
 
     def _evict_least_recent(self) -> None:
         """Drop the cache entry used longest ago, by the ticks of both paths (caller holds the lock)."""
@@ -590,7 +620,7 @@ class JitFunction(Generic[P, R]):
         victim = min(self.cache, key=lambda k: last.get(k, 0))
         del self.cache[victim]
         self._used.pop(victim, None)
-        self._fast = {k: rec for k, rec in self._fast.items() if rec[4] != victim}
+        self._set_fast({k: rec for k, rec in self._fast.items() if rec[4] != victim})
 
     def _remember(self, key: Any, entry: Entry, out_tree: PyTreeDef, args: tuple[Any, ...], kwargs: dict[Any, Any],
                   fast: tuple[tuple[Any, ...], Sequence[Any]] | None, leaves: list[Any]) -> tuple[Entry, PyTreeDef]:
@@ -616,7 +646,7 @@ class JitFunction(Generic[P, R]):
                     and ratio & (ratio - 1) == 0):
                 message = self._retrace_message(previous, key, args, kwargs)
         if message is not None:
-            warnings.warn(message, RetraceWarning, stacklevel=3)
+            warnings.warn(message, RetraceWarning, stacklevel=4)  # the caller of __call__
         return entry, out_tree
 
     def _retrace_message(self, old: Any, new: Any, args: tuple[Any, ...], kwargs: dict[Any, Any]) -> str:
@@ -666,11 +696,12 @@ class JitFunction(Generic[P, R]):
         """Drop every compiled version (and with them any static values they hold)."""
         with self._lock:
             self.cache.clear()
-            self._fast = {}
+            self._set_fast({})
             self._used = {}
             self._last_key = None
             self.misses = self._other_ticks = 0
-            self._tick = itertools.count(1).__next__
+            self._clock = itertools.count(1)
+            self._tick = self._clock.__next__
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as what it is (the function and the jit options), not what it compiled

@@ -401,6 +401,57 @@ def test_fast_path_hits_count_exactly_from_many_threads() -> None:
     assert jf.cache_info()[:3] == (800, 1, 1)
 
 
+def test_one_array_calls_take_the_shape_table_and_check_the_dtype() -> None:
+    # One array argument is looked up by its shape alone, its dtype compared by identity: an
+    # equal dtype that is another object (metadata), another dtype or a NumPy scalar of that
+    # shape takes the general path, with the right result and no retrace.
+    jf = fg.jit(lambda x: x * 2.0)
+    x64, x32 = np.arange(3.0), np.arange(3.0, dtype=np.float32)
+    tagged = np.arange(3.0).astype(np.dtype(np.float64, metadata={"tag": 1}))
+    assert tagged.dtype == x64.dtype and tagged.dtype is not x64.dtype
+    for x in (x64, x32, x64, x32, tagged, tagged):
+        got = jf(x)
+        assert got.dtype == x.dtype
+        np.testing.assert_array_equal(got, np.arange(3.0) * 2.0)
+    assert jf.cache_info()[:2] == (4, 2)
+    assert list(jf._fast_one) == [(3,)] and jf._fast_one[(3,)][5] is x32.dtype  # the latest of one shape
+    scalar_fn = fg.jit(lambda x: x + 1.0)
+    assert scalar_fn(np.array(1.0)).shape == ()
+    for s in (np.float64(2.0), np.float32(2.0), 2.0):
+        out = scalar_fn(s)
+        assert type(out) is np.ndarray and out == 3.0
+    assert scalar_fn.cache_info().misses == 3  # a NumPy float64 scalar shares the 0-d array's entry
+
+
+def test_one_array_shape_table_forgets_evicted_entries() -> None:
+    jf = fg.jit(lambda x: x + 1.0, cache_size=1)
+    a, b = np.ones(2), np.ones(3)
+    jf(a)
+    jf(b)  # evicts a
+    assert list(jf._fast_one) == [(3,)]
+    np.testing.assert_array_equal(jf(a), a + 1.0)
+    assert jf.cache_info()[:2] == (0, 3)
+    jf.clear_cache()
+    assert not jf._fast_one and not jf._fast
+
+
+def test_one_array_hits_count_exactly_from_many_threads() -> None:
+    jf = fg.jit(lambda x: x * 3.0)
+    x = np.arange(3.0)
+    jf(x)
+
+    def work() -> None:
+        for _ in range(300):
+            jf(x)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert jf.cache_info()[:3] == (1200, 1, 1)
+
+
 def test_least_recently_used_counts_fast_path_hits() -> None:
     jf = fg.jit(lambda p: p["a"] + 1.0, cache_size=2)
     a, b, c = ({"a": np.ones(n)} for n in (1, 2, 3))
