@@ -427,3 +427,23 @@ def test_hessian_of_a_scan():
     g = fg.jit(fg.grad(f))
     fd = np.stack([(g(c + eps * e, xs) - g(c - eps * e, xs)) / (2 * eps) for e in np.eye(2)], axis=1)
     np.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-7)
+
+
+def test_boolean_carries_and_number_operands():
+    def f(x):  # a done flag and a counter carried by a while loop; a Python number as an initial carry
+        def body(c):
+            x, done, n = c
+            x = fnp.where(done, x, x * 0.5)
+            return x, fnp.logical_or(done, fnp.sum(fnp.abs(x)) < 1e-3), n + 1.0
+
+        return lax.while_loop(lambda c: fnp.logical_and(fnp.logical_not(c[1]), c[2] < 100.0), body,
+                              (x, False, 0.0))
+
+    x, done, n = both(f, np.array([1.0, -3.0]), kernels=1)
+    assert done.dtype == np.bool_ and bool(done) and n == 12.0
+
+    def g(xs):
+        return lax.scan(lambda c, x: (c * 0.5 + x, c > 0.1), 1.0, xs)
+
+    c, flags = both(g, RNG.standard_normal(6), kernels=1)
+    assert flags.dtype == np.bool_

@@ -442,7 +442,7 @@ def _nested_carries(w: _Writer, inits: tuple, avals: list, names: dict, lines: l
 
 def _nested_scan(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
     p = e.params
-    if not set(p) <= {"body", "n_carry", "n_xs", "length", "reverse", "unroll"}:
+    if not set(p) <= _SCAN_PARAMS:
         raise Unsupported("scan")
     body, nc, nx, length = p["body"], p["n_carry"], p["n_xs"], int(p["length"])
     _check_avals(body.out_avals)
@@ -474,7 +474,7 @@ def _nested_scan(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str)
 
 def _nested_while(w: _Writer, e: Eqn, names: dict, lines: list[str], indent: str) -> None:
     p = e.params
-    if set(p) != {"cond", "body", "n_carry", "n_cconsts"}:
+    if set(p) != _WHILE_PARAMS:
         raise Unsupported("while")
     cond, body, nc, ncc = p["cond"], p["body"], p["n_carry"], p["n_cconsts"]
     _check_avals(body.out_avals)
@@ -702,19 +702,23 @@ def _loop_prims() -> _Prims:
     return _Prims(scan_p, while_p, while_fwd_p, while_bwd_p)
 
 
+_SCAN_PARAMS = frozenset({"body", "n_carry", "n_xs", "length", "reverse", "unroll"})  # (unroll: same results)
+_WHILE_PARAMS = frozenset({"cond", "body", "n_carry", "n_cconsts"})
 _RECORD_PARAMS = frozenset({"cond", "body", "primal_body", "n_carry", "n_cconsts", "checkpoint", "tape_size"})
 _BACKWARD_PARAMS = frozenset({"bwd", "fwd", "n_ct", "n_const_res", "n_carry"})
 
 
 def _kernel_of(e: Eqn) -> _Kernel:
     prims = _loop_prims()
-    in_avals = [a.aval for a in e.inputs]
-    if any(isinstance(a, Literal) for a in e.inputs):
-        raise Unsupported("literal loop operand")
+    in_avals = [a.aval for a in e.inputs]  # (a literal operand comes as a Python number: converted by LoopCall)
     p = e.params
     if e.prim is prims.scan:
+        if not set(p) <= _SCAN_PARAMS:
+            raise Unsupported("scan parameters")
         return scan_kernel(p["body"], p["n_carry"], p["n_xs"], p["reverse"], in_avals)
     if e.prim is prims.while_:
+        if set(p) != _WHILE_PARAMS:
+            raise Unsupported("while parameters")
         return while_kernel(p["cond"], p["body"], p["n_carry"], p["n_cconsts"], in_avals)
     if e.prim is prims.record:
         # per-step residuals only (not the sqrt-checkpointed or the vmapped recording)
