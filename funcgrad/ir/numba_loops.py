@@ -150,7 +150,8 @@ def compile_loops(program: Program, load: Callable[[str], Any], lock: Any) -> Pr
             users = readers.get(tape, [])
             if tape in returned or not users or any(
                     u.prim is not prims.backward or len(u.inputs) <= u.params.get("n_ct", len(u.inputs))
-                    or u.inputs[u.params["n_ct"]] is not tape or u.inputs.count(tape) != 1 for u in users):
+                    or u.inputs[u.params["n_ct"]] is not tape or u.inputs.count(tape) != 1
+                    or not _reads_the_recording(e, u) for u in users):
                 continue
             calls = [(e, _compile_loop(e, "record", load, lock))]
             calls += [(u, _compile_loop(u, "backward", load, lock)) for u in users if calls[-1][1] is not None]
@@ -161,6 +162,18 @@ def compile_loops(program: Program, load: Callable[[str], Any], lock: Any) -> Pr
     if not new:
         return program
     return program.replace(eqns=[new.get(id(e), e) for e in program.eqns])
+
+
+def _reads_the_recording(record: Eqn, backward: Eqn) -> bool:
+    """Whether the backward loop's residual inputs are the recording loop's residuals (the tape
+    layout the two kernels agree on)."""
+    recorded = record.params["body"].out_avals[record.params["n_carry"]:]
+    bwd, n_ct = backward.params.get("bwd"), backward.params["n_ct"]
+    if not isinstance(bwd, Program):
+        return False
+    read = bwd.in_avals[n_ct:len(bwd.inputs) - backward.params.get("n_const_res", 0)]
+    return len(read) == len(recorded) and all(
+        tuple(a.shape) == tuple(b.shape) and np.dtype(a.dtype) == np.dtype(b.dtype) for a, b in zip(read, recorded))
 
 
 def _compile_loop(e: Eqn, kind: str, load: Callable[[str], Any], lock: Any) -> LoopCall | None:
