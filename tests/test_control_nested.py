@@ -263,3 +263,134 @@ def test_while_inside_a_while_body_to_second_order():
                     "vmap∘vmap∘jacrev∘grad": lambda: fg.vmap(fg.vmap(fg.jacrev(fg.grad(loss))))(X22).reshape(4, 3, 3),
                     }.items():
         np.testing.assert_allclose(h(), want, rtol=1e-9, atol=1e-10, err_msg=name)
+
+
+def scan_of_while(x):
+    h, ys = lax.scan(lambda h, r: (_inner_while(h, r), fnp.sum(h)), x, fnp.stack([x, 0.5 * x, -x]))
+    return fnp.sum(h * C) + fnp.sum(ys)
+
+
+def scan_of_while_py(x0):
+    plan, h = [], np.asarray(x0)
+    for r in (x0, 0.5 * x0, -x0):
+        h, k = _inner_trips(h, r)
+        plan.append(k)
+
+    def f(x):
+        h, s = x, 0.0
+        for r, k in zip((x, 0.5 * x, -x), plan):
+            s = s + fnp.sum(h)
+            for _ in range(k):
+                h = fnp.sin(W @ h) * 0.9 + r
+        return fnp.sum(h * C) + s
+
+    return f
+
+
+def cond_of_while(x):
+    return fnp.sum(lax.cond(fnp.sum(x) > 0, lambda v: _inner_while(v, v * 0.3), fnp.sin, x) * C)
+
+
+def cond_of_while_py(x0):
+    if np.sum(x0) <= 0:
+        return lambda x: fnp.sum(fnp.sin(x) * C)
+    k = _inner_trips(x0, x0 * 0.3)[1]
+
+    def f(x):
+        h = x
+        for _ in range(k):
+            h = fnp.sin(W @ h) * 0.9 + x * 0.3
+        return fnp.sum(h * C)
+
+    return f
+
+
+@pytest.mark.parametrize("name", ["scan_of_while", "cond_of_while"])
+def test_while_inside_scan_and_cond_under_nested_transformations(name):
+    # A scan stacks the tapes its steps record (an array of tapes, moved between the batch and
+    # step axes with their derivatives); a cond batched over its predicate runs every branch and
+    # keeps the one tape recorded. The last example takes the other branch of the cond.
+    f, f_py = {"scan_of_while": (scan_of_while, scan_of_while_py),
+               "cond_of_while": (cond_of_while, cond_of_while_py)}[name]
+    assert np.sum(XT[3]) < 0 < np.sum(XT[0])
+    loss = fg.jit(f)
+    hs = []
+    for x in XT:
+        g = fg.grad(f_py(x))
+        hs.append(fg.hessian(f_py(x))(x))
+        np.testing.assert_allclose(hs[-1], _fd(g, x), rtol=1e-6, atol=1e-7)
+    want = np.stack(hs)
+    for label, h in {"hessian": lambda: fg.hessian(loss)(XT[2]), "jacrev∘grad": lambda: fg.jacrev(fg.grad(loss))(XT[2]),
+                     "jvp∘vmap∘grad": lambda: fg.jvp(fg.vmap(fg.grad(loss)), (XT,), (XT[::-1],))[1]}.items():
+        expected = {"jvp∘vmap∘grad": np.einsum("iab,ib->ia", want, XT[::-1])}.get(label, want[2])
+        np.testing.assert_allclose(h(), expected, rtol=1e-9, atol=1e-10, err_msg=label)
+    for label, h in {"vmap∘hessian": lambda: fg.vmap(fg.hessian(loss))(XT),
+                     "vmap∘jacrev∘grad": lambda: fg.vmap(fg.jacrev(fg.grad(loss)))(XT),
+                     "jacrev∘vmap∘grad": lambda: np.einsum("iaib->iab", fg.jacrev(fg.vmap(fg.grad(loss)))(XT)),
+                     "vmap∘vmap∘jacrev∘grad": lambda: fg.vmap(fg.vmap(fg.jacrev(fg.grad(loss))))(X22).reshape(4, 3, 3),
+                     }.items():
+        np.testing.assert_allclose(h(), want, rtol=1e-9, atol=1e-10, err_msg=label)
+
+
+@fg.custom_vjp
+def _csin(v):
+    return fnp.sin(v)
+
+
+_csin.defvjp(lambda v: (fnp.sin(v), fnp.cos(v)), lambda cos_v, ct: (cos_v * ct,))
+
+
+@fg.custom_jvp
+def _ctanh(v):
+    return fnp.tanh(v)
+
+
+_ctanh.defjvp(lambda p, t: (fnp.tanh(p[0]), t[0] * (1.0 - fnp.tanh(p[0]) ** 2)))
+
+# A step of the loop written with each construct inside the body, and the same step in plain NumPy
+# operations for the Python loop (cond: the branch the first carry takes, fixed per example).
+BODY_STEPS = {
+    "custom_vjp": (lambda c, x: _csin(W @ c) * c + x, lambda c, x, b: fnp.sin(W @ c) * c + x),
+    "custom_jvp": (lambda c, x: _ctanh(W @ c) * c + x, lambda c, x, b: fnp.tanh(W @ c) * c + x),
+    "checkpoint": (lambda c, x: fg.checkpoint(lambda c: fnp.sin(W @ c) * c)(c) + x,
+                   lambda c, x, b: fnp.sin(W @ c) * c + x),
+    "cond": (lambda c, x: lax.cond(fnp.sum(c) > 0, lambda c: fnp.sin(W @ c) * c, lambda c: fnp.cos(W @ c) * c, c) + x,
+             lambda c, x, b: (fnp.sin(W @ c) * c if b else fnp.cos(W @ c) * c) + x),
+    "scan": (lambda c, x: lax.scan(lambda h, r: (fnp.sin(W @ h) * h + r, None), c, fnp.stack([x, 0.5 * x]))[0],
+             lambda c, x, b: fnp.sin(W @ (fnp.sin(W @ c) * c + x)) * (fnp.sin(W @ c) * c + x) + 0.5 * x),
+    "fori_loop": (lambda c, x: lax.fori_loop(0, 2, lambda i, h: fnp.sin(W @ h) * h + x, c),
+                  lambda c, x, b: fnp.sin(W @ (fnp.sin(W @ c) * c + x)) * (fnp.sin(W @ c) * c + x) + x),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BODY_STEPS))
+def test_constructs_inside_a_staged_while_body_under_nested_transformations(kind):
+    step, step_py = BODY_STEPS[kind]
+
+    def loop(x):
+        c = lax.while_loop(lambda c: c[1] < 1.0 + 2.0 * fnp.sum(x * x), lambda c: (step(c[0], x), c[1] + 1), (x, 0))[0]
+        return fnp.sum(c * C)
+
+    def loop_py(x0, n):
+        branches, c = [], np.asarray(x0)
+        for _ in range(n):
+            branches.append(bool(np.sum(c) > 0))
+            c = np.asarray(step_py(c, x0, branches[-1]))
+
+        def f(x):
+            c = x
+            for b in branches:
+                c = step_py(c, x, b)
+            return fnp.sum(c * C)
+
+        return f
+
+    want = np.stack([fg.hessian(loop_py(x, n))(x) for x, n in zip(XT, TRIPS)])
+    np.testing.assert_allclose(want[1], _fd(fg.grad(loop_py(XT[1], TRIPS[1])), XT[1]), rtol=1e-6, atol=1e-7)
+    loss = fg.jit(loop)
+    for label, h in {"vmap∘hessian": lambda: fg.vmap(fg.hessian(loss))(XT),
+                     "vmap∘jacrev∘grad": lambda: fg.vmap(fg.jacrev(fg.grad(loss)))(XT),
+                     "jacrev∘vmap∘grad": lambda: np.einsum("iaib->iab", fg.jacrev(fg.vmap(fg.grad(loss)))(XT)),
+                     "vmap∘vmap∘jacrev∘grad": lambda: fg.vmap(fg.vmap(fg.jacrev(fg.grad(loss))))(X22).reshape(4, 3, 3),
+                     }.items():
+        np.testing.assert_allclose(h(), want, rtol=1e-9, atol=1e-10, err_msg=label)

@@ -50,7 +50,7 @@ from typing import Any
 from ..core import higher_order_primitives
 from .cond import bind_cond, cond_p
 from .scan import bind_scan, scan_p
-from .tape import tape_split_p, tape_steps_p, tape_zip_p
+from .tape import tape_moveaxis_p, tape_pick_p, tape_split_p, tape_steps_p, tape_zip_p
 from .tape_scan import tape_scan_p
 from .while_loop import bind_while, while_ckpt_p, while_p
 from .while_reverse import while_bwd_p, while_fwd_p
@@ -58,7 +58,8 @@ from .while_reverse import while_bwd_p, while_fwd_p
 __all__ = ["scan_p", "while_p", "cond_p", "bind_scan", "bind_while", "bind_cond"]
 
 higher_order_primitives.update({p.name: p for p in (scan_p, while_p, while_ckpt_p, cond_p, while_fwd_p, while_bwd_p,
-                                                    tape_scan_p, tape_steps_p, tape_split_p, tape_zip_p)})
+                                                    tape_scan_p, tape_steps_p, tape_split_p, tape_zip_p,
+                                                    tape_pick_p, tape_moveaxis_p)})
 
 # The private names this package had as one module (``funcgrad.control._hoist_plan``, ...), now in
 # its submodules: still readable from here while code that reads them moves to the submodules.

@@ -11,7 +11,8 @@ from .._backend import zeros_like_shape
 from ..core import Primitive
 from ..ir.program import Program
 from ..traces.staging import eval_program
-from .programs import _cached, _entry, _float, _strong, _trace_like, _zeros
+from .programs import _cached, _differentiable, _entry, _strong, _trace_like, _zeros
+from .tape import tape_pick_p
 
 
 def _cond_impl(index: Any, *ops: Any, branches: tuple) -> list:
@@ -29,7 +30,7 @@ def _cond_jvp(primals: list, tangents: list, branches: tuple) -> tuple[list, lis
                   lambda: tuple(_entry(b).jvp_entry(mask).program for b in branches))
     outs = cond_p.bind(primals[0], *primals[1:], *(t for t in tangents[1:] if t is not None), branches=new)
     n = len(branches[0].outputs)
-    return list(outs[:n]), [t if _float(a) else None for t, a in zip(outs[n:], branches[0].out_avals)]
+    return list(outs[:n]), [t if _differentiable(a) else None for t, a in zip(outs[n:], branches[0].out_avals)]
 
 
 def _cond_vjp(primals: list, mask: tuple, branches: tuple) -> tuple[list, Callable[[list], list]]:
@@ -95,6 +96,9 @@ def _cond_batch(vals: tuple, dims: tuple, branches: tuple) -> tuple[list, list]:
     outs = [jit_call_p.bind(*vals[1:], program=b) for b in batched]
     result = []
     for j in range(n):
+        if np.dtype(branches[0].out_avals[j].dtype) == object:  # a tape slot: one branch records it
+            result.append(tape_pick_p.bind(*(o[j] for o in outs))[0])
+            continue
         r = outs[-1][j]
         for k in range(len(outs) - 2, -1, -1):
             o = outs[k][j]

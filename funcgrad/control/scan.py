@@ -16,6 +16,7 @@ from .drivers import _scan_steps
 from .programs import (
     _cached,
     _classify_residuals,
+    _differentiable,
     _dtype,
     _entry,
     _float,
@@ -28,6 +29,7 @@ from .programs import (
     _zeros,
 )
 from .scan_hoist import _HOIST_BYTES, _hoist_plan, _scan_hoisted
+from .tape import tape_moveaxis_p
 
 
 def _scan_impl(*args: Any, body: Program, n_carry: int, n_xs: int, length: int, reverse: bool,
@@ -122,7 +124,7 @@ def _scan_jvp(primals: list, tangents: list, body: Program, n_carry: int, n_xs: 
         for lo, hi in ((0, nc), (nc, nc + nx), (nc + nx, n_in)):
             in_order += list(range(lo, hi)) + [t_pos[i] for i in range(lo, hi) if mask[i]]
         n_out = nc + ny
-        y_float = [_float(a) for a in body.out_avals[nc:]]
+        y_float = [_differentiable(a) for a in body.out_avals[nc:]]  # (tapes recorded in a step too)
         out_order = (list(range(nc)) + [n_out + j for j in range(nc) if carry_float[j]]
                      + list(range(nc, n_out)) + [n_out + nc + j for j in range(ny) if y_float[j]])
         return _reorder(jvp_prog, in_order, out_order)
@@ -140,7 +142,7 @@ def _scan_jvp(primals: list, tangents: list, body: Program, n_carry: int, n_xs: 
     carry, t_carry_it = outs[:nc], iter(outs[nc:nc + n_tc])
     ys, t_ys_it = outs[nc + n_tc:nc + n_tc + ny], iter(outs[nc + n_tc + ny:])
     t_carry = [next(t_carry_it) if f else None for f in carry_float]
-    t_ys = [next(t_ys_it) if _float(a) else None for a in body.out_avals[nc:]]
+    t_ys = [next(t_ys_it) if _differentiable(a) else None for a in body.out_avals[nc:]]
     return list(carry) + list(ys), t_carry + t_ys
 
 
@@ -256,17 +258,28 @@ def _scan_batch(vals: tuple, dims: tuple, body: Program, n_carry: int, n_xs: int
             operands.append(v)
             body_dims.append(None)
         elif i < nc + nx:  # the scanned axis stays first, the batch axis second
-            v = batch_to_front(v, d)
-            operands.append(transpose(v, axes=(1, 0) + tuple(range(2, len(v.shape)))))
+            if _is_tapes(v):  # stacked tapes: moved with their tangents and cotangents
+                v = v if d == 1 else tape_moveaxis_p.bind(v, source=d, destination=1)[0]
+            elif d != 1:
+                v = batch_to_front(v, d)
+                v = transpose(v, axes=(1, 0) + tuple(range(2, len(v.shape))))
+            operands.append(v)
             body_dims.append(0)
         else:
-            operands.append(batch_to_front(v, d))
+            operands.append(tape_moveaxis_p.bind(v, source=d, destination=0)[0] if _is_tapes(v) and d
+                            else batch_to_front(v, d))
             body_dims.append(0)
     batched = _entry(body).batched_entry(tuple(body_dims), size).program
     outs = scan_p.bind(*operands, body=batched, n_carry=nc, n_xs=nx, length=length, reverse=reverse,
                        unroll=unroll)
-    ny = len(body.outputs) - nc
-    return list(outs), [0] * nc + [1] * ny
+    # The tapes a step records come out stacked (steps, batch): moved to the front here, by a
+    # primitive that keeps their derivatives (the vmap would transpose them, dropping those).
+    ys = [tape_moveaxis_p.bind(y, source=1, destination=0)[0] if _is_tapes(y) else y for y in outs[nc:]]
+    return list(outs[:nc]) + ys, [0] * nc + [0 if _is_tapes(y) else 1 for y in outs[nc:]]
+
+
+def _is_tapes(x: Any) -> bool:
+    return np.dtype(x.dtype) == object
 
 
 scan_p = Primitive("scan", _scan_impl, multiple_results=True, abstract_eval=_scan_abstract,

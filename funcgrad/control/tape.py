@@ -178,6 +178,67 @@ tape_zip_p: Primitive = Primitive(
     vjp_all=_tape_zip_vjp, batch=_tape_zip_batch, register=False)
 
 
+def _tape_pick_impl(*tapes: Any) -> list:
+    for t in tapes:
+        if isinstance(_unwrap_tape(t), _Tape):
+            return [t]
+    return [tapes[0]]
+
+
+def _tape_pick_jvp(primals: list, tangents: list) -> tuple[list, list]:
+    if all(t is None for t in tangents):
+        return tape_pick_p.bind(*primals), [None]
+    return tape_pick_p.bind(*primals), tape_pick_p.bind(*(_ZERO_TAPE_CT if t is None else t for t in tangents))
+
+
+# The one recorded tape among the outputs of every branch of a ``cond`` batched over its index
+# (each branch runs on the whole batch and records its own tape slot; the others give zeros): a
+# tape cannot be selected per example, and the branch's backward program reads its own slot.
+tape_pick_p: Primitive = Primitive(
+    "tape_pick", _tape_pick_impl, multiple_results=True, abstract_eval=lambda *avals: [avals[0]],
+    jvp_all=_tape_pick_jvp,
+    vjp_all=lambda primals, mask: (tape_pick_p.bind(*primals), lambda cts: [cts[0]] * len(primals)),
+    batch=lambda vals, dims: (tape_pick_p.bind(*vals), [0 if any(d is not None for d in dims) else None]),
+    register=False)
+
+
+def _moved_shape(shape: tuple, source: int, destination: int) -> tuple:
+    axes = list(range(len(shape)))
+    axes.insert(destination, axes.pop(source))
+    return tuple(shape[a] for a in axes)
+
+
+def _tape_moveaxis_impl(x: Any, source: int, destination: int) -> list:
+    if isinstance(x, np.ndarray) and x.ndim > max(source, destination):
+        return [np.moveaxis(x, source, destination)]
+    return [x]  # a zero (co)tangent
+
+
+def _tape_moveaxis_batch(vals: tuple, dims: tuple, source: int, destination: int) -> tuple[list, list]:
+    x, d = vals[0], dims[0]
+    if d is None:
+        return tape_moveaxis_p.bind(x, source=source, destination=destination), [None]
+    if d != 0:
+        x = tape_moveaxis_p.bind(x, source=d, destination=0)[0]
+    return tape_moveaxis_p.bind(x, source=source + 1, destination=destination + 1), [0]
+
+
+# An axis of an array of tapes (the tapes a batched scan records, stacked over its steps) moved,
+# as a batching rule needs: unlike a transpose, the tapes' tangents and cotangents go with them.
+tape_moveaxis_p: Primitive = Primitive(
+    "tape_moveaxis", _tape_moveaxis_impl, multiple_results=True,
+    abstract_eval=lambda x, source, destination: [
+        ShapedArray(_moved_shape(tuple(x.shape), source, destination), np.dtype(object))],
+    jvp_all=lambda primals, tangents, **p: (
+        tape_moveaxis_p.bind(primals[0], **p), [None if tangents[0] is None else tape_moveaxis_p.bind(
+            tangents[0], **p)[0]]),
+    vjp_all=lambda primals, mask, source, destination: (
+        tape_moveaxis_p.bind(primals[0], source=source, destination=destination),
+        lambda cts: [None if cts[0] is None else tape_moveaxis_p.bind(cts[0], source=destination,
+                                                                       destination=source)[0]]),
+    batch=_tape_moveaxis_batch, register=False)
+
+
 def _tape_steps_impl(tape: Any, *bc: Any, fwd: Program, n_carry: int) -> list:
     """A checkpointed tape (carries every ``stride`` steps) expanded to every step's residuals;
     a per-step tape unchanged."""

@@ -25,6 +25,7 @@ from .programs import (
     _trace_like,
     _where_active,
     _with_unused_inputs,
+    _zeros,
 )
 from .tape import _TAPE_AVAL, _ZERO_TAPE_CT, _Tape, _unwrap_tape, tape_split_p, tape_steps_p, tape_zip_p
 from .tape_scan import _tape_scan_vjp, _tape_vjp_plan, tape_scan_p
@@ -78,6 +79,10 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
     const_res = args[n_ct + 1:n_ct + 1 + n_const_res]
     bc = args[n_ct + 1 + n_const_res:]
     bwd_fn = _fn(bwd)
+    n_res = len(bwd.inputs) - n_ct - n_const_res - n_flags
+    if tape.steps and len(tape.steps[0]) < n_res:  # a tape joined with a zero tangent: read as zeros
+        tail = [_zeros(a) for a in bwd.in_avals[n_ct + len(tape.steps[0]):n_ct + n_res]]
+        tape = _Tape(steps=[tuple(s) + tuple(tail) for s in tape.steps], shape=tape.shape, flags=tape.flags)
     if n_flags:  # batched (see _while_bwd_batch): the step reads which examples ran, at every level
         assert tape.steps is not None and tape.flags is not None
         for res, flags in zip(reversed(tape.steps), reversed(tape.flags)):
@@ -86,7 +91,6 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
     if tape.steps is not None:
         if not n_ct:  # nothing to differentiate
             return []
-        n_res = len(bwd.inputs) - n_ct - n_const_res
         return fresh_copies(_backward_driver(n_ct, n_res, n_const_res)(bwd_fn, tape.steps, *ct, *const_res))
     fwd_fn = _fn(fwd)
     assert tape.snapshots is not None  # a checkpointed tape (no per-step residuals) has its carries
@@ -172,7 +176,7 @@ def _while_bwd_jvp(primals: list, tangents: list, bwd: Program, fwd: Program, n_
     masked_t_cr = [t for t in t_cr if t is not None]
     outs = while_bwd_p.bind(*ct, *t_ct, joined, *const_res, *masked_t_cr, *bc, bwd=new_bwd, fwd=fwd,
                             n_ct=2 * n_ct, n_const_res=len(const_res) + len(masked_t_cr), n_carry=n_carry,
-                            n_flags=n_flags)
+                            **_flags_param(n_flags))
     return list(outs[:n_ct]), list(outs[n_ct:])
 
 
@@ -302,8 +306,14 @@ def _while_bwd_batch(vals: tuple, dims: tuple, bwd: Program, fwd: Program, n_ct:
         batched = _cached(bwd, ("bwd_batch_tape", size, cr_dims), make)
     outs = while_bwd_p.bind(*cts, vals[n_ct], *const_res, *vals[n_ct + 1 + n_const_res:], bwd=batched, fwd=fwd,
                             n_ct=n_ct, n_const_res=n_const_res, n_carry=n_carry,
-                            n_flags=n_flags + (dims[n_ct] is not None))
+                            **_flags_param(n_flags + (dims[n_ct] is not None)))
     return list(outs), [0] * n_ct
+
+
+def _flags_param(n_flags: int) -> dict:
+    """``n_flags`` as a parameter of a backward loop only when it reads flags (a loop that reads
+    none has the parameters of an unbatched one, which the Numba loop kernels recognise)."""
+    return {"n_flags": n_flags} if n_flags else {}
 
 
 while_fwd_p = Primitive(
