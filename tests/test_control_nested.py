@@ -394,3 +394,31 @@ def test_constructs_inside_a_staged_while_body_under_nested_transformations(kind
                      "vmap∘vmap∘jacrev∘grad": lambda: fg.vmap(fg.vmap(fg.jacrev(fg.grad(loss))))(X22).reshape(4, 3, 3),
                      }.items():
         np.testing.assert_allclose(h(), want, rtol=1e-9, atol=1e-10, err_msg=label)
+
+
+@pytest.mark.parametrize("checkpoint", [None, "sqrt"])
+def test_jit_boundaries_between_nested_transformations(checkpoint):
+    # jit at every level between vmap and reverse/forward mode: a batched jit program returns an
+    # unbatched tape broadcast along the batch (read as the same tape for every example).
+    def loss(x):
+        return trip_loop(x, checkpoint)
+
+    x, h, d3 = XT[2], H[2], D3[2]
+    s = np.array([1.0, -2.0, 0.5])
+    cases = {
+        "vmap_s∘jacrev∘jit∘grad": (lambda: fg.vmap(lambda s: fg.jacrev(fg.jit(fg.grad(lambda x: s * loss(x))))(x))(s),
+                                   s[:, None, None] * h),
+        "jacrev∘jit∘vmap_s∘grad": (lambda: fg.jacrev(fg.jit(lambda x: fg.vmap(lambda s: fg.grad(
+            lambda x: s * loss(x))(x))(s)))(x), s[:, None, None] * h),
+        "jacrev∘vmap_s∘jit∘grad": (lambda: fg.jacrev(lambda x: fg.vmap(lambda s: fg.jit(fg.grad(
+            lambda x, s: s * loss(x)))(x, s))(s))(x), s[:, None, None] * h),
+        "grad∘jit∘vmap∘jit∘grad": (lambda: fg.grad(lambda xs: fnp.sum(
+            fg.jit(fg.vmap(fg.jit(fg.grad(loss))))(xs)[2] * T))(XT)[2], h @ T),
+        "jit∘jacrev∘jit∘jacrev∘jit∘grad": (lambda: fg.jit(fg.jacrev(fg.jit(fg.jacrev(fg.jit(fg.grad(loss))))))(x), d3),
+        "jacfwd∘jit∘jacrev∘jit∘grad": (lambda: fg.jacfwd(fg.jit(fg.jacrev(fg.jit(fg.grad(loss)))))(x), d3),
+        "jacrev∘jit∘jacfwd∘jit∘grad": (lambda: fg.jacrev(fg.jit(fg.jacfwd(fg.jit(fg.grad(loss)))))(x), d3),
+        "jacrev∘vmap∘jit∘hessian": (lambda: np.einsum("iabic->iabc", fg.jacrev(fg.vmap(fg.jit(fg.hessian(loss))))(XT)),
+                                    D3),
+    }
+    for name, (run, want) in cases.items():
+        np.testing.assert_allclose(run(), want, rtol=1e-9, atol=1e-10, err_msg=name)

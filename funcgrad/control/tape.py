@@ -3,7 +3,7 @@ and the primitives that reshape tapes: ``tape_split``, ``tape_zip`` and ``tape_s
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -57,6 +57,15 @@ class _Tape:
     def astype(self, dtype: Any, **_: Any) -> _Tape:
         return self
 
+    def reshape(self, *shape: Any, **_: Any) -> np.ndarray:
+        """The tape as an object array of one element (a batched jit program broadcasts an
+        unbatched tape it returns: reshape to ``(1,)``, then ``broadcast_to``)."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+        out = np.empty(shape, object)
+        assert out.size == 1
+        out.reshape(-1)[0] = self
+        return out
+
     def __repr__(self) -> str:
         if self.steps is not None:
             return f"<while-loop tape: {len(self.steps)} steps>"
@@ -76,6 +85,25 @@ def _unwrap_tape(t: Any) -> Any:
         return first
     assert not any(isinstance(x, _Tape) for x in t.reshape(-1)), "a batch of different tapes"
     return t
+
+
+def _fit(value: Any, aval: Any) -> Any:
+    """An entry or flag of a tape as a body reading it expects it: a left-out zero cotangent as
+    zeros, and the entry of a tape broadcast along batch levels (a batched jit program returns an
+    unbatched tape that way) broadcast along them too."""
+    if value is None:
+        return np.zeros(tuple(aval.shape), np.dtype(aval.dtype))
+    if np.ndim(value) < len(aval.shape):
+        return np.broadcast_to(value, tuple(aval.shape))
+    return value
+
+
+def _read_flags(flags: Sequence[Any] | None, n: int, avals: Sequence[Any]) -> list:
+    """The last ``n`` flags of a step, as ``avals``: the levels a tape was not recorded at (a
+    broadcast tape, a cotangent tape) read as all True, every example having run every step."""
+    have = [] if flags is None or not n else list(flags[max(0, len(flags) - n):])
+    have += [None] * (n - len(have))
+    return [np.ones(tuple(a.shape), bool) if f is None else _fit(f, a) for f, a in zip(have, avals)]
 
 
 _TAPE_AVAL = ShapedArray((), np.dtype(object))

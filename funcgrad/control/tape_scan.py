@@ -26,7 +26,7 @@ from .programs import (
     _where_active,
     _zeros,
 )
-from .tape import _Tape, _unwrap_tape, tape_split_p, tape_zip_p
+from .tape import _fit, _read_flags, _Tape, _unwrap_tape, tape_split_p, tape_zip_p
 
 # --- reverse mode of a differentiated while loop (second derivatives, reverse over reverse) -----
 #
@@ -57,11 +57,8 @@ def _tape_rows(t: Any, width: int, reads: int, avals: Sequence[Any]) -> Callable
     def row(i: int) -> list:
         got = list(steps[i])
         assert len(got) <= width, (len(got), width)
-        vals = [_zeros(a) if v is None else v for v, a in zip(got + [None] * (width - len(got)), entry_avals)]
-        if reads:
-            have = [] if flags is None else list(flags[i][len(flags[i]) - reads:])
-            vals += [np.ones(tuple(a.shape), bool) for a in flag_avals[:reads - len(have)]] + have
-        return vals
+        vals = [_fit(v, a) for v, a in zip(got + [None] * (width - len(got)), entry_avals)]
+        return vals + _read_flags(None if flags is None else flags[i], reads, flag_avals)
 
     return row
 

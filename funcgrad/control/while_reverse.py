@@ -25,9 +25,18 @@ from .programs import (
     _trace_like,
     _where_active,
     _with_unused_inputs,
-    _zeros,
 )
-from .tape import _TAPE_AVAL, _ZERO_TAPE_CT, _Tape, _unwrap_tape, tape_split_p, tape_steps_p, tape_zip_p
+from .tape import (
+    _TAPE_AVAL,
+    _ZERO_TAPE_CT,
+    _fit,
+    _read_flags,
+    _Tape,
+    _unwrap_tape,
+    tape_split_p,
+    tape_steps_p,
+    tape_zip_p,
+)
 from .tape_scan import _tape_scan_vjp, _tape_vjp_plan, tape_scan_p
 
 
@@ -80,13 +89,17 @@ def _while_bwd_impl(*args: Any, bwd: Program, fwd: Program, n_ct: int, n_const_r
     bc = args[n_ct + 1 + n_const_res:]
     bwd_fn = _fn(bwd)
     n_res = len(bwd.inputs) - n_ct - n_const_res - n_flags
-    if tape.steps and len(tape.steps[0]) < n_res:  # a tape joined with a zero tangent: read as zeros
-        tail = [_zeros(a) for a in bwd.in_avals[n_ct + len(tape.steps[0]):n_ct + n_res]]
-        tape = _Tape(steps=[tuple(s) + tuple(tail) for s in tape.steps], shape=tape.shape, flags=tape.flags)
+    res_avals = bwd.in_avals[n_ct:n_ct + n_res]
+    if tape.steps and (len(tape.steps[0]) < n_res or any(  # joined with a zero tangent, or broadcast
+            np.ndim(v) < len(a.shape) for v, a in zip(tape.steps[0], res_avals) if v is not None)):
+        tape = _Tape(steps=[tuple(_fit(v, a) for v, a in zip(tuple(s) + (None,) * (n_res - len(s)), res_avals))
+                            for s in tape.steps], shape=tape.shape, flags=tape.flags)
     if n_flags:  # batched (see _while_bwd_batch): the step reads which examples ran, at every level
-        assert tape.steps is not None and tape.flags is not None
-        for res, flags in zip(reversed(tape.steps), reversed(tape.flags)):
-            ct = bwd_fn(*ct, *res, *flags[len(flags) - n_flags:], *const_res)
+        assert tape.steps is not None
+        flag_avals = bwd.in_avals[n_ct + n_res:n_ct + n_res + n_flags]
+        flags = tape.flags or [None] * len(tape.steps)
+        for res, fl in zip(reversed(tape.steps), reversed(flags)):
+            ct = bwd_fn(*ct, *res, *_read_flags(fl, n_flags, flag_avals), *const_res)
         return fresh_copies(ct)
     if tape.steps is not None:
         if not n_ct:  # nothing to differentiate
