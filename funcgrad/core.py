@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Primitive", "Tracer", "ValuelessTracer", "Trace", "is_differentiable_dtype", "primitives",
            "find_top_trace", "higher_order_primitives", "ShapedArray", "abstract_eval", "declare_residuals",
-           "OUTPUT"]
+           "OUTPUT", "declare_eager_vjp"]
 
 _level_counter = itertools.count(1)  # next() is atomic in CPython: safe across threads
 
@@ -95,7 +95,16 @@ class Primitive:
     * ``inline=True`` lets the program optimiser replace the equation by its sub-program.
 
     ``index_start``, ``broadcasting_binary`` and ``shape_role`` are traits the program passes
-    read (set after construction by the module declaring the primitive).
+    read (set after construction by the module declaring the primitive). So is ``kernel``: how
+    the Numba backend computes an elementwise operation on scalars in a fused loop,
+    ``kernel(eqn)`` giving a plan (see :mod:`funcgrad.ir.fusion`) or None where that equation
+    stays a NumPy call; None (the default) keeps the operation out of fused loops.
+
+    * ``vjp_eager`` (optional, see :func:`declare_eager_vjp`): the vjp rules again, for operands
+      that are no tracers, written without funcgrad operations (each computes exactly what its
+      ``vjp`` rule computes when every operation in it takes ``bind``'s no-tracer path). The
+      reverse trace's backward pass uses them only when nothing on its tape or among the
+      cotangents is traced; defaults to ``vjp``.
 
     ``residuals`` declares what the vjp rules read, so that the reverse trace keeps exactly
     that (see :func:`declare_residuals`): ``None`` (undeclared) keeps every operand and the
@@ -108,7 +117,8 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "abstract_eval", "emit", "multiple_results",
-                 "jvp_all", "vjp_all", "inline", "index_start", "broadcasting_binary", "shape_role", "residuals")
+                 "jvp_all", "vjp_all", "inline", "index_start", "broadcasting_binary", "shape_role", "residuals",
+                 "vjp_eager", "kernel")
 
     def __init__(
         self,
@@ -133,6 +143,7 @@ class Primitive:
         self.impl = impl
         self.jvp = jvp
         self.vjp = vjp
+        self.vjp_eager = vjp
         self.batch = batch
         self.nondiff = nondiff
         self.abstract_eval = abstract_eval
@@ -149,6 +160,7 @@ class Primitive:
         self.broadcasting_binary = False
         self.shape_role: str | None = None
         self.residuals: tuple[tuple[int, ...], ...] | None = None
+        self.kernel: Callable[..., Any] | None = None
         if register:  # internal program-only operations (jit's custom calls) are not registered
             primitives[name] = self
 
@@ -187,6 +199,26 @@ def declare_residuals(prim: Primitive, *reads: tuple[int, ...]) -> Primitive:
         raise ValueError(f"{prim.name}: declare one tuple of read operands per vjp rule "
                          f"({0 if prim.vjp is None else len(prim.vjp)}), got {len(reads)}")
     prim.residuals = tuple(tuple(r) for r in reads)
+    return prim
+
+
+def declare_eager_vjp(prim: Primitive, *rules: Callable[..., Any] | None) -> Primitive:
+    """Give ``prim`` vjp rules for operands that are no tracers (NumPy arrays, numbers, arrays
+    of other libraries), one per operand as in ``prim.vjp``: ``rules[i]`` must compute exactly
+    what ``prim.vjp[i]`` computes on such operands, calling NumPy (the operations' impls) where
+    that rule calls funcgrad operations, so the backward pass of a first-order eager derivative
+    does not go through ``bind``. Rules used at higher orders stay the ``vjp`` ones: the reverse
+    trace uses these only when nothing it holds is traced. Returns ``prim``.
+
+    >>> from funcgrad.prims.elementwise import sin_p
+    >>> sin_p.vjp_eager is not sin_p.vjp
+    True
+    """
+    if not isinstance(prim.vjp, (tuple, list)) or len(rules) != len(prim.vjp):
+        raise ValueError(f"{prim.name}: declare one eager rule per vjp rule "
+                         f"({len(prim.vjp) if isinstance(prim.vjp, (tuple, list)) else 'a rule table'}), "
+                         f"got {len(rules)}")
+    prim.vjp_eager = tuple(e if e is not None else r for e, r in zip(rules, prim.vjp))
     return prim
 
 

@@ -26,6 +26,8 @@ def _cast(x: Any, dtype: Any) -> Any:
 
 
 _NOVALUE = np._NoValue
+# The parameters of a total sum, shared by every such call (parameters are never mutated).
+_TOTAL_SUM = {"axis": None, "keepdims": False}
 
 
 def _masked(a: Any, where: Any, neutral: Any) -> Any:
@@ -66,6 +68,12 @@ def sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: 
     if (dtype is None and out is None and where is True and initial is _NOVALUE
             and (type(a) is np.ndarray or isinstance(a, Tracer)) and a.dtype.kind != "b"):
         # sum(x) / sum(x, axis): the steps below that apply, without the ones that do not
+        if axis is None and keepdims is False:  # a total sum: bind's work, done here
+            if type(a) is np.ndarray:
+                return red.reduce_sum_p.impl(a)
+            trace = a._trace
+            if trace.alive:
+                return trace.process(red.reduce_sum_p, (a,), _TOTAL_SUM)
         return red.reduce_sum_p.bind(a, axis=None if axis is None else normalize_axes(axis, a.ndim),
                                      keepdims=bool(keepdims))
     no_out("sum", out)

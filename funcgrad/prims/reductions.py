@@ -80,8 +80,8 @@ _add_reduce: Callable[..., Any] = np.add.reduce  # options forwarded as given (N
 def _sum_of_array(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """np.sum of an array. np.sum is np.add.reduce behind a Python-level wrapper: same result,
     less overhead for a NumPy array; other libraries (Dask) implement np.sum but not ufunc.reduce."""
-    if type(x) is np.ndarray:
-        return _add_reduce(x, axis=axis, keepdims=keepdims)
+    if type(x) is np.ndarray:  # (positional: a call with keywords costs more)
+        return _add_reduce(x, axis, None, None, True) if keepdims else _add_reduce(x, axis)
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._backend import zeros_like_shape
 from ..core import OUTPUT, Primitive, Trace, Tracer
+from ..prims import eager_vjp as _eager_vjp  # noqa: F401  (declares the eager vjp rules the backward pass uses)
 from ..prims.elementwise import add
 from ..prims.shape import cast_derivative, sum_to_shape
 
@@ -32,16 +33,24 @@ _NDARRAY = np.ndarray
 
 
 class ReverseTracer(Tracer):
-    __slots__ = ("primal", "node")
+    """A value recorded on a reverse trace's tape: its primal and its node id. Made by
+    :func:`reverse_tracer` (the hot paths set the three slots inline: a class without an
+    ``__init__`` is instantiated at about half the cost)."""
 
-    def __init__(self, trace: ReverseTrace, primal: Any, node: int) -> None:
-        self._trace = trace
-        self.primal = primal
-        self.node = node
+    __slots__ = ("primal", "node")
+    node: int
+
+
+def reverse_tracer(trace: ReverseTrace, primal: Any, node: int) -> ReverseTracer:
+    t = ReverseTracer()
+    t._trace = trace
+    t.primal = primal
+    t.node = node
+    return t
 
 
 class ReverseTrace(Trace):
-    __slots__ = ("tape", "num_nodes")
+    __slots__ = ("tape", "num_nodes", "nested")
 
     def __init__(self) -> None:
         super().__init__()
@@ -49,12 +58,15 @@ class ReverseTrace(Trace):
         # and later outputs of a custom entry (which sits at its first output's node).
         self.tape: list[tuple | None] = []
         self.num_nodes = 0
+        # Has an operand held a lower-level tracer (or a custom entry been recorded)? Until then
+        # nothing on the tape is traced, and the backward pass may use the eager vjp rules.
+        self.nested = False
 
     def new_input(self, value: Any) -> ReverseTracer:
         node = self.num_nodes
         self.num_nodes = node + 1
         self.tape.append(None)
-        return ReverseTracer(self, value, node)
+        return reverse_tracer(self, value, node)
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         if prim.vjp_all is None:
@@ -67,6 +79,7 @@ class ReverseTrace(Trace):
                 if type(a) is ReverseTracer and a._trace is self:
                     x = a.primal
                     if isinstance(x, Tracer):
+                        self.nested = True
                         out = prim.bind(x, **params)
                     else:  # (a call with **{} costs more than one without)
                         out = prim.impl(x, **params) if params else prim.impl(x)
@@ -93,7 +106,11 @@ class ReverseTrace(Trace):
                     else:
                         self.tape.append((prim, params or _NO_PARAMS, kept_out, 1, kept_x, 0, node - a.node,
                                           (x.shape, x.dtype)))
-                    return ReverseTracer(self, out, node)
+                    t = ReverseTracer()
+                    t._trace = self
+                    t.primal = out
+                    t.node = node
+                    return t
             elif n == 2:
                 a, b = args
                 ta = type(a) is ReverseTracer and a._trace is self
@@ -102,6 +119,7 @@ class ReverseTrace(Trace):
                     if isinstance(y if ta else x, _PLAIN):
                         v = x if ta else y
                         if isinstance(v, Tracer):
+                            self.nested = True
                             out = prim.bind(x, y, **params)
                         else:
                             out = prim.impl(x, y, **params) if params else prim.impl(x, y)
@@ -124,7 +142,11 @@ class ReverseTrace(Trace):
                                                   y if 1 in r else None, i, node - src.node))
                         else:
                             self.tape.append(_entry(prim, params or _NO_PARAMS, [i, src.node], [x, y], out, node))
-                        return ReverseTracer(self, out, node)
+                        t = ReverseTracer()
+                        t._trace = self
+                        t.primal = out
+                        t.node = node
+                        return t
         return self._process_general(prim, args, params)
 
     def _process_general(self, prim: Primitive, args: tuple, params: dict) -> Any:
@@ -141,6 +163,8 @@ class ReverseTrace(Trace):
             if t is not _NDARRAY and t not in _PY_NUMBERS and isinstance(a, Tracer):
                 nested = True
             i += 1
+        if nested:
+            self.nested = True
         if prim.vjp_all is not None:
             mask = [False] * len(primals)
             for k in range(0, len(tracked), 2):
@@ -157,7 +181,7 @@ class ReverseTrace(Trace):
         node = self.num_nodes
         self.num_nodes = node + 1
         self.tape.append(_entry(prim, params or _NO_PARAMS, tracked, primals, out, node))
-        return ReverseTracer(self, out, node)
+        return reverse_tracer(self, out, node)
 
     def record_custom(self, inputs: Sequence[Any], out_primals: Sequence[Any],
                       bwd: Callable[[list], Sequence[Any]]) -> list:
@@ -181,7 +205,7 @@ class ReverseTrace(Trace):
         for o in out_primals:
             if tracked and o.dtype.kind in "fcO":  # "O": a while loop's tape (its cotangent is a tape)
                 nodes.append(self.num_nodes)
-                outs.append(ReverseTracer(self, o, self.num_nodes))
+                outs.append(reverse_tracer(self, o, self.num_nodes))
                 self.num_nodes += 1
             else:
                 nodes.append(-1)
@@ -285,34 +309,53 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
     # node -> cotangent, only while it is live (a chain holds one or two: a dict, not a list as
     # long as the tape, so that the backward pass adds no memory per node).
     cts: dict[int, Any] = {}
+    # Nothing traced on the tape nor among the cotangents: the eager rules (Primitive.vjp_eager)
+    # apply. A custom entry's backward function may still hand back a traced value.
+    eager = not trace.nested
     for node, ct in seeds:
+        if isinstance(ct, Tracer):
+            eager = False
         prev = cts.get(node)
         cts[node] = ct if prev is None else add(prev, ct)
     pop = cts.pop
+    # The cotangent of the next node down, handed on by the entry just processed without going
+    # through cts: in a chain it is the only live one (set only while cts is empty).
+    carry = None
     for node in range(len(tape) - 1, -1, -1):
         entry = tape[node]
         if entry is None:  # an input (or a later output of a custom entry): kept for the caller
+            if carry is not None:
+                cts[node] = carry
+                carry = None
             continue
         prim = entry[0]
         if prim is None:  # a custom entry: (None, bwd, tracked, primals, outs, nodes)
-            _custom_backward(cts, *entry[1:])
+            if carry is not None:
+                cts[node] = carry
+                carry = None
+            if _custom_backward(cts, *entry[1:]):
+                eager = False
             continue
-        ct = pop(node, None)  # consumed: released
-        if ct is None:
-            continue
+        if carry is not None:
+            ct = carry
+            carry = None
+        else:
+            ct = pop(node, None)  # consumed: released
+            if ct is None:
+                continue
         size = len(entry)
         # The compact forms (see _entry) without building tuples: one operand, or two with one
         # tracked; both without parameters and with the operand shaped like the output (so like ct).
         if size == 4 or size == 6:
             if size == 4:
-                rule = prim.vjp[0]  # type: ignore[index]  # entries are only made for prims with vjp
+                rule = (prim.vjp_eager if eager else prim.vjp)[0]  # type: ignore[index]  # entries have rules
                 if rule is None:
                     raise _no_rule(prim, 0)
                 g = rule(ct, entry[1], entry[2])
                 src = node - entry[3]
             else:
                 i = entry[4]
-                rule = prim.vjp[i]  # type: ignore[index]
+                rule = (prim.vjp_eager if eager else prim.vjp)[i]  # type: ignore[index]
                 if rule is None:
                     raise _no_rule(prim, i)
                 g = rule(ct, entry[1], entry[2], entry[3])
@@ -322,14 +365,18 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
                     g = np.asarray(g)
                 if g.shape != ct.shape:
                     g = sum_to_shape(g, ct.shape)
-                if g.dtype != ct.dtype:
+                dt = g.dtype
+                if dt is not ct.dtype and dt != ct.dtype:
                     g = cast_derivative(g, ct.dtype)
-            prev = cts.get(src)
-            cts[src] = g if prev is None else add(prev, g)
+            if not cts and src == node - 1:
+                carry = g
+            else:
+                prev = cts.get(src)
+                cts[src] = g if prev is None else add(prev, g)
             continue
         start = 4 + entry[3]
         params, out, primals, links = entry[1], entry[2], entry[4:start], entry[start:]
-        vjps = prim.vjp
+        vjps = prim.vjp_eager if eager else prim.vjp
         for k in range(0, len(links), 3):
             i = links[k]
             rule = vjps[i]  # type: ignore[index]
@@ -351,7 +398,8 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
 
 
 def _custom_backward(cts: dict, bwd: Callable[[list], Sequence[Any]], tracked: list, primals: list,
-                     outs: list, nodes: list) -> None:
+                     outs: list, nodes: list) -> bool:
+    """Run a custom entry's backward function; True if it handed back a traced cotangent."""
     out_cts = []
     arrived = False
     for o, n in zip(outs, nodes):
@@ -363,14 +411,18 @@ def _custom_backward(cts: dict, bwd: Callable[[list], Sequence[Any]], tracked: l
             ct = zeros_like_shape(o, np.shape(o), o.dtype)  # in o's library (Dask, CuPy)
         out_cts.append(ct)
     if not arrived:
-        return
+        return False
     in_cts = bwd(out_cts)
+    traced = False
     for k in range(0, len(tracked), 2):
         g = in_cts[tracked[k]]
         if type(g) in _PY_NUMBERS:
             g = np.asarray(g)
         if g is not None:
+            if isinstance(g, Tracer):
+                traced = True
             _push(cts, tracked[k + 1], g, primals[tracked[k]])
+    return traced
 
 
 def _push(cts: dict, src: int, g: Any, x: Any) -> None:
