@@ -35,7 +35,8 @@ The package, one job per module:
 * :mod:`.while_loop` — the ``while`` primitive (and its ``checkpoint="sqrt"`` variant) and its rules.
 * :mod:`.while_reverse` — reverse mode of a while loop: the recording forward loop and the backward
   loop, with their own rules (forward over reverse, reverse over reverse, vmap).
-* :mod:`.tape` — the recorded tape and the primitives that split, join and expand tapes;
+* :mod:`.tape` — the recorded tape and the primitives that split, join, expand, pick and move
+  tapes (a scan stacks the tapes its steps record; a cond batched over its index picks one);
   :mod:`.tape_scan` — a scan over tapes (reverse over reverse of a while loop).
 * :mod:`.cond` — the ``cond`` primitive and its rules.
 * :mod:`.programs` — program surgery and caches shared by all of them; :mod:`.drivers` — the
