@@ -371,7 +371,8 @@ def test_every_random_primitive_is_exercised_here():
     names = {p.name for p in random_prims.RANDOM_PRIMITIVES}
     assert names == {"random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
                      "random_truncated_normal", "random_randint", "random_poisson", "random_gamma",
-                     "random_gamma_grad", "random_standard", "random_binomial", "random_fma_residual"}
+                     "random_gamma_grad", "random_standard", "random_binomial", "random_fma_residual",
+                     "random_xla_correction"}
 
 
 @pytest.mark.parametrize("bad, fn", [
@@ -922,6 +923,86 @@ def test_draws_are_jax_bit_for_bit(mode, name):
     want = np.array(words, np.uint32 if mode == "32" else np.uint64).view(dtype).reshape(shape)
     np.testing.assert_array_equal(got.view(np.uint32 if mode == "32" else np.uint64),
                                   want.view(np.uint32 if mode == "32" else np.uint64))
+
+
+# --- exp-based draws, bit for bit: XLA's own exp (_xla_math.exp) and XLA's rewrites of the composition ---------
+# (JAX 0.10.2, x86-64 CPU, jax_enable_x64; k = jax.random.PRNGKey(seed), A = jnp.asarray; raw bits as above)
+EXP_CALLS = {'lognormal': 'lognormal(k, dt(0.7), (5,), dt)',
+ 'lognormal_v': 'lognormal(k, A([0.2, 1.0, 2.5], dt), (3,), dt)',
+ 'pareto': 'pareto(k, dt(2.5), (5,), dt)',
+ 'pareto_v': 'pareto(k, A([0.5, 1.0, 3.0], dt), (3,), dt)',
+ 'weibull_min': 'weibull_min(k, dt(2.0), dt(1.5), (5,), dt)'}
+JAX_EXP_BITS = {'32': {'lognormal@1234': [1074431621, 1072313114, 1061812050, 1073962140, 1056013528],
+        'lognormal@big': [1063881744, 1075239524, 1049011039, 1060988598, 1072832678],
+        'lognormal_v@1234': [1067423943, 1075295429, 1054576377],
+        'lognormal_v@big': [1064918924, 1079629760, 1007345746],
+        'pareto@1234': [1074697312, 1073127646, 1067039606, 1074260563, 1065881117],
+        'pareto@big': [1067602664, 1075483384, 1065449692, 1066830887, 1073575039],
+        'pareto_v@1234': [1113293211, 1084549010, 1066736660],
+        'pareto_v@big': [1079110153, 1091636299, 1065433536],
+        'weibull_min@1234': [1078680587, 1077017390, 1066932474, 1078144197, 1058156875],
+        'weibull_min@big': [1068818636, 1079562107, 1044347490, 1066157802, 1077338912]},
+ '64': {'lognormal@1234': [4604346370765409457, 4608805052472429310, 4607058558215831309, 4611174308132552158,
+                           4602944543944568283],
+        'lognormal@big': [4603611734712625133, 4607562424748744164, 4611511960741385883, 4604977305160843043,
+                          4608844706408263375],
+        'lognormal_v@1234': [4606260009604384505, 4609668625488363345, 4606747824357750508],
+        'lognormal_v@big': [4605972469149357922, 4607734947282904309, 4622431428281057014],
+        'pareto@1234': [4607856894861393486, 4609694824335007150, 4608584249882132346, 4611575953660595393,
+                        4607558910328998973],
+        'pareto@big': [4607692768456522786, 4608855598143932532, 4611779340832018297, 4608010211656277555,
+                       4609723348700164512],
+        'pareto_v@1234': [4611706942606968532, 4614003529414529240, 4608323459543519175],
+        'pareto_v@big': [4610381831371994216, 4612143033487461564, 4610841652086536684],
+        'weibull_min@1234': [4607103061497523485, 4612005553250424998, 4609626785644682981, 4613602714593621437,
+                             4604350778179991617],
+        'weibull_min@big': [4605670238768267761, 4610374867759913059, 4613807321813804682, 4607745077793004121,
+                            4612034937065545897]}}
+# sums of the bit patterns (mod 2**64) of 20,000 draws from PRNGKey(1234): every element checked
+JAX_EXP_SUMS = {"32": {"lognormal": 21297098003183, "pareto": 21394519335845, "weibull_min": 21371761977530},
+                "64": {"lognormal": 14862209108095810364, "pareto": 12281382850639725223,
+                       "weibull_min": 17793041532463882431}}
+EXP_SUM_CALLS = {"lognormal": "lognormal(k, dt(0.7), (N,), dt)", "pareto": "pareto(k, dt(2.5), (N,), dt)",
+                 "weibull_min": "weibull_min(k, dt(2.0), dt(1.5), (N,), dt)"}
+EXP_IDS = [(m, name) for m in ("32", "64") for name in JAX_EXP_BITS[m]]
+
+
+@pytest.mark.parametrize("mode, name", EXP_IDS, ids=[f"{m}-{n}" for m, n in EXP_IDS])
+def test_exp_based_draws_are_jax_bit_for_bit(mode, name):
+    dtype, utype = (np.float32, np.uint32) if mode == "32" else (np.float64, np.uint64)
+    call, seed = name.split("@")
+    env = {"jr": fr, "k": fr.key(BIT_SEEDS[seed]), "dt": dtype, "A": lambda x, d: np.asarray(x, d)}
+
+    def draw(k):
+        return eval("jr." + EXP_CALLS[call], {**env, "k": k})
+
+    for got in (np.asarray(draw(env["k"])), np.asarray(fg.jit(draw)(env["k"]))):  # eager and staged
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got.view(utype), np.array(JAX_EXP_BITS[mode][name], utype))
+
+
+@pytest.mark.parametrize("mode", ["32", "64"])
+@pytest.mark.parametrize("name", list(EXP_SUM_CALLS))
+def test_many_exp_based_draws_are_jax_bit_for_bit(mode, name):
+    dtype, utype = (np.float32, np.uint32) if mode == "32" else (np.float64, np.uint64)
+    got = np.asarray(eval("jr." + EXP_SUM_CALLS[name], {"jr": fr, "k": fr.key(1234), "dt": dtype, "N": 20_000}))
+    assert int(got.view(utype).astype(np.uint64).sum(dtype=np.uint64)) == JAX_EXP_SUMS[mode][name]
+
+
+def test_xla_exp_matches_its_definition_at_the_edges():
+    from funcgrad.random import _xla_math
+
+    for dtype, top in ((np.float32, 89.0), (np.float64, 710.0)):
+        x = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, top, -top * 1.2, 1e-30], dtype)
+        with np.errstate(all="ignore"):
+            got, want = _xla_math.exp(x), np.exp(x)
+        assert got.dtype == dtype and got.shape == x.shape
+        np.testing.assert_array_equal(got[[0, 1, 4, 5, 6]], want[[0, 1, 4, 5, 6]])  # exact values, special cases
+        np.testing.assert_allclose(got[2:4], want[2:4], rtol=np.finfo(dtype).eps)  # XLA's exp: within an ulp
+        assert got[7] == np.inf and got[8] == 0.0 and got[9] == 1.0
+        y = np.random.default_rng(0).uniform(-80, 80, 10_000).astype(dtype)
+        np.testing.assert_allclose(_xla_math.exp(y), np.exp(y), rtol=4 * np.finfo(dtype).eps)
+        assert _xla_math.exp(np.array(0.5, dtype)).shape == ()
 
 
 def test_xla_math_special_values_and_shapes():

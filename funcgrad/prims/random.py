@@ -32,7 +32,7 @@ from .factories import batch_to_front, ndim_of, with_elementwise_batch
 
 __all__ = ["random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
            "random_truncated_normal", "random_standard", "random_randint", "random_poisson", "random_binomial",
-           "random_gamma", "random_fma_residual", "RANDOM_PRIMITIVES"]
+           "random_gamma", "random_fma_residual", "random_xla_correction", "RANDOM_PRIMITIVES"]
 
 
 def _aval(shape: tuple[int, ...], dtype: Any) -> Any:
@@ -134,6 +134,19 @@ random_fma_residual_p = with_elementwise_batch(Primitive(
     abstract_eval=_fma_residual_aval))
 random_fma_residual = random_fma_residual_p.bind
 
+
+def _xla_correction_aval(x: Any, plain: Any, fn: str) -> Any:
+    shapes = [tuple(getattr(o, "shape", ()) or ()) for o in (x, plain)]
+    return _aval(np.broadcast_shapes(*shapes), plain.dtype)
+
+
+# xla_fn(x) - fn(x): added (without derivative) to NumPy's fn(x) (``plain``), it gives XLA CPU's value
+# of fn (``"exp"``) to the bit while keeping fn's derivatives (lognormal, pareto).
+random_xla_correction_p = with_elementwise_batch(Primitive(
+    "random_xla_correction", _sampling.xla_correction, nondiff=True, register=False,
+    abstract_eval=_xla_correction_aval))
+random_xla_correction = random_xla_correction_p.bind
+
 random_standard_p = Primitive(
     "random_standard",
     lambda key, shape, dtype, dist: _sampling.standard(np.asarray(key), shape, dtype, dist),
@@ -217,4 +230,5 @@ random_gamma = random_gamma_p.bind
 
 RANDOM_PRIMITIVES = (random_bits_p, random_split_p, random_fold_in_p, random_uniform_p, random_normal_p,
                      random_truncated_normal_p, random_standard_p, random_randint_p, random_poisson_p,
-                     random_binomial_p, random_gamma_p, random_gamma_grad_p, random_fma_residual_p)
+                     random_binomial_p, random_gamma_p, random_gamma_grad_p, random_fma_residual_p,
+                     random_xla_correction_p)

@@ -17,13 +17,16 @@ bits and comparisons (``uniform``, ``randint``, ``bernoulli``, ``permutation``, 
 ``rademacher``, ``poisson``, ``geometric``; ``categorical`` too, unless two noisy logits tie to the
 last bit). Draws that go through transcendental functions are bit-identical to JAX on CPU where
 funcgrad reproduces XLA's own elementwise functions (``funcgrad.random._xla_math``: XLA's
-``log1p``, its float32 ``log`` and ``erf``, and the fused multiply–adds XLA forms in polynomials):
-``uniform`` with ``minval``/``maxval``, ``normal``, ``truncated_normal``, ``exponential``,
-``gumbel``, ``laplace``, ``logistic``, ``binomial`` and ``multinomial``, in float32 and float64
-(checked bit for bit against recorded JAX answers). The rest agree to a few units in the last
-place (relative differences below 1e-6 in float32 and 1e-14 in float64): the draws that use XLA's
-``exp`` or ``pow`` (``gamma`` and its family, ``lognormal``, ``pareto``, ``beta``, ``dirichlet``,
-``t``, ``f``, …), which funcgrad does not reproduce. float32
+``log1p`` and ``exp``, its float32 ``log`` and ``erf``, the fused multiply–adds XLA forms in
+polynomials, and XLA's rewrites of a broadcast parameter): ``uniform`` with ``minval``/``maxval``,
+``normal``, ``truncated_normal``, ``exponential``, ``gumbel``, ``laplace``, ``logistic``,
+``binomial``, ``multinomial``, ``lognormal``, ``pareto`` and ``weibull_min``, in float32 and
+float64 (checked bit for bit against recorded JAX answers). The rest agree to a few units in the
+last place (relative differences below 1e-6 in float32 and 1e-14 in float64): ``gamma`` and its
+family (``beta``, ``dirichlet``, ``t``, ``chisquare``, ``f``, ``generalized_normal``, whose
+rejection loop funcgrad does not reproduce operation by operation), ``wald``, and ``maxwell`` /
+``double_sided_maxwell`` (XLA sums the three squares in an order that depends on the draw's
+size). float32
 draws are JAX's default numbers; float64 draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
 
 **Differences from JAX.** Keys are raw ``uint32`` arrays (JAX's legacy ``PRNGKey`` style), also
@@ -723,6 +726,17 @@ def multivariate_normal(key: Any, mean: Any, cov: Any, shape: Shape | None = Non
 
 # --- more distributions, composed from the draws above ------------------------------------------------
 
+def _xla_exp(x: Any) -> Any:
+    """``exp(x)`` with XLA CPU's bits (JAX's numbers), differentiable as ``exp``: NumPy's value plus
+    a derivative-free correction."""
+    plain = _fnp().exp(x)
+    return plain + _prims().random_xla_correction(x, plain, fn="exp")
+
+
+def _param(x: Any, dtype: np.dtype) -> Any:
+    return _fnp().astype(x, dtype) if isinstance(x, Tracer) else np.asarray(x, dtype)
+
+
 def lognormal(key: Any, sigma: Any = 1.0, shape: Shape | None = None, dtype: Any = None) -> Any:
     """``exp(sigma * z)`` for standard normal ``z``; differentiable in ``sigma``.
 
@@ -730,7 +744,15 @@ def lognormal(key: Any, sigma: Any = 1.0, shape: Shape | None = None, dtype: Any
     True
     """
     shape = _shape_dtype(sigma)[0] if shape is None else _shape(shape, "lognormal")
-    return _fnp().exp(sigma * normal(key, shape, dtype))
+    d = _float_dtype(dtype, "lognormal")
+    s = _param(sigma, d)
+    if tuple(s.shape) == shape:
+        return _xla_exp(normal(key, shape, d) * s)
+    # JAX's numbers: XLA folds a broadcast sigma into the normal draw's final factor √2, so the
+    # product is erfinv(u) · (√2 σ) (normal(key) is erfinv(u) · √2)
+    _check_key(key, "lognormal")
+    e = _prims().random_standard(key, shape=shape, dtype=d, dist="erfinv")
+    return _xla_exp(e * (s * d.type(math.sqrt(2.0))))
 
 
 def chisquare(key: Any, df: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
@@ -762,17 +784,20 @@ def pareto(key: Any, b: Any, shape: Shape | None = None, dtype: Any = None) -> A
     True
     """
     shape = _shape_dtype(b)[0] if shape is None else _shape(shape, "pareto")
-    return _fnp().exp(exponential(key, shape, dtype) / b)
+    d = _float_dtype(dtype, "pareto")
+    b = _param(b, d)
+    e = exponential(key, shape, d)
+    # JAX's numbers: XLA divides by a broadcast b as a product with its reciprocal
+    return _xla_exp(e / b if tuple(b.shape) == shape else e * (1.0 / b))
 
 
 def weibull_min(key: Any, scale: Any, concentration: Any, shape: Shape = (), dtype: Any = None) -> Any:
-    """Weibull draws: ``scale · (-log1p(-u))^(1/concentration)``.
+    """Weibull draws: ``(-log1p(-u))^(1/concentration) · scale``.
 
     >>> weibull_min(key(0), 2.0, 1.5, (3,)).shape
     (3,)
     """
-    u = uniform(key, shape, dtype)
-    return scale * (-_fnp().log1p(-u)) ** (1.0 / concentration)
+    return exponential(key, shape, dtype) ** (1.0 / concentration) * scale  # -log1p(-u), as JAX's
 
 
 def maxwell(key: Any, shape: Shape = (), dtype: Any = None) -> Any:

@@ -68,6 +68,20 @@ def _unit_floats(raw: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return out
 
 
+def xla_correction(x: Any, plain: Any, fn: str) -> np.ndarray:
+    """``xla_fn(x) - plain`` for ``plain``, NumPy's value of the function ``fn`` at ``x`` (``"exp"``):
+    exactly representable (the two differ by an ulp or so), so ``plain`` plus this is XLA's value, bit
+    for bit; zero where it is not finite (``plain`` then stands)."""
+    plain = np.asarray(plain)
+    x = np.asarray(x).astype(plain.dtype)
+    exact = {"exp": _xla_math.exp}[fn](x)
+    with np.errstate(invalid="ignore"):
+        correction = np.asarray(exact - plain)
+    # inf - inf, NaN, a finite XLA value where NumPy overflowed: the plain value stands
+    correction[~np.isfinite(correction) & ~(np.isinf(exact) & np.isfinite(plain))] = 0.0
+    return correction
+
+
 def uniform(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """Standard uniform floats in [0, 1)."""
     dtype = np.dtype(dtype)
@@ -112,6 +126,8 @@ def _standard(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, dist: st
         if dist == "logistic":
             u = uniform_between(key, shape, dtype, info.tiny, 1.0)
             return _xla_math.log(u) - _xla_math.log1p(-u)
+        if dist == "erfinv":  # normal(key) before its final product by √2 (for draws where XLA refolds it)
+            return _normal_from_bits(bits(key, dtype.itemsize * 8, shape), dtype, scaled=False)
     raise ValueError(f"unknown standard distribution {dist!r}")
 
 
@@ -140,13 +156,15 @@ def normal(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     return _normal_from_bits(bits(key, dtype.itemsize * 8, shape), dtype)
 
 
-def _normal_from_bits(raw: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def _normal_from_bits(raw: np.ndarray, dtype: np.dtype, scaled: bool = True) -> np.ndarray:
+    """``sqrt(2) * erfinv(u)`` (just ``erfinv(u)`` unless ``scaled``) for the uniform ``u`` of ``raw``."""
     u = _unit_floats(raw, dtype)
     lo = np.nextafter(dtype.type(-1.0), dtype.type(1.0))
     u *= dtype.type(1.0) - lo
     u += lo  # >= lo already (JAX clamps with max(lo, .), which never changes a value here)
     out = erfinv(u, open_interval=True)
-    out *= dtype.type(math.sqrt(2.0))
+    if scaled:
+        out *= dtype.type(math.sqrt(2.0))
     return out
 
 

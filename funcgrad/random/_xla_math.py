@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fma32", "fma64", "log_f32", "log1p", "log"]
+__all__ = ["fma32", "fma64", "log_f32", "log1p", "log", "exp"]
 
 
 def fma32(a: np.ndarray | np.float32, b: np.ndarray | np.float32, c: np.ndarray | float) -> np.ndarray:
@@ -225,3 +225,62 @@ def erf_f32(x: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out = p / q
     return np.where(np.abs(x) >= np.float32(_ERF_CLAMP), np.copysign(np.float32(1.0), x), out).astype(np.float32)
+
+
+# XLA CPU's exp. float32: Cephes' expf (as in Eigen's vectorised pexp_float): n = floor(x log2(e) + ½)
+# (at most 127), r = x - n ln 2 in two FMA steps, a degree-5 polynomial, 2ⁿ (1 + r + r² P(r)); results
+# below the smallest normal float flush to zero. float64: XLA's own rational approximation
+# 1 + 2 r P(r²) / (Q(r²) - r P(r²)) after the same reduction (the second reduction step fused).
+_EXP32_P = (1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2, 1.6666665459E-1, 5.0000001201E-1)
+_EXP64_P = (1.26177193074810590878e-4, 3.02994407707441961300e-2, 9.99999999999999999910e-1)
+_EXP64_Q = (3.00198505138664455042e-6, 2.52448340349684104192e-3, 2.27265548208155028766e-1,
+            2.00000000000000000009e0)
+_EXP64_LO, _EXP64_HI = -708.3964185322641, 709.782712893384
+
+
+def exp(x: np.ndarray) -> np.ndarray:
+    """XLA CPU's ``exp`` for float32 or float64 ``x`` (any shape).
+
+    >>> float(exp(np.array(1.0)))  # an ulp above e, as XLA gives it
+    2.7182818284590455
+    """
+    x = np.asarray(x)
+    shape = x.shape
+    x = x.reshape(-1)
+    out = _exp_f32(x) if x.dtype == np.float32 else _exp_f64(x)
+    return out.reshape(shape)
+
+
+def _exp_f32(x: np.ndarray) -> np.ndarray:
+    f32 = np.float32
+    xc = np.clip(x, f32(-104.0), f32(89.0))
+    n = np.minimum(np.floor(fma32(xc, f32(1.44269504088896341), 0.5)), f32(127.0))
+    r = fma32(n, f32(-0.693359375), xc)
+    r = fma32(n, f32(2.12194440e-4), r)
+    y = fma32(horner(_EXP32_P, r), r * r, r)
+    y += f32(1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ldexp(y, n.astype(np.int32)).astype(f32)
+        out[out < np.finfo(f32).tiny] = 0.0  # XLA flushes subnormal results
+        special = np.isnan(x) | (x == np.inf)
+        out[special] = x[special]
+    return out
+
+
+def _exp_f64(x: np.ndarray) -> np.ndarray:
+    xc = np.clip(x, _EXP64_LO, _EXP64_HI)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = np.floor(fma64(xc, np.full_like(xc, 1.4426950408889634073599), 0.5))
+        n[np.isnan(n)] = 0.0
+        g = xc - n * 0.693145751953125  # exact product: the FMA XLA may form here rounds the same
+        g = fma64(-n, np.full_like(g, 1.42860682030941723212e-6), g)
+        g2 = g * g
+        p = horner(_EXP64_P, g2) * g
+        q = horner(_EXP64_Q, g2)
+        y = 2.0 * (p / (q - p)) + 1.0
+        out = np.ldexp(y, n.astype(np.int32))
+    out[x < _EXP64_LO] = 0.0
+    out[x > _EXP64_HI] = np.inf
+    nan = np.isnan(x)
+    out[nan] = x[nan]
+    return out
