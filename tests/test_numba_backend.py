@@ -174,6 +174,75 @@ def test_integer_arithmetic_and_float16_stay_numpy_calls():
     assert plan(_program(lambda x: fnp.sin(x), np.ones(3, np.float16)).eqns[0]) is None
 
 
+def test_fusion_accepts_an_operation_by_its_primitives_kernel_rule_alone():
+    from funcgrad.core import Primitive
+    from funcgrad.prims.factories import ufunc_kernel
+
+    bare = Primitive("sin", np.sin, register=False)  # a NumPy ufunc, named like sin, without a rule
+    prog = fg.make_trace(lambda x: bare.bind(x))(np.ones(3))
+    assert plan(prog.eqns[0]) is None
+    bare.kernel = ufunc_kernel
+    assert plan(prog.eqns[0]).template == "math.sin({0})"
+    bare.kernel = lambda e: None  # a rule may decline an equation
+    assert plan(prog.eqns[0]) is None
+
+
+def test_every_registered_primitive_a_kernel_can_compute_declares_its_rule():
+    """Registry-wide: each primitive whose NumPy ufunc has a kernel template declares the ufunc
+    rule on itself (so fusion, which reads only ``prim.kernel``, computes it), and the ones
+    computed by other rules declare theirs."""
+    from funcgrad.core import primitives
+    from funcgrad.ir.fusion import ufunc_plan
+    from funcgrad.prims.elementwise import expit_p, imag_p, real_p, round_p, where_p
+    from funcgrad.prims.shape import astype_p, broadcast_to_p, optimization_barrier_p, stop_gradient_p
+
+    checked = 0
+    for prim in list(primitives.values()):
+        if type(prim.impl) is not np.ufunc or prim.impl.nout != 1 or prim.impl.nin > 2:
+            continue
+        args = [np.linspace(0.1, 0.9, 3)] * prim.impl.nin
+        e = fg.make_trace(lambda *xs: prim.bind(*xs))(*args).eqns[0]
+        if ufunc_plan(e) is not None:
+            checked += 1
+            assert prim.kernel is not None, f"{prim.name}: a kernel can compute it but it declares no rule"
+    assert checked >= 50
+    for prim in (expit_p, where_p, real_p, imag_p, round_p, astype_p, broadcast_to_p, stop_gradient_p,
+                 optimization_barrier_p):
+        assert prim.kernel is not None and type(prim.impl) is not np.ufunc, prim.name
+
+
+def test_the_fusion_pass_names_no_primitive():
+    """ir/fusion.py tests primitive attributes, never names: no string in it is a registered
+    primitive's name, it reads no ``.name`` and imports no primitive module."""
+    import ast
+
+    import funcgrad.ir.fusion as fusion
+    from funcgrad.core import primitives
+
+    tree = ast.parse(open(fusion.__file__).read())
+    strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    assert not strings & set(primitives), strings & set(primitives)
+    assert not [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "name"]
+    imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not [m for m in imported if "prims" in m], imported
+
+
+def test_expit_kernel_is_the_impls_own_formula():
+    from funcgrad.ir.fusion import formula_plan
+    from funcgrad.prims import elementwise
+
+    for dtype, name in ((np.float64, "np.float64"), (np.float32, "np.float32")):
+        (e,) = _program(elementwise.expit_p.bind, np.ones(3, dtype)).eqns
+        assert e.prim is elementwise.expit_p
+        assert plan(e).template == f"({name}(1.0) / ({name}(1.0) + math.exp((-{{0}}))))"
+        assert plan(e) == formula_plan(e, elementwise._expit_formula)
+    e = _program(elementwise.expit_p.bind, np.ones(3)).eqns[0]
+    assert formula_plan(e, lambda x: np.round(x)) is None  # no kernel template: stays a NumPy call
+    assert formula_plan(e, lambda x: x * 1j) is None  # a complex constant in a real formula
+    assert formula_plan(e, lambda x: x * np.ones(3)) is None  # an array is no scalar formula
+    assert formula_plan(e, lambda x: 2.0 * x - 1).template == "((np.float64(2.0) * {0}) - np.float64(1.0))"
+
+
 def test_every_elementwise_row_of_the_primitive_table_is_fused():
     """Which primitives a kernel computes (float64 operands): all of NumPy's elementwise ones in
     the table except the few left to NumPy on purpose."""

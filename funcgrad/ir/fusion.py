@@ -22,6 +22,7 @@ two programs doing the same elementwise work with different constants share one 
 from __future__ import annotations
 
 import heapq
+import math
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -29,7 +30,9 @@ import numpy as np
 from ..core import Primitive
 from .program import Eqn, Literal, Program, Var
 
-__all__ = ["Region", "find_regions", "kernel_source", "fuse", "fused_kernel_p", "MAX_REGION_EQNS"]
+__all__ = ["Region", "find_regions", "kernel_source", "fuse", "fused_kernel_p", "MAX_REGION_EQNS", "plan",
+           "ufunc_plan", "identity_plan", "select_plan", "cast_plan", "real_part_plan", "imag_part_plan",
+           "rint_plan", "formula_plan"]
 
 # Larger kernels fuse more, but Numba's compile time grows with the kernel (about 5 ms per
 # operation, faster than linear beyond a few thousand): regions are cut at this size.
@@ -48,71 +51,70 @@ class _Op(NamedTuple):
     typed: bool = True  # the template's result already has the loop's result dtype (else it is cast)
 
 
-# NumPy ufunc name -> kernel template. Helpers (remainder, maximum, ...) live in _numba_helpers
-# and follow NumPy's C implementations; they compute in double precision (their results are cast).
-_UFUNCS: dict[str, _Op] = {
-    "add": _Op("({0} + {1})", _FLOAT + _COMPLEX),
-    "subtract": _Op("({0} - {1})", _FLOAT + _COMPLEX),
-    "multiply": _Op("({0} * {1})", _FLOAT + _COMPLEX),
-    "true_divide": _Op("({0} / {1})", _FLOAT),
-    "divide": _Op("({0} / {1})", _FLOAT),  # NumPy 2's name of true_divide
-    "negative": _Op("(-{0})", _FLOAT + _COMPLEX),
-    "power": _Op("({0} ** {1})", _FLOAT),
-    "remainder": _Op("h.remainder({0}, {1})", _FLOAT, False),
-    "floor_divide": _Op("h.floor_divide({0}, {1})", _FLOAT, False),
-    "exp": _Op("math.exp({0})", _FLOAT),
-    "log": _Op("math.log({0})", _FLOAT),
-    "log1p": _Op("math.log1p({0})", _FLOAT),
-    "expm1": _Op("math.expm1({0})", _FLOAT),
-    "log2": _Op("math.log2({0})", _FLOAT),
-    "log10": _Op("math.log10({0})", _FLOAT),
-    "sqrt": _Op("math.sqrt({0})", _FLOAT),
-    "cbrt": _Op("np.cbrt({0})", _FLOAT),
-    "sin": _Op("math.sin({0})", _FLOAT),
-    "cos": _Op("math.cos({0})", _FLOAT),
-    "tan": _Op("math.tan({0})", _FLOAT),
-    "arcsin": _Op("math.asin({0})", _FLOAT),
-    "arccos": _Op("math.acos({0})", _FLOAT),
-    "arctan": _Op("math.atan({0})", _FLOAT),
-    "sinh": _Op("math.sinh({0})", _FLOAT),
-    "cosh": _Op("math.cosh({0})", _FLOAT),
-    "tanh": _Op("math.tanh({0})", _FLOAT),
-    "arcsinh": _Op("math.asinh({0})", _FLOAT),
-    "arccosh": _Op("math.acosh({0})", _FLOAT),
-    "arctanh": _Op("math.atanh({0})", _FLOAT),
-    "absolute": _Op("abs({0})", _FLOAT + _COMPLEX),
-    "conjugate": _Op("{0}.conjugate()", _COMPLEX),
-    "arctan2": _Op("math.atan2({0}, {1})", _FLOAT),
-    "hypot": _Op("math.hypot({0}, {1})", _FLOAT),
-    "logaddexp": _Op("h.logaddexp({0}, {1})", _FLOAT, False),
-    "maximum": _Op("h.maximum({0}, {1})", _FLOAT, False),
-    "minimum": _Op("h.minimum({0}, {1})", _FLOAT, False),
-    "fmax": _Op("h.fmax({0}, {1})", _FLOAT, False),
-    "fmin": _Op("h.fmin({0}, {1})", _FLOAT, False),
-    "equal": _Op("({0} == {1})", _FLOAT),
-    "not_equal": _Op("({0} != {1})", _FLOAT),
-    "less": _Op("({0} < {1})", _FLOAT),
-    "less_equal": _Op("({0} <= {1})", _FLOAT),
-    "greater": _Op("({0} > {1})", _FLOAT),
-    "greater_equal": _Op("({0} >= {1})", _FLOAT),
-    "logical_and": _Op("(({0} != 0) & ({1} != 0))", _FLOAT + _BOOL),
-    "logical_or": _Op("(({0} != 0) | ({1} != 0))", _FLOAT + _BOOL),
-    "logical_xor": _Op("(({0} != 0) != ({1} != 0))", _FLOAT + _BOOL),
-    "logical_not": _Op("({0} == 0)", _FLOAT + _BOOL),
-    "isnan": _Op("math.isnan({0})", _FLOAT),
-    "isinf": _Op("math.isinf({0})", _FLOAT),
-    "isfinite": _Op("math.isfinite({0})", _FLOAT),
-    "sign": _Op("h.sign({0})", _FLOAT, False),
-    "floor": _Op("np.floor({0})", _FLOAT),
-    "ceil": _Op("np.ceil({0})", _FLOAT),
-    "trunc": _Op("np.trunc({0})", _FLOAT),
+# NumPy ufunc -> kernel template (np.divide is np.true_divide). Helpers (remainder, maximum, ...) live
+# in _numba_helpers and follow NumPy's C implementations; they compute in double precision (their
+# results are cast).
+_UFUNCS: dict[np.ufunc, _Op] = {
+    np.add: _Op("({0} + {1})", _FLOAT + _COMPLEX),
+    np.subtract: _Op("({0} - {1})", _FLOAT + _COMPLEX),
+    np.multiply: _Op("({0} * {1})", _FLOAT + _COMPLEX),
+    np.true_divide: _Op("({0} / {1})", _FLOAT),
+    np.negative: _Op("(-{0})", _FLOAT + _COMPLEX),
+    np.power: _Op("({0} ** {1})", _FLOAT),
+    np.remainder: _Op("h.remainder({0}, {1})", _FLOAT, False),
+    np.floor_divide: _Op("h.floor_divide({0}, {1})", _FLOAT, False),
+    np.exp: _Op("math.exp({0})", _FLOAT),
+    np.log: _Op("math.log({0})", _FLOAT),
+    np.log1p: _Op("math.log1p({0})", _FLOAT),
+    np.expm1: _Op("math.expm1({0})", _FLOAT),
+    np.log2: _Op("math.log2({0})", _FLOAT),
+    np.log10: _Op("math.log10({0})", _FLOAT),
+    np.sqrt: _Op("math.sqrt({0})", _FLOAT),
+    np.cbrt: _Op("np.cbrt({0})", _FLOAT),
+    np.sin: _Op("math.sin({0})", _FLOAT),
+    np.cos: _Op("math.cos({0})", _FLOAT),
+    np.tan: _Op("math.tan({0})", _FLOAT),
+    np.arcsin: _Op("math.asin({0})", _FLOAT),
+    np.arccos: _Op("math.acos({0})", _FLOAT),
+    np.arctan: _Op("math.atan({0})", _FLOAT),
+    np.sinh: _Op("math.sinh({0})", _FLOAT),
+    np.cosh: _Op("math.cosh({0})", _FLOAT),
+    np.tanh: _Op("math.tanh({0})", _FLOAT),
+    np.arcsinh: _Op("math.asinh({0})", _FLOAT),
+    np.arccosh: _Op("math.acosh({0})", _FLOAT),
+    np.arctanh: _Op("math.atanh({0})", _FLOAT),
+    np.absolute: _Op("abs({0})", _FLOAT + _COMPLEX),
+    np.conjugate: _Op("{0}.conjugate()", _COMPLEX),
+    np.arctan2: _Op("math.atan2({0}, {1})", _FLOAT),
+    np.hypot: _Op("math.hypot({0}, {1})", _FLOAT),
+    np.logaddexp: _Op("h.logaddexp({0}, {1})", _FLOAT, False),
+    np.maximum: _Op("h.maximum({0}, {1})", _FLOAT, False),
+    np.minimum: _Op("h.minimum({0}, {1})", _FLOAT, False),
+    np.fmax: _Op("h.fmax({0}, {1})", _FLOAT, False),
+    np.fmin: _Op("h.fmin({0}, {1})", _FLOAT, False),
+    np.equal: _Op("({0} == {1})", _FLOAT),
+    np.not_equal: _Op("({0} != {1})", _FLOAT),
+    np.less: _Op("({0} < {1})", _FLOAT),
+    np.less_equal: _Op("({0} <= {1})", _FLOAT),
+    np.greater: _Op("({0} > {1})", _FLOAT),
+    np.greater_equal: _Op("({0} >= {1})", _FLOAT),
+    np.logical_and: _Op("(({0} != 0) & ({1} != 0))", _FLOAT + _BOOL),
+    np.logical_or: _Op("(({0} != 0) | ({1} != 0))", _FLOAT + _BOOL),
+    np.logical_xor: _Op("(({0} != 0) != ({1} != 0))", _FLOAT + _BOOL),
+    np.logical_not: _Op("({0} == 0)", _FLOAT + _BOOL),
+    np.isnan: _Op("math.isnan({0})", _FLOAT),
+    np.isinf: _Op("math.isinf({0})", _FLOAT),
+    np.isfinite: _Op("math.isfinite({0})", _FLOAT),
+    np.sign: _Op("h.sign({0})", _FLOAT, False),
+    np.floor: _Op("np.floor({0})", _FLOAT),
+    np.ceil: _Op("np.ceil({0})", _FLOAT),
+    np.trunc: _Op("np.trunc({0})", _FLOAT),
 }
 # complex division: NumPy's algorithm (Smith's, with inf/nan on division by zero, where Python's raises)
-_COMPLEX_UFUNCS = {"true_divide": _Op("h.complex_divide({0}, {1})", _COMPLEX, False),
-                   "divide": _Op("h.complex_divide({0}, {1})", _COMPLEX, False),
-                   "exp": _Op("cmath.exp({0})", _COMPLEX), "log": _Op("cmath.log({0})", _COMPLEX),
-                   "sqrt": _Op("cmath.sqrt({0})", _COMPLEX), "sin": _Op("cmath.sin({0})", _COMPLEX),
-                   "cos": _Op("cmath.cos({0})", _COMPLEX)}
+_COMPLEX_UFUNCS = {np.true_divide: _Op("h.complex_divide({0}, {1})", _COMPLEX, False),
+                   np.exp: _Op("cmath.exp({0})", _COMPLEX), np.log: _Op("cmath.log({0})", _COMPLEX),
+                   np.sqrt: _Op("cmath.sqrt({0})", _COMPLEX), np.sin: _Op("cmath.sin({0})", _COMPLEX),
+                   np.cos: _Op("cmath.cos({0})", _COMPLEX)}
 
 
 class _Plan(NamedTuple):
@@ -161,77 +163,157 @@ def _plan_ufunc(ufunc: np.ufunc, e: Eqn) -> _Plan | None:
     out = _char(resolved[ufunc.nin])
     if out is None or any(c is None for c in loop) or np.dtype(out) != e.out.aval.dtype:
         return None
-    op = _COMPLEX_UFUNCS.get(ufunc.__name__) if loop[0] in _COMPLEX else None
-    op = op or _UFUNCS.get(ufunc.__name__)
+    op = _COMPLEX_UFUNCS.get(ufunc) if loop[0] in _COMPLEX else None
+    op = op or _UFUNCS.get(ufunc)
     if op is None or any(c not in op.loops for c in loop) or out not in _FLOAT + _COMPLEX + _BOOL:
         return None
     return _Plan(loop, op.template, out, not op.typed)
 
 
-_SPECIAL: dict[Primitive, Callable[[Eqn], _Plan | None]] = {}
+# --- kernel rules: what primitives declare as their ``kernel`` ---------------------------------
+# A primitive that a fused loop can compute declares a rule, ``prim.kernel = rule``; the rules
+# below are the kinds the declarations use (each gives a plan for one equation, or None).
 
 
-def _special_rules() -> dict[Primitive, Callable[[Eqn], _Plan | None]]:
-    """Plans for the elementwise primitives whose impl is not a NumPy ufunc (loaded on first use)."""
-    if _SPECIAL:
-        return _SPECIAL
-    from ..prims import elementwise as el
-    from ..prims import shape as sh
+def ufunc_plan(e: Eqn) -> _Plan | None:
+    """Kernel rule of a primitive whose impl is a NumPy ufunc called without parameters."""
+    ufunc = e.prim.impl
+    if type(ufunc) is not np.ufunc or e.params:
+        return None
+    return _plan_ufunc(ufunc, e)
 
-    def out_char(e: Eqn) -> Any:
-        c = _char(e.out.aval.dtype)
-        return c if c in _FLOAT + _COMPLEX + _BOOL else None
 
-    def identity(e: Eqn) -> _Plan | None:
-        c = out_char(e)
-        if c is None or _char(e.inputs[0].aval.dtype) != c:
-            return None
-        return _Plan((c,), "{0}", c, False)
+def _out_char(e: Eqn) -> Any:
+    c = _char(e.out.aval.dtype)
+    return c if c in _FLOAT + _COMPLEX + _BOOL else None
 
-    def expit(e: Eqn) -> _Plan | None:
-        c = out_char(e)
-        if c not in _FLOAT or _char(e.inputs[0].aval.dtype) != c:
-            return None
-        return _Plan((c,), "(ONE / (ONE + math.exp(-{0})))".replace("ONE", f"{_NAMES[c]}(1.0)"), c, False)
 
-    def where(e: Eqn) -> _Plan | None:
-        c, cond = out_char(e), _char(e.inputs[0].aval.dtype)
-        if c is None or cond not in _FLOAT + _BOOL:
-            return None
-        return _Plan((cond, c, c), "({1} if {0} != 0 else {2})" if cond != "?" else "({1} if {0} else {2})", c,
-                     False)
+def identity_plan(e: Eqn) -> _Plan | None:
+    """Kernel rule of an operation giving its operand's values unchanged (in the result's dtype
+    and broadcast shape): ``stop_gradient``, ``broadcast_to``."""
+    c = _out_char(e)
+    if c is None or _char(e.inputs[0].aval.dtype) != c:
+        return None
+    return _Plan((c,), "{0}", c, False)
 
-    def astype(e: Eqn) -> _Plan | None:
-        c, src = out_char(e), _char(e.inputs[0].aval.dtype)
-        if c is None or src is None or (src in _COMPLEX and c not in _COMPLEX):
-            return None
-        return _Plan((c,), "{0}", c, False) if src != "?" or c == "?" else _Plan((src,), "{0}", c, True)
 
-    def real(e: Eqn) -> _Plan | None:
-        c, src = out_char(e), _char(e.inputs[0].aval.dtype)
-        if src in _COMPLEX and c in _FLOAT:
-            return _Plan((src,), "{0}.real", c, False)
-        return identity(e) if src in _FLOAT else None
+def select_plan(e: Eqn) -> _Plan | None:
+    """Kernel rule of ``where(cond, x, y)``: ``x`` where ``cond`` is nonzero, else ``y``."""
+    c, cond = _out_char(e), _char(e.inputs[0].aval.dtype)
+    if c is None or cond not in _FLOAT + _BOOL:
+        return None
+    return _Plan((cond, c, c), "({1} if {0} != 0 else {2})" if cond != "?" else "({1} if {0} else {2})", c, False)
 
-    def imag(e: Eqn) -> _Plan | None:
-        c, src = out_char(e), _char(e.inputs[0].aval.dtype)
-        return _Plan((src,), "{0}.imag", c, False) if src in _COMPLEX and c in _FLOAT else None
 
-    def rounding(e: Eqn) -> _Plan | None:
-        c = out_char(e)
-        if e.params.get("decimals", 0) != 0 or c not in _FLOAT or _char(e.inputs[0].aval.dtype) != c:
-            return None
-        return _Plan((c,), "np.rint({0})", c, False)
+def cast_plan(e: Eqn) -> _Plan | None:
+    """Kernel rule of a conversion to the result's dtype (never complex to real)."""
+    c, src = _out_char(e), _char(e.inputs[0].aval.dtype)
+    if c is None or src is None or (src in _COMPLEX and c not in _COMPLEX):
+        return None
+    return _Plan((c,), "{0}", c, False) if src != "?" or c == "?" else _Plan((src,), "{0}", c, True)
 
-    _SPECIAL.update({el.expit_p: expit, el.where_p: where, el.real_p: real, el.imag_p: imag,
-                     el.round_p: rounding, sh.astype_p: astype, sh.stop_gradient_p: identity,
-                     sh.optimization_barrier_p: identity, sh.broadcast_to_p: identity})
-    return _SPECIAL
+
+def real_part_plan(e: Eqn) -> _Plan | None:
+    """Kernel rule of ``real``: the real part of a complex value, a real value unchanged."""
+    c, src = _out_char(e), _char(e.inputs[0].aval.dtype)
+    if src in _COMPLEX and c in _FLOAT:
+        return _Plan((src,), "{0}.real", c, False)
+    return identity_plan(e) if src in _FLOAT else None
+
+
+def imag_part_plan(e: Eqn) -> _Plan | None:
+    """Kernel rule of ``imag`` of a complex value."""
+    c, src = _out_char(e), _char(e.inputs[0].aval.dtype)
+    return _Plan((src,), "{0}.imag", c, False) if src in _COMPLEX and c in _FLOAT else None
+
+
+def rint_plan(e: Eqn) -> _Plan | None:
+    """Kernel rule of rounding to an integer value, halves to even (``round`` with 0 decimals)."""
+    c = _out_char(e)
+    if e.params.get("decimals", 0) != 0 or c not in _FLOAT or _char(e.inputs[0].aval.dtype) != c:
+        return None
+    return _Plan((c,), "np.rint({0})", c, False)
+
+
+class _Formula:
+    """A scalar expression in a kernel's loop dtype, built by running a NumPy formula on it."""
+
+    __slots__ = ("text", "char")
+
+    def __init__(self, text: str, char: str) -> None:
+        self.text, self.char = text, char
+
+    def _operand(self, a: Any) -> str:
+        if type(a) is _Formula:
+            return a.text
+        if type(a) in (int, float) and math.isfinite(a):  # a constant of the formula, as NumPy types it
+            return f"{_NAMES[self.char]}({float.__repr__(float(a))})"  # (weak: in the loop dtype)
+        raise _NotAFormula
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> _Formula:
+        op = _UFUNCS.get(ufunc)
+        if method != "__call__" or kwargs or op is None or not op.typed or self.char not in op.loops:
+            raise _NotAFormula
+        return _Formula(op.template.format(*(self._operand(a) for a in inputs)), self.char)
+
+    def __neg__(self) -> _Formula:
+        return self.__array_ufunc__(np.negative, "__call__", self)
+
+    def __add__(self, other: Any) -> _Formula:
+        return self.__array_ufunc__(np.add, "__call__", self, other)
+
+    def __radd__(self, other: Any) -> _Formula:
+        return self.__array_ufunc__(np.add, "__call__", other, self)
+
+    def __sub__(self, other: Any) -> _Formula:
+        return self.__array_ufunc__(np.subtract, "__call__", self, other)
+
+    def __rsub__(self, other: Any) -> _Formula:
+        return self.__array_ufunc__(np.subtract, "__call__", other, self)
+
+    def __mul__(self, other: Any) -> _Formula:
+        return self.__array_ufunc__(np.multiply, "__call__", self, other)
+
+    def __rmul__(self, other: Any) -> _Formula:
+        return self.__array_ufunc__(np.multiply, "__call__", other, self)
+
+    def __truediv__(self, other: Any) -> _Formula:
+        return self.__array_ufunc__(np.true_divide, "__call__", self, other)
+
+    def __rtruediv__(self, other: Any) -> _Formula:
+        return self.__array_ufunc__(np.true_divide, "__call__", other, self)
+
+
+class _NotAFormula(Exception):
+    pass
+
+
+def formula_plan(e: Eqn, formula: Callable[[Any], Any]) -> _Plan | None:
+    """Kernel rule of a real elementwise function of one operand that its impl computes as
+    ``formula(x)``, NumPy ufuncs and arithmetic with Python-number constants: the kernel runs the
+    same formula, step by step, in the operand's float dtype (as NumPy does, constants weak).
+
+    >>> import numpy as np, funcgrad as fg
+    >>> from funcgrad.prims.elementwise import expit_p
+    >>> e = fg.make_trace(expit_p.bind)(np.ones(2)).eqns[0]
+    >>> formula_plan(e, lambda x: 1.0 / (1.0 + np.exp(-x))).template
+    '(np.float64(1.0) / (np.float64(1.0) + math.exp((-{0}))))'
+    """
+    c = _out_char(e)
+    if c not in _FLOAT or _char(e.inputs[0].aval.dtype) != c:
+        return None
+    try:
+        result = formula(_Formula("{0}", c))
+    except (_NotAFormula, TypeError, AttributeError, ValueError):  # (an operation no template computes)
+        return None
+    return _Plan((c,), result.text, c, False) if type(result) is _Formula else None
 
 
 def plan(e: Eqn) -> _Plan | None:
-    """How a kernel computes ``e``, or None when ``e`` stays a NumPy call."""
-    if type(e.out) is not Var or not e.inputs:
+    """How a kernel computes ``e`` (by its primitive's ``kernel`` rule), or None when ``e`` stays
+    a NumPy call."""
+    rule = e.prim.kernel
+    if rule is None or type(e.out) is not Var or not e.inputs:
         return None
     for a in e.inputs:
         if isinstance(a, Literal):
@@ -239,11 +321,8 @@ def plan(e: Eqn) -> _Plan | None:
                 return None
         elif _char(a.aval.dtype) is None or len(a.aval.shape) > len(e.out.aval.shape):
             return None
-    impl = e.prim.impl
-    if isinstance(impl, np.ufunc):
-        return _plan_ufunc(impl, e) if not e.params else None
-    rule = _special_rules().get(e.prim)
-    return rule(e) if rule is not None else None
+    result: _Plan | None = rule(e)
+    return result
 
 
 def _chunks(members: list[Eqn], defined: set[Var], users_of: dict[Var, list[Eqn]],

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core import OUTPUT, Primitive, declare_residuals
-from .factories import binary, nondiff, unary, with_elementwise_batch
+from .factories import binary, fusion, nondiff, unary, with_elementwise_batch
 
 # --- arithmetic -----------------------------------------------------------------------------
 
@@ -129,9 +129,13 @@ imag: Callable[..., Any] = imag_p.bind
 conj: Callable[..., Any] = conj_p.bind
 
 
+def _expit_formula(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
 def _expit_impl(x):
     with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
+        return _expit_formula(x)
 
 
 expit_p = unary("expit", _expit_impl, lambda x, out: out * (1.0 - out))
@@ -207,6 +211,15 @@ floor_p = nondiff("floor", np.floor)
 ceil_p = nondiff("ceil", np.ceil)
 trunc_p = nondiff("trunc", np.trunc)
 round_p = nondiff("round", lambda x, decimals=0: np.round(x, decimals))
+
+# --- Numba kernel rules of the elementwise primitives that are no NumPy ufunc -------------------
+# (ufunc ones get theirs from the factories; see Primitive.kernel)
+
+expit_p.kernel = lambda e: fusion().formula_plan(e, _expit_formula)  # the impl's own formula
+where_p.kernel = lambda e: fusion().select_plan(e)
+real_p.kernel = lambda e: fusion().real_part_plan(e)
+imag_p.kernel = lambda e: fusion().imag_part_plan(e)
+round_p.kernel = lambda e: fusion().rint_plan(e)
 
 # --- residuals: what each vjp rule reads (the reverse trace keeps only that) -------------------
 

@@ -59,9 +59,25 @@ def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
 
 
 def with_elementwise_batch(prim: Primitive) -> Primitive:
-    """Give ``prim`` the elementwise batching rule and return it."""
+    """Give ``prim`` the elementwise batching rule and return it; one whose impl is a NumPy
+    ufunc also gets the ufunc's Numba kernel rule (see ``Primitive.kernel``)."""
     prim.batch = elementwise_batch(prim)
+    if type(prim.impl) is np.ufunc:
+        prim.kernel = ufunc_kernel
     return prim
+
+
+def fusion() -> Any:
+    """:mod:`funcgrad.ir.fusion`, imported on first use: kernel rules run only when the Numba
+    backend compiles, and ``import funcgrad`` stays light."""
+    from ..ir import fusion as module
+
+    return module
+
+
+def ufunc_kernel(e: Any) -> Any:
+    """The Numba kernel rule of an elementwise primitive whose impl is a NumPy ufunc."""
+    return fusion().ufunc_plan(e)
 
 
 class PerIndex:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._backend import as_array, is_foreign_array
 from ..core import Primitive, declare_residuals
-from .factories import PerIndex, batch_to_front, with_elementwise_batch
+from .factories import PerIndex, batch_to_front, fusion, with_elementwise_batch
 
 
 def _shape(x: Any) -> tuple[int, ...]:
@@ -211,6 +211,11 @@ optimization_barrier_p = with_elementwise_batch(Primitive(
     jvp=(lambda t, out, x: optimization_barrier(t),), vjp=(lambda ct, out, x: ct,),
     emit=lambda e, args, bind: args[0], register=False))
 optimization_barrier: Callable[..., Any] = optimization_barrier_p.bind
+
+# Numba kernel rules (see Primitive.kernel): in a fused loop, these pass a value through or cast it.
+for _p in (stop_gradient_p, optimization_barrier_p, broadcast_to_p):
+    _p.kernel = lambda e: fusion().identity_plan(e)
+astype_p.kernel = lambda e: fusion().cast_plan(e)
 
 
 def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
