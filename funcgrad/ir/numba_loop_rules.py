@@ -8,7 +8,9 @@ result; it raises :class:`Unsupported` for a case it does not translate, and the
 keeps the default backend's loop. Elementwise operations use :mod:`funcgrad.ir.fusion`'s templates
 (in :meth:`KernelWriter.equation`); this module adds int64 arithmetic (loop counters), ``matmul``
 (batch dimensions broadcast), ``sum`` and the 2-norm over axes, ``reshape``, ``transpose``, basic
-indexing and updates through it, and ``concatenate``.
+indexing and updates through it, and ``concatenate``. Sums and products accumulate in order in the
+result's dtype (NumPy sums pairwise, BLAS in blocks): the same values to rounding, for the small
+arrays of loop bodies.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from .numba_loop_source import KernelWriter
 
 __all__ = ["Unsupported", "rules", "integer_plan"]
+
 
 def _type_name(dtype: Any) -> str:
     """The NumPy scalar type of ``dtype`` as kernel source (``np.float64``, ``np.bool_``)."""
@@ -44,6 +47,7 @@ _INTEGER_OPS = {"add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({
 
 
 def integer_plan(e: Eqn) -> _Plan | None:
+    """How a kernel computes an int64 ufunc equation (``i + 1``, ``i < n``), or None."""
     ufunc = e.prim.impl
     if not isinstance(ufunc, np.ufunc) or e.params or type(e.out) is not Var or ufunc.__name__ not in _INTEGER_OPS:
         return None
