@@ -155,6 +155,28 @@ def test_reductions_call_ufunc_reduce_and_scalar_arithmetic_uses_operators() -> 
     assert type(value) is np.ndarray and value.shape == ()
 
 
+def test_reductions_of_known_arrays_have_no_type_check() -> None:
+    # tiny's sum reads exp's result, a new array: ufunc.reduce directly. A reduction of what the
+    # code cannot know to be an array (a reshape's result may be anything its impl returns; a 0-d
+    # argument may be a NumPy scalar) keeps its check, and the general version checks every one.
+    x = np.linspace(0.1, 1.0, 10)
+    lowered = fg.jit(fg.value_and_grad(tiny)).lower(x)
+    assert "if type(v" not in lowered.source
+    lowered = fg.jit(lambda x, s: fnp.sum(x) + fnp.sum(x.reshape(2, 5), axis=0) * fnp.sum(s)).lower(x, np.array(2.0))
+    g = lowered.compiled.__globals__
+    checked = [line for line in lowered.source.splitlines() if " if type(" in line and " else " in line]
+    direct = [c for c in calls(lowered.source) if g.get(c[0]) == np.add.reduce and c[1][0] == "a0"]
+    assert len(checked) == 2 and not any("(a0" in line for line in checked), lowered.source
+    assert len(direct) == 1  # the argument x, past the function's own type check
+    sub = np.linspace(0.1, 1.0, 10).view(Sub)
+    for arg in (x, sub):
+        got = fg.jit(fg.value_and_grad(tiny))(arg)
+        np.testing.assert_allclose(got[1], fg.value_and_grad(tiny)(x)[1], rtol=1e-12)
+    general = general_version(fg.jit(fg.value_and_grad(tiny)).lower(x))
+    general(sub)
+    assert " else " in general.compiled.source and "if type(v" in general.compiled.source
+
+
 def test_max_reduction_uses_maximum_reduce() -> None:
     lowered = fg.jit(lambda x: fnp.max(x, axis=1) + fnp.min(x, axis=0).sum()).lower(np.ones((3, 4)))
     g = lowered.compiled.__globals__

@@ -24,9 +24,21 @@ from .buffers import BufferPlan, numpy_program, plain_ufunc, plan_buffers
 from .passes import last_uses
 from .program import Literal, Program, Var
 
-__all__ = ["Compiled", "generate", "literal_source", "function_name"]
+__all__ = ["Compiled", "generate", "literal_source", "function_name", "ArraySource"]
 
 _file_ids = itertools.count()
+
+
+class ArraySource(str):
+    """The source of an operand that the generated code knows to be an exact NumPy ndarray (an
+    argument past the code's type check, or a new array the program made): what the ``emit``
+    rules get in ``args`` for such operands, so that they can leave out a check of their own.
+
+    >>> ArraySource("v0") == "v0", isinstance(ArraySource("v0"), ArraySource)
+    (True, True)
+    """
+
+    __slots__ = ()
 
 
 class Compiled(NamedTuple):
@@ -136,9 +148,10 @@ def generate(program: Program, name: str = "compiled", fresh_outputs: bool = Tru
     arguments are NumPy arrays or numbers (one ``type`` test each). Then elementwise operations
     write into a dead operand's buffer (``np.exp(v1, out=v1)``) where provably safe (see
     :mod:`funcgrad.ir.buffers`), arithmetic on 0-d values uses Python's operators (NumPy scalar
-    arithmetic, without a ufunc call), and results known to be new arrays are returned as they
-    are. Other arguments (Dask, CuPy, ndarray subclasses) run a general version, made on first
-    need, with none of this.
+    arithmetic, without a ufunc call), results known to be new arrays are returned as they
+    are, and operands known to be arrays reach ``emit`` rules as :class:`ArraySource` (a
+    reduction then calls ``ufunc.reduce`` without a type check). Other arguments (Dask, CuPy,
+    ndarray subclasses) run a general version, made on first need, with none of this.
     """
     if not numpy_program(program):
         return _generate(program, name, fresh_outputs, None)
@@ -189,8 +202,15 @@ def _generate(program: Program, name: str, fresh_outputs: bool, general: _Genera
         # types, and scalar arithmetic stays scalar.
         names[v] = bind_global(c[()] if v in scalar_consts else c, "const")
 
+    # Values known to be exact ndarrays: arguments past the type check and new arrays of the
+    # program's making (0-d results are NumPy scalars).
+    arrays = plan.fresh | {v for v in program.inputs if not v.aval.weak and v.aval.shape != ()} \
+        if numpy_only else frozenset()
+
     def atom(a: Any) -> str:
-        return literal_source(a.value, bind_global) if isinstance(a, Literal) else names[a]
+        if isinstance(a, Literal):
+            return literal_source(a.value, bind_global)
+        return ArraySource(names[a]) if a in arrays else names[a]
 
     arrays_of_literals: dict[str, str] = {}
 

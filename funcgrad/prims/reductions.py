@@ -91,13 +91,15 @@ def _reduce_emit(reduce: Any, general: Any) -> Callable[..., str]:
     CuPy, NumPy scalars, Python numbers)."""
 
     def emit(e: Any, args: list, bind: Any) -> str:
-        from ..ir.codegen import literal_source
+        from ..ir.codegen import ArraySource, literal_source
 
         axis, keepdims = (literal_source(e.params[k], bind) for k in ("axis", "keepdims"))
         slow = f"{bind(general)}({args[0]}, axis={axis}, keepdims={keepdims})"
         if e.inputs[0].aval.weak:
             return slow
         fast = f"{args[0]}, {axis}, None, None, True" if e.params["keepdims"] else f"{args[0]}, {axis}"
+        if isinstance(args[0], ArraySource):  # known to be a NumPy array: no check
+            return f"{bind(reduce)}({fast})"
         return f"({bind(reduce)}({fast}) if type({args[0]}) is {bind(np.ndarray)} else {slow})"
 
     return emit
