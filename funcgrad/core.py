@@ -78,7 +78,8 @@ class Primitive:
     * ``abstract_eval(*avals, **params)`` (optional) gives the result's shape and dtype; by
       default ``jit`` runs ``impl`` once on zero-strided placeholders.
     * ``emit(eqn, args, bind)`` (optional) writes the Python expression ``jit``'s code
-      generator uses for this operation (``args`` are the operands' source expressions,
+      generator uses for this operation (``args`` are the operands' source expressions, an
+      ``ir.codegen.ArraySource`` where the operand is known to be a NumPy array;
       ``bind(value)`` makes a global and returns its name); by default it calls ``impl`` with
       the parameters bound. It must compute exactly what ``impl`` computes.
 
