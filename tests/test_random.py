@@ -725,6 +725,26 @@ def test_lognormal_and_weibull_are_differentiable_in_their_parameters():
     np.testing.assert_allclose(g, np.sum(2.0 * e ** (1 / 1.5) * np.log(e) * (-1 / 1.5**2)), rtol=1e-12)
 
 
+def test_exp_based_draws_keep_their_derivatives_on_every_path():
+    # The XLA exp correction carries no derivative: the draws differentiate as exp(...) does, to
+    # second order, forward and reverse, for broadcast parameters (XLA's rewritten products) and for
+    # full-shape ones, under vmap as well.
+    from funcgrad.test_util import check_grads
+
+    check_grads(lambda s: fr.lognormal(K1, s, (5,)), (np.array(0.7),))
+    check_grads(lambda s: fr.lognormal(K1, s, (3,)), (np.array([0.2, 1.0, 2.5]),))
+    check_grads(lambda b: fr.pareto(K1, b, (5,)), (np.array(2.5),))
+    check_grads(lambda b: fr.pareto(K1, b, (3,)), (np.array([0.5, 1.0, 3.0]),))
+    e = np.asarray(fr.exponential(K1, (3,)))
+    b = np.array([0.5, 1.0, 3.0])
+    np.testing.assert_allclose(fg.jacfwd(lambda b: fr.pareto(K1, b, (3,)))(b), np.diag(-e / b**2 * np.exp(e / b)),
+                               rtol=1e-13)
+    per_example = fg.vmap(fg.grad(lambda s: fnp.sum(fr.lognormal(K1, s, (4,)))))(np.array([0.3, 0.7]))
+    z = np.asarray(fr.normal(K1, (4,)))
+    np.testing.assert_allclose(per_example, [np.sum(z * np.exp(s * z)) for s in (0.3, 0.7)], rtol=1e-13)
+    assert fr.lognormal(K1, 0.5, (0,)).shape == (0,) and fr.pareto(K1, 2.0, ()).shape == ()
+
+
 def test_per_example_gradients_with_per_example_dropout_keys():
     """The DP-SGD / dropout pattern: vmap(grad) over examples, each with its own key."""
     w = np.array([[0.5, -1.0], [2.0, 0.3], [-0.7, 1.1]])
