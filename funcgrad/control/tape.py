@@ -38,25 +38,6 @@ class _Tape:
     def ndim(self) -> int:
         return len(self.shape)
 
-    def sum(self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **_: Any) -> _Tape:
-        """The cotangent of a tape broadcast along batch axes (an unbatched tape read by a batched
-        loop): each step's entries summed over those axes; the flags of the levels summed dropped.
-        (``np.sum`` calls this; the tape's entries are batched along its leading axes.)"""
-        n = len(self.shape)
-        axes = tuple(range(n)) if axis is None else tuple(sorted(int(a) % n for a in np.atleast_1d(axis)))
-        assert self.steps is not None and out is None  # a cotangent tape is recorded per step
-        steps = [tuple(None if e is None else np.sum(e, axis=axes, keepdims=keepdims) for e in s) for s in self.steps]
-        kept = [i for i in range(n) if i not in axes]
-        shape = tuple(1 if i in axes else self.shape[i] for i in range(n)) if keepdims else tuple(
-            self.shape[i] for i in kept)
-        flags = None
-        if self.flags is not None and not keepdims:  # (the flags of the level at axis i: index -1 - i)
-            flags = [tuple(x for k, x in enumerate(f) if len(f) - 1 - k not in axes) for f in self.flags]
-        return _Tape(steps=steps, shape=shape, flags=flags)
-
-    def astype(self, dtype: Any, **_: Any) -> _Tape:
-        return self
-
     def reshape(self, *shape: Any, **_: Any) -> np.ndarray:
         """The tape as an object array of one element (a batched jit program broadcasts an
         unbatched tape it returns: reshape to ``(1,)``, then ``broadcast_to``)."""
