@@ -509,6 +509,8 @@ def value_and_grad(
         nums, all_args = found
         for n in nums:
             a = args[n]
+            if type(a) is np.ndarray and a.dtype.kind == "f" and not holomorphic:
+                continue  # (what _all_float_arrays accepts first)
             if holomorphic or not _all_float_arrays(a):  # the named checks only when one may fail
                 _check_differentiable_inputs(f, args, (n,), "grad", holomorphic, allow_int)
 
@@ -537,9 +539,16 @@ def value_and_grad(
             finally:
                 trace.alive = False
             if type(raw) is ReverseTracer and raw._trace is trace:
-                out = _output(raw.primal)
-                _check_scalar(out, fname, holomorphic)
-                seed = _seed(out)
+                out = raw.primal
+                out = np.array(out) if isinstance(out, np.generic) else _output(out)
+                dt = out.dtype
+                if type(out) is np.ndarray and out.shape == () and dt.kind == "f" and not holomorphic:
+                    seed = _ONES.get(dt)  # what _check_scalar accepts and _seed gives, without the calls
+                    if seed is None:
+                        seed = _one(dt)
+                else:
+                    _check_scalar(out, fname, holomorphic)
+                    seed = _seed(out)
                 if type(seed) is np.ndarray:
                     (g,) = backward(trace, [(raw.node, seed)], [tx.node])
                     g = zeros_like_shape(x, x.shape, x.dtype) if g is None else _output(g)

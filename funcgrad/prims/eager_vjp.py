@@ -14,6 +14,7 @@ imports this module.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -60,11 +61,18 @@ declare_eager_vjp(ew.minimum_p, lambda ct, o, x, y: ct * _tie_partial(np.less(x,
 
 def _sum_vjp(ct: Any, out: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
     # reductions._expand and broadcast_to, with the impls of reshape and broadcast_to.
+    shape = x.shape
     if axis is not None or ct.shape:
-        kd = keepdims_shape(x.shape, axis)
+        kd = keepdims_shape(shape, axis)
         if ct.shape != kd:
             ct = reshape_p.impl(ct, kd)
-    return broadcast_to_p.impl(ct, x.shape)
+    elif shape and math.prod(shape) <= 1024 and (type(ct) is np.ndarray or isinstance(ct, np.generic)):
+        # A total sum's 0-d cotangent: what broadcast_to's impl makes of it (a filled copy of a
+        # small shape), filled with ndarray.fill instead of a broadcasting assignment.
+        filled = np.empty(shape, ct.dtype)
+        filled.fill(ct)
+        return filled
+    return broadcast_to_p.impl(ct, shape)
 
 
 declare_eager_vjp(reduce_sum_p, _sum_vjp)

@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .._backend import zeros_like_shape
-from ..core import OUTPUT, Primitive, Trace, Tracer
+from ..core import OUTPUT, Primitive, Trace, Tracer, _level_counter
 from ..prims import eager_vjp as _eager_vjp  # noqa: F401  (declares the eager vjp rules the backward pass uses)
 from ..prims.elementwise import add
 from ..prims.shape import cast_derivative, sum_to_shape
@@ -53,7 +53,8 @@ class ReverseTrace(Trace):
     __slots__ = ("tape", "num_nodes", "nested")
 
     def __init__(self) -> None:
-        super().__init__()
+        self.level = next(_level_counter)  # Trace.__init__, inlined (one trace per grad call)
+        self.alive = True
         # Indexed by node id: the entry that made the node, None for inputs and for the second
         # and later outputs of a custom entry (which sits at its first output's node).
         self.tape: list[tuple | None] = []
@@ -114,7 +115,38 @@ class ReverseTrace(Trace):
             elif n == 2:
                 a, b = args
                 ta = type(a) is ReverseTracer and a._trace is self
-                if ta is not (type(b) is ReverseTracer and b._trace is self):  # exactly one tracked
+                tb = type(b) is ReverseTracer and b._trace is self
+                if ta and tb:  # both tracked (x * y): _entry's general form, built inline
+                    x, y = a.primal, b.primal
+                    if not isinstance(x, Tracer) and not isinstance(y, Tracer):
+                        out = prim.impl(x, y, **params) if params else prim.impl(x, y)
+                        if prim.nondiff:
+                            return out
+                        dt = out.dtype
+                        if dt.kind not in "fc":
+                            return out
+                        if prim.vjp is None:
+                            raise _no_rule(prim, 0)
+                        node = self.num_nodes
+                        self.num_nodes = node + 1
+                        reads = prim.residuals
+                        if reads is None:
+                            kept_out, kx, ky = out, x, y
+                        else:
+                            r0, r1 = reads
+                            kept_out = out if OUTPUT in r0 or OUTPUT in r1 else None
+                            kx = x if 0 in r0 or 0 in r1 else None
+                            ky = y if 1 in r0 or 1 in r1 else None
+                        so, dx, dy = out.shape, x.dtype, y.dtype
+                        self.tape.append((prim, params or _NO_PARAMS, kept_out, 2, kx, ky,
+                                          0, node - a.node, None if x.shape == so and dx == dt else (x.shape, dx),
+                                          1, node - b.node, None if y.shape == so and dy == dt else (y.shape, dy)))
+                        t = ReverseTracer()
+                        t._trace = self
+                        t.primal = out
+                        t.node = node
+                        return t
+                elif ta or tb:  # exactly one tracked
                     i, src, x, y = (0, a, a.primal, b) if ta else (1, b, a, b.primal)
                     if isinstance(y if ta else x, _PLAIN):
                         v = x if ta else y
@@ -374,6 +406,24 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
                 prev = cts.get(src)
                 cts[src] = g if prev is None else add(prev, g)
             continue
+        if size == 8 and entry[3] == 1:  # one operand, with parameters or reshaped (sum, reshape, getitem)
+            rule = (prim.vjp_eager if eager else prim.vjp)[0]  # type: ignore[index]
+            if rule is None:
+                raise _no_rule(prim, 0)
+            params = entry[1]
+            g = rule(ct, entry[2], entry[4], **params) if params else rule(ct, entry[2], entry[4])
+            if type(g) in _PY_NUMBERS:
+                g = np.asarray(g)
+            meta = entry[7]
+            shape, dtype = (ct.shape, ct.dtype) if meta is None else meta
+            if g.shape != shape:
+                g = sum_to_shape(g, shape)
+            if g.dtype != dtype:
+                g = cast_derivative(g, dtype)
+            src = node - entry[6]
+            prev = cts.get(src)
+            cts[src] = g if prev is None else add(prev, g)
+            continue
         start = 4 + entry[3]
         params, out, primals, links = entry[1], entry[2], entry[4:start], entry[start:]
         vjps = prim.vjp_eager if eager else prim.vjp
@@ -394,6 +444,8 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
             src = node - links[k + 1]
             prev = cts.get(src)
             cts[src] = g if prev is None else add(prev, g)
+    if len(wanted) == 1:
+        return [cts.get(wanted[0])]
     return [cts.get(n) for n in wanted]
 
 
