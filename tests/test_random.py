@@ -1009,6 +1009,42 @@ def test_many_exp_based_draws_are_jax_bit_for_bit(mode, name):
     assert int(got.view(utype).astype(np.uint64).sum(dtype=np.uint64)) == JAX_EXP_SUMS[mode][name]
 
 
+# wald(k, dt(1.3), (5,), dt) and wald(k, A([0.5, 1.0, 3.0], dt), (3,), dt) (JAX 0.10.2, raw bits), and the bit
+# sum of wald(PRNGKey(1234), dt(1.3), (20_000,), dt): XLA contracts two of its multiply-adds
+JAX_WALD = {'32': {'sum': 21253373903743,
+                   'wald@1234': [1080758038, 1063309972, 1062961105, 1045349140, 1051019460],
+                   'wald@big': [1076516950, 1061363049, 1066309529, 1073892272, 1051802230],
+                   'wald_v@1234': [1064827808, 1060463767, 1070414471],
+                   'wald_v@big': [1061734090, 1059066360, 1075308302]},
+            '64': {'sum': 10256125970158558275,
+                   'wald@1234': [4599942587451740997, 4607784284971606358, 4594741716239559110,
+                                 4603523055370094678, 4614690988477207993],
+                   'wald@big': [4599066578301380191, 4608970394535283007, 4617810619511581533,
+                                4617854409797476967, 4606652446022570387],
+                   'wald_v@1234': [4596855460749724492, 4606162955646098192, 4595528807167876608],
+                   'wald_v@big': [4596083167231694576, 4607475874274773619, 4600917593913615688]}}
+
+
+@pytest.mark.parametrize("mode", ["32", "64"])
+def test_wald_is_jax_bit_for_bit_and_differentiable(mode):
+    dtype, utype = (np.float32, np.uint32) if mode == "32" else (np.float64, np.uint64)
+    answers = JAX_WALD[mode]
+    for seed in ("1234", "big"):
+        k = fr.key(BIT_SEEDS[seed])
+        for name, mean, shape in (("wald", dtype(1.3), (5,)), ("wald_v", np.array([0.5, 1.0, 3.0], dtype), (3,))):
+            for got in (fr.wald(k, mean, shape, dtype), fg.jit(lambda k: fr.wald(k, mean, shape, dtype))(k)):
+                got = np.asarray(got)
+                assert got.dtype == dtype
+                np.testing.assert_array_equal(got.view(utype), answers[f"{name}@{seed}"])
+    many = np.asarray(fr.wald(fr.key(1234), dtype(1.3), (20_000,), dtype))
+    assert int(many.view(utype).astype(np.uint64).sum(dtype=np.uint64)) == answers["sum"]
+    if mode == "64":  # the fused steps carry the composition's derivatives
+        from funcgrad.test_util import check_grads
+
+        check_grads(lambda m: fr.wald(fr.key(3), m, (6,)), (np.array(1.3),))
+        check_grads(lambda m: fr.wald(fr.key(3), m, (3,)), (np.array([0.5, 1.0, 3.0]),))
+
+
 def test_xla_exp_matches_its_definition_at_the_edges():
     from funcgrad.random import _xla_math
 

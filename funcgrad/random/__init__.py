@@ -20,11 +20,11 @@ funcgrad reproduces XLA's own elementwise functions (``funcgrad.random._xla_math
 ``log1p`` and ``exp``, its float32 ``log`` and ``erf``, the fused multiply–adds XLA forms in
 polynomials, and XLA's rewrites of a broadcast parameter): ``uniform`` with ``minval``/``maxval``,
 ``normal``, ``truncated_normal``, ``exponential``, ``gumbel``, ``laplace``, ``logistic``,
-``binomial``, ``multinomial``, ``lognormal``, ``pareto`` and ``weibull_min``, in float32 and
-float64 (checked bit for bit against recorded JAX answers). The rest agree to a few units in the
-last place (relative differences below 1e-6 in float32 and 1e-14 in float64): ``gamma`` and its
-family (``beta``, ``dirichlet``, ``t``, ``chisquare``, ``f``, ``generalized_normal``, whose
-rejection loop funcgrad does not reproduce operation by operation), ``wald``, and ``maxwell`` /
+``binomial``, ``multinomial``, ``lognormal``, ``pareto``, ``weibull_min`` and ``wald``, in float32
+and float64 (checked bit for bit against recorded JAX answers). The rest agree to a few units in
+the last place (relative differences below 1e-6 in float32 and 1e-14 in float64): ``gamma`` and
+its family (``beta``, ``dirichlet``, ``t``, ``chisquare``, ``f``, ``generalized_normal``, whose
+rejection loop funcgrad does not reproduce operation by operation), and ``maxwell`` /
 ``double_sided_maxwell`` (XLA sums the three squares in an order that depends on the draw's
 size). float32
 draws are JAX's default numbers; float64 draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
@@ -876,12 +876,25 @@ def wald(key: Any, mean: Any, shape: Shape | None = None, dtype: Any = None) -> 
     """
     fnp = _fnp()
     shape = _shape_dtype(mean)[0] if shape is None else _shape(shape, "wald")
+    d = _float_dtype(dtype, "wald")
+    mean = _param(mean, d)
+    if tuple(mean.shape) != shape:
+        mean = fnp.broadcast_to(mean, shape)
     key_normal, key_uniform = split(key)
-    v = normal(key_normal, shape, dtype)
-    z = uniform(key_uniform, shape, dtype)
+    v = normal(key_normal, shape, d)
+    z = uniform(key_uniform, shape, d)
     y = v * v
-    x = mean + mean * mean * y / 2 - mean / 2 * fnp.sqrt(4 * mean * y + mean * mean * y * y)
-    return fnp.where(z <= mean / (mean + x), x, mean * mean / x)
+    mean_sq = mean * mean
+    # JAX's numbers: XLA contracts 4·mean·y + mean²·y² and mean + mean²·y/2 - (mean/2)·sqrt(…) into
+    # fused multiply-adds (the first product of each is the fused one)
+    root = fnp.sqrt(_fused(4.0 * mean, y, mean_sq * (y * y)))
+    x = _fused(-(mean * 0.5), root, mean + mean_sq * y * 0.5)
+    return fnp.where(z <= mean / (mean + x), x, mean_sq / x)
+
+
+def _fused(a: Any, b: Any, c: Any) -> Any:
+    """``a * b + c`` rounded once, as XLA contracts it; differentiable as ``a * b + c``."""
+    return a * b + c + _prims().random_fma_residual(a, b, c)
 
 
 def generalized_normal(key: Any, p: float, shape: Shape = (), dtype: Any = None) -> Any:
