@@ -47,6 +47,9 @@ class Trace:
     # True for traces that record programs (jit's staging): a higher-order operation bound at
     # such a trace needs its sub-program traced, to hold it as a parameter.
     records_programs = False
+    # True for traces whose tracers hold concrete values (reverse and forward mode): an operation
+    # without a derivative (a comparison) on such a tracer is that operation on its value.
+    concrete_values = False
 
     def __init__(self) -> None:
         self.level = next(_level_counter)

@@ -166,3 +166,50 @@ def test_fan_out_and_in_sums_every_contribution():
 
     check_grads(f, (RNG.standard_normal(3),), order=1, modes=("rev",))
     check_grads(f, (RNG.standard_normal(()),), order=2, modes=("rev",))
+
+
+@pytest.mark.parametrize("transform", ["grad", "hessian", "jvp", "jit_grad", "vmap_grad"])
+def test_comparisons_of_tracers_are_comparisons_of_their_values(transform):
+    # The comparison operators go straight to the value under reverse and forward traces (the
+    # result has no derivative); under jit and vmap they are still recorded / batched.
+    def f(x):
+        big = x > 0.25
+        small = x <= -0.5
+        same = (x * 2.0) == (x + x)
+        return fnp.sum(fnp.where(big, x * x, fnp.where(small, 3.0 * x, x)) * same) + fnp.sum((x != x) * x)
+
+    x = np.array([0.3, -0.7, 1.1, 0.1, -0.2])
+    d1 = np.where(x > 0.25, 2 * x, np.where(x <= -0.5, 3.0, 1.0))
+    if transform == "grad":
+        np.testing.assert_allclose(fg.grad(f)(x), d1, rtol=1e-14)
+    elif transform == "hessian":
+        np.testing.assert_allclose(fg.hessian(f)(x), np.diag(np.where(x > 0.25, 2.0, 0.0)), atol=1e-14)
+    elif transform == "jvp":
+        _, t = fg.jvp(f, (x,), (np.ones_like(x),))
+        np.testing.assert_allclose(t, d1.sum(), rtol=1e-14)
+    elif transform == "jit_grad":
+        np.testing.assert_allclose(fg.jit(fg.grad(f))(x), d1, rtol=1e-14)
+    else:
+        got = fg.vmap(fg.grad(lambda v: f(v)))(np.stack([x, -x]))
+        np.testing.assert_allclose(got[0], d1, rtol=1e-14)
+
+
+def test_norm_of_a_tracer_as_a_loop_condition_and_in_the_output():
+    def doubling(x):
+        y = x * 2
+        while fnp.linalg.norm(y) < 1000:
+            y = y * 2
+        return y * fnp.linalg.norm(x)
+
+    x = np.array([0.3, -0.4, 1.2])
+    n = np.linalg.norm(x)
+    y, pullback = fg.vjp(doubling, x)
+    k = int(np.ceil(np.log2(1000 / (2 * n))))  # doublings after the first
+    scale = 2.0 ** (k + 1)
+    np.testing.assert_allclose(y, scale * x * n, rtol=1e-14)
+    v = np.array([0.1, 1.0, -2.0])
+    (g,) = pullback(v)
+    np.testing.assert_allclose(g, scale * (v * n + x * (v @ x) / n), rtol=1e-13)
+    check_grads(lambda x: fnp.linalg.norm(x * x), (x,), order=2)
+    assert fg.jit(lambda x: fnp.linalg.norm(x))(x) == np.linalg.norm(x)
+    assert fg.vmap(lambda x: fnp.linalg.norm(x))(np.stack([x, 2 * x])).shape == (2,)

@@ -100,6 +100,9 @@ def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any
     raise ValueError("Invalid norm order for matrices.")
 
 
+_TOTAL_NORM = {"axis": None, "keepdims": False}  # shared by every such call (parameters are never mutated)
+
+
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """Differentiable ``numpy.linalg.norm``; the gradient at ``x = 0`` is 0 (a subgradient).
 
@@ -107,6 +110,10 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     >>> fnp.linalg.norm(np.array([3.0, 4.0]))
     np.float64(5.0)
     """
+    if ord is None and axis is None and keepdims is False and isinstance(x, Tracer):
+        trace = x._trace  # norm(y) of a traced float array (a loop's condition): bind's work, done here
+        if trace.alive and x.dtype.kind in "fc":
+            return trace.process(la.l2norm_p, (x,), _TOTAL_NORM)
     x = as_array(x)
     if x.dtype.kind in "iub":
         x = x.astype(np.float64)

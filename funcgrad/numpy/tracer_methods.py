@@ -54,6 +54,24 @@ def _binary_prim(prim: Any) -> tuple[Any, Any]:
     return op, rop
 
 
+def _compare_prim(prim: Any) -> Any:
+    """``_binary_prim``'s ``op`` for a comparison (no derivative): under a trace whose tracers
+    hold concrete values (reverse and forward mode), the comparison of the value, which is what
+    those traces' ``process`` returns for an operation without a derivative."""
+    bind, impl = prim.bind, prim.impl
+
+    def op(self: Any, other: Any) -> Any:
+        trace = self._trace
+        if isinstance(other, Tracer) or not trace.alive:
+            return bind(self, other)
+        if trace.concrete_values:
+            x = self.primal
+            return bind(x, other) if isinstance(x, Tracer) else impl(x, other)
+        return trace.process(prim, (self, other), {})
+
+    return op
+
+
 _SIZE_HINT = (" Or give the result's length, as in JAX: funcgrad.numpy.extract(mask, x, size=n), "
               "funcgrad.numpy.nonzero(mask, size=n) or funcgrad.numpy.compress(..., size=n).")
 
@@ -160,12 +178,12 @@ def _install() -> None:
     T.__xor__, T.__rxor__ = _binary(mathfuncs.bitwise_xor)
     T.__lshift__, T.__rlshift__ = _binary(mathfuncs.left_shift)
     T.__rshift__, T.__rrshift__ = _binary(mathfuncs.right_shift)
-    T.__lt__ = _binary_prim(ew.less_p)[0]
-    T.__le__ = _binary_prim(ew.less_equal_p)[0]
-    T.__gt__ = _binary_prim(ew.greater_p)[0]
-    T.__ge__ = _binary_prim(ew.greater_equal_p)[0]
-    T.__eq__ = _binary_prim(ew.equal_p)[0]
-    T.__ne__ = _binary_prim(ew.not_equal_p)[0]
+    T.__lt__ = _compare_prim(ew.less_p)
+    T.__le__ = _compare_prim(ew.less_equal_p)
+    T.__gt__ = _compare_prim(ew.greater_p)
+    T.__ge__ = _compare_prim(ew.greater_equal_p)
+    T.__eq__ = _compare_prim(ew.equal_p)
+    T.__ne__ = _compare_prim(ew.not_equal_p)
     T.__neg__ = lambda self: ew.neg(self)
     T.__pos__ = lambda self: self
     T.__abs__ = lambda self: ew.abs_p.bind(self)

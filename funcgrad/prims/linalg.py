@@ -162,7 +162,7 @@ def _l2norm_impl(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
         # What np.linalg.norm computes in this case (the same operations, so the same bits),
         # without its Python-level argument handling: the norm of a real vector is a common
         # condition of Python loops (the README's `while norm(y) < 1000`).
-        flat = x.ravel(order="K")
+        flat = x.ravel("K")
         return np.sqrt(flat.dot(flat))
     if axis is not None and len(axis) > 2:  # NumPy's norm takes at most two axes
         return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))

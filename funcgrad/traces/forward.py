@@ -36,6 +36,7 @@ class JVPTracer(Tracer):
 
 class ForwardTrace(Trace):
     __slots__ = ()
+    concrete_values = True
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         if len(args) == 1 and prim.jvp_all is None:

@@ -51,6 +51,7 @@ def reverse_tracer(trace: ReverseTrace, primal: Any, node: int) -> ReverseTracer
 
 class ReverseTrace(Trace):
     __slots__ = ("tape", "num_nodes", "nested")
+    concrete_values = True
 
     def __init__(self) -> None:
         self.level = next(_level_counter)  # Trace.__init__, inlined (one trace per grad call)
