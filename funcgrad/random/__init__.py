@@ -21,10 +21,12 @@ funcgrad reproduces XLA's own elementwise functions (``funcgrad.random._xla_math
 polynomials, and XLA's rewrites of a broadcast parameter): ``uniform`` with ``minval``/``maxval``,
 ``normal``, ``truncated_normal``, ``exponential``, ``gumbel``, ``laplace``, ``logistic``,
 ``binomial``, ``multinomial``, ``lognormal``, ``pareto``, ``weibull_min`` and ``wald``, in float32
-and float64 (checked bit for bit against recorded JAX answers). The rest agree to a few units in
-the last place (relative differences below 1e-6 in float32 and 1e-14 in float64): ``gamma`` and
-its family (``beta``, ``dirichlet``, ``t``, ``chisquare``, ``f``, ``generalized_normal``, whose
-rejection loop funcgrad does not reproduce operation by operation), and ``maxwell`` /
+and float64, and in float64 ``gamma``, ``loggamma``, ``beta``, ``chisquare``, ``t``, ``f`` and
+``generalized_normal`` (checked bit for bit against recorded JAX answers; for the gamma family
+this holds on x86-64 CPUs without AVX-512, where XLA's reciprocal square root is ``1/sqrt``). The
+rest agree to a few units in the last place (relative differences below 1e-6 in float32 and
+1e-14 in float64): the float32 gamma family (XLA uses the processor's approximate reciprocal
+square root there), ``dirichlet`` (a softmax whose sum XLA orders its own way), and ``maxwell`` /
 ``double_sided_maxwell`` (XLA sums the three squares in an order that depends on the draw's
 size). float32
 draws are JAX's default numbers; float64 draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
@@ -667,7 +669,7 @@ def beta(key: Any, a: Any, b: Any, shape: Shape | None = None, dtype: Any = None
     log_a = loggamma(key_a, a, shape, dtype)
     log_b = loggamma(key_b, b, shape, dtype)
     top = fnp.maximum(log_a, log_b)
-    ga, gb = fnp.exp(log_a - top), fnp.exp(log_b - top)
+    ga, gb = _xla_exp(log_a - top), _xla_exp(log_b - top)
     return ga / (ga + gb)
 
 
@@ -685,7 +687,7 @@ def dirichlet(key: Any, alpha: Any, shape: Shape | None = None, dtype: Any = Non
     shape = alpha_shape[:-1] if shape is None else _shape(shape, "dirichlet")
     logs = loggamma(key, alpha, shape + alpha_shape[-1:], dtype)
     logs = logs - fnp.max(logs, axis=-1, keepdims=True)
-    e = fnp.exp(logs)
+    e = _xla_exp(logs)
     return e / fnp.sum(e, axis=-1, keepdims=True)
 
 
@@ -762,7 +764,7 @@ def chisquare(key: Any, df: Any, shape: Shape | None = None, dtype: Any = None) 
     (4,)
     """
     shape = _shape_dtype(df)[0] if shape is None else _shape(shape, "chisquare")
-    return 2.0 * gamma(key, df * 0.5, shape, dtype)
+    return _xla_exp(loggamma(key, df * 0.5, shape, dtype)) * 2.0  # as JAX computes it
 
 
 def t(key: Any, df: Any, shape: Shape = (), dtype: Any = None) -> Any:
@@ -947,9 +949,11 @@ def f(key: Any, dfnum: Any, dfden: Any, shape: Shape | None = None, dtype: Any =
     if shape is None:
         shape = np.broadcast_shapes(_shape_dtype(dfnum)[0], _shape_dtype(dfden)[0])
     key_den, key_num = split(key)
-    num = chisquare(key_num, dfnum, shape, dtype) / dfnum
-    den = chisquare(key_den, dfden, shape, dtype) / dfden
-    return num / den
+    d = _float_dtype(dtype, "f")
+    dfnum, dfden = _param(dfnum, d), _param(dfden, d)
+    num = chisquare(key_num, dfnum, shape, d)
+    den = chisquare(key_den, dfden, shape, d)
+    return (num * dfden) / (dfnum * den)  # XLA's rewrite of (num / dfnum) / (den / dfden)
 
 
 def clone(key: Any) -> Any:

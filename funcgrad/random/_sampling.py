@@ -234,13 +234,25 @@ def _split2(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return both[:, 0], both[:, 1]
 
 
+def _fused(a: Any, b: Any, c: Any) -> np.ndarray:
+    """``a * b + c`` rounded once (an FMA XLA forms), broadcast, in ``a``'s dtype."""
+    dtype = np.asarray(a).dtype
+    a, b, c = (np.ascontiguousarray(v) for v in np.broadcast_arrays(*(np.asarray(v, dtype) for v in (a, b, c))))
+    if dtype == np.float32:
+        return _xla_math.fma32(a, b, c)
+    return _xla_math.fma64(a, b, c) if a.size else a * b + c
+
+
 def _marsaglia_tsang(keys: np.ndarray, alpha: np.ndarray, dtype: np.dtype, log_space: bool) -> np.ndarray:
     f = dtype.type
     keys, boost_keys = _split2(keys)
     small = alpha < f(1.0)
     shifted = np.where(small, alpha + f(1.0), alpha)
     d = shifted - f(1.0 / 3.0)
-    c = f(1.0 / 3.0) / np.sqrt(d)
+    # As XLA computes them (float64 is then JAX's to the bit on x86-64 without AVX-512): (1/3)/sqrt(d)
+    # as (1/3)·(1/sqrt(d)) (XLA's rsqrt, 1/sqrt there; float32 uses the hardware's approximate rsqrt
+    # refined by Newton steps, not reproduced), 1 + x c and 1 - 0.0331 x⁴ fused, XLA's log and log1p
+    c = f(1.0 / 3.0) * (f(1.0) / np.sqrt(d))
     n = alpha.shape[0]
     volume = np.ones(n, dtype)
     todo = np.arange(n)
@@ -255,20 +267,20 @@ def _marsaglia_tsang(keys: np.ndarray, alpha: np.ndarray, dtype: np.dtype, log_s
             while redo.size:  # a normal draw with 1 + c x > 0
                 x_keys[redo], sub = _split2(x_keys[redo])
                 x[redo] = normal(sub, (), dtype)
-                v[redo] = f(1.0) + x[redo] * c[todo[redo]]
+                v[redo] = _fused(x[redo], c[todo[redo]], f(1.0))
                 redo = redo[v[redo] <= f(0.0)]
             xx = x * x
             vvv = v * v * v
             u = uniform(u_keys, (), dtype)
             dd = d[todo]
-            reject = (u >= f(1.0) - f(0.0331) * (xx * xx)) & (
-                np.log(u) >= xx * f(0.5) + dd * (f(1.0) - vvv + np.log(vvv)))
+            reject = (u >= _fused(f(-0.0331), xx * xx, f(1.0))) & (
+                _xla_math.log(u) >= xx * f(0.5) + dd * (f(1.0) - vvv + _xla_math.log(vvv)))
             volume[todo] = vvv
             todo = todo[reject]
         if log_space:
-            log_u = np.log1p(-uniform(boost_keys, (), dtype))  # log of a uniform in (0, 1]
+            log_u = -_standard(boost_keys, (), dtype, "exponential")  # log1p(-u): the log of a uniform in (0, 1]
             log_boost = np.where(~small | (log_u == 0), f(0.0), log_u * (f(1.0) / alpha))
-            return np.log(d) + np.log(volume) + log_boost
+            return _xla_math.log(d) + _xla_math.log(volume) + log_boost
         u = f(1.0) - uniform(boost_keys, (), dtype)
         boost = np.where(small, u ** (f(1.0) / alpha), f(1.0))
         return d * volume * boost
