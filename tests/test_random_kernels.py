@@ -161,3 +161,19 @@ def test_without_numba_the_numpy_path_is_used(monkeypatch):
     monkeypatch.setattr(_accel, "_module", None)
     assert _accel.kernels(10**6) is None
     np.testing.assert_array_equal(fr.normal(fr.key(5), (20_000,))[:3], fr.normal(fr.key(5), (3,)))
+
+
+def test_the_c_library_log_path_gives_the_same_bits(monkeypatch):
+    # Where NumPy has its own AVX-512 float64 log, _xla_math uses the C library's (XLA's); forced
+    # here, it must give the recorded JAX numbers and the Numba kernel's bits.
+    from funcgrad.random import _xla_math
+
+    monkeypatch.setattr(_xla_math, "_NUMPY_OWN_LOG", True)
+    with _accel.numpy_only():
+        slow = np.asarray(fr.normal(fr.key(1234), (N,), np.float64))
+    assert _word_sum(slow) == JAX_NORMAL[("float64", 1234)][0]
+    np.testing.assert_array_equal(slow, fr.normal(fr.key(1234), (N,), np.float64))
+    x = np.array([0.0, -1.0, np.inf, np.nan, 1e-300, 2.5])
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(_xla_math.log(x), np.log(x))
+    assert _xla_math.log(np.array(2.0)).shape == ()

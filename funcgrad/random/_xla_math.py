@@ -19,6 +19,8 @@ What differs, found by comparing against JAX 0.10 on CPU (x86-64 with FMA):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["fma32", "fma64", "log_f32", "log1p", "log", "exp"]
@@ -162,9 +164,34 @@ def log1p(x: np.ndarray) -> np.ndarray:
 
 
 def log(x: np.ndarray) -> np.ndarray:
-    """XLA's ``log``: its own approximation for float32, the C library's (NumPy's) for float64."""
+    """XLA's ``log``: its own approximation for float32, the C library's for float64 (NumPy's
+    ``log``, except where NumPy has its own AVX-512 version: there the C library's, element by
+    element)."""
     x = np.asarray(x)
-    return log_f32(x) if x.dtype == np.float32 else np.log(x)
+    if x.dtype == np.float32:
+        return log_f32(x)
+    return _libm_log(x) if _NUMPY_OWN_LOG else np.log(x)
+
+
+def _numpy_has_own_log() -> bool:
+    """Whether NumPy may evaluate float64 ``log`` with its own AVX-512 code instead of the C library's."""
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    features = getattr(getattr(core, "_multiarray_umath", None), "__cpu_features__", {}) or {}
+    return bool(features.get("AVX512F"))
+
+
+_NUMPY_OWN_LOG = _numpy_has_own_log()
+_math_log = np.frompyfunc(math.log, 1, 1)
+
+
+def _libm_log(x: np.ndarray) -> np.ndarray:
+    """The C library's float64 ``log`` (Python's ``math.log`` calls it), with NumPy's special values."""
+    flat = np.asarray(x, np.float64).reshape(-1)
+    out = np.log(flat)  # special values (0, negatives, inf, NaN) as NumPy gives them
+    regular = np.isfinite(out) & (flat > 0)
+    if regular.any():
+        out[regular] = np.asarray(_math_log(flat[regular]), np.float64)
+    return out.reshape(np.shape(x))
 
 
 _LOG_P = (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1,
