@@ -69,7 +69,7 @@ def sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: 
             and (type(a) is np.ndarray or isinstance(a, Tracer)) and a.dtype.kind != "b"):
         # sum(x) / sum(x, axis): the steps below that apply, without the ones that do not
         if axis is None and keepdims is False:  # a total sum: bind's work, done here
-            if type(a) is np.ndarray:
+            if not isinstance(a, Tracer):  # (a NumPy array, by the test above)
                 return red.reduce_sum_p.impl(a)
             trace = a._trace
             if trace.alive:
