@@ -31,7 +31,7 @@ from .errors import (
     NonScalarOutputError,
     TangentMismatchError,
 )
-from .traces.forward import ForwardTrace, JVPTracer
+from .traces.forward import ForwardTrace, JVPTracer, jvp_tracer
 from .traces.reverse import ReverseTrace, ReverseTracer, backward
 from .tree_util import Partial, PyTreeDef, describe_unregistered, keystr, tree_flatten, tree_flatten_with_path
 
@@ -782,7 +782,7 @@ def jvp(
                 f"jvp: the tangent for {name} has dtype {t.dtype}, but the primal has dtype "
                 f"{x.dtype}; cast it with .astype(np.{x.dtype.name})."
             )
-        inputs.append(JVPTracer(trace, x, t))
+        inputs.append(jvp_tracer(trace, x, t))
     try:
         raw = f(*in_tree.unflatten(inputs))
     finally:

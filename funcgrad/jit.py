@@ -38,7 +38,7 @@ from .ir.backends import check_backend, compile_with
 from .ir.codegen import Compiled, generate
 from .ir.passes import optimize, split_known
 from .ir.program import Program, ShapedArray
-from .traces.forward import ForwardTrace, JVPTracer
+from .traces.forward import ForwardTrace, JVPTracer, jvp_tracer
 from .traces.reverse import ReverseTrace, ReverseTracer, backward
 from .traces.staging import eval_program, trace_to_program
 from .tree_util import PyTreeDef, describe_unregistered, keystr, tree_flatten, tree_flatten_with_path
@@ -161,7 +161,7 @@ def _derive_jvp(entry: Entry, mask: tuple[bool, ...]) -> Entry:
     def f(*xs_and_ts: Any) -> list[Any]:
         trace = ForwardTrace()
         tangents = iter(xs_and_ts[n:])
-        args = [JVPTracer(trace, x, next(tangents)) if m else x for x, m in zip(xs_and_ts[:n], mask)]
+        args = [jvp_tracer(trace, x, next(tangents)) if m else x for x, m in zip(xs_and_ts[:n], mask)]
         try:
             outs = eval_program(prog, *args)
         finally:
