@@ -558,7 +558,9 @@ def map(f: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - JAX's name
 
 def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = False, axis: int = 0) -> Any:
     """Inclusive scan of ``elems`` (a pytree of arrays sharing the length of ``axis``) with an
-    associative ``fn``: ``out[i] = fn(... fn(fn(e[0], e[1]), e[2]) ..., e[i])``.
+    associative ``fn``: ``out[i] = fn(... fn(fn(e[0], e[1]), e[2]) ..., e[i])``; with ``reverse``,
+    as in JAX, the scan of the flipped elements flipped back:
+    ``out[i] = fn(... fn(fn(e[n-1], e[n-2]), e[n-3]) ..., e[i])``.
 
     ``fn`` is applied to whole slices at once (it must be vectorised over the leading axes, as
     ``fnp.add`` or ``lambda a, b: a @ b`` on stacks are), in O(log n) rounds of the
@@ -580,9 +582,8 @@ def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = 
         leaves = [fnp.flip(x, axis=0) for x in leaves]
 
     def combine(a: list, b: list) -> list:
-        out = fn(tree_unflatten(tree, a), tree_unflatten(tree, b)) if not reverse else \
-            fn(tree_unflatten(tree, b), tree_unflatten(tree, a))
-        return tree_flatten(out)[0]
+        # (with ``reverse``, ``a`` is the later part of the original order, as in JAX)
+        return tree_flatten(fn(tree_unflatten(tree, a), tree_unflatten(tree, b)))[0]
 
     def rec(xs: list) -> list:
         n = int(xs[0].shape[0])

@@ -383,6 +383,43 @@ def test_pytree_carries_and_xs_and_length_without_xs():
     close((c, ys), (X * 16, np.stack([X, X * 2, X * 4, X * 8])))
 
 
+@pytest.mark.parametrize("n", [1, 2, 5, 8])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_reverse_associative_scan_of_a_non_commutative_op_combines_as_jax_documents(n, axis):
+    # JAX: for elems [..., x, y, z] and reverse=True the result is [..., f(f(z, y), x), f(z, y), z]
+    # (the scan of the flipped elements, flipped back); the later element is fn's first argument.
+    # The affine maps (a, b): t -> a t + b composed by op do not commute.
+    from funcgrad.test_util import check_grads
+
+    def op(p, q):
+        return p[0] * q[0], p[1] * q[0] + q[1]
+
+    def lax_version(e):
+        a, b = lax.associative_scan(op, (fnp.tanh(e), e * 0.5), reverse=True, axis=axis)
+        return fnp.concatenate([fnp.ravel(a), fnp.ravel(b * b)])
+
+    def python_version(e):
+        a_all, b_all = fnp.moveaxis(fnp.tanh(e), axis, 0), fnp.moveaxis(e * 0.5, axis, 0)
+        acc, a_out, b_out = None, [], []
+        for k in range(n - 1, -1, -1):
+            acc = (a_all[k], b_all[k]) if acc is None else op(acc, (a_all[k], b_all[k]))
+            a_out.insert(0, acc[0])
+            b_out.insert(0, acc[1])
+        a, b = fnp.moveaxis(fnp.stack(a_out), 0, axis), fnp.moveaxis(fnp.stack(b_out), 0, axis)
+        return fnp.concatenate([fnp.ravel(a), fnp.ravel(b * b)])
+
+    e = np.moveaxis(RNG.standard_normal((n, 2, 3)), 0, axis)
+    close(lax_version(e), python_version(e))
+    close(fg.jit(lax_version)(e), python_version(e))
+    close(fg.jacrev(lax_version)(e), fg.jacrev(python_version)(e))
+    close(fg.vmap(fg.jit(lax_version), in_axes=2 if axis != -1 else 1)(np.stack([e, -e], axis=2 if axis != -1 else 1)),
+          np.stack([python_version(e), python_version(-e)]))
+    check_grads(lax_version, (e,), order=2)
+    # the documented three-element case with matrix products: [C @ B @ A, C @ B, C]
+    m = RNG.standard_normal((3, 2, 2))
+    close(lax.associative_scan(fnp.matmul, m, reverse=True), np.stack([m[2] @ m[1] @ m[0], m[2] @ m[1], m[2]]))
+
+
 # --- the registry ---------------------------------------------------------------------------------
 
 
