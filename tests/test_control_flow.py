@@ -13,6 +13,7 @@ import pytest
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad import core, lax
+from funcgrad.test_util import check_grads
 
 RNG = np.random.default_rng(8)
 W = RNG.standard_normal((3, 3)) * 0.5
@@ -658,3 +659,34 @@ def test_vmap_of_vmap_of_reverse_over_reverse_of_staged_while():
           rtol=1e-9, atol=1e-10)
     close(fg.vmap(lambda s: fg.vmap(fg.jacrev(fg.grad(lambda x: s * loss(x))))(XT))(s), s[:, None, None, None] * want,
           rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 7, 10])
+def test_lax_map_batch_size_equals_the_python_loop_and_differentiates(batch_size):
+    def f(x):
+        return {"a": fnp.sin(x["u"]) * fnp.sum(x["v"]), "b": x["u"] ** 2}
+
+    xs = {"u": np.linspace(-1.0, 2.0, 7), "v": np.arange(14.0).reshape(7, 2) / 10}
+    want = {k: np.stack([f({"u": xs["u"][i], "v": xs["v"][i]})[k] for i in range(7)]) for k in ("a", "b")}
+    for got in (lax.map(f, xs, batch_size=batch_size), fg.jit(lambda t: lax.map(f, t, batch_size=batch_size))(xs)):
+        for k in want:
+            np.testing.assert_allclose(got[k], want[k], rtol=1e-15, atol=0)
+
+    def loss(u, v):
+        out = lax.map(f, {"u": u, "v": v}, batch_size=batch_size)
+        return fnp.sum(out["a"] ** 2) + fnp.sum(fnp.cos(out["b"]))
+
+    check_grads(loss, (xs["u"], xs["v"]), order=2, modes=("fwd", "rev"))
+    per_row = fg.vmap(lambda u: lax.map(lambda x: fnp.sin(x) * x, u, batch_size=batch_size))(np.ones((3, 5)))
+    np.testing.assert_allclose(per_row, np.full((3, 5), np.sin(1.0)), rtol=1e-15)
+
+
+def test_lax_map_batch_size_rejects_bad_values_and_mismatched_lengths():
+    xs = np.arange(4.0)
+    with pytest.raises(ValueError, match="at least 1"):
+        lax.map(fnp.sin, xs, batch_size=0)
+    for bad in (1.5, True, "2"):
+        with pytest.raises(TypeError, match="batch_size must be a positive int"):
+            lax.map(fnp.sin, xs, batch_size=bad)
+    with pytest.raises(ValueError, match="same leading axis"):
+        lax.map(lambda t: t[0] + t[1], (np.ones(3), np.ones(4)), batch_size=2)
