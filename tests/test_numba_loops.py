@@ -195,13 +195,13 @@ def test_bodies_without_a_translation_keep_the_default_loop():
 
 
 def test_other_array_libraries_and_dtypes_at_call_time_run_the_default_loop():
-    from funcgrad.ir.numba_backend import _load, _lock, compile_program
+    from funcgrad.ir.numba_backend import compile_kernel, compile_program
     from funcgrad.ir.numba_loops import compile_loops, numba_loop_p
 
     program = fg.make_trace(lambda c, xs: lax.scan(lambda c, x: (c + x, c * x), c, xs))(np.zeros(2), np.ones((3, 2)))
     assert "_loop" in compile_program(program).source
     (e,) = program.eqns
-    (loop,) = compile_loops(program, _load, _lock).eqns
+    (loop,) = compile_loops(program, compile_kernel).eqns
     assert loop.prim is numba_loop_p
     call = loop.params["kernel"]
     want = e.prim.impl(np.zeros(2), np.ones((3, 2)), **e.params)
@@ -447,3 +447,24 @@ def test_boolean_carries_and_number_operands():
 
     c, flags = both(g, RNG.standard_normal(6), kernels=1)
     assert flags.dtype == np.bool_
+
+
+def test_a_loop_kernel_numba_cannot_compile_falls_back_to_the_default_loop_with_a_warning(monkeypatch):
+    from funcgrad.ir import numba_loops
+
+    def broken(spec, with_length):
+        raise TypeError("no signature")
+
+    monkeypatch.setattr(numba_loops, "_signature", broken)
+
+    def f(c, xs):
+        return lax.scan(lambda c, x: (fnp.sin(c) + x, c * x), c, xs)
+
+    c, xs = np.linspace(0.1, 0.5, 2), np.ones((4, 2))
+    with pytest.warns(RuntimeWarning, match="could not compile a loop kernel .TypeError: no signature.; the loop runs "
+                                            "as in the NumPy backend instead. Please report"):
+        jitted = fg.jit(f, backend="numba")
+        got = jitted(c, xs)
+    assert loop_kernels(jitted, c, xs) == 0
+    for g, w in zip(fg.tree_util.tree_leaves(got), fg.tree_util.tree_leaves(f(c, xs))):
+        assert_close(g, w)

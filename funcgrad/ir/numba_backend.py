@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -158,20 +158,27 @@ def compile_program(program: Program, name: str = "compiled") -> Compiled:
         return generate(program, name)
 
     def compile_region(region: Region) -> Any:
-        source = kernel_source(region)
-        try:
-            kernel = _load(source)
-            sig = _expected_signature(region)
-            with _lock:
-                if sig not in kernel.overloads:
-                    kernel.compile(sig)
-        except Exception as exc:  # a kernel Numba cannot compile is a funcgrad bug: say so, stay correct
-            warnings.warn(f"funcgrad's Numba backend could not compile a fused kernel ({type(exc).__name__}: "
-                          f"{str(exc)[:300]}); its {len(region.eqns)} operations run as NumPy calls instead. "
-                          f"Please report this with the kernel source:\n{source}", RuntimeWarning, stacklevel=2)
-            return None
-        return kernel
+        return compile_kernel(kernel_source(region), lambda: _expected_signature(region), "a fused kernel",
+                              f"its {len(region.eqns)} operations run as NumPy calls instead")
 
     from .numba_loops import compile_loops  # whole scan/while loops as one kernel each, where they translate
 
-    return generate(fuse(compile_loops(program, _load, _lock), compile_region), name)
+    return generate(fuse(compile_loops(program, compile_kernel), compile_region), name)
+
+
+def compile_kernel(source: str, signature: Callable[[], tuple], what: str, fallback: str) -> Any:
+    """The kernel defined by ``source`` (loaded from the disk cache where it is), compiled for the
+    types ``signature()``; None if Numba cannot compile it, with a RuntimeWarning naming ``what``
+    failed and saying the ``fallback`` the caller takes (a funcgrad bug: say so, stay correct)."""
+    try:
+        kernel = _load(source)
+        sig = signature()
+        with _lock:
+            if sig not in kernel.overloads:
+                kernel.compile(sig)
+    except Exception as exc:
+        warnings.warn(f"funcgrad's Numba backend could not compile {what} ({type(exc).__name__}: "
+                      f"{str(exc)[:300]}); {fallback}. Please report this with the kernel source:\n{source}",
+                      RuntimeWarning, stacklevel=3)
+        return None
+    return kernel

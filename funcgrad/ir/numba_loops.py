@@ -20,7 +20,6 @@ like the fused kernels (:func:`funcgrad.ir.numba_backend._load`).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -110,6 +109,10 @@ numba_loop_p = Primitive(
 )
 
 
+# (source, signature thunk, what, fallback) -> the compiled kernel, or None if Numba cannot compile it
+CompileKernel = Callable[[str, Callable[[], tuple], str, str], Any]
+
+
 def _signature(spec: KernelSpec, with_length: bool) -> tuple:
     from numba import typeof
     from numba.core import types
@@ -125,12 +128,12 @@ def _signature(spec: KernelSpec, with_length: bool) -> tuple:
     return tuple(sig)
 
 
-def compile_loops(program: Program, load: Callable[[str], Any], lock: Any) -> Program:
+def compile_loops(program: Program, compile_kernel: CompileKernel) -> Program:
     """``program`` with each loop equation whose body translates replaced by a ``numba_loop``
-    equation running the whole loop in one compiled kernel (``load(source)`` gives the kernel's
-    Numba dispatcher): ``scan``, ``while``, and the recording and backward loops of a
-    differentiated ``while`` when the tape goes from one to the others only (both become kernels,
-    or neither). Other equations are left as they are."""
+    equation running the whole loop in one compiled kernel (``compile_kernel``, as
+    :func:`funcgrad.ir.numba_backend.compile_kernel`, compiles it or gives None): ``scan``,
+    ``while``, and the recording and backward loops of a differentiated ``while`` when the tape
+    goes from one to the others only (both become kernels, or neither). Other equations are left as they are."""
     if program.derived.get("foreign"):
         return program
     prims = loop_prims()
@@ -144,7 +147,7 @@ def compile_loops(program: Program, load: Callable[[str], Any], lock: Any) -> Pr
     for e in program.eqns:
         calls: list[tuple[Eqn, LoopCall | None]]
         if e.prim is prims.scan or e.prim is prims.while_:
-            calls = [(e, _compile_loop(e, "scan" if e.prim is prims.scan else "while", load, lock))]
+            calls = [(e, _compile_loop(e, "scan" if e.prim is prims.scan else "while", compile_kernel))]
         elif e.prim is prims.record:
             tape = e.outs[-1]
             users = readers.get(tape, [])
@@ -153,8 +156,8 @@ def compile_loops(program: Program, load: Callable[[str], Any], lock: Any) -> Pr
                     or u.inputs[u.params["n_ct"]] is not tape or u.inputs.count(tape) != 1
                     or not _reads_the_recording(e, u) for u in users):
                 continue
-            calls = [(e, _compile_loop(e, "record", load, lock))]
-            calls += [(u, _compile_loop(u, "backward", load, lock)) for u in users if calls[-1][1] is not None]
+            calls = [(e, _compile_loop(e, "record", compile_kernel))]
+            calls += [(u, _compile_loop(u, "backward", compile_kernel)) for u in users if calls[-1][1] is not None]
         else:
             continue
         if all(call is not None for _, call in calls):
@@ -176,20 +179,13 @@ def _reads_the_recording(record: Eqn, backward: Eqn) -> bool:
         tuple(a.shape) == tuple(b.shape) and np.dtype(a.dtype) == np.dtype(b.dtype) for a, b in zip(read, recorded))
 
 
-def _compile_loop(e: Eqn, kind: str, load: Callable[[str], Any], lock: Any) -> LoopCall | None:
+def _compile_loop(e: Eqn, kind: str, compile_kernel: CompileKernel) -> LoopCall | None:
     try:
         spec = kernel_spec(e)
     except Unsupported:
         return None  # not every operation has a translation: the loop runs as in the default backend
-    try:
-        kernel = load(spec.source)
-        sig = _signature(spec, kind in ("scan", "backward"))
-        with lock:
-            if sig not in kernel.overloads:
-                kernel.compile(sig)
-    except Exception as exc:  # a kernel Numba cannot compile is a funcgrad bug: say so, stay correct
-        warnings.warn(f"funcgrad's Numba backend could not compile a loop kernel ({type(exc).__name__}: "
-                      f"{str(exc)[:300]}); the loop runs as in the NumPy backend instead. Please report this "
-                      f"with the kernel source:\n{spec.source}", RuntimeWarning, stacklevel=3)
+    kernel = compile_kernel(spec.source, lambda: _signature(spec, kind in ("scan", "backward")), "a loop kernel",
+                            "the loop runs as in the NumPy backend instead")
+    if kernel is None:
         return None
     return LoopCall(kernel, e, spec, kind)
