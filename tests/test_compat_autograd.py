@@ -393,7 +393,8 @@ def test_numpy_module_surface():
     assert npr is onp.random or npr.RandomState is onp.random.RandomState
     onp.testing.assert_array_equal(npr.RandomState(0).randn(3), onp.random.RandomState(0).randn(3))
     assert np.random.RandomState is onp.random.RandomState
-    assert np.seterr is onp.seterr and np.float32 is onp.float32
+    # funcgrad.numpy's scalar types: NumPy's, subclassed so that a call also casts a traced value
+    assert np.seterr is onp.seterr and np.float32 == onp.float32 and issubclass(np.float32, onp.float32)
     import funcgrad.compat.autograd.numpy.fft as fft
     import funcgrad.compat.autograd.numpy.linalg as la
 

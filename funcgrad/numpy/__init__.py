@@ -15,7 +15,8 @@ import typing as _typing
 
 import numpy as _np
 
-# NumPy's dtypes and constants, so `fnp.float32` and `fnp.pi` read naturally (re-exports).
+# NumPy's dtypes and constants, so `fnp.float32` and `fnp.pi` read naturally (re-exports; at runtime
+# `from .passthrough import *` below replaces the scalar types by subclasses whose call casts traced values).
 from numpy import (  # isort: skip  (re-exported as X as X, for type checkers)
     bool_ as bool_,
     complex64 as complex64,

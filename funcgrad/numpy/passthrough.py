@@ -2,7 +2,8 @@
 utilities, floating-point error control, printing, file and buffer I/O, and other helpers that
 never produce a differentiable value.
 
-They work on concrete values exactly as NumPy's do (they *are* NumPy's). The dtype utilities
+They work on concrete values exactly as NumPy's do (they *are* NumPy's, except the numeric scalar
+types: subclasses of NumPy's whose call also casts traced values, see ``scalar_types``). The dtype utilities
 (``result_type``, ``can_cast``, ``common_type``, ``min_scalar_type``) also accept traced values,
 whose dtype is known while tracing; printing and comparison helpers (``array_equal``,
 ``array_str``...) use the concrete value under ``grad``/``vjp``/``jvp`` and raise
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..core import Tracer
 from ._util import concrete
+from .scalar_types import SCALAR_TYPES
 
 # Names taken from NumPy as they are. Grouped by why passing through is right.
 _TYPES = """
@@ -47,6 +49,8 @@ PASSTHROUGH = [n for n in _TYPES + _DTYPE_UTILS + _FP_ERRORS + _PRINTING + _IO +
 
 for _name in PASSTHROUGH:
     globals()[_name] = getattr(np, _name)
+# The numeric scalar types are NumPy's, subclassed so that calling one also casts a traced value.
+globals().update(SCALAR_TYPES)
 
 
 def _dtype_or_value(x: Any) -> Any:
