@@ -515,9 +515,12 @@ def _jvp_call_batch(vals: tuple, dims: tuple, call: custom_jvp, nondiff: tuple, 
 
 
 def _emit_call(e: Any, args: list, bind: Callable[..., str]) -> str:
-    from .jit import entry_of
+    from .jit import compiling_backend, entry_of
 
-    return f"{bind(entry_of(e.params['program'], e.params['call'].name).compiled.fn, 'custom_')}({', '.join(args)})"
+    # The body compiles with the enclosing program's backend (a checkpointed scan under jit(backend="numba")
+    # runs as a Numba loop kernel).
+    entry = entry_of(e.params["program"], e.params["call"].name, backend=compiling_backend())
+    return f"{bind(entry.compiled.fn, 'custom_')}({', '.join(args)})"
 
 
 custom_vjp_call_p = Primitive(

@@ -105,8 +105,12 @@ class Entry:
         if program.derived.get("foreign"):  # traced for Dask/CuPy arguments: so are its derived programs
             self.program.derived["foreign"] = True
         self.backend = backend  # derived programs (grad, jvp, vmap of this entry) use it too
-        self.compiled: Compiled = (generate(self.program, name) if backend == "numpy"
-                                   else compile_with(self.program, name, backend))
+        outer, _compiling.backend = compiling_backend(), backend  # sub-program calls emitted meanwhile use it
+        try:
+            self.compiled: Compiled = (generate(self.program, name) if backend == "numpy"
+                                       else compile_with(self.program, name, backend))
+        finally:
+            _compiling.backend = outer
         self.n_out = len(self.program.outputs)
         self.name = name
         self._vjp: OrderedDict[tuple[Any, ...], tuple[Entry, Entry]] = OrderedDict()
@@ -145,12 +149,29 @@ class Entry:
         return _remember_derived(self._batched, (dims, size), make)
 
 
-def entry_of(program: Program, name: str = "program") -> Entry:
-    """The compiled entry of ``program`` (made once and cached on the program)."""
+_compiling = threading.local()  # .backend: the backend of the Entry being compiled in this thread
+
+
+def compiling_backend() -> str:
+    """The backend of the program whose code is being generated in this thread ("numpy" outside
+    code generation): the calls of sub-programs it emits (``custom_vjp``/``custom_jvp`` bodies,
+    so ``checkpoint``) compile their programs with it too, e.g. their loops as Numba kernels."""
+    return getattr(_compiling, "backend", "numpy")
+
+
+def entry_of(program: Program, name: str = "program", backend: str | None = None) -> Entry:
+    """The compiled entry of ``program`` (made once and cached on the program). With ``backend``,
+    an entry compiled with that backend: the program's own entry if it has it, else one made
+    once for that backend and cached beside it."""
     found = program.derived.get("entry")
     if found is None:
-        found = Entry(program, name)
+        found = Entry(program, name, backend=backend or "numpy")
         program.derived["entry"] = found
+    elif backend is not None and found.backend != backend:
+        key = "entry " + backend
+        found = program.derived.get(key)
+        if found is None:
+            found = program.derived[key] = Entry(program, name, backend=backend)
     return found
 
 

@@ -468,3 +468,77 @@ def test_a_loop_kernel_numba_cannot_compile_falls_back_to_the_default_loop_with_
     assert loop_kernels(jitted, c, xs) == 0
     for g, w in zip(fg.tree_util.tree_leaves(got), fg.tree_util.tree_leaves(f(c, xs))):
         assert_close(g, w)
+
+
+@pytest.fixture
+def kernel_runs(monkeypatch):
+    """The kinds of the whole-loop kernels run from now on ("scan", "while", ...), as
+    funcgrad.ir.numba_loops calls them (each LoopCall's kernel wrapped to record its kind)."""
+    from funcgrad.ir import numba_loops
+
+    runs: list[str] = []
+    init = numba_loops.LoopCall.__init__
+
+    def recording(self, kernel, e, spec, kind):
+        def run(*args):
+            runs.append(kind)
+            return kernel(*args)
+
+        init(self, run, e, spec, kind)
+
+    monkeypatch.setattr(numba_loops.LoopCall, "__init__", recording)
+    return runs
+
+
+def sub_program_loop_kernels(jitted, *args) -> int:
+    """How many whole-loop kernels the generated code of the custom_vjp/custom_jvp calls (checkpointed
+    bodies) of ``jitted``'s program calls."""
+    import inspect
+
+    lowered = jitted.lower(*args)
+    names = re.findall(r"\b(_custom_\d+)\(", lowered.source)
+    assert names, lowered.source
+    bodies = [inspect.getsource(lowered.compiled.__globals__[n]) for n in names]
+    return sum(len(re.findall(r"\b_loop\d+_*\(", b)) for b in bodies)
+
+
+def test_a_scan_inside_a_checkpointed_function_runs_as_a_loop_kernel(kernel_runs):
+    # the checkpointed body is a sub-program (a custom_vjp call): it compiles with the outer jit's backend
+    xs = RNG.standard_normal((8, H))
+    f = fg.checkpoint(rnn_loss)
+    numba_f = fg.jit(f, backend="numba")
+    got = numba_f(W, xs)
+    assert kernel_runs == ["scan"]
+    assert_close(got, fg.jit(f)(W, xs))
+    assert_close(got, rnn_loss(W, xs))
+    assert loop_kernels(numba_f, W, xs) == 0 and sub_program_loop_kernels(numba_f, W, xs) == 1
+    # the NumPy backend's body keeps the default loop
+    assert sub_program_loop_kernels(fg.jit(f), W, xs) == 0
+    # vmap of the checkpointed function: the batched body is a custom_vjp call too
+    xss = RNG.standard_normal((3, 8, H))
+    kernel_runs.clear()
+    batched = fg.jit(fg.vmap(f, in_axes=(None, 0)), backend="numba")
+    assert_close(batched(W, xss), np.array([rnn_loss(W, x) for x in xss]))
+    assert kernel_runs == ["scan"]
+    # and its gradient (the recomputation is inlined into the program: forward and backward loop kernels)
+    kernel_runs.clear()
+    np.testing.assert_allclose(fg.jit(fg.grad(f), backend="numba")(W, xs), rnn_grad_by_hand(W, xs),
+                               rtol=1e-12, atol=1e-13)
+    assert sorted(kernel_runs) == ["scan", "scan"]
+
+
+def test_a_loop_inside_a_custom_jvp_function_runs_as_a_loop_kernel(kernel_runs):
+    @fg.custom_jvp
+    def grown(x):
+        return grow(x, 1e3)[0]
+
+    @grown.defjvp
+    def grown_jvp(primals, tangents):
+        return grown(primals[0]), tangents[0] * 2.0
+
+    x = np.array([0.1, -0.2, 0.05])
+    numba_f = fg.jit(lambda x: grown(x) * 2.0, backend="numba")
+    got = numba_f(x)
+    assert_close(got, fg.jit(lambda x: grown(x) * 2.0)(x))
+    assert_close(got, grow_by_hand(x, 1e3)[0] * 2.0)
+    assert kernel_runs == ["while"] and sub_program_loop_kernels(numba_f, x) == 1
