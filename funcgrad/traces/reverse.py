@@ -23,6 +23,7 @@ import numpy as np
 
 from .._backend import zeros_like_shape
 from ..core import OUTPUT, Primitive, Trace, Tracer, _level_counter
+from ..errors import TracerConversionError
 from ..prims import eager_vjp as _eager_vjp  # noqa: F401  (declares the eager vjp rules the backward pass uses)
 from ..prims.elementwise import add
 from ..prims.shape import cast_derivative, sum_to_shape
@@ -89,6 +90,8 @@ class ReverseTrace(Trace):
                         return out
                     dt = out.dtype
                     if dt.kind not in "fc":
+                        if dt.kind == "O":
+                            raise _object_output(prim)
                         return out
                     if prim.vjp is None:
                         raise _no_rule(prim, 0)
@@ -125,6 +128,8 @@ class ReverseTrace(Trace):
                             return out
                         dt = out.dtype
                         if dt.kind not in "fc":
+                            if dt.kind == "O":
+                                raise _object_output(prim)
                             return out
                         if prim.vjp is None:
                             raise _no_rule(prim, 0)
@@ -160,6 +165,8 @@ class ReverseTrace(Trace):
                             return out
                         dt = out.dtype
                         if dt.kind not in "fc":
+                            if dt.kind == "O":
+                                raise _object_output(prim)
                             return out
                         if prim.vjp is None:
                             raise _no_rule(prim, i)
@@ -208,6 +215,8 @@ class ReverseTrace(Trace):
             return self.record_custom(args, list(outs), bwd)
         out = prim.bind(*primals, **params) if nested else prim.impl(*primals, **params)
         if prim.nondiff or out.dtype.kind not in "fc":
+            if not prim.nondiff and out.dtype.kind == "O":
+                raise _object_output(prim)
             return out
         if prim.vjp is None:
             raise _no_rule(prim, tracked[0])
@@ -330,6 +339,17 @@ def _no_rule(prim: Primitive, operand: int) -> NotImplementedError:
     return NotImplementedError(
         f"reverse-mode differentiation of {prim.name} with respect to operand {operand} is not "
         "implemented; wrap that operand in funcgrad.stop_gradient if it needs no derivative."
+    )
+
+
+def _object_output(prim: Primitive) -> TracerConversionError:
+    # Derivatives live in float and complex arrays (an object-dtype input is refused as a leaf); an
+    # object array made from a differentiated value would carry none: refused, never a silent zero.
+    return TracerConversionError(
+        f"{prim.name} made an array of dtype object from a value being differentiated (reverse mode): funcgrad "
+        "differentiates arrays of numbers (float or complex), so its derivative would be lost. Keep the values in a "
+        "float or complex array (e.g. x.astype(float), not x.astype(object)), or apply funcgrad.stop_gradient to "
+        "the operand if no derivative should flow through it."
     )
 
 
