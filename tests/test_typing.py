@@ -141,6 +141,10 @@ fg.vjp(f, np.ones(2), "three")  # E: arg-type call-arg
 value: str = fg.jit(f)(np.ones(2), 3)  # E: assignment
 fnp.sin(1.0, 2.0)  # E: arg-type call-arg
 fnp.add(1.0)  # E: call-arg
+fnp.pad(np.ones(2), 1, mode="edge")  # option strings are Literal types: a valid one passes,
+fnp.pad(np.ones(2), 1, mode="mean")  # E: arg-type
+fnp.searchsorted(np.ones(2), 1.0, side="middle")  # E: arg-type
+fnp.convolve(np.ones(2), np.ones(2), mode="ful")  # E: arg-type
 fnp.not_a_numpy_function  # E: attr-defined
 fg.not_a_transformation  # E: attr-defined
 

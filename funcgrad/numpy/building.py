@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from ..prims import shape as sh
 from ..prims.indexing import getitem, getitem_static
 from . import reductions as red
 from ._util import as_array, concrete, contains_tracer, normalize_axis
+
+if TYPE_CHECKING:
+    from .._options import MeshIndexing, Order
 
 __all__ = ["logspace", "geomspace", "meshgrid", "block", "broadcast_arrays", "vander", "diagflat", "tri", "copy",
            "unstack", "resize", "cumulative_sum", "cumulative_prod", "apply_along_axis", "apply_over_axes",
@@ -90,7 +93,7 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
     return out
 
 
-def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> tuple:
+def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: MeshIndexing = "xy") -> tuple:
     """Differentiable ``numpy.meshgrid``: coordinate arrays broadcast from 1-d inputs.
 
     >>> import numpy as np, funcgrad.numpy as fnp
@@ -100,7 +103,7 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = 
     if indexing not in ("xy", "ij"):
         raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
     if not contains_tracer(xi):
-        return tuple(np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing))  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+        return tuple(np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing))
     from .shape import ravel
 
     ndim = len(xi)
@@ -239,7 +242,7 @@ def tri(N: int, M: Any = None, k: int = 0, dtype: Any = float, *, like: Any = No
     return np.tri(N, M, k, dtype)
 
 
-def copy(a: Any, order: str = "K", subok: bool = False) -> Any:
+def copy(a: Any, order: Order = "K", subok: bool = False) -> Any:
     """``numpy.copy``: traced values are immutable, so they are returned as they are.
 
     >>> import numpy as np, funcgrad.numpy as fnp
@@ -248,7 +251,7 @@ def copy(a: Any, order: str = "K", subok: bool = False) -> Any:
     """
     if contains_tracer(a):
         return as_array(a)
-    return np.copy(a, order=order, subok=subok)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+    return np.copy(a, order=order, subok=True) if subok else np.copy(a, order=order)
 
 
 def asanyarray(a: Any, dtype: Any = None, order: Any = None, **kwargs: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from ..core import Tracer
 from ..prims import elementwise as ew
 from ..prims import shape as sh
 from .shape import stack
+
+if TYPE_CHECKING:
+    from .._options import Order
 
 __all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
            "empty_like", "arange", "linspace", "eye", "identity"]
@@ -102,7 +105,7 @@ def _build(obj: Any, dtype: np.dtype) -> Any:
     return np.asarray(obj, dtype=dtype)
 
 
-def array(object: Any, dtype: Any = None, *, copy: bool = True, order: str = "K", subok: bool = False,  # noqa: A002
+def array(object: Any, dtype: Any = None, *, copy: bool = True, order: Order = "K", subok: bool = False,  # noqa: A002
           ndmin: int = 0, ndmax: int = 0, like: Any = None) -> Any:
     """``numpy.array`` that keeps derivatives: nested lists of traced values are stacked.
 
@@ -112,7 +115,7 @@ def array(object: Any, dtype: Any = None, *, copy: bool = True, order: str = "K"
     """
     if not _contains_tracer(object):
         extra = {"ndmax": ndmax} if ndmax else {}
-        return np.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin, **extra)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin, **extra)  # type: ignore[call-overload]  # bool flags forwarded as given (NumPy's stubs overload on Literal[True]/[False])
     # As NumPy: the leaves promote to one dtype (Python numbers in a list are not weak here).
     out = _build(object, np.dtype(dtype) if dtype is not None else np.result_type(*_leaf_dtypes(object, [])))
     if ndmin > out.ndim:
@@ -172,7 +175,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
     array([0. , 0.5, 1. ])
     """
     if not (isinstance(start, Tracer) or isinstance(stop, Tracer)):
-        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)  # type: ignore[call-overload]  # bool flags forwarded as given (NumPy's stubs overload on Literal[True]/[False])
     if np.ndim(start) or np.ndim(stop):
         return _linspace_arrays(start, stop, int(num), endpoint, retstep, dtype, axis)
     if axis not in (0, -1):

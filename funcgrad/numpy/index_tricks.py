@@ -13,7 +13,7 @@ raise :class:`~funcgrad.errors.TracerAssignmentError` naming the functional form
 from __future__ import annotations
 
 import operator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from ..prims import elementwise as ew
 from ..prims import shape as sh
 from ..prims.indexing import getitem, index_set
 from ._util import as_array, concrete, contains_tracer, normalize_axis
+
+if TYPE_CHECKING:
+    from .._options import ClipMode, OrderCF, PartitionKind
 
 __all__ = ["tril_indices", "triu_indices", "tril_indices_from", "triu_indices_from", "diag_indices",
            "diag_indices_from", "indices", "ix_", "ravel_multi_index", "unravel_index", "mask_indices", "choose",
@@ -101,7 +104,7 @@ def ix_(*args: Any) -> tuple:
     return tuple(out)
 
 
-def unravel_index(indices: Any, shape: Any, order: str = "C") -> tuple:
+def unravel_index(indices: Any, shape: Any, order: OrderCF = "C") -> tuple:
     """``numpy.unravel_index``; traced integer indices work under jit/vmap (C order; bounds are
     checked only on concrete values).
 
@@ -110,7 +113,7 @@ def unravel_index(indices: Any, shape: Any, order: str = "C") -> tuple:
     (np.int64(1), np.int64(2))
     """
     if not isinstance(indices, Tracer):
-        return np.unravel_index(indices, shape, order)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.unravel_index(indices, shape, order)
     if order != "C":
         raise NotImplementedError("funcgrad.numpy.unravel_index of traced indices supports order='C'")
     shape = (operator.index(shape),) if not isinstance(shape, (tuple, list)) else tuple(shape)
@@ -121,7 +124,8 @@ def unravel_index(indices: Any, shape: Any, order: str = "C") -> tuple:
     return tuple(out)
 
 
-def ravel_multi_index(multi_index: Any, dims: Any, mode: Any = "raise", order: str = "C") -> Any:
+def ravel_multi_index(multi_index: Any, dims: Any, mode: ClipMode | tuple[ClipMode, ...] = "raise",
+                      order: OrderCF = "C") -> Any:
     """``numpy.ravel_multi_index``; traced integer indices work under jit/vmap (C order, modes
     'wrap' and 'clip'; 'raise' checks bounds only on concrete values).
 
@@ -130,7 +134,7 @@ def ravel_multi_index(multi_index: Any, dims: Any, mode: Any = "raise", order: s
     5
     """
     if not contains_tracer(multi_index):
-        return np.ravel_multi_index(multi_index, dims, mode=mode, order=order)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.ravel_multi_index(multi_index, dims, mode=mode, order=order)
     if order != "C":
         raise NotImplementedError("funcgrad.numpy.ravel_multi_index of traced indices supports order='C'")
     dims = tuple(dims)
@@ -149,7 +153,7 @@ def ravel_multi_index(multi_index: Any, dims: Any, mode: Any = "raise", order: s
     return total
 
 
-def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
+def choose(a: Any, choices: Any, out: Any = None, mode: ClipMode = "raise") -> Any:
     """Differentiable ``numpy.choose`` (in the choices): ``choices[a[i]][i]`` elementwise.
 
     >>> import numpy as np, funcgrad.numpy as fnp
@@ -159,7 +163,7 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     if out is not None:
         raise TypeError("funcgrad.numpy.choose does not support out=")
     if not contains_tracer((a, choices)):
-        return np.choose(a, choices, mode=mode)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.choose(a, choices, mode=mode)
     choices = [as_array(c) for c in choices] if isinstance(choices, (list, tuple)) else \
         [getitem(as_array(choices), spec=(("i", i),)) for i in range(_shape(choices)[0])]
     n = len(choices)
@@ -262,7 +266,7 @@ def lexsort(keys: Any, axis: int = -1) -> Any:
     return order
 
 
-def argpartition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", order: Any = None) -> Any:
+def argpartition(a: Any, kth: Any, axis: Any = -1, kind: PartitionKind = "introselect", order: Any = None) -> Any:
     """``numpy.argpartition`` (integers, no derivative). On traced values it returns the full
     (stable) argsort, which is a valid partition for every ``kth``.
 
@@ -271,7 +275,7 @@ def argpartition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", or
     1
     """
     if not isinstance(a, Tracer):
-        return np.argpartition(a, kth, axis=axis, kind=kind, order=order)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.argpartition(a, kth, axis=axis, kind=kind, order=order)
     from .sorting import argsort
 
     return argsort(a, axis=axis, kind="stable")
@@ -362,7 +366,7 @@ def _cyclic(values: Any, n: int, dtype: np.dtype) -> Any:
     return getitem(v, np.arange(n) % v.shape[0], spec=(("a", 0),))
 
 
-def put(a: Any, ind: Any, v: Any, mode: str = "raise", *, inplace: bool = True) -> Any:
+def put(a: Any, ind: Any, v: Any, mode: ClipMode = "raise", *, inplace: bool = True) -> Any:
     """``numpy.put``: ``a.flat[ind] = v`` (``v`` repeated as needed). On a NumPy array it writes in
     place and returns None, as NumPy's; ``inplace=False`` (JAX's form, needed for traced arrays)
     returns the updated copy, differentiable in ``a`` and ``v``.
@@ -374,7 +378,7 @@ def put(a: Any, ind: Any, v: Any, mode: str = "raise", *, inplace: bool = True) 
     if inplace:
         if contains_tracer((a, ind, v)) or not isinstance(a, np.ndarray):
             raise _in_place_error("put", "funcgrad.numpy.put(a, ind, v, inplace=False)")
-        return np.put(a, ind, v, mode=mode)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.put(a, ind, v, mode=mode)
     from .shape import ravel, reshape
 
     a = as_array(a)

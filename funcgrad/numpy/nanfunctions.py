@@ -8,7 +8,7 @@ composition runs, and all-NaN slices give NaN as in NumPy (without NumPy's warni
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from ..prims import elementwise as ew
 from ..prims import shape as sh
 from . import reductions as red
 from ._util import as_array, no_out
+
+if TYPE_CHECKING:
+    from .._options import QuantileMethod
 
 __all__ = ["nanmax", "nanmin", "nanprod", "nancumsum", "nancumprod", "nanvar", "nanstd", "nanargmax",
            "nanargmin", "nanmedian", "nanpercentile", "nanquantile"]
@@ -262,7 +265,7 @@ def nanmedian(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool =
 
 
 def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
-                method: str = "linear", keepdims: bool = False, *,
+                method: QuantileMethod = "linear", keepdims: bool = False, *,
                 weights: Any = None) -> Any:
     """Differentiable ``numpy.nanquantile`` (methods linear, lower, higher, nearest, midpoint);
     ``q`` must be concrete.
@@ -273,14 +276,14 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
     """
     no_out("nanquantile", out)
     if not _traced(a) and not isinstance(q, Tracer):
-        return np.nanquantile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.nanquantile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights)
     if weights is not None:
         raise NotImplementedError("funcgrad.numpy.nanquantile does not support weights= on traced values")
     return _nanquantile("nanquantile", a, q, axis, method, keepdims)
 
 
 def nanpercentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
-                  method: str = "linear", keepdims: bool = False, *,
+                  method: QuantileMethod = "linear", keepdims: bool = False, *,
                   weights: Any = None) -> Any:
     """Differentiable ``numpy.nanpercentile``: :func:`nanquantile` with ``q`` in [0, 100].
 
@@ -290,7 +293,7 @@ def nanpercentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_i
     """
     no_out("nanpercentile", out)
     if not _traced(a) and not isinstance(q, Tracer):
-        return np.nanpercentile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.nanpercentile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights)
     if np.any((np.asarray(q) < 0) | (np.asarray(q) > 100)):
         raise ValueError("Percentiles must be in the range [0, 100]")
     return nanquantile(a, np.true_divide(q, 100), axis=axis, method=method, keepdims=keepdims, weights=weights)

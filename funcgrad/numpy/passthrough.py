@@ -21,6 +21,9 @@ from ..core import Tracer
 from ._util import concrete
 from .scalar_types import SCALAR_TYPES
 
+if TYPE_CHECKING:
+    from .._options import Casting
+
 # Names taken from NumPy as they are. Grouped by why passing through is right.
 _TYPES = """
 bool bool_ byte bytes_ cdouble character clongdouble complex64 complex128 complex256 complexfloating csingle
@@ -67,14 +70,14 @@ def result_type(*arrays_and_dtypes: Any) -> np.dtype:
     return np.result_type(*(_dtype_or_value(a) for a in arrays_and_dtypes))
 
 
-def can_cast(from_: Any, to: Any, casting: str = "safe") -> builtins.bool:
+def can_cast(from_: Any, to: Any, casting: Casting = "safe") -> builtins.bool:
     """``numpy.can_cast``; a traced value counts as its dtype.
 
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> fnp.can_cast(np.int32, np.float64)
     True
     """
-    return np.can_cast(_dtype_or_value(from_), to, casting)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
+    return np.can_cast(_dtype_or_value(from_), to, casting)
 
 
 def min_scalar_type(a: Any) -> np.dtype:

@@ -12,7 +12,7 @@ computed with a stable ``argsort`` of the mask, which traces like any other oper
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from ..prims import shape as sh
 from ..prims.indexing import getitem, getitem_static
 from . import reductions as red
 from ._util import as_array, concrete, normalize_axis
+
+if TYPE_CHECKING:
+    from .._options import TrimSides
 
 __all__ = ["nonzero", "argwhere", "flatnonzero", "count_nonzero", "compress", "extract", "unique", "unique_all",
            "unique_counts", "unique_inverse", "unique_values", "trim_zeros", "isin", "in1d", "intersect1d",
@@ -372,7 +375,7 @@ def unique_all(x: Any, *, size: int | None = None, fill_value: Any = None) -> Un
                                    size=size, fill_value=fill_value))
 
 
-def trim_zeros(filt: Any, trim: str = "fb", axis: Any = None) -> Any:
+def trim_zeros(filt: Any, trim: TrimSides = "fb", axis: Any = None) -> Any:
     """Differentiable ``numpy.trim_zeros``: leading/trailing zeros removed (decided on concrete
     values; the kept elements keep their derivatives).
 
@@ -381,7 +384,7 @@ def trim_zeros(filt: Any, trim: str = "fb", axis: Any = None) -> Any:
     array([1., 2.])
     """
     if not isinstance(filt, Tracer):
-        return np.trim_zeros(filt, trim, axis=axis) if axis is not None else np.trim_zeros(filt, trim)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.trim_zeros(filt, trim, axis=axis) if axis is not None else np.trim_zeros(filt, trim)
     if axis is not None or filt.ndim != 1:
         raise NotImplementedError("funcgrad.numpy.trim_zeros supports 1-d traced arrays (axis=None)")
     nz = np.flatnonzero(_need_concrete(filt, "trim_zeros"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from ..prims import elementwise as ew
 from ..prims import shape as sh
 from ..prims.indexing import getitem, getitem_static
 from ._util import as_array, ndim_of, normalize_axes, normalize_axis, shape_of
+
+if TYPE_CHECKING:
+    from .._options import PadMode
 
 __all__ = ["reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "broadcast_to",
            "ravel", "concatenate", "stack", "hstack", "vstack", "split", "flip", "tile", "repeat",
@@ -400,7 +403,7 @@ def tril(m: Any, k: int = 0) -> Any:
     return ew.where(_tri_mask(m.shape, k, False), m, np.zeros((), m.dtype))
 
 
-def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Any:
+def pad(array: Any, pad_width: Any, mode: PadMode = "constant", constant_values: Any = 0) -> Any:
     """Differentiable ``numpy.pad`` for modes constant, edge, reflect, symmetric and wrap."""
     array = as_array(array)
     width = tuple(tuple(int(w) for w in row)
@@ -417,7 +420,7 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any
     out = array
     for d, (lo, hi) in enumerate(width):
         if lo or hi:
-            idx = np.pad(np.arange(array.shape[d]), (lo, hi), mode=mode)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+            idx = np.pad(np.arange(array.shape[d]), (lo, hi), mode=mode)
             out = _take_axis(out, idx, d)
     return out
 

@@ -11,7 +11,7 @@ are integers: they have no derivative, and histogram bins are computed on concre
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from ..prims import shape as sh
 from ..prims.indexing import getitem, getitem_static, index_add
 from . import reductions as red
 from ._util import as_array, concrete, contains_tracer, normalize_axis
+
+if TYPE_CHECKING:
+    from .._options import ConvolveMode, Side
 
 __all__ = ["average", "cov", "corrcoef", "ptp", "histogram", "histogram2d", "histogramdd", "histogram_bin_edges",
            "bincount", "searchsorted", "digitize", "interp", "trapezoid", "convolve", "correlate"]
@@ -331,7 +334,7 @@ def _valueless(*args: Any) -> bool:
     return any(walk(a) for a in args)
 
 
-def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
+def searchsorted(a: Any, v: Any, side: Side = "left", sorter: Any = None) -> Any:
     """``numpy.searchsorted`` (integer result, no derivative). On traced values under
     ``jit``/``vmap`` it counts, for each ``v``, the elements of ``a`` before it (O(len(a) * v.size)).
 
@@ -342,7 +345,7 @@ def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right' (got {side!r})")
     if not _valueless(a, v, sorter):
-        return np.searchsorted(concrete(a, "searchsorted"), concrete(v, "searchsorted"), side=side,  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.searchsorted(concrete(a, "searchsorted"), concrete(v, "searchsorted"), side=side,
                                sorter=concrete(sorter, "searchsorted"))
     a, v = as_array(a), as_array(v)
     if a.ndim != 1:
@@ -364,7 +367,7 @@ def digitize(x: Any, bins: Any, right: bool = False) -> Any:
     if not _valueless(x, bins):
         return np.digitize(concrete(x, "digitize"), concrete(bins, "digitize"), right=right)
     bins = as_array(bins)
-    side = "left" if right else "right"
+    side: Side = "left" if right else "right"
     if not isinstance(bins, Tracer) and bins.size > 1 and bins[0] > bins[-1]:  # decreasing bins
         n = bins.shape[0]
         return ew.sub(n, searchsorted(bins[::-1], x, side=side))
@@ -495,7 +498,7 @@ def _convolve(a: Any, v: Any, mode: str, name: str) -> Any:
     raise ValueError(f"mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
 
 
-def convolve(a: Any, v: Any, mode: str = "full") -> Any:
+def convolve(a: Any, v: Any, mode: ConvolveMode = "full") -> Any:
     """Differentiable ``numpy.convolve`` of two 1-d sequences (modes full, same, valid).
 
     >>> import numpy as np, funcgrad.numpy as fnp
@@ -503,11 +506,11 @@ def convolve(a: Any, v: Any, mode: str = "full") -> Any:
     array([0. , 1. , 2.5, 4. , 1.5])
     """
     if not _traced(a, v):
-        return np.convolve(a, v, mode)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.convolve(a, v, mode)
     return _convolve(a, v, mode, "convolve")
 
 
-def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
+def correlate(a: Any, v: Any, mode: ConvolveMode = "valid") -> Any:
     """Differentiable ``numpy.correlate``: ``c[k] = sum_n a[n + k] * conj(v[n])``, i.e. the
     convolution with ``v`` reversed and conjugated (modes valid, same, full).
 
@@ -516,7 +519,7 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
     array([3.5])
     """
     if not _traced(a, v):
-        return np.correlate(a, v, mode)  # type: ignore[call-overload]  # options forwarded to NumPy as given (its stubs want literals)
+        return np.correlate(a, v, mode)
     v = as_array(v)
     if v.ndim > 1:
         raise ValueError("object too deep for desired array")

@@ -32,7 +32,7 @@ is its transpose under the pairing Re(sum(a * b)) (no conjugation: JAX's convent
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -41,6 +41,9 @@ from ..core import Primitive
 from ..ir.program import ShapedArray
 from .elementwise import conj, real
 from .factories import batch_to_front
+
+if TYPE_CHECKING:
+    from .._options import FFTNorm
 
 _SWAP = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
 
@@ -75,8 +78,8 @@ def _irfft_abstract(x: Any, axes: tuple[int, ...], n: int, norm: str) -> ShapedA
     return ShapedArray(shape[:last] + (n,) + shape[last + 1:], np.result_type(np.empty(0, dtype).real.dtype, 1.0))
 
 
-def _fft_impl(x: Any, axes: tuple[int, ...], inverse: bool, norm: str) -> Any:
-    return (np.fft.ifftn if inverse else np.fft.fftn)(x, axes=axes, norm=norm)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
+def _fft_impl(x: Any, axes: tuple[int, ...], inverse: bool, norm: FFTNorm) -> Any:
+    return (np.fft.ifftn if inverse else np.fft.fftn)(x, axes=axes, norm=norm)
 
 
 def _shifted(axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -128,9 +131,9 @@ rfft_p = Primitive(
 rfft: Callable[..., Any] = rfft_p.bind
 
 
-def _irfft_impl(x: Any, axes: tuple[int, ...], n: int, norm: str) -> Any:
+def _irfft_impl(x: Any, axes: tuple[int, ...], n: int, norm: FFTNorm) -> Any:
     s = [x.shape[a] for a in axes[:-1]] + [n]
-    return np.fft.irfftn(x, s=s, axes=axes, norm=norm)  # type: ignore[arg-type]  # options forwarded to NumPy as given (its stubs want literals)
+    return np.fft.irfftn(x, s=s, axes=axes, norm=norm)
 
 
 def _irfft_vjp(g: Any, out: Any, x: Any, axes: tuple[int, ...], n: int, norm: str) -> Any:
