@@ -109,6 +109,11 @@ class Primitive:
       ``vjp`` rule computes when every operation in it takes ``bind``'s no-tracer path). The
       reverse trace's backward pass uses them only when nothing on its tape or among the
       cotangents is traced; defaults to ``vjp``.
+    * ``jvp_eager`` (optional, see :mod:`funcgrad.prims.eager_jvp`): the jvp rules again, for
+      primals and tangents that are no tracers, calling NumPy directly (same values as ``jvp``);
+      a binary primitive may add a third rule, ``both(t0, t1, out, x, y)``, for when both
+      operands carry tangents. The forward trace uses them when nothing it holds is traced;
+      defaults to ``jvp``.
 
     ``residuals`` declares what the vjp rules read, so that the reverse trace keeps exactly
     that (see :func:`declare_residuals`): ``None`` (undeclared) keeps every operand and the
@@ -122,7 +127,7 @@ class Primitive:
 
     __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "abstract_eval", "emit", "multiple_results",
                  "jvp_all", "vjp_all", "inline", "index_start", "broadcasting_binary", "shape_role", "residuals",
-                 "vjp_eager", "kernel")
+                 "vjp_eager", "jvp_eager", "kernel")
 
     def __init__(
         self,
@@ -148,6 +153,7 @@ class Primitive:
         self.jvp = jvp
         self.vjp = vjp
         self.vjp_eager = vjp
+        self.jvp_eager = jvp
         self.batch = batch
         self.nondiff = nondiff
         self.abstract_eval = abstract_eval

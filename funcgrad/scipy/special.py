@@ -59,7 +59,8 @@ def _shift(a: Any, axes: Any) -> Any:
     """max(a) over ``axes`` (kept), 0 where it is not finite; carries no derivative."""
     if not a.size:
         return np.zeros((), a.dtype)
-    m = stop_gradient(red.max(a, axis=axes, keepdims=True))
+    # The maximum of the value (stop_gradient first): no derivative of max is computed only to be dropped.
+    m = red.max(stop_gradient(a), axis=axes, keepdims=True)
     return ew.where(ew.isfinite_p.bind(m), m, 0.0)
 
 

@@ -6,15 +6,20 @@ only run for operands that carry one; the contributions of several operands are 
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from ..core import Primitive, Trace, Tracer
+from ..errors import TracerConversionError
+from ..prims import eager_jvp as _eager_jvp  # noqa: F401  (declares the eager jvp rules the fast paths use)
 from ..prims.elementwise import add
 from ..prims.shape import broadcast_to, cast_derivative
 
 _PY_NUMBERS = (float, complex, int)
+_add = np.add  # add's impl: how contributions of two operands are summed on plain arrays
+_NDARRAY = np.ndarray
 
 
 def _no_rule(prim: Primitive, operand: int) -> NotImplementedError:
@@ -25,6 +30,16 @@ def _no_rule(prim: Primitive, operand: int) -> NotImplementedError:
     )
 
 
+def _object_output(prim: Primitive) -> TracerConversionError:
+    # As in reverse mode (traces/reverse.py): an object array would carry no tangent; refused, never a silent zero.
+    return TracerConversionError(
+        f"{prim.name} made an array of dtype object from a value being differentiated (forward mode): funcgrad "
+        "differentiates arrays of numbers (float or complex), so its derivative would be lost. Keep the values in a "
+        "float or complex array (e.g. x.astype(float), not x.astype(object)), or apply funcgrad.stop_gradient to "
+        "the operand if no derivative should flow through it."
+    )
+
+
 class JVPTracer(Tracer):
     """A value with its tangent on a forward trace. Made by :func:`jvp_tracer` (a class without
     an ``__init__`` is instantiated at about half the cost)."""
@@ -32,6 +47,10 @@ class JVPTracer(Tracer):
     __slots__ = ("primal", "tangent")
     primal: Any
     tangent: Any
+    # The primal's shape and dtype, read without a Python-level call (traces read them on every
+    # operation of a nested derivative, such as grad inside jvp).
+    shape = property(attrgetter("primal.shape"))  # type: ignore[assignment]
+    dtype = property(attrgetter("primal.dtype"))  # type: ignore[assignment]
 
 
 def jvp_tracer(trace: ForwardTrace, primal: Any, tangent: Any) -> JVPTracer:
@@ -47,22 +66,80 @@ class ForwardTrace(Trace):
     concrete_values = True
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        if len(args) == 1 and prim.jvp_all is None:
-            # One operand (a tracer of this trace, as bind chose it): no lists, no loop.
+        # Fast paths for one operand and for two (most operations): no lists, no loop. With no
+        # primal or tangent traced by a lower trace, the eager rules (Primitive.jvp_eager: NumPy
+        # called directly) give the tangent. Everything else takes the general path.
+        n = len(args)
+        if n == 1:
             a = args[0]
+            if type(a) is not JVPTracer or a._trace is not self or prim.jvp_all is not None:
+                return self._process_general(prim, args, params)
+            x = a.primal
+            t = a.tangent
+            if isinstance(x, Tracer):
+                out = prim.bind(x, **params)
+                jvps = prim.jvp
+            else:  # (a call with **{} costs more than one without)
+                out = prim.impl(x, **params) if params else prim.impl(x)
+                jvps = prim.jvp_eager if type(t) is _NDARRAY or not isinstance(t, Tracer) else prim.jvp
+            if prim.nondiff or out.dtype.kind not in "fc":
+                if not prim.nondiff and out.dtype.kind == "O":
+                    raise _object_output(prim)
+                return out
+            rule = None if jvps is None else jvps[0]
+            if rule is None:
+                raise _no_rule(prim, 0)
+            t = rule(t, out, x, **params) if params else rule(t, out, x)
+        elif n == 2 and prim.jvp_all is None:
+            a, b = args
             if type(a) is JVPTracer and a._trace is self:
-                x = a.primal
-                if isinstance(x, Tracer):
-                    out = prim.bind(x, **params)
+                x, t0 = a.primal, a.tangent
+                if type(b) is JVPTracer and b._trace is self:
+                    y, t1 = b.primal, b.tangent
                 else:
-                    out = prim.impl(x, **params) if params else prim.impl(x)
-                if prim.nondiff or out.dtype.kind not in "fc":
-                    return out
-                rule = None if prim.jvp is None else prim.jvp[0]
+                    y, t1 = b, None
+            elif type(b) is JVPTracer and b._trace is self:
+                x, t0, y, t1 = a, None, b.primal, b.tangent
+            else:
+                return self._process_general(prim, args, params)
+            if isinstance(x, Tracer) or isinstance(y, Tracer):
+                return self._process_general(prim, args, params)
+            out = prim.impl(x, y, **params) if params else prim.impl(x, y)
+            if prim.nondiff or out.dtype.kind not in "fc":
+                if not prim.nondiff and out.dtype.kind == "O":
+                    raise _object_output(prim)
+                return out
+            jvps = prim.jvp if isinstance(t0, Tracer) or isinstance(t1, Tracer) else prim.jvp_eager
+            if t1 is None or t0 is None:  # one operand carries a tangent
+                rule = None if jvps is None else jvps[0 if t1 is None else 1]
                 if rule is None:
-                    raise _no_rule(prim, 0)
-                t1 = rule(a.tangent, out, x, **params) if params else rule(a.tangent, out, x)
-                return self._wrap(out, t1)
+                    raise _no_rule(prim, 0 if t1 is None else 1)
+                ti = t1 if t0 is None else t0
+                t = rule(ti, out, x, y, **params) if params else rule(ti, out, x, y)
+            elif jvps is not prim.jvp and len(jvps) == 3:  # type: ignore[arg-type]
+                # an eager table's rule for both operands: their contributions, summed in one rule
+                both: Any = jvps[2]  # type: ignore[index]
+                t = both(t0, t1, out, x, y, **params) if params else both(t0, t1, out, x, y)
+            else:
+                r0, r1 = (None, None) if jvps is None else (jvps[0], jvps[1])
+                if r0 is None or r1 is None:
+                    raise _no_rule(prim, 0 if r0 is None else 1)
+                if params:
+                    c0, c1 = r0(t0, out, x, y, **params), r1(t1, out, x, y, **params)
+                else:
+                    c0, c1 = r0(t0, out, x, y), r1(t1, out, x, y)
+                t = add(c0, c1) if isinstance(c0, Tracer) or isinstance(c1, Tracer) else _add(c0, c1)
+        else:
+            return self._process_general(prim, args, params)
+        if type(t) is _NDARRAY and t.shape == out.shape and t.dtype is out.dtype:
+            r = JVPTracer()  # _wrap, inlined for a tangent that needs no broadcast or cast
+            r._trace = self
+            r.primal = out
+            r.tangent = t
+            return r
+        return self._wrap(out, t)
+
+    def _process_general(self, prim: Primitive, args: tuple, params: dict) -> Any:
         primals = []
         tangents = []
         nested = False  # does any operand still hold a lower-level tracer?
@@ -82,6 +159,8 @@ class ForwardTrace(Trace):
         else:  # (a call with **{} costs more than one without)
             out = prim.impl(*primals, **params) if params else prim.impl(*primals)
         if prim.nondiff or out.dtype.kind not in "fc":
+            if not prim.nondiff and out.dtype.kind == "O":
+                raise _object_output(prim)
             return out
         jvps = prim.jvp
         t: Any = None
