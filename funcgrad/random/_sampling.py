@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _accel, _philox, _threefry, _xla_math
+from . import _accel, _blocks, _philox, _threefry, _xla_math
 from ._erfinv import erfinv
 
 THREEFRY_WORDS = 2
@@ -85,7 +85,22 @@ def xla_correction(x: Any, plain: Any, fn: str) -> np.ndarray:
 def uniform(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """Standard uniform floats in [0, 1)."""
     dtype = np.dtype(dtype)
+    keys = _per_key_streams(key, shape)
+    if keys is not None and _accel.kernels(keys.size // THREEFRY_WORDS * math.prod(shape)) is None:
+        out = np.empty((keys.shape[0], math.prod(shape)), dtype)
+        for one_key, row in zip(keys, out):
+            _blocks.uniform(one_key, row.shape[0], dtype, row)
+        return out.reshape(key.shape[:-1] + shape)
     return _unit_floats(bits(key, dtype.itemsize * 8, shape), dtype)
+
+
+def _per_key_streams(key: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The threefry keys ``(m, 2)`` of ``key`` when each key's draw runs as its own blocked stream
+    (one key, or enough numbers per key; counters below 2**32), else None."""
+    n = math.prod(shape)
+    if key.shape[-1] != THREEFRY_WORDS or n > 0xFFFFFFFF or (key.ndim > 1 and n < _threefry.PER_KEY_STREAM):
+        return None
+    return key.reshape(-1, THREEFRY_WORDS)
 
 
 def uniform_between(key: np.ndarray, shape: tuple[int, ...], dtype: Any, lo: Any, hi: Any) -> np.ndarray:
@@ -127,16 +142,14 @@ def _standard(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, dist: st
             u = uniform_between(key, shape, dtype, info.tiny, 1.0)
             return _xla_math.log(u) - _xla_math.log1p(-u)
         if dist == "erfinv":  # normal(key) before its final product by √2 (for draws where XLA refolds it)
-            return _normal_from_bits(bits(key, dtype.itemsize * 8, shape), dtype, scaled=False)
+            return _blocks.normal_of_bits(bits(key, dtype.itemsize * 8, shape), dtype, scaled=False)
     raise ValueError(f"unknown standard distribution {dist!r}")
-
-
-_CHUNK = 1 << 16  # elements per block of the one-key fast path (measured: fewer, longer NumPy passes win)
 
 
 def normal(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """Standard normal floats: ``sqrt(2) * erfinv(u)`` for ``u`` uniform in (-1, 1); large threefry
-    draws in Numba when it is installed (the same bits, see ``_accel``)."""
+    draws in Numba when it is installed (the same bits, see ``_accel``), else in NumPy block by
+    block (``_blocks``: the same bits as :func:`_normal_from_bits`)."""
     dtype = np.dtype(dtype)
     if key.shape[-1] == PHILOX_WORDS:
         return _philox.normal(key, shape, dtype)
@@ -146,18 +159,18 @@ def normal(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         out = np.empty((math.prod(lead), n), dtype)
         if _accel.run("normal64" if dtype == np.float64 else "normal32", key.reshape(-1, THREEFRY_WORDS), out):
             return out.reshape(lead + shape)
-    if key.ndim == 1 and _CHUNK < n <= 0xFFFFFFFF:
-        # One key, many draws: run the whole pipeline block by block (element i's counter is i).
-        out = np.empty(n, dtype)
-        for start in range(0, n, _CHUNK):
-            stop = min(n, start + _CHUNK)
-            out[start:stop] = _normal_from_bits(_threefry.bits_of_counters(key, dtype.itemsize * 8, start, stop), dtype)
-        return out.reshape(shape)
-    return _normal_from_bits(bits(key, dtype.itemsize * 8, shape), dtype)
+    keys = _per_key_streams(key, shape)
+    if keys is not None:
+        out = np.empty((keys.shape[0], n), dtype)
+        for one_key, row in zip(keys, out):
+            _blocks.normal(one_key, n, dtype, row)
+        return out.reshape(lead + shape)
+    return _blocks.normal_of_bits(bits(key, dtype.itemsize * 8, shape), dtype)
 
 
 def _normal_from_bits(raw: np.ndarray, dtype: np.dtype, scaled: bool = True) -> np.ndarray:
-    """``sqrt(2) * erfinv(u)`` (just ``erfinv(u)`` unless ``scaled``) for the uniform ``u`` of ``raw``."""
+    """``sqrt(2) * erfinv(u)`` (just ``erfinv(u)`` unless ``scaled``) for the uniform ``u`` of ``raw``:
+    the unblocked reference of ``_blocks`` (whole-array passes, the emulated FMAs of ``erfinv``)."""
     u = _unit_floats(raw, dtype)
     lo = np.nextafter(dtype.type(-1.0), dtype.type(1.0))
     u *= dtype.type(1.0) - lo

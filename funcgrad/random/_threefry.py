@@ -83,6 +83,91 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[np.ndarray, np.nda
     return out0, out1
 
 
+LITTLE_ENDIAN = sys.byteorder == "little"
+_SHIFTS = tuple(np.array(r, np.uint32) for r in range(33))  # 0-d arrays: cheaper ufunc operands than scalars
+_MASK32 = 0xFFFFFFFF
+BLOCK = 1 << 15  # counters per block of the one-key streams (measured: 2**14 to 2**16 are within noise)
+PER_KEY_STREAM = 1 << 10  # draws per key from which a batch of keys runs key by key, each in blocks
+
+
+class KeyStream:
+    """The threefry words of one key at flat indices below ``2**32``, a block at a time, into
+    preallocated buffers: every NumPy pass runs on cache-resident data and allocates nothing.
+
+    >>> stream = KeyStream(np.array([0, 0], np.uint32))
+    >>> x0, x1 = np.empty(2, np.uint32), np.empty(2, np.uint32)
+    >>> stream.words(0, x0, x1)
+    >>> [int(v) for v in x0], [int(v) for v in x1]
+    ([1797259609, 928981903], [2579123966, 3453687069])
+    """
+
+    def __init__(self, key: np.ndarray, block: int = BLOCK) -> None:
+        k0, k1 = int(key[0]), int(key[1])
+        ks = (k0, k1, k0 ^ k1 ^ int(_PARITY))
+        self._k0 = np.array(k0, np.uint32)
+        self._k1 = k1
+        # the words added after every 4 rounds: key words in rotation, plus the injection number
+        self._injections = [(np.array(ks[s % 3], np.uint32), np.array((ks[(s + 1) % 3] + s) & _MASK32, np.uint32))
+                            for s in range(1, 6)]
+        self._arange = np.arange(block, dtype=np.uint32)
+        self._tmp = np.empty(block, np.uint32)
+
+    def words(self, start: int, x0: np.ndarray, x1: np.ndarray, out0: Any = None, out1: Any = None) -> None:
+        """Fill ``x0``, ``x1`` (contiguous ``uint32``, ``m <= block`` elements each) with the two
+        words of flat indices ``start .. start + m`` (``start + m <= 2**32``); the last key injection
+        writes into ``out0``/``out1`` instead when given (e.g. the halves of a ``uint64`` buffer)."""
+        m = x0.shape[0]
+        add, xor, tmp = np.add, np.bitwise_xor, self._tmp[:m]
+        shl, shr = np.left_shift, np.right_shift
+        add(self._arange[:m], np.array((start + self._k1) & _MASK32, np.uint32), x1)  # counter + k1 (high word 0)
+        add(x1, self._k0, x0)  # the first round's sum: (0 + k0) + x1
+        for block in range(5):
+            for i, r in enumerate(_ROTATIONS[block % 2]):
+                if block or i:
+                    add(x0, x1, x0)
+                shl(x1, _SHIFTS[r], tmp)
+                shr(x1, _SHIFTS[32 - r], x1)
+                xor(x1, tmp, x1)
+                xor(x1, x0, x1)
+            add0, add1 = self._injections[block]
+            last = block == 4
+            add(x0, add0, x0 if not last or out0 is None else out0)
+            add(x1, add1, x1 if not last or out1 is None else out1)
+
+
+def stream_bits(key: np.ndarray, bit_width: int, n: int, out: np.ndarray | None = None,
+                convert: Any = None) -> np.ndarray:
+    """``n`` random ``uint32`` (``bit_width`` 32) or ``uint64`` (64) words (flat, into ``out`` if
+    given) of one key (shape ``(2,)``), ``n <= 2**32``: :func:`random_bits`'s, block by block;
+    ``convert(chunk)``, if given, runs on each block of ``out`` while it is in the cache.
+
+    >>> [int(b) for b in stream_bits(np.array([0, 0], np.uint32), 32, 2)]
+    [4070199207, 4202968722]
+    """
+    if out is None:
+        out = np.empty(n, np.uint64 if bit_width == 64 else np.uint32)
+    if n == 0:
+        return out
+    block = min(n, BLOCK)
+    stream = KeyStream(key, block)
+    x0, x1 = np.empty(block, np.uint32), np.empty(block, np.uint32)
+    halves = out.view(np.uint32).reshape(n, 2) if bit_width == 64 and LITTLE_ENDIAN else None
+    for start in range(0, n, block):
+        m = min(block, n - start)
+        chunk = out[start:start + m]
+        if halves is not None:  # word 0 high, word 1 low (little-endian halves), written by the last injection
+            stream.words(start, x0[:m], x1[:m], halves[start:start + m, 1], halves[start:start + m, 0])
+        elif bit_width == 64:
+            stream.words(start, x0[:m], x1[:m])
+            chunk[...] = _join64(x0[:m], x1[:m])
+        else:
+            stream.words(start, chunk, x1[:m])
+            np.bitwise_xor(chunk, x1[:m], chunk)
+        if convert is not None:
+            convert(chunk)
+    return out
+
+
 def _join64(high: np.ndarray, low: np.ndarray) -> np.ndarray:
     """``high << 32 | low`` as uint64: the two words written side by side (two strided copies
     instead of four whole-array passes)."""
@@ -121,6 +206,13 @@ def random_bits(key: np.ndarray, bit_width: int, shape: tuple[int, ...]) -> np.n
         if _accel.run("bits64" if bit_width == 64 else "bits32", key.reshape(-1, 2), words):
             out = words.reshape(lead + shape)
             return out if bit_width >= 32 else out.astype(np.dtype(f"uint{bit_width}"))
+    if n <= 0xFFFFFFFF and (key.ndim == 1 or n >= PER_KEY_STREAM):  # each key's counters in blocks
+        flat = key.reshape(-1, 2)
+        words = np.empty((flat.shape[0], n), np.uint64 if bit_width == 64 else np.uint32)
+        for one_key, row in zip(flat, words):
+            stream_bits(one_key, 64 if bit_width == 64 else 32, n, row)
+        out = words.reshape(lead + shape)
+        return out if bit_width >= 32 else out.astype(np.dtype(f"uint{bit_width}"))
     hi, lo = counters(shape)
     k0, k1 = _key_words(key, len(shape))
     y0, y1 = threefry2x32(k0, k1, hi, lo)
@@ -143,6 +235,17 @@ def bits_of_counters(key: np.ndarray, bit_width: int, start: int, stop: int) -> 
 
 def split(key: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """New keys of ``shape`` (each ``(2,)``) from ``key`` (shape ``(..., 2)``)."""
+    n = math.prod(shape)
+    if key.ndim == 1 and 0 < n <= 0xFFFFFFFF:  # one key: its counters in blocks, straight into the key pairs
+        out = np.empty(shape + (2,), np.uint32)
+        pairs = out.reshape(n, 2)
+        block = min(n, BLOCK)
+        stream = KeyStream(key, block)
+        x0, x1 = np.empty(block, np.uint32), np.empty(block, np.uint32)
+        for start in range(0, n, block):
+            m = min(block, n - start)
+            stream.words(start, x0[:m], x1[:m], pairs[start:start + m, 0], pairs[start:start + m, 1])
+        return out
     hi, lo = counters(shape)
     k0, k1 = _key_words(key, len(shape))
     y0, y1 = threefry2x32(k0, k1, hi, lo)

@@ -1,0 +1,182 @@
+"""funcgrad.random's blocked pure-NumPy draws (``_blocks``, ``_threefry.KeyStream``/``stream_bits``,
+``_complex_fma``) against the unblocked reference (threefry's block function on all counters at
+once, ``_sampling._normal_from_bits`` with the emulated FMAs): every bit equal, at sizes around
+the block boundaries, for one key and for batches of keys under ``vmap``. The reference itself is
+checked against JAX's recorded answers in test_random.py and test_random_kernels.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.random as fr
+from funcgrad.random import _accel, _blocks, _complex_fma, _sampling, _threefry, _xla_math
+
+SMALL_BLOCK = 64  # monkeypatched block size: many block boundaries in few draws
+SIZES = [0, 1, 2, SMALL_BLOCK - 1, SMALL_BLOCK, SMALL_BLOCK + 1, 2 * SMALL_BLOCK + 3, 3001]
+
+
+def _reference_words(key: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Threefry's two words for every counter of a draw of ``shape``, unblocked."""
+    hi, lo = _threefry.counters(shape)
+    k0, k1 = _threefry._key_words(np.asarray(key), len(shape))
+    return _threefry.threefry2x32(k0, k1, hi, lo)
+
+
+def _reference_bits(key: np.ndarray, width: int, shape: tuple[int, ...]) -> np.ndarray:
+    y0, y1 = _reference_words(key, shape)
+    if width == 64:
+        return (y0.astype(np.uint64) << np.uint64(32)) | y1.astype(np.uint64)
+    return (y0 ^ y1).astype(np.dtype(f"uint{width}"))
+
+
+def _reference_normal(key: np.ndarray, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    d = np.dtype(dtype)
+    return _sampling._normal_from_bits(_reference_bits(key, d.itemsize * 8, shape), d)
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> None:
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape and a.dtype == b.dtype
+    np.testing.assert_array_equal(a.view(f"uint{a.itemsize * 8}"), b.view(f"uint{b.itemsize * 8}"))
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(_threefry, "BLOCK", SMALL_BLOCK)
+    with _accel.numpy_only():
+        yield
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", SIZES)
+def test_blocked_normal_equals_the_unblocked_reference_around_block_boundaries(small_blocks, dtype, n):
+    key = np.asarray(fr.key(2**33 + 5))
+    got = _sampling.normal(key, (n,), dtype)
+    _same_bits(got, _reference_normal(key, (n,), dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_blocked_normal_hits_every_branch(small_blocks, dtype):
+    # 3001 draws over 47 blocks: both log1p branches in every block and erfinv's tail polynomials
+    # (|z| > 2.7 for float32, > 3.0 for float64; float64's last one, |z| > 5.4, by a chosen counter)
+    key = np.asarray(fr.key(11))
+    got = _sampling.normal(key, (3001,), dtype)
+    want = _reference_normal(key, (3001,), dtype)
+    _same_bits(got, want)
+    u = np.abs(np.asarray(_sampling.uniform(key, (3001,), dtype)) * 2 - 1)
+    assert (u < 0.6).any() and (u > 0.7).any()
+    assert (np.abs(got) > (2.8 if dtype == "float32" else 3.1)).sum() >= 3
+    # a draw whose w = -log(1 - u²) >= 16 (float64's third polynomial): element i of normal(key(0), (i + 3,))
+    index = 24820701 if dtype == "float64" else 4276093  # from test_random_kernels' JAX_TAIL
+    bits = _threefry.bits_of_counters(np.asarray(fr.key(0)), np.dtype(dtype).itemsize * 8, index - 2, index + 3)
+    deep = _blocks.normal_of_bits(bits.copy(), dtype)
+    _same_bits(deep, _sampling._normal_from_bits(bits.copy(), np.dtype(dtype)))
+    assert np.abs(deep).max() > 5.4
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_blocked_normal_at_the_real_block_size(dtype):
+    key = np.asarray(fr.key(3))
+    block = _threefry.BLOCK
+    with _accel.numpy_only():
+        for n in (block - 1, block + 1):
+            _same_bits(_sampling.normal(key, (n,), dtype), _reference_normal(key, (n,), dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, SMALL_BLOCK + 1, 3001])
+def test_batched_keys_under_vmap_equal_each_key_alone(small_blocks, monkeypatch, dtype, n):
+    keys = np.asarray(fr.split(fr.key(7), 3))
+    want = np.stack([_reference_normal(k, (n,), dtype) for k in keys])
+    for per_key_stream in (1, 10**9):  # each key's own blocked stream / all keys' bits, then blocks
+        monkeypatch.setattr(_threefry, "PER_KEY_STREAM", per_key_stream)
+        _same_bits(fg.vmap(lambda k: fr.normal(k, (n,), dtype))(keys), want)
+        _same_bits(fg.vmap(lambda k: fr.uniform(k, (n,), dtype))(keys),
+                   np.stack([_sampling._unit_floats(_reference_bits(k, np.dtype(dtype).itemsize * 8, (n,)),
+                                                    np.dtype(dtype)) for k in keys]))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(), (0,), (1,), (SMALL_BLOCK,), (5, 2 * SMALL_BLOCK + 1)])
+def test_blocked_uniform_and_bits_equal_the_reference(small_blocks, dtype, shape):
+    key = np.asarray(fr.key(123))
+    d = np.dtype(dtype)
+    _same_bits(_sampling.uniform(key, shape, d), _sampling._unit_floats(_reference_bits(key, d.itemsize * 8, shape), d))
+    for width in (8, 16, 32, 64):
+        np.testing.assert_array_equal(_threefry.random_bits(key, width, shape), _reference_bits(key, width, shape))
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (SMALL_BLOCK + 1,), (3, SMALL_BLOCK)])
+def test_blocked_split_equals_the_reference(small_blocks, shape):
+    key = np.asarray(fr.key(42))
+    y0, y1 = _reference_words(key, shape)
+    np.testing.assert_array_equal(_threefry.split(key, shape), np.stack([y0, y1], axis=-1))
+
+
+def test_key_stream_words_from_any_start():
+    key = np.asarray(fr.key(2**40 + 9))
+    stream = _threefry.KeyStream(key, 100)
+    y0, y1 = _reference_words(key, (1000,))
+    for start, m in [(0, 100), (1, 99), (537, 64), (900, 100)]:
+        x0, x1 = np.empty(m, np.uint32), np.empty(m, np.uint32)
+        stream.words(start, x0, x1)
+        np.testing.assert_array_equal(x0, y0[start:start + m])
+        np.testing.assert_array_equal(x1, y1[start:start + m])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unscaled_erfinv_draws_equal_the_reference(small_blocks, dtype):
+    key = np.asarray(fr.key(8))
+    d = np.dtype(dtype)
+    got = _sampling.standard(key, (2 * SMALL_BLOCK + 1,), d, "erfinv")
+    want = _sampling._normal_from_bits(_reference_bits(key, d.itemsize * 8, (2 * SMALL_BLOCK + 1,)), d, scaled=False)
+    _same_bits(got, want)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_without_exact_complex_fma_the_emulation_gives_the_same_bits(small_blocks, monkeypatch, dtype):
+    key = np.asarray(fr.key(99))
+    want = _reference_normal(key, (1001,), dtype)
+    monkeypatch.setitem(_complex_fma._checked, np.dtype(dtype), False)
+    assert not _blocks._Stage(np.dtype(dtype), 8).fused
+    _same_bits(_sampling.normal(key, (1001,), dtype), want)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_complex_fma_horner_rounds_once_per_step(dtype):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-4.0, 4.0, 5003).astype(dtype)
+    coefficients = tuple(rng.standard_normal(9))
+    want = _complex_fma._exact_horner(coefficients, x)
+    plain = np.full(x.shape, np.dtype(dtype).type(coefficients[0]))
+    for c in coefficients[1:]:
+        plain = plain * x + np.dtype(dtype).type(c)
+    assert (plain != want).mean() > 0.05  # unfused steps really differ on this data
+    if not _complex_fma.available(dtype):  # then every caller uses the emulation (previous test)
+        assert not _blocks._Stage(np.dtype(dtype), 8).fused
+        return
+    w = _complex_fma.argument_buffer(x.size, dtype)
+    w.real = x
+    _same_bits(_complex_fma.horner(coefficients, w, np.empty_like(w)), want)
+
+
+def test_float32_log_equals_xla_log_reference():
+    # Positive normal float32 numbers as log1p's far branch sees them (1 - u², in (0, 0.586]), with
+    # the significands around √½ (where the reduction switches) and the exponents' edges.
+    rng = np.random.default_rng(5)
+    bits = rng.integers(np.float32(2.0**-24).view(np.uint32), np.float32(0.586).view(np.uint32), 200_000,
+                        dtype=np.uint32)
+    edges = []
+    for exponent in range(-24, 0):
+        for m in (0.5, 0.70710677, 0.7071068, 0.99999994):
+            v = np.float32(np.ldexp(m, exponent))
+            edges += [np.nextafter(v, np.float32(0)), v, np.nextafter(v, np.float32(1))]
+    x = np.concatenate([bits.view(np.float32), np.array(edges, np.float32)])
+    x = x[(x > 0) & (x <= np.float32(0.586))]
+    if not _complex_fma.available(np.float32):  # then the stage calls _xla_math.log_f32 itself
+        assert not _blocks._Stage(np.dtype(np.float32), 8).fused
+        return
+    got = _blocks._log_f32(x, _blocks._LogBuffers(x.size))
+    _same_bits(got, _xla_math.log_f32(x))
