@@ -203,12 +203,39 @@ def vjp(  # type: ignore[misc]  # mypy does not match *primals: Any to the overl
     (array([0.2, 2. ]),)
     """
     fname = _fname(f)
-    trace, leaves, in_tree, input_nodes, aux, raw, out_tree, out_primals, out_nodes = _record(
-        f, primals, has_aux, fname)
+    x = primals[0] if len(primals) == 1 else None
+    if type(x) is np.ndarray and x.dtype.kind in "fc" and not has_aux:
+        # One array in (the common case): what _record does, without flattening the argument
+        # tuple or, for one traced array out, the output.
+        trace = ReverseTrace()
+        tx = trace.new_input(x)
+        try:
+            raw = f(tx)
+        finally:
+            trace.alive = False
+        leaves, in_tree, input_nodes = [x], _trees()[1], [tx.node]
+        one_in = True
+        if type(raw) is ReverseTracer and raw._trace is trace:
+            aux, out_tree, out_primals, out_nodes = None, _trees()[0], [raw.primal], [raw.node]
+        else:
+            aux, raw, out_tree, out_primals, out_nodes = _record_outputs(trace, raw, has_aux, fname)
+    else:
+        trace, leaves, in_tree, input_nodes, aux, raw, out_tree, out_primals, out_nodes = _record(
+            f, primals, has_aux, fname)
+        one_in = False
     out = _output(out_primals[0]) if out_tree.node_type is None else out_tree.unflatten(
         _output(p) for p in out_primals)
+    # One array in, one traced array out: a cotangent _check_cotangent accepts at once goes
+    # straight to the backward pass (what _input_cotangents does for one array primal).
+    one_to_one = one_in and out_tree.node_type is None and out_nodes[0] is not None
 
     def pullback(ct: Any) -> tuple[Any, ...]:
+        if one_to_one and type(ct) is np.ndarray:
+            p = out_primals[0]
+            if ct.dtype == p.dtype and ct.shape == p.shape:
+                (g,) = backward(trace, [(out_nodes[0], ct)], input_nodes)
+                x = leaves[0]
+                return (zeros_like_shape(x, x.shape, x.dtype) if g is None else _output(g),)
         if type(ct) is np.ndarray and out_tree.node_type is None:
             ct_leaves = [ct]  # one array for one array: flattening is the identity
         else:
@@ -231,6 +258,16 @@ def vjp(  # type: ignore[misc]  # mypy does not match *primals: Any to the overl
     if has_aux:
         return out, partial_pullback, _strip(aux, trace)
     return out, partial_pullback
+
+
+_TREES: list[PyTreeDef] = []
+
+
+def _trees() -> list[PyTreeDef]:
+    """The treedefs of one leaf and of a tuple of one leaf (made once)."""
+    if not _TREES:
+        _TREES.extend((tree_flatten(0.0)[1], tree_flatten((0.0,))[1]))
+    return _TREES
 
 
 def _record(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, fname: str) -> tuple[Any, ...]:
@@ -306,14 +343,16 @@ def _as_partial(pullback: Pullback, f: Callable[..., Any], primals: tuple[Any, .
     of its residuals: so it can be returned from ``jit`` (or passed through any pytree function).
     Called with the very primals it was made with, it runs the recorded tape; with others (the
     arrays ``jit`` hands back in their place) it recomputes ``vjp(f, *primals)`` on them first."""
+    n = len(primals)
+
     def apply(*args: Any) -> tuple[Any, ...]:
-        *new, ct = args
-        if len(new) == len(primals):
-            for a, b in zip(new, primals):
-                if a is not b:
+        if len(args) == n + 1:
+            for i in range(n):
+                if args[i] is not primals[i]:
                     break
             else:
-                return pullback(ct)
+                return pullback(args[n])
+        *new, ct = args
         pullback_new: Pullback = _vjp_any(f, *new, has_aux=has_aux)[1]
         return pullback_new(ct)
 
@@ -733,6 +772,20 @@ def jvp(
     >>> fg.jvp(fnp.sin, (np.array(0.0),), (np.array(2.0),))
     (array(0.), array(2.))
     """
+    if type(primals) is tuple and type(tangents) is tuple and len(primals) == 1 and len(tangents) == 1:
+        # One float array and its tangent (the common case): what the checks below accept at once,
+        # without flattening the arguments or, for one traced array out, the output.
+        x, t = primals[0], tangents[0]
+        if (type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind in "fc" and t.dtype == x.dtype
+                and t.shape == x.shape):
+            trace = ForwardTrace()
+            try:
+                raw = f(jvp_tracer(trace, x, t))
+            finally:
+                trace.alive = False
+            if type(raw) is JVPTracer and raw._trace is trace and not has_aux:
+                return _output(raw.primal), _output(raw.tangent)
+            return _jvp_outputs(raw, trace, has_aux, _fname(f))
     fname = _fname(f)
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError(
@@ -787,6 +840,12 @@ def jvp(
         raw = f(*in_tree.unflatten(inputs))
     finally:
         trace.alive = False
+    return _jvp_outputs(raw, trace, has_aux, fname)
+
+
+def _jvp_outputs(raw: Any, trace: ForwardTrace, has_aux: bool, fname: str) -> tuple[Any, ...]:
+    """``jvp``'s result from what ``f`` returned under ``trace``: outputs and their tangents
+    (zeros where an output does not depend on the inputs), and the auxiliary data."""
     raw, aux = _split_aux(raw, has_aux, fname)
     out_leaves, out_tree = _flatten_args_out(raw, fname, trace)
     outs, touts = [], []

@@ -213,3 +213,191 @@ def test_norm_of_a_tracer_as_a_loop_condition_and_in_the_output():
     check_grads(lambda x: fnp.linalg.norm(x * x), (x,), order=2)
     assert fg.jit(lambda x: fnp.linalg.norm(x))(x) == np.linalg.norm(x)
     assert fg.vmap(lambda x: fnp.linalg.norm(x))(np.stack([x, 2 * x])).shape == (2,)
+
+
+# --- round 5: comparisons by operator, one-array vjp, lean recording of one operand / a number ---
+
+_COMPARE = [("__lt__", np.less), ("__le__", np.less_equal), ("__gt__", np.greater),
+            ("__ge__", np.greater_equal), ("__eq__", np.equal), ("__ne__", np.not_equal)]
+_NUMBERS = [0, -1, 1000, 2**53 + 1, 2**64 + 5, 10**400, 0.1, 1e300, float("inf"), float("nan"), -0.0,
+            65520, True, False]
+
+
+def _result(fn, *args):
+    try:
+        with np.errstate(all="ignore"):  # (float16 overflows converting 65520: a warning either way)
+            r = fn(*args)
+    except Exception as e:  # the same error (type) either way
+        return ("error", type(e))
+    return (type(r), np.asarray(r).dtype, np.asarray(r).tolist())
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+@pytest.mark.parametrize("kind", ["scalar", "0-d", "vector"])
+def test_comparisons_with_python_numbers_give_the_ufuncs_results(dtype, kind):
+    # A real float value compared with a Python number goes through the operator (NumPy's scalar
+    # fast path): same result, type and dtype as the ufunc, for every number, NaN and huge ints.
+    import warnings
+
+    from funcgrad.traces.forward import ForwardTrace, jvp_tracer
+    from funcgrad.traces.reverse import ReverseTrace
+
+    for base in (0.1, 1000.0, float("nan"), float("inf"), -0.0, 65504.0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = {"scalar": dtype(base), "0-d": np.array(base, dtype),
+                     "vector": np.array([base, 1.0, -3.0], dtype)}[kind]
+        rev = ReverseTrace()
+        t_rev = rev.new_input(value) if kind != "scalar" else fnp.sum(rev.new_input(np.array([base], dtype)))
+        fwd = ForwardTrace()
+        t_fwd = jvp_tracer(fwd, np.asarray(value) if kind != "scalar" else value, np.zeros_like(value))
+        assert type(t_rev.primal) is type(value) and t_rev.primal.dtype == value.dtype
+        for t in (t_rev, t_fwd):
+            for name, ufunc in _COMPARE:
+                for number in _NUMBERS:
+                    want = _result(ufunc, value, number)
+                    assert _result(getattr(type(t), name), t, number) == want, (name, number)
+            # the reflected forms (number < tracer) reach the tracer's operators
+            assert _result(lambda a: 0.5 < a, t) == _result(np.greater, value, 0.5)
+            assert _result(lambda a: 7 == a, t) == _result(np.equal, value, 7)
+        rev.alive = fwd.alive = False
+
+
+def test_comparisons_under_forward_mode_give_the_ufuncs_results():
+    x0 = np.array([0.5, -2.0, np.nan], np.float32)
+
+    def flags(x):
+        return [x < 0.5, x >= 0, x == -2, x != 0.5, x > 2**64, x <= True, 0.5 > x]
+
+    def f(x):
+        for got, want in zip(flags(x), flags(x0), strict=True):
+            assert type(got) is np.ndarray and got.dtype == np.bool_
+            np.testing.assert_array_equal(got, want)
+        return x * 2.0
+
+    fg.jvp(f, (x0,), (np.ones_like(x0),))
+    fg.vjp(f, x0)
+    fg.jacfwd(fg.grad(lambda x: fnp.sum(f(x))))(x0)
+
+
+def _general_vjp(f, x):
+    """vjp through the general path (two primals: the tree is flattened, every check runs)."""
+    out, pullback = fg.vjp(lambda x, _: f(x), x, np.zeros(1))
+    return out, (lambda ct: pullback(ct)[:1])
+
+
+def _doubling(x):
+    y = x * 2
+    while fnp.linalg.norm(y) < 1000:
+        y = y * 2
+    return y
+
+
+@pytest.mark.parametrize("f", [
+    _doubling,
+    lambda x: fnp.sin(x) * x + fnp.tanh(x) / 3,
+    lambda x: fnp.sum(fnp.exp(x)),            # a NumPy scalar out
+    lambda x: fnp.ones_like(x) * 2.0,         # an output that does not depend on x
+    lambda x: x,                              # the input itself
+], ids=["doubling", "elementwise", "scalar-out", "constant-out", "identity"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("shape", [(3,), ()])
+def test_one_array_vjp_gives_the_general_paths_bits(f, dtype, shape):
+    x = (RNG.standard_normal(shape) + 1.5).astype(dtype)
+    out, pullback = fg.vjp(f, x)
+    out_g, pullback_g = _general_vjp(f, x)
+    assert _same_bits(out, out_g) and type(out) is type(out_g)
+    ct = np.asarray(RNG.standard_normal(np.shape(out))).astype(np.asarray(out).dtype)
+    for _ in range(2):  # a pullback may be called again
+        (g,) = pullback(ct)
+        (g_g,) = pullback_g(ct)
+        assert _same_bits(g, g_g) and type(g) is type(g_g)
+    assert g.flags.writeable
+
+
+def test_one_array_vjp_keeps_the_pullbacks_checks():
+    x = RNG.standard_normal(3)
+    _, pullback = fg.vjp(_doubling, x)
+    _, pullback_g = _general_vjp(_doubling, x)
+    for bad in (np.ones(4), np.ones(3, np.float32), [np.ones(3)], (np.ones(3), np.ones(3)), "a", 1.0):
+        with pytest.raises(fg.errors.CotangentMismatchError) as fast:
+            pullback(bad)
+        with pytest.raises(fg.errors.CotangentMismatchError) as general:
+            pullback_g(bad)
+        assert str(fast.value).replace("<lambda>", "_doubling") == str(general.value).replace("<lambda>", "_doubling")
+    # A Python float for a 0-d output, and a 0-d array of another float dtype (an error) as before.
+    _, pb0 = fg.vjp(lambda x: fnp.sum(x * x), x)
+    np.testing.assert_array_equal(pb0(1.0)[0], 2 * x)
+    with pytest.raises(fg.errors.CotangentMismatchError):
+        pb0(np.array(1.0, np.float32))
+
+
+def test_one_array_vjp_nested_in_outer_transformations():
+    # f closes over a tracer of an outer trace: the inner vjp's tape holds outer tracers, so the
+    # pullback records on them (the general rules), and the levels stay apart.
+    x0 = np.array([0.3, -0.5, 0.8])
+    v = np.array([1.0, 2.0, -1.0])
+
+    def inner(y):
+        _, pullback = fg.vjp(lambda x: fnp.sin(x * y) * y, x0)
+        return fnp.sum(pullback(v)[0])
+
+    # d/dy sum(v * cos(x y) y^2) = sum(v * (2 y cos(xy) - x y^2 sin(xy)))
+    y = np.array(0.7)
+    want = np.sum(v * (2 * y * np.cos(x0 * y) - x0 * y * y * np.sin(x0 * y)))
+    np.testing.assert_allclose(fg.grad(inner)(y), want, rtol=1e-13)
+    _, t = fg.jvp(inner, (y,), (np.array(1.0),))
+    np.testing.assert_allclose(t, want, rtol=1e-13)
+    check_grads(inner, (y,), order=2)
+    # vjp of a function of x differentiated again in x (the same kind of trace, two levels)
+    second = fg.grad(lambda x: fnp.sum(fg.vjp(lambda z: fnp.sin(z) * z, x)[1](v)[0]))(x0)
+    np.testing.assert_allclose(second, v * (2 * np.cos(x0) - x0 * np.sin(x0)), rtol=1e-13)
+    # a traced cotangent (jvp of the pullback)
+    _, pullback = fg.vjp(_doubling, x0)
+    (g,), (dg,) = fg.jvp(pullback, (v,), (2 * v,))
+    np.testing.assert_array_equal(dg, 2 * g)
+
+
+def _recorded_by_the_general_path(monkeypatch):
+    from funcgrad.traces.reverse import ReverseTrace
+
+    monkeypatch.setattr(ReverseTrace, "process", lambda self, prim, args, params:
+                        ReverseTrace._process_general(self, prim, args, params))
+
+
+_LEAN_CASES = {
+    "unary ufuncs": lambda x: fnp.sum(fnp.tanh(fnp.sin(x)) * fnp.exp(x)),
+    "abs of complex (dtype changes)": lambda x: fnp.sum(fnp.abs(x * (1 + 2j)) * x),
+    "number on either side": lambda x: fnp.sum((2.0 * x - 3) / 7 + x ** 2 + x * 2 + 1.5 ** x),
+    "bool and NumPy scalar": lambda x: fnp.sum(x * True + x * np.float32(0.5) + np.float64(2.0) * x),
+    "0-d and vector mixed": lambda x: fnp.sum(x * fnp.sum(x) + fnp.sin(fnp.sum(x)) * 3),
+    "norm and comparison": lambda x: fnp.linalg.norm(x) * 2 if fnp.linalg.norm(x) < 10 else fnp.sum(x),
+}
+
+
+@pytest.mark.parametrize("name", list(_LEAN_CASES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(4,), (), (0,)])
+def test_lean_recording_gives_the_general_paths_bits(name, dtype, shape, monkeypatch):
+    # One tracked operand (unary ufuncs, a Python number on the other side) is recorded inline
+    # in its compact form; the general path (_process_general) must give the same bits, at
+    # first and second order and with grad nested in grad.
+    f = _LEAN_CASES[name]
+    x = (RNG.standard_normal(shape) * 0.5 + 0.2).astype(dtype)
+    v = RNG.standard_normal(shape).astype(dtype)
+    results = []
+    for general in (False, True):
+        if general:
+            _recorded_by_the_general_path(monkeypatch)
+        value, g = fg.value_and_grad(f)(x)
+        hvp = fg.grad(lambda x: fnp.sum(fg.grad(f)(x) * v))(x)
+        results.append((value, g, hvp))
+    for fast, general in zip(*results):
+        assert _same_bits(fast, general)
+
+
+def test_lean_recording_of_float32_with_python_numbers_keeps_float32():
+    x = RNG.standard_normal(3).astype(np.float32)
+    value, g = fg.value_and_grad(lambda x: fnp.sum(fnp.tanh(x * 2.0) + 3 * x))(x)
+    assert value.dtype == np.float32 and g.dtype == np.float32
+    np.testing.assert_allclose(g, 2 * (1 - np.tanh(2 * x) ** 2) + 3, rtol=1e-6)

@@ -59,8 +59,8 @@ def _export(name: str, prim: Any, npname: str | None = None) -> Callable[..., An
             x = args[0]
             if isinstance(x, Tracer):
                 trace = x._trace
-                if trace.alive:
-                    return trace.process(prim, args, {})
+                if trace.alive:  # (kwargs: a new empty dict, as {} would be)
+                    return trace.process(prim, args, kwargs)
             elif type(x) is np.ndarray:
                 return prim.impl(x)
         args = _stack_lists(args)

@@ -31,6 +31,9 @@ from ..prims.shape import cast_derivative, sum_to_shape
 _PY_NUMBERS = (float, complex, int)
 _PLAIN = (np.ndarray, np.generic, float, int, complex)  # operands that are neither tracers nor foreign arrays
 _NDARRAY = np.ndarray
+_UFUNC = np.ufunc
+_PY_REALS = (float, int)
+_F64 = np.dtype(np.float64)
 
 
 class ReverseTracer(Tracer):
@@ -81,15 +84,16 @@ class ReverseTrace(Trace):
                 a = args[0]
                 if type(a) is ReverseTracer and a._trace is self:
                     x = a.primal
-                    if isinstance(x, Tracer):
+                    impl = prim.impl
+                    if type(x) is _NDARRAY or not isinstance(x, Tracer):
+                        out = impl(x, **params) if params else impl(x)  # (a call with **{} costs more)
+                    else:
                         self.nested = True
                         out = prim.bind(x, **params)
-                    else:  # (a call with **{} costs more than one without)
-                        out = prim.impl(x, **params) if params else prim.impl(x)
                     if prim.nondiff:
                         return out
                     dt = out.dtype
-                    if dt.kind not in "fc":
+                    if dt is not _F64 and dt.kind not in "fc":
                         if dt.kind == "O":
                             raise _object_output(prim)
                         return out
@@ -103,7 +107,10 @@ class ReverseTrace(Trace):
                     else:
                         r = reads[0]
                         kept_out, kept_x = out if OUTPUT in r else None, x if 0 in r else None
-                    if x.shape == out.shape and (x.dtype is dt or x.dtype == dt):
+                    # Shaped and typed like the output? A ufunc of one array keeps its shape, so
+                    # then the dtype says it (identity: NumPy's built-in dtypes are singletons).
+                    if (dt is x.dtype and type(impl) is _UFUNC and not params
+                            or x.shape == out.shape and (x.dtype is dt or x.dtype == dt)):
                         if params:
                             self.tape.append((prim, params, kept_out, 1, kept_x, 0, node - a.node, None))
                         else:
@@ -152,19 +159,27 @@ class ReverseTrace(Trace):
                         t.primal = out
                         t.node = node
                         return t
-                elif ta or tb:  # exactly one tracked
-                    i, src, x, y = (0, a, a.primal, b) if ta else (1, b, a, b.primal)
-                    if isinstance(y if ta else x, _PLAIN):
-                        v = x if ta else y
-                        if isinstance(v, Tracer):
+                elif ta or tb:  # exactly one tracked: v its value, c the other operand
+                    if ta:
+                        i, src, c = 0, a, b
+                        x = v = a.primal
+                        y = b
+                    else:
+                        i, src, c = 1, b, a
+                        x = a
+                        y = v = b.primal
+                    tc = type(c)
+                    if tc in _PY_REALS or isinstance(c, _PLAIN):
+                        impl = prim.impl
+                        if type(v) is _NDARRAY or not isinstance(v, Tracer):
+                            out = impl(x, y, **params) if params else impl(x, y)
+                        else:
                             self.nested = True
                             out = prim.bind(x, y, **params)
-                        else:
-                            out = prim.impl(x, y, **params) if params else prim.impl(x, y)
                         if prim.nondiff:
                             return out
                         dt = out.dtype
-                        if dt.kind not in "fc":
+                        if dt is not _F64 and dt.kind not in "fc":
                             if dt.kind == "O":
                                 raise _object_output(prim)
                             return out
@@ -172,7 +187,10 @@ class ReverseTrace(Trace):
                             raise _no_rule(prim, i)
                         node = self.num_nodes
                         self.num_nodes = node + 1
-                        if not params and v.shape == out.shape and (v.dtype is dt or v.dtype == dt):
+                        # Shaped and typed like the output? A ufunc of an array and a Python number
+                        # keeps the array's shape, so then the dtype says it (as for one operand).
+                        if not params and (dt is v.dtype and tc in _PY_REALS and type(impl) is _UFUNC
+                                           or v.shape == out.shape and (v.dtype is dt or v.dtype == dt)):
                             reads = prim.residuals
                             if reads is None:
                                 self.tape.append((prim, out, x, y, i, node - src.node))
