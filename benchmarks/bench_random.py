@@ -105,9 +105,9 @@ def stages(samples: int) -> None:
                 u, s = stage.uniform(raw)
                 t1 = time.process_time()
                 w = stage.w[:m]
-                stage.minus_log1p_of_minus(s, w)
+                tail = stage.minus_log1p_of_minus(s, w)
                 t2 = time.process_time()
-                stage.erfinv_times_u(w, u, out[start:start + m], start)
+                stage.erfinv_times_u(w, u, out[start:start + m], start, tail)
                 t3 = time.process_time()
                 times[0] += t1 - cpu
                 times[1] += t2 - t1

@@ -81,8 +81,8 @@ class _Stage:
         :meth:`finish`."""
         u, s = self.uniform(raw)
         w = self.w[:raw.shape[0]]
-        self.minus_log1p_of_minus(s, w)
-        self.erfinv_times_u(w, u, out, offset)
+        tail = self.minus_log1p_of_minus(s, w)
+        self.erfinv_times_u(w, u, out, offset, tail)
 
     def uniform(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``u`` in (-1, 1) from the bits ``raw`` (overwritten), and ``s = u²``."""
@@ -95,8 +95,9 @@ class _Stage:
         np.multiply(u, u, s)  # log1p's argument is -s, exactly
         return u, s
 
-    def erfinv_times_u(self, w: np.ndarray, u: np.ndarray, out: np.ndarray, offset: int) -> None:
-        """``out = √2 p(w) u`` with erfinv's central polynomial ``p``; tail elements recorded."""
+    def erfinv_times_u(self, w: np.ndarray, u: np.ndarray, out: np.ndarray, offset: int, tail: np.ndarray) -> None:
+        """``out = √2 p(w) u`` with erfinv's central polynomial ``p``; the elements ``tail`` (of its
+        tail polynomials) are recorded for :meth:`finish`."""
         m = w.shape[0]
         if self.fused:
             argument = self.arg[:m]
@@ -107,15 +108,16 @@ class _Stage:
         np.multiply(p, u, out)
         if self.scaled:
             np.multiply(out, self.root2, out)
-        tail = np.flatnonzero(w >= self.tail_start)
         if tail.size:
             self.tails.append((tail + offset, w[tail], u[tail]))
 
-    def minus_log1p_of_minus(self, s: np.ndarray, w: np.ndarray) -> None:
-        """``w = -log1p(-s)`` as XLA computes ``log1p``, for ``s`` in [0, 1)."""
+    def minus_log1p_of_minus(self, s: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """``w = -log1p(-s)`` as XLA computes ``log1p``, for ``s`` in [0, 1). Returns the indices
+        where ``w`` reaches erfinv's tail polynomials (all in log1p's far branch: there ``w`` < 0.54)."""
         small = s < self.small  # |x| < √2 - 1 for x = -s
         near = np.flatnonzero(small)
         far = np.flatnonzero(~small)
+        tail = far[:0]
         if far.size:
             k = far.size
             x1 = self.gathered[:k]
@@ -132,6 +134,7 @@ class _Stage:
                 logs = _xla_math.log(x1)
             np.negative(logs, logs)
             w[far] = logs
+            tail = far[np.flatnonzero(logs >= self.tail_start)]
         if near.size:
             k = near.size
             sg, x2, t = self.gathered[:k], self.x2[:k], self.t[:k]
@@ -146,6 +149,7 @@ class _Stage:
             np.add(t, x2, t)
             np.add(t, sg, t)
             w[near] = t
+        return tail
 
     def _log1p_ratio(self, sg: np.ndarray) -> np.ndarray:
         """``P(x) / Q(x)`` of XLA's log1p at ``x = -sg``."""
