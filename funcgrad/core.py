@@ -99,21 +99,22 @@ class Primitive:
     * ``inline=True`` lets the program optimiser replace the equation by its sub-program.
 
     ``index_start``, ``broadcasting_binary`` and ``shape_role`` are traits the program passes
-    read (set after construction by the module declaring the primitive). So is ``kernel``: how
-    the Numba backend computes an elementwise operation on scalars in a fused loop,
-    ``kernel(eqn)`` giving a plan (see :mod:`funcgrad.ir.fusion`) or None where that equation
-    stays a NumPy call; None (the default) keeps the operation out of fused loops.
+    read (set after construction by the module declaring the primitive).
 
-    * ``vjp_eager`` (optional, see :func:`declare_eager_vjp`): the vjp rules again, for operands
-      that are no tracers, written without funcgrad operations (each computes exactly what its
-      ``vjp`` rule computes when every operation in it takes ``bind``'s no-tracer path). The
-      reverse trace's backward pass uses them only when nothing on its tape or among the
-      cotangents is traced; defaults to ``vjp``.
-    * ``jvp_eager`` (optional, see :mod:`funcgrad.prims.eager_jvp`): the jvp rules again, for
-      primals and tangents that are no tracers, calling NumPy directly (same values as ``jvp``);
-      a binary primitive may add a third rule, ``both(t0, t1, out, x, y)``, for when both
-      operands carry tangents. The forward trace uses them when nothing it holds is traced;
-      defaults to ``jvp``.
+    Declared with the primitive (each optional):
+
+    * ``kernel``: how the Numba backend computes an elementwise operation on scalars in a fused
+      loop, ``kernel(eqn)`` giving a plan (see :mod:`funcgrad.ir.fusion`) or None where that
+      equation stays a NumPy call; None (the default) keeps the operation out of fused loops.
+    * ``vjp_eager``: the vjp rules again, one per operand (``None`` keeps that operand's ``vjp``
+      rule), for operands that are no tracers, written without funcgrad operations (each computes
+      exactly what its ``vjp`` rule computes when every operation in it takes ``bind``'s
+      no-tracer path). The reverse trace's backward pass uses them only when nothing on its tape
+      or among the cotangents is traced; defaults to ``vjp``.
+    * ``jvp_eager``: the jvp rules again in the same way, for primals and tangents that are no
+      tracers; a binary primitive may add a third rule, ``both(t0, t1, out, x, y)``, computing
+      what ``add`` of the two operands' contributions computes. The forward trace uses them when
+      no primal or tangent it holds is traced; defaults to ``jvp``.
 
     ``residuals`` declares what the vjp rules read, so that the reverse trace keeps exactly
     that (see :func:`declare_residuals`): ``None`` (undeclared) keeps every operand and the
@@ -145,6 +146,9 @@ class Primitive:
         jvp_all: Callable[..., Any] | None = None,
         vjp_all: Callable[..., Any] | None = None,
         inline: bool = False,
+        vjp_eager: Sequence[Callable[..., Any] | None] | None = None,
+        jvp_eager: Sequence[Callable[..., Any] | None] | None = None,
+        kernel: Callable[..., Any] | None = None,
     ) -> None:
         if register and name in primitives:
             raise ValueError(f"a primitive named {name!r} already exists")
@@ -152,8 +156,8 @@ class Primitive:
         self.impl = impl
         self.jvp = jvp
         self.vjp = vjp
-        self.vjp_eager = vjp
-        self.jvp_eager = jvp
+        self.vjp_eager = vjp if vjp_eager is None else _eager_rules(name, "vjp", vjp, vjp_eager)
+        self.jvp_eager = jvp if jvp_eager is None else _eager_rules(name, "jvp", jvp, jvp_eager, both=True)
         self.batch = batch
         self.nondiff = nondiff
         self.abstract_eval = abstract_eval
@@ -170,7 +174,7 @@ class Primitive:
         self.broadcasting_binary = False
         self.shape_role: str | None = None
         self.residuals: tuple[tuple[int, ...], ...] | None = None
-        self.kernel: Callable[..., Any] | None = None
+        self.kernel = kernel
         if register:  # internal program-only operations (jit's custom calls) are not registered
             primitives[name] = self
 
@@ -193,6 +197,21 @@ class Primitive:
 
 
 OUTPUT = -1  # in a residual declaration: the primitive's output
+
+
+def _eager_rules(name: str, kind: str, general: RuleTable | None, eager: Sequence[Callable[..., Any] | None],
+                 both: bool = False) -> tuple[Callable[..., Any] | None, ...]:
+    """A primitive's eager rule table: one rule per general rule (``None`` keeping the general
+    one), and for jvp rules of a binary primitive optionally a third rule for both operands."""
+    if not isinstance(general, (tuple, list)):
+        raise ValueError(f"{name}: declare one eager rule per {kind} rule (a rule table), got {len(eager)}")
+    n = len(general)
+    extra = both and n == 2 and len(eager) == 3
+    if len(eager) != n and not extra:
+        raise ValueError(f"{name}: declare one eager rule per {kind} rule ({n}"
+                         f"{', and a third for both operands' if both and n == 2 else ''}), got {len(eager)}")
+    rules = tuple(e if e is not None else r for e, r in zip(eager, general))
+    return rules + (eager[2],) if extra else rules
 
 
 def declare_residuals(prim: Primitive, *reads: tuple[int, ...]) -> Primitive:
@@ -224,11 +243,7 @@ def declare_eager_vjp(prim: Primitive, *rules: Callable[..., Any] | None) -> Pri
     >>> sin_p.vjp_eager is not sin_p.vjp
     True
     """
-    if not isinstance(prim.vjp, (tuple, list)) or len(rules) != len(prim.vjp):
-        raise ValueError(f"{prim.name}: declare one eager rule per vjp rule "
-                         f"({len(prim.vjp) if isinstance(prim.vjp, (tuple, list)) else 'a rule table'}), "
-                         f"got {len(rules)}")
-    prim.vjp_eager = tuple(e if e is not None else r for e, r in zip(rules, prim.vjp))
+    prim.vjp_eager = _eager_rules(prim.name, "vjp", prim.vjp, rules)
     return prim
 
 

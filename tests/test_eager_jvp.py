@@ -1,6 +1,6 @@
 """The forward trace's eager jvp rules and fast paths compute what the general path computes.
 
-* Each eager jvp rule (``Primitive.jvp_eager``, funcgrad/prims/eager_jvp.py) gives the same
+* Each eager jvp rule (``Primitive.jvp_eager``, declared with its primitive) gives the same
   values, bit for bit, as the general rule on NumPy operands; each rule for both operands of a
   binary primitive gives what the two general rules' contributions summed with ``add`` give.
 * ``jvp``, ``jvp`` of ``grad`` (a Hessian-vector product), ``jacfwd`` and nested ``jvp`` give the
@@ -16,8 +16,7 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
-from funcgrad.core import primitives
-from funcgrad.prims import eager_jvp
+from funcgrad.core import Primitive, primitives
 from funcgrad.prims import elementwise as ew
 from funcgrad.prims.linalg import matmul_p
 from funcgrad.scipy.special import logsumexp
@@ -86,10 +85,21 @@ def test_the_eager_jvp_rules_are_declared_where_expected():
 
 
 def test_a_malformed_declaration_is_refused():
-    with pytest.raises(ValueError, match="one eager rule per jvp rule"):
-        eager_jvp.declare_eager_jvp(ew.sin_p, None, None)
-    with pytest.raises(ValueError, match="binary primitive"):
-        eager_jvp.declare_eager_jvp(ew.sin_p, None, both=lambda *a: None)
+    one = (lambda t, o, x: t,)
+    with pytest.raises(ValueError, match=r"one eager rule per jvp rule \(1\), got 2"):
+        Primitive("bad", np.negative, jvp=one, vjp=one, jvp_eager=(None, None), register=False)
+    with pytest.raises(ValueError, match="one eager rule per vjp rule"):
+        Primitive("bad", np.negative, jvp=one, vjp=one, vjp_eager=(None, None), register=False)
+    with pytest.raises(ValueError, match="a rule table"):
+        Primitive("bad", np.negative, vjp_eager=(None,), register=False)
+    two = (lambda t, o, x, y: t, lambda t, o, x, y: t)
+    with pytest.raises(ValueError, match="and a third for both operands"):
+        Primitive("bad", np.add, jvp=two, vjp=two, jvp_eager=(None,) * 4, register=False)
+    # a third rule is for both operands' jvp contributions only
+    with pytest.raises(ValueError, match="one eager rule per vjp rule"):
+        Primitive("bad", np.add, jvp=two, vjp=two, vjp_eager=(None,) * 3, register=False)
+    ok = Primitive("ok", np.add, jvp=two, vjp=two, jvp_eager=(None, None, _both := lambda *a: 0), register=False)
+    assert ok.jvp_eager == (two[0], two[1], _both) and ok.vjp_eager is two
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])

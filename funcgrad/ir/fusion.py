@@ -171,7 +171,7 @@ def _plan_ufunc(ufunc: np.ufunc, e: Eqn) -> _Plan | None:
 
 
 # --- kernel rules: what primitives declare as their ``kernel`` ---------------------------------
-# A primitive that a fused loop can compute declares a rule, ``prim.kernel = rule``; the rules
+# A primitive that a fused loop can compute declares a rule (``kernel=rule`` in its declaration); the rules
 # below are the kinds the declarations use (each gives a plan for one equation, or None).
 
 

@@ -23,20 +23,37 @@ from .factories import binary, fusion, nondiff, unary, with_elementwise_batch
 
 # --- arithmetic -----------------------------------------------------------------------------
 
+# Eager rules (see Primitive): on NumPy operands the per-operand rules below are NumPy operators
+# already; the eager rules for both operands carrying tangents add the two contributions in one
+# rule (t0 - t1 is t0 + (-t1) exactly). ``broadcasting``: jit may drop a broadcast of one operand
+# that the other implies.
+_np_add = np.add  # add's impl: how the forward trace sums two contributions on NumPy operands
+
+
+def _mul_both_eager(t0: Any, t1: Any, o: Any, x: Any, y: Any) -> Any:
+    if t0 is t1 and x is y and x.dtype.kind == "f":
+        # x * x: both contributions are the same product (t * x == x * t for real numbers).
+        s = t0 * y
+        return _np_add(s, s)
+    return _np_add(t0 * y, x * t1)
+
+
 add_p = binary("add", np.add, jvp=(lambda t, o, x, y: t, lambda t, o, x, y: t),
-               vjp=(lambda ct, o, x, y: ct, lambda ct, o, x, y: ct))
+               vjp=(lambda ct, o, x, y: ct, lambda ct, o, x, y: ct),
+               jvp_eager=(None, None, lambda t0, t1, o, x, y: _np_add(t0, t1)), broadcasting=True)
 sub_p = binary("subtract", np.subtract, jvp=(lambda t, o, x, y: t, lambda t, o, x, y: -t),
-               vjp=(lambda ct, o, x, y: ct, lambda ct, o, x, y: -ct))
+               vjp=(lambda ct, o, x, y: ct, lambda ct, o, x, y: -ct),
+               jvp_eager=(None, None, lambda t0, t1, o, x, y: np.subtract(t0, t1)), broadcasting=True)
 mul_p = binary("multiply", np.multiply, jvp=(lambda t, o, x, y: t * y, lambda t, o, x, y: x * t),
-               vjp=(lambda ct, o, x, y: ct * y, lambda ct, o, x, y: x * ct))
+               vjp=(lambda ct, o, x, y: ct * y, lambda ct, o, x, y: x * ct),
+               jvp_eager=(None, None, _mul_both_eager), broadcasting=True)
 div_p = binary("true_divide", np.true_divide,
                jvp=(lambda t, o, x, y: t / y, lambda t, o, x, y: -t * o / y),
-               vjp=(lambda ct, o, x, y: ct / y, lambda ct, o, x, y: -ct * o / y))
+               vjp=(lambda ct, o, x, y: ct / y, lambda ct, o, x, y: -ct * o / y),
+               jvp_eager=(None, None, lambda t0, t1, o, x, y: _np_add(t0 / y, -t1 * o / y)), broadcasting=True)
 neg_p = unary("negative", np.negative, jvp=lambda t, o, x: -t, vjp=lambda ct, o, x: -ct)
 
 add, sub, mul, div, neg = add_p.bind, sub_p.bind, mul_p.bind, div_p.bind, neg_p.bind
-for _p in (add_p, sub_p, mul_p, div_p):
-    _p.broadcasting_binary = True  # jit may drop a broadcast of one operand that the other implies
 
 
 def _pow_dy(x, y, out):
@@ -71,12 +88,16 @@ remainder = remainder_p.bind
 
 # --- transcendental ---------------------------------------------------------------------------
 
-exp_p = unary("exp", np.exp, lambda x, out: out)
+# The eager rules of the factories' ``t * deriv(x, out)`` and ``ct * deriv(x, out)``: one function
+# each, calling NumPy where ``deriv`` binds (the same calls in the same order: the same bits).
+exp_p = unary("exp", np.exp, lambda x, out: out,
+              jvp_eager=lambda t, o, x: t * o, vjp_eager=lambda ct, o, x: ct * o)
 exp = exp_p.bind
 log_p = unary("log", np.log, jvp=lambda t, o, x: t / x, vjp=lambda ct, o, x: ct / x)
 log = log_p.bind
 log1p_p = unary("log1p", np.log1p, jvp=lambda t, o, x: t / (1.0 + x), vjp=lambda ct, o, x: ct / (1.0 + x))
-expm1_p = unary("expm1", np.expm1, lambda x, out: out + 1.0)
+expm1_p = unary("expm1", np.expm1, lambda x, out: out + 1.0,
+                jvp_eager=lambda t, o, x: t * (o + 1.0), vjp_eager=lambda ct, o, x: ct * (o + 1.0))
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 log2_p = unary("log2", np.log2, jvp=lambda t, o, x: t / (x * _LN2), vjp=lambda ct, o, x: ct / (x * _LN2))
 log10_p = unary("log10", np.log10, jvp=lambda t, o, x: t / (x * _LN10), vjp=lambda ct, o, x: ct / (x * _LN10))
@@ -84,22 +105,36 @@ sqrt_p = unary("sqrt", np.sqrt, jvp=lambda t, o, x: t / (2.0 * o), vjp=lambda ct
 sqrt = sqrt_p.bind
 cbrt_p = unary("cbrt", np.cbrt, jvp=lambda t, o, x: t / (3.0 * o * o), vjp=lambda ct, o, x: ct / (3.0 * o * o))
 
-sin_p = unary("sin", np.sin, lambda x, out: cos(x))
-cos_p = unary("cos", np.cos, lambda x, out: -sin(x))
+sin_p = unary("sin", np.sin, lambda x, out: cos(x),
+              jvp_eager=lambda t, o, x: t * np.cos(x), vjp_eager=lambda ct, o, x: ct * np.cos(x))
+cos_p = unary("cos", np.cos, lambda x, out: -sin(x),
+              jvp_eager=lambda t, o, x: t * -np.sin(x), vjp_eager=lambda ct, o, x: ct * -np.sin(x))
 sin: Callable[..., Any] = sin_p.bind
 cos: Callable[..., Any] = cos_p.bind
-tan_p = unary("tan", np.tan, lambda x, out: 1.0 + out * out)
-arcsin_p = unary("arcsin", np.arcsin, lambda x, out: 1.0 / sqrt(1.0 - x * x))
-arccos_p = unary("arccos", np.arccos, lambda x, out: -1.0 / sqrt(1.0 - x * x))
+tan_p = unary("tan", np.tan, lambda x, out: 1.0 + out * out,
+              jvp_eager=lambda t, o, x: t * (1.0 + o * o), vjp_eager=lambda ct, o, x: ct * (1.0 + o * o))
+arcsin_p = unary("arcsin", np.arcsin, lambda x, out: 1.0 / sqrt(1.0 - x * x),
+                 jvp_eager=lambda t, o, x: t * (1.0 / np.sqrt(1.0 - x * x)),
+                 vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(1.0 - x * x)))
+arccos_p = unary("arccos", np.arccos, lambda x, out: -1.0 / sqrt(1.0 - x * x),
+                 jvp_eager=lambda t, o, x: t * (-1.0 / np.sqrt(1.0 - x * x)),
+                 vjp_eager=lambda ct, o, x: ct * (-1.0 / np.sqrt(1.0 - x * x)))
 arctan_p = unary("arctan", np.arctan, jvp=lambda t, o, x: t / (1.0 + x * x),
                  vjp=lambda ct, o, x: ct / (1.0 + x * x))
-sinh_p = unary("sinh", np.sinh, lambda x, out: cosh(x))
-cosh_p = unary("cosh", np.cosh, lambda x, out: sinh(x))
+sinh_p = unary("sinh", np.sinh, lambda x, out: cosh(x),
+               jvp_eager=lambda t, o, x: t * np.cosh(x), vjp_eager=lambda ct, o, x: ct * np.cosh(x))
+cosh_p = unary("cosh", np.cosh, lambda x, out: sinh(x),
+               jvp_eager=lambda t, o, x: t * np.sinh(x), vjp_eager=lambda ct, o, x: ct * np.sinh(x))
 sinh: Callable[..., Any] = sinh_p.bind
 cosh: Callable[..., Any] = cosh_p.bind
-tanh_p = unary("tanh", np.tanh, lambda x, out: 1.0 - out * out)
-arcsinh_p = unary("arcsinh", np.arcsinh, lambda x, out: 1.0 / sqrt(x * x + 1.0))
-arccosh_p = unary("arccosh", np.arccosh, lambda x, out: 1.0 / sqrt(x * x - 1.0))
+tanh_p = unary("tanh", np.tanh, lambda x, out: 1.0 - out * out,
+               jvp_eager=lambda t, o, x: t * (1.0 - o * o), vjp_eager=lambda ct, o, x: ct * (1.0 - o * o))
+arcsinh_p = unary("arcsinh", np.arcsinh, lambda x, out: 1.0 / sqrt(x * x + 1.0),
+                  jvp_eager=lambda t, o, x: t * (1.0 / np.sqrt(x * x + 1.0)),
+                  vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(x * x + 1.0)))
+arccosh_p = unary("arccosh", np.arccosh, lambda x, out: 1.0 / sqrt(x * x - 1.0),
+                  jvp_eager=lambda t, o, x: t * (1.0 / np.sqrt(x * x - 1.0)),
+                  vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(x * x - 1.0)))
 arctanh_p = unary("arctanh", np.arctanh, jvp=lambda t, o, x: t / (1.0 - x * x),
                   vjp=lambda ct, o, x: ct / (1.0 - x * x))
 def _abs_jvp(t, out, x):
@@ -117,12 +152,16 @@ def _abs_vjp(ct, out, x):
     return where(zero, 0.0, ct * conj(x) / where(zero, 1.0, out))
 
 
-abs_p = unary("absolute", np.absolute, jvp=_abs_jvp, vjp=_abs_vjp)
+abs_p = unary("absolute", np.absolute, jvp=_abs_jvp, vjp=_abs_vjp,
+              jvp_eager=lambda t, o, x: t * np.sign(x) if x.dtype.kind != "c" else _abs_jvp(t, o, x),
+              vjp_eager=lambda ct, o, x: ct * np.sign(x) if x.dtype.kind != "c" else _abs_vjp(ct, o, x))
 
 # Complex parts. Cotangents follow the transpose convention (no conjugation in vjp rules), so
 # that grad of a real-valued function of z = x + iy is df/dx - i df/dy, as in JAX.
-real_p = unary("real", np.real, jvp=lambda t, o, x: real(t), vjp=lambda ct, o, x: ct)
-imag_p = unary("imag", np.imag, jvp=lambda t, o, x: imag(t), vjp=lambda ct, o, x: mul(-1j, ct))
+real_p = unary("real", np.real, jvp=lambda t, o, x: real(t), vjp=lambda ct, o, x: ct,
+               kernel=lambda e: fusion().real_part_plan(e))
+imag_p = unary("imag", np.imag, jvp=lambda t, o, x: imag(t), vjp=lambda ct, o, x: mul(-1j, ct),
+               kernel=lambda e: fusion().imag_part_plan(e))
 conj_p = unary("conjugate", np.conjugate, jvp=lambda t, o, x: conj(t), vjp=lambda ct, o, x: conj(ct))
 real: Callable[..., Any] = real_p.bind
 imag: Callable[..., Any] = imag_p.bind
@@ -138,7 +177,9 @@ def _expit_impl(x):
         return _expit_formula(x)
 
 
-expit_p = unary("expit", _expit_impl, lambda x, out: out * (1.0 - out))
+expit_p = unary("expit", _expit_impl, lambda x, out: out * (1.0 - out),
+                jvp_eager=lambda t, o, x: t * (o * (1.0 - o)), vjp_eager=lambda ct, o, x: ct * (o * (1.0 - o)),
+                kernel=lambda e: fusion().formula_plan(e, _expit_formula))  # the impl's own formula
 
 
 def _hypot_partial(a, out):
@@ -162,10 +203,22 @@ def _tie_partial(wins, x, y):
     return where(wins, 1.0, where(equal(x, y), 0.5, 0.0))
 
 
+def _tie_partial_eager(wins: Any, x: Any, y: Any) -> Any:
+    return np.where(wins, 1.0, np.where(np.equal(x, y), 0.5, 0.0))
+
+
 maximum_p = binary("maximum", np.maximum, (lambda x, y, out: _tie_partial(greater(x, y), x, y),
-                                           lambda x, y, out: _tie_partial(greater(y, x), x, y)))
+                                           lambda x, y, out: _tie_partial(greater(y, x), x, y)),
+                   jvp_eager=(lambda t, o, x, y: t * _tie_partial_eager(np.greater(x, y), x, y),
+                              lambda t, o, x, y: t * _tie_partial_eager(np.greater(y, x), x, y)),
+                   vjp_eager=(lambda ct, o, x, y: ct * _tie_partial_eager(np.greater(x, y), x, y),
+                              lambda ct, o, x, y: ct * _tie_partial_eager(np.greater(y, x), x, y)))
 minimum_p = binary("minimum", np.minimum, (lambda x, y, out: _tie_partial(less(x, y), x, y),
-                                           lambda x, y, out: _tie_partial(less(y, x), x, y)))
+                                           lambda x, y, out: _tie_partial(less(y, x), x, y)),
+                   jvp_eager=(lambda t, o, x, y: t * _tie_partial_eager(np.less(x, y), x, y),
+                              lambda t, o, x, y: t * _tie_partial_eager(np.less(y, x), x, y)),
+                   vjp_eager=(lambda ct, o, x, y: ct * _tie_partial_eager(np.less(x, y), x, y),
+                              lambda ct, o, x, y: ct * _tie_partial_eager(np.less(y, x), x, y)))
 # fmax/fmin ignore NaN: the non-NaN operand gets the whole derivative.
 fmax_p = binary("fmax", np.fmax, (
     lambda x, y, out: _tie_partial(logical_or(greater(x, y), isnan(y)), x, y),
@@ -181,6 +234,9 @@ where_p = with_elementwise_batch(Primitive(
     np.where,
     jvp=(None, lambda t, o, c, x, y: where(c, t, 0.0), lambda t, o, c, x, y: where(c, 0.0, t)),
     vjp=(None, lambda ct, o, c, x, y: where(c, ct, 0.0), lambda ct, o, c, x, y: where(c, 0.0, ct)),
+    jvp_eager=(None, lambda t, o, c, x, y: np.where(c, t, 0.0), lambda t, o, c, x, y: np.where(c, 0.0, t)),
+    vjp_eager=(None, lambda ct, o, c, x, y: np.where(c, ct, 0.0), lambda ct, o, c, x, y: np.where(c, 0.0, ct)),
+    kernel=lambda e: fusion().select_plan(e),
 ))
 where: Callable[..., Any] = where_p.bind
 
@@ -210,16 +266,7 @@ sign = sign_p.bind
 floor_p = nondiff("floor", np.floor)
 ceil_p = nondiff("ceil", np.ceil)
 trunc_p = nondiff("trunc", np.trunc)
-round_p = nondiff("round", lambda x, decimals=0: np.round(x, decimals))
-
-# --- Numba kernel rules of the elementwise primitives that are no NumPy ufunc -------------------
-# (ufunc ones get theirs from the factories; see Primitive.kernel)
-
-expit_p.kernel = lambda e: fusion().formula_plan(e, _expit_formula)  # the impl's own formula
-where_p.kernel = lambda e: fusion().select_plan(e)
-real_p.kernel = lambda e: fusion().real_part_plan(e)
-imag_p.kernel = lambda e: fusion().imag_part_plan(e)
-round_p.kernel = lambda e: fusion().rint_plan(e)
+round_p = nondiff("round", lambda x, decimals=0: np.round(x, decimals), kernel=lambda e: fusion().rint_plan(e))
 
 # --- residuals: what each vjp rule reads (the reverse trace keeps only that) -------------------
 

@@ -1,8 +1,11 @@
 """Factories for the common shapes of primitive, so that one call declares every rule.
 
 ``unary("sin", np.sin, deriv=lambda x, out: cos(x))`` gives impl, jvp (``t * deriv``), vjp
-(``ct * deriv``) and the batching rule. ``binary`` does the same with one partial derivative
-per operand. ``nondiff`` declares an operation whose result carries no derivative.
+(``ct * deriv``), the batching rule and (an impl that is a NumPy ufunc) the Numba kernel rule.
+``binary`` does the same with one partial derivative per operand. ``nondiff`` declares an
+operation whose result carries no derivative. Each also takes the primitive's eager rules
+(``jvp_eager=``, ``vjp_eager=``) and its kernel rule (``kernel=``), so nothing about a primitive
+is assigned after its declaration (see :class:`funcgrad.core.Primitive`).
 """
 
 from __future__ import annotations
@@ -60,9 +63,9 @@ def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
 
 def with_elementwise_batch(prim: Primitive) -> Primitive:
     """Give ``prim`` the elementwise batching rule and return it; one whose impl is a NumPy
-    ufunc also gets the ufunc's Numba kernel rule (see ``Primitive.kernel``)."""
+    ufunc and that declares no kernel rule gets the ufunc's (see ``Primitive.kernel``)."""
     prim.batch = elementwise_batch(prim)
-    if type(prim.impl) is np.ufunc:
+    if type(prim.impl) is np.ufunc and prim.kernel is None:
         prim.kernel = ufunc_kernel
     return prim
 
@@ -103,17 +106,29 @@ def unary(
     *,
     jvp: Callable[..., Any] | None = None,
     vjp: Callable[..., Any] | None = None,
+    jvp_eager: Callable[..., Any] | None = None,
+    vjp_eager: Callable[..., Any] | None = None,
+    kernel: Callable[..., Any] | None = None,
 ) -> Primitive:
     """An elementwise function of one array.
 
     Give ``deriv(x, out)``, the pointwise derivative (then jvp is ``t * deriv`` and vjp is
     ``ct * deriv``), or give ``jvp(t, out, x)`` and ``vjp(ct, out, x)`` directly when a cheaper
-    or more stable form exists (``ct / x`` rather than ``ct * (1 / x)``).
+    or more stable form exists (``ct / x`` rather than ``ct * (1 / x)``). ``jvp_eager`` and
+    ``vjp_eager`` are the same rules calling NumPy directly, for operands that are no tracers
+    (see :class:`funcgrad.core.Primitive`).
+
+    >>> import numpy as np
+    >>> from funcgrad.prims.elementwise import sin_p  # unary("sin", np.sin, lambda x, out: cos(x), ...)
+    >>> float(sin_p.vjp[0](np.array(2.0), None, np.array(0.0)))
+    2.0
     """
     if deriv is not None:
         jvp = jvp or (lambda t, out, x: t * deriv(x, out))
         vjp = vjp or (lambda ct, out, x: ct * deriv(x, out))
-    return with_elementwise_batch(Primitive(name, impl, jvp=(jvp,), vjp=(vjp,)))
+    return with_elementwise_batch(Primitive(
+        name, impl, jvp=(jvp,), vjp=(vjp,), kernel=kernel,
+        jvp_eager=None if jvp_eager is None else (jvp_eager,), vjp_eager=None if vjp_eager is None else (vjp_eager,)))
 
 
 def binary(
@@ -123,23 +138,43 @@ def binary(
     *,
     jvp: tuple[Callable[..., Any], Callable[..., Any]] | None = None,
     vjp: tuple[Callable[..., Any], Callable[..., Any]] | None = None,
+    jvp_eager: tuple[Callable[..., Any] | None, ...] | None = None,
+    vjp_eager: tuple[Callable[..., Any] | None, Callable[..., Any] | None] | None = None,
+    kernel: Callable[..., Any] | None = None,
+    broadcasting: bool = False,
 ) -> Primitive:
     """An elementwise, broadcasting function of two arrays.
 
     ``partials[i](x, y, out)`` is the derivative with respect to operand ``i``. The reverse trace
-    sums each cotangent back to its operand's shape, so rules ignore broadcasting.
+    sums each cotangent back to its operand's shape, so rules ignore broadcasting. ``jvp_eager``
+    may add a third rule, for both operands carrying tangents (see :class:`funcgrad.core.Primitive`).
+    ``broadcasting=True`` marks it ``broadcasting_binary`` for the program passes.
+
+    >>> import numpy as np
+    >>> from funcgrad.prims.elementwise import hypot_p  # d/dy hypot(x, y) = y / hypot(x, y)
+    >>> float(hypot_p.vjp[1](np.array(1.0), np.array(5.0), np.array(3.0), np.array(4.0)))
+    0.8
     """
     if partials is not None:
         dx, dy = partials
         jvp = jvp or (lambda t, out, x, y: t * dx(x, y, out), lambda t, out, x, y: t * dy(x, y, out))
         vjp = vjp or (lambda ct, out, x, y: ct * dx(x, y, out), lambda ct, out, x, y: ct * dy(x, y, out))
-    return with_elementwise_batch(Primitive(name, impl, jvp=jvp, vjp=vjp))
+    prim = with_elementwise_batch(Primitive(name, impl, jvp=jvp, vjp=vjp, kernel=kernel,
+                                            jvp_eager=jvp_eager, vjp_eager=vjp_eager))
+    prim.broadcasting_binary = broadcasting
+    return prim
 
 
 def nondiff(name: str, impl: Callable[..., Any], *, elementwise: bool = True,
-            batch: Callable[..., Any] | None = None) -> Primitive:
+            batch: Callable[..., Any] | None = None, kernel: Callable[..., Any] | None = None) -> Primitive:
     """An operation whose result carries no derivative (comparisons, rounding, argmax).
 
-    Elementwise ones get the elementwise batching rule; others pass ``batch``."""
-    prim = Primitive(name, impl, nondiff=True, batch=batch)
+    Elementwise ones get the elementwise batching rule; others pass ``batch``. ``kernel`` is the
+    Numba kernel rule of one whose impl is no NumPy ufunc (ufunc ones get theirs).
+
+    >>> from funcgrad.prims.elementwise import sign_p  # nondiff("sign", np.sign)
+    >>> sign_p.nondiff
+    True
+    """
+    prim = Primitive(name, impl, nondiff=True, batch=batch, kernel=kernel)
     return with_elementwise_batch(prim) if elementwise else prim

@@ -80,12 +80,17 @@ def _matmul_batch(args: tuple, dims: tuple) -> tuple[Any, int]:
     return out, 0
 
 
+_np_matmul = np.matmul
+
 matmul_p = Primitive(
     "matmul",
     np.matmul,
     jvp=(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
     vjp=(_matmul_vjp_a, _matmul_vjp_b),
     batch=_matmul_batch,
+    # On NumPy operands: the tangent through np.matmul (its impl), both operands' in one rule.
+    jvp_eager=(lambda t, out, a, b: _np_matmul(t, b), lambda t, out, a, b: _np_matmul(a, t),
+               lambda t0, t1, out, a, b: np.add(_np_matmul(t0, b), _np_matmul(a, t1))),
 )
 matmul: Callable[..., Any] = matmul_p.bind
 

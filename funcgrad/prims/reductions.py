@@ -9,6 +9,7 @@ multiplications only, never a division).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -17,7 +18,7 @@ from .._backend import ones_like_shape, zeros_like_shape
 from ..core import OUTPUT, Primitive, declare_residuals
 from .elementwise import equal, isnan, logical_and, logical_or, where
 from .factories import batch_to_front, nondiff
-from .shape import astype, broadcast_to, concatenate, reshape, slice_axis, transpose
+from .shape import astype, broadcast_to, broadcast_to_p, concatenate, reshape, reshape_p, slice_axis, transpose
 
 
 def keepdims_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -108,12 +109,31 @@ def _reduce_emit(reduce: Any, general: Any) -> Callable[..., str]:
 _sum_emit = _reduce_emit(_add_reduce, np.sum)
 
 
+def _sum_vjp_eager(ct: Any, out: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    # sum's vjp rule (_expand and broadcast_to) for NumPy operands, with the impls of reshape
+    # and broadcast_to.
+    shape = x.shape
+    if axis is not None or ct.shape:
+        kd = keepdims_shape(shape, axis)
+        if ct.shape != kd:
+            ct = reshape_p.impl(ct, kd)
+    elif shape and math.prod(shape) <= 1024 and (type(ct) is np.ndarray or isinstance(ct, np.generic)):
+        # A total sum's 0-d cotangent: what broadcast_to's impl makes of it (a filled copy of a
+        # small shape), filled with ndarray.fill instead of a broadcasting assignment.
+        filled = np.empty(shape, ct.dtype)
+        filled.fill(ct)
+        return filled
+    return broadcast_to_p.impl(ct, shape)
+
+
 reduce_sum_p = _with_reduction_batch(Primitive(
     "sum",
     _sum_of_array,
     emit=lambda e, a, bind: _sum_emit(e, a, bind),
     jvp=(lambda t, out, x, axis, keepdims: reduce_sum(t, axis=axis, keepdims=keepdims),),
     vjp=(lambda ct, out, x, axis, keepdims: broadcast_to(_expand(ct, x, axis), shape=x.shape),),
+    jvp_eager=(lambda t, out, x, axis, keepdims: _sum_of_array(t, axis=axis, keepdims=keepdims),),
+    vjp_eager=(_sum_vjp_eager,),
 ))
 reduce_sum: Callable[..., Any] = reduce_sum_p.bind
 

@@ -51,12 +51,22 @@ def _method_emit(method: str, param: str) -> Any:
     return emit
 
 
+def _reshape_impl(x: Any, shape: tuple[int, ...]) -> Any:
+    # The method directly for a NumPy array (what np.reshape calls, without its Python wrapper).
+    return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
+
+
+def _transpose_impl(x: Any, axes: tuple[int, ...]) -> Any:
+    return x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes)
+
+
+# Linear operations: on NumPy operands, the eager jvp rules put the tangent through the impl.
 reshape_p = Primitive(
     "reshape",
-    # The method directly for a NumPy array (what np.reshape calls, without its Python wrapper).
-    lambda x, shape: x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape),
+    _reshape_impl,
     emit=_method_emit("reshape", "shape"),
     jvp=(lambda t, out, x, shape: reshape(t, shape=out.shape),),
+    jvp_eager=(lambda t, out, x, shape: _reshape_impl(t, out.shape),),
     vjp=(lambda ct, out, x, shape: reshape(ct, shape=_shape(x)),),
     batch=lambda args, dims, shape: _front_then(args[0], dims[0], lambda x: reshape(x, shape=x.shape[:1] + shape)),
 )
@@ -64,9 +74,10 @@ reshape: Callable[..., Any] = reshape_p.bind
 
 transpose_p = Primitive(
     "transpose",
-    lambda x, axes: x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes),
+    _transpose_impl,
     emit=_method_emit("transpose", "axes"),
     jvp=(lambda t, out, x, axes: transpose(t, axes=axes),),
+    jvp_eager=(lambda t, out, x, axes: _transpose_impl(t, axes),),
     vjp=(lambda ct, out, x, axes: transpose(ct, axes=tuple(int(i) for i in np.argsort(axes))),),
     batch=lambda args, dims, axes: _front_then(
         args[0], dims[0], lambda x: transpose(x, axes=(0,) + tuple(a + 1 for a in axes))),
@@ -91,6 +102,8 @@ broadcast_to_p = Primitive(
     _broadcast_to_impl,
     jvp=(lambda t, out, x, shape: broadcast_to(t, shape=shape),),
     vjp=(lambda ct, out, x, shape: ct,),
+    jvp_eager=(lambda t, out, x, shape: _broadcast_to_impl(t, shape),),
+    kernel=lambda e: fusion().identity_plan(e),  # in a fused loop, the value passes through
     batch=lambda args, dims, shape: (broadcast_to(
         b := batch_to_front(args[0], dims[0], rank=len(shape)), shape=b.shape[:1] + shape), 0),
 )
@@ -178,12 +191,18 @@ def slice_axis(x: Any, axis: int, start: int, stop: int) -> Any:
 
 # Casting: the reverse trace casts each cotangent back to its input's dtype, so vjp is the
 # identity. A cast to an integer or boolean dtype has no derivative (the traces drop it).
+def _astype_impl(x: Any, dtype: Any) -> Any:
+    return as_array(x).astype(dtype)
+
+
 astype_p = with_elementwise_batch(Primitive(
     "astype",
-    lambda x, dtype: as_array(x).astype(dtype),
+    _astype_impl,
     emit=_method_emit("astype", "dtype"),
     jvp=(lambda t, out, x, dtype: astype(t, dtype=dtype),),
     vjp=(lambda ct, out, x, dtype: ct,),
+    jvp_eager=(lambda t, out, x, dtype: _astype_impl(t, dtype),),
+    kernel=lambda e: fusion().cast_plan(e),  # in a fused loop, a cast
 ))
 astype: Callable[..., Any] = astype_p.bind
 
@@ -201,7 +220,8 @@ def cast_derivative(g: Any, dtype: np.dtype) -> Any:
 
 # The value passes unchanged; being non-differentiable, traces hand it on as a plain value.
 stop_gradient_p = with_elementwise_batch(Primitive(
-    "stop_gradient", lambda x: x, nondiff=True, emit=lambda e, args, bind: args[0]))
+    "stop_gradient", lambda x: x, nondiff=True, emit=lambda e, args, bind: args[0],
+    kernel=lambda e: fusion().identity_plan(e)))
 stop_gradient = stop_gradient_p.bind
 
 # The identity, opaque to the compiler's passes: what is computed from its result is never
@@ -209,13 +229,9 @@ stop_gradient = stop_gradient_p.bind
 optimization_barrier_p = with_elementwise_batch(Primitive(
     "optimization_barrier", lambda x: x,
     jvp=(lambda t, out, x: optimization_barrier(t),), vjp=(lambda ct, out, x: ct,),
-    emit=lambda e, args, bind: args[0], register=False))
+    emit=lambda e, args, bind: args[0], register=False, kernel=lambda e: fusion().identity_plan(e)))
 optimization_barrier: Callable[..., Any] = optimization_barrier_p.bind
 
-# Numba kernel rules (see Primitive.kernel): in a fused loop, these pass a value through or cast it.
-for _p in (stop_gradient_p, optimization_barrier_p, broadcast_to_p):
-    _p.kernel = lambda e: fusion().identity_plan(e)
-astype_p.kernel = lambda e: fusion().cast_plan(e)
 
 
 def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:

@@ -13,7 +13,6 @@ import numpy as np
 
 from ..core import Primitive, Trace, Tracer
 from ..errors import TracerConversionError
-from ..prims import eager_jvp as _eager_jvp  # noqa: F401  (declares the eager jvp rules the fast paths use)
 from ..prims.elementwise import add
 from ..prims.shape import broadcast_to, cast_derivative
 
