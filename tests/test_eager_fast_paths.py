@@ -401,3 +401,28 @@ def test_lean_recording_of_float32_with_python_numbers_keeps_float32():
     value, g = fg.value_and_grad(lambda x: fnp.sum(fnp.tanh(x * 2.0) + 3 * x))(x)
     assert value.dtype == np.float32 and g.dtype == np.float32
     np.testing.assert_allclose(g, 2 * (1 - np.tanh(2 * x) ** 2) + 3, rtol=1e-6)
+
+
+def test_chains_whose_shape_or_dtype_changes_between_runs():
+    # The backward pass knows the shape and dtype of a cotangent handed down a chain of compact
+    # entries; a reshape, a sum, a broadcast or a cast between two chains starts a new run.
+    def f(x, dtype=np.float64):
+        y = fnp.tanh(fnp.sin(x) * 1.5)                    # (6,) chain
+        z = fnp.reshape(y, (2, 3))
+        z = fnp.exp(fnp.sin(z) * 0.5)                     # (2, 3) chain
+        w = fnp.sum(z, axis=0)                            # (3,)
+        w = fnp.cos(w * 2.0) + z                          # broadcast back to (2, 3)
+        return fnp.sum(fnp.tanh(w.astype(dtype)) * 2.0)   # a chain in another dtype
+
+    x = RNG.standard_normal(6)
+    check_grads(f, (x,), order=2, modes=("rev",))
+    g32 = fg.grad(lambda x: f(x, np.float32))(x)
+    assert g32.dtype == np.float64 and g32.shape == (6,)
+    np.testing.assert_allclose(g32, fg.grad(f)(x), rtol=1e-5, atol=1e-6)
+    h = fg.grad(lambda x: fnp.sum(fg.grad(lambda x: fnp.sum(fnp.tanh(fnp.tanh(x) * 2.0)))(x)))(x)
+    t1 = np.tanh(x)
+    t2 = np.tanh(2 * t1)
+    d1 = 2 * (1 - t2 ** 2) * (1 - t1 ** 2)
+    d2 = 2 * (-2 * t2 * (1 - t2 ** 2) * 2 * (1 - t1 ** 2) ** 2 + (1 - t2 ** 2) * (-2 * t1 * (1 - t1 ** 2)))
+    np.testing.assert_allclose(fg.grad(lambda x: fnp.sum(fnp.tanh(fnp.tanh(x) * 2.0)))(x), d1, rtol=1e-13)
+    np.testing.assert_allclose(h, d2, rtol=1e-12)

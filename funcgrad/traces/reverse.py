@@ -392,6 +392,10 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
     # The cotangent of the next node down, handed on by the entry just processed without going
     # through cts: in a chain it is the only live one (set only while cts is empty).
     carry = None
+    # The shape and dtype of the cotangent being handed down a chain of compact entries (each
+    # one's operand is shaped and typed like its output, so all these cotangents are alike):
+    # read from the first, then known; None when not read yet.
+    cshape = cdtype = None
     for node in range(len(tape) - 1, -1, -1):
         entry = tape[node]
         if entry is None:  # an input (or a later output of a custom entry): kept for the caller
@@ -414,34 +418,37 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
             ct = pop(node, None)  # consumed: released
             if ct is None:
                 continue
+            cshape = None
         size = len(entry)
         # The compact forms (see _entry) without building tuples: one operand, or two with one
         # tracked; both without parameters and with the operand shaped like the output (so like ct).
         if size == 4 or size == 6:
             if size == 4:
+                _, kept_out, kept_x, back = entry
                 rule = (prim.vjp_eager if eager else prim.vjp)[0]  # type: ignore[index]  # entries have rules
                 if rule is None:
                     raise _no_rule(prim, 0)
-                g = rule(ct, entry[1], entry[2])
-                src = node - entry[3]
+                g = rule(ct, kept_out, kept_x)
             else:
-                i = entry[4]
+                _, kept_out, kept_x, kept_y, i, back = entry
                 rule = (prim.vjp_eager if eager else prim.vjp)[i]  # type: ignore[index]
                 if rule is None:
                     raise _no_rule(prim, i)
-                g = rule(ct, entry[1], entry[2], entry[3])
-                src = node - entry[5]
+                g = rule(ct, kept_out, kept_x, kept_y)
             if g is not ct:
-                if type(g) in _PY_NUMBERS:  # NumPy scalar arithmetic can give Python numbers
+                if cshape is None:
+                    cshape, cdtype = ct.shape, ct.dtype
+                if type(g) is not _NDARRAY and type(g) in _PY_NUMBERS:  # NumPy scalar arithmetic can give these
                     g = np.asarray(g)
-                if g.shape != ct.shape:
-                    g = sum_to_shape(g, ct.shape)
+                if g.shape != cshape:
+                    g = sum_to_shape(g, cshape)
                 dt = g.dtype
-                if dt is not ct.dtype and dt != ct.dtype:
-                    g = cast_derivative(g, ct.dtype)
-            if not cts and src == node - 1:
+                if dt is not cdtype and dt != cdtype:
+                    g = cast_derivative(g, cdtype)
+            if back == 1 and not cts:
                 carry = g
             else:
+                src = node - back
                 prev = cts.get(src)
                 cts[src] = g if prev is None else add(prev, g)
             continue
