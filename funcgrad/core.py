@@ -99,9 +99,7 @@ class Primitive:
     * ``inline=True`` lets the program optimiser replace the equation by its sub-program.
 
     ``index_start``, ``broadcasting_binary`` and ``shape_role`` are traits the program passes
-    read (set after construction by the module declaring the primitive).
-
-    Declared with the primitive (each optional):
+    read, declared with the primitive like everything below (each optional):
 
     * ``kernel``: how the Numba backend computes an elementwise operation on scalars in a fused
       loop, ``kernel(eqn)`` giving a plan (see :mod:`funcgrad.ir.fusion`) or None where that
@@ -116,10 +114,10 @@ class Primitive:
       what ``add`` of the two operands' contributions computes. The forward trace uses them when
       no primal or tangent it holds is traced; defaults to ``jvp``.
 
-    ``residuals`` declares what the vjp rules read, so that the reverse trace keeps exactly
-    that (see :func:`declare_residuals`): ``None`` (undeclared) keeps every operand and the
-    output; otherwise one tuple per operand of the operand positions its rule reads, ``-1``
-    standing for the output. The rule of operand ``i`` then gets ``None`` in place of every
+    ``residuals`` (declared with the primitive, or by :func:`declare_residuals`) says what the
+    vjp rules read, so that the reverse trace keeps exactly that: ``None`` (undeclared) keeps
+    every operand and the output; otherwise one tuple per operand of the operand positions its
+    rule reads, ``-1`` standing for the output. The rule of operand ``i`` then gets ``None`` in place of every
     operand (and output) it did not declare.
 
     Rules are written with funcgrad operations, so derivatives of derivatives work.
@@ -149,6 +147,10 @@ class Primitive:
         vjp_eager: Sequence[Callable[..., Any] | None] | None = None,
         jvp_eager: Sequence[Callable[..., Any] | None] | None = None,
         kernel: Callable[..., Any] | None = None,
+        residuals: Sequence[Sequence[int]] | None = None,
+        index_start: int | None = None,
+        broadcasting_binary: bool = False,
+        shape_role: str | None = None,
     ) -> None:
         if register and name in primitives:
             raise ValueError(f"a primitive named {name!r} already exists")
@@ -170,10 +172,10 @@ class Primitive:
         # of an indexing operation (a boolean mask there decides the result's shape); an
         # elementwise binary operation that broadcasts its operands as NumPy does; "broadcast" or
         # "reshape" for the operations that only change a shape.
-        self.index_start: int | None = None
-        self.broadcasting_binary = False
-        self.shape_role: str | None = None
-        self.residuals: tuple[tuple[int, ...], ...] | None = None
+        self.index_start = index_start
+        self.broadcasting_binary = broadcasting_binary
+        self.shape_role = shape_role
+        self.residuals = None if residuals is None else _residual_table(name, vjp, residuals)
         self.kernel = kernel
         if register:  # internal program-only operations (jit's custom calls) are not registered
             primitives[name] = self
@@ -224,11 +226,15 @@ def declare_residuals(prim: Primitive, *reads: tuple[int, ...]) -> Primitive:
     >>> mul_p.residuals  # x * y: the rule of x reads y, the rule of y reads x
     ((1,), (0,))
     """
-    if prim.vjp is None or isinstance(prim.vjp, (tuple, list)) and len(reads) != len(prim.vjp):
-        raise ValueError(f"{prim.name}: declare one tuple of read operands per vjp rule "
-                         f"({0 if prim.vjp is None else len(prim.vjp)}), got {len(reads)}")
-    prim.residuals = tuple(tuple(r) for r in reads)
+    prim.residuals = _residual_table(prim.name, prim.vjp, reads)
     return prim
+
+
+def _residual_table(name: str, vjp: RuleTable | None, reads: Sequence[Sequence[int]]) -> tuple[tuple[int, ...], ...]:
+    if vjp is None or isinstance(vjp, (tuple, list)) and len(reads) != len(vjp):
+        raise ValueError(f"{name}: declare one tuple of read operands per vjp rule "
+                         f"({0 if vjp is None else len(vjp)}), got {len(reads)}")
+    return tuple(tuple(r) for r in reads)
 
 
 def declare_eager_vjp(prim: Primitive, *rules: Callable[..., Any] | None) -> Primitive:

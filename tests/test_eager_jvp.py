@@ -251,3 +251,32 @@ def test_a_traced_tangent_uses_the_general_rules():
 
     t = np.array([1.0, 2.0, -1.0])
     check_grads(f, (t,), order=2, modes=("rev", "fwd"))
+
+
+def test_each_primitive_of_the_core_families_is_one_declaration():
+    # Rules and traits are declared in the primitive's declaration (Primitive(...) or a factory),
+    # never assigned to it afterwards at module level.
+    import ast
+    import pathlib
+
+    import funcgrad.prims
+
+    traits = {"kernel", "residuals", "shape_role", "index_start", "broadcasting_binary", "vjp_eager", "jvp_eager",
+              "jvp", "vjp", "impl"}
+    late = []
+    for path in sorted(pathlib.Path(funcgrad.prims.__file__).parent.glob("*.py")):
+        if path.name in ("random.py", "factories.py"):
+            continue  # random's batching rules are attached by its own helper; factories build declarations
+        for node in ast.parse(path.read_text()).body:
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            for t in targets:
+                for e in (t.elts if isinstance(t, ast.Tuple) else [t]):
+                    if isinstance(e, ast.Attribute) and e.attr in traits:
+                        late.append(f"{path.name}:{node.lineno}: .{e.attr} =")
+            calls = [node.value] if isinstance(node, ast.Expr) else []
+            for loop in (node,) if isinstance(node, ast.For) else ():
+                calls += [s.value for s in loop.body if isinstance(s, ast.Expr)]
+            for c in calls:
+                if isinstance(c, ast.Call) and getattr(c.func, "id", "") in ("declare_residuals", "declare_eager_vjp"):
+                    late.append(f"{path.name}:{c.lineno}: {c.func.id}(...)")  # type: ignore[attr-defined]
+    assert not late, late

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core import OUTPUT, Primitive, declare_residuals
+from ..core import OUTPUT, Primitive
 from .factories import binary, fusion, nondiff, unary, with_elementwise_batch
 
 # --- arithmetic -----------------------------------------------------------------------------
@@ -40,18 +40,20 @@ def _mul_both_eager(t0: Any, t1: Any, o: Any, x: Any, y: Any) -> Any:
 
 add_p = binary("add", np.add, jvp=(lambda t, o, x, y: t, lambda t, o, x, y: t),
                vjp=(lambda ct, o, x, y: ct, lambda ct, o, x, y: ct),
-               jvp_eager=(None, None, lambda t0, t1, o, x, y: _np_add(t0, t1)), broadcasting=True)
+               jvp_eager=(None, None, lambda t0, t1, o, x, y: _np_add(t0, t1)), broadcasting=True, residuals=((), ()))
 sub_p = binary("subtract", np.subtract, jvp=(lambda t, o, x, y: t, lambda t, o, x, y: -t),
                vjp=(lambda ct, o, x, y: ct, lambda ct, o, x, y: -ct),
-               jvp_eager=(None, None, lambda t0, t1, o, x, y: np.subtract(t0, t1)), broadcasting=True)
+               jvp_eager=(None, None, lambda t0, t1, o, x, y: np.subtract(t0, t1)), broadcasting=True,
+               residuals=((), ()))
 mul_p = binary("multiply", np.multiply, jvp=(lambda t, o, x, y: t * y, lambda t, o, x, y: x * t),
                vjp=(lambda ct, o, x, y: ct * y, lambda ct, o, x, y: x * ct),
-               jvp_eager=(None, None, _mul_both_eager), broadcasting=True)
+               jvp_eager=(None, None, _mul_both_eager), broadcasting=True, residuals=((1,), (0,)))
 div_p = binary("true_divide", np.true_divide,
                jvp=(lambda t, o, x, y: t / y, lambda t, o, x, y: -t * o / y),
                vjp=(lambda ct, o, x, y: ct / y, lambda ct, o, x, y: -ct * o / y),
-               jvp_eager=(None, None, lambda t0, t1, o, x, y: _np_add(t0 / y, -t1 * o / y)), broadcasting=True)
-neg_p = unary("negative", np.negative, jvp=lambda t, o, x: -t, vjp=lambda ct, o, x: -ct)
+               jvp_eager=(None, None, lambda t0, t1, o, x, y: _np_add(t0 / y, -t1 * o / y)), broadcasting=True,
+               residuals=((1,), (OUTPUT, 1)))
+neg_p = unary("negative", np.negative, jvp=lambda t, o, x: -t, vjp=lambda ct, o, x: -ct, residuals=())
 
 add, sub, mul, div, neg = add_p.bind, sub_p.bind, mul_p.bind, div_p.bind, neg_p.bind
 
@@ -75,7 +77,7 @@ def _pow_dx(x, y, out):
     return where(zero, 0.0, y * power(where(zero, 1.0, x), y - 1))
 
 
-pow_p = binary("power", np.power, (_pow_dx, _pow_dy))
+pow_p = binary("power", np.power, (_pow_dx, _pow_dy), residuals=((0, 1), (0, 1, OUTPUT)))
 power = pow_p.bind
 
 # x mod y = x - y * floor(x / y): derivative 1 in x, -floor(x / y) in y.
@@ -83,7 +85,7 @@ floor_divide_p = nondiff("floor_divide", np.floor_divide)
 floor_divide = floor_divide_p.bind
 remainder_p = binary("remainder", np.remainder,
                      jvp=(lambda t, o, x, y: t, lambda t, o, x, y: -t * floor_divide(x, y)),
-                     vjp=(lambda ct, o, x, y: ct, lambda ct, o, x, y: -ct * floor_divide(x, y)))
+                     vjp=(lambda ct, o, x, y: ct, lambda ct, o, x, y: -ct * floor_divide(x, y)), residuals=((), (0, 1)))
 remainder = remainder_p.bind
 
 # --- transcendental ---------------------------------------------------------------------------
@@ -91,52 +93,59 @@ remainder = remainder_p.bind
 # The eager rules of the factories' ``t * deriv(x, out)`` and ``ct * deriv(x, out)``: one function
 # each, calling NumPy where ``deriv`` binds (the same calls in the same order: the same bits).
 exp_p = unary("exp", np.exp, lambda x, out: out,
-              jvp_eager=lambda t, o, x: t * o, vjp_eager=lambda ct, o, x: ct * o)
+              jvp_eager=lambda t, o, x: t * o, vjp_eager=lambda ct, o, x: ct * o, residuals=(OUTPUT,))
 exp = exp_p.bind
-log_p = unary("log", np.log, jvp=lambda t, o, x: t / x, vjp=lambda ct, o, x: ct / x)
+log_p = unary("log", np.log, jvp=lambda t, o, x: t / x, vjp=lambda ct, o, x: ct / x, residuals=(0,))
 log = log_p.bind
-log1p_p = unary("log1p", np.log1p, jvp=lambda t, o, x: t / (1.0 + x), vjp=lambda ct, o, x: ct / (1.0 + x))
+log1p_p = unary("log1p", np.log1p, jvp=lambda t, o, x: t / (1.0 + x), vjp=lambda ct, o, x: ct / (1.0 + x),
+                residuals=(0,))
 expm1_p = unary("expm1", np.expm1, lambda x, out: out + 1.0,
-                jvp_eager=lambda t, o, x: t * (o + 1.0), vjp_eager=lambda ct, o, x: ct * (o + 1.0))
+                jvp_eager=lambda t, o, x: t * (o + 1.0), vjp_eager=lambda ct, o, x: ct * (o + 1.0), residuals=(OUTPUT,))
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
-log2_p = unary("log2", np.log2, jvp=lambda t, o, x: t / (x * _LN2), vjp=lambda ct, o, x: ct / (x * _LN2))
-log10_p = unary("log10", np.log10, jvp=lambda t, o, x: t / (x * _LN10), vjp=lambda ct, o, x: ct / (x * _LN10))
-sqrt_p = unary("sqrt", np.sqrt, jvp=lambda t, o, x: t / (2.0 * o), vjp=lambda ct, o, x: ct / (2.0 * o))
+log2_p = unary("log2", np.log2, jvp=lambda t, o, x: t / (x * _LN2), vjp=lambda ct, o, x: ct / (x * _LN2),
+               residuals=(0,))
+log10_p = unary("log10", np.log10, jvp=lambda t, o, x: t / (x * _LN10), vjp=lambda ct, o, x: ct / (x * _LN10),
+                residuals=(0,))
+sqrt_p = unary("sqrt", np.sqrt, jvp=lambda t, o, x: t / (2.0 * o), vjp=lambda ct, o, x: ct / (2.0 * o),
+               residuals=(OUTPUT,))
 sqrt = sqrt_p.bind
-cbrt_p = unary("cbrt", np.cbrt, jvp=lambda t, o, x: t / (3.0 * o * o), vjp=lambda ct, o, x: ct / (3.0 * o * o))
+cbrt_p = unary("cbrt", np.cbrt, jvp=lambda t, o, x: t / (3.0 * o * o), vjp=lambda ct, o, x: ct / (3.0 * o * o),
+               residuals=(OUTPUT,))
 
 sin_p = unary("sin", np.sin, lambda x, out: cos(x),
-              jvp_eager=lambda t, o, x: t * np.cos(x), vjp_eager=lambda ct, o, x: ct * np.cos(x))
+              jvp_eager=lambda t, o, x: t * np.cos(x), vjp_eager=lambda ct, o, x: ct * np.cos(x), residuals=(0,))
 cos_p = unary("cos", np.cos, lambda x, out: -sin(x),
-              jvp_eager=lambda t, o, x: t * -np.sin(x), vjp_eager=lambda ct, o, x: ct * -np.sin(x))
+              jvp_eager=lambda t, o, x: t * -np.sin(x), vjp_eager=lambda ct, o, x: ct * -np.sin(x), residuals=(0,))
 sin: Callable[..., Any] = sin_p.bind
 cos: Callable[..., Any] = cos_p.bind
 tan_p = unary("tan", np.tan, lambda x, out: 1.0 + out * out,
-              jvp_eager=lambda t, o, x: t * (1.0 + o * o), vjp_eager=lambda ct, o, x: ct * (1.0 + o * o))
+              jvp_eager=lambda t, o, x: t * (1.0 + o * o), vjp_eager=lambda ct, o, x: ct * (1.0 + o * o),
+              residuals=(OUTPUT,))
 arcsin_p = unary("arcsin", np.arcsin, lambda x, out: 1.0 / sqrt(1.0 - x * x),
                  jvp_eager=lambda t, o, x: t * (1.0 / np.sqrt(1.0 - x * x)),
-                 vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(1.0 - x * x)))
+                 vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(1.0 - x * x)), residuals=(0,))
 arccos_p = unary("arccos", np.arccos, lambda x, out: -1.0 / sqrt(1.0 - x * x),
                  jvp_eager=lambda t, o, x: t * (-1.0 / np.sqrt(1.0 - x * x)),
-                 vjp_eager=lambda ct, o, x: ct * (-1.0 / np.sqrt(1.0 - x * x)))
+                 vjp_eager=lambda ct, o, x: ct * (-1.0 / np.sqrt(1.0 - x * x)), residuals=(0,))
 arctan_p = unary("arctan", np.arctan, jvp=lambda t, o, x: t / (1.0 + x * x),
-                 vjp=lambda ct, o, x: ct / (1.0 + x * x))
+                 vjp=lambda ct, o, x: ct / (1.0 + x * x), residuals=(0,))
 sinh_p = unary("sinh", np.sinh, lambda x, out: cosh(x),
-               jvp_eager=lambda t, o, x: t * np.cosh(x), vjp_eager=lambda ct, o, x: ct * np.cosh(x))
+               jvp_eager=lambda t, o, x: t * np.cosh(x), vjp_eager=lambda ct, o, x: ct * np.cosh(x), residuals=(0,))
 cosh_p = unary("cosh", np.cosh, lambda x, out: sinh(x),
-               jvp_eager=lambda t, o, x: t * np.sinh(x), vjp_eager=lambda ct, o, x: ct * np.sinh(x))
+               jvp_eager=lambda t, o, x: t * np.sinh(x), vjp_eager=lambda ct, o, x: ct * np.sinh(x), residuals=(0,))
 sinh: Callable[..., Any] = sinh_p.bind
 cosh: Callable[..., Any] = cosh_p.bind
 tanh_p = unary("tanh", np.tanh, lambda x, out: 1.0 - out * out,
-               jvp_eager=lambda t, o, x: t * (1.0 - o * o), vjp_eager=lambda ct, o, x: ct * (1.0 - o * o))
+               jvp_eager=lambda t, o, x: t * (1.0 - o * o), vjp_eager=lambda ct, o, x: ct * (1.0 - o * o),
+               residuals=(OUTPUT,))
 arcsinh_p = unary("arcsinh", np.arcsinh, lambda x, out: 1.0 / sqrt(x * x + 1.0),
                   jvp_eager=lambda t, o, x: t * (1.0 / np.sqrt(x * x + 1.0)),
-                  vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(x * x + 1.0)))
+                  vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(x * x + 1.0)), residuals=(0,))
 arccosh_p = unary("arccosh", np.arccosh, lambda x, out: 1.0 / sqrt(x * x - 1.0),
                   jvp_eager=lambda t, o, x: t * (1.0 / np.sqrt(x * x - 1.0)),
-                  vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(x * x - 1.0)))
+                  vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(x * x - 1.0)), residuals=(0,))
 arctanh_p = unary("arctanh", np.arctanh, jvp=lambda t, o, x: t / (1.0 - x * x),
-                  vjp=lambda ct, o, x: ct / (1.0 - x * x))
+                  vjp=lambda ct, o, x: ct / (1.0 - x * x), residuals=(0,))
 def _abs_jvp(t, out, x):
     if x.dtype.kind != "c":
         return t * sign(x)
@@ -154,15 +163,16 @@ def _abs_vjp(ct, out, x):
 
 abs_p = unary("absolute", np.absolute, jvp=_abs_jvp, vjp=_abs_vjp,
               jvp_eager=lambda t, o, x: t * np.sign(x) if x.dtype.kind != "c" else _abs_jvp(t, o, x),
-              vjp_eager=lambda ct, o, x: ct * np.sign(x) if x.dtype.kind != "c" else _abs_vjp(ct, o, x))
+              vjp_eager=lambda ct, o, x: ct * np.sign(x) if x.dtype.kind != "c" else _abs_vjp(ct, o, x),
+              residuals=(0, OUTPUT))
 
 # Complex parts. Cotangents follow the transpose convention (no conjugation in vjp rules), so
 # that grad of a real-valued function of z = x + iy is df/dx - i df/dy, as in JAX.
 real_p = unary("real", np.real, jvp=lambda t, o, x: real(t), vjp=lambda ct, o, x: ct,
-               kernel=lambda e: fusion().real_part_plan(e))
+               kernel=lambda e: fusion().real_part_plan(e), residuals=())
 imag_p = unary("imag", np.imag, jvp=lambda t, o, x: imag(t), vjp=lambda ct, o, x: mul(-1j, ct),
-               kernel=lambda e: fusion().imag_part_plan(e))
-conj_p = unary("conjugate", np.conjugate, jvp=lambda t, o, x: conj(t), vjp=lambda ct, o, x: conj(ct))
+               kernel=lambda e: fusion().imag_part_plan(e), residuals=())
+conj_p = unary("conjugate", np.conjugate, jvp=lambda t, o, x: conj(t), vjp=lambda ct, o, x: conj(ct), residuals=())
 real: Callable[..., Any] = real_p.bind
 imag: Callable[..., Any] = imag_p.bind
 conj: Callable[..., Any] = conj_p.bind
@@ -179,7 +189,8 @@ def _expit_impl(x):
 
 expit_p = unary("expit", _expit_impl, lambda x, out: out * (1.0 - out),
                 jvp_eager=lambda t, o, x: t * (o * (1.0 - o)), vjp_eager=lambda ct, o, x: ct * (o * (1.0 - o)),
-                kernel=lambda e: fusion().formula_plan(e, _expit_formula))  # the impl's own formula
+                kernel=lambda e: fusion().formula_plan(e, _expit_formula),
+                residuals=(OUTPUT,))  # the impl's own formula
 
 
 def _hypot_partial(a, out):
@@ -188,14 +199,14 @@ def _hypot_partial(a, out):
 
 
 arctan2_p = binary("arctan2", np.arctan2, (lambda y, x, out: x / (x * x + y * y),
-                                           lambda y, x, out: -y / (x * x + y * y)))
+                                           lambda y, x, out: -y / (x * x + y * y)), residuals=((0, 1), (0, 1)))
 hypot_p = binary("hypot", np.hypot, (lambda x, y, out: _hypot_partial(x, out),
-                                     lambda x, y, out: _hypot_partial(y, out)))
+                                     lambda x, y, out: _hypot_partial(y, out)), residuals=((0, OUTPUT), (1, OUTPUT)))
 # d/dx logaddexp(x, y) = exp(x - out) = expit(x - y): written with expit, the derivative does not
 # read the output, so a gradient-only program drops the forward logaddexp (one transcendental per
 # element instead of three; expit is exact in both tails and raises no overflow warning).
 logaddexp_p = binary("logaddexp", np.logaddexp, (lambda x, y, out: expit_p.bind(x - y),
-                                                 lambda x, y, out: expit_p.bind(y - x)))
+                                                 lambda x, y, out: expit_p.bind(y - x)), residuals=((0, 1), (0, 1)))
 
 
 def _tie_partial(wins, x, y):
@@ -212,20 +223,22 @@ maximum_p = binary("maximum", np.maximum, (lambda x, y, out: _tie_partial(greate
                    jvp_eager=(lambda t, o, x, y: t * _tie_partial_eager(np.greater(x, y), x, y),
                               lambda t, o, x, y: t * _tie_partial_eager(np.greater(y, x), x, y)),
                    vjp_eager=(lambda ct, o, x, y: ct * _tie_partial_eager(np.greater(x, y), x, y),
-                              lambda ct, o, x, y: ct * _tie_partial_eager(np.greater(y, x), x, y)))
+                              lambda ct, o, x, y: ct * _tie_partial_eager(np.greater(y, x), x, y)),
+                              residuals=((0, 1), (0, 1)))
 minimum_p = binary("minimum", np.minimum, (lambda x, y, out: _tie_partial(less(x, y), x, y),
                                            lambda x, y, out: _tie_partial(less(y, x), x, y)),
                    jvp_eager=(lambda t, o, x, y: t * _tie_partial_eager(np.less(x, y), x, y),
                               lambda t, o, x, y: t * _tie_partial_eager(np.less(y, x), x, y)),
                    vjp_eager=(lambda ct, o, x, y: ct * _tie_partial_eager(np.less(x, y), x, y),
-                              lambda ct, o, x, y: ct * _tie_partial_eager(np.less(y, x), x, y)))
+                              lambda ct, o, x, y: ct * _tie_partial_eager(np.less(y, x), x, y)),
+                              residuals=((0, 1), (0, 1)))
 # fmax/fmin ignore NaN: the non-NaN operand gets the whole derivative.
 fmax_p = binary("fmax", np.fmax, (
     lambda x, y, out: _tie_partial(logical_or(greater(x, y), isnan(y)), x, y),
-    lambda x, y, out: _tie_partial(logical_or(greater(y, x), isnan(x)), x, y)))
+    lambda x, y, out: _tie_partial(logical_or(greater(y, x), isnan(x)), x, y)), residuals=((0, 1), (0, 1)))
 fmin_p = binary("fmin", np.fmin, (
     lambda x, y, out: _tie_partial(logical_or(less(x, y), isnan(y)), x, y),
-    lambda x, y, out: _tie_partial(logical_or(less(y, x), isnan(x)), x, y)))
+    lambda x, y, out: _tie_partial(logical_or(less(y, x), isnan(x)), x, y)), residuals=((0, 1), (0, 1)))
 
 # --- where ------------------------------------------------------------------------------------
 
@@ -237,6 +250,7 @@ where_p = with_elementwise_batch(Primitive(
     jvp_eager=(None, lambda t, o, c, x, y: np.where(c, t, 0.0), lambda t, o, c, x, y: np.where(c, 0.0, t)),
     vjp_eager=(None, lambda ct, o, c, x, y: np.where(c, ct, 0.0), lambda ct, o, c, x, y: np.where(c, 0.0, ct)),
     kernel=lambda e: fusion().select_plan(e),
+    residuals=((), (0,), (0,)),
 ))
 where: Callable[..., Any] = where_p.bind
 
@@ -267,26 +281,3 @@ floor_p = nondiff("floor", np.floor)
 ceil_p = nondiff("ceil", np.ceil)
 trunc_p = nondiff("trunc", np.trunc)
 round_p = nondiff("round", lambda x, decimals=0: np.round(x, decimals), kernel=lambda e: fusion().rint_plan(e))
-
-# --- residuals: what each vjp rule reads (the reverse trace keeps only that) -------------------
-
-_O = OUTPUT
-for _p in (add_p, sub_p):
-    declare_residuals(_p, (), ())
-for _p in (neg_p, real_p, imag_p, conj_p):
-    declare_residuals(_p, ())
-declare_residuals(mul_p, (1,), (0,))
-declare_residuals(div_p, (1,), (_O, 1))
-declare_residuals(pow_p, (0, 1), (0, 1, _O))
-declare_residuals(remainder_p, (), (0, 1))
-for _p in (exp_p, expm1_p, sqrt_p, cbrt_p, tan_p, tanh_p, expit_p):
-    declare_residuals(_p, (_O,))
-for _p in (log_p, log1p_p, log2_p, log10_p, sin_p, cos_p, arcsin_p, arccos_p, arctan_p, sinh_p, cosh_p,
-           arcsinh_p, arccosh_p, arctanh_p):
-    declare_residuals(_p, (0,))
-declare_residuals(abs_p, (0, _O))
-for _p in (arctan2_p, maximum_p, minimum_p, fmax_p, fmin_p):
-    declare_residuals(_p, (0, 1), (0, 1))
-declare_residuals(hypot_p, (0, _O), (1, _O))
-declare_residuals(logaddexp_p, (0, 1), (0, 1))
-declare_residuals(where_p, (), (0,), (0,))

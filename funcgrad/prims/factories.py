@@ -109,14 +109,15 @@ def unary(
     jvp_eager: Callable[..., Any] | None = None,
     vjp_eager: Callable[..., Any] | None = None,
     kernel: Callable[..., Any] | None = None,
+    residuals: tuple[int, ...] | None = None,
 ) -> Primitive:
     """An elementwise function of one array.
 
     Give ``deriv(x, out)``, the pointwise derivative (then jvp is ``t * deriv`` and vjp is
     ``ct * deriv``), or give ``jvp(t, out, x)`` and ``vjp(ct, out, x)`` directly when a cheaper
     or more stable form exists (``ct / x`` rather than ``ct * (1 / x)``). ``jvp_eager`` and
-    ``vjp_eager`` are the same rules calling NumPy directly, for operands that are no tracers
-    (see :class:`funcgrad.core.Primitive`).
+    ``vjp_eager`` are the same rules calling NumPy directly, for operands that are no tracers;
+    ``residuals`` what the vjp rule reads (see :class:`funcgrad.core.Primitive`).
 
     >>> import numpy as np
     >>> from funcgrad.prims.elementwise import sin_p  # unary("sin", np.sin, lambda x, out: cos(x), ...)
@@ -127,7 +128,7 @@ def unary(
         jvp = jvp or (lambda t, out, x: t * deriv(x, out))
         vjp = vjp or (lambda ct, out, x: ct * deriv(x, out))
     return with_elementwise_batch(Primitive(
-        name, impl, jvp=(jvp,), vjp=(vjp,), kernel=kernel,
+        name, impl, jvp=(jvp,), vjp=(vjp,), kernel=kernel, residuals=None if residuals is None else (residuals,),
         jvp_eager=None if jvp_eager is None else (jvp_eager,), vjp_eager=None if vjp_eager is None else (vjp_eager,)))
 
 
@@ -141,14 +142,16 @@ def binary(
     jvp_eager: tuple[Callable[..., Any] | None, ...] | None = None,
     vjp_eager: tuple[Callable[..., Any] | None, Callable[..., Any] | None] | None = None,
     kernel: Callable[..., Any] | None = None,
+    residuals: tuple[tuple[int, ...], tuple[int, ...]] | None = None,
     broadcasting: bool = False,
 ) -> Primitive:
     """An elementwise, broadcasting function of two arrays.
 
     ``partials[i](x, y, out)`` is the derivative with respect to operand ``i``. The reverse trace
     sums each cotangent back to its operand's shape, so rules ignore broadcasting. ``jvp_eager``
-    may add a third rule, for both operands carrying tangents (see :class:`funcgrad.core.Primitive`).
-    ``broadcasting=True`` marks it ``broadcasting_binary`` for the program passes.
+    may add a third rule, for both operands carrying tangents; ``residuals`` says what each vjp
+    rule reads (see :class:`funcgrad.core.Primitive`). ``broadcasting=True`` marks it
+    ``broadcasting_binary`` for the program passes.
 
     >>> import numpy as np
     >>> from funcgrad.prims.elementwise import hypot_p  # d/dy hypot(x, y) = y / hypot(x, y)
@@ -159,10 +162,8 @@ def binary(
         dx, dy = partials
         jvp = jvp or (lambda t, out, x, y: t * dx(x, y, out), lambda t, out, x, y: t * dy(x, y, out))
         vjp = vjp or (lambda ct, out, x, y: ct * dx(x, y, out), lambda ct, out, x, y: ct * dy(x, y, out))
-    prim = with_elementwise_batch(Primitive(name, impl, jvp=jvp, vjp=vjp, kernel=kernel,
-                                            jvp_eager=jvp_eager, vjp_eager=vjp_eager))
-    prim.broadcasting_binary = broadcasting
-    return prim
+    return with_elementwise_batch(Primitive(name, impl, jvp=jvp, vjp=vjp, kernel=kernel, residuals=residuals,
+                                            jvp_eager=jvp_eager, vjp_eager=vjp_eager, broadcasting_binary=broadcasting))
 
 
 def nondiff(name: str, impl: Callable[..., Any], *, elementwise: bool = True,

@@ -300,6 +300,7 @@ getitem_p = Primitive(
     jvp=(lambda t, out, x, *arrays, spec: getitem(t, *arrays, spec=spec),),
     vjp=(_getitem_vjp,),
     batch=_getitem_batch,
+    index_start=1,  # where the index operands start (a boolean mask there sets the result's shape)
 )
 getitem: Callable[..., Any] = getitem_p.bind
 
@@ -312,6 +313,7 @@ index_add_p = Primitive(
     vjp=(lambda ct, out, x, v, *arrays, spec: ct,
          lambda ct, out, x, v, *arrays, spec: getitem(ct, *arrays, spec=spec)),
     batch=_update_batch(lambda *a, **p: index_add(*a, **p)),
+    index_start=2,
 )
 index_add: Callable[..., Any] = index_add_p.bind
 
@@ -340,10 +342,9 @@ index_set_p = Primitive(
     vjp=(lambda ct, out, x, v, *arrays, spec: index_set(ct, 0.0, *arrays, spec=spec),
          _index_set_vjp_v),
     batch=_update_batch(lambda *a, **p: index_set(*a, **p)),
+    index_start=2,
 )
 index_set: Callable[..., Any] = index_set_p.bind
-# Where each indexing primitive's index operands start (a boolean mask there sets the shape).
-getitem_p.index_start, index_add_p.index_start, index_set_p.index_start = 1, 2, 2
 
 
 def getitem_static(x: Any, idx: tuple) -> Any:

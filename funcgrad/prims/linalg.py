@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core import Primitive, declare_residuals
+from ..core import Primitive
 from .elementwise import conj, equal, real, where
 from .factories import PerIndex, batch_to_front, ndim_of
 from .reductions import keepdims_shape, reduce_sum
@@ -91,6 +91,8 @@ matmul_p = Primitive(
     # On NumPy operands: the tangent through np.matmul (its impl), both operands' in one rule.
     jvp_eager=(lambda t, out, a, b: _np_matmul(t, b), lambda t, out, a, b: _np_matmul(a, t),
                lambda t0, t1, out, a, b: np.add(_np_matmul(t0, b), _np_matmul(a, t1))),
+    # The rule of each operand reads both operands (the other's values, and both ranks), not the output.
+    residuals=((0, 1), (0, 1)),
 )
 matmul: Callable[..., Any] = matmul_p.bind
 
@@ -188,6 +190,3 @@ l2norm_p = Primitive(
     batch=_l2norm_batch,
 )
 l2norm = l2norm_p.bind
-
-# The rule of each operand reads both operands (the other's values, and both ranks), not the output.
-declare_residuals(matmul_p, (0, 1), (0, 1))

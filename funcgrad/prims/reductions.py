@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._backend import ones_like_shape, zeros_like_shape
-from ..core import OUTPUT, Primitive, declare_residuals
+from ..core import OUTPUT, Primitive
 from .elementwise import equal, isnan, logical_and, logical_or, where
 from .factories import batch_to_front, nondiff
 from .shape import astype, broadcast_to, broadcast_to_p, concatenate, reshape, reshape_p, slice_axis, transpose
@@ -134,6 +134,9 @@ reduce_sum_p = _with_reduction_batch(Primitive(
     vjp=(lambda ct, out, x, axis, keepdims: broadcast_to(_expand(ct, x, axis), shape=x.shape),),
     jvp_eager=(lambda t, out, x, axis, keepdims: _sum_of_array(t, axis=axis, keepdims=keepdims),),
     vjp_eager=(_sum_vjp_eager,),
+    residuals=((0,),),  # the operand's shape
+    # shape_role "reduce": a new value, never a view of the operand (jit's in-place writes rely on it)
+    shape_role="reduce",
 ))
 reduce_sum: Callable[..., Any] = reduce_sum_p.bind
 
@@ -156,13 +159,13 @@ def _extremum(name: str, impl: Any, ufunc: np.ufunc) -> Primitive:
             t * _extremum_weights(out, x, axis, out.dtype), axis=axis, keepdims=keepdims),),
         vjp=(lambda ct, out, x, axis, keepdims: _expand(ct, x, axis)
              * _extremum_weights(out, x, axis, out.dtype),),
+        residuals=((0, OUTPUT),),
+        shape_role="reduce",
     ))
 
 
 reduce_max_p = _extremum("max", np.max, np.maximum)
 reduce_min_p = _extremum("min", np.min, np.minimum)
-for _p in (reduce_sum_p, reduce_max_p, reduce_min_p):
-    _p.shape_role = "reduce"  # a new value, never a view of the operand (jit's in-place writes rely on it)
 
 
 def _others_along_last(flat: Any) -> Any:
@@ -294,8 +297,3 @@ def _argsort_batch(args: tuple, dims: tuple, axis: int, kind: str | None) -> tup
 argsort_p = nondiff("argsort", lambda x, axis, kind: np.argsort(x, axis=axis, kind=kind), elementwise=False,
                     batch=_argsort_batch)
 argsort = argsort_p.bind
-
-# What each vjp rule reads (the reverse trace keeps only that): sum needs its operand's shape.
-declare_residuals(reduce_sum_p, (0,))
-declare_residuals(reduce_max_p, (0, OUTPUT))
-declare_residuals(reduce_min_p, (0, OUTPUT))

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._backend import as_array, is_foreign_array
-from ..core import Primitive, declare_residuals
+from ..core import Primitive
 from .factories import PerIndex, batch_to_front, fusion, with_elementwise_batch
 
 
@@ -69,6 +69,8 @@ reshape_p = Primitive(
     jvp_eager=(lambda t, out, x, shape: _reshape_impl(t, out.shape),),
     vjp=(lambda ct, out, x, shape: reshape(ct, shape=_shape(x)),),
     batch=lambda args, dims, shape: _front_then(args[0], dims[0], lambda x: reshape(x, shape=x.shape[:1] + shape)),
+    residuals=((0,),),  # the operand's shape
+    shape_role="reshape",
 )
 reshape: Callable[..., Any] = reshape_p.bind
 
@@ -81,6 +83,8 @@ transpose_p = Primitive(
     vjp=(lambda ct, out, x, axes: transpose(ct, axes=tuple(int(i) for i in np.argsort(axes))),),
     batch=lambda args, dims, axes: _front_then(
         args[0], dims[0], lambda x: transpose(x, axes=(0,) + tuple(a + 1 for a in axes))),
+    shape_role="transpose",
+    residuals=((),),
 )
 transpose: Callable[..., Any] = transpose_p.bind
 
@@ -106,6 +110,8 @@ broadcast_to_p = Primitive(
     kernel=lambda e: fusion().identity_plan(e),  # in a fused loop, the value passes through
     batch=lambda args, dims, shape: (broadcast_to(
         b := batch_to_front(args[0], dims[0], rank=len(shape)), shape=b.shape[:1] + shape), 0),
+    shape_role="broadcast",
+    residuals=((),),
 )
 broadcast_to: Callable[..., Any] = broadcast_to_p.bind
 
@@ -132,9 +138,6 @@ constant_like_p: Primitive = Primitive(
     "constant_like", _constant_like_impl, nondiff=True, register=False,
     batch=lambda args, dims: (constant_like_p.bind(args[0], args[1]), None),
 )
-broadcast_to_p.shape_role = "broadcast"
-reshape_p.shape_role = "reshape"
-transpose_p.shape_role = "transpose"
 
 
 def _concatenate_jvp(i: int, t: Any, out: Any, *xs: Any, axis: int) -> Any:
@@ -203,6 +206,7 @@ astype_p = with_elementwise_batch(Primitive(
     vjp=(lambda ct, out, x, dtype: ct,),
     jvp_eager=(lambda t, out, x, dtype: _astype_impl(t, dtype),),
     kernel=lambda e: fusion().cast_plan(e),  # in a fused loop, a cast
+    residuals=((),),
 ))
 astype: Callable[..., Any] = astype_p.bind
 
@@ -229,7 +233,8 @@ stop_gradient = stop_gradient_p.bind
 optimization_barrier_p = with_elementwise_batch(Primitive(
     "optimization_barrier", lambda x: x,
     jvp=(lambda t, out, x: optimization_barrier(t),), vjp=(lambda ct, out, x: ct,),
-    emit=lambda e, args, bind: args[0], register=False, kernel=lambda e: fusion().identity_plan(e)))
+    emit=lambda e, args, bind: args[0], register=False, kernel=lambda e: fusion().identity_plan(e),
+    residuals=((),)))
 optimization_barrier: Callable[..., Any] = optimization_barrier_p.bind
 
 
@@ -254,8 +259,3 @@ def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
         g = reshape(g, shape=shape)
     return g
 
-
-# What each vjp rule reads (the reverse trace keeps only that): reshape needs its operand's shape.
-declare_residuals(reshape_p, (0,))
-for _p in (transpose_p, broadcast_to_p, astype_p, optimization_barrier_p):
-    declare_residuals(_p, ())
