@@ -426,3 +426,130 @@ def test_chains_whose_shape_or_dtype_changes_between_runs():
     d2 = 2 * (-2 * t2 * (1 - t2 ** 2) * 2 * (1 - t1 ** 2) ** 2 + (1 - t2 ** 2) * (-2 * t1 * (1 - t1 ** 2)))
     np.testing.assert_allclose(fg.grad(lambda x: fnp.sum(fnp.tanh(fnp.tanh(x) * 2.0)))(x), d1, rtol=1e-13)
     np.testing.assert_allclose(h, d2, rtol=1e-12)
+
+
+# --- round 5: chains of product-form rules pushed down in runs (traces/reverse.py _fused_run) ---
+
+# For each primitive of _PRODUCT_RULES: an input in its domain and a factor bringing its output
+# back into the domain (so long chains stay finite).
+_CHAIN_STEP = {
+    "sin": (0.7, 1.1), "cos": (0.7, 0.9), "tan": (0.3, 0.8), "sinh": (0.2, 0.6), "cosh": (0.5, 0.5),
+    "tanh": (0.7, 1.2), "exp": (0.3, 0.3), "expm1": (0.3, 0.5), "expit": (0.3, 1.5), "arcsin": (0.3, 0.5),
+    "arccos": (0.3, 0.25), "arcsinh": (0.7, 1.1), "arccosh": (2.0, 2.0),
+}
+
+
+def _run_count(monkeypatch):
+    from funcgrad.traces import reverse
+
+    used = []
+    original = reverse._fused_run
+
+    def counting(tape, node, ct):
+        done, g = original(tape, node, ct)
+        used.append(done)
+        return done, g
+
+    monkeypatch.setattr(reverse, "_fused_run", counting)
+    return used
+
+
+def _grads_with_and_without_runs(f, x, monkeypatch):
+    from funcgrad.traces import reverse
+
+    used = _run_count(monkeypatch)
+    fused = fg.value_and_grad(f)(x)
+    runs = [d for d in used if d]
+    monkeypatch.setattr(reverse, "_FUSED_MIN", 10**9)  # entry by entry
+    plain = fg.value_and_grad(f)(x)
+    return fused, plain, runs
+
+
+def test_every_product_rule_is_listed_with_a_chain_step():
+    from funcgrad.traces.reverse import _PRODUCT_RULES
+
+    assert {p.name for p in _PRODUCT_RULES} == set(_CHAIN_STEP)
+
+
+@pytest.mark.parametrize("name", sorted(_CHAIN_STEP))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(7,), (2, 3), (512,)])
+def test_chain_runs_give_the_entry_by_entry_bits(name, dtype, shape, monkeypatch):
+    prim = getattr(ew, f"{name}_p")
+    start, factor = _CHAIN_STEP[name]
+
+    alone = name in ("sin", "cos", "tan", "sinh", "tanh", "expit", "arcsin", "arcsinh")  # stays in its domain
+
+    def f(x):
+        y = x
+        for _ in range(9 if alone else 0):  # the primitive alone, then with numbers (float and int, either side)
+            y = prim.bind(y)
+        y = y * factor
+        for k in range(25):
+            y = prim.bind(y) * factor if k % 3 else factor * prim.bind(y)
+            if k % 5 == 0:
+                y = y * 1  # an int
+        return fnp.sum(y * y)
+
+    x = (start + 0.02 * RNG.uniform(-1, 1, shape)).astype(dtype)
+    (v1, g1), (v2, g2), runs = _grads_with_and_without_runs(f, x, monkeypatch)
+    assert runs and sum(runs) > 20  # the chain went in runs
+    assert _same_bits(v1, v2) and _same_bits(g1, g2)
+    assert np.all(np.isfinite(g1))
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (513,), (3,)])
+def test_chain_runs_only_for_small_real_arrays(shape, monkeypatch):
+    x = 0.5 + 0.1 * RNG.standard_normal(shape)
+    (v1, g1), (v2, g2), runs = _grads_with_and_without_runs(
+        lambda x: fnp.sum(fnp.tanh(fnp.tanh(fnp.tanh(fnp.tanh(fnp.tanh(x)))))), x, monkeypatch)
+    assert bool(runs) == (shape == (3,))
+    assert _same_bits(v1, v2) and _same_bits(g1, g2)
+    # complex: entry by entry
+    z = x.astype(np.complex128) * (1 + 0.5j)
+    used = _run_count(monkeypatch)
+    fg.grad(lambda z: fnp.real(fnp.sum(fnp.tanh(fnp.tanh(fnp.tanh(fnp.tanh(fnp.tanh(z))))))))(z)
+    assert not any(used)
+
+
+def test_chain_runs_stop_where_a_cotangent_is_pending_or_a_node_is_shared(monkeypatch):
+    # y feeds both the rest of the chain and another branch: its cotangent from that branch is
+    # pending when the chain below reaches it, so it is summed there, not skipped.
+    def f(x):
+        y = x
+        for _ in range(8):
+            y = fnp.sin(y)
+        z = y
+        for _ in range(8):
+            z = fnp.tanh(z) * 1.1
+        w = y * y  # recorded after z's chain: processed first by the backward pass
+        u = y
+        for _ in range(6):
+            u = fnp.exp(u) * 0.5
+        return fnp.sum(z) + fnp.sum(w) + fnp.sum(u)
+
+    x = RNG.standard_normal(5)
+    (v1, g1), (v2, g2), runs = _grads_with_and_without_runs(f, x, monkeypatch)
+    assert runs
+    assert _same_bits(v1, v2) and _same_bits(g1, g2)
+    check_grads(f, (x,), order=1, modes=("rev",))
+
+
+def test_chain_runs_are_first_order_only_and_second_order_is_right(monkeypatch):
+    # A traced tape (order 2) or a traced cotangent takes the general rules entry by entry.
+    def f(x):
+        for _ in range(10):
+            x = fnp.tanh(x) * 1.3
+        return fnp.sum(x)
+
+    x = RNG.standard_normal(4) * 0.3
+    used = _run_count(monkeypatch)
+    hess = fg.hessian(f)(x)
+    check_grads(f, (x,), order=2, modes=("rev",))
+    eps = 1e-6
+    fd = np.stack([(fg.grad(f)(x + eps * e) - fg.grad(f)(x - eps * e)) / (2 * eps) for e in np.eye(4)])
+    np.testing.assert_allclose(hess, fd, rtol=1e-6, atol=1e-8)
+    _, pullback = fg.vjp(lambda x: f(x) * 1.0, x)
+    used.clear()
+    (g,), (dg,) = fg.jvp(lambda v: pullback(v), (np.array(1.0),), (np.array(2.0),))
+    np.testing.assert_allclose(dg, 2 * g, rtol=1e-14)

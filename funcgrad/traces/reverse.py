@@ -25,6 +25,7 @@ from .._backend import zeros_like_shape
 from ..core import OUTPUT, Primitive, Trace, Tracer, _level_counter
 from ..errors import TracerConversionError
 from ..prims import eager_vjp as _eager_vjp  # noqa: F401  (declares the eager vjp rules the backward pass uses)
+from ..prims import elementwise as _ew
 from ..prims.elementwise import add
 from ..prims.shape import cast_derivative, sum_to_shape
 
@@ -396,7 +397,8 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
     # one's operand is shaped and typed like its output, so all these cotangents are alike):
     # read from the first, then known; None when not read yet.
     cshape = cdtype = None
-    for node in range(len(tape) - 1, -1, -1):
+    nodes = iter(range(len(tape) - 1, -1, -1))
+    for node in nodes:
         entry = tape[node]
         if entry is None:  # an input (or a later output of a custom entry): kept for the caller
             if carry is not None:
@@ -425,6 +427,13 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
         if size == 4 or size == 6:
             if size == 4:
                 _, kept_out, kept_x, back = entry
+                if back == 1 and eager and prim in _PRODUCT_RULES and not cts and type(ct) is _NDARRAY:
+                    done, g = _fused_run(tape, node, ct)
+                    if done:  # entries node .. node - done + 1 are done: g is the cotangent of node - done
+                        for _ in range(done - 1):
+                            next(nodes)
+                        carry = g
+                        continue
                 rule = (prim.vjp_eager if eager else prim.vjp)[0]  # type: ignore[index]  # entries have rules
                 if rule is None:
                     raise _no_rule(prim, 0)
@@ -493,6 +502,77 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
     if len(wanted) == 1:
         return [cts.get(wanted[0])]
     return [cts.get(n) for n in wanted]
+
+
+# Primitives whose eager vjp rule is ``ct * h(out, x)`` with ``h`` elementwise (NumPy ufuncs and
+# arithmetic on the residuals only). Down a chain of them, ``h`` of a whole run of entries is
+# computed at once on their stacked residuals (one call of the rule per run instead of one per
+# entry), and the cotangent is multiplied by each row in turn: the same multiplications in the
+# same order, so the same bits (tests/test_eager_fast_paths.py checks every primitive listed here
+# against its rule applied entry by entry).
+_PRODUCT_RULES = frozenset((_ew.sin_p, _ew.cos_p, _ew.tan_p, _ew.sinh_p, _ew.cosh_p, _ew.tanh_p, _ew.exp_p,
+                            _ew.expm1_p, _ew.expit_p, _ew.arcsin_p, _ew.arccos_p, _ew.arcsinh_p, _ew.arccosh_p))
+_FUSED_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+_FUSED_ELEMENTS = 2048  # elements per stacked run: small arrays only (a run's h is a few temporaries)
+_FUSED_MIN = 4  # shorter runs go entry by entry
+
+
+def _fused_run(tape: list, node: int, ct: np.ndarray) -> tuple[int, Any]:
+    """Push ``ct`` (eager, the only live cotangent) down the chain of compact entries starting at
+    ``node`` (one-operand entries of ``_PRODUCT_RULES`` and ``x * number``, each reading the node
+    just below) in one go. Returns ``(entries done, cotangent of the node below them)``, or
+    ``(0, None)`` where there is no such chain of at least ``_FUSED_MIN`` entries (or ``ct`` is
+    0-d, empty, large or not a real float array)."""
+    size = ct.size
+    if not 0 < size <= _FUSED_ELEMENTS // _FUSED_MIN or not ct.ndim or ct.dtype not in _FUSED_FLOATS:
+        return 0, None
+    lo = max(node + 1 - _FUSED_ELEMENTS // size, 1)
+    run: list[Any] = []  # per entry, top down: the entry (one operand) or the number multiplying x
+    first = tape[node][0]
+    alike = True  # every entry of the run one of `first`'s (a tanh chain)?
+    for e in reversed(tape[lo:node + 1]):
+        if e is None:
+            break
+        if len(e) == 4:
+            prim = e[0]
+            if prim is not first:
+                if prim not in _PRODUCT_RULES:
+                    break
+                alike = False
+            if e[3] != 1 or type(e[1] if e[2] is None else e[2]) is not _NDARRAY:
+                break
+            run.append(e)
+        elif len(e) == 6 and e[0] is _ew.mul_p and e[5] == 1:
+            c = e[3] if e[4] == 0 else e[2]  # x * c (rule: ct * c) or c * x (rule: c * ct)
+            if type(c) is not float and type(c) is not int:
+                break
+            run.append(c)
+            alike = False
+        else:
+            break
+    k = len(run)
+    if k < _FUSED_MIN:
+        return 0, None
+    shape = ct.shape
+    g = ct
+    if alike:
+        for h in _rows_of_h(first, run, shape):
+            g = g * h
+        return k, g
+    rows = {p: _rows_of_h(p, [e for e in run if type(e) is tuple and e[0] is p], shape)
+            for p in {e[0] for e in run if type(e) is tuple}}
+    for e in run:
+        g = g * (next(rows[e[0]]) if type(e) is tuple else e)
+    return k, g
+
+
+def _rows_of_h(prim: Primitive, entries: list, shape: tuple) -> Any:
+    """The rows of ``h(out, x)`` (the rule with ``ct = 1.0``: exactly h) for ``entries`` of
+    ``prim``, computed at once on their stacked residuals."""
+    first = entries[0]
+    outs = None if first[1] is None else np.concatenate([e[1] for e in entries]).reshape((-1,) + shape)
+    xs = None if first[2] is None else np.concatenate([e[2] for e in entries]).reshape((-1,) + shape)
+    return iter(prim.vjp_eager[0](1.0, outs, xs))  # type: ignore[index]
 
 
 def _custom_backward(cts: dict, bwd: Callable[[list], Sequence[Any]], tracked: list, primals: list,
