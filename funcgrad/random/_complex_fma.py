@@ -1,9 +1,10 @@
 """Exact fused multiply–adds in NumPy, one ufunc pass each, from complex multiplication.
 
 NumPy has no ``fma`` ufunc, and emulating one exactly takes 15–20 float passes (``_xla_math.fma64``).
-But NumPy's SIMD loop for complex multiplication (x86-64 with FMA3 or AVX-512; AArch64) computes
-the real part of ``(a + b i)(c + d i)`` as one fused operation, ``round(a c - round(b d))``. With
-``d = -1`` the product ``b d = -b`` is exact, so the real part is ``round(a c + b)``: a fused
+But NumPy's SIMD loop for complex multiplication (NumPy 2 on x86-64 with FMA3, as measured here;
+other builds and CPUs are checked, below) computes the real part of ``(a + b i)(c + d i)`` as one
+fused operation, ``round(a c - round(b d))``. With ``d = -1`` the product ``b d = -b`` is exact,
+so the real part is ``round(a c + b)``: a fused
 multiply–add, exactly as XLA evaluates one (float64 through complex128, float32 through complex64,
 rounded once in float32). A Horner step ``p <- p x + c`` is then one complex multiplication by
 ``w = x - i`` plus one pass writing ``c`` into the imaginary parts.
