@@ -63,3 +63,24 @@ def test_object_arrays_not_made_from_differentiated_values_still_work():
     np.testing.assert_allclose(g, FRACTIONS.astype(float), rtol=1e-15)
     # an integer cast carries no derivative, as before (not an error)
     np.testing.assert_array_equal(fg.grad(lambda x: fnp.sum(x.astype(np.int64) * x))(X), X.astype(np.int64))
+
+
+@pytest.mark.parametrize("case", sorted(MADE_FROM_X))
+def test_forward_mode_refuses_an_object_array_made_from_a_differentiated_value(case):
+    prim, f = MADE_FROM_X[case]
+    match = rf"{prim} made an array of dtype object from a value being differentiated \(forward mode\)"
+    for transform in (lambda f: lambda x: fg.jvp(f, (x,), (np.ones(3),)), fg.jacfwd,
+                      lambda f: fg.jit(lambda x: fg.jvp(f, (x,), (np.ones(3),))), fg.hessian):
+        with pytest.raises(TracerConversionError, match=match):
+            transform(f)(X)
+
+
+def test_forward_mode_with_stop_gradient_and_constant_object_arrays():
+    def f(x):
+        exact = fnp.sum(fg.stop_gradient(x).astype(object) * FRACTIONS)
+        return fnp.sum(x ** 2) * as_float(exact) + fnp.sum(x * as_float(FRACTIONS * FRACTIONS))
+
+    t = np.array([1.0, -2.0, 0.5])
+    exact = float(sum(FRACTIONS * X.astype(object)))
+    want = np.sum((2 * X * exact + (FRACTIONS * FRACTIONS).astype(float)) * t)
+    np.testing.assert_allclose(fg.jvp(f, (X,), (t,))[1], want, rtol=1e-14)
