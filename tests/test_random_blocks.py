@@ -108,6 +108,16 @@ def test_blocked_uniform_and_bits_equal_the_reference(small_blocks, dtype, shape
         np.testing.assert_array_equal(_threefry.random_bits(key, width, shape), _reference_bits(key, width, shape))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_many_keys_with_few_numbers_each_run_a_block_of_keys_at_a_time(small_blocks, dtype):
+    # 7 keys x 20 numbers with blocks of 64: 3 keys per block (3 + 3 + 1), against each key alone
+    keys = np.asarray(fr.split(fr.key(5), (7,)))
+    for width in (8, 16, 32, 64):
+        want = np.stack([_reference_bits(k, width, (4, 5)) for k in keys])
+        np.testing.assert_array_equal(_threefry.random_bits(keys, width, (4, 5)), want)
+    _same_bits(_sampling.normal(keys, (20,), dtype), np.stack([_reference_normal(k, (20,), dtype) for k in keys]))
+
+
 @pytest.mark.parametrize("shape", [(), (1,), (SMALL_BLOCK + 1,), (3, SMALL_BLOCK)])
 def test_blocked_split_equals_the_reference(small_blocks, shape):
     key = np.asarray(fr.key(42))

@@ -87,7 +87,7 @@ LITTLE_ENDIAN = sys.byteorder == "little"
 _SHIFTS = tuple(np.array(r, np.uint32) for r in range(33))  # 0-d arrays: cheaper ufunc operands than scalars
 _MASK32 = 0xFFFFFFFF
 BLOCK = 1 << 15  # counters per block of the one-key streams (measured: 2**14 to 2**16 are within noise)
-PER_KEY_STREAM = 1 << 10  # draws per key from which a batch of keys runs key by key, each in blocks
+PER_KEY_STREAM = 1 << 15  # draws per key from which a batch of keys runs key by key, each in blocks (measured)
 
 
 class KeyStream:
@@ -213,6 +213,21 @@ def random_bits(key: np.ndarray, bit_width: int, shape: tuple[int, ...]) -> np.n
             stream_bits(one_key, 64 if bit_width == 64 else 32, n, row)
         out = words.reshape(lead + shape)
         return out if bit_width >= 32 else out.astype(np.dtype(f"uint{bit_width}"))
+    keys = math.prod(lead)
+    if keys > 1 and 0 < n <= BLOCK // 2:  # many keys, few numbers each: a block's worth of keys at a time
+        flat = key.reshape(-1, 2)
+        words = np.empty((keys, n), np.uint64 if bit_width == 64 else np.uint32)
+        rows = BLOCK // n
+        for first in range(0, keys, rows):
+            words[first:first + rows] = _broadcast_bits(flat[first:first + rows], 64 if bit_width == 64 else 32, (n,))
+        out = words.reshape(lead + shape)
+        return out if bit_width >= 32 else out.astype(np.dtype(f"uint{bit_width}"))
+    return _broadcast_bits(key, bit_width, shape)
+
+
+def _broadcast_bits(key: np.ndarray, bit_width: int, shape: tuple[int, ...]) -> np.ndarray:
+    """:func:`random_bits` by the block function on all counters and keys at once (``uint64`` for
+    64 bits, else ``uint32``; the caller narrows 8 and 16)."""
     hi, lo = counters(shape)
     k0, k1 = _key_words(key, len(shape))
     y0, y1 = threefry2x32(k0, k1, hi, lo)
