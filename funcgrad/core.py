@@ -158,8 +158,9 @@ class Primitive:
         self.impl = impl
         self.jvp = jvp
         self.vjp = vjp
-        self.vjp_eager = vjp if vjp_eager is None else _eager_rules(name, "vjp", vjp, vjp_eager)
-        self.jvp_eager = jvp if jvp_eager is None else _eager_rules(name, "jvp", jvp, jvp_eager, both=True)
+        self.vjp_eager: RuleTable | None = vjp if vjp_eager is None else _eager_rules(name, "vjp", vjp, vjp_eager)
+        self.jvp_eager: RuleTable | None = (jvp if jvp_eager is None
+                                            else _eager_rules(name, "jvp", jvp, jvp_eager, both=True))
         self.batch = batch
         self.nondiff = nondiff
         self.abstract_eval = abstract_eval
