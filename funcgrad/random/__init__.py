@@ -20,15 +20,21 @@ funcgrad reproduces XLA's own elementwise functions (``funcgrad.random._xla_math
 ``log1p`` and ``exp``, its float32 ``log`` and ``erf``, the fused multiply–adds XLA forms in
 polynomials, and XLA's rewrites of a broadcast parameter): ``uniform`` with ``minval``/``maxval``,
 ``normal``, ``truncated_normal``, ``exponential``, ``gumbel``, ``laplace``, ``logistic``,
-``binomial``, ``multinomial``, ``lognormal``, ``pareto``, ``weibull_min`` and ``wald``, in float32
-and float64, and in float64 ``gamma``, ``loggamma``, ``beta``, ``chisquare``, ``t``, ``f`` and
-``generalized_normal`` (checked bit for bit against recorded JAX answers; for the gamma family
-this holds on x86-64 CPUs without AVX-512, where XLA's reciprocal square root is ``1/sqrt``). The
-rest agree to a few units in the last place (relative differences below 1e-6 in float32 and
-1e-14 in float64): the float32 gamma family (XLA uses the processor's approximate reciprocal
-square root there), ``dirichlet`` (a softmax whose sum XLA orders its own way), and ``maxwell`` /
-``double_sided_maxwell`` (XLA sums the three squares in an order that depends on the draw's
-size). float32
+``binomial``, ``multinomial``, ``lognormal``, ``pareto``, ``weibull_min``, ``wald``, ``gamma``,
+``loggamma``, ``beta``, ``chisquare``, ``t``, ``f``, ``generalized_normal``, ``maxwell`` and
+``double_sided_maxwell`` in float32 and float64 (checked bit for bit against recorded JAX answers,
+eager, under ``jit`` and ``vmap``). Where this depends on the processor: XLA's float32 reciprocal
+square root (in the gamma family) is the processor's approximate one, which funcgrad reproduces
+as AMD Zen 3 computes it (other processors, Intel's in particular, may make JAX's float32 gamma
+draws differ by an ulp from funcgrad's); float64 gamma draws assume no AVX-512 (XLA's rsqrt is
+``1/sqrt`` there). ``dirichlet`` is JAX's bit for bit for draws of fewer than 4096 numbers with
+at most 32 categories (except, in float32, some draws of one or two rows, which XLA compiles
+differently); larger ones agree to an ulp or so (XLA sums longer rows in another order and hands
+draws of 4096 numbers or more to YNNPACK, whose ``exp`` and sums are not reproduced). Numbers also
+depend on how XLA compiles the draw: JAX gives other float32 gamma numbers when ``a`` is a
+compile-time constant inside a user's ``jit`` (XLA then folds the exact ``rsqrt``); funcgrad gives
+JAX's numbers for a call of the draw itself.
+The rest agree to a few units in the last place. float32
 draws are JAX's default numbers; float64 draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
 
 **Differences from JAX.** Keys are raw ``uint32`` arrays (JAX's legacy ``PRNGKey`` style), also
@@ -688,7 +694,9 @@ def dirichlet(key: Any, alpha: Any, shape: Shape | None = None, dtype: Any = Non
     logs = loggamma(key, alpha, shape + alpha_shape[-1:], dtype)
     logs = logs - fnp.max(logs, axis=-1, keepdims=True)
     e = _xla_exp(logs)
-    return e / fnp.sum(e, axis=-1, keepdims=True)
+    plain = e / fnp.sum(e, axis=-1, keepdims=True)
+    # JAX's numbers (for draws of fewer than 4096 numbers): XLA's order of the sum, its reciprocal product
+    return plain + _prims().random_xla_correction(e, plain, fn="normalise")
 
 
 def multivariate_normal(key: Any, mean: Any, cov: Any, shape: Shape | None = None, dtype: Any = None,
@@ -808,8 +816,10 @@ def maxwell(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
     >>> bool(maxwell(key(0), (10,)).min() > 0)
     True
     """
-    z = normal(key, _shape(shape, "maxwell") + (3,), dtype)
-    return _fnp().sqrt(_fnp().sum(z * z, axis=-1))
+    _check_key(key, "maxwell")
+    # one primitive: the sum of squares in XLA's order (JAX's numbers bit for bit, see _sampling.maxwell)
+    return _prims().random_standard(key, shape=_shape(shape, "maxwell"), dtype=_float_dtype(dtype, "maxwell"),
+                                    dist="maxwell")
 
 
 def rayleigh(key: Any, scale: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
@@ -937,7 +947,11 @@ def double_sided_maxwell(key: Any, loc: Any, scale: Any, shape: Shape = (), dtyp
     shape = _shape(shape, "double_sided_maxwell")
     key_maxwell, key_sign = split(key)
     m = maxwell(key_maxwell, shape, dtype)
-    return scale * _fnp().astype(rademacher(key_sign, shape), m.dtype) * m + loc
+    signed = _fnp().astype(rademacher(key_sign, shape), m.dtype) * m
+    d = np.dtype(m.dtype)
+    scale = scale if type(scale) in (int, float) else _param(scale, d)
+    loc = loc if type(loc) in (int, float) else _param(loc, d)
+    return _fused(signed, scale, loc)  # as JAX's sign * m * scale + loc, which XLA contracts
 
 
 def f(key: Any, dfnum: Any, dfden: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
