@@ -459,7 +459,7 @@ def _grads_with_and_without_runs(f, x, monkeypatch):
 
     used = _run_count(monkeypatch)
     fused = fg.value_and_grad(f)(x)
-    runs = [d for d in used if d]
+    runs = [d for d in used if d > 0]  # (no run: 0 or less)
     monkeypatch.setattr(reverse, "_FUSED_MIN", 10**9)  # entry by entry
     plain = fg.value_and_grad(f)(x)
     return fused, plain, runs
@@ -509,7 +509,7 @@ def test_chain_runs_only_for_small_real_arrays(shape, monkeypatch):
     z = x.astype(np.complex128) * (1 + 0.5j)
     used = _run_count(monkeypatch)
     fg.grad(lambda z: fnp.real(fnp.sum(fnp.tanh(fnp.tanh(fnp.tanh(fnp.tanh(fnp.tanh(z))))))))(z)
-    assert not any(used)
+    assert all(d <= 0 for d in used)
 
 
 def test_chain_runs_stop_where_a_cotangent_is_pending_or_a_node_is_shared(monkeypatch):
@@ -553,3 +553,33 @@ def test_chain_runs_are_first_order_only_and_second_order_is_right(monkeypatch):
     used.clear()
     (g,), (dg,) = fg.jvp(lambda v: pullback(v), (np.array(1.0),), (np.array(2.0),))
     np.testing.assert_allclose(dg, 2 * g, rtol=1e-14)
+
+
+def test_a_chain_cotangent_handed_past_nodes_without_one():
+    # a * 3 reads a node several entries back: the entries in between (a norm only compared, an
+    # input, a custom_vjp output nobody uses) have no cotangent and are passed over.
+    @fg.custom_vjp
+    def twice(v):
+        return v * 2.0
+
+    twice.defvjp(lambda v: (v * 2.0, None), lambda _, ct: (ct * 2.0,))
+
+    def f(x, y):
+        a = fnp.sin(x) * 2.0
+        for _ in range(3):
+            if fnp.linalg.norm(a) > 1e9:  # recorded, never reached by a cotangent
+                break
+            twice(y)
+        b = a * 3.0
+        return fnp.tanh(b) * y + twice(y)
+
+    x, y = RNG.standard_normal(4), RNG.standard_normal(4)
+    out, pullback = fg.vjp(f, x, y)
+    v = RNG.standard_normal(4)
+    gx, gy = pullback(v)
+    b = 6.0 * np.sin(x)
+    np.testing.assert_allclose(gx, v * y * (1 - np.tanh(b) ** 2) * 6.0 * np.cos(x), rtol=1e-13)
+    np.testing.assert_allclose(gy, v * np.tanh(b) + 2.0 * v, rtol=1e-13)
+    check_grads(lambda x: fnp.sum(f(x, y)), (x,), order=2, modes=("rev",))
+    _, pb = fg.vjp(lambda x: f(x, y), x)  # one array in: the same backward pass
+    np.testing.assert_array_equal(pb(v)[0], gx)

@@ -17,6 +17,7 @@ cotangent reaching a real value keeps its real part).
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -44,6 +45,9 @@ class ReverseTracer(Tracer):
 
     __slots__ = ("primal", "node")
     node: int
+    # The primal's, read without a Python frame (Tracer's properties are Python functions).
+    shape = property(attrgetter("primal.shape"))  # type: ignore[assignment]
+    dtype = property(attrgetter("primal.dtype"))  # type: ignore[assignment]
 
 
 def reverse_tracer(trace: ReverseTrace, primal: Any, node: int) -> ReverseTracer:
@@ -390,7 +394,7 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
         prev = cts.get(node)
         cts[node] = ct if prev is None else add(prev, ct)
     pop = cts.pop
-    # The cotangent of the next node down, handed on by the entry just processed without going
+    # The cotangent of the next node with one, handed on by the entry just processed without going
     # through cts: in a chain it is the only live one (set only while cts is empty).
     carry = None
     # The shape and dtype of the cotangent being handed down a chain of compact entries (each
@@ -398,6 +402,7 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
     # read from the first, then known; None when not read yet.
     cshape = cdtype = None
     nodes = iter(range(len(tape) - 1, -1, -1))
+    run_below = len(tape)  # chains in runs (_fused_run) are tried below this node
     for node in nodes:
         entry = tape[node]
         if entry is None:  # an input (or a later output of a custom entry): kept for the caller
@@ -427,13 +432,17 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
         if size == 4 or size == 6:
             if size == 4:
                 _, kept_out, kept_x, back = entry
-                if back == 1 and eager and prim in _PRODUCT_RULES and not cts and type(ct) is _NDARRAY:
+                # (a run needs the entries 1 and 3 below compact too: a cheap test first)
+                if back == 1 and _FUSED_MIN <= node < run_below and 3 < len(tape[node - 1] or ()) < 7 \
+                        and 3 < len(tape[node - 3] or ()) < 7 and eager and prim in _PRODUCT_RULES and not cts \
+                        and type(ct) is _NDARRAY:
                     done, g = _fused_run(tape, node, ct)
-                    if done:  # entries node .. node - done + 1 are done: g is the cotangent of node - done
+                    if done > 0:  # entries node .. node - done + 1 are done: g is the cotangent of node - done
                         for _ in range(done - 1):
                             next(nodes)
                         carry = g
                         continue
+                    run_below = node + done  # (no run: none starts above node - done either)
                 rule = (prim.vjp_eager if eager else prim.vjp)[0]  # type: ignore[index]  # entries have rules
                 if rule is None:
                     raise _no_rule(prim, 0)
@@ -454,8 +463,12 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
                 dt = g.dtype
                 if dt is not cdtype and dt != cdtype:
                     g = cast_derivative(g, cdtype)
-            if back == 1 and not cts:
+            if not cts:
+                # The only live cotangent: handed on, past the nodes in between (none of them has a
+                # cotangent, as none is pending: their entries would do nothing).
                 carry = g
+                for _ in range(back - 1):
+                    next(nodes)
             else:
                 src = node - back
                 prev = cts.get(src)
@@ -520,12 +533,13 @@ _FUSED_MIN = 4  # shorter runs go entry by entry
 def _fused_run(tape: list, node: int, ct: np.ndarray) -> tuple[int, Any]:
     """Push ``ct`` (eager, the only live cotangent) down the chain of compact entries starting at
     ``node`` (one-operand entries of ``_PRODUCT_RULES`` and ``x * number``, each reading the node
-    just below) in one go. Returns ``(entries done, cotangent of the node below them)``, or
-    ``(0, None)`` where there is no such chain of at least ``_FUSED_MIN`` entries (or ``ct`` is
-    0-d, empty, large or not a real float array)."""
+    just below) in one go. Returns ``(entries done, cotangent of the node below them)``; where
+    there is no such chain of at least ``_FUSED_MIN`` entries, ``(-k, None)`` with ``k`` the
+    length of the shorter one (so no run starts above ``node - k`` either), and ``(-1, None)``
+    where ``ct`` is 0-d, empty, large or not a real float array."""
     size = ct.size
     if not 0 < size <= _FUSED_ELEMENTS // _FUSED_MIN or not ct.ndim or ct.dtype not in _FUSED_FLOATS:
-        return 0, None
+        return -1, None
     lo = max(node + 1 - _FUSED_ELEMENTS // size, 1)
     run: list[Any] = []  # per entry, top down: the entry (one operand) or the number multiplying x
     first = tape[node][0]
@@ -552,7 +566,7 @@ def _fused_run(tape: list, node: int, ct: np.ndarray) -> tuple[int, Any]:
             break
     k = len(run)
     if k < _FUSED_MIN:
-        return 0, None
+        return -max(k, 1), None
     shape = ct.shape
     g = ct
     if alike:
