@@ -316,3 +316,29 @@ def test_double_sided_maxwell_and_dirichlet_keep_their_derivatives():
     p /= p.sum(-1, keepdims=True)
     soft = np.einsum("bi,ij->bij", p, np.eye(3)) - np.einsum("bi,bj->bij", p, p)
     np.testing.assert_allclose(jac, np.einsum("bij,bjk->bik", soft, dlogs), rtol=1e-9, atol=1e-12)
+
+
+# rayleigh(k, dt(1.7), (4,), dt) (raw bits) and the bit sum of rayleigh(k, dt(1.7), (2000,), dt) (XLA's log)
+JAX_RAYLEIGH = {'32': {'1234': ([1063936019, 1066331914, 1075443244, 1064962921], 2143927534750),
+        'big': ([1074391191, 1062365687, 1083266909, 1075921018], 2144125589378)},
+ '64': {'1234': ([4613167853896654347, 4609532306978393012, 4611741041554539430, 4607536121956507074],
+                 16518545922116212875),
+        'big': ([4613693685071079044, 4611100678810159550, 4607321381196400694, 4612773609339050774],
+                16899840681168799539)}}
+
+
+@pytest.mark.parametrize("mode", ["32", "64"])
+@pytest.mark.parametrize("seed", ["1234", "big"])
+def test_rayleigh_is_jax_bit_for_bit_and_differentiable_in_scale(mode, seed):
+    dt, ut = DTYPES[mode]
+    k = fr.key(SEEDS[seed])
+    bits, total = JAX_RAYLEIGH[mode][seed]
+    for got in (fr.rayleigh(k, dt(1.7), (4,), dt), fg.jit(lambda kk: fr.rayleigh(kk, dt(1.7), (4,), dt))(k)):
+        got = np.asarray(got)
+        assert got.dtype == dt
+        np.testing.assert_array_equal(got.view(ut), np.array(bits, ut))
+    assert _bit_sum(fr.rayleigh(k, dt(1.7), (2000,), dt)) == total
+    if mode == "64":
+        u = fr.uniform(k, (4,))
+        g = fg.grad(lambda s: fr.rayleigh(k, s, (4,)).sum())(1.7)
+        np.testing.assert_allclose(g, np.sqrt(-2.0 * np.log(u)).sum(), rtol=1e-14)

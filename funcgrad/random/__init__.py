@@ -830,7 +830,9 @@ def rayleigh(key: Any, scale: Any, shape: Shape | None = None, dtype: Any = None
     """
     shape = _shape_dtype(scale)[0] if shape is None else _shape(shape, "rayleigh")
     u = uniform(key, shape, dtype)
-    return scale * _fnp().sqrt(-2.0 * _fnp().log(u))
+    log_u = _fnp().log(u)
+    log_u = log_u + _prims().random_xla_correction(u, log_u, fn="log")  # XLA's log: JAX's numbers
+    return scale * _fnp().sqrt(log_u * -2.0)
 
 
 def orthogonal(key: Any, n: int, shape: Shape = (), dtype: Any = None) -> Any:

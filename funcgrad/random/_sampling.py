@@ -69,12 +69,12 @@ def _unit_floats(raw: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def xla_correction(x: Any, plain: Any, fn: str) -> np.ndarray:
-    """``xla_fn(x) - plain`` for ``plain``, NumPy's value of the function ``fn`` at ``x`` (``"exp"``, or
+    """``xla_fn(x) - plain`` for ``plain``, NumPy's value of the function ``fn`` at ``x`` (``"exp"``, ``"log"``,
     ``"normalise"``: ``x / x.sum(-1)``): exactly representable (the two differ by an ulp or so), so
     ``plain`` plus this is XLA's value, bit for bit; zero where it is not finite (``plain`` then stands)."""
     plain = np.asarray(plain)
     x = np.asarray(x).astype(plain.dtype)
-    exact = {"exp": _xla_math.exp, "normalise": normalise_last}[fn](x)
+    exact = {"exp": _xla_math.exp, "log": _xla_math.log, "normalise": normalise_last}[fn](x)
     with np.errstate(invalid="ignore"):
         correction = np.asarray(exact - plain)
     # inf - inf, NaN, a finite XLA value where NumPy overflowed: the plain value stands
