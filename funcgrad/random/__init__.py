@@ -17,12 +17,12 @@ bits and comparisons (``uniform``, ``randint``, ``bernoulli``, ``permutation``, 
 ``rademacher``, ``poisson``, ``geometric``; ``categorical`` too, unless two noisy logits tie to the
 last bit). Draws that go through transcendental functions are bit-identical to JAX on CPU where
 funcgrad reproduces XLA's own elementwise functions (``funcgrad.random._xla_math``: XLA's
-``log1p`` and ``exp``, its float32 ``log`` and ``erf``, the fused multiply–adds XLA forms in
-polynomials, and XLA's rewrites of a broadcast parameter): ``uniform`` with ``minval``/``maxval``,
-``normal``, ``truncated_normal``, ``exponential``, ``gumbel``, ``laplace``, ``logistic``,
-``binomial``, ``multinomial``, ``lognormal``, ``pareto``, ``weibull_min``, ``wald``, ``gamma``,
-``loggamma``, ``beta``, ``chisquare``, ``t``, ``f``, ``generalized_normal``, ``maxwell`` and
-``double_sided_maxwell`` in float32 and float64 (checked bit for bit against recorded JAX answers,
+``log1p`` and ``exp``, its float32 ``log``, ``erf`` and ``rsqrt``, the fused multiply–adds XLA
+forms in polynomials, its order of sums, and XLA's rewrites of a broadcast parameter): ``uniform``
+with ``minval``/``maxval``, ``normal``, ``truncated_normal``, ``exponential``, ``gumbel``, ``laplace``, ``logistic``,
+``binomial``, ``multinomial``, ``lognormal``, ``pareto``, ``weibull_min``, ``wald``, ``rayleigh``,
+``gamma``, ``loggamma``, ``beta``, ``chisquare``, ``t``, ``f``, ``generalized_normal``, ``maxwell``
+and ``double_sided_maxwell`` in float32 and float64 (checked bit for bit against recorded JAX answers,
 eager, under ``jit`` and ``vmap``). Where this depends on the processor: XLA's float32 reciprocal
 square root (in the gamma family) is the processor's approximate one, which funcgrad reproduces
 as AMD Zen 3 computes it (other processors, Intel's in particular, may make JAX's float32 gamma
@@ -33,9 +33,10 @@ differently); larger ones agree to an ulp or so (XLA sums longer rows in another
 draws of 4096 numbers or more to YNNPACK, whose ``exp`` and sums are not reproduced). Numbers also
 depend on how XLA compiles the draw: JAX gives other float32 gamma numbers when ``a`` is a
 compile-time constant inside a user's ``jit`` (XLA then folds the exact ``rsqrt``); funcgrad gives
-JAX's numbers for a call of the draw itself.
-The rest agree to a few units in the last place. float32
-draws are JAX's default numbers; float64 draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
+JAX's numbers for a call of the draw itself. ``ball``, ``orthogonal``, float32
+``multivariate_normal`` and ``poisson`` with rates of 10 or more agree to a few units in the last
+place (a rare Poisson count may differ by one). float32 draws are JAX's default numbers; float64
+draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
 
 **Differences from JAX.** Keys are raw ``uint32`` arrays (JAX's legacy ``PRNGKey`` style), also
 from ``key()``; the default float dtype is float64 (funcgrad follows NumPy), which is JAX's
