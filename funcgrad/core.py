@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, NoReturn,
 
 import numpy as np
 
-from .errors import ConcretizationError, LeakedTracerError, TracerConversionError
+from .errors import ConcretizationError, LeakedTracerError, PrimitiveDeclarationError, TracerConversionError
 
 if TYPE_CHECKING:
     from .numpy.index_update import At
 
 __all__ = ["Primitive", "Tracer", "ValuelessTracer", "Trace", "is_differentiable_dtype", "primitives",
-           "find_top_trace", "higher_order_primitives", "ShapedArray", "abstract_eval", "declare_residuals",
-           "OUTPUT", "declare_eager_vjp"]
+           "find_top_trace", "higher_order_primitives", "ShapedArray", "abstract_eval", "OUTPUT"]
 
 _level_counter = itertools.count(1)  # next() is atomic in CPython: safe across threads
 
@@ -114,7 +113,16 @@ class Primitive:
       what ``add`` of the two operands' contributions computes. The forward trace uses them when
       no primal or tangent it holds is traced; defaults to ``jvp``.
 
-    ``residuals`` (declared with the primitive, or by :func:`declare_residuals`) says what the
+    * ``batch``: the batching rule, ``batch(args, dims, **params)`` giving ``(out, out_axis)``;
+      or ``batch_of``, a function of the primitive giving that rule, for rules that bind the
+      primitive itself (``batch_of=elementwise_batch``).
+    * ``product_rule``: for a one-operand primitive whose eager vjp rule is ``ct * h(x, out)``
+      (``h`` computed with NumPy only, elementwise, reading only the declared residuals): ``h``.
+      The backward pass then computes ``h`` for a run of such entries in one call on their
+      stacked residuals (:func:`funcgrad.prims.factories.unary` sets it from
+      ``derivative_eager``).
+
+    ``residuals`` (declared with the primitive) says what the
     vjp rules read, so that the reverse trace keeps exactly that: ``None`` (undeclared) keeps
     every operand and the output; otherwise one tuple per operand of the operand positions its
     rule reads, ``-1`` standing for the output. The rule of operand ``i`` then gets ``None`` in place of every
@@ -126,7 +134,7 @@ class Primitive:
 
     __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "abstract_eval", "emit", "multiple_results",
                  "jvp_all", "vjp_all", "inline", "index_start", "broadcasting_binary", "shape_role", "residuals",
-                 "vjp_eager", "jvp_eager", "kernel")
+                 "vjp_eager", "jvp_eager", "kernel", "product_rule")
 
     def __init__(
         self,
@@ -151,6 +159,8 @@ class Primitive:
         index_start: int | None = None,
         broadcasting_binary: bool = False,
         shape_role: str | None = None,
+        batch_of: Callable[[Primitive], Callable[..., Any]] | None = None,
+        product_rule: Callable[[Any, Any], Any] | None = None,
     ) -> None:
         if register and name in primitives:
             raise ValueError(f"a primitive named {name!r} already exists")
@@ -161,7 +171,11 @@ class Primitive:
         self.vjp_eager: RuleTable | None = vjp if vjp_eager is None else _eager_rules(name, "vjp", vjp, vjp_eager)
         self.jvp_eager: RuleTable | None = (jvp if jvp_eager is None
                                             else _eager_rules(name, "jvp", jvp, jvp_eager, both=True))
-        self.batch = batch
+        if batch is not None and batch_of is not None:
+            raise PrimitiveDeclarationError(
+                f"{name}: declare the batching rule once: got both batch= and batch_of=; give batch= a rule "
+                "(args, dims, **params) or batch_of= a function of the primitive returning one")
+        self.batch = batch if batch_of is None else batch_of(self)
         self.nondiff = nondiff
         self.abstract_eval = abstract_eval
         self.emit = emit
@@ -178,6 +192,7 @@ class Primitive:
         self.shape_role = shape_role
         self.residuals = None if residuals is None else _residual_table(name, vjp, residuals)
         self.kernel = kernel
+        self.product_rule = product_rule
         if register:  # internal program-only operations (jit's custom calls) are not registered
             primitives[name] = self
 
@@ -202,56 +217,50 @@ class Primitive:
 OUTPUT = -1  # in a residual declaration: the primitive's output
 
 
-def _eager_rules(name: str, kind: str, general: RuleTable | None, eager: Sequence[Callable[..., Any] | None],
+def _eager_rules(name: str, kind: str, general: RuleTable | None, eager: Any,
                  both: bool = False) -> tuple[Callable[..., Any] | None, ...]:
     """A primitive's eager rule table: one rule per general rule (``None`` keeping the general
     one), and for jvp rules of a binary primitive optionally a third rule for both operands."""
+    if not isinstance(eager, (tuple, list)):
+        raise PrimitiveDeclarationError(
+            f"{name}: {kind}_eager= takes a tuple of rules, one per operand as {kind}= (None keeping that "
+            f"operand's {kind} rule), got {type(eager).__name__}; write {kind}_eager=(rule,) for one operand")
     if not isinstance(general, (tuple, list)):
-        raise ValueError(f"{name}: declare one eager rule per {kind} rule (a rule table), got {len(eager)}")
+        raise PrimitiveDeclarationError(
+            f"{name}: {kind}_eager= needs {kind}= declared as a tuple of rules (it gives the same rules for "
+            f"operands that are no tracers), got {kind}={type(general).__name__ if general is not None else None}; "
+            f"declare {kind}=(rule, ...) too")
     n = len(general)
     extra = both and n == 2 and len(eager) == 3
     if len(eager) != n and not extra:
-        raise ValueError(f"{name}: declare one eager rule per {kind} rule ({n}"
-                         f"{', and a third for both operands' if both and n == 2 else ''}), got {len(eager)}")
+        raise PrimitiveDeclarationError(
+            f"{name}: declare one eager rule per {kind} rule ({n}"
+            f"{', and a third for both operands' if both and n == 2 else ''}), got {len(eager)}; "
+            f"pad with None for operands keeping their {kind} rule")
+    for e in eager:
+        if e is not None and not callable(e):
+            raise PrimitiveDeclarationError(
+                f"{name}: each {kind}_eager rule is a function or None, got {type(e).__name__}")
     rules = tuple(e if e is not None else r for e, r in zip(eager, general))
     return rules + (eager[2],) if extra else rules
 
 
-def declare_residuals(prim: Primitive, *reads: tuple[int, ...]) -> Primitive:
-    """Declare what ``prim``'s vjp rules read: ``reads[i]`` lists the operand positions the rule
-    of operand ``i`` uses (:data:`OUTPUT`, -1, for the output). The reverse trace keeps exactly
-    the union of what the rules of the operands being differentiated read; the rules get
-    ``None`` for the rest. Returns ``prim``.
-
-    >>> from funcgrad.prims.elementwise import mul_p
-    >>> mul_p.residuals  # x * y: the rule of x reads y, the rule of y reads x
-    ((1,), (0,))
-    """
-    prim.residuals = _residual_table(prim.name, prim.vjp, reads)
-    return prim
-
-
-def _residual_table(name: str, vjp: RuleTable | None, reads: Sequence[Sequence[int]]) -> tuple[tuple[int, ...], ...]:
+def _residual_table(name: str, vjp: RuleTable | None, reads: Any) -> tuple[tuple[int, ...], ...]:
+    if not isinstance(reads, (tuple, list)):
+        raise PrimitiveDeclarationError(
+            f"{name}: residuals= takes one tuple of operand positions per vjp rule (OUTPUT, -1, for the "
+            f"output), got {type(reads).__name__}; write residuals=((0,),) for one operand whose rule reads it")
     if vjp is None or isinstance(vjp, (tuple, list)) and len(reads) != len(vjp):
-        raise ValueError(f"{name}: declare one tuple of read operands per vjp rule "
-                         f"({0 if vjp is None else len(vjp)}), got {len(reads)}")
+        raise PrimitiveDeclarationError(
+            f"{name}: declare one tuple of read operands per vjp rule "
+            f"({0 if vjp is None else len(vjp)}), got {len(reads)}")
+    for r in reads:
+        if not isinstance(r, (tuple, list)) or not all(isinstance(i, int) for i in r):
+            raise PrimitiveDeclarationError(
+                f"{name}: residuals= takes one tuple of operand positions per vjp rule, got {r!r} among them; "
+                f"write ({r!r},) for a rule reading one position" if isinstance(r, int) else
+                f"{name}: residuals= takes one tuple of operand positions per vjp rule, got {r!r} among them")
     return tuple(tuple(r) for r in reads)
-
-
-def declare_eager_vjp(prim: Primitive, *rules: Callable[..., Any] | None) -> Primitive:
-    """Give ``prim`` vjp rules for operands that are no tracers (NumPy arrays, numbers, arrays
-    of other libraries), one per operand as in ``prim.vjp``: ``rules[i]`` must compute exactly
-    what ``prim.vjp[i]`` computes on such operands, calling NumPy (the operations' impls) where
-    that rule calls funcgrad operations, so the backward pass of a first-order eager derivative
-    does not go through ``bind``. Rules used at higher orders stay the ``vjp`` ones: the reverse
-    trace uses these only when nothing it holds is traced. Returns ``prim``.
-
-    >>> from funcgrad.prims.elementwise import sin_p
-    >>> sin_p.vjp_eager is not sin_p.vjp
-    True
-    """
-    prim.vjp_eager = _eager_rules(prim.name, "vjp", prim.vjp, rules)
-    return prim
 
 
 def find_top_trace(args: Sequence[Any], what: str = "an operation") -> Trace | None:

@@ -106,3 +106,9 @@ class BackendUnavailableError(FuncgradError, ImportError):
 
 class UnknownBackendError(FuncgradError, ValueError):
     """``jit(f, backend=...)`` names no backend; the message lists the valid names."""
+
+
+class PrimitiveDeclarationError(FuncgradError, TypeError, ValueError):
+    """A :class:`funcgrad.core.Primitive` declaration whose rule tables or residuals have the
+    wrong form (e.g. ``vjp_eager`` without ``vjp``, or a number where a tuple of operand
+    positions belongs); the message says what was expected, what came, and how to fix it."""

@@ -1,6 +1,6 @@
 """The eager hot path's shortcuts (issue 12 §2) compute what the general path computes.
 
-* Eager vjp rules (``Primitive.vjp_eager``, funcgrad/prims/eager_vjp.py) give the same values,
+* Eager vjp rules (``Primitive.vjp_eager``, declared with each primitive) give the same values,
   bit for bit, as the general rules on NumPy operands; the backward pass uses the general rules
   whenever something is traced (higher orders, a traced cotangent), and derivatives through
   every primitive with an eager rule are right to second order in both modes.
@@ -16,7 +16,6 @@ import pytest
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad.core import primitives
-from funcgrad.prims import eager_vjp  # noqa: F401  (declares the rules under test)
 from funcgrad.prims import elementwise as ew
 from funcgrad.prims.reductions import reduce_sum_p
 from funcgrad.test_util import check_grads
@@ -430,7 +429,7 @@ def test_chains_whose_shape_or_dtype_changes_between_runs():
 
 # --- round 5: chains of product-form rules pushed down in runs (traces/reverse.py _fused_run) ---
 
-# For each primitive of _PRODUCT_RULES: an input in its domain and a factor bringing its output
+# For each primitive declaring a product_rule: an input in its domain and a factor bringing its output
 # back into the domain (so long chains stay finite).
 _CHAIN_STEP = {
     "sin": (0.7, 1.1), "cos": (0.7, 0.9), "tan": (0.3, 0.8), "sinh": (0.2, 0.6), "cosh": (0.5, 0.5),
@@ -466,9 +465,49 @@ def _grads_with_and_without_runs(f, x, monkeypatch):
 
 
 def test_every_product_rule_is_listed_with_a_chain_step():
-    from funcgrad.traces.reverse import _PRODUCT_RULES
+    assert {p.name for p in primitives.values() if p.product_rule is not None} == set(_CHAIN_STEP)
 
-    assert {p.name for p in _PRODUCT_RULES} == set(_CHAIN_STEP)
+
+@pytest.mark.parametrize("name", sorted(_CHAIN_STEP))
+def test_eager_rules_are_built_from_the_one_numpy_derivative(name):
+    # jvp_eager, vjp_eager and the backward pass's product rule all come from derivative_eager:
+    # each eager rule is exactly t * h(x, out), and h is the general rule's derivative to the bit.
+    prim = getattr(ew, f"{name}_p")
+    h = prim.product_rule
+    x = _CHAIN_STEP[name][0] + 0.05 * RNG.uniform(-1, 1, 6)
+    out = prim.impl(x)
+    t = RNG.standard_normal(6)
+    assert _same_bits(prim.vjp_eager[0](t, out, x), t * h(x, out))
+    assert _same_bits(prim.jvp_eager[0](t, out, x), t * h(x, out))
+    assert _same_bits(prim.vjp[0](t, out, x), t * h(x, out))  # the general rule on NumPy operands
+
+
+def test_a_new_unary_primitive_with_a_numpy_derivative_goes_in_runs(monkeypatch):
+    # The backward pass reads the primitive's trait, not a list of known primitives.
+    from funcgrad.prims.factories import unary
+
+    half_sin = unary("test_half_sin", lambda x: 0.5 * np.sin(x), lambda x, out: 0.5 * fnp.cos(x),
+                     derivative_eager=lambda x, out: 0.5 * np.cos(x), residuals=(0,), register=False)
+    assert half_sin.product_rule is not None and "test_half_sin" not in primitives
+
+    def f(x):
+        for _ in range(12):
+            x = half_sin.bind(x) * 1.5
+        return fnp.sum(x)
+
+    x = RNG.uniform(0.2, 0.8, 5)
+    (v1, g1), (v2, g2), runs = _grads_with_and_without_runs(f, x, monkeypatch)
+    assert runs and sum(runs) >= 20
+    assert _same_bits(v1, v2) and _same_bits(g1, g2)
+    expected = np.ones(5)
+    y = x
+    ys = []
+    for _ in range(12):
+        ys.append(y)
+        y = 0.5 * np.sin(y) * 1.5
+    for y in reversed(ys):
+        expected = expected * (0.75 * np.cos(y))
+    np.testing.assert_allclose(g1, expected, rtol=1e-13)
 
 
 @pytest.mark.parametrize("name", sorted(_CHAIN_STEP))

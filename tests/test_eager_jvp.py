@@ -90,7 +90,7 @@ def test_a_malformed_declaration_is_refused():
         Primitive("bad", np.negative, jvp=one, vjp=one, jvp_eager=(None, None), register=False)
     with pytest.raises(ValueError, match="one eager rule per vjp rule"):
         Primitive("bad", np.negative, jvp=one, vjp=one, vjp_eager=(None, None), register=False)
-    with pytest.raises(ValueError, match="a rule table"):
+    with pytest.raises(ValueError, match=r"vjp_eager= needs vjp= declared as a tuple of rules"):
         Primitive("bad", np.negative, vjp_eager=(None,), register=False)
     two = (lambda t, o, x, y: t, lambda t, o, x, y: t)
     with pytest.raises(ValueError, match="and a third for both operands"):
@@ -253,30 +253,56 @@ def test_a_traced_tangent_uses_the_general_rules():
     check_grads(f, (t,), order=2, modes=("rev", "fwd"))
 
 
-def test_each_primitive_of_the_core_families_is_one_declaration():
-    # Rules and traits are declared in the primitive's declaration (Primitive(...) or a factory),
-    # never assigned to it afterwards at module level.
+_TRAITS = {"kernel", "residuals", "shape_role", "index_start", "broadcasting_binary", "vjp_eager", "jvp_eager",
+           "jvp", "vjp", "impl", "batch", "product_rule", "jvp_all", "vjp_all", "abstract_eval", "emit", "nondiff",
+           "multiple_results", "inline"}
+
+
+def _late_assignments(source: str, name: str) -> list[str]:
+    """Rules and traits assigned to an object's attribute (anywhere: module level, helper
+    functions, loops), or set with setattr, in ``source``; ``self.x = ...`` is a class's own."""
     import ast
+
+    late = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        else:
+            targets = []
+        for t in targets:
+            for e in (t.elts if isinstance(t, ast.Tuple) else [t]):
+                if isinstance(e, ast.Attribute) and e.attr in _TRAITS \
+                        and not (isinstance(e.value, ast.Name) and e.value.id == "self"):
+                    late.append(f"{name}:{node.lineno}: .{e.attr} =")
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setattr" and len(node.args) > 1 \
+                and isinstance(node.args[1], ast.Constant) and node.args[1].value in _TRAITS:
+            late.append(f"{name}:{node.lineno}: setattr(..., {node.args[1].value!r}, ...)")
+    return late
+
+
+def test_each_primitive_is_one_declaration():
+    # Rules and traits (batching rules included) are declared in the primitive's declaration
+    # (Primitive(...) or a factory), never assigned to it afterwards, in any module of funcgrad
+    # (core.py's Primitive.__init__ is where the declaration lands).
     import pathlib
 
-    import funcgrad.prims
-
-    traits = {"kernel", "residuals", "shape_role", "index_start", "broadcasting_binary", "vjp_eager", "jvp_eager",
-              "jvp", "vjp", "impl"}
+    root = pathlib.Path(fg.__file__).parent
     late = []
-    for path in sorted(pathlib.Path(funcgrad.prims.__file__).parent.glob("*.py")):
-        if path.name in ("random.py", "factories.py"):
-            continue  # random's batching rules are attached by its own helper; factories build declarations
-        for node in ast.parse(path.read_text()).body:
-            targets = node.targets if isinstance(node, ast.Assign) else []
-            for t in targets:
-                for e in (t.elts if isinstance(t, ast.Tuple) else [t]):
-                    if isinstance(e, ast.Attribute) and e.attr in traits:
-                        late.append(f"{path.name}:{node.lineno}: .{e.attr} =")
-            calls = [node.value] if isinstance(node, ast.Expr) else []
-            for loop in (node,) if isinstance(node, ast.For) else ():
-                calls += [s.value for s in loop.body if isinstance(s, ast.Expr)]
-            for c in calls:
-                if isinstance(c, ast.Call) and getattr(c.func, "id", "") in ("declare_residuals", "declare_eager_vjp"):
-                    late.append(f"{path.name}:{c.lineno}: {c.func.id}(...)")  # type: ignore[attr-defined]
+    for path in sorted(root.rglob("*.py")):
+        if path != root / "core.py":
+            late += _late_assignments(path.read_text(), str(path.relative_to(root)))
     assert not late, late
+
+
+@pytest.mark.parametrize("source", [
+    "p = Primitive('x', f)\np.batch = rule\n",
+    "def with_batch(prim):\n    prim.batch = rule(prim)\n    return prim\n",
+    "for p in ps:\n    p.vjp_eager = (r,)\n",
+    "setattr(p, 'kernel', k)\n",
+    "p.residuals, p.product_rule = ((0,),), h\n",
+])
+def test_the_one_declaration_check_finds_late_assignments(source):
+    assert _late_assignments(source, "m.py")
+    assert not _late_assignments("class A:\n    def __init__(self):\n        self.batch = 1\n", "m.py")

@@ -14,7 +14,8 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
-from funcgrad.core import OUTPUT, Primitive, declare_residuals
+from funcgrad.core import OUTPUT, Primitive
+from funcgrad.errors import PrimitiveDeclarationError
 from funcgrad.test_util import check_grads
 from funcgrad.traces.reverse import ReverseTrace, backward, held_arrays, held_residuals
 
@@ -73,8 +74,7 @@ def test_rule_gets_none_for_undeclared_residuals():
         seen.append((out, x, y))
         return ct * y
 
-    prim = declare_residuals(Primitive("test_residuals_mul", np.multiply, register=False, vjp=(rule, None)),
-                             (1,), (0,))
+    prim = Primitive("test_residuals_mul", np.multiply, register=False, vjp=(rule, None), residuals=((1,), (0,)))
     trace, (x,), out = _record(lambda x: prim.bind(x, np.array([5.0, 6.0])), [1.0, 2.0])
     (g,) = backward(trace, [(out.node, np.ones(2))], [x.node])
     np.testing.assert_array_equal(g, [5.0, 6.0])
@@ -169,6 +169,5 @@ def test_float32_operand_of_a_float64_product_keeps_its_dtype():
 
 
 def test_declaration_must_match_the_rules():
-    prim = Primitive("test_residuals_bad", np.add, register=False, vjp=(None, None))
-    with pytest.raises(ValueError, match="one tuple of read operands per vjp rule"):
-        declare_residuals(prim, (OUTPUT,))
+    with pytest.raises(PrimitiveDeclarationError, match="one tuple of read operands per vjp rule"):
+        Primitive("test_residuals_bad", np.add, register=False, vjp=(None, None), residuals=((OUTPUT,),))

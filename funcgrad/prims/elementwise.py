@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core import OUTPUT, Primitive
-from .factories import binary, fusion, nondiff, unary, with_elementwise_batch
+from ..core import OUTPUT
+from .factories import binary, elementwise, fusion, nondiff, unary
 
 # --- arithmetic -----------------------------------------------------------------------------
 
@@ -90,17 +90,18 @@ remainder = remainder_p.bind
 
 # --- transcendental ---------------------------------------------------------------------------
 
-# The eager rules of the factories' ``t * deriv(x, out)`` and ``ct * deriv(x, out)``: one function
-# each, calling NumPy where ``deriv`` binds (the same calls in the same order: the same bits).
+# ``derivative_eager``: ``deriv`` again, calling NumPy where ``deriv`` binds (the same calls in the
+# same order: the same bits); the eager rules ``t * it`` and ``ct * it`` and the backward pass's
+# product rule (runs of entries at once) come from it.
 exp_p = unary("exp", np.exp, lambda x, out: out,
-              jvp_eager=lambda t, o, x: t * o, vjp_eager=lambda ct, o, x: ct * o, residuals=(OUTPUT,))
+              derivative_eager=lambda x, o: o, residuals=(OUTPUT,))
 exp = exp_p.bind
 log_p = unary("log", np.log, jvp=lambda t, o, x: t / x, vjp=lambda ct, o, x: ct / x, residuals=(0,))
 log = log_p.bind
 log1p_p = unary("log1p", np.log1p, jvp=lambda t, o, x: t / (1.0 + x), vjp=lambda ct, o, x: ct / (1.0 + x),
                 residuals=(0,))
 expm1_p = unary("expm1", np.expm1, lambda x, out: out + 1.0,
-                jvp_eager=lambda t, o, x: t * (o + 1.0), vjp_eager=lambda ct, o, x: ct * (o + 1.0), residuals=(OUTPUT,))
+                derivative_eager=lambda x, o: o + 1.0, residuals=(OUTPUT,))
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 log2_p = unary("log2", np.log2, jvp=lambda t, o, x: t / (x * _LN2), vjp=lambda ct, o, x: ct / (x * _LN2),
                residuals=(0,))
@@ -113,37 +114,33 @@ cbrt_p = unary("cbrt", np.cbrt, jvp=lambda t, o, x: t / (3.0 * o * o), vjp=lambd
                residuals=(OUTPUT,))
 
 sin_p = unary("sin", np.sin, lambda x, out: cos(x),
-              jvp_eager=lambda t, o, x: t * np.cos(x), vjp_eager=lambda ct, o, x: ct * np.cos(x), residuals=(0,))
+              derivative_eager=lambda x, o: np.cos(x), residuals=(0,))
 cos_p = unary("cos", np.cos, lambda x, out: -sin(x),
-              jvp_eager=lambda t, o, x: t * -np.sin(x), vjp_eager=lambda ct, o, x: ct * -np.sin(x), residuals=(0,))
+              derivative_eager=lambda x, o: -np.sin(x), residuals=(0,))
 sin: Callable[..., Any] = sin_p.bind
 cos: Callable[..., Any] = cos_p.bind
 tan_p = unary("tan", np.tan, lambda x, out: 1.0 + out * out,
-              jvp_eager=lambda t, o, x: t * (1.0 + o * o), vjp_eager=lambda ct, o, x: ct * (1.0 + o * o),
+              derivative_eager=lambda x, o: 1.0 + o * o,
               residuals=(OUTPUT,))
 arcsin_p = unary("arcsin", np.arcsin, lambda x, out: 1.0 / sqrt(1.0 - x * x),
-                 jvp_eager=lambda t, o, x: t * (1.0 / np.sqrt(1.0 - x * x)),
-                 vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(1.0 - x * x)), residuals=(0,))
+                 derivative_eager=lambda x, o: 1.0 / np.sqrt(1.0 - x * x), residuals=(0,))
 arccos_p = unary("arccos", np.arccos, lambda x, out: -1.0 / sqrt(1.0 - x * x),
-                 jvp_eager=lambda t, o, x: t * (-1.0 / np.sqrt(1.0 - x * x)),
-                 vjp_eager=lambda ct, o, x: ct * (-1.0 / np.sqrt(1.0 - x * x)), residuals=(0,))
+                 derivative_eager=lambda x, o: -1.0 / np.sqrt(1.0 - x * x), residuals=(0,))
 arctan_p = unary("arctan", np.arctan, jvp=lambda t, o, x: t / (1.0 + x * x),
                  vjp=lambda ct, o, x: ct / (1.0 + x * x), residuals=(0,))
 sinh_p = unary("sinh", np.sinh, lambda x, out: cosh(x),
-               jvp_eager=lambda t, o, x: t * np.cosh(x), vjp_eager=lambda ct, o, x: ct * np.cosh(x), residuals=(0,))
+               derivative_eager=lambda x, o: np.cosh(x), residuals=(0,))
 cosh_p = unary("cosh", np.cosh, lambda x, out: sinh(x),
-               jvp_eager=lambda t, o, x: t * np.sinh(x), vjp_eager=lambda ct, o, x: ct * np.sinh(x), residuals=(0,))
+               derivative_eager=lambda x, o: np.sinh(x), residuals=(0,))
 sinh: Callable[..., Any] = sinh_p.bind
 cosh: Callable[..., Any] = cosh_p.bind
 tanh_p = unary("tanh", np.tanh, lambda x, out: 1.0 - out * out,
-               jvp_eager=lambda t, o, x: t * (1.0 - o * o), vjp_eager=lambda ct, o, x: ct * (1.0 - o * o),
+               derivative_eager=lambda x, o: 1.0 - o * o,
                residuals=(OUTPUT,))
 arcsinh_p = unary("arcsinh", np.arcsinh, lambda x, out: 1.0 / sqrt(x * x + 1.0),
-                  jvp_eager=lambda t, o, x: t * (1.0 / np.sqrt(x * x + 1.0)),
-                  vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(x * x + 1.0)), residuals=(0,))
+                  derivative_eager=lambda x, o: 1.0 / np.sqrt(x * x + 1.0), residuals=(0,))
 arccosh_p = unary("arccosh", np.arccosh, lambda x, out: 1.0 / sqrt(x * x - 1.0),
-                  jvp_eager=lambda t, o, x: t * (1.0 / np.sqrt(x * x - 1.0)),
-                  vjp_eager=lambda ct, o, x: ct * (1.0 / np.sqrt(x * x - 1.0)), residuals=(0,))
+                  derivative_eager=lambda x, o: 1.0 / np.sqrt(x * x - 1.0), residuals=(0,))
 arctanh_p = unary("arctanh", np.arctanh, jvp=lambda t, o, x: t / (1.0 - x * x),
                   vjp=lambda ct, o, x: ct / (1.0 - x * x), residuals=(0,))
 def _abs_jvp(t, out, x):
@@ -188,7 +185,7 @@ def _expit_impl(x):
 
 
 expit_p = unary("expit", _expit_impl, lambda x, out: out * (1.0 - out),
-                jvp_eager=lambda t, o, x: t * (o * (1.0 - o)), vjp_eager=lambda ct, o, x: ct * (o * (1.0 - o)),
+                derivative_eager=lambda x, o: o * (1.0 - o),
                 kernel=lambda e: fusion().formula_plan(e, _expit_formula),
                 residuals=(OUTPUT,))  # the impl's own formula
 
@@ -242,7 +239,7 @@ fmin_p = binary("fmin", np.fmin, (
 
 # --- where ------------------------------------------------------------------------------------
 
-where_p = with_elementwise_batch(Primitive(
+where_p = elementwise(
     "where",
     np.where,
     jvp=(None, lambda t, o, c, x, y: where(c, t, 0.0), lambda t, o, c, x, y: where(c, 0.0, t)),
@@ -251,7 +248,7 @@ where_p = with_elementwise_batch(Primitive(
     vjp_eager=(None, lambda ct, o, c, x, y: np.where(c, ct, 0.0), lambda ct, o, c, x, y: np.where(c, 0.0, ct)),
     kernel=lambda e: fusion().select_plan(e),
     residuals=((), (0,), (0,)),
-))
+)
 where: Callable[..., Any] = where_p.bind
 
 # --- no derivative ------------------------------------------------------------------------------

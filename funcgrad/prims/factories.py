@@ -3,9 +3,11 @@
 ``unary("sin", np.sin, deriv=lambda x, out: cos(x))`` gives impl, jvp (``t * deriv``), vjp
 (``ct * deriv``), the batching rule and (an impl that is a NumPy ufunc) the Numba kernel rule.
 ``binary`` does the same with one partial derivative per operand. ``nondiff`` declares an
-operation whose result carries no derivative. Each also takes the primitive's eager rules
-(``jvp_eager=``, ``vjp_eager=``) and its kernel rule (``kernel=``), so nothing about a primitive
-is assigned after its declaration (see :class:`funcgrad.core.Primitive`).
+operation whose result carries no derivative, ``elementwise`` any other elementwise primitive.
+Each also takes the primitive's eager rules (``unary``: one NumPy derivative,
+``derivative_eager=``, giving both; or ``jvp_eager=``, ``vjp_eager=``) and its kernel rule
+(``kernel=``), so nothing about a primitive is assigned after its declaration (see
+:class:`funcgrad.core.Primitive`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core import Primitive
+from ..errors import PrimitiveDeclarationError
 
-__all__ = ["unary", "binary", "nondiff", "elementwise_batch", "PerIndex", "ndim_of", "batch_to_front",
-           "with_elementwise_batch"]
+__all__ = ["unary", "binary", "nondiff", "elementwise", "elementwise_batch", "PerIndex", "ndim_of",
+           "batch_to_front"]
 
 
 def ndim_of(x: Any) -> int:
@@ -61,13 +64,23 @@ def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
     return batch
 
 
-def with_elementwise_batch(prim: Primitive) -> Primitive:
-    """Give ``prim`` the elementwise batching rule and return it; one whose impl is a NumPy
-    ufunc and that declares no kernel rule gets the ufunc's (see ``Primitive.kernel``)."""
-    prim.batch = elementwise_batch(prim)
-    if type(prim.impl) is np.ufunc and prim.kernel is None:
-        prim.kernel = ufunc_kernel
-    return prim
+def elementwise(name: str, impl: Callable[..., Any], *, kernel: Callable[..., Any] | None = None,
+                **rules: Any) -> Primitive:
+    """A NumPy-broadcasting elementwise primitive: ``Primitive(name, impl, **rules)`` with the
+    elementwise batching rule, and, where ``impl`` is a NumPy ufunc and no ``kernel`` is given,
+    the ufunc's Numba kernel rule (see ``Primitive.kernel``).
+
+    >>> import numpy as np
+    >>> from funcgrad.prims.elementwise import where_p  # elementwise("where", np.where, ...)
+    >>> where_p.batch is not None
+    True
+    """
+    if kernel is None and type(impl) is np.ufunc:
+        kernel = ufunc_kernel
+    return Primitive(name, impl, batch_of=elementwise_batch, kernel=kernel, **rules)
+
+
+_elementwise = elementwise
 
 
 def fusion() -> Any:
@@ -106,10 +119,12 @@ def unary(
     *,
     jvp: Callable[..., Any] | None = None,
     vjp: Callable[..., Any] | None = None,
+    derivative_eager: Callable[[Any, Any], Any] | None = None,
     jvp_eager: Callable[..., Any] | None = None,
     vjp_eager: Callable[..., Any] | None = None,
     kernel: Callable[..., Any] | None = None,
     residuals: tuple[int, ...] | None = None,
+    register: bool = True,
 ) -> Primitive:
     """An elementwise function of one array.
 
@@ -117,7 +132,10 @@ def unary(
     ``ct * deriv``), or give ``jvp(t, out, x)`` and ``vjp(ct, out, x)`` directly when a cheaper
     or more stable form exists (``ct / x`` rather than ``ct * (1 / x)``). ``jvp_eager`` and
     ``vjp_eager`` are the same rules calling NumPy directly, for operands that are no tracers;
-    ``residuals`` what the vjp rule reads (see :class:`funcgrad.core.Primitive`).
+    or give ``derivative_eager(x, out)``, ``deriv`` calling NumPy (the same operations in the same
+    order), from which both come (``t * derivative_eager(x, out)``, ``ct * ...``) and which the
+    backward pass computes for runs of entries at once (``Primitive.product_rule``). ``residuals``
+    is what the vjp rule reads (see :class:`funcgrad.core.Primitive`).
 
     >>> import numpy as np
     >>> from funcgrad.prims.elementwise import sin_p  # unary("sin", np.sin, lambda x, out: cos(x), ...)
@@ -127,9 +145,18 @@ def unary(
     if deriv is not None:
         jvp = jvp or (lambda t, out, x: t * deriv(x, out))
         vjp = vjp or (lambda ct, out, x: ct * deriv(x, out))
-    return with_elementwise_batch(Primitive(
+    if derivative_eager is not None:
+        if jvp_eager is not None or vjp_eager is not None:
+            raise PrimitiveDeclarationError(
+                f"{name}: derivative_eager= gives both eager rules, got jvp_eager= or vjp_eager= too; "
+                "declare one or the other")
+        h = derivative_eager
+        jvp_eager = lambda t, out, x: t * h(x, out)  # noqa: E731
+        vjp_eager = lambda ct, out, x: ct * h(x, out)  # noqa: E731
+    return elementwise(
         name, impl, jvp=(jvp,), vjp=(vjp,), kernel=kernel, residuals=None if residuals is None else (residuals,),
-        jvp_eager=None if jvp_eager is None else (jvp_eager,), vjp_eager=None if vjp_eager is None else (vjp_eager,)))
+        jvp_eager=None if jvp_eager is None else (jvp_eager,), vjp_eager=None if vjp_eager is None else (vjp_eager,),
+        product_rule=derivative_eager, register=register)
 
 
 def binary(
@@ -162,20 +189,23 @@ def binary(
         dx, dy = partials
         jvp = jvp or (lambda t, out, x, y: t * dx(x, y, out), lambda t, out, x, y: t * dy(x, y, out))
         vjp = vjp or (lambda ct, out, x, y: ct * dx(x, y, out), lambda ct, out, x, y: ct * dy(x, y, out))
-    return with_elementwise_batch(Primitive(name, impl, jvp=jvp, vjp=vjp, kernel=kernel, residuals=residuals,
-                                            jvp_eager=jvp_eager, vjp_eager=vjp_eager, broadcasting_binary=broadcasting))
+    return elementwise(name, impl, jvp=jvp, vjp=vjp, kernel=kernel, residuals=residuals,
+                       jvp_eager=jvp_eager, vjp_eager=vjp_eager, broadcasting_binary=broadcasting)
 
 
 def nondiff(name: str, impl: Callable[..., Any], *, elementwise: bool = True,
-            batch: Callable[..., Any] | None = None, kernel: Callable[..., Any] | None = None) -> Primitive:
+            batch: Callable[..., Any] | None = None, kernel: Callable[..., Any] | None = None,
+            batch_of: Callable[[Primitive], Callable[..., Any]] | None = None) -> Primitive:
     """An operation whose result carries no derivative (comparisons, rounding, argmax).
 
-    Elementwise ones get the elementwise batching rule; others pass ``batch``. ``kernel`` is the
+    Elementwise ones get the elementwise batching rule; others pass ``batch`` (or ``batch_of``,
+    see :class:`funcgrad.core.Primitive`). ``kernel`` is the
     Numba kernel rule of one whose impl is no NumPy ufunc (ufunc ones get theirs).
 
     >>> from funcgrad.prims.elementwise import sign_p  # nondiff("sign", np.sign)
     >>> sign_p.nondiff
     True
     """
-    prim = Primitive(name, impl, nondiff=True, batch=batch, kernel=kernel)
-    return with_elementwise_batch(prim) if elementwise else prim
+    if elementwise:  # (the flag shadows the function elementwise)
+        return _elementwise(name, impl, nondiff=True, kernel=kernel)
+    return Primitive(name, impl, nondiff=True, batch=batch, batch_of=batch_of, kernel=kernel)

@@ -28,7 +28,7 @@ import numpy as np
 from ..core import Primitive
 from ..errors import FuncgradError
 from ..random import _sampling
-from .factories import batch_to_front, ndim_of, with_elementwise_batch
+from .factories import batch_to_front, elementwise, ndim_of
 
 __all__ = ["random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
            "random_truncated_normal", "random_standard", "random_randint", "random_poisson", "random_binomial",
@@ -45,12 +45,13 @@ def _lead(key_aval: Any) -> tuple[int, ...]:
     return tuple(key_aval.shape[:-1])
 
 
-def _batch_rule(prim: Primitive, event_ndim: Any) -> Any:
-    """vmap of a draw: the key's batch axis goes first (its leading axes are batch axes for the
-    implementation); other operands go first too, padded to broadcast against the draw's shape."""
+def _draw_batch(prim: Primitive) -> Any:
+    """vmap of a draw (``batch_of=`` of its declaration): the key's batch axis goes first (its
+    leading axes are batch axes for the implementation); other operands go first too, padded to
+    broadcast against the draw's shape."""
 
     def rule(args: tuple, dims: tuple, **params: Any) -> tuple[Any, int]:
-        rank = event_ndim(params)
+        rank = len(params["shape"])
         moved = []
         for i, (a, d) in enumerate(zip(args, dims, strict=True)):
             if d is None:
@@ -64,24 +65,18 @@ def _batch_rule(prim: Primitive, event_ndim: Any) -> Any:
     return rule
 
 
-def _event_shape(params: dict) -> int:
-    return len(params["shape"])
-
-
 # --- key operations ------------------------------------------------------------------------------
 
 random_bits_p = Primitive(
     "random_bits", lambda key, bit_width, shape: _sampling.bits(np.asarray(key), bit_width, shape),
-    nondiff=True, register=False,
+    nondiff=True, register=False, batch_of=_draw_batch,
     abstract_eval=lambda key, bit_width, shape: _aval(_lead(key) + shape, f"uint{bit_width}"))
-random_bits_p.batch = _batch_rule(random_bits_p, _event_shape)
 random_bits = random_bits_p.bind
 
 random_split_p = Primitive(
     "random_split", lambda key, shape: _sampling.split(np.asarray(key), shape),
-    nondiff=True, register=False,
+    nondiff=True, register=False, batch_of=_draw_batch,
     abstract_eval=lambda key, shape: _aval(_lead(key) + shape + key.shape[-1:], np.uint32))
-random_split_p.batch = _batch_rule(random_split_p, _event_shape)
 random_split = random_split_p.bind
 
 
@@ -109,16 +104,14 @@ def _draw_aval(key: Any, *operands: Any, shape: tuple[int, ...], dtype: Any) -> 
 
 random_uniform_p = Primitive(
     "random_uniform", lambda key, shape, dtype: _sampling.uniform(np.asarray(key), shape, dtype),
-    nondiff=True, register=False,
+    nondiff=True, register=False, batch_of=_draw_batch,
     abstract_eval=lambda key, shape, dtype: _draw_aval(key, shape=shape, dtype=dtype))
-random_uniform_p.batch = _batch_rule(random_uniform_p, _event_shape)
 random_uniform = random_uniform_p.bind
 
 random_normal_p = Primitive(
     "random_normal", lambda key, shape, dtype: _sampling.normal(np.asarray(key), shape, dtype),
-    nondiff=True, register=False,
+    nondiff=True, register=False, batch_of=_draw_batch,
     abstract_eval=lambda key, shape, dtype: _draw_aval(key, shape=shape, dtype=dtype))
-random_normal_p.batch = _batch_rule(random_normal_p, _event_shape)
 random_normal = random_normal_p.bind
 
 def _fma_residual_aval(a: Any, b: Any, c: Any) -> Any:
@@ -129,9 +122,9 @@ def _fma_residual_aval(a: Any, b: Any, c: Any) -> Any:
 # fma(a, b, c) - (a * b + c): added (without derivative) to the composition a * b + c, it makes
 # ``uniform`` with bounds XLA's fused multiply-add to the bit while keeping the composition's
 # derivatives.
-random_fma_residual_p = with_elementwise_batch(Primitive(
+random_fma_residual_p = elementwise(
     "random_fma_residual", _sampling.fma_residual, nondiff=True, register=False,
-    abstract_eval=_fma_residual_aval))
+    abstract_eval=_fma_residual_aval)
 random_fma_residual = random_fma_residual_p.bind
 
 
@@ -142,51 +135,46 @@ def _xla_correction_aval(x: Any, plain: Any, fn: str) -> Any:
 
 # xla_fn(x) - fn(x): added (without derivative) to NumPy's fn(x) (``plain``), it gives XLA CPU's value
 # of fn (``"exp"``) to the bit while keeping fn's derivatives (lognormal, pareto).
-random_xla_correction_p = with_elementwise_batch(Primitive(
+random_xla_correction_p = elementwise(
     "random_xla_correction", _sampling.xla_correction, nondiff=True, register=False,
-    abstract_eval=_xla_correction_aval))
+    abstract_eval=_xla_correction_aval)
 random_xla_correction = random_xla_correction_p.bind
 
 random_standard_p = Primitive(
     "random_standard",
     lambda key, shape, dtype, dist: _sampling.standard(np.asarray(key), shape, dtype, dist),
-    nondiff=True, register=False,
+    nondiff=True, register=False, batch_of=_draw_batch,
     abstract_eval=lambda key, shape, dtype, dist: _draw_aval(key, shape=shape, dtype=dtype))
-random_standard_p.batch = _batch_rule(random_standard_p, _event_shape)
 random_standard = random_standard_p.bind
 
 random_truncated_normal_p = Primitive(
     "random_truncated_normal",
     lambda key, lower, upper, shape, dtype: _sampling.truncated_normal(np.asarray(key), lower, upper, shape, dtype),
-    nondiff=True, register=False,
+    nondiff=True, register=False, batch_of=_draw_batch,
     abstract_eval=lambda key, lower, upper, shape, dtype: _draw_aval(key, lower, upper, shape=shape, dtype=dtype))
-random_truncated_normal_p.batch = _batch_rule(random_truncated_normal_p, _event_shape)
 random_truncated_normal = random_truncated_normal_p.bind
 
 random_randint_p = Primitive(
     "random_randint",
     lambda key, minval, maxval, shape, dtype: _sampling.randint(np.asarray(key), minval, maxval, shape, dtype),
-    nondiff=True, register=False,
+    nondiff=True, register=False, batch_of=_draw_batch,
     abstract_eval=lambda key, minval, maxval, shape, dtype: _draw_aval(key, minval, maxval, shape=shape, dtype=dtype))
-random_randint_p.batch = _batch_rule(random_randint_p, _event_shape)
 random_randint = random_randint_p.bind
 
 
 random_poisson_p = Primitive(
     "random_poisson",
     lambda key, lam, shape, dtype: _sampling.poisson(np.asarray(key), lam, shape, dtype),
-    nondiff=True, register=False,
+    nondiff=True, register=False, batch_of=_draw_batch,
     abstract_eval=lambda key, lam, shape, dtype: _draw_aval(key, lam, shape=shape, dtype=dtype))
-random_poisson_p.batch = _batch_rule(random_poisson_p, _event_shape)
 random_poisson = random_poisson_p.bind
 
 
 random_binomial_p = Primitive(
     "random_binomial",
     lambda key, count, prob, shape, dtype: _sampling.binomial(np.asarray(key), count, prob, shape, dtype),
-    nondiff=True, register=False,
+    nondiff=True, register=False, batch_of=_draw_batch,
     abstract_eval=lambda key, count, prob, shape, dtype: _draw_aval(key, count, prob, shape=shape, dtype=dtype))
-random_binomial_p.batch = _batch_rule(random_binomial_p, _event_shape)
 random_binomial = random_binomial_p.bind
 
 # Gamma: differentiable in alpha by implicit reparameterisation. The derivative of a draw is a
@@ -208,24 +196,26 @@ def _no_second_derivative(*args: Any, **params: Any) -> Any:
         "gradients of any order of composition with other operations work).")
 
 
+def _gamma_grad_batch(args: tuple, dims: tuple, log_space: bool) -> tuple[Any, int]:
+    rank = max(ndim_of(b) - (e is not None) for b, e in zip(args, dims, strict=True))
+    return random_gamma_grad(*(batch_to_front(a, d, rank=rank) if d is not None else a
+                               for a, d in zip(args, dims, strict=True)), log_space=log_space), 0
+
+
 random_gamma_grad_p = Primitive(
-    "random_gamma_grad", _gamma_grad_impl, register=False,
+    "random_gamma_grad", _gamma_grad_impl, register=False, batch=_gamma_grad_batch,
     jvp=(_no_second_derivative, _no_second_derivative), vjp=(_no_second_derivative, _no_second_derivative),
     abstract_eval=lambda alpha, sample, log_space: _aval(
         np.broadcast_shapes(alpha.shape, sample.shape), sample.dtype))
-random_gamma_grad_p.batch = lambda args, dims, log_space: (random_gamma_grad(
-    *(batch_to_front(a, d, rank=max(ndim_of(b) - (e is not None) for b, e in zip(args, dims, strict=True)))
-      if d is not None else a for a, d in zip(args, dims, strict=True)), log_space=log_space), 0)
 random_gamma_grad: Callable[..., Any] = random_gamma_grad_p.bind
 
 random_gamma_p = Primitive(
     "random_gamma",
     lambda key, alpha, shape, log_space: _sampling.gamma(np.asarray(key), alpha, shape, log_space),
-    register=False,
+    register=False, batch_of=_draw_batch,
     jvp=(None, lambda t, out, key, alpha, shape, log_space: t * random_gamma_grad(alpha, out, log_space=log_space)),
     vjp=(None, lambda ct, out, key, alpha, shape, log_space: ct * random_gamma_grad(alpha, out, log_space=log_space)),
     abstract_eval=lambda key, alpha, shape, log_space: _draw_aval(key, alpha, shape=shape, dtype=alpha.dtype))
-random_gamma_p.batch = _batch_rule(random_gamma_p, _event_shape)
 random_gamma = random_gamma_p.bind
 
 RANDOM_PRIMITIVES = (random_bits_p, random_split_p, random_fold_in_p, random_uniform_p, random_normal_p,

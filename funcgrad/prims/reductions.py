@@ -42,13 +42,8 @@ def reduction_batch(prim: Primitive) -> Any:
     return batch
 
 
-def _with_reduction_batch(prim: Primitive) -> Primitive:
-    prim.batch = reduction_batch(prim)
-    return prim
-
-
-def _index_reduction_batch(prim: Primitive) -> Primitive:
-    """argmax/argmin take one axis or None (which means the flattened array)."""
+def _index_reduction_batch(prim: Primitive) -> Any:
+    """Batching rule of argmax/argmin, which take one axis or None (the flattened array)."""
 
     def batch(args: tuple, dims: tuple, axis: int | None, keepdims: bool) -> tuple[Any, int]:
         x = batch_to_front(args[0], dims[0])
@@ -58,13 +53,12 @@ def _index_reduction_batch(prim: Primitive) -> Primitive:
         flat = prim.bind(reshape(x, shape=(x.shape[0], rest)), axis=1, keepdims=False)
         return (reshape(flat, shape=(x.shape[0],) + (1,) * (x.ndim - 1)) if keepdims else flat), 0
 
-    prim.batch = batch
-    return prim
+    return batch
 
 
-def _scan_batch(prim: Primitive) -> Primitive:
-    prim.batch = lambda args, dims, axis: (prim.bind(batch_to_front(args[0], dims[0]), axis=axis + 1), 0)
-    return prim
+def _scan_batch(prim: Primitive) -> Any:
+    """Batching rule of cumsum/cumprod (one axis)."""
+    return lambda args, dims, axis: (prim.bind(batch_to_front(args[0], dims[0]), axis=axis + 1), 0)
 
 
 def _expand(ct: Any, x: Any, axis: tuple[int, ...] | None) -> Any:
@@ -126,7 +120,7 @@ def _sum_vjp_eager(ct: Any, out: Any, x: Any, axis: tuple[int, ...] | None, keep
     return broadcast_to_p.impl(ct, shape)
 
 
-reduce_sum_p = _with_reduction_batch(Primitive(
+reduce_sum_p = Primitive(
     "sum",
     _sum_of_array,
     emit=lambda e, a, bind: _sum_emit(e, a, bind),
@@ -137,7 +131,8 @@ reduce_sum_p = _with_reduction_batch(Primitive(
     residuals=((0,),),  # the operand's shape
     # shape_role "reduce": a new value, never a view of the operand (jit's in-place writes rely on it)
     shape_role="reduce",
-))
+    batch_of=reduction_batch,
+)
 reduce_sum: Callable[..., Any] = reduce_sum_p.bind
 
 
@@ -151,7 +146,7 @@ def _extremum_weights(out: Any, x: Any, axis: tuple[int, ...] | None, dtype: Any
 
 
 def _extremum(name: str, impl: Any, ufunc: np.ufunc) -> Primitive:
-    return _with_reduction_batch(Primitive(
+    return Primitive(
         name,
         lambda x, axis, keepdims: impl(x, axis=axis, keepdims=keepdims),
         emit=_reduce_emit(ufunc.reduce, impl),
@@ -160,8 +155,7 @@ def _extremum(name: str, impl: Any, ufunc: np.ufunc) -> Primitive:
         vjp=(lambda ct, out, x, axis, keepdims: _expand(ct, x, axis)
              * _extremum_weights(out, x, axis, out.dtype),),
         residuals=((0, OUTPUT),),
-        shape_role="reduce",
-    ))
+        shape_role="reduce", batch_of=reduction_batch)
 
 
 reduce_max_p = _extremum("max", np.max, np.maximum)
@@ -212,13 +206,14 @@ def _exclusive_products(x: Any, axis: tuple[int, ...] | None) -> Any:
     return transpose(others, axes=tuple(int(i) for i in np.argsort(perm)))
 
 
-reduce_prod_p = _with_reduction_batch(Primitive(
+reduce_prod_p = Primitive(
     "prod",
     lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
     jvp=(lambda t, out, x, axis, keepdims: reduce_sum(
         t * _exclusive_products(x, axis), axis=axis, keepdims=keepdims),),
     vjp=(lambda ct, out, x, axis, keepdims: _expand(ct, x, axis) * _exclusive_products(x, axis),),
-))
+    batch_of=reduction_batch,
+)
 
 
 def _reverse_cumsum(x: Any, axis: int) -> Any:
@@ -228,12 +223,13 @@ def _reverse_cumsum(x: Any, axis: int) -> Any:
     return getitem_static(cumsum(getitem_static(x, flip), axis=axis), flip)
 
 
-cumsum_p = _scan_batch(Primitive(
+cumsum_p = Primitive(
     "cumsum",
     lambda x, axis: np.cumsum(x, axis=axis),
     jvp=(lambda t, out, x, axis: cumsum(t, axis=axis),),
     vjp=(lambda ct, out, x, axis: _reverse_cumsum(ct, axis),),
-))
+    batch_of=_scan_batch,
+)
 cumsum: Callable[..., Any] = cumsum_p.bind
 
 def _scan_steps(x: Any, axis: int) -> list[tuple[int, Any]]:
@@ -269,22 +265,23 @@ def _cumprod_vjp(ct: Any, out: Any, x: Any, axis: int) -> Any:
     return ct
 
 
-cumprod_p = _scan_batch(Primitive(
+cumprod_p = Primitive(
     "cumprod",
     lambda x, axis: np.cumprod(x, axis=axis),
     jvp=(_cumprod_jvp,),
     vjp=(_cumprod_vjp,),
-))
+    batch_of=_scan_batch,
+)
 cumprod = cumprod_p.bind
 
-argmax_p = _index_reduction_batch(
-    nondiff("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims), elementwise=False))
-argmin_p = _index_reduction_batch(
-    nondiff("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims), elementwise=False))
-all_p = _with_reduction_batch(
-    nondiff("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims), elementwise=False))
-any_p = _with_reduction_batch(
-    nondiff("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims), elementwise=False))
+argmax_p = nondiff("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims),
+                   elementwise=False, batch_of=_index_reduction_batch)
+argmin_p = nondiff("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims),
+                   elementwise=False, batch_of=_index_reduction_batch)
+all_p = nondiff("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims), elementwise=False,
+                batch_of=reduction_batch)
+any_p = nondiff("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims), elementwise=False,
+                batch_of=reduction_batch)
 
 
 def _argsort_batch(args: tuple, dims: tuple, axis: int, kind: str | None) -> tuple[Any, int]:

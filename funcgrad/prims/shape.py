@@ -14,7 +14,7 @@ import numpy as np
 
 from .._backend import as_array, is_foreign_array
 from ..core import Primitive
-from .factories import PerIndex, batch_to_front, fusion, with_elementwise_batch
+from .factories import PerIndex, batch_to_front, elementwise, fusion
 
 
 def _shape(x: Any) -> tuple[int, ...]:
@@ -198,7 +198,7 @@ def _astype_impl(x: Any, dtype: Any) -> Any:
     return as_array(x).astype(dtype)
 
 
-astype_p = with_elementwise_batch(Primitive(
+astype_p = elementwise(
     "astype",
     _astype_impl,
     emit=_method_emit("astype", "dtype"),
@@ -207,7 +207,7 @@ astype_p = with_elementwise_batch(Primitive(
     jvp_eager=(lambda t, out, x, dtype: _astype_impl(t, dtype),),
     kernel=lambda e: fusion().cast_plan(e),  # in a fused loop, a cast
     residuals=((),),
-))
+)
 astype: Callable[..., Any] = astype_p.bind
 
 
@@ -223,18 +223,18 @@ def cast_derivative(g: Any, dtype: np.dtype) -> Any:
     return astype(g, dtype=dtype)
 
 # The value passes unchanged; being non-differentiable, traces hand it on as a plain value.
-stop_gradient_p = with_elementwise_batch(Primitive(
+stop_gradient_p = elementwise(
     "stop_gradient", lambda x: x, nondiff=True, emit=lambda e, args, bind: args[0],
-    kernel=lambda e: fusion().identity_plan(e)))
+    kernel=lambda e: fusion().identity_plan(e))
 stop_gradient = stop_gradient_p.bind
 
 # The identity, opaque to the compiler's passes: what is computed from its result is never
 # merged (CSE) with what was computed from its operand. checkpoint's recomputation starts here.
-optimization_barrier_p = with_elementwise_batch(Primitive(
+optimization_barrier_p = elementwise(
     "optimization_barrier", lambda x: x,
     jvp=(lambda t, out, x: optimization_barrier(t),), vjp=(lambda ct, out, x: ct,),
     emit=lambda e, args, bind: args[0], register=False, kernel=lambda e: fusion().identity_plan(e),
-    residuals=((),)))
+    residuals=((),))
 optimization_barrier: Callable[..., Any] = optimization_barrier_p.bind
 
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ..core import Primitive
 from ..prims import elementwise as ew
-from ..prims.factories import binary, nondiff, unary, with_elementwise_batch
+from ..prims.factories import binary, elementwise, nondiff, unary
 from ._lazy import scipy_module
 
 
@@ -144,9 +143,9 @@ def _betainc_dx(t: Any, out: Any, a: Any, b: Any, x: Any) -> Any:
 
 _betainc_a = _no_derivative("betainc", "a", _SHAPE_WHY)
 _betainc_b = _no_derivative("betainc", "b", _SHAPE_WHY)
-betainc_p = with_elementwise_batch(Primitive(
+betainc_p = elementwise(
     "betainc", _ufunc("betainc"), jvp=(_betainc_a, _betainc_b, _betainc_dx),
-    vjp=(_betainc_a, _betainc_b, _betainc_dx)))
+    vjp=(_betainc_a, _betainc_b, _betainc_dx))
 
 
 def _t_density(df: Any, x: Any) -> Any:

@@ -25,7 +25,6 @@ import numpy as np
 from .._backend import zeros_like_shape
 from ..core import OUTPUT, Primitive, Trace, Tracer, _level_counter
 from ..errors import TracerConversionError
-from ..prims import eager_vjp as _eager_vjp  # noqa: F401  (declares the eager vjp rules the backward pass uses)
 from ..prims import elementwise as _ew
 from ..prims.elementwise import add
 from ..prims.shape import cast_derivative, sum_to_shape
@@ -400,7 +399,8 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
     # The shape and dtype of the cotangent being handed down a chain of compact entries (each
     # one's operand is shaped and typed like its output, so all these cotangents are alike):
     # read from the first, then known; None when not read yet.
-    cshape = cdtype = None
+    cshape: tuple[int, ...] | None = None
+    cdtype: Any = None
     nodes = iter(range(len(tape) - 1, -1, -1))
     run_below = len(tape)  # chains in runs (_fused_run) are tried below this node
     for node in nodes:
@@ -434,7 +434,7 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
                 _, kept_out, kept_x, back = entry
                 # (a run needs the entries 1 and 3 below compact too: a cheap test first)
                 if back == 1 and _FUSED_MIN <= node < run_below and 3 < len(tape[node - 1] or ()) < 7 \
-                        and 3 < len(tape[node - 3] or ()) < 7 and eager and prim in _PRODUCT_RULES and not cts \
+                        and 3 < len(tape[node - 3] or ()) < 7 and eager and prim.product_rule is not None and not cts \
                         and type(ct) is _NDARRAY:
                     done, g = _fused_run(tape, node, ct)
                     if done > 0:  # entries node .. node - done + 1 are done: g is the cotangent of node - done
@@ -517,14 +517,12 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
     return [cts.get(n) for n in wanted]
 
 
-# Primitives whose eager vjp rule is ``ct * h(out, x)`` with ``h`` elementwise (NumPy ufuncs and
-# arithmetic on the residuals only). Down a chain of them, ``h`` of a whole run of entries is
-# computed at once on their stacked residuals (one call of the rule per run instead of one per
-# entry), and the cotangent is multiplied by each row in turn: the same multiplications in the
-# same order, so the same bits (tests/test_eager_fast_paths.py checks every primitive listed here
-# against its rule applied entry by entry).
-_PRODUCT_RULES = frozenset((_ew.sin_p, _ew.cos_p, _ew.tan_p, _ew.sinh_p, _ew.cosh_p, _ew.tanh_p, _ew.exp_p,
-                            _ew.expm1_p, _ew.expit_p, _ew.arcsin_p, _ew.arccos_p, _ew.arcsinh_p, _ew.arccosh_p))
+# Primitives declaring a ``product_rule`` h (their eager vjp rule is ``ct * h(x, out)``, h
+# elementwise: NumPy ufuncs and arithmetic on the residuals only; see Primitive). Down a chain of
+# them, h of a whole run of entries is computed at once on their stacked residuals (one call per
+# run instead of one per entry), and the cotangent is multiplied by each row in turn: the same
+# multiplications in the same order, so the same bits (tests/test_eager_fast_paths.py checks every
+# primitive declaring one against its rule applied entry by entry).
 _FUSED_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 _FUSED_ELEMENTS = 2048  # elements per stacked run: small arrays only (a run's h is a few temporaries)
 _FUSED_MIN = 4  # shorter runs go entry by entry
@@ -532,7 +530,7 @@ _FUSED_MIN = 4  # shorter runs go entry by entry
 
 def _fused_run(tape: list, node: int, ct: np.ndarray) -> tuple[int, Any]:
     """Push ``ct`` (eager, the only live cotangent) down the chain of compact entries starting at
-    ``node`` (one-operand entries of ``_PRODUCT_RULES`` and ``x * number``, each reading the node
+    ``node`` (one-operand entries with a ``product_rule`` and ``x * number``, each reading the node
     just below) in one go. Returns ``(entries done, cotangent of the node below them)``; where
     there is no such chain of at least ``_FUSED_MIN`` entries, ``(-k, None)`` with ``k`` the
     length of the shorter one (so no run starts above ``node - k`` either), and ``(-1, None)``
@@ -550,7 +548,7 @@ def _fused_run(tape: list, node: int, ct: np.ndarray) -> tuple[int, Any]:
         if len(e) == 4:
             prim = e[0]
             if prim is not first:
-                if prim not in _PRODUCT_RULES:
+                if prim.product_rule is None:
                     break
                 alike = False
             if e[3] != 1 or type(e[1] if e[2] is None else e[2]) is not _NDARRAY:
@@ -581,12 +579,14 @@ def _fused_run(tape: list, node: int, ct: np.ndarray) -> tuple[int, Any]:
 
 
 def _rows_of_h(prim: Primitive, entries: list, shape: tuple) -> Any:
-    """The rows of ``h(out, x)`` (the rule with ``ct = 1.0``: exactly h) for ``entries`` of
-    ``prim``, computed at once on their stacked residuals."""
+    """The rows of ``h(x, out)`` (``prim.product_rule``) for ``entries`` of ``prim``, computed at
+    once on their stacked residuals."""
+    h = prim.product_rule
+    assert h is not None  # (entries of a run have one)
     first = entries[0]
     outs = None if first[1] is None else np.concatenate([e[1] for e in entries]).reshape((-1,) + shape)
     xs = None if first[2] is None else np.concatenate([e[2] for e in entries]).reshape((-1,) + shape)
-    return iter(prim.vjp_eager[0](1.0, outs, xs))  # type: ignore[index]
+    return iter(h(xs, outs))
 
 
 def _custom_backward(cts: dict, bwd: Callable[[list], Sequence[Any]], tracked: list, primals: list,
