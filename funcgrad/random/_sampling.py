@@ -416,7 +416,7 @@ def _poisson_knuth(key: np.ndarray, lam: np.ndarray, shape: tuple[int, ...], ful
         while (log_prod > -lam).any():
             key, sub = _chain_split(key, 2)
             k = np.where(log_prod > -lam, k + 1, k)
-            log_prod = log_prod + np.log(np.broadcast_to(uniform(sub, shape, np.float32), full))
+            log_prod = log_prod + _xla_math.log(np.broadcast_to(uniform(sub, shape, np.float32), full))
     return k - 1
 
 
@@ -425,7 +425,7 @@ def _poisson_rejection(key: np.ndarray, lam: np.ndarray, shape: tuple[int, ...],
     dtype = lam.dtype if lam.dtype.kind == "f" else np.dtype(np.float64)
     lam = lam.astype(dtype)
     f = dtype.type
-    log_lam = np.log(lam)
+    log_lam = _xla_math.log(lam)  # XLA's log and lgamma, and the FMA it forms in t: JAX's counts
     b = f(0.931) + f(2.53) * np.sqrt(lam)
     a = f(-0.059) + f(0.02483) * b
     inv_alpha = f(1.1239) + f(1.1328) / (b - f(3.4))
@@ -443,9 +443,12 @@ def _poisson_rejection(key: np.ndarray, lam: np.ndarray, shape: tuple[int, ...],
             v = np.broadcast_to(uniform(k1, shape, dtype), full)
             u_shifted = f(0.5) - np.abs(u)
             k = np.floor((f(2) * a / u_shifted + b) * u + lam + f(0.43))
-            s = np.log(v * inv_alpha / (a / (u_shifted * u_shifted) + b))
+            s = _xla_math.log(v * inv_alpha / (a / (u_shifted * u_shifted) + b))
             kp1 = np.where(k < 0, f(1), k + f(1))  # k < 0 is rejected below; keep lgamma off its poles
-            t = -lam + k * log_lam - np.asarray(_lgamma(kp1), np.float64).astype(dtype).reshape(k.shape)
+            if dtype == np.float32:
+                t = _xla_math.fma32(*np.broadcast_arrays(k, log_lam, -lam)) - _xla_math.lgamma_f32(kp1)
+            else:
+                t = -lam + k * log_lam - np.asarray(_lgamma(kp1), np.float64).astype(dtype).reshape(k.shape)
             accept1 = (u_shifted >= f(0.07)) & (v <= v_r)
             reject = (k < 0) | ((u_shifted < f(0.013)) & (v > u_shifted))
             accept = accept1 | (~reject & (s <= t))

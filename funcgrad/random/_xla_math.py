@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-__all__ = ["fma32", "fma64", "log_f32", "log1p", "log", "exp", "rsqrt", "flush_subnormal"]
+__all__ = ["fma32", "fma64", "log_f32", "log1p", "log", "exp", "rsqrt", "flush_subnormal", "lgamma_f32"]
 
 
 def fma32(a: np.ndarray | np.float32, b: np.ndarray | np.float32, c: np.ndarray | float) -> np.ndarray:
@@ -315,6 +315,35 @@ def rsqrt(x: np.ndarray) -> np.ndarray:
         refined = fma32(e * np.float32(-0.5), fma32(x * e, e, -1.0), e)
     normal = (x >= np.finfo(np.float32).tiny) & (x < np.inf)
     return np.where(normal, refined, e).astype(np.float32)
+
+
+# XLA's float32 lgamma for x >= 1/2: Lanczos' approximation (g = 7, the coefficients rounded to float32),
+# log Γ(x) = (z + 1/2 - t / log t) log t + log √(2π) + log(1 + Σ cᵢ / (z + i)), z = x - 1, t = z + 7.5,
+# log t = log1p(z / 7.5) + log 7.5, the product and the added constant fused.
+_LGAMMA_C = (676.520386, -1259.13916, 771.323425, -176.615036, 12.5073433, -0.138571098, 9.98436917e-06,
+             1.50563267e-07)
+
+
+def lgamma_f32(x: np.ndarray) -> np.ndarray:
+    """XLA CPU's float32 ``lgamma`` for ``x >= 0.5`` (``inf`` at ``inf``); smaller ``x`` (XLA's
+    reflection through its own ``sin``) is not reproduced: NaN there.
+
+    >>> float(lgamma_f32(np.float32(3.0)))  # log 2 = 0.69314718..., to XLA's accuracy
+    0.6931474208831787
+    """
+    f32 = np.float32
+    x = np.asarray(x, f32)
+    with np.errstate(all="ignore"):
+        z = x + f32(-1.0)
+        acc = f32(_LGAMMA_C[0]) / (z + f32(1.0)) + f32(1.0)
+        for i, c in enumerate(_LGAMMA_C[1:], start=2):
+            acc = acc + f32(c) / (z + f32(i))
+        t = z + f32(7.5)
+        log_t = log1p(z * f32(0.13333334)) + f32(2.01490307)
+        head = fma32((z + f32(0.5)) - t / log_t, log_t, float(f32(0.918938518)))
+        out = np.asarray(head + log(acc), f32)
+        out = np.where(x == np.inf, f32(np.inf), out)
+        return np.where(x >= f32(0.5), out, f32(np.nan)).astype(f32)
 
 
 # Eigen's rational approximation of erf in float32: x P(x²) / Q(x²), clamped to ±1 beyond 3.8325.
