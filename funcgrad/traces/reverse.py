@@ -35,6 +35,7 @@ _NDARRAY = np.ndarray
 _UFUNC = np.ufunc
 _PY_REALS = (float, int)
 _F64 = np.dtype(np.float64)
+_np_add = np.add  # add's impl: what add(a, b) computes when neither is a tracer (the eager backward pass)
 
 
 class ReverseTracer(Tracer):
@@ -76,7 +77,11 @@ class ReverseTrace(Trace):
         node = self.num_nodes
         self.num_nodes = node + 1
         self.tape.append(None)
-        return reverse_tracer(self, value, node)
+        t = ReverseTracer()  # (reverse_tracer, inlined)
+        t._trace = self
+        t.primal = value
+        t.node = node
+        return t
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         if prim.vjp_all is None:
@@ -467,12 +472,13 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
                 # The only live cotangent: handed on, past the nodes in between (none of them has a
                 # cotangent, as none is pending: their entries would do nothing).
                 carry = g
-                for _ in range(back - 1):
-                    next(nodes)
+                if back != 1:
+                    for _ in range(back - 1):
+                        next(nodes)
             else:
                 src = node - back
                 prev = cts.get(src)
-                cts[src] = g if prev is None else add(prev, g)
+                cts[src] = g if prev is None else _np_add(prev, g) if eager else add(prev, g)
             continue
         if size == 8 and entry[3] == 1:  # one operand, with parameters or reshaped (sum, reshape, getitem)
             rule = (prim.vjp_eager if eager else prim.vjp)[0]  # type: ignore[index]
@@ -490,28 +496,34 @@ def backward(trace: ReverseTrace, seeds: Sequence[tuple[int, Any]], wanted: Sequ
                 g = cast_derivative(g, dtype)
             src = node - entry[6]
             prev = cts.get(src)
-            cts[src] = g if prev is None else add(prev, g)
+            cts[src] = g if prev is None else _np_add(prev, g) if eager else add(prev, g)
             continue
         start = 4 + entry[3]
         params, out, primals, links = entry[1], entry[2], entry[4:start], entry[start:]
         vjps = prim.vjp_eager if eager else prim.vjp
+        ct_meta: tuple | None = None  # (ct.shape, ct.dtype), read once
         for k in range(0, len(links), 3):
             i = links[k]
             rule = vjps[i]  # type: ignore[index]
             if rule is None:
                 raise _no_rule(prim, i)
             g = rule(ct, out, *primals, **params) if params else rule(ct, out, *primals)
-            if type(g) in _PY_NUMBERS:
+            if type(g) is not _NDARRAY and type(g) in _PY_NUMBERS:
                 g = np.asarray(g)
             meta = links[k + 2]
-            shape, dtype = (ct.shape, ct.dtype) if meta is None else meta
+            if meta is None:
+                if ct_meta is None:
+                    ct_meta = (ct.shape, ct.dtype)
+                meta = ct_meta
+            shape, dtype = meta
             if g.shape != shape:
                 g = sum_to_shape(g, shape)
-            if g.dtype != dtype:
+            dt = g.dtype
+            if dt is not dtype and dt != dtype:
                 g = cast_derivative(g, dtype)
             src = node - links[k + 1]
             prev = cts.get(src)
-            cts[src] = g if prev is None else add(prev, g)
+            cts[src] = g if prev is None else _np_add(prev, g) if eager else add(prev, g)
     if len(wanted) == 1:
         return [cts.get(wanted[0])]
     return [cts.get(n) for n in wanted]
