@@ -33,9 +33,9 @@ differently); larger ones agree to an ulp or so (XLA sums longer rows in another
 draws of 4096 numbers or more to YNNPACK, whose ``exp`` and sums are not reproduced). Numbers also
 depend on how XLA compiles the draw: JAX gives other float32 gamma numbers when ``a`` is a
 compile-time constant inside a user's ``jit`` (XLA then folds the exact ``rsqrt``); funcgrad gives
-JAX's numbers for a call of the draw itself. ``ball``, ``orthogonal`` and float32
-``multivariate_normal`` agree to a few units in the last place. float32 draws are JAX's default
-numbers; float64 draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
+JAX's numbers for a call of the draw itself. ``ball``, ``multivariate_normal`` and float32
+``orthogonal`` (factorisations computed by LAPACK, not XLA) agree to a few units in the last place.
+float32 draws are JAX's default numbers; float64 draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
 
 **Differences from JAX.** Keys are raw ``uint32`` arrays (JAX's legacy ``PRNGKey`` style), also
 from ``key()``; the default float dtype is float64 (funcgrad follows NumPy), which is JAX's
