@@ -1,13 +1,13 @@
 """Numba-compiled threefry bits and standard normal draws, bit-identical to the NumPy code.
 
-Each kernel reproduces its NumPy counterpart (``_threefry``, ``_sampling._normal_from_bits``,
+Each kernel reproduces its NumPy counterpart (``_threefry``, ``_blocks``,
 ``_erfinv.erfinv``, ``_xla_math.log1p`` and ``log_f32``) operation by operation, in the same
 order and dtypes, so the bits are the same (and so JAX's):
 
 * float64 fused multiply-adds are LLVM's ``llvm.fma`` (a hardware FMA, or libm's exact one),
   which the NumPy code emulates exactly with error-free transformations;
-* float32 ones are computed in float64 and rounded once to float32, exactly as the NumPy
-  emulation ``_xla_math.fma32`` does;
+* float32 ones are ``llvm.fma`` on float32, correctly rounded as the NumPy emulation
+  ``_xla_math.fma32`` is;
 * Numba contracts nothing by itself (no ``fastmath``), and float64 ``log`` is the C library's,
   which NumPy calls too.
 
@@ -34,16 +34,16 @@ _BLOCK = 512  # elements per stage of a normal kernel: the stage buffers stay in
 
 @intrinsic
 def _fma(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
-    """``a * b + c`` for float64, rounded once."""
-    if not (a == b == c == types.float64):
+    """``a * b + c`` for float64 (or float32) operands, rounded once."""
+    if not (a == b == c and a in (types.float64, types.float32)):
         return None
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        double = args[0].type
-        fn = builder.module.declare_intrinsic("llvm.fma", [double], ir.FunctionType(double, [double] * 3))
+        real = args[0].type
+        fn = builder.module.declare_intrinsic("llvm.fma", [real], ir.FunctionType(real, [real] * 3))
         return builder.call(fn, args)
 
-    return types.float64(types.float64, types.float64, types.float64), codegen
+    return a(a, a, a), codegen
 
 
 def _bitcast(source: Any, target: Any) -> Any:
@@ -145,8 +145,9 @@ def _polynomial(coefficients: tuple, step: str, first: str) -> Any:
 
 @njit(inline="always")
 def _fma32(a: Any, b: Any, c: Any) -> Any:
-    """float32 ``a * b + c`` rounded once: computed in float64, as ``_xla_math.fma32``."""
-    return np.float32(np.float64(a) * np.float64(b) + np.float64(c))
+    """float32 ``a * b + c`` rounded once (``llvm.fma`` on float32: a hardware FMA or libm's
+    correctly rounded ``fmaf``), the bits of ``_xla_math.fma32``'s emulation."""
+    return _fma(np.float32(a), np.float32(b), np.float32(c))
 
 
 # --- float64 normals ---------------------------------------------------------------------------------

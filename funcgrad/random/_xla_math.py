@@ -5,10 +5,9 @@ What differs, found by comparing against JAX 0.10 on CPU (x86-64 with FMA):
 
 * XLA compiles with floating-point contraction on, so ``a * b + c`` in a polynomial step is one
   fused multiply–add (one rounding). float32 FMAs are emulated exactly in float64 (the product of
-  two float32 numbers is exact there, and the sum rounds to float64 before float32 only in cases
-  too rare to matter: a double rounding needs the exact result within 2⁻⁵³ of a float32
-  midpoint). float64 FMAs are emulated with error-free transformations (Dekker's product, Knuth's
-  sum).
+  two float32 numbers is exact there; the sum is rounded to odd in float64 by an error-free sum, so
+  its rounding to float32 is the correctly rounded one). float64 FMAs are emulated with
+  error-free transformations (Dekker's product, Knuth's sum).
 * ``log1p`` is XLA's own for every dtype: Cephes' rational approximation
   ``x - x²/2 + x³ P(x)/Q(x)`` for ``|x| < √2 - 1`` (polynomials evaluated with FMAs), ``log(1 + x)``
   elsewhere.
@@ -33,9 +32,44 @@ __all__ = ["fma32", "fma64", "log_f32", "log1p", "log", "exp", "rsqrt", "flush_s
 
 
 def fma32(a: np.ndarray | np.float32, b: np.ndarray | np.float32, c: np.ndarray | float) -> np.ndarray:
-    """``round_f32(a * b + c)`` for float32 ``a``, ``b``, ``c`` (computed in float64)."""
-    wide = np.multiply(a, b, dtype=np.float64)
-    return np.add(wide, c, out=np.empty(wide.shape, np.float32), casting="same_kind")  # rounds once, to float32
+    """``a * b + c`` rounded once, to float32, for float32 ``a``, ``b`` and float32 or float64 ``c``:
+    a fused multiply-add.
+
+    The product is exact in float64; where the float64 sum lands on a float32 midpoint, it is
+    rounded to odd instead (truncated toward zero, the lowest bit set when inexact: Knuth's TwoSum
+    gives the error), which makes the final rounding to float32 correct (53 >= 2 * 24 + 2) where
+    rounding to nearest twice would not be.
+
+    >>> a, b = np.float32(1 + 2**-23), np.float32(1 - 2**-24)
+    >>> fma32(a, b, 2**-47 * (1 + 2**-13)) - np.float32(1)
+    np.float32(1.1920929e-07)
+    """
+    product = np.multiply(a, b, dtype=np.float64)  # exact: 24 + 24 bits
+    total = np.array(np.add(product, c, dtype=np.float64))  # rounds to nearest (ours: a fresh array)
+    flat = total.reshape(-1)
+    bits = flat.view(np.int64)
+    # Rounding twice differs from rounding once only where the float64 sum is a float32 midpoint
+    # (rounding to float64 never crosses one: they are float64 numbers): bit 28 set and the 28 below
+    # zero for a float32 normal number; anything below float32's smallest normal is checked too.
+    maybe_midpoint = np.flatnonzero(((bits & _LOW_29_BITS) == _BIT_28) | (np.abs(flat) < _TINY32))
+    if maybe_midpoint.size:
+        t = flat[maybe_midpoint]
+        p = np.broadcast_to(product, total.shape).reshape(-1)[maybe_midpoint]
+        addend = np.broadcast_to(np.asarray(c, np.float64), total.shape).reshape(-1)[maybe_midpoint]
+        with np.errstate(invalid="ignore"):  # inf - inf: a NaN error, never nudged
+            back = t - p
+            error = (p - (t - back)) + (addend - back)  # Knuth's TwoSum: t + error is exact
+        # round to odd: an even t (a midpoint is) with a nonzero error moves one unit toward the exact
+        # sum, away from zero when the error has t's sign (adding to the bits grows either sign's magnitude)
+        inexact_even = ((error > 0) | (error < 0)) & ((bits[maybe_midpoint] & 1) == 0)
+        away = (error > 0) == (t > 0)
+        bits[maybe_midpoint] += np.where(inexact_even, np.where(away, 1, -1), 0).astype(np.int64)
+    return total.astype(np.float32)
+
+
+_LOW_29_BITS = np.int64((1 << 29) - 1)
+_BIT_28 = np.int64(1 << 28)
+_TINY32 = float(np.finfo(np.float32).tiny)
 
 
 def flush_subnormal(x: np.ndarray) -> np.ndarray:
