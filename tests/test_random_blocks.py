@@ -1,6 +1,6 @@
 """funcgrad.random's blocked pure-NumPy draws (``_blocks``, ``_threefry.KeyStream``/``stream_bits``,
 ``_complex_fma``) against the unblocked reference (threefry's block function on all counters at
-once, ``_sampling._normal_from_bits`` with the emulated FMAs): every bit equal, at sizes around
+once, ``normal_from_bits`` (tests/random_reference.py) with the emulated FMAs): every bit equal, at sizes around
 the block boundaries, for one key and for batches of keys under ``vmap``. The reference itself is
 checked against JAX's recorded answers in test_random.py and test_random_kernels.py."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from random_reference import normal_from_bits
 
 import funcgrad as fg
 import funcgrad.random as fr
@@ -33,7 +34,7 @@ def _reference_bits(key: np.ndarray, width: int, shape: tuple[int, ...]) -> np.n
 
 def _reference_normal(key: np.ndarray, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     d = np.dtype(dtype)
-    return _sampling._normal_from_bits(_reference_bits(key, d.itemsize * 8, shape), d)
+    return normal_from_bits(_reference_bits(key, d.itemsize * 8, shape), d)
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> None:
@@ -72,7 +73,7 @@ def test_blocked_normal_hits_every_branch(small_blocks, dtype):
     index = 24820701 if dtype == "float64" else 4276093  # from test_random_kernels' JAX_TAIL
     bits = _threefry.bits_of_counters(np.asarray(fr.key(0)), np.dtype(dtype).itemsize * 8, index - 2, index + 3)
     deep = _blocks.normal_of_bits(bits.copy(), dtype)
-    _same_bits(deep, _sampling._normal_from_bits(bits.copy(), np.dtype(dtype)))
+    _same_bits(deep, normal_from_bits(bits.copy(), np.dtype(dtype)))
     assert np.abs(deep).max() > 5.4
 
 
@@ -141,7 +142,7 @@ def test_unscaled_erfinv_draws_equal_the_reference(small_blocks, dtype):
     key = np.asarray(fr.key(8))
     d = np.dtype(dtype)
     got = _sampling.standard(key, (2 * SMALL_BLOCK + 1,), d, "erfinv")
-    want = _sampling._normal_from_bits(_reference_bits(key, d.itemsize * 8, (2 * SMALL_BLOCK + 1,)), d, scaled=False)
+    want = normal_from_bits(_reference_bits(key, d.itemsize * 8, (2 * SMALL_BLOCK + 1,)), d, scaled=False)
     _same_bits(got, want)
 
 

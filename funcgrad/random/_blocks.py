@@ -1,6 +1,6 @@
 """Standard normal draws of threefry keys in pure NumPy, block by block (issue 15 §3).
 
-The same numbers as the unblocked reference (``_sampling._normal_from_bits``: ``√2 erfinv(u)``
+The same numbers as the unblocked reference (``normal_from_bits`` in tests/random_reference.py: ``√2 erfinv(u)``
 with XLA's ``log1p`` and polynomials, JAX's numbers), in far fewer and cheaper NumPy passes:
 
 * counters are processed in blocks of :data:`_threefry.BLOCK`, so every pass runs on
@@ -310,7 +310,7 @@ def normal(key: np.ndarray, n: int, dtype: Any, out: np.ndarray | None = None) -
 def normal_of_bits(raw: np.ndarray, dtype: Any, scaled: bool = True) -> np.ndarray:
     """√2 erfinv(u) (just erfinv(u) unless ``scaled``) for the uniform ``u`` of the random bits
     ``raw`` (``uint32`` for float32, ``uint64`` for float64; any shape), block by block: the
-    numbers of ``_sampling._normal_from_bits``."""
+    numbers of the unblocked ``√2 erfinv(u)`` (tests/random_reference.py)."""
     dtype = np.dtype(dtype)
     flat = np.ascontiguousarray(raw).reshape(-1)
     n = flat.shape[0]

@@ -188,7 +188,7 @@ def maxwell(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndar
 def normal(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """Standard normal floats: ``sqrt(2) * erfinv(u)`` for ``u`` uniform in (-1, 1); large threefry
     draws in Numba when it is installed (the same bits, see ``_accel``), else in NumPy block by
-    block (``_blocks``: the same bits as :func:`_normal_from_bits`)."""
+    block (``_blocks``: the same bits as whole-array passes of ``erfinv``)."""
     dtype = np.dtype(dtype)
     if key.shape[-1] == PHILOX_WORDS:
         return _philox.normal(key, shape, dtype)
@@ -205,19 +205,6 @@ def normal(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
             _blocks.normal(one_key, n, dtype, row)
         return out.reshape(lead + shape)
     return _blocks.normal_of_bits(bits(key, dtype.itemsize * 8, shape), dtype)
-
-
-def _normal_from_bits(raw: np.ndarray, dtype: np.dtype, scaled: bool = True) -> np.ndarray:
-    """``sqrt(2) * erfinv(u)`` (just ``erfinv(u)`` unless ``scaled``) for the uniform ``u`` of ``raw``:
-    the unblocked reference of ``_blocks`` (whole-array passes, the emulated FMAs of ``erfinv``)."""
-    u = _unit_floats(raw, dtype)
-    lo = np.nextafter(dtype.type(-1.0), dtype.type(1.0))
-    u *= dtype.type(1.0) - lo
-    u += lo  # >= lo already (JAX clamps with max(lo, .), which never changes a value here)
-    out = erfinv(u, open_interval=True)
-    if scaled:
-        out *= dtype.type(math.sqrt(2.0))
-    return out
 
 
 _erf = np.frompyfunc(math.erf, 1, 1)

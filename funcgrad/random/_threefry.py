@@ -24,28 +24,36 @@ __all__ = ["threefry2x32", "counters", "random_bits", "split", "fold_in", "seed_
 
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _PARITY = np.uint32(0x1BD11BDA)
-_CHUNK = 1 << 16  # elements per block of work: keeps the temporaries in the CPU cache
-
-
-def _rounds(x0: np.ndarray, x1: np.ndarray, injections: list, tmp: np.ndarray) -> None:
-    """The 20 rounds, in place on ``x0`` and ``x1`` (already injected with the first key);
-    ``injections[s - 1]`` is what the ``s``-th key injection adds to each word."""
-    for block in range(5):
-        for r in _ROTATIONS[block % 2]:
-            np.add(x0, x1, out=x0)
-            np.left_shift(x1, np.uint32(r), out=tmp)
-            np.right_shift(x1, np.uint32(32 - r), out=x1)
-            np.bitwise_or(x1, tmp, out=x1)
-            np.bitwise_xor(x1, x0, out=x1)
-        add0, add1 = injections[block]
-        np.add(x0, add0, out=x0)
-        np.add(x1, add1, out=x1)
+_SHIFTS = tuple(np.array(r, np.uint32) for r in range(33))  # 0-d arrays: cheaper ufunc operands than scalars
+BLOCK = 1 << 15  # counters per block of work (measured: 2**14 to 2**16 are within noise): temporaries stay in cache
 
 
 def _injections(ks: tuple) -> list:
-    """The words added after every 4 rounds: key words in rotation, plus the injection number."""
+    """The words added after every 4 rounds (``ks``: the key words and their parity word, arrays or
+    0-d arrays): key words in rotation, plus the injection number."""
     with np.errstate(over="ignore"):
-        return [(ks[s % 3], ks[(s + 1) % 3] + np.uint32(s)) for s in range(1, 6)]
+        return [(np.asarray(ks[s % 3]), np.asarray(ks[(s + 1) % 3] + np.uint32(s), np.uint32)) for s in range(1, 6)]
+
+
+def _rounds(x0: np.ndarray, x1: np.ndarray, injections: list, tmp: np.ndarray, first_sum_done: bool = False,
+            out0: np.ndarray | None = None, out1: np.ndarray | None = None) -> None:
+    """The 20 rounds and 5 key injections, in place on ``x0`` and ``x1`` (already injected with the
+    first key); ``injections[s - 1]`` is what the ``s``-th key injection adds to each word.
+    ``first_sum_done``: ``x0`` already holds the first round's ``x0 + x1``. The last injection writes
+    into ``out0``/``out1`` instead when given (e.g. the halves of a ``uint64`` buffer)."""
+    add, xor, shl, shr = np.add, np.bitwise_xor, np.left_shift, np.right_shift
+    for block in range(5):
+        for i, r in enumerate(_ROTATIONS[block % 2]):
+            if block or i or not first_sum_done:
+                add(x0, x1, x0)
+            shl(x1, _SHIFTS[r], tmp)
+            shr(x1, _SHIFTS[32 - r], x1)
+            xor(x1, tmp, x1)  # the rotation (the shifted parts do not overlap)
+            xor(x1, x0, x1)
+        add0, add1 = injections[block]
+        last = block == 4
+        add(x0, add0, x0 if not last or out0 is None else out0)
+        add(x1, add1, x1 if not last or out1 is None else out1)
 
 
 def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -68,9 +76,9 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[np.ndarray, np.nda
         f0, f1 = out0.reshape(-1), out1.reshape(-1)
         b0 = np.broadcast_to(x0, shape).reshape(-1)
         b1 = np.broadcast_to(x1, shape).reshape(-1)
-        tmp = np.empty(min(n, _CHUNK), np.uint32)
-        for start in range(0, n, _CHUNK):
-            stop = min(n, start + _CHUNK)
+        tmp = np.empty(min(n, BLOCK), np.uint32)
+        for start in range(0, n, BLOCK):
+            stop = min(n, start + BLOCK)
             c0, c1 = f0[start:stop], f1[start:stop]
             np.add(b0[start:stop], k0, out=c0)
             np.add(b1[start:stop], k1, out=c1)
@@ -84,9 +92,7 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[np.ndarray, np.nda
 
 
 LITTLE_ENDIAN = sys.byteorder == "little"
-_SHIFTS = tuple(np.array(r, np.uint32) for r in range(33))  # 0-d arrays: cheaper ufunc operands than scalars
 _MASK32 = 0xFFFFFFFF
-BLOCK = 1 << 15  # counters per block of the one-key streams (measured: 2**14 to 2**16 are within noise)
 PER_KEY_STREAM = 1 << 15  # draws per key from which a batch of keys runs key by key, each in blocks (measured)
 
 
@@ -103,12 +109,9 @@ class KeyStream:
 
     def __init__(self, key: np.ndarray, block: int = BLOCK) -> None:
         k0, k1 = int(key[0]), int(key[1])
-        ks = (k0, k1, k0 ^ k1 ^ int(_PARITY))
         self._k0 = np.array(k0, np.uint32)
         self._k1 = k1
-        # the words added after every 4 rounds: key words in rotation, plus the injection number
-        self._injections = [(np.array(ks[s % 3], np.uint32), np.array((ks[(s + 1) % 3] + s) & _MASK32, np.uint32))
-                            for s in range(1, 6)]
+        self._injections = _injections(tuple(np.array(k, np.uint32) for k in (k0, k1, k0 ^ k1 ^ int(_PARITY))))
         self._arange = np.arange(block, dtype=np.uint32)
         self._tmp = np.empty(block, np.uint32)
 
@@ -117,22 +120,9 @@ class KeyStream:
         words of flat indices ``start .. start + m`` (``start + m <= 2**32``); the last key injection
         writes into ``out0``/``out1`` instead when given (e.g. the halves of a ``uint64`` buffer)."""
         m = x0.shape[0]
-        add, xor, tmp = np.add, np.bitwise_xor, self._tmp[:m]
-        shl, shr = np.left_shift, np.right_shift
-        add(self._arange[:m], np.array((start + self._k1) & _MASK32, np.uint32), x1)  # counter + k1 (high word 0)
-        add(x1, self._k0, x0)  # the first round's sum: (0 + k0) + x1
-        for block in range(5):
-            for i, r in enumerate(_ROTATIONS[block % 2]):
-                if block or i:
-                    add(x0, x1, x0)
-                shl(x1, _SHIFTS[r], tmp)
-                shr(x1, _SHIFTS[32 - r], x1)
-                xor(x1, tmp, x1)
-                xor(x1, x0, x1)
-            add0, add1 = self._injections[block]
-            last = block == 4
-            add(x0, add0, x0 if not last or out0 is None else out0)
-            add(x1, add1, x1 if not last or out1 is None else out1)
+        np.add(self._arange[:m], np.array((start + self._k1) & _MASK32, np.uint32), x1)  # counter + k1 (high word 0)
+        np.add(x1, self._k0, x0)  # the first round's sum: (0 + k0) + x1
+        _rounds(x0, x1, self._injections, self._tmp[:m], True, out0, out1)
 
 
 def stream_bits(key: np.ndarray, bit_width: int, n: int, out: np.ndarray | None = None,
@@ -205,14 +195,14 @@ def random_bits(key: np.ndarray, bit_width: int, shape: tuple[int, ...]) -> np.n
         words = np.empty((math.prod(lead), n), np.uint64 if bit_width == 64 else np.uint32)
         if _accel.run("bits64" if bit_width == 64 else "bits32", key.reshape(-1, 2), words):
             out = words.reshape(lead + shape)
-            return out if bit_width >= 32 else out.astype(np.dtype(f"uint{bit_width}"))
+            return _narrow(out, bit_width)
     if n <= 0xFFFFFFFF and (key.ndim == 1 or n >= PER_KEY_STREAM):  # each key's counters in blocks
         flat = key.reshape(-1, 2)
         words = np.empty((flat.shape[0], n), np.uint64 if bit_width == 64 else np.uint32)
         for one_key, row in zip(flat, words):
             stream_bits(one_key, 64 if bit_width == 64 else 32, n, row)
         out = words.reshape(lead + shape)
-        return out if bit_width >= 32 else out.astype(np.dtype(f"uint{bit_width}"))
+        return _narrow(out, bit_width)
     keys = math.prod(lead)
     if keys > 1 and 0 < n <= BLOCK // 2:  # many keys, few numbers each: a block's worth of keys at a time
         flat = key.reshape(-1, 2)
@@ -221,22 +211,26 @@ def random_bits(key: np.ndarray, bit_width: int, shape: tuple[int, ...]) -> np.n
         for first in range(0, keys, rows):
             words[first:first + rows] = _broadcast_bits(flat[first:first + rows], 64 if bit_width == 64 else 32, (n,))
         out = words.reshape(lead + shape)
-        return out if bit_width >= 32 else out.astype(np.dtype(f"uint{bit_width}"))
+        return _narrow(out, bit_width)
     return _broadcast_bits(key, bit_width, shape)
+
+
+def _narrow(words: np.ndarray, bit_width: int) -> np.ndarray:
+    """``uint32``/``uint64`` words as they are for 32 and 64 bits; the low 8 or 16 bits of each
+    ``uint32`` word otherwise."""
+    return words if bit_width >= 32 else words.astype(np.dtype(f"uint{bit_width}"))
 
 
 def _broadcast_bits(key: np.ndarray, bit_width: int, shape: tuple[int, ...]) -> np.ndarray:
     """:func:`random_bits` by the block function on all counters and keys at once (``uint64`` for
-    64 bits, else ``uint32``; the caller narrows 8 and 16)."""
+    64 bits, else ``uint32`` narrowed to 8 or 16 bits)."""
     hi, lo = counters(shape)
     k0, k1 = _key_words(key, len(shape))
     y0, y1 = threefry2x32(k0, k1, hi, lo)
     if bit_width == 64:
         return _join64(y0, y1)
     np.bitwise_xor(y0, y1, out=y0)
-    if bit_width == 32:
-        return y0
-    return y0.astype(np.dtype(f"uint{bit_width}"))
+    return _narrow(y0, bit_width)
 
 
 def bits_of_counters(key: np.ndarray, bit_width: int, start: int, stop: int) -> np.ndarray:
