@@ -191,3 +191,26 @@ def test_float32_log_equals_xla_log_reference():
         return
     got = _blocks._log_f32(x, _blocks._LogBuffers(x.size))
     _same_bits(got, _xla_math.log_f32(x))
+
+
+@pytest.mark.parametrize(("key", "counter", "want"), [
+    ((0, 0), (0, 0), (0x6B200159, 0x99BA4EFE)),  # Random123's known-answer vectors, 20 rounds
+    ((0xFFFFFFFF, 0xFFFFFFFF), (0xFFFFFFFF, 0xFFFFFFFF), (0x1CB996FC, 0xBB002BE7)),
+    ((0x13198A2E, 0x03707344), (0x243F6A88, 0x85A308D3), (0xC4923A9C, 0x483DF7A0)),
+])
+def test_threefry_known_answers_on_both_paths(key, counter, want):
+    one_key = _threefry.threefry2x32(key[0], key[1], np.uint32(counter[0]), np.uint32(counter[1]))
+    keys = _threefry.threefry2x32(np.full(3, key[0], np.uint32), key[1], np.uint32(counter[0]), np.uint32(counter[1]))
+    assert (int(one_key[0]), int(one_key[1])) == want
+    assert all((int(k0), int(k1)) == want for k0, k1 in zip(*keys))
+
+
+@pytest.mark.parametrize("n", [_threefry.BLOCK - 1, _threefry.BLOCK + 1, 2 * _threefry.BLOCK + 5])
+def test_threefry_one_key_blocks_equal_the_broadcast_key_path(n):
+    rng = np.random.default_rng(n)
+    x0, x1 = rng.integers(0, 2**32, (2, n), dtype=np.uint64).astype(np.uint32)
+    k0, k1 = np.uint32(0x9E3779B9), np.uint32(0x7F4A7C15)
+    blocked = _threefry.threefry2x32(k0, k1, x0, x1)  # one key: in blocks of BLOCK counters
+    whole = _threefry.threefry2x32(np.full(n, k0), k1, x0, x1)  # a key per element: one pass
+    np.testing.assert_array_equal(blocked[0], whole[0])
+    np.testing.assert_array_equal(blocked[1], whole[1])

@@ -131,8 +131,8 @@ def _exact_fma(a: np.ndarray, b: np.ndarray, c: float) -> np.ndarray:
 
 
 def _exact_horner(coefficients: tuple, x: np.ndarray) -> np.ndarray:
-    """The reference: float64 steps by error-free transformations, float32 steps in float64 then
-    rounded (exact for these inputs: checked offline against correctly rounded values)."""
+    """The reference: float64 steps by error-free transformations, float32 steps by
+    ``_xla_math.fma32`` (correctly rounded: the float64 sum rounded to odd at float32 midpoints)."""
     if x.dtype == np.float64:
         return _xla_math.horner(coefficients, x)
     p = np.full(x.shape, np.float32(coefficients[0]))
