@@ -143,12 +143,14 @@ def _polynomial(coefficients: tuple, step: str, first: str) -> Any:
     return njit(inline="always")(namespace["polynomial"])
 
 
+_fma_call: Any = _fma  # called without the typing context mypy sees in the intrinsic's signature
+
+
 @njit(inline="always")
 def _fma32(a: Any, b: Any, c: Any) -> Any:
     """float32 ``a * b + c`` rounded once (``llvm.fma`` on float32: a hardware FMA or libm's
     correctly rounded ``fmaf``), the bits of ``_xla_math.fma32``'s emulation."""
-    return _fma(np.float32(a), np.float32(b), np.float32(c))
-
+    return _fma_call(np.float32(a), np.float32(b), np.float32(c))
 
 # --- float64 normals ---------------------------------------------------------------------------------
 
