@@ -184,7 +184,8 @@ def speed_rows(rng: np.random.Generator) -> list[dict]:
                      fg=lambda: jhvp(params["w1"], params, x, onehot, v), np=lambda: hvp_np(params, x, onehot, v),
                      unpack=hvp_unpack, samples=(151, 5), number=(10, 2)))
     jchain = fg.jit(vg(chain1k_fg))
-    rows.append(dict(name="jit-chain-1k", what="jit(value_and_grad) 1,000-op chain", target=0.4,
+    # The issue's <= 0.4x target for this chain is the fused backend's (numba-chain-1k); here informational.
+    rows.append(dict(name="jit-chain-1k", what="jit(value_and_grad) 1,000-op chain", target=None,
                      fg=lambda: jchain(x_chain), np=lambda: chain1k_np(x_chain), unpack=both,
                      samples=(61, 3), number=(5, 1)))
     if importlib.util.find_spec("numba") is not None:  # the optional fused backend (more in bench_numba.py)
@@ -277,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         t = time_pair(r["fg"], r["np"], r["samples"][which], r["number"][which])
         report(r["name"], r["what"], fmt(t["np_cpu"]), fmt(t["fg_cpu"]), f"{t['r_wall']:.2f}x", f"{t['r_cpu']:.2f}x",
-               f"<={r['target']:g}x", t["r_cpu"] <= r["target"])
+               "-" if r["target"] is None else f"<={r['target']:g}x",
+               None if r["target"] is None else t["r_cpu"] <= r["target"])
     if want("mem-chain-10k") or want("mem-1e7"):
         for name, what, b_fg, b_np, target in memory_rows():
             if not want(name):
