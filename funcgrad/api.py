@@ -207,12 +207,7 @@ def vjp(  # type: ignore[misc]  # mypy does not match *primals: Any to the overl
     if type(x) is np.ndarray and x.dtype.kind in "fc" and not has_aux:
         # One array in (the common case): what _record does, without flattening the argument
         # tuple or, for one traced array out, the output.
-        trace = ReverseTrace()
-        tx = trace.new_input(x)
-        try:
-            raw = f(tx)
-        finally:
-            trace.alive = False
+        trace, tx, raw = _trace_one_array(f, x)
         leaves, in_tree, input_nodes = [x], _trees()[1], [tx.node]
         one_in = True
         if type(raw) is ReverseTracer and raw._trace is trace:
@@ -571,12 +566,7 @@ def value_and_grad(
         if type(x) is np.ndarray and x.dtype.kind in "fc" and not has_aux:
             # One array in (the common case): no pytree to flatten or rebuild on the way in, nor,
             # for one traced scalar out, on the way out.
-            trace = ReverseTrace()
-            tx = trace.new_input(x)
-            try:
-                raw = fun(tx)
-            finally:
-                trace.alive = False
+            trace, tx, raw = _trace_one_array(fun, x)
             if type(raw) is ReverseTracer and raw._trace is trace:
                 out = raw.primal
                 out = np.array(out) if isinstance(out, np.generic) else _output(out)
@@ -611,6 +601,18 @@ def value_and_grad(
         return out, g
 
     return value_and_grad_f
+
+
+def _trace_one_array(f: Callable[..., Any], x: np.ndarray) -> tuple[ReverseTrace, ReverseTracer, Any]:
+    """Run ``f`` on one array traced in reverse mode (the fast path of vjp and value_and_grad):
+    the trace, the input's tracer and what ``f`` returned."""
+    trace = ReverseTrace()
+    tx = trace.new_input(x)
+    try:
+        raw = f(tx)
+    finally:
+        trace.alive = False
+    return trace, tx, raw
 
 
 def _all_float_arrays(tree: Any) -> bool:

@@ -215,20 +215,22 @@ def _tie_partial_eager(wins: Any, x: Any, y: Any) -> Any:
     return np.where(wins, 1.0, np.where(np.equal(x, y), 0.5, 0.0))
 
 
+def _tie_rules_eager(wins: Callable[[Any, Any], Any]) -> tuple[Any, ...]:
+    """The eager rules of maximum/minimum (jvp: t * partial, vjp: ct * partial; ``wins(x, y)``
+    says where x is the result), one per operand."""
+    first = (lambda g, o, x, y: g * _tie_partial_eager(wins(x, y), x, y))
+    second = (lambda g, o, x, y: g * _tie_partial_eager(wins(y, x), x, y))
+    return (first, second)
+
+
 maximum_p = binary("maximum", np.maximum, (lambda x, y, out: _tie_partial(greater(x, y), x, y),
                                            lambda x, y, out: _tie_partial(greater(y, x), x, y)),
-                   jvp_eager=(lambda t, o, x, y: t * _tie_partial_eager(np.greater(x, y), x, y),
-                              lambda t, o, x, y: t * _tie_partial_eager(np.greater(y, x), x, y)),
-                   vjp_eager=(lambda ct, o, x, y: ct * _tie_partial_eager(np.greater(x, y), x, y),
-                              lambda ct, o, x, y: ct * _tie_partial_eager(np.greater(y, x), x, y)),
-                              residuals=((0, 1), (0, 1)))
+                   jvp_eager=_tie_rules_eager(np.greater), vjp_eager=_tie_rules_eager(np.greater),
+                   residuals=((0, 1), (0, 1)))
 minimum_p = binary("minimum", np.minimum, (lambda x, y, out: _tie_partial(less(x, y), x, y),
                                            lambda x, y, out: _tie_partial(less(y, x), x, y)),
-                   jvp_eager=(lambda t, o, x, y: t * _tie_partial_eager(np.less(x, y), x, y),
-                              lambda t, o, x, y: t * _tie_partial_eager(np.less(y, x), x, y)),
-                   vjp_eager=(lambda ct, o, x, y: ct * _tie_partial_eager(np.less(x, y), x, y),
-                              lambda ct, o, x, y: ct * _tie_partial_eager(np.less(y, x), x, y)),
-                              residuals=((0, 1), (0, 1)))
+                   jvp_eager=_tie_rules_eager(np.less), vjp_eager=_tie_rules_eager(np.less),
+                   residuals=((0, 1), (0, 1)))
 # fmax/fmin ignore NaN: the non-NaN operand gets the whole derivative.
 fmax_p = binary("fmax", np.fmax, (
     lambda x, y, out: _tie_partial(logical_or(greater(x, y), isnan(y)), x, y),

@@ -1,0 +1,12 @@
+"""Operands inside each primitive's domain, as functions of a random base array (shared by the
+tests of the eager rules: tests/test_eager_fast_paths.py and tests/test_eager_jvp.py)."""
+
+import numpy as np
+
+DOMAIN = {
+    "arcsin": lambda u: 0.9 * np.tanh(u),
+    "arccos": lambda u: 0.9 * np.tanh(u),
+    "arccosh": lambda u: 1.5 + u * u,
+    "tan": lambda u: 0.5 * np.tanh(u),
+    "true_divide": lambda u: u + np.where(u >= 0, 0.5, -0.5),  # a divisor away from zero
+}
