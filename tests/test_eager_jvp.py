@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from eager_domains import DOMAIN
+from eager_domains import DOMAIN, operands
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
@@ -54,12 +54,9 @@ def _random(shape, dtype):
 
 def _operands(prim, dtype, shape):
     u = _random(shape, dtype)
-    x = DOMAIN.get(prim.name, lambda v: v)(u)
-    if prim.name == "where":
-        return [u.real > 0, x, (x * 0.5).astype(dtype)]
-    if prim.name in ("maximum", "minimum"):
-        y = x[::-1].copy() if x.ndim else x  # ties at the middle (x == y) and where reversed
-        return [x, y]
+    if prim.name in ("where", "maximum", "minimum"):
+        return operands(prim, u)
+    x = operands(prim, u)[0]
     if prim is matmul_p:
         return [x, DOMAIN.get(prim.name, lambda v: v)(_random(shape[::-1], dtype))]
     if len(prim.jvp) == 2:  # arithmetic: the second operand broadcast against the first
