@@ -18,6 +18,7 @@ import itertools
 import math
 import os
 import threading
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, NoReturn, Protocol, Sequence
 
 import numpy as np
@@ -27,7 +28,7 @@ from .errors import ConcretizationError, LeakedTracerError, PrimitiveDeclaration
 if TYPE_CHECKING:
     from .numpy.index_update import At
 
-__all__ = ["Primitive", "Tracer", "ValuelessTracer", "Trace", "is_differentiable_dtype", "primitives",
+__all__ = ["Primitive", "Tracer", "ValueTracer", "ValuelessTracer", "Trace", "is_differentiable_dtype", "primitives",
            "find_top_trace", "higher_order_primitives", "ShapedArray", "abstract_eval", "OUTPUT"]
 
 _level_counter = itertools.count(1)  # next() is atomic in CPython: safe across threads
@@ -477,6 +478,16 @@ class Tracer:
         def resize(self, *args: Any, **kwargs: Any) -> NoReturn: ...
         def fill(self, *args: Any, **kwargs: Any) -> NoReturn: ...
         def put(self, *args: Any, **kwargs: Any) -> NoReturn: ...
+
+
+class ValueTracer(Tracer):
+    """A tracer holding a concrete value one level down (``primal``: an array or a lower tracer),
+    as reverse and forward mode's do. Its shape and dtype are the primal's, read without a
+    Python-level call (traces read them on every operation)."""
+
+    __slots__ = ("primal",)
+    shape = property(attrgetter("primal.shape"))  # type: ignore[assignment]
+    dtype = property(attrgetter("primal.dtype"))  # type: ignore[assignment]
 
 
 class ValuelessTracer(Tracer):

@@ -204,6 +204,16 @@ def test_vmapped_while_whose_carry_becomes_traced_by_jit():
 # --- loops inside loop bodies: a tape recorded inside a step is one of the step's residuals -------
 
 
+def _assert_batched_hessians(loss, want):
+    """The per-example Hessians of ``loss`` over XT, batched four ways, are ``want``."""
+    for label, h in {"vmap∘hessian": lambda: fg.vmap(fg.hessian(loss))(XT),
+                     "vmap∘jacrev∘grad": lambda: fg.vmap(fg.jacrev(fg.grad(loss)))(XT),
+                     "jacrev∘vmap∘grad": lambda: np.einsum("iaib->iab", fg.jacrev(fg.vmap(fg.grad(loss)))(XT)),
+                     "vmap∘vmap∘jacrev∘grad": lambda: fg.vmap(fg.vmap(fg.jacrev(fg.grad(loss))))(X22).reshape(4, 3, 3),
+                     }.items():
+        np.testing.assert_allclose(h(), want, rtol=1e-9, atol=1e-10, err_msg=label)
+
+
 def _inner_while(c, x):
     """A loop whose trip count, ceil(1 + |c|^2), depends on the carry it starts from."""
     return lax.while_loop(lambda s: s[1] < 1.0 + fnp.sum(s[0] * s[0]),
@@ -257,12 +267,7 @@ def test_while_inside_a_while_body_to_second_order():
                     }.items():
         np.testing.assert_allclose(h(x), want[2], rtol=1e-9, atol=1e-10, err_msg=name)
     np.testing.assert_allclose(fg.grad(lambda x: fg.grad(loss)(x)[0])(x), want[2][0], rtol=1e-9, atol=1e-10)
-    for name, h in {"vmap∘hessian": lambda: fg.vmap(fg.hessian(loss))(XT),
-                    "vmap∘jacrev∘grad": lambda: fg.vmap(fg.jacrev(fg.grad(loss)))(XT),
-                    "jacrev∘vmap∘grad": lambda: np.einsum("iaib->iab", fg.jacrev(fg.vmap(fg.grad(loss)))(XT)),
-                    "vmap∘vmap∘jacrev∘grad": lambda: fg.vmap(fg.vmap(fg.jacrev(fg.grad(loss))))(X22).reshape(4, 3, 3),
-                    }.items():
-        np.testing.assert_allclose(h(), want, rtol=1e-9, atol=1e-10, err_msg=name)
+    _assert_batched_hessians(loss, want)
 
 
 def scan_of_while(x):
@@ -324,12 +329,7 @@ def test_while_inside_scan_and_cond_under_nested_transformations(name):
                      "jvp∘vmap∘grad": lambda: fg.jvp(fg.vmap(fg.grad(loss)), (XT,), (XT[::-1],))[1]}.items():
         expected = {"jvp∘vmap∘grad": np.einsum("iab,ib->ia", want, XT[::-1])}.get(label, want[2])
         np.testing.assert_allclose(h(), expected, rtol=1e-9, atol=1e-10, err_msg=label)
-    for label, h in {"vmap∘hessian": lambda: fg.vmap(fg.hessian(loss))(XT),
-                     "vmap∘jacrev∘grad": lambda: fg.vmap(fg.jacrev(fg.grad(loss)))(XT),
-                     "jacrev∘vmap∘grad": lambda: np.einsum("iaib->iab", fg.jacrev(fg.vmap(fg.grad(loss)))(XT)),
-                     "vmap∘vmap∘jacrev∘grad": lambda: fg.vmap(fg.vmap(fg.jacrev(fg.grad(loss))))(X22).reshape(4, 3, 3),
-                     }.items():
-        np.testing.assert_allclose(h(), want, rtol=1e-9, atol=1e-10, err_msg=label)
+    _assert_batched_hessians(loss, want)
 
 
 @fg.custom_vjp
@@ -388,12 +388,7 @@ def test_constructs_inside_a_staged_while_body_under_nested_transformations(kind
     want = np.stack([fg.hessian(loop_py(x, n))(x) for x, n in zip(XT, TRIPS)])
     np.testing.assert_allclose(want[1], _fd(fg.grad(loop_py(XT[1], TRIPS[1])), XT[1]), rtol=1e-6, atol=1e-7)
     loss = fg.jit(loop)
-    for label, h in {"vmap∘hessian": lambda: fg.vmap(fg.hessian(loss))(XT),
-                     "vmap∘jacrev∘grad": lambda: fg.vmap(fg.jacrev(fg.grad(loss)))(XT),
-                     "jacrev∘vmap∘grad": lambda: np.einsum("iaib->iab", fg.jacrev(fg.vmap(fg.grad(loss)))(XT)),
-                     "vmap∘vmap∘jacrev∘grad": lambda: fg.vmap(fg.vmap(fg.jacrev(fg.grad(loss))))(X22).reshape(4, 3, 3),
-                     }.items():
-        np.testing.assert_allclose(h(), want, rtol=1e-9, atol=1e-10, err_msg=label)
+    _assert_batched_hessians(loss, want)
 
 
 @pytest.mark.parametrize("checkpoint", [None, "sqrt"])

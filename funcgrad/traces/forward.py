@@ -6,12 +6,11 @@ only run for operands that carry one; the contributions of several operands are 
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-from ..core import Primitive, Trace, Tracer
+from ..core import Primitive, Trace, Tracer, ValueTracer
 from ..errors import TracerConversionError
 from ..prims.elementwise import add
 from ..prims.shape import broadcast_to, cast_derivative
@@ -39,17 +38,12 @@ def _object_output(prim: Primitive) -> TracerConversionError:
     )
 
 
-class JVPTracer(Tracer):
+class JVPTracer(ValueTracer):
     """A value with its tangent on a forward trace. Made by :func:`jvp_tracer` (a class without
     an ``__init__`` is instantiated at about half the cost)."""
 
-    __slots__ = ("primal", "tangent")
-    primal: Any
+    __slots__ = ("tangent",)
     tangent: Any
-    # The primal's shape and dtype, read without a Python-level call (traces read them on every
-    # operation of a nested derivative, such as grad inside jvp).
-    shape = property(attrgetter("primal.shape"))  # type: ignore[assignment]
-    dtype = property(attrgetter("primal.dtype"))  # type: ignore[assignment]
 
 
 def jvp_tracer(trace: ForwardTrace, primal: Any, tangent: Any) -> JVPTracer:

@@ -17,13 +17,12 @@ cotangent reaching a real value keeps its real part).
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .._backend import zeros_like_shape
-from ..core import OUTPUT, Primitive, Trace, Tracer, _level_counter
+from ..core import OUTPUT, Primitive, Trace, Tracer, ValueTracer, _level_counter
 from ..errors import TracerConversionError
 from ..prims import elementwise as _ew
 from ..prims.elementwise import add
@@ -38,16 +37,13 @@ _F64 = np.dtype(np.float64)
 _np_add = np.add  # add's impl: what add(a, b) computes when neither is a tracer (the eager backward pass)
 
 
-class ReverseTracer(Tracer):
+class ReverseTracer(ValueTracer):
     """A value recorded on a reverse trace's tape: its primal and its node id. Made by
     :func:`reverse_tracer` (the hot paths set the three slots inline: a class without an
     ``__init__`` is instantiated at about half the cost)."""
 
-    __slots__ = ("primal", "node")
+    __slots__ = ("node",)
     node: int
-    # The primal's, read without a Python frame (Tracer's properties are Python functions).
-    shape = property(attrgetter("primal.shape"))  # type: ignore[assignment]
-    dtype = property(attrgetter("primal.dtype"))  # type: ignore[assignment]
 
 
 def reverse_tracer(trace: ReverseTrace, primal: Any, node: int) -> ReverseTracer:
