@@ -188,16 +188,17 @@ def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None) -> 
         d = _dtype(dtype, np.float64)
         if len(shape) < 2:
             raise ValueError(f"orthogonal initializer requires at least a 2D shape, got {shape}.")
-        n_rows = shape[column_axis]
-        n_cols = math.prod(shape) // n_rows
+        # JAX's layout: the column axis is the matrix's last axis (a square kernel is Q, not Qᵀ).
+        n_cols = shape[column_axis]
+        n_rows = math.prod(shape) // n_cols
         matrix_shape = (n_cols, n_rows) if n_rows < n_cols else (n_rows, n_cols)
         a = np.asarray(_random().normal(key, matrix_shape, d))
         q, r = np.linalg.qr(a)
         q = q * np.sign(np.diag(r))
         if n_rows < n_cols:
             q = q.T
-        q = np.reshape(q, (n_rows,) + tuple(np.delete(shape, column_axis)))
-        q = np.moveaxis(q, 0, column_axis)
+        q = np.reshape(q, tuple(np.delete(shape, column_axis)) + (n_cols,))
+        q = np.moveaxis(q, -1, column_axis)
         return (np.array(scale, d) * q).astype(d)
 
     return init
