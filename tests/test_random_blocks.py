@@ -6,13 +6,16 @@ checked against JAX's recorded answers in test_random.py and test_random_kernels
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 from random_reference import normal_from_bits
 
 import funcgrad as fg
 import funcgrad.random as fr
-from funcgrad.random import _accel, _blocks, _complex_fma, _sampling, _threefry, _xla_math
+from funcgrad.random import _accel, _blocks, _complex_fma, _normal_table, _sampling, _threefry, _xla_math
 
 SMALL_BLOCK = 64  # monkeypatched block size: many block boundaries in few draws
 SIZES = [0, 1, 2, SMALL_BLOCK - 1, SMALL_BLOCK, SMALL_BLOCK + 1, 2 * SMALL_BLOCK + 3, 3001]
@@ -214,3 +217,192 @@ def test_threefry_one_key_blocks_equal_the_broadcast_key_path(n):
     whole = _threefry.threefry2x32(np.full(n, k0), k1, x0, x1)  # a key per element: one pass
     np.testing.assert_array_equal(blocked[0], whole[0])
     np.testing.assert_array_equal(blocked[1], whole[1])
+
+
+# --- the float32 normal table (_normal_table): every float32 draw, by the 23 bits it depends on -------------
+
+# Recorded from JAX 0.10.2 (x86-64 CPU): the float32 answers of test_random.py (JAX_ANSWERS, JAX_MORE) and
+# test_random_kernels.py (JAX_NORMAL, JAX_VMAP, JAX_TAIL), which that file checks only with Numba installed.
+JAX_F32_NORMAL_8 = [1.1031016111373901, 0.8630622625350952, -0.3386823832988739, 1.0272457599639893,
+                    -1.0735803842544556, 0.32937315106391907, 0.7582090497016907, -0.30057552456855774]
+JAX_F32_NORMAL_0D = 1.622642159461975  # normal(PRNGKey(0), (), float32)
+JAX_F32_LOGNORMAL = [1.735943078994751, 1.5396130084991455, 0.8442208170890808, 1.671335220336914]
+JAX_F32_LARGE = {  # normal(PRNGKey(seed), (200_003,), float32): bit-pattern sum mod 2**64, bits at 5 places
+    1234: (426495792151589, [1066218095, 1062620542, 1058013495, 1062609002, 3207220633]),
+    2**40 + 77: (426168366655731, [3188082668, 3204695780, 1051898634, 1064314446, 3202488389]),
+}
+JAX_F32_VMAP = 191880024891254  # vmap(lambda k: normal(k, (30_000,), float32))(split(PRNGKey(7), 3)): bit sum
+JAX_F32_TAIL = (4276093, [3208594831, 1062542125, 3232592000, 1059925536, 1047631839])  # normal(key(0), (i+3,))[i-2:]
+
+
+def _bit_sum(x: np.ndarray) -> int:
+    return int(np.asarray(x).view(np.uint32).astype(np.uint64).sum(dtype=np.uint64))
+
+
+@pytest.fixture(scope="module")
+def normal_table():
+    """The real table, built once for these tests (and released after them)."""
+    table = _normal_table.build()
+    yield table
+    _normal_table.release()
+
+
+@pytest.fixture
+def fresh_policy(monkeypatch, normal_table):
+    """A process that has drawn nothing yet, whose table "build" hands out the table built above."""
+    monkeypatch.setattr(_normal_table, "_table", None)
+    monkeypatch.setattr(_normal_table, "_drawn", 0)
+    monkeypatch.setattr(_normal_table, "_failed", False)
+    builds = []
+    monkeypatch.setattr(_normal_table, "_compute", lambda: builds.append(1) or normal_table)
+    monkeypatch.delenv("FUNCGRAD_RANDOM_TABLE", raising=False)
+    with _accel.numpy_only():
+        yield builds
+
+
+def test_the_table_equals_the_direct_path_for_every_23_bit_value(normal_table):
+    assert normal_table.shape == (_normal_table.SIZE,) == (2**23,) and normal_table.dtype == np.float32
+    k = np.arange(2**23, dtype=np.uint32)
+    words = (k << np.uint32(9)) | np.random.default_rng(0).integers(0, 512, k.size, dtype=np.uint32)  # low bits: any
+    through_table = _blocks.normal_of_bits(words, np.float32)
+    with _normal_table.direct_only():
+        direct = _blocks.normal_of_bits(words, np.float32)
+    _same_bits(through_table, direct)
+    _same_bits(normal_table, direct)
+    # and the direct path against the unblocked reference, on every 61st k and both ends
+    sample = np.concatenate([words[::61], words[:3], words[2**22 - 2:2**22 + 2], words[-3:]])
+    _same_bits(_blocks.normal_of_bits(sample, np.float32), normal_from_bits(sample, np.dtype(np.float32)))
+
+
+@pytest.mark.parametrize("seed", [1234, 2**40 + 77])
+def test_table_draws_are_jax_bit_for_bit(normal_table, seed):
+    total, at = JAX_F32_LARGE[seed]
+    with _accel.numpy_only():  # 200_003: not a multiple of the block
+        assert _normal_table.lookup(1) is normal_table
+        got = np.asarray(fr.normal(fr.key(seed), (200_003,), np.float32))
+        jitted = np.asarray(fg.jit(lambda k: fr.normal(k, (200_003,), np.float32))(fr.key(seed)))
+    assert _bit_sum(got) == total
+    np.testing.assert_array_equal(got[[0, 16383, 16384, 65536, 200_002]].view(np.uint32), at)
+    _same_bits(jitted, got)
+
+
+def test_small_and_batched_table_draws_are_jax_bit_for_bit(normal_table):
+    with _accel.numpy_only():
+        _same_bits(fr.normal(fr.key(1234), (8,), np.float32), np.array(JAX_F32_NORMAL_8, np.float32))
+        _same_bits(fr.normal(fr.key(0), (), np.float32), np.array(JAX_F32_NORMAL_0D, np.float32))
+        assert fr.normal(fr.key(0), (0,), np.float32).shape == (0,)
+        assert fr.normal(fr.key(0), (0, 3), np.float32).shape == (0, 3)
+        _same_bits(fr.lognormal(fr.key(1234), 0.5, (4,), np.float32), np.array(JAX_F32_LOGNORMAL, np.float32))
+        keys = fr.split(fr.key(7), 3)
+        batched = np.asarray(fg.vmap(lambda k: fr.normal(k, (30_000,), np.float32))(keys))  # per-key streams
+        few = np.asarray(fg.vmap(lambda k: fr.normal(k, (5, 3), np.float32))(keys))  # normal_of_bits of all keys
+        index, words = JAX_F32_TAIL
+        tail = _blocks.normal_of_bits(_threefry.bits_of_counters(np.asarray(fr.key(0)), 32, index - 2, index + 3),
+                                      np.float32)
+    assert _bit_sum(batched) == JAX_F32_VMAP
+    np.testing.assert_array_equal(tail.view(np.uint32), words)
+    with _accel.numpy_only(), _normal_table.direct_only():
+        _same_bits(few, fg.vmap(lambda k: fr.normal(k, (5, 3), np.float32))(keys))
+
+
+@pytest.mark.parametrize("n", [1, SMALL_BLOCK - 1, SMALL_BLOCK + 1, 2 * SMALL_BLOCK + 3, 3001])
+def test_table_draws_equal_the_reference_around_block_boundaries(normal_table, small_blocks, n):
+    key = np.asarray(fr.key(2**33 + 5))
+    _same_bits(_sampling.normal(key, (n,), np.float32), _reference_normal(key, (n,), "float32"))
+    _same_bits(_sampling.normal(key, (n, 2), np.float32), _reference_normal(key, (n, 2), "float32"))
+
+
+def test_the_table_is_built_once_the_process_has_drawn_enough(fresh_policy, monkeypatch):
+    builds = fresh_policy
+    monkeypatch.setattr(_normal_table, "BUILD_AFTER", 1000)
+    key = fr.key(3)
+    want = _reference_normal(np.asarray(key), (600,), "float32")
+    _same_bits(fr.normal(key, (600,), np.float32), want)
+    fr.normal(key, (600,), np.float64)  # float64 draws, erfinv draws and Numba's draws do not count
+    _sampling.standard(np.asarray(key), (600,), np.dtype(np.float32), "erfinv")
+    assert builds == [] and _normal_table.drawn() == 600 and _normal_table._table is None
+    _same_bits(fr.normal(key, (600,), np.float32), want)  # 1200 >= 1000: built, and used from this draw
+    assert builds == [1] and _normal_table._table is not None
+    _same_bits(fr.normal(key, (600,), np.float32), want)
+    assert builds == [1]  # built once
+    _normal_table.release()
+    assert _normal_table._table is None and _normal_table.drawn() == 0
+
+
+def test_one_draw_that_large_builds_the_table_at_once_and_small_draws_never_do(fresh_policy, monkeypatch):
+    builds = fresh_policy
+    monkeypatch.setattr(_normal_table, "BUILD_AFTER", 5000)
+    key = fr.key(4)
+    for _ in range(10):
+        fr.normal(key, (3, 7), np.float32)
+    assert builds == [] and _normal_table.drawn() == 210
+    _same_bits(fr.normal(key, (5000,), np.float32), _reference_normal(np.asarray(key), (5000,), "float32"))
+    assert builds == [1]
+
+
+def test_the_table_can_be_disabled(fresh_policy, monkeypatch):
+    builds = fresh_policy
+    monkeypatch.setattr(_normal_table, "BUILD_AFTER", 100)
+    key = fr.key(5)
+    want = _reference_normal(np.asarray(key), (300,), "float32")
+    monkeypatch.setenv("FUNCGRAD_RANDOM_TABLE", "0")
+    _same_bits(fr.normal(key, (300,), np.float32), want)
+    with _normal_table.direct_only():
+        _same_bits(fr.normal(key, (300,), np.float32), want)
+    assert builds == [] and _normal_table.drawn() == 0  # disabled: nothing counted
+    monkeypatch.delenv("FUNCGRAD_RANDOM_TABLE")
+    _same_bits(fr.normal(key, (300,), np.float32), want)
+    assert builds == [1]
+    monkeypatch.setenv("FUNCGRAD_RANDOM_TABLE", "0")  # a built table is not used either
+    assert _normal_table.lookup(10) is None
+    with _normal_table.direct_only():
+        assert _normal_table.lookup(10) is None
+    monkeypatch.delenv("FUNCGRAD_RANDOM_TABLE")
+    assert _normal_table.lookup(10) is not None
+
+
+def test_a_failed_build_leaves_the_direct_path_and_is_not_retried(fresh_policy, monkeypatch):
+    calls = []
+
+    def no_memory():
+        calls.append(1)
+        raise MemoryError
+
+    monkeypatch.setattr(_normal_table, "_compute", no_memory)
+    monkeypatch.setattr(_normal_table, "BUILD_AFTER", 10)
+    key = fr.key(6)
+    want = _reference_normal(np.asarray(key), (20,), "float32")
+    _same_bits(fr.normal(key, (20,), np.float32), want)
+    _same_bits(fr.normal(key, (20,), np.float32), want)
+    assert calls == [1] and _normal_table._table is None
+    with pytest.raises(MemoryError, match="32 MiB"):
+        _normal_table.build()
+
+
+def test_concurrent_draws_build_the_table_once(fresh_policy, monkeypatch):
+    builds = fresh_policy
+    build = _normal_table._compute
+
+    def slow_build():  # other threads draw (directly) while one builds
+        time.sleep(0.05)
+        return build()
+
+    monkeypatch.setattr(_normal_table, "_compute", slow_build)
+    monkeypatch.setattr(_normal_table, "BUILD_AFTER", 10)
+    key = fr.key(8)
+    want = _reference_normal(np.asarray(key), (50,), "float32")
+    results = []
+
+    def draw():
+        with _accel.numpy_only():
+            for _ in range(20):
+                results.append(np.asarray(fr.normal(key, (50,), np.float32)))
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert builds == [1] and len(results) == 80
+    for r in results:
+        _same_bits(r, want)

@@ -5,6 +5,10 @@ The kernels are used automatically when Numba (>= 0.60, the optional extra ``fun
 is importable, for draws of at least :data:`MIN_SIZE` numbers; set the environment variable
 ``FUNCGRAD_RANDOM_NUMBA=0``, or use :func:`numpy_only`, to always use NumPy. If Numba is missing,
 too old or fails to compile a kernel, NumPy is used (the failure is remembered, not repeated).
+
+On the NumPy path, float32 normal draws come from a 32 MiB lookup table once the process has
+drawn ``2**25`` of them there (``_normal_table``; ``FUNCGRAD_RANDOM_TABLE=0`` disables it). The
+kernels never use it: gathering from 32 MiB at random places is slower than their arithmetic.
 """
 
 from __future__ import annotations

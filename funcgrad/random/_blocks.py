@@ -15,7 +15,11 @@ with XLA's ``log1p`` and polynomials, JAX's numbers), in far fewer and cheaper N
   one complex multiplication (``_complex_fma``) instead of 15–20 emulation passes; where that is
   not exact on this machine the emulation (``_xla_math``) is used instead;
 * the tail polynomials of erfinv (``|u|`` near 1, about 0.3 % of the draws) run once per draw on
-  the gathered tail elements, not once per block.
+  the gathered tail elements, not once per block;
+* float32 draws (scaled, as ``normal`` makes them) depend only on the top 23 bits of their word, so
+  once the process has drawn ``2**25`` of them on this path (or one draw that large), all ``2**23``
+  are computed once into a 32 MiB table and later draws are threefry's words plus one gather
+  (``_normal_table``: the policy, ``FUNCGRAD_RANDOM_TABLE=0`` to disable it, ``release()`` to free it).
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from . import _complex_fma, _erfinv, _threefry, _xla_math
+from . import _complex_fma, _erfinv, _normal_table, _threefry, _xla_math
 
-__all__ = ["uniform", "normal", "normal_of_bits"]
+__all__ = ["uniform", "normal", "normal_of_bits", "direct_normal_of_bits"]
 
 _U32 = np.uint32
 # float32 log: x = m' 2**k with m' in [√½, √2), from the bits (musl's logf reduction; the same split as
@@ -37,6 +41,7 @@ _SQRT_HALF_BITS = np.array(0x3F3504F3, _U32)
 _MANTISSA_32 = np.array(0x007FFFFF, _U32)
 _FLOAT_MAGIC = np.array(0x4B000000, _U32)  # 2**23 as bits: OR-ing a small integer in gives 2**23 + k
 _EXPONENT_SHIFT = np.array(23, _U32)
+_TABLE_SHIFT = np.array(_normal_table.SHIFT, _U32)
 
 
 class _Stage:
@@ -288,8 +293,16 @@ def normal(key: np.ndarray, n: int, dtype: Any, out: np.ndarray | None = None) -
         return out
     block, starts = _blocks_of(n)
     stream = _threefry.KeyStream(key, block)
-    stage = _Stage(dtype, block)
     x0, x1 = np.empty(block, np.uint32), np.empty(block, np.uint32)
+    table = _normal_table.lookup(n) if dtype == np.float32 else None
+    if table is not None:  # float32: threefry's words, then one gather per block
+        for start in starts:
+            m = min(block, n - start)
+            stream.words(start, x0[:m], x1[:m])
+            np.bitwise_xor(x0[:m], x1[:m], x0[:m])
+            _gather(table, x0[:m], out[start:start + m])
+        return out
+    stage = _Stage(dtype, block)
     for start in starts:
         m = min(block, n - start)
         raw = stage.raw[:m]
@@ -310,11 +323,36 @@ def normal(key: np.ndarray, n: int, dtype: Any, out: np.ndarray | None = None) -
 def normal_of_bits(raw: np.ndarray, dtype: Any, scaled: bool = True) -> np.ndarray:
     """√2 erfinv(u) (just erfinv(u) unless ``scaled``) for the uniform ``u`` of the random bits
     ``raw`` (``uint32`` for float32, ``uint64`` for float64; any shape), block by block: the
-    numbers of the unblocked ``√2 erfinv(u)`` (tests/random_reference.py)."""
+    numbers of the unblocked ``√2 erfinv(u)`` (tests/random_reference.py); scaled float32 ones
+    from ``_normal_table``'s table once it is built (the same bits)."""
     dtype = np.dtype(dtype)
+    table = _normal_table.lookup(raw.size) if dtype == np.float32 and scaled else None
+    if table is None or raw.size == 0:
+        return direct_normal_of_bits(raw, dtype, scaled)
     flat = np.ascontiguousarray(raw).reshape(-1)
     n = flat.shape[0]
     out = np.empty(n, dtype)
+    block, starts = _blocks_of(n)
+    index = np.empty(block, np.uint32)
+    for start in starts:
+        m = min(block, n - start)
+        np.copyto(index[:m], flat[start:start + m])
+        _gather(table, index[:m], out[start:start + m])
+    return out.reshape(raw.shape)
+
+
+def _gather(table: np.ndarray, words: np.ndarray, out: np.ndarray) -> None:
+    """``out`` = the table's draws of the ``uint32`` words ``words`` (overwritten with their indices)."""
+    np.right_shift(words, _TABLE_SHIFT, words)
+    np.take(table, words, out=out, mode="clip")  # "clip": no bounds errors to check, so out is not buffered
+
+
+def direct_normal_of_bits(raw: np.ndarray, dtype: np.dtype, scaled: bool = True,
+                          out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`normal_of_bits` without the table (into the flat ``out`` if given): its direct pipeline."""
+    flat = np.ascontiguousarray(raw).reshape(-1)
+    n = flat.shape[0]
+    result = np.empty(n, dtype) if out is None else out
     if n:
         block, starts = _blocks_of(n)
         stage = _Stage(dtype, block, scaled)
@@ -322,6 +360,6 @@ def normal_of_bits(raw: np.ndarray, dtype: Any, scaled: bool = True) -> np.ndarr
             m = min(block, n - start)
             buf = stage.raw[:m]
             np.copyto(buf, flat[start:start + m])
-            stage.run(buf, out[start:start + m], start)
-        stage.finish(out)
-    return out.reshape(raw.shape)
+            stage.run(buf, result[start:start + m], start)
+        stage.finish(result)
+    return result if out is not None else result.reshape(raw.shape)
