@@ -126,20 +126,23 @@ def make_schedule(scalar_or_schedule: float | Schedule) -> Schedule:
 def _per_leaf(transform: _fo.GradientTransformation) -> tuple:
     """One parameter's ``(init, update, get_params)`` from a :mod:`funcgrad.optimizers` transformation.
 
-    The state is ``(x, transformation_state)``; the transformation's step count is set to the step
-    number ``i`` the caller passes, so schedules and bias corrections see JAX's ``i``.
+    The state is JAX's: ``x`` alone for a transformation without slots (``sgd``), else ``(x, *slots)``
+    (``(x, m, v)`` for ``adam``). The transformation's step count is not stored: it is the step number
+    ``i`` the caller passes, so schedules and bias corrections see JAX's ``i``.
     """
+    has_slots = len(transform.init(np.zeros(0))) > 1
 
-    def init(x0: Any) -> tuple:
-        return x0, transform.init(x0)
+    def init(x0: Any) -> Any:
+        return (x0,) + tuple(transform.init(x0)[1:]) if has_slots else x0
 
-    def update(i: Any, g: Any, state: tuple) -> tuple:
-        x, inner = state
+    def update(i: Any, g: Any, state: Any) -> Any:
+        x, slots = (state[0], tuple(state[1:])) if has_slots else (state, ())
         count = i if isinstance(i, Tracer) else np.asarray(i, np.int64)
-        updates, inner = transform.update(g, (count,) + tuple(inner[1:]), x)
-        return _fo.apply_updates(x, updates), inner
+        updates, inner = transform.update(g, (count,) + slots, x)
+        x = _fo.apply_updates(x, updates)
+        return (x,) + tuple(inner[1:]) if has_slots else x
 
-    return init, update, lambda state: state[0]
+    return init, update, lambda state: state[0] if has_slots else state
 
 
 @optimizer
