@@ -126,7 +126,7 @@ class _Stage:
         if far.size:
             k = far.size
             x1 = self.gathered[:k]
-            np.take(s, far, out=x1)
+            np.take(s, far, out=x1, mode="clip")  # indices in range: "clip" does not buffer out
             np.subtract(self.one, x1, x1)  # x + 1 for x = -s: the same rounding
             if self.f32:
                 if not self.fused:
@@ -143,7 +143,7 @@ class _Stage:
         if near.size:
             k = near.size
             sg, x2, t = self.gathered[:k], self.x2[:k], self.t[:k]
-            np.take(s, near, out=sg)
+            np.take(s, near, out=sg, mode="clip")
             ratio = self._log1p_ratio(sg)  # P(x) / Q(x) at x = -s
             # XLA: ((ratio * (x * x²)) + (-0.5) x²) + x with x = -s; every rounding is odd-symmetric, so this is
             # minus (((ratio * (s x²)) + 0.5 x²) + s): the w we want
