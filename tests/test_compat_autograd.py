@@ -103,6 +103,35 @@ def test_grad_of_scalar_is_numpy_scalar_and_size_one_outputs_allowed():
         grad(lambda x: x ** 2)(onp.ones(2))
 
 
+def test_integer_inputs_are_refused_as_in_autograd():
+    """autograd raises TypeError("Can't differentiate w.r.t. type ..."); funcgrad's own grad would
+    return a float0 zero, which autograd code never expects."""
+    cases = [lambda: grad(lambda x: x ** 2)(2), lambda: grad(lambda x: np.sum(x ** 2))(onp.array([1, 2])),
+             lambda: grad(lambda x, y: x * y, 1)(2.0, 3), lambda: grad(lambda x: x[0] * x[1])([1.0, 2]),
+             lambda: grad(lambda x: x * 2.0)(True), lambda: elementwise_grad(lambda x: x ** 2)(3),
+             lambda: value_and_grad(lambda x: x ** 2)(3), lambda: make_vjp(lambda x: x ** 2)(3),
+             lambda: make_jvp(lambda x: x * 2.0)(3), lambda: grad_and_aux(lambda x: (x ** 2, 0))(3)]
+    for case in cases:
+        with pytest.raises(TypeError, match="Can't differentiate w.r.t. type"):
+            case()
+    # autograd's jacobian accepts an integer array (and differentiates as if it were float)
+    j = jacobian(lambda x: x * 2.0)(onp.arange(3))
+    assert j.dtype == onp.float64
+    onp.testing.assert_array_equal(j, 2.0 * onp.eye(3))
+
+
+def test_scalar_results_are_numpy_scalars_as_in_autograd():
+    vjp, ans = make_vjp(lambda x: np.sum(x ** 2))(onp.array([1.0, 2.0]))
+    assert type(ans) is onp.float64 and ans == 5.0
+    ans, tangent = make_jvp(lambda x: x ** 3)(2.0)(1.0)
+    assert (type(ans), type(tangent)) == (onp.float64, onp.float64) and (ans, tangent) == (8.0, 12.0)
+    d = deriv(lambda x: x ** 3)(2.0)
+    assert type(d) is onp.float64 and d == 12.0
+    # array results stay arrays
+    ans, tangent = make_jvp(lambda x: x ** 2)(onp.array([3.0]))(onp.array([1.0]))
+    assert type(ans) is onp.ndarray and type(tangent) is onp.ndarray
+
+
 def test_grad_rejects_bad_argnum():
     with pytest.raises(ArgnumsError, match="argnum=5"):
         grad(loss, 5)(X, Y)
@@ -425,6 +454,26 @@ def test_scipy_submodules_by_dotted_path():
     onp.testing.assert_allclose(logsumexp(X), onp.log(onp.sum(onp.exp(X))), rtol=1e-12)
     for name in ("special", "signal", "linalg", "integrate"):
         importlib.import_module(f"funcgrad.compat.autograd.scipy.{name}")
+    # scalar arguments give NumPy scalars, as autograd's (SciPy's) functions do; arrays stay arrays
+    from funcgrad.compat.autograd.scipy.special import logsumexp as special_logsumexp
+    from funcgrad.compat.autograd.scipy.stats import beta, chi2
+
+    for value, want in [(norm.logpdf(0.3), ss.norm.logpdf(0.3)), (norm.cdf(0.3, 0.1, 2.0), ss.norm.cdf(0.3, 0.1, 2.0)),
+                        (t.logpdf(0.3, 3.0), ss.t.logpdf(0.3, 3.0)), (gamma.cdf(1.5, 2.0), ss.gamma.cdf(1.5, 2.0)),
+                        (beta.pdf(0.3, 2.0, 3.0), ss.beta.pdf(0.3, 2.0, 3.0)),
+                        (chi2.logpdf(1.5, 3.0), ss.chi2.logpdf(1.5, 3.0)),
+                        (poisson.cdf(3, 2.5), ss.poisson.cdf(3, 2.5)),
+                        (logsumexp(X), None), (special_logsumexp(X), None),
+                        (multivariate_normal.logpdf(X, Y, onp.eye(4)), None),
+                        (dirichlet.logpdf([0.2, 0.8], [1.5, 2.0]), None),
+                        (multivariate_normal.entropy(Y, onp.eye(4)), 2 * (1 + onp.log(2 * onp.pi)))]:
+        assert type(value) is onp.float64, value
+        if want is not None:
+            assert value == pytest.approx(want, rel=1e-12)
+    assert type(norm.logpdf(X)) is onp.ndarray
+    assert type(grad(norm.logpdf)(0.3)) is onp.float64
+    value, sign = special_logsumexp(onp.array([1.0, 2.0]), b=onp.array([1.0, -1.0]), return_sign=True)
+    assert (type(value), type(sign)) == (onp.float64, onp.float64) and sign == -1.0
 
 
 @pytest.mark.skipif(real_ag is None, reason="autograd not installed: the closed-form tests above still ran")

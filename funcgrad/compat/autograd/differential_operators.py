@@ -21,8 +21,8 @@ from ... import numpy as fnp
 from ...api import vjp as _vjp
 from ...core import Tracer
 from ...custom import checkpoint as _checkpoint
-from ...errors import ArgnumsError, NonScalarOutputError
-from ...tree_util import tree_map
+from ...errors import ArgnumsError, IntegerInputError, NonScalarOutputError
+from ...tree_util import tree_leaves, tree_map
 
 __all__ = [
     "grad", "elementwise_grad", "value_and_grad", "grad_and_aux", "jacobian", "hessian",
@@ -113,7 +113,21 @@ def _coerce_like(g: Any, out: Any) -> Any:
         return g
 
 
+def _refuse_integers(x: Any) -> None:
+    """autograd's ``TypeError`` for a value with no vector space of derivatives (an int or bool,
+    or an integer array), instead of funcgrad's zero ``float0`` derivative."""
+    if type(x) is np.ndarray and x.dtype.kind in "fc":
+        return
+    for leaf in tree_leaves(x):
+        kind = leaf.dtype.kind if hasattr(leaf, "dtype") else np.asarray(leaf).dtype.kind
+        if kind in "biu":
+            raise IntegerInputError(
+                f"Can't differentiate w.r.t. type {type(leaf)} (as autograd): derivatives need floating-point "
+                "inputs. Pass 2.0 instead of 2, or x.astype(float).")
+
+
 def _make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], Any]:
+    _refuse_integers(x)
     out, pullback = _vjp(fun, x)
 
     def vjp(g: Any) -> Any:
@@ -143,7 +157,8 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
     >>> vjp(np.array([1.0, 0.5]))
     array([3. , 1.5])
     """
-    return _make_vjp(fun, x)
+    vjp, ans = _make_vjp(fun, x)
+    return vjp, _scalar_value(ans)
 
 
 @_nary
@@ -151,13 +166,16 @@ def make_jvp(fun: Callable[[Any], Any], x: Any) -> Callable[[Any], tuple[Any, An
     """``make_jvp(fun, argnum)(*args)`` returns ``jvp``; ``jvp(v)`` is ``(ans, J·v)`` (forward mode).
 
     >>> import numpy as np
-    >>> make_jvp(lambda x: x ** 2)(np.array(3.0))(np.array(1.0))
-    (array(9.), array(6.))
+    >>> make_jvp(lambda x: x ** 2)(np.array([3.0]))(np.array([1.0]))
+    (array([9.]), array([6.]))
     """
     from ...api import jvp as _jvp
 
+    _refuse_integers(x)
+
     def jvp(v: Any) -> tuple[Any, Any]:
-        return _jvp(fun, (x,), (_coerce_like(v, x if hasattr(x, "dtype") else np.asarray(x)),))
+        ans, tangent = _jvp(fun, (x,), (_coerce_like(v, x if hasattr(x, "dtype") else np.asarray(x)),))
+        return tree_map(_scalar_value, ans), tree_map(_scalar_value, tangent)
 
     return jvp
 
@@ -210,6 +228,7 @@ def grad_and_aux(fun: Callable[[Any], Any], x: Any) -> tuple[Any, Any]:
     >>> grad_and_aux(lambda x: ((x ** 2).sum(), "aux"))(np.array([1.0]))
     (array([2.]), 'aux')
     """
+    _refuse_integers(x)
     out, pullback, aux = _vjp(fun, x, has_aux=True)
     _require_scalar(out, "grad_and_aux")
     return _like_input(pullback(_ones_like(out))[0], x), aux
@@ -231,6 +250,8 @@ def jacobian(fun: Callable[[Any], Any], x: Any) -> Any:
     array([[2., 0.],
            [0., 4.]])
     """
+    if type(x) is np.ndarray and x.dtype.kind in "biu":
+        x = x.astype(np.float64)  # autograd's jacobian accepts an integer array
     if isinstance(x, (tuple, list, dict)):
         raise TypeError("jacobian differentiates with respect to one array argument (as in autograd); "
                         "for several arguments call it once per argnum, or use funcgrad.jacrev.")

@@ -5,6 +5,6 @@
 0.693147
 """
 
-from ....scipy.special import logsumexp
+from .special import logsumexp
 
 __all__ = ["logsumexp"]

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -23,16 +24,28 @@ from .....scipy import stats as _stats
 __all__ = list(_stats.__all__)
 
 
+def _numpy_scalar(value: Any) -> Any:
+    """A concrete 0-d result as a NumPy scalar, the type autograd's (SciPy's) functions return."""
+    return value[()] if type(value) is np.ndarray and value.ndim == 0 else value
+
+
 class _WithExtras:
-    """A funcgrad distribution plus the module-level functions autograd's module adds."""
+    """A funcgrad distribution plus the module-level functions autograd's module adds; its
+    functions return NumPy scalars for scalar arguments, as autograd's do."""
 
     def __init__(self, base: Any, **extras: Any) -> None:
         self._base, self._extras = base, extras
 
     def __getattr__(self, name: str) -> Any:
-        if name in self.__dict__.get("_extras", {}):
-            return self._extras[name]
-        return getattr(self._base, name)
+        found = self._extras[name] if name in self.__dict__.get("_extras", {}) else getattr(self._base, name)
+        if not callable(found) or name.startswith("_"):
+            return found
+
+        @functools.wraps(found)
+        def scalar_like_scipy(*args: Any, **kwargs: Any) -> Any:
+            return _numpy_scalar(found(*args, **kwargs))
+
+        return scalar_like_scipy
 
     def __dir__(self) -> list[str]:
         return sorted(set(dir(self._base)) | set(self._extras))
@@ -55,8 +68,6 @@ _EXTRAS: dict[str, dict[str, Any]] = {
     "multivariate_normal": {"entropy": _mvn_entropy}, "dirichlet": {"rvs": _dirichlet_rvs}}
 
 for _name in __all__:
-    _dist = getattr(_stats, _name)
-    if _name in _EXTRAS:
-        _dist = _WithExtras(_dist, **_EXTRAS[_name])
+    _dist = _WithExtras(getattr(_stats, _name), **_EXTRAS.get(_name, {}))
     globals()[_name] = alias_module(f"{__name__}.{_name}", _dist)
 del _name, _dist
