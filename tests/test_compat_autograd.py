@@ -495,8 +495,78 @@ DOCTEST_MODULES = [
     "", ".differential_operators", ".extend", ".builtins", ".tracer", ".wrap_util", ".core", ".util",
     ".test_util", ".numpy", ".numpy.random", ".numpy.linalg", ".numpy.fft", ".scipy", ".scipy.misc",
     ".scipy.stats", ".scipy.integrate", ".misc", ".misc.flatten", ".misc.optimizers", ".misc.fixed_points",
-    ".numpy.numpy_boxes",
+    ".numpy.numpy_boxes", ".numpy.numpy_vjps", ".numpy.numpy_wrapper", ".numpy.numpy_vspaces", ".scipy.special",
 ]
+
+
+def test_numpy_vjps_helpers_in_user_primitives():
+    """The helpers user code imports from autograd.numpy.numpy_vjps, used the way user primitives use
+    them, against closed forms and finite differences (second order: the rules are funcgrad code)."""
+    from funcgrad.compat.autograd.numpy.numpy_vjps import (
+        balanced_eq,
+        match_complex,
+        metadata,
+        repeat_to_match_shape,
+        unbroadcast,
+        unbroadcast_f,
+        untake,
+        wrapped_reshape,
+    )
+
+    @primitive
+    def scaled_product(x, y):
+        return onp.sin(x) * y
+
+    defvjp(scaled_product, lambda ans, x, y: unbroadcast_f(x, lambda g: g * np.cos(x) * y),
+           lambda ans, x, y: unbroadcast_f(y, lambda g: g * np.sin(x)))
+    x, y = RNG.standard_normal((3, 1)), RNG.standard_normal(4)
+    weights = RNG.standard_normal((3, 4))
+    f = lambda x, y: np.sum(scaled_product(x, y) * weights)
+    onp.testing.assert_allclose(grad(f)(x, y), onp.sum(onp.cos(x) * y * weights, axis=1, keepdims=True), rtol=1e-12)
+    onp.testing.assert_allclose(grad(f, 1)(x, y), onp.sum(onp.sin(x) * weights, axis=0), rtol=1e-12)
+    check_grads(f, modes=["rev"], order=2)(x, y)
+
+    big = onp.arange(24.0).reshape(2, 3, 4)
+    onp.testing.assert_array_equal(unbroadcast(big, metadata(onp.ones((3, 1)))), big.sum(axis=(0, 2))[:, None])
+    onp.testing.assert_array_equal(unbroadcast(big + 1j, metadata(onp.ones(4))), big.sum(axis=(0, 1)))
+    assert unbroadcast(big, metadata(2.0)) == big.sum()
+    rep, n = repeat_to_match_shape(onp.array([1.0, 2.0]), (2, 3, 4), onp.float64, (1, 2), False)
+    assert n == 12 and rep.shape == (2, 3, 4) and (rep[1] == 2.0).all()
+    onp.testing.assert_array_equal(untake(onp.array([1.0, 2.0, 5.0]), onp.array([0, 0, 2]), onp.zeros(3)),
+                                   [3.0, 0.0, 5.0])
+    onp.testing.assert_array_equal(balanced_eq(onp.array([1.0, 2.0]), onp.array([2.0, 2.0]), onp.array([2.0, 2.0])),
+                                   [0.0, 0.5])
+    assert match_complex(1.0, 2.0 + 3.0j) == 2.0 and match_complex(1j, 2.0) == 2.0 + 0j
+    assert wrapped_reshape(onp.ones(6), 2, 3).shape == (2, 3) == wrapped_reshape(onp.ones(6), (2, 3)).shape
+
+
+def test_wrap_namespace_and_core_names():
+    import scipy.linalg
+
+    from funcgrad.compat.autograd.core import getval, isbox, subval
+    from funcgrad.compat.autograd.differential_operators import make_jvp_reversemode
+    from funcgrad.compat.autograd.numpy.numpy_wrapper import wrap_namespace
+
+    ns: dict = {}
+    wrap_namespace(scipy.linalg.__dict__, ns)
+    defvjp(ns["sqrtm"], lambda ans, a: lambda g: scipy.linalg.solve_sylvester(ans, ans, g))
+    a = onp.array([[2.0, 0.5], [0.5, 1.0]])
+    g = grad(lambda m: np.sum(ns["sqrtm"](m) * a))(a)
+    eps, fd = 1e-6, onp.zeros((2, 2))
+    for i in onp.ndindex(2, 2):
+        e = onp.zeros((2, 2))
+        e[i] = eps
+        fd[i] = (onp.sum(scipy.linalg.sqrtm(a + e) * a) - onp.sum(scipy.linalg.sqrtm(a - e) * a)) / (2 * eps)
+    onp.testing.assert_allclose(g, fd, rtol=1e-7)
+    with pytest.raises(NotImplementedError, match="expm"):
+        grad(lambda m: np.sum(ns["expm"](m)))(a)  # wrapped, no rule given: as autograd, an error
+    v = onp.array([1.0, 0.5, -2.0])
+    onp.testing.assert_allclose(make_jvp_reversemode(lambda x: np.sin(x) * np.sum(x ** 2))(X[:3])(v),
+                                onp.cos(X[:3]) * v * onp.sum(X[:3] ** 2) + onp.sin(X[:3]) * 2 * onp.dot(X[:3], v),
+                                rtol=1e-12)
+    seen = []
+    grad(lambda x: seen.append((isbox(x), getval(x))) or x * 2.0)(3.0)
+    assert seen == [(True, 3.0)] and isbox(3.0) is False and subval((1, 2, 3), 1, 9) == (1, 9, 3)
 
 
 @pytest.mark.parametrize("name", DOCTEST_MODULES)

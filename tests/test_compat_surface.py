@@ -30,15 +30,26 @@ AUTOGRAD = {
     "misc.flatten": ["flatten", "flatten_func"],
     "misc.fixed_points": ["fixed_point"],
     "test_util": ["check_grads", "check_jvp", "check_vjp", "check_equivalent", "combo_check", "scalar_close"],
-    "builtins": ["tuple", "list", "dict", "isinstance", "type", "SequenceBox", "DictBox"],
+    "builtins": ["tuple", "list", "dict", "isinstance", "type", "SequenceBox", "DictBox", "tuple_", "list_", "dict_",
+                 "isinstance_", "type_"],
     "tracer": ["Box", "getval", "isbox", "notrace_primitive", "primitive", "Node", "trace", "new_box", "toposort"],
     "core": ["make_vjp", "make_jvp", "vspace", "VSpace", "SparseObject", "primitive", "defvjp", "defjvp",
-             "defvjp_argnum", "defjvp_argnum", "defvjp_argnums", "defjvp_argnums", "def_linear"],
+             "defvjp_argnum", "defjvp_argnum", "defvjp_argnums", "defjvp_argnums", "def_linear", "Box", "getval",
+             "isbox", "subval", "VJPNode", "JVPNode", "backward_pass"],
+    "differential_operators": ["grad", "elementwise_grad", "make_jvp_reversemode", "make_hvp", "make_ggnvp",
+                               "grad_named", "multigrad_dict"],
     "wrap_util": ["unary_to_nary", "wraps", "subvals"],
-    "util": ["subvals", "func", "quick_grad_check", "toposort"],
+    "util": ["subvals", "subval", "func", "quick_grad_check", "toposort"],
     "numpy": ["sin", "dot", "einsum", "sum", "mean", "exp", "log", "tanh", "where", "concatenate", "stack", "reshape",
               "array", "zeros", "ones", "eye", "linspace", "seterr", "errstate", "float32", "float64", "pi", "inf",
               "newaxis", "ndarray", "random", "linalg", "fft", "logaddexp", "outer", "clip", "maximum", "abs"],
+    # the helpers of autograd's numpy_vjps that user-defined primitives import (its per-function rules,
+    # grad_np_sum, dot_vjp_0, ..., are left out: funcgrad's rules live in its primitives)
+    "numpy.numpy_vjps": ["unbroadcast", "unbroadcast_f", "unbroadcast_einsum", "repeat_to_match_shape", "balanced_eq",
+                         "match_complex", "replace_zero", "untake", "wrapped_reshape"],
+    "numpy.numpy_wrapper": ["wrap_namespace", "metadata", "array", "sin", "dot"],
+    "numpy.numpy_vspaces": ["ArrayVSpace", "ComplexArrayVSpace"],
+    "numpy.numpy_boxes": ["ArrayBox"],
     "numpy.random": ["seed", "RandomState", "randn", "rand", "normal", "uniform", "choice", "permutation",
                      "default_rng", "randint", "shuffle"],
     "numpy.linalg": ["cholesky", "det", "eig", "eigh", "inv", "norm", "pinv", "qr", "slogdet", "solve", "svd",
@@ -73,6 +84,8 @@ AUTOGRAD_EXCLUDED = {
     "tracer.toposort": "autograd tracing internals", "util.toposort": "autograd tracing internals",
     "misc.tracers": "autograd tracing internals",
     "misc.const_graph": "caches autograd's graph for repeated calls; funcgrad.jit is the counterpart",
+    "core.VJPNode": "autograd tracing internals", "core.JVPNode": "autograd tracing internals",
+    "core.backward_pass": "autograd tracing internals",
     # autograd's own test helpers for its test suite (check_grads is the public one)
     "test_util.check_equivalent": "autograd test-suite helper", "test_util.combo_check": "autograd test-suite helper",
     "test_util.scalar_close": "autograd test-suite helper",
@@ -173,6 +186,31 @@ PENDING_OTHER_OWNERS: dict[str, list[str]] = {}  # funcgrad.random has every nam
 def _missing(module_name, names):
     module = importlib.import_module(module_name)
     return [n for n in names if not hasattr(module, n)]
+
+
+# Every module of autograd 1.9 (pkgutil.walk_packages): importable by the same dotted path under
+# funcgrad.compat.autograd, unless listed here with its reason.
+AUTOGRAD_MODULES = [
+    "builtins", "core", "differential_operators", "extend", "misc", "misc.fixed_points", "misc.flatten",
+    "misc.optimizers", "misc.tracers", "numpy", "numpy.fft", "numpy.linalg", "numpy.numpy_boxes", "numpy.numpy_jvps",
+    "numpy.numpy_vjps", "numpy.numpy_vspaces", "numpy.numpy_wrapper", "numpy.random", "scipy", "scipy.integrate",
+    "scipy.linalg", "scipy.signal", "scipy.special", "scipy.stats", "scipy.stats.beta", "scipy.stats.chi2",
+    "scipy.stats.dirichlet", "scipy.stats.gamma", "scipy.stats.multivariate_normal", "scipy.stats.norm",
+    "scipy.stats.poisson", "scipy.stats.t", "test_util", "tracer", "util", "wrap_util",
+]
+AUTOGRAD_MODULES_EXCLUDED = {
+    "misc.tracers": "autograd's graph tracers (const_graph, full_graph): funcgrad.jit/make_trace are the counterparts",
+    "numpy.numpy_jvps": "autograd's per-function forward-mode rules only: funcgrad's rules live in its primitives",
+}
+
+
+@pytest.mark.parametrize("sub", AUTOGRAD_MODULES)
+def test_every_autograd_module_imports_by_its_dotted_path(sub):
+    if sub in AUTOGRAD_MODULES_EXCLUDED:
+        with pytest.raises(ImportError):
+            importlib.import_module(f"funcgrad.compat.autograd.{sub}")
+    else:
+        assert importlib.import_module(f"funcgrad.compat.autograd.{sub}").__name__.endswith(sub)
 
 
 @pytest.mark.parametrize("sub", sorted(AUTOGRAD))

@@ -20,13 +20,17 @@ import numpy as np
 
 from ...core import Tracer
 
-__all__ = ["tuple", "list", "dict", "isinstance", "type", "SequenceBox", "DictBox"]
+__all__ = ["tuple", "list", "dict", "isinstance", "type", "SequenceBox", "DictBox", "tuple_", "list_", "dict_",
+           "isinstance_", "type_"]
 
 tuple = _py.tuple  # noqa: A001
 list = _py.list  # noqa: A001
 dict = _py.dict  # noqa: A001
 SequenceBox = _py.tuple
 DictBox = _py.dict
+# autograd's names for the underlying constructors and Python's own isinstance/type
+tuple_, list_, dict_ = _py.tuple, _py.list, _py.dict
+isinstance_, type_ = _py.isinstance, _py.type
 
 
 def _types(cls: Any) -> _py.tuple:

@@ -28,7 +28,7 @@ __all__ = [
     "grad", "elementwise_grad", "value_and_grad", "grad_and_aux", "jacobian", "hessian",
     "hessian_tensor_product", "hessian_vector_product", "make_hvp", "make_ggnvp", "make_vjp", "make_jvp",
     "tensor_jacobian_product", "vector_jacobian_product", "holomorphic_grad", "multigrad_dict", "checkpoint",
-    "deriv", "grad_named",
+    "deriv", "grad_named", "make_jvp_reversemode",
 ]
 
 _SCALARS = (float, complex, int, np.generic)
@@ -290,6 +290,21 @@ def make_hvp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
     array([ 6., 12.])
     """
     return _make_vjp(grad(fun), x)
+
+
+@_nary
+def make_jvp_reversemode(fun: Callable[[Any], Any], x: Any) -> Callable[[Any], Any]:
+    """``jvp(v) = J·v`` computed by reverse mode twice (the pullback of the linear pullback), for
+    functions whose forward mode is unavailable.
+
+    >>> import numpy as np
+    >>> make_jvp_reversemode(lambda x: x ** 2)(np.array([1.0, 3.0]))(np.array([1.0, 1.0]))
+    array([2., 6.])
+    """
+    vjp, ans = _make_vjp(fun, x)
+    zeros = tree_map(lambda v: np.zeros(np.shape(v), v.dtype if hasattr(v, "dtype") else np.float64), ans)
+    jvp, _ = _make_vjp(vjp, zeros)
+    return jvp
 
 
 @_nary

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .extend import subval
 from .wrap_util import subvals
 
-__all__ = ["subvals", "func"]
+__all__ = ["subvals", "subval", "func"]
 
 
 def func(f: Any) -> Callable[..., Any]:

@@ -24,10 +24,10 @@ __all__ = [n for n in _fnp.__all__ if n not in ("random", "linalg", "fft")] + ["
 
 def __getattr__(name: str) -> Any:
     """A NumPy name funcgrad.numpy does not define (constants, dtypes, error settings)."""
-    if name == "numpy_boxes":
+    if name in ("numpy_boxes", "numpy_vjps", "numpy_wrapper", "numpy_vspaces"):
         import importlib
 
-        return importlib.import_module(f"{__name__}.numpy_boxes")
+        return importlib.import_module(f"{__name__}.{name}")
     try:
         return getattr(_fnp, name)
     except AttributeError:
