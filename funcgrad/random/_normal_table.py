@@ -8,10 +8,10 @@ exact blocked pipeline (``_blocks``: every entry has the direct path's bits by c
 a draw is then threefry's words, an xor, a shift and one gather, instead of XLA's ``log1p`` and
 erfinv's polynomials.
 
-The gather reads a 32 MiB table at random places (about 13 ns a number here, mostly waiting for
-memory), so the table pays off only on the pure-NumPy path; the Numba kernels are faster without
-it (measured in benchmarks/bench_random.py). Building it costs about as much as 10**7 direct
-draws, so the policy is:
+The gather reads a 32 MiB table at random places (11–19 ns a number here, waiting for memory),
+so the table pays off only on the pure-NumPy path; the Numba kernels are faster without it
+(measured in benchmarks/bench_random.py). Building it costs about as much as 5–10 million direct
+draws (0.3 s here), so the policy is:
 
 * the process counts the float32 normal numbers it draws on the pure-NumPy path; the draw that
   brings the count to :data:`BUILD_AFTER` (``2**25``, also one draw that large by itself) builds
