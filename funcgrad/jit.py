@@ -905,12 +905,13 @@ class RetraceWarning(UserWarning):
 
 @overload
 def jit(f: Callable[P, R], *, static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
-        cache_size: int = 64, backend: str = "numpy") -> JitFunction[P, R]: ...
+        cache_size: int = 64, backend: str = "numpy", **jax_options: Any) -> JitFunction[P, R]: ...
 @overload
 def jit(f: None = None, *, static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
-        cache_size: int = 64, backend: str = "numpy") -> Callable[[Callable[P, R]], JitFunction[P, R]]: ...
+        cache_size: int = 64, backend: str = "numpy", **jax_options: Any
+        ) -> Callable[[Callable[P, R]], JitFunction[P, R]]: ...
 def jit(f: Callable[P, R] | None = None, *, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = (), cache_size: int = 64, backend: str = "numpy"
+        static_argnames: str | Sequence[str] = (), cache_size: int = 64, backend: str = "numpy", **jax_options: Any
         ) -> JitFunction[P, R] | Callable[[Callable[P, R]], JitFunction[P, R]]:
     """Compile ``f``: trace it once per input signature into a program, generate NumPy source,
     and reuse the compiled code on later calls with the same shapes and dtypes.
@@ -931,6 +932,11 @@ def jit(f: Callable[P, R] | None = None, *, static_argnums: int | Sequence[int] 
     on disk (``$FUNCGRAD_NUMBA_CACHE``, else ``~/.cache/funcgrad/numba``), so a new process loads
     them instead of compiling; the first compilation of a kernel takes Numba seconds.
 
+    JAX's placement and buffer options (``donate_argnums``, ``donate_argnames``, ``keep_unused``,
+    ``inline``, ``device``, ``in_shardings``, ``out_shardings``, ``compiler_options``) are accepted
+    so JAX code moves unchanged, and have no effect: NumPy arrays live on the host and a donated
+    argument stays valid. Any other keyword is a ``TypeError``.
+
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
     >>> f = fg.jit(lambda x: fnp.sum(fnp.sin(x) ** 2))
     >>> float(f(np.zeros(3)))
@@ -939,9 +945,18 @@ def jit(f: Callable[P, R] | None = None, *, static_argnums: int | Sequence[int] 
     1
     """
     backend = check_backend(backend)  # an unknown name or a missing extra fails here, not at the first call
+    unknown = sorted(set(jax_options) - _JAX_JIT_OPTIONS)
+    if unknown:
+        raise TypeError(f"jit() got unexpected keyword argument(s) {unknown}. It takes static_argnums, "
+                        "static_argnames, cache_size and backend, and accepts JAX's "
+                        f"{sorted(_JAX_JIT_OPTIONS)} (without effect).")
     if f is None:
         return lambda g: JitFunction(g, static_argnums, static_argnames, cache_size, backend=backend)
     return JitFunction(f, static_argnums, static_argnames, cache_size, backend=backend)
+
+
+_JAX_JIT_OPTIONS = frozenset({"donate_argnums", "donate_argnames", "keep_unused", "inline", "device", "in_shardings",
+                               "out_shardings", "compiler_options"})
 
 
 def make_trace(f: Callable[..., Any], static_argnums: int | Sequence[int] = (),

@@ -315,6 +315,18 @@ def test_config_update_accepts_known_and_rejects_unknown_flags():
         fg.config.jax_unknown_flag  # noqa: B018
 
 
+def test_jit_accepts_jaxs_buffer_and_placement_options():
+    x = np.array([1.0, 2.0])
+    step = fg.jit(lambda p, g: p - 0.5 * g, donate_argnums=(0,), keep_unused=True, inline=True, device=None)
+    np.testing.assert_array_equal(step(x, np.ones(2)), [0.5, 1.5])
+    np.testing.assert_array_equal(x, [1.0, 2.0])  # a "donated" NumPy argument stays valid
+    decorated = fg.jit(donate_argnames="p", in_shardings=None, out_shardings=None, compiler_options={})(
+        lambda p: p * 3.0)
+    np.testing.assert_array_equal(decorated(x), [3.0, 6.0])
+    with pytest.raises(TypeError, match="donate_argnum'"):
+        fg.jit(lambda p: p, donate_argnum=0)
+
+
 def test_disable_jit_runs_functions_eagerly():
     seen = []
 

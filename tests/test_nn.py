@@ -129,6 +129,18 @@ def test_glu_standardize_one_hot_log1mexp():
     np.testing.assert_allclose(z, (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5),
                                rtol=1e-10)
     check_grads(lambda v: nn.standardize(v, axis=1), (x,), order=2)
+    # algorithm="stable" is the two-pass variance (exact where the one-pass formula cancels)
+    big = 1e8 + np.array([[0.0, 1.0, 2.0, 7.0]])
+    centred = big - big.mean(axis=-1, keepdims=True)
+    np.testing.assert_allclose(nn.standardize(big, algorithm="stable"),
+                               centred / np.sqrt(np.mean(centred ** 2, axis=-1, keepdims=True) + 1e-5), rtol=1e-13)
+    check_grads(lambda v: nn.standardize(v, axis=0, algorithm="stable"), (x,), order=2)
+    # "fast": mean(x²) - mean(x)² clipped at 0, as JAX's (here it cancels to -0.25: unclipped, NaN)
+    const = np.full(3, 30000000.1)
+    assert np.mean(const * const) - np.mean(const) ** 2 < -1e-5
+    np.testing.assert_array_equal(nn.standardize(const), (const - const.mean()) / np.sqrt(1e-5))
+    with pytest.raises(ValueError, match="algorithm"):
+        nn.standardize(x, algorithm="two-pass")
     np.testing.assert_array_equal(nn.one_hot(np.array([2, 0, 5]), 3),
                                   [[0, 0, 1], [1, 0, 0], [0, 0, 0]])
     assert nn.one_hot(np.array([[1]]), 4, axis=0).shape == (4, 1, 1)

@@ -269,8 +269,18 @@ def logmeanexp(x: Any, axis: Any = None, where: Any = None, keepdims: bool = Fal
 
 
 def standardize(x: Any, axis: Any = -1, mean: Any = None, variance: Any = None, epsilon: Any = 1e-5,
-                where: Any = None) -> Any:
-    """``(x - mean) / sqrt(variance + epsilon)`` along ``axis`` (moments computed if not given)."""
+                where: Any = None, *, algorithm: str = "fast") -> Any:
+    """``(x - mean) / sqrt(variance + epsilon)`` along ``axis`` (moments computed if not given).
+
+    The variance is ``mean(x²) - mean(x)²`` clipped at 0 (``algorithm="fast"``, JAX's default) or
+    the two-pass ``mean((x - mean(x))²)`` (``"stable"``).
+
+    >>> x = 1e8 + np.array([0.0, 1.0, 2.0])
+    >>> standardize(x, epsilon=0.0, algorithm="stable").round(6)
+    array([-1.224745,  0.      ,  1.224745])
+    """
+    if algorithm not in ("fast", "stable"):
+        raise ValueError(f"standardize: unknown algorithm {algorithm!r}; expected 'fast' or 'stable'.")
     x = _arr(x)
     if where is not None:
         count = fnp.sum(fnp.broadcast_to(where, np.shape(x)), axis=axis, keepdims=True)
@@ -280,7 +290,10 @@ def standardize(x: Any, axis: Any = -1, mean: Any = None, variance: Any = None, 
     if mean is None:
         mean = avg(x)
     if variance is None:
-        variance = avg(x * x) - mean * mean
+        if algorithm == "stable":
+            variance = avg(fnp.square(x - mean))
+        else:  # cancellation can make the one-pass formula negative: clipped as JAX does
+            variance = fnp.maximum(avg(x * x) - mean * mean, 0.0)
     return (x - mean) / fnp.sqrt(variance + epsilon)
 
 
