@@ -406,3 +406,32 @@ def test_concurrent_draws_build_the_table_once(fresh_policy, monkeypatch):
     assert builds == [1] and len(results) == 80
     for r in results:
         _same_bits(r, want)
+
+
+@pytest.mark.parametrize("name", ["normal", "normal-jit", "normal-vmap", "generalized_normal", "multivariate_normal",
+                                  "t", "maxwell", "double_sided_maxwell", "orthogonal", "ball"])
+def test_draws_built_on_float32_normals_are_the_same_through_the_table(normal_table, monkeypatch, name):
+    f32 = np.float32
+    draw = {
+        "normal": lambda k: fr.normal(k, (3, 1001), f32),
+        "normal-jit": fg.jit(lambda k: fr.normal(k, (2, 3), f32)),
+        "normal-vmap": lambda k: fg.vmap(lambda kk: fr.normal(kk, (7,), f32))(fr.split(k, 5)),
+        "generalized_normal": lambda k: fr.generalized_normal(k, 2.0, (300,), f32),
+        "multivariate_normal": lambda k: fr.multivariate_normal(k, np.array([1.0, -1.0], f32),
+                                                                np.array([[2.0, 0.5], [0.5, 1.0]], f32), (50,), f32),
+        "t": lambda k: fr.t(k, 3.0, (200,), f32),
+        "maxwell": lambda k: fr.maxwell(k, (300,), f32),
+        "double_sided_maxwell": lambda k: fr.double_sided_maxwell(k, 1.0, 2.0, (300,), f32),
+        "orthogonal": lambda k: fr.orthogonal(k, 4, (3,), f32),
+        "ball": lambda k: fr.ball(k, 3, 2.0, (100,), f32),
+    }[name]
+    key = fr.key(2024)
+    with _accel.numpy_only():
+        assert _normal_table.lookup(1) is normal_table
+        through_table = np.asarray(draw(key))
+        with _normal_table.direct_only():
+            direct = np.asarray(draw(key))
+        monkeypatch.setattr(_normal_table, "_table", normal_table + f32(1.0))
+        shifted = np.asarray(draw(key))
+    _same_bits(through_table, direct)
+    assert not np.array_equal(shifted, direct)  # the draw really went through the table
