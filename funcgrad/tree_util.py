@@ -29,6 +29,7 @@ __all__ = [
     "register_pytree_node",
     "register_pytree_with_keys",
     "register_pytree_node_class",
+    "register_pytree_with_keys_class",
     "register_static",
     "register_dataclass",
     "tree_flatten",
@@ -40,6 +41,7 @@ __all__ = [
     "tree_map",
     "tree_map_with_path",
     "tree_reduce",
+    "tree_reduce_associative",
     "tree_all",
     "all_leaves",
     "tree_broadcast",
@@ -47,6 +49,11 @@ __all__ = [
     "treedef_children",
     "treedef_is_leaf",
     "treedef_tuple",
+    "flatten_one_level",
+    "flatten_one_level_with_keys",
+    "is_tree_node",
+    "KeyEntry",
+    "KeyPath",
 ]
 
 
@@ -148,6 +155,7 @@ class FlattenedIndexKey(_PathKey):
         return f"[{self.key}]"
 
 
+KeyEntry = TypeVar("KeyEntry", bound=Hashable)  # one key of a key path (SequenceKey, DictKey, ...), for annotations
 KeyPath = tuple[Any, ...]  # a tuple of SequenceKey / DictKey / GetAttrKey / FlattenedIndexKey
 _C = TypeVar("_C", bound=type)  # a class decorated by register_pytree_node_class keeps its type
 
@@ -282,6 +290,33 @@ def register_pytree_node_class(cls: _C) -> _C:
     return cls
 
 
+def register_pytree_with_keys_class(cls: _C) -> _C:
+    """Class decorator: :func:`register_pytree_with_keys` with the class's ``tree_flatten_with_keys``
+    method (``((key, child), ...), aux_data``), its ``tree_unflatten(aux_data, children)`` classmethod,
+    and its ``tree_flatten`` method if it has one.
+
+    >>> @register_pytree_with_keys_class
+    ... class Box2:
+    ...     def __init__(self, x): self.x = x
+    ...     def tree_flatten_with_keys(self): return ((GetAttrKey("x"), self.x),), None
+    ...     @classmethod
+    ...     def tree_unflatten(cls, aux, children): return cls(*children)
+    >>> keystr(tree_leaves_with_path(Box2(1.0))[0][0])
+    '.x'
+    """
+    missing = [m for m in ("tree_flatten_with_keys", "tree_unflatten") if not callable(getattr(cls, m, None))]
+    if missing:
+        raise TypeError(
+            f"register_pytree_with_keys_class({getattr(cls, '__qualname__', cls)!r}) needs the methods "
+            "tree_flatten_with_keys(self) -> (((key, child), ...), aux_data) and the classmethod "
+            f"tree_unflatten(cls, aux_data, children); missing: {missing}."
+        )
+    klass: Any = cls
+    flatten_func = (lambda node: node.tree_flatten()) if callable(getattr(cls, "tree_flatten", None)) else None
+    register_pytree_with_keys(cls, lambda node: node.tree_flatten_with_keys(), klass.tree_unflatten, flatten_func)
+    return cls
+
+
 def register_static(cls: type) -> type:
     """Register ``cls`` as a node with no children: its instances (which must be hashable) are
     part of the tree structure, never leaves. Usable as a decorator.
@@ -305,7 +340,8 @@ def register_dataclass(
     """Register a dataclass as a pytree node; usable as a decorator.
 
     ``data_fields`` (default: every field not in ``meta_fields``) are children; ``meta_fields``
-    are static, hashable data that becomes part of the tree structure.
+    are static, hashable data that becomes part of the tree structure. Given neither, the fields
+    declared with :func:`funcgrad.tree.static` (``metadata={"static": True}``) are the meta fields.
 
     >>> import dataclasses
     >>> @register_dataclass
@@ -330,6 +366,8 @@ def register_dataclass(
                 f"{given!r}; write [{given!r}]."
             )
     fields = [f.name for f in dataclasses.fields(nodetype)]
+    if data_fields is None and not meta_fields:  # as JAX: fields marked static (funcgrad.tree.static) are meta
+        meta_fields = [f.name for f in dataclasses.fields(nodetype) if f.metadata.get("static", False)]
     meta = tuple(meta_fields)
     data = tuple(data_fields) if data_fields is not None else tuple(n for n in fields if n not in meta)
     where = f"register_dataclass({nodetype.__qualname__})"
@@ -739,6 +777,72 @@ def tree_reduce(function: Callable[[Any, Any], Any], tree: Any, initializer: Any
             raise TypeError("tree_reduce of a tree with no leaves needs an initializer.")
         return functools.reduce(function, leaves)
     return functools.reduce(function, leaves, initializer)
+
+
+class _Unspecified:
+    def __repr__(self) -> str:
+        return "<no identity>"
+
+
+_NO_IDENTITY: Any = _Unspecified()
+
+
+def tree_reduce_associative(operation: Callable[[Any, Any], Any], tree: Any, *, identity: Any = _NO_IDENTITY,
+                            is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """Combine the leaves of ``tree`` with the associative ``operation`` pairwise, as a balanced
+    tree of calls (depth log n, not n); ``identity`` is the result for a tree without leaves.
+
+    >>> tree_reduce_associative(lambda a, b: a + b, {"a": 1, "b": [2, 3]})
+    6
+    """
+    items = tree_leaves(tree, is_leaf=is_leaf)
+    if not items:
+        if identity is _NO_IDENTITY:
+            raise TypeError("tree_reduce_associative: the tree has no leaves; pass identity= for that case.")
+        return identity
+
+    def reduce(lo: int, hi: int) -> Any:  # the halves split as JAX splits them (the same grouping)
+        if hi - lo == 1:
+            return items[lo]
+        mid = lo + (hi - lo) // 2
+        return operation(reduce(lo, mid), reduce(mid, hi))
+
+    return reduce(0, len(items))
+
+
+def flatten_one_level(tree: Any) -> tuple[Sequence[Any], Hashable]:
+    """The children of pytree node ``tree`` (one level down) and its static data.
+
+    >>> flatten_one_level({"a": [1, 2], "b": 3})
+    (([1, 2], 3), ('a', 'b'))
+    """
+    found = _node_kind(tree)
+    if found is None:
+        raise ValueError(f"can't tree-flatten type: {type(tree)} (it is a leaf, not a registered pytree node).")
+    children, aux = found[1].flatten(tree)
+    return tuple(children), aux
+
+
+def flatten_one_level_with_keys(tree: Any) -> tuple[Sequence[tuple[Any, Any]], Hashable]:
+    """:func:`flatten_one_level` with each child's key: ``(((key, child), ...), aux)``.
+
+    >>> flatten_one_level_with_keys([5.0])
+    (((SequenceKey(idx=0), 5.0),), None)
+    """
+    found = _node_kind(tree)
+    if found is None:
+        raise ValueError(f"can't tree-flatten type: {type(tree)} (it is a leaf, not a registered pytree node).")
+    children, aux = found[1].flatten(tree)
+    return tuple(zip(found[1].keys(tree, aux), children)), aux
+
+
+def is_tree_node(typ: type) -> bool:
+    """Whether instances of ``typ`` are pytree nodes (built in, registered, or a namedtuple class).
+
+    >>> is_tree_node(list), is_tree_node(float)
+    (True, False)
+    """
+    return typ in _registry or (isinstance(typ, type) and issubclass(typ, tuple) and hasattr(typ, "_fields"))
 
 
 def tree_all(tree: Any, *, is_leaf: Callable[[Any], bool] | None = None) -> bool:

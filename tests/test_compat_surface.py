@@ -125,6 +125,17 @@ JAX = {
         "truncated_normal", "uniform", "wald", "weibull_min", "wrap_key_data",
     ],
     "funcgrad.example_libraries": ["optimizers", "stax"],
+    "funcgrad.tree_util": [
+        "DictKey", "FlattenedIndexKey", "GetAttrKey", "KeyEntry", "KeyPath", "Partial", "PyTreeDef", "SequenceKey",
+        "all_leaves", "default_registry", "flatten_one_level", "flatten_one_level_with_keys", "is_tree_node", "keystr",
+        "register_dataclass", "register_pytree_node", "register_pytree_node_class", "register_pytree_with_keys",
+        "register_pytree_with_keys_class", "register_static", "tree_all", "tree_broadcast", "tree_flatten",
+        "tree_flatten_with_path", "tree_leaves", "tree_leaves_with_path", "tree_map", "tree_map_with_path",
+        "tree_reduce", "tree_reduce_associative", "tree_structure", "tree_transpose", "tree_unflatten",
+        "treedef_children", "treedef_is_leaf", "treedef_tuple",
+    ],
+    "funcgrad.tree": ["all", "broadcast", "flatten", "flatten_with_path", "leaves", "leaves_with_path", "map",
+                      "map_with_path", "reduce", "reduce_associative", "static", "structure", "transpose", "unflatten"],
     "funcgrad.example_libraries.stax": [
         "AvgPool", "BatchNorm", "Conv", "Conv1DTranspose", "ConvTranspose", "Dense", "Dropout", "Elu", "Exp",
         "FanInConcat", "FanInSum", "FanOut", "Flatten", "Gelu", "GeneralConv", "GeneralConvTranspose", "Identity",
@@ -176,6 +187,8 @@ JAX_EXCLUDED = {
     "funcgrad.nn.scaled_matmul": "accelerator low-precision matmul",
     # the primitive object behind jax.random.gamma (an implementation detail, not an API)
     "funcgrad.random.random_gamma_p": "JAX primitive object",
+    # jaxlib's C++ registry object (funcgrad's registry is a private dict; register_* are the API)
+    "funcgrad.tree_util.default_registry": "jaxlib registry object",
 }
 
 # Names that another part of issue 15 / issue 11 adds (funcgrad.random is H-random's); missing ones
@@ -325,6 +338,53 @@ def test_jit_accepts_jaxs_buffer_and_placement_options():
     np.testing.assert_array_equal(decorated(x), [3.0, 6.0])
     with pytest.raises(TypeError, match="donate_argnum'"):
         fg.jit(lambda p: p, donate_argnum=0)
+
+
+def test_tree_util_one_level_associative_static_and_keyed_classes():
+    import dataclasses
+
+    tu = fg.tree_util
+    assert tu.flatten_one_level({"a": [1, 2], "b": {"c": 3}}) == (([1, 2], {"c": 3}), ("a", "b"))
+    assert tu.flatten_one_level_with_keys({"a": [1, 2], "b": 3}) == (
+        ((tu.DictKey("a"), [1, 2]), (tu.DictKey("b"), 3)), ("a", "b"))
+    with pytest.raises(ValueError, match="can't tree-flatten"):
+        tu.flatten_one_level(1.0)
+    assert (tu.is_tree_node(list), tu.is_tree_node(type(None)), tu.is_tree_node(float)) == (True, True, False)
+    # the grouping is JAX's (recorded from jax.tree_util.tree_reduce_associative)
+    pair = lambda a, b: (a, b)
+    assert tu.tree_reduce_associative(pair, [1, 2, 3, 4, 5]) == ((1, 2), (3, (4, 5)))
+    assert fg.tree.reduce_associative(pair, [1, 2, 3, 4, 5, 6, 7]) == ((1, (2, 3)), ((4, 5), (6, 7)))
+    assert tu.tree_reduce_associative(pair, [], identity=0) == 0
+    with pytest.raises(TypeError, match="identity"):
+        tu.tree_reduce_associative(pair, [])
+
+    @tu.register_dataclass
+    @dataclasses.dataclass
+    class Op:
+        x: np.ndarray
+        name: str = fg.tree.static(default="add")
+
+    leaves, treedef = tu.tree_flatten(Op(np.ones(2)))
+    assert len(leaves) == 1 and tu.tree_unflatten(treedef, [np.zeros(2)]).name == "add"
+    assert tu.tree_structure(Op(np.ones(2), "mul")) != treedef
+
+    @tu.register_pytree_with_keys_class
+    class Scaled:
+        def __init__(self, x, scale):
+            self.x, self.scale = x, scale
+
+        def tree_flatten_with_keys(self):
+            return ((tu.GetAttrKey("x"), self.x),), self.scale
+
+        @classmethod
+        def tree_unflatten(cls, scale, children):
+            return cls(children[0], scale)
+
+    [(path, leaf)] = tu.tree_leaves_with_path(Scaled(2.0, 3))
+    assert tu.keystr(path) == ".x" and leaf == 2.0
+    assert fg.grad(lambda s: s.x * s.scale)(Scaled(2.0, 3)).x == 3.0
+    with pytest.raises(TypeError, match="tree_flatten_with_keys"):
+        tu.register_pytree_with_keys_class(type("NoMethods", (), {}))
 
 
 def test_disable_jit_runs_functions_eagerly():
