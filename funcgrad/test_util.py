@@ -15,7 +15,7 @@ import numpy as np
 from .api import jvp, vjp
 from .tree_util import tree_flatten, tree_unflatten
 
-__all__ = ["check_grads", "numerical_jvp"]
+__all__ = ["check_grads", "check_jvp", "check_vjp", "numerical_jvp"]
 
 
 def _leaves(tree: Any) -> list:
@@ -147,6 +147,50 @@ def check_grads(
     rtol = tol if rtol is None else rtol
     rng = np.random.default_rng(seed)
     _check(f, args, order, tuple(modes), atol, rtol, eps, rng, 1, explicit)
+
+
+def _tolerances(args: tuple, out: Any, atol: float | None, rtol: float | None) -> tuple[float, float]:
+    tol = _default_tol(list(args) + [out])
+    return (tol if atol is None else atol), (tol if rtol is None else rtol)
+
+
+def check_jvp(f: Callable[..., Any], f_jvp: Callable[..., Any], args: Sequence[Any], atol: float | None = None,
+              rtol: float | None = None, eps: float = 1e-4, err_msg: str = "") -> None:
+    """Check ``f_jvp(primals, tangents) -> (out, tangent_out)`` (typically ``functools.partial(
+    funcgrad.jvp, f)``) against central finite differences of ``f`` along one random direction,
+    as JAX's ``jax.test_util.check_jvp``.
+
+    >>> import functools, numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> check_jvp(fnp.sin, functools.partial(fg.jvp, fnp.sin), (np.array([0.5, 1.0]),))
+    """
+    args = tuple(args)
+    tangents = _random_like(args, np.random.default_rng(0))
+    out, t_out = f_jvp(args, tangents)
+    atol, rtol = _tolerances(args, out, atol, rtol)
+    for i, (got, want) in enumerate(zip(_leaves(t_out), _leaves(numerical_jvp(f, args, tangents, eps)))):
+        err = float(np.max(_abs_diff(got, want), initial=0.0))
+        bound = atol + rtol * float(np.max(np.abs(want), initial=0.0))
+        if not err <= bound:
+            raise AssertionError(f"check_jvp, output leaf {i}: max |jvp - finite difference| = {err:.3g} exceeds "
+                                 f"{bound:.3g}. {err_msg}\njvp: {got}\nfinite difference: {want}")
+
+
+def check_vjp(f: Callable[..., Any], f_vjp: Callable[..., Any], args: Sequence[Any], atol: float | None = None,
+              rtol: float | None = None, eps: float = 1e-4, err_msg: str = "") -> None:
+    """Check ``f_vjp(*args) -> (out, pullback)`` (typically ``functools.partial(funcgrad.vjp, f)``):
+    ⟨pullback(ct), t⟩ against ⟨ct, finite-difference J·t⟩ for one random ``ct`` and ``t``, as JAX's
+    ``jax.test_util.check_vjp``.
+
+    >>> import functools, numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+    >>> check_vjp(fnp.sin, functools.partial(fg.vjp, fnp.sin), (np.array([0.5, 1.0]),))
+    """
+    args = tuple(args)
+    rng = np.random.default_rng(0)
+    out, pullback = f_vjp(*args)
+    tangents, ct = _random_like(args, rng), _random_like(out, rng)
+    atol, rtol = _tolerances(args, out, atol, rtol)
+    got, want = _inner(pullback(ct), tangents), _inner(ct, numerical_jvp(f, args, tangents, eps))
+    _close(f"check_vjp: <vjp(ct), t> vs <ct, finite-difference jvp>. {err_msg}", got, want, atol, rtol)
 
 
 def _norm(a: Any) -> float:

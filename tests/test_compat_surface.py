@@ -134,6 +134,7 @@ JAX = {
         "tree_reduce", "tree_reduce_associative", "tree_structure", "tree_transpose", "tree_unflatten",
         "treedef_children", "treedef_is_leaf", "treedef_tuple",
     ],
+    "funcgrad.test_util": ["check_grads", "check_jvp", "check_vjp"],
     "funcgrad.tree": ["all", "broadcast", "flatten", "flatten_with_path", "leaves", "leaves_with_path", "map",
                       "map_with_path", "reduce", "reduce_associative", "static", "structure", "transpose", "unflatten"],
     "funcgrad.example_libraries.stax": [
@@ -385,6 +386,23 @@ def test_tree_util_one_level_associative_static_and_keyed_classes():
     assert fg.grad(lambda s: s.x * s.scale)(Scaled(2.0, 3)).x == 3.0
     with pytest.raises(TypeError, match="tree_flatten_with_keys"):
         tu.register_pytree_with_keys_class(type("NoMethods", (), {}))
+
+
+def test_test_util_check_jvp_and_check_vjp():
+    import functools
+
+    from funcgrad.test_util import check_jvp, check_vjp
+
+    f = lambda x, y: {"a": fnp.sin(x) * y, "b": fnp.sum(x ** 2)}
+    args = (np.array([0.5, 1.0]), np.array([2.0, -1.0]))
+    check_jvp(f, functools.partial(fg.jvp, f), args)
+    check_vjp(f, functools.partial(fg.vjp, f), args)
+    wrong = fg.custom_jvp(fnp.sin)
+    wrong.defjvp(lambda p, t: (fnp.sin(p[0]), 2.0 * fnp.cos(p[0]) * t[0]))  # twice the derivative
+    with pytest.raises(AssertionError, match="check_jvp"):
+        check_jvp(wrong, functools.partial(fg.jvp, wrong), args[:1])
+    with pytest.raises(AssertionError, match="check_vjp"):
+        check_vjp(wrong, functools.partial(fg.vjp, wrong), args[:1], err_msg="sin")
 
 
 def test_disable_jit_runs_functions_eagerly():
