@@ -76,9 +76,10 @@ def _assemble(blocks: list[list], out_tree: Any, arg_trees: list, argnums: int |
 
 
 def _prepare(f: Callable[..., Any], argnums: int | Sequence[int], args: tuple, kwargs: dict,
-             transform: str, allow_int: bool = False) -> tuple[tuple[int, ...], Callable[..., Any], list, list, list]:
+             transform: str, allow_int: bool = False, holomorphic: bool = False
+             ) -> tuple[tuple[int, ...], Callable[..., Any], list, list, list]:
     nums = _normalize_argnums(argnums, len(args), _fname(f))
-    _check_differentiable_inputs(f, args, nums, transform, allow_int=allow_int)
+    _check_differentiable_inputs(f, args, nums, transform, holomorphic=holomorphic, allow_int=allow_int)
     in_leaves: list[Any]
     arg_trees, in_leaves = [], []
     for n in nums:
@@ -98,11 +99,12 @@ def _prepare(f: Callable[..., Any], argnums: int | Sequence[int], args: tuple, k
 
 
 def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False,
-           allow_int: bool = False) -> Callable[..., Any]:
+           holomorphic: bool = False, allow_int: bool = False) -> Callable[..., Any]:
     """Jacobian of ``f`` by reverse mode: one vmapped pullback over the rows of the identity.
 
     With ``allow_int=True`` integer and boolean arguments are allowed; their blocks are zeros of
-    dtype ``funcgrad.dtypes.float0``, as in JAX.
+    dtype ``funcgrad.dtypes.float0``, as in JAX. Complex arguments give the holomorphic Jacobian
+    with or without ``holomorphic=True``, which only checks that the arguments are complex.
 
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
     >>> fg.jacrev(lambda x: x * x)(np.array([1.0, 2.0]))
@@ -112,7 +114,7 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
 
     @functools.wraps(f)
     def jacrev_f(*args: Any, **kwargs: Any) -> Any:
-        _, partial, arg_trees, in_leaves, _ = _prepare(f, argnums, args, kwargs, "jacrev", allow_int)
+        _, partial, arg_trees, in_leaves, _ = _prepare(f, argnums, args, kwargs, "jacrev", allow_int, holomorphic)
         res = _vjp_any(partial, *in_leaves, has_aux=has_aux)
         out, pullback = res[0], res[1]
         out_leaves, out_tree = tree_flatten(out)
@@ -124,8 +126,10 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
     return jacrev_f
 
 
-def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable[..., Any]:
-    """Jacobian of ``f`` by forward mode: one vmapped jvp over the columns of the identity.
+def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           holomorphic: bool = False) -> Callable[..., Any]:
+    """Jacobian of ``f`` by forward mode: one vmapped jvp over the columns of the identity
+    (``holomorphic=True`` checks that the arguments are complex, as :func:`jacrev`).
 
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
     >>> fg.jacfwd(lambda x: x[:1] * x[1:])(np.array([2.0, 3.0]))
@@ -134,7 +138,7 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
 
     @functools.wraps(f)
     def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
-        _, partial, arg_trees, in_leaves, _ = _prepare(f, argnums, args, kwargs, "jacfwd")
+        _, partial, arg_trees, in_leaves, _ = _prepare(f, argnums, args, kwargs, "jacfwd", holomorphic=holomorphic)
         basis, _ = _basis(in_leaves)
 
         def push(*t: Any) -> Any:
@@ -153,7 +157,8 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
     return jacfwd_f
 
 
-def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable[..., Any]:
+def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False,
+            holomorphic: bool = False) -> Callable[..., Any]:
     """Hessian of scalar ``f``, as forward-over-reverse: ``jacfwd(jacrev(f))``.
 
     >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
@@ -161,11 +166,12 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bo
     array([[ 6.,  0.],
            [ 0., 12.]])
     """
-    return jacfwd(jacrev(f, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(f, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
-def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
-    """Return ``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the jvp at ``primals``.
+def linearize(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+    """Return ``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the jvp at ``primals``
+    (``(out, f_jvp, aux)`` with ``has_aux=True``, for ``f`` returning ``(out, aux)``).
 
     Each call of ``f_jvp`` re-runs ``f`` in forward mode at ``primals`` (funcgrad does not store
     a linearised program; wrap ``f_jvp`` in ``jit`` to compile that pass).
@@ -176,11 +182,15 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
     array(3.)
     """
     out = f(*primals)
+    if has_aux:
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(f"linearize(has_aux=True) needs f to return a pair (output, aux); got {type(out)}.")
+        out, aux = out
     out = tree_flatten(out)[1].unflatten(
         x if isinstance(x, (np.ndarray, Tracer)) or is_foreign_array(x) else np.asarray(x)
         for x in tree_flatten(out)[0])
 
     def f_jvp(*tangents: Any) -> Any:
-        return jvp(f, primals, tangents)[1]
+        return jvp(f, primals, tangents, has_aux=has_aux)[1]
 
-    return out, f_jvp
+    return (out, f_jvp, aux) if has_aux else (out, f_jvp)

@@ -388,6 +388,21 @@ def test_tree_util_one_level_associative_static_and_keyed_classes():
         tu.register_pytree_with_keys_class(type("NoMethods", (), {}))
 
 
+def test_holomorphic_jacobians_and_linearize_with_aux():
+    z = np.array([1 + 2j, 0.5 - 1j])
+    for jac in (fg.jacfwd(lambda v: v ** 3, holomorphic=True), fg.jacrev(lambda v: v ** 3, holomorphic=True),
+                fg.jacobian(lambda v: v ** 3, 0, False, True)):
+        np.testing.assert_allclose(jac(z), np.diag(3 * z ** 2), rtol=1e-14)
+    np.testing.assert_allclose(fg.hessian(lambda v: fnp.sum(v ** 3), holomorphic=True)(z), np.diag(6 * z), rtol=1e-14)
+    with pytest.raises(TypeError, match="holomorphic=True"):
+        fg.jacfwd(lambda v: v ** 2, holomorphic=True)(np.ones(2))
+    y, f_jvp, aux = fg.linearize(lambda x: (fnp.sin(x), {"n": 1}), np.array(0.5), has_aux=True)
+    assert aux == {"n": 1} and float(y) == pytest.approx(np.sin(0.5), rel=1e-15)
+    assert float(f_jvp(np.array(2.0))) == pytest.approx(2.0 * np.cos(0.5), rel=1e-15)
+    with pytest.raises(TypeError, match="pair"):
+        fg.linearize(fnp.sin, np.array(0.5), has_aux=True)
+
+
 def test_test_util_check_jvp_and_check_vjp():
     import functools
 
