@@ -540,6 +540,31 @@ def test_numpy_vjps_helpers_in_user_primitives():
     assert wrapped_reshape(onp.ones(6), 2, 3).shape == (2, 3) == wrapped_reshape(onp.ones(6), (2, 3)).shape
 
 
+def test_scipy_names_without_rules_behave_as_autograds_primitives():
+    """A SciPy function funcgrad has no differentiable version of runs on traced values (as
+    autograd's wrapped primitives do) and raises NotImplementedError only when differentiated."""
+    import scipy.linalg
+    import scipy.special
+
+    import funcgrad.compat.autograd.scipy.linalg as sl
+    import funcgrad.compat.autograd.scipy.special as sp
+
+    a = onp.array([[2.0, 0.5], [0.5, 1.0]])
+    seen = []
+
+    def f(m):
+        from funcgrad.compat.autograd.extend import getval
+
+        seen.append(getval(sl.det(m)) + getval(sp.ellipk(0.3 * m[0, 0] / 2.0)))  # values only, no derivative
+        return np.sum(m ** 2)
+
+    onp.testing.assert_array_equal(grad(f)(a), 2 * a)
+    assert seen == [scipy.linalg.det(a) + scipy.special.ellipk(0.3)]
+    with pytest.raises(NotImplementedError, match="det"):
+        grad(lambda m: sl.det(m))(a)
+    assert sl.LinAlgError is scipy.linalg.LinAlgError and sl.lu_factor(a)[1].tolist() == [0, 1]
+
+
 def test_wrap_namespace_and_core_names():
     import scipy.linalg
 

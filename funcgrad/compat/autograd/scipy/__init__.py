@@ -10,10 +10,30 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+import types
 from typing import Any
 
+import numpy as np
+
 __all__ = ["special", "stats", "signal", "linalg", "integrate", "misc"]
+
+
+@functools.lru_cache(maxsize=None)
+def scipy_passthrough(module_name: str, name: str) -> Any:
+    """A SciPy name funcgrad has no differentiable version of, as autograd exposes it: a function
+    becomes a primitive without derivative rules (it runs on traced values; differentiating through
+    it raises ``NotImplementedError``, as autograd's does); anything else is SciPy's own object."""
+    try:
+        obj = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError):
+        raise AttributeError(f"{module_name} has no attribute {name!r}") from None
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)):
+        from ..extend import primitive
+
+        return primitive(obj)
+    return obj
 
 
 def __getattr__(name: str) -> Any:

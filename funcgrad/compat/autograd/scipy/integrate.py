@@ -10,10 +10,10 @@ True
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Callable
 
 from ....scipy import integrate as _fg_integrate
+from . import scipy_passthrough
 
 __all__ = ["odeint"]
 
@@ -29,6 +29,6 @@ def __getattr__(name: str) -> Any:
     if hasattr(_fg_integrate, name):
         return getattr(_fg_integrate, name)
     try:
-        return getattr(importlib.import_module("scipy.integrate"), name)
-    except (ImportError, AttributeError):
+        return scipy_passthrough("scipy.integrate", name)
+    except AttributeError:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

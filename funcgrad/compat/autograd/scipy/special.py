@@ -4,7 +4,6 @@ SciPy's other ``scipy.special`` names passed through (not differentiable).
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
@@ -12,6 +11,7 @@ import numpy as np
 from ....scipy import special as _fg_special
 from ....scipy.special import *  # noqa: F403
 from ....scipy.special import __all__  # noqa: F401
+from . import scipy_passthrough
 
 
 def logsumexp(*args: Any, **kwargs: Any) -> Any:  # type: ignore[no-redef]
@@ -31,6 +31,6 @@ def __getattr__(name: str) -> Any:
     if hasattr(_fg_special, name):
         return getattr(_fg_special, name)
     try:
-        return getattr(importlib.import_module("scipy.special"), name)
-    except (ImportError, AttributeError):
+        return scipy_passthrough("scipy.special", name)
+    except AttributeError:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
