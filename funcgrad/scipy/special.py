@@ -37,7 +37,7 @@ from ..prims.shape import stop_gradient
 from . import _special_prims as sp
 
 __all__ = [
-    "logsumexp", "expit", "logit", "erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "gamma",
+    "logsumexp", "expit", "logit", "erf", "erfc", "erfinv", "erfcinv", "ndtr", "ndtri", "log_ndtr", "gamma",
     "gammaln", "digamma", "psi", "polygamma", "multigammaln", "zeta", "poch", "beta", "betaln", "betainc",
     "gammainc", "gammaincc", "gammasgn", "rgamma", "stdtr", "i0", "i1", "iv", "ive", "j0", "j1", "jn",
     "jv", "y0", "y1", "yn", "xlogy", "xlog1py", "entr", "softmax", "log_softmax",
@@ -192,6 +192,16 @@ def ndtr(x: Any) -> Any:
     """The standard normal CDF, ``erfc(-x / sqrt(2)) / 2`` (a composition; SciPy's ``ndtr`` to
     a few ulps)."""
     return 0.5 * sp.erfc_p.bind(-_arg(x) * _SQRT1_2)
+
+
+def ndtri(p: Any) -> Any:
+    """The inverse of :func:`ndtr` (the standard normal quantile), ``-sqrt(2) erfcinv(2p)``: a
+    composition, SciPy's ``ndtri`` to a few ulps; derivative ``sqrt(2 pi) exp(ndtri(p)^2 / 2)``.
+
+    >>> round(float(ndtri(0.975)), 6)
+    1.959964
+    """
+    return -math.sqrt(2.0) * sp.erfcinv_p.bind(2.0 * _arg(p))
 
 
 def log_ndtr(x: Any) -> Any:

@@ -34,9 +34,10 @@ from ..prims import elementwise as ew
 from ..prims.shape import stop_gradient
 from . import _special_prims as sp
 from . import _stats_prims
-from .special import _arg, log_ndtr, ndtr, xlog1py, xlogy
+from .special import _arg, log_ndtr, ndtr, ndtri, xlog1py, xlogy
 
-__all__ = ["norm", "t", "gamma", "beta", "chi2", "poisson", "multivariate_normal", "dirichlet"]
+__all__ = ["norm", "t", "gamma", "beta", "chi2", "poisson", "multivariate_normal", "dirichlet", "expon", "uniform",
+           "laplace", "logistic", "cauchy"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -239,6 +240,110 @@ class _Norm(_Continuous):
 
     def _logsf(self, y: Any) -> Any:
         return log_ndtr(-y)
+
+    def ppf(self, q: Any, loc: Any = 0, scale: Any = 1) -> Any:
+        """The quantile function (inverse of ``cdf``): ``loc + scale * ndtri(q)``.
+
+        >>> round(float(norm.ppf(0.975, 1.0, 2.0)), 6)
+        4.919928
+        """
+        return _arg(loc) + _arg(scale) * ndtri(q)
+
+    def isf(self, q: Any, loc: Any = 0, scale: Any = 1) -> Any:
+        """The inverse of ``sf``: ``loc - scale * ndtri(q)``."""
+        return _arg(loc) - _arg(scale) * ndtri(q)
+
+
+class _Expon(_Continuous):
+    """The exponential distribution on ``x >= loc``: ``expon.logpdf(x, loc=0, scale=1)`` and the
+    other methods."""
+
+    name = "expon"
+    lo = 0.0
+    safe_y = 1.0
+
+    def _logpdf(self, y: Any) -> Any:
+        return -y
+
+    def _cdf(self, y: Any) -> Any:
+        return -fnp.expm1(-y)
+
+    def _sf(self, y: Any) -> Any:
+        return ew.exp(-y)
+
+    def _logsf(self, y: Any) -> Any:
+        return -y
+
+
+class _Uniform(_Continuous):
+    """The uniform distribution on ``[loc, loc + scale]``: ``uniform.logpdf(x, loc=0, scale=1)``
+    and the other methods."""
+
+    name = "uniform"
+    lo, hi = 0.0, 1.0
+    safe_y = 0.5
+
+    def _logpdf(self, y: Any) -> Any:
+        return 0.0 * y
+
+    def _cdf(self, y: Any) -> Any:
+        return y
+
+    def _sf(self, y: Any) -> Any:
+        return 1.0 - y
+
+
+class _Laplace(_Continuous):
+    """The Laplace distribution: ``laplace.logpdf(x, loc=0, scale=1)`` and the other methods."""
+
+    name = "laplace"
+
+    def _logpdf(self, y: Any) -> Any:
+        return -fnp.abs(y) - math.log(2.0)
+
+    def _cdf(self, y: Any) -> Any:
+        half_tail = 0.5 * ew.exp(-fnp.abs(y))  # never overflows, whichever side y is on
+        return ew.where(ew.less(y, 0.0), half_tail, 1.0 - half_tail)
+
+    def _sf(self, y: Any) -> Any:
+        return self._cdf(-y)
+
+
+class _Logistic(_Continuous):
+    """The logistic distribution: ``logistic.logpdf(x, loc=0, scale=1)`` and the other methods."""
+
+    name = "logistic"
+
+    def _logpdf(self, y: Any) -> Any:
+        a = fnp.abs(y)  # the density is symmetric: exp(-|y|) never overflows
+        return -a - 2.0 * fnp.log1p(ew.exp(-a))
+
+    def _cdf(self, y: Any) -> Any:
+        return ew.expit_p.bind(y)
+
+    def _sf(self, y: Any) -> Any:
+        return ew.expit_p.bind(-y)
+
+    def _logcdf(self, y: Any) -> Any:
+        return -fnp.logaddexp(0.0, -y)
+
+    def _logsf(self, y: Any) -> Any:
+        return -fnp.logaddexp(0.0, y)
+
+
+class _Cauchy(_Continuous):
+    """The Cauchy distribution: ``cauchy.logpdf(x, loc=0, scale=1)`` and the other methods."""
+
+    name = "cauchy"
+
+    def _logpdf(self, y: Any) -> Any:
+        return -_LOG_PI - fnp.log1p(y * y)
+
+    def _cdf(self, y: Any) -> Any:
+        return 0.5 + fnp.arctan(y) / math.pi
+
+    def _sf(self, y: Any) -> Any:
+        return 0.5 - fnp.arctan(y) / math.pi
 
 
 class _T(_Continuous):
@@ -593,6 +698,11 @@ beta = _Beta()
 poisson = _Poisson()
 multivariate_normal = _MultivariateNormal()
 dirichlet = _Dirichlet()
+expon = _Expon()
+uniform = _Uniform()
+laplace = _Laplace()
+logistic = _Logistic()
+cauchy = _Cauchy()
 
 
 def _register_submodules() -> None:

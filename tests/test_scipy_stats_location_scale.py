@@ -1,0 +1,113 @@
+"""The location-scale families JAX's ``jax.scipy.stats`` has beyond the original eight (``expon``,
+``uniform``, ``laplace``, ``logistic``, ``cauchy``), ``norm.ppf``/``isf`` and ``special.ndtri``:
+values against SciPy (in the support, at its boundary, outside it, infinities, invalid scales,
+broadcasting, float32), derivatives by finite differences in ``x``, ``loc`` and ``scale`` (order 2,
+both modes) and against closed forms, and import by dotted path."""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+
+import numpy as np
+import pytest
+
+st = pytest.importorskip("scipy.stats")
+sc = pytest.importorskip("scipy.special")
+
+import funcgrad as fg  # noqa: E402
+import funcgrad.numpy as fnp  # noqa: E402
+import funcgrad.scipy.special as fsp  # noqa: E402
+import funcgrad.scipy.stats as fs  # noqa: E402
+from funcgrad.test_util import check_grads  # noqa: E402
+
+DISTS = ["expon", "uniform", "laplace", "logistic", "cauchy"]
+METHODS = ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf"]
+XS = np.array([-50.0, -3.0, -1.0, -0.2, 0.0, 0.3, 0.5, 1.0, 1.5, 4.0, 50.0, 800.0, np.inf, -np.inf, np.nan])
+
+
+def scipy_call(f, *args):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return f(*args)
+
+
+@pytest.mark.parametrize("dist", DISTS)
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("loc, scale", [(0.0, 1.0), (0.3, 2.0), (-1.0, 0.5), (0.0, np.array([1.0, -1.0, 0.0]))])
+def test_values_match_scipy(dist, method, loc, scale):
+    f, ref = getattr(getattr(fs, dist), method), getattr(getattr(st, dist), method)
+    x = XS if np.ndim(scale) == 0 else XS[:, None]
+    with np.errstate(all="ignore"):
+        got = f(x, loc, scale)
+    want = scipy_call(ref, x, loc, scale)
+    if dist == "laplace" and method == "logpdf":  # SciPy takes log(pdf), -inf once pdf underflows
+        underflow = np.isneginf(want) & np.isfinite(x) & (np.asarray(scale) > 0)
+        with np.errstate(all="ignore"):
+            closed = -np.abs(x - loc) / scale - np.log(2 * scale)
+        np.testing.assert_allclose(got[underflow], closed[underflow], rtol=1e-15)
+        want = np.where(underflow, got, want)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=0, equal_nan=True)
+    assert got.dtype == np.float64
+    with np.errstate(all="ignore"):
+        assert np.ndim(f(0.25)) == 0 and f(0.25) == pytest.approx(ref(0.25), rel=1e-14)
+        np.testing.assert_allclose(f(x, scale=scale, loc=loc), got, rtol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("dist", DISTS)
+@pytest.mark.parametrize("method", METHODS)
+def test_derivatives_by_finite_differences(dist, method):
+    x = np.array([0.15, 0.45, 0.8]) if dist == "uniform" else np.array([0.2, 0.9, 1.7, 3.0])
+    f = getattr(getattr(fs, dist), method)
+    loc, scale = (-0.05, 1.1) if dist == "uniform" else (0.1, 1.3)
+    check_grads(lambda x, loc, scale: f(x, loc, scale), (x, np.array(loc), np.array(scale)), order=2)
+
+
+def test_derivatives_against_closed_forms():
+    x = np.array([-2.0, -0.5, 0.4, 3.0])
+    eg = fg.elementwise_grad
+    np.testing.assert_allclose(eg(fs.logistic.logpdf)(x), -np.tanh(x / 2), rtol=1e-13)
+    np.testing.assert_allclose(eg(fs.cauchy.logpdf)(x), -2 * x / (1 + x * x), rtol=1e-13)
+    np.testing.assert_allclose(eg(fs.laplace.logpdf)(x), -np.sign(x), rtol=0)
+    np.testing.assert_allclose(eg(fs.laplace.cdf)(x), 0.5 * np.exp(-np.abs(x)), rtol=1e-14)
+    np.testing.assert_allclose(eg(fs.expon.cdf)(np.abs(x)), np.exp(-np.abs(x)), rtol=1e-14)
+    # d/dscale of uniform.logpdf is -1/scale inside the support, 0 outside
+    np.testing.assert_allclose(fg.grad(lambda s: fnp.sum(fs.uniform.logpdf(np.array([0.5, 1.5]), 0.0, s)))(2.0),
+                               -2 / 2.0, rtol=1e-15)
+    # the tails stay finite where a naive formula overflows
+    assert np.isfinite(eg(fs.logistic.logpdf)(np.array([-800.0, 800.0]))).all()
+    assert np.isfinite(eg(fs.laplace.cdf)(np.array([-800.0, 800.0]))).all()
+
+
+def test_float32_stays_float32():
+    x = np.linspace(0.1, 0.9, 5, dtype=np.float32)
+    for dist in DISTS:
+        got = getattr(fs, dist).logpdf(x, np.float32(0.05), np.float32(1.1))
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, getattr(st, dist).logpdf(x, 0.05, 1.1), rtol=3e-6, atol=1e-6)
+
+
+def test_norm_ppf_isf_and_ndtri():
+    p = np.concatenate([np.logspace(-300, -1, 30), np.linspace(0.01, 0.99, 50), 1 - np.logspace(-15, -2, 10)])
+    np.testing.assert_allclose(fsp.ndtri(p), sc.ndtri(p), rtol=1e-14)
+    np.testing.assert_array_equal(fsp.ndtri(np.array([0.0, 1.0])), [-np.inf, np.inf])
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(fsp.ndtri(1.5))
+    q = np.array([0.01, 0.3, 0.5, 0.9])
+    np.testing.assert_allclose(fs.norm.ppf(q, 1.0, 2.0), st.norm.ppf(q, 1.0, 2.0), rtol=1e-14)
+    np.testing.assert_allclose(fs.norm.isf(q, 1.0, 2.0), st.norm.isf(q, 1.0, 2.0), rtol=1e-14)
+    np.testing.assert_allclose(fs.norm.cdf(fs.norm.ppf(q, 0.5, 3.0), 0.5, 3.0), q, rtol=1e-14)
+    # d ndtri / dp = sqrt(2 pi) exp(ndtri(p)^2 / 2)
+    np.testing.assert_allclose(fg.elementwise_grad(fsp.ndtri)(q), np.sqrt(2 * np.pi) * np.exp(sc.ndtri(q) ** 2 / 2),
+                               rtol=1e-13)
+    check_grads(lambda q, loc, scale: fs.norm.ppf(q, loc, scale), (q, np.array(0.2), np.array(1.5)), order=2)
+    assert fsp.ndtri(np.float32(0.3)).dtype == np.float32
+
+
+@pytest.mark.parametrize("dist", DISTS)
+def test_import_by_dotted_path_jit_and_vmap(dist):
+    module = importlib.import_module(f"funcgrad.scipy.stats.{dist}")
+    x = np.array([0.2, 0.6])
+    np.testing.assert_allclose(fg.jit(module.logpdf)(x, 0.1, 1.5), module.logpdf(x, 0.1, 1.5), rtol=1e-15)
+    np.testing.assert_allclose(fg.vmap(lambda s: module.cdf(x, 0.0, s))(np.array([1.0, 2.0])),
+                               np.stack([module.cdf(x, 0.0, 1.0), module.cdf(x, 0.0, 2.0)]), rtol=1e-15)
