@@ -2,7 +2,9 @@
 
 ``solve_triangular``, ``solve_sylvester``, ``sqrtm``, ``solve_banded`` and ``expm`` are
 primitives (declared with all their rules in :mod:`funcgrad.scipy._linalg_prims`); ``cholesky``,
-``cho_factor``, ``cho_solve`` and ``expm_frechet`` are compositions. Values are SciPy's (the
+``cho_factor``, ``cho_solve`` and ``expm_frechet`` are compositions, and so are ``solve``, ``inv``,
+``det``, ``eigh``, ``svd``, ``qr`` (on :mod:`funcgrad.numpy.linalg`), ``block_diag`` and
+``toeplitz``, with SciPy's signatures (as JAX's ``jax.scipy.linalg``). Values are SciPy's (the
 primitives call SciPy); derivatives are exact (no finite differences), differentiable again, and
 work under ``jit`` and ``vmap``. This module imports SciPy when a value is first computed;
 ``import funcgrad`` does not import it (import this module explicitly:
@@ -41,7 +43,7 @@ from ..prims import shape as sh
 from . import _linalg_prims as P
 
 __all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "sqrtm", "solve_sylvester", "solve_banded",
-           "expm", "expm_frechet"]
+           "expm", "expm_frechet", "solve", "inv", "det", "eigh", "svd", "qr", "block_diag", "toeplitz"]
 
 LinAlgError = np.linalg.LinAlgError
 
@@ -268,3 +270,113 @@ def expm_frechet(A: Any, E: Any, method: Any = None, compute_expm: bool = True, 
         raise ValueError(f"expm_frechet: unknown method {method!r}")
     exp_a, frechet = P.expm_blocks(A, E)
     return (exp_a, frechet) if compute_expm else frechet
+
+
+# --- SciPy's signatures on funcgrad.numpy.linalg (what jax.scipy.linalg offers) ----------------------
+
+def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False,
+          debug: bool = False, check_finite: bool = True, assume_a: str = "gen") -> Any:
+    """``x`` with ``a @ x = b``. ``assume_a="pos"`` solves by Cholesky (reading the ``lower`` or upper
+    triangle of ``a``); ``"gen"``, ``"sym"`` and ``"her"`` by LU on the whole matrix (as JAX).
+
+    >>> solve(np.array([[2.0, 1.0], [1.0, 3.0]]), np.array([3.0, 5.0]), assume_a="pos")
+    array([0.8, 1.4])
+    """
+    if assume_a not in ("gen", "sym", "her", "pos"):
+        raise ValueError(f"solve: assume_a must be 'gen', 'sym', 'her' or 'pos', got {assume_a!r}.")
+    if assume_a == "pos":
+        return cho_solve(cho_factor(a, lower=lower), b)
+    return _fla.solve(_array(a), _array(b))
+
+
+def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
+    """The inverse of square ``a`` (:func:`funcgrad.numpy.linalg.inv`)."""
+    return _fla.inv(_array(a))
+
+
+def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
+    """The determinant of square ``a`` (:func:`funcgrad.numpy.linalg.det`)."""
+    return _fla.det(_array(a))
+
+
+def eigh(a: Any, b: Any = None, lower: bool = True, eigvals_only: bool = False, overwrite_a: bool = False,
+         overwrite_b: bool = False, turbo: bool = True, eigvals: Any = None, type: int = 1,
+         check_finite: bool = True) -> Any:
+    """Eigenvalues (ascending) and eigenvectors of Hermitian ``a`` from its ``lower`` (or upper)
+    triangle: ``w`` alone with ``eigvals_only=True``, else ``(w, v)``. The generalized problem
+    (``b``) and ``eigvals`` (a subset) are not supported.
+
+    >>> eigh(np.array([[2.0, 1.0], [1.0, 2.0]]), eigvals_only=True)
+    array([1., 3.])
+    """
+    if b is not None or eigvals is not None:
+        raise NotImplementedError("eigh: the generalized problem (b=...) and eigvals=... are not supported; "
+                                  "for b = L Lᵀ, solve with cholesky/solve_triangular and call eigh on the result.")
+    w, v = _fla.eigh(_array(a), UPLO="L" if lower else "U")
+    return w if eigvals_only else (w, v)
+
+
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: bool = False,
+        check_finite: bool = True, lapack_driver: str = "gesdd") -> Any:
+    """``(u, s, vh)`` (or ``s`` with ``compute_uv=False``) of ``a`` (:func:`funcgrad.numpy.linalg.svd`)."""
+    out = _fla.svd(_array(a), full_matrices=full_matrices, compute_uv=compute_uv)
+    return tuple(out) if compute_uv else out
+
+
+def qr(a: Any, overwrite_a: bool = False, lwork: Any = None, mode: str = "full", pivoting: bool = False,
+       check_finite: bool = True) -> tuple:
+    """``(q, r)`` of ``a`` with SciPy's modes: ``"full"`` (square ``q``), ``"economic"`` (reduced) or
+    ``"r"`` (the tuple ``(r,)``, ``r`` as in ``"full"``). Column pivoting is not supported.
+
+    >>> q, r = qr(np.array([[3.0, 1.0], [4.0, 2.0]]))
+    >>> np.allclose(q @ r, [[3.0, 1.0], [4.0, 2.0]])
+    True
+    """
+    if pivoting:
+        raise NotImplementedError("qr: pivoting=True is not supported.")
+    modes = {"full": "complete", "economic": "reduced", "r": "complete"}  # SciPy's "r" is the full R
+    if mode not in modes:
+        raise ValueError(f"qr: mode must be 'full', 'economic' or 'r', got {mode!r}.")
+    q, r = _fla.qr(_array(a), mode=modes[mode])
+    return (r,) if mode == "r" else (q, r)
+
+
+def block_diag(*arrs: Any) -> Any:
+    """The block-diagonal matrix of ``arrs`` (scalars and vectors count as 1-row matrices).
+
+    >>> block_diag(np.ones((1, 2)), 2.0)
+    array([[1., 1., 0.],
+           [0., 0., 2.]])
+    """
+    from .. import numpy as fnp
+
+    if not arrs:
+        return np.zeros((1, 0))
+    blocks = [fnp.atleast_2d(_array(x)) for x in arrs]
+    for x in blocks:
+        if x.ndim != 2:
+            raise ValueError(f"block_diag: arguments must have at most 2 dimensions, got one of shape {x.shape}.")
+    total = sum(x.shape[1] for x in blocks)
+    rows, start = [], 0
+    for x in blocks:
+        rows.append(fnp.pad(x, ((0, 0), (start, total - start - x.shape[1]))))
+        start += x.shape[1]
+    return fnp.concatenate(rows, axis=0)
+
+
+def toeplitz(c: Any, r: Any = None) -> Any:
+    """The Toeplitz matrix with first column ``c`` and first row ``r`` (``r[0]`` ignored; default
+    ``conj(c)``), ``c`` and ``r`` flattened as SciPy does.
+
+    >>> toeplitz(np.array([1.0, 2.0, 3.0]), np.array([1.0, 4.0]))
+    array([[1., 4.],
+           [2., 1.],
+           [3., 2.]])
+    """
+    from .. import numpy as fnp
+
+    c = fnp.ravel(_array(c))
+    r = fnp.conj(c) if r is None else fnp.ravel(_array(r))
+    values = fnp.concatenate([c[::-1], r[1:]])
+    rows, cols = np.arange(c.shape[0])[:, None], np.arange(r.shape[0])[None, :]
+    return values[c.shape[0] - 1 - rows + cols]
