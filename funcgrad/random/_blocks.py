@@ -300,7 +300,7 @@ def normal(key: np.ndarray, n: int, dtype: Any, out: np.ndarray | None = None) -
             m = min(block, n - start)
             stream.words(start, x0[:m], x1[:m])
             np.bitwise_xor(x0[:m], x1[:m], x0[:m])
-            _gather(table, x0[:m], out[start:start + m])
+            _gather(table, x0[:m], x0[:m], out[start:start + m])
         return out
     stage = _Stage(dtype, block)
     for start in starts:
@@ -336,15 +336,15 @@ def normal_of_bits(raw: np.ndarray, dtype: Any, scaled: bool = True) -> np.ndarr
     index = np.empty(block, np.uint32)
     for start in starts:
         m = min(block, n - start)
-        np.copyto(index[:m], flat[start:start + m])
-        _gather(table, index[:m], out[start:start + m])
+        _gather(table, flat[start:start + m], index[:m], out[start:start + m])
     return out.reshape(raw.shape)
 
 
-def _gather(table: np.ndarray, words: np.ndarray, out: np.ndarray) -> None:
-    """``out`` = the table's draws of the ``uint32`` words ``words`` (overwritten with their indices)."""
-    np.right_shift(words, _TABLE_SHIFT, words)
-    np.take(table, words, out=out, mode="clip")  # "clip": no bounds errors to check, so out is not buffered
+def _gather(table: np.ndarray, words: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
+    """``out`` = the table's draws of the ``uint32`` words ``words`` (``index``: a work array like
+    ``words``, or ``words`` itself to overwrite it)."""
+    np.right_shift(words, _TABLE_SHIFT, index)
+    np.take(table, index, out=out, mode="clip")  # "clip": no bounds errors to check, so out is not buffered
 
 
 def direct_normal_of_bits(raw: np.ndarray, dtype: np.dtype, scaled: bool = True,
