@@ -111,3 +111,38 @@ def test_import_by_dotted_path_jit_and_vmap(dist):
     np.testing.assert_allclose(fg.jit(module.logpdf)(x, 0.1, 1.5), module.logpdf(x, 0.1, 1.5), rtol=1e-15)
     np.testing.assert_allclose(fg.vmap(lambda s: module.cdf(x, 0.0, s))(np.array([1.0, 2.0])),
                                np.stack([module.cdf(x, 0.0, 1.0), module.cdf(x, 0.0, 2.0)]), rtol=1e-15)
+
+
+# --- discrete: bernoulli, binom, geom ---------------------------------------------------------------
+
+K = np.array([-1, 0, 1, 2, 3, 5, 10, 2.5, -0.5, np.nan])
+DISCRETE = [("bernoulli", [(0.3,), (0.0,), (1.0,), (1.5,), (-0.1,)], ["logpmf", "pmf", "cdf", "sf"]),
+            ("binom", [(4, 0.3), (10, 0.0), (10, 1.0), (2.5, 0.3), (-1, 0.3), (5, 1.2), (0, 0.4)], ["logpmf", "pmf"]),
+            ("geom", [(0.3,), (1.0,), (0.0,), (1.5,)], ["logpmf", "pmf"])]
+
+
+@pytest.mark.parametrize("dist, params, method",
+                         [(d, p, m) for d, ps, ms in DISCRETE for p in ps for m in ms])
+@pytest.mark.parametrize("loc", [0, 1])
+def test_discrete_values_match_scipy(dist, params, method, loc):
+    f, ref = getattr(getattr(fs, dist), method), getattr(getattr(st, dist), method)
+    with np.errstate(all="ignore"):
+        got = f(K, *params, loc)
+    np.testing.assert_allclose(got, scipy_call(ref, K, *params, loc), rtol=1e-13, atol=0, equal_nan=True)
+    with np.errstate(all="ignore"):
+        assert np.ndim(f(2, *params)) == 0
+
+
+def test_discrete_derivatives():
+    p = np.array([0.3, 0.6, 0.9])
+    check_grads(lambda p: fs.bernoulli.logpmf(np.array([0, 1, 1]), p), (p,), order=2)
+    check_grads(lambda p: fs.bernoulli.cdf(np.array([0.5, -1.0, 2.0]), p), (p,), order=2)
+    check_grads(lambda p: fs.binom.logpmf(np.array([0, 2, 4]), 4, p), (p,), order=2)
+    check_grads(lambda p: fs.geom.pmf(np.array([1, 2, 5]), p), (p,), order=2)
+    # closed forms: d/dp log binom(k; n, p) = k/p - (n-k)/(1-p); d/dp log geom(k; p) = 1/p - (k-1)/(1-p)
+    assert float(fg.grad(lambda p: fs.binom.logpmf(3.0, 5.0, p))(0.4)) == pytest.approx(3 / 0.4 - 2 / 0.6, rel=1e-14)
+    assert float(fg.grad(lambda p: fs.geom.logpmf(4.0, p))(0.4)) == pytest.approx(1 / 0.4 - 3 / 0.6, rel=1e-14)
+    # k (and n) enter as step functions: derivative 0
+    assert float(fg.grad(lambda k: fs.binom.logpmf(k, 5.0, 0.4))(3.0)) == 0.0
+    with pytest.raises(TypeError, match="missing"):
+        fs.binom.logpmf(2, p=0.3)

@@ -37,7 +37,7 @@ from . import _stats_prims
 from .special import _arg, log_ndtr, ndtr, ndtri, xlog1py, xlogy
 
 __all__ = ["norm", "t", "gamma", "beta", "chi2", "poisson", "multivariate_normal", "dirichlet", "expon", "uniform",
-           "laplace", "logistic", "cauchy"]
+           "laplace", "logistic", "cauchy", "bernoulli", "binom", "geom"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -513,6 +513,155 @@ class _Poisson:
         return "<funcgrad.scipy.stats.poisson>"
 
 
+class _Discrete:
+    """A distribution on the integers with parameters ``params`` (then ``loc``): ``logpmf``/``pmf``
+    (and ``cdf``/``sf`` where the subclass defines ``_cdf``), differentiable in the real-valued
+    parameters. ``k`` enters as a step function (derivative 0); invalid parameters give NaN."""
+
+    name = ""
+    param_names: tuple[str, ...] = ()
+    safe_params: tuple = ()
+    lo = 0  # the smallest value of the support (before loc)
+
+    def _invalid(self, *params: Any) -> Any:
+        raise NotImplementedError
+
+    def _hi(self, *params: Any) -> Any:
+        return None  # the largest value of the support, or None (unbounded)
+
+    def _logpmf(self, k: Any, *params: Any) -> Any:
+        raise NotImplementedError
+
+    def _prepare(self, method: str, k: Any, args: tuple, kwargs: dict) -> tuple:
+        names = self.param_names + ("loc",)
+        values = dict(zip(names, args))
+        if len(args) > len(names) or any(n not in names or n in values for n in kwargs):
+            raise TypeError(f"{self.name}.{method} takes (k, {', '.join(names)}); got {len(args) + 1} positional "
+                            f"and the keywords {sorted(kwargs)}.")
+        values.update(kwargs)
+        missing = [n for n in self.param_names if n not in values]
+        if missing:
+            raise TypeError(f"{self.name}.{method} is missing the parameter(s) {', '.join(missing)}")
+        k, loc = _arg(k), _arg(values.get("loc", 0))
+        params = tuple(_arg(values[n]) for n in self.param_names)
+        dtype = _result_dtype(k, loc, 0.0, *params)
+        bad = _mask(self._invalid(*params))
+        if bad is not None:
+            params = tuple(ew.where(bad, s, p) for p, s in zip(params, self.safe_params))
+        k = k if _is_const(loc, 0) else k - loc
+        if isinstance(k, Tracer):
+            k = stop_gradient(k)
+        return k, params, bad, dtype
+
+    def _finish(self, v: Any, bad: Any, dtype: Any) -> Any:
+        return _cast(v if bad is None else ew.where(bad, np.nan, v), dtype)
+
+    def logpmf(self, k: Any, *args: Any, **kwargs: Any) -> Any:
+        """The log of the probability mass at ``k``."""
+        k, params, bad, dtype = self._prepare("logpmf", k, args, kwargs)
+        fractional = ew.logical_and(ew.not_equal_p.bind(k, ew.floor_p.bind(k)), ew.logical_not_p.bind(ew.isnan(k)))
+        off = ew.logical_or(ew.less(k, self.lo), fractional)
+        hi = self._hi(*params)
+        if hi is not None:
+            off = ew.logical_or(off, ew.greater(k, hi))
+        off = _mask(off)
+        ks = k if off is None else ew.where(off, float(self.lo), k)
+        v = self._logpmf(ks, *params)
+        if off is not None:
+            v = ew.where(off, -_INF, v)
+        return self._finish(v, bad, dtype)
+
+    def pmf(self, k: Any, *args: Any, **kwargs: Any) -> Any:
+        """The probability mass at ``k``."""
+        return ew.exp(self.logpmf(k, *args, **kwargs))
+
+    def __repr__(self) -> str:
+        return f"<funcgrad.scipy.stats.{self.name}>"
+
+
+def _outside_unit(p: Any) -> Any:
+    return ew.logical_or(ew.less(p, 0.0), ew.greater(p, 1.0))
+
+
+class _Bernoulli(_Discrete):
+    """The Bernoulli distribution: ``bernoulli.logpmf(k, p, loc=0)``, ``pmf``, ``cdf``, ``sf``;
+    differentiable in ``p``.
+
+    >>> bool(bernoulli.logpmf(1, 0.25) == np.log(0.25))
+    True
+    """
+
+    name = "bernoulli"
+    param_names = ("p",)
+    safe_params = (0.5,)
+
+    def _invalid(self, p: Any) -> Any:
+        return _outside_unit(p)
+
+    def _hi(self, p: Any) -> Any:
+        return 1.0
+
+    def _logpmf(self, k: Any, p: Any) -> Any:
+        return xlogy(k, p) + xlog1py(1.0 - k, -p)
+
+    def cdf(self, k: Any, *args: Any, **kwargs: Any) -> Any:
+        """``P(K <= k)``: 0 below 0, ``1 - p`` on [0, 1), 1 from 1."""
+        k, (p,), bad, dtype = self._prepare("cdf", k, args, kwargs)
+        v = ew.where(ew.less(k, 0.0), 0.0, ew.where(ew.less(k, 1.0), 1.0 - p, 1.0))
+        return self._finish(ew.where(ew.isnan(k), np.nan, v), bad, dtype)
+
+    def sf(self, k: Any, *args: Any, **kwargs: Any) -> Any:
+        """``P(K > k)``: 1 below 0, ``p`` on [0, 1), 0 from 1."""
+        k, (p,), bad, dtype = self._prepare("sf", k, args, kwargs)
+        v = ew.where(ew.less(k, 0.0), 1.0, ew.where(ew.less(k, 1.0), p, 0.0))
+        return self._finish(ew.where(ew.isnan(k), np.nan, v), bad, dtype)
+
+
+class _Binom(_Discrete):
+    """The binomial distribution: ``binom.logpmf(k, n, p, loc=0)`` and ``pmf``; differentiable in
+    ``p`` (``n`` must be a non-negative integer, as in SciPy; its derivative is 0).
+
+    >>> round(float(binom.pmf(2, 4, 0.5)), 6)
+    0.375
+    """
+
+    name = "binom"
+    param_names = ("n", "p")
+    safe_params = (1.0, 0.5)
+
+    def _invalid(self, n: Any, p: Any) -> Any:
+        not_count = ew.logical_or(ew.less(n, 0.0), ew.not_equal_p.bind(n, ew.floor_p.bind(n)))
+        return ew.logical_or(not_count, _outside_unit(p))
+
+    def _hi(self, n: Any, p: Any) -> Any:
+        return n
+
+    def _logpmf(self, k: Any, n: Any, p: Any) -> Any:
+        n = stop_gradient(n) if isinstance(n, Tracer) else n
+        log_choose = sp.gammaln_p.bind(n + 1.0) - sp.gammaln_p.bind(k + 1.0) - sp.gammaln_p.bind(n - k + 1.0)
+        return log_choose + xlogy(k, p) + xlog1py(n - k, -p)
+
+
+class _Geom(_Discrete):
+    """The geometric distribution on 1, 2, …: ``geom.logpmf(k, p, loc=0)`` and ``pmf``;
+    differentiable in ``p`` (``0 < p <= 1``).
+
+    >>> float(geom.pmf(2, 0.5))
+    0.25
+    """
+
+    name = "geom"
+    param_names = ("p",)
+    safe_params = (0.5,)
+    lo = 1
+
+    def _invalid(self, p: Any) -> Any:
+        return ew.logical_or(ew.less_equal_p.bind(p, 0.0), ew.greater(p, 1.0))
+
+    def _logpmf(self, k: Any, p: Any) -> Any:
+        return xlog1py(k - 1.0, -p) + ew.log(p)
+
+
 def _squeeze_output(out: Any) -> Any:
     return fnp.squeeze(out)
 
@@ -703,6 +852,9 @@ uniform = _Uniform()
 laplace = _Laplace()
 logistic = _Logistic()
 cauchy = _Cauchy()
+bernoulli = _Bernoulli()
+binom = _Binom()
+geom = _Geom()
 
 
 def _register_submodules() -> None:
