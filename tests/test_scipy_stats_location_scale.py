@@ -146,3 +146,29 @@ def test_discrete_derivatives():
     assert float(fg.grad(lambda k: fs.binom.logpmf(k, 5.0, 0.4))(3.0)) == 0.0
     with pytest.raises(TypeError, match="missing"):
         fs.binom.logpmf(2, p=0.3)
+
+
+# --- scipy.special additions: i0e, i1e, rel_entr, kl_div, factorial ------------------------------------
+
+
+def test_special_additions_match_scipy_and_differentiate():
+    z = np.array([-30.0, -1.0, 0.0, 0.5, 3.0, 700.0])
+    np.testing.assert_allclose(fsp.i0e(z), sc.i0e(z), rtol=1e-14)
+    np.testing.assert_allclose(fsp.i1e(z), sc.i1e(z), rtol=1e-14)
+    check_grads(fsp.i0e, (np.array([-2.0, 0.5, 3.0]),), order=2)
+    check_grads(fsp.i1e, (np.array([-2.0, 0.5, 3.0]),), order=2)
+    x = np.array([0.0, 1.0, 2.0, -1.0, 0.5, np.nan, 0.0, 3.0])
+    y = np.array([0.0, 2.0, 0.0, 1.0, -1.0, 1.0, 2.0, np.inf])
+    for name in ("rel_entr", "kl_div"):
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(getattr(fsp, name)(x, y), getattr(sc, name)(x, y))
+        check_grads(getattr(fsp, name), (np.array([0.5, 2.0]), np.array([1.5, 0.3])), order=2)
+    # d/dx rel_entr = log(x / y) + 1, d/dy = -x / y; at x = 0 the constant branch (derivative 0, as JAX)
+    assert float(fg.grad(fsp.rel_entr)(2.0, 0.5)) == pytest.approx(np.log(4.0) + 1.0, rel=1e-15)
+    assert float(fg.grad(fsp.rel_entr, argnums=1)(2.0, 0.5)) == pytest.approx(-4.0, rel=1e-15)
+    assert float(fg.grad(lambda a: fsp.rel_entr(a, 2.0))(0.0)) == 0.0
+    n = np.array([-1.0, 0.0, 3.5, 5.0, 170.0])
+    np.testing.assert_allclose(fsp.factorial(n), sc.factorial(n), rtol=1e-14)
+    check_grads(fsp.factorial, (np.array([0.5, 2.5]),), order=2)
+    with pytest.raises(ValueError, match="exact"):
+        fsp.factorial(3, exact=True)

@@ -40,7 +40,8 @@ __all__ = [
     "logsumexp", "expit", "logit", "erf", "erfc", "erfinv", "erfcinv", "ndtr", "ndtri", "log_ndtr", "gamma",
     "gammaln", "digamma", "psi", "polygamma", "multigammaln", "zeta", "poch", "beta", "betaln", "betainc",
     "gammainc", "gammaincc", "gammasgn", "rgamma", "stdtr", "i0", "i1", "iv", "ive", "j0", "j1", "jn",
-    "jv", "y0", "y1", "yn", "xlogy", "xlog1py", "entr", "softmax", "log_softmax",
+    "jv", "y0", "y1", "yn", "xlogy", "xlog1py", "entr", "softmax", "log_softmax", "i0e", "i1e", "rel_entr",
+    "kl_div", "factorial",
 ]
 
 
@@ -442,3 +443,65 @@ def entr(x: Any) -> Any:
     neg = ew.less(x, 0)
     safe = ew.where(neg, 1.0, x)  # the -inf branch is constant: keep its derivative finite
     return ew.where(neg, -np.inf, 0.0 - sp.xlogy_p.bind(safe, safe))  # entr(0) = +0.0, as SciPy's
+
+
+def i0e(x: Any) -> Any:
+    """The exponentially scaled modified Bessel function of order 0, ``i0(x) exp(-|x|)`` (:func:`ive`).
+
+    >>> round(float(i0e(1.0)), 5)
+    0.46576
+    """
+    return ive(0.0, x)
+
+
+def i1e(x: Any) -> Any:
+    """The exponentially scaled modified Bessel function of order 1, ``i1(x) exp(-|x|)`` (:func:`ive`)."""
+    return ive(1.0, x)
+
+
+def _relative_entropy(x: Any, y: Any, kl: bool) -> Any:
+    from .. import numpy as fnp
+
+    x, y = _arg(x), _arg(y)
+    positive = fnp.logical_and(fnp.greater(x, 0), fnp.greater(y, 0))
+    zero = fnp.logical_and(fnp.equal(x, 0), fnp.greater_equal(y, 0))
+    xs, ys = fnp.where(positive, x, 1.0), fnp.where(positive, y, 1.0)  # finite derivatives off the branch
+    v = xs * fnp.log(xs / ys)
+    if kl:
+        v = v - xs + ys
+    out = fnp.where(positive, v, fnp.where(zero, y if kl else 0.0, np.inf))
+    return fnp.where(fnp.logical_or(fnp.isnan(x), fnp.isnan(y)), np.nan, out)
+
+
+def rel_entr(x: Any, y: Any) -> Any:
+    """Elementwise relative entropy ``x log(x / y)`` for ``x, y > 0``; 0 at ``x = 0 <= y``; ``inf``
+    elsewhere (SciPy's); the derivative off the first case is 0 (as JAX's).
+
+    >>> round(float(rel_entr(1.0, 2.0)), 6)
+    -0.693147
+    """
+    return _relative_entropy(x, y, kl=False)
+
+
+def kl_div(x: Any, y: Any) -> Any:
+    """Elementwise ``x log(x / y) - x + y`` for ``x, y > 0``; ``y`` at ``x = 0 <= y``; ``inf`` elsewhere.
+
+    >>> round(float(kl_div(1.0, 2.0)), 6)
+    0.306853
+    """
+    return _relative_entropy(x, y, kl=True)
+
+
+def factorial(n: Any, exact: bool = False) -> Any:
+    """``gamma(n + 1)``, 0 for ``n < 0`` (SciPy's ``exact=False``; ``exact=True`` is refused, as in JAX).
+
+    >>> float(factorial(5.0))
+    120.0
+    """
+    if exact:
+        raise ValueError("factorial: exact=True is not supported (it needs Python integers); use exact=False.")
+    from .. import numpy as fnp
+
+    n = _arg(n)
+    negative = fnp.less(n, 0)
+    return fnp.where(negative, 0.0, gamma(fnp.where(negative, 0.0, n) + 1.0))
