@@ -149,7 +149,7 @@ JAX = {
         "JoinPoint", "Optimizer", "OptimizerState", "adagrad", "adam", "adamax", "clip_grads", "constant",
         "exponential_decay", "inverse_time_decay", "l2_norm", "make_schedule", "momentum", "nesterov", "optimizer",
         "pack_optimizer_state", "piecewise_constant", "polynomial_decay", "rmsprop", "rmsprop_momentum", "sgd", "sm3",
-        "unpack_optimizer_state",
+        "unpack_optimizer_state", "Array", "InitFn", "Params", "ParamsFn", "State", "Step", "UpdateFn", "Updates",
     ],
 }
 

@@ -34,10 +34,17 @@ __all__ = [
     "OptimizerState", "Optimizer", "optimizer", "sgd", "momentum", "nesterov", "adagrad", "rmsprop",
     "rmsprop_momentum", "adam", "adamax", "sm3", "constant", "exponential_decay", "inverse_time_decay",
     "polynomial_decay", "piecewise_constant", "make_schedule", "l2_norm", "clip_grads", "JoinPoint",
-    "unpack_optimizer_state", "pack_optimizer_state",
+    "unpack_optimizer_state", "pack_optimizer_state", "Array", "Params", "State", "Updates", "Step", "InitFn",
+    "UpdateFn", "ParamsFn", "Schedule",
 ]
 
 Schedule = Callable[[int], float]
+# JAX's type aliases, for annotations in moved code
+Array = Any
+Params = Any  # a pytree of arrays
+State = Any  # one parameter's optimizer state
+Updates = Params
+Step = int
 
 
 class OptimizerState(NamedTuple):
@@ -54,6 +61,11 @@ register_pytree_node(
     lambda s: ((s.packed_state,), (s.tree_def, tuple(s.subtree_defs))),
     lambda aux, children: OptimizerState(children[0], aux[0], aux[1]),
 )
+
+
+InitFn = Callable[[Params], OptimizerState]
+UpdateFn = Callable[[Step, Updates, OptimizerState], OptimizerState]
+ParamsFn = Callable[[OptimizerState], Params]
 
 
 class Optimizer(NamedTuple):
