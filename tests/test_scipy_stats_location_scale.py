@@ -172,3 +172,45 @@ def test_special_additions_match_scipy_and_differentiate():
     check_grads(fsp.factorial, (np.array([0.5, 2.5]),), order=2)
     with pytest.raises(ValueError, match="exact"):
         fsp.factorial(3, exact=True)
+
+
+# --- pareto, gumbel_r, gumbel_l, vonmises ------------------------------------------------------------
+
+MORE = [("pareto", [(2.0,), (0.5,), (-1.0,)]), ("gumbel_r", [()]), ("gumbel_l", [()])]
+
+
+@pytest.mark.parametrize("dist, shapes", [(d, s) for d, ss_ in MORE for s in ss_])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("loc, scale", [(0.0, 1.0), (0.3, 2.0), (-1.0, 0.5)])
+def test_more_values_match_scipy(dist, shapes, method, loc, scale):
+    f, ref = getattr(getattr(fs, dist), method), getattr(getattr(st, dist), method)
+    with np.errstate(all="ignore"):
+        got = f(XS, *shapes, loc, scale)
+    np.testing.assert_allclose(got, scipy_call(ref, XS, *shapes, loc, scale), rtol=1e-13, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("dist", ["pareto", "gumbel_r", "gumbel_l"])
+@pytest.mark.parametrize("method", METHODS)
+def test_more_derivatives(dist, method):
+    f = getattr(getattr(fs, dist), method)
+    x = np.array([1.4, 2.0, 3.5]) if dist == "pareto" else np.array([-1.0, 0.2, 1.7])
+    if dist == "pareto":
+        check_grads(lambda x, b, loc, scale: f(x, b, loc, scale), (x, np.array(2.5), np.array(0.1), np.array(1.2)),
+                    order=2)
+    else:
+        check_grads(lambda x, loc, scale: f(x, loc, scale), (x, np.array(0.1), np.array(1.3)), order=2)
+
+
+def test_vonmises_density():
+    x = XS[:-3]
+    for kappa in (0.0, 0.5, 2.0, 800.0, -1.0):
+        for method in ("pdf", "logpdf"):
+            with np.errstate(all="ignore"):
+                np.testing.assert_allclose(getattr(fs.vonmises, method)(x, kappa, 0.3, 1.5),
+                                           scipy_call(getattr(st.vonmises, method), x, kappa, 0.3, 1.5),
+                                           rtol=1e-12, atol=0, equal_nan=True)
+    check_grads(lambda x, k, loc: fs.vonmises.logpdf(x, k, loc), (np.array([-1.0, 0.5, 2.0]), np.array(1.5),
+                                                                  np.array(0.2)), order=2)
+    # d/dkappa logpdf = cos(x - loc) - i1(kappa) / i0(kappa)
+    assert float(fg.grad(fs.vonmises.logpdf, argnums=1)(0.7, 2.0)) == pytest.approx(
+        np.cos(0.7) - sc.i1(2.0) / sc.i0(2.0), rel=1e-13)

@@ -37,7 +37,8 @@ from . import _stats_prims
 from .special import _arg, log_ndtr, ndtr, ndtri, xlog1py, xlogy
 
 __all__ = ["norm", "t", "gamma", "beta", "chi2", "poisson", "multivariate_normal", "dirichlet", "expon", "uniform",
-           "laplace", "logistic", "cauchy", "bernoulli", "binom", "geom"]
+           "laplace", "logistic", "cauchy", "bernoulli", "binom", "geom", "pareto", "gumbel_r", "gumbel_l",
+           "vonmises"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -344,6 +345,100 @@ class _Cauchy(_Continuous):
 
     def _sf(self, y: Any) -> Any:
         return 0.5 - fnp.arctan(y) / math.pi
+
+
+class _Pareto(_Continuous):
+    """The Pareto distribution on ``y >= 1``: ``pareto.logpdf(x, b, loc=0, scale=1)`` and the other
+    methods, differentiable in ``b`` too."""
+
+    name = "pareto"
+    shape_names = ("b",)
+    lo = 1.0
+    safe_y = 2.0
+    safe_shapes = (1.0,)
+
+    def _invalid_shapes(self, b: Any) -> Any:
+        return ew.less_equal_p.bind(b, 0)
+
+    def _logpdf(self, y: Any, b: Any) -> Any:
+        return ew.log(b) - (b + 1.0) * ew.log(y)
+
+    def _cdf(self, y: Any, b: Any) -> Any:
+        return -fnp.expm1(-b * ew.log(y))
+
+    def _sf(self, y: Any, b: Any) -> Any:
+        return ew.exp(-b * ew.log(y))
+
+    def _logsf(self, y: Any, b: Any) -> Any:
+        return -b * ew.log(y)
+
+
+class _GumbelR(_Continuous):
+    """The right-skewed Gumbel distribution: ``gumbel_r.logpdf(x, loc=0, scale=1)`` and the other
+    methods."""
+
+    name = "gumbel_r"
+
+    def _logpdf(self, y: Any) -> Any:
+        return -(y + ew.exp(-y))
+
+    def _cdf(self, y: Any) -> Any:
+        return ew.exp(-ew.exp(-y))
+
+    def _sf(self, y: Any) -> Any:
+        return -fnp.expm1(-ew.exp(-y))
+
+    def _logcdf(self, y: Any) -> Any:
+        return -ew.exp(-y)
+
+
+class _GumbelL(_Continuous):
+    """The left-skewed Gumbel distribution: ``gumbel_l.logpdf(x, loc=0, scale=1)`` and the other
+    methods."""
+
+    name = "gumbel_l"
+
+    def _logpdf(self, y: Any) -> Any:
+        return y - ew.exp(y)
+
+    def _cdf(self, y: Any) -> Any:
+        return -fnp.expm1(-ew.exp(y))
+
+    def _sf(self, y: Any) -> Any:
+        return ew.exp(-ew.exp(y))
+
+    def _logsf(self, y: Any) -> Any:
+        return -ew.exp(y)
+
+
+class _VonMises:
+    """The von Mises distribution: ``vonmises.logpdf(x, kappa, loc=0, scale=1)`` and ``pdf``
+    (SciPy's density, periodic in ``x``), differentiable in every argument. Its ``cdf`` (a series)
+    is not provided (JAX has none either)."""
+
+    name = "vonmises"
+
+    def logpdf(self, x: Any, kappa: Any, loc: Any = 0, scale: Any = 1) -> Any:
+        """``kappa cos(y) - log(2 pi i0(kappa)) - log(scale)``, ``y = (x - loc) / scale``; NaN for
+        ``kappa < 0`` or ``scale <= 0``."""
+        from .special import i0e
+
+        x, kappa, loc, scale = _arg(x), _arg(kappa), _arg(loc), _arg(scale)
+        dtype = _result_dtype(x, kappa, loc, scale)
+        bad = _mask(ew.logical_or(ew.less(kappa, 0.0), ew.less_equal_p.bind(scale, 0)))
+        if bad is not None:
+            kappa, scale = ew.where(bad, 1.0, kappa), ew.where(bad, 1.0, scale)
+        y = (x - loc) / scale
+        # i0(kappa) = i0e(kappa) exp(kappa): no overflow for large kappa
+        v = kappa * (ew.cos_p.bind(y) - 1.0) - ew.log(i0e(kappa)) - _LOG_2PI - ew.log(scale)
+        return _cast(v if bad is None else ew.where(bad, np.nan, v), dtype)
+
+    def pdf(self, x: Any, kappa: Any, loc: Any = 0, scale: Any = 1) -> Any:
+        """The density: ``exp(logpdf)``."""
+        return ew.exp(self.logpdf(x, kappa, loc, scale))
+
+    def __repr__(self) -> str:
+        return "<funcgrad.scipy.stats.vonmises>"
 
 
 class _T(_Continuous):
@@ -855,6 +950,10 @@ cauchy = _Cauchy()
 bernoulli = _Bernoulli()
 binom = _Binom()
 geom = _Geom()
+pareto = _Pareto()
+gumbel_r = _GumbelR()
+gumbel_l = _GumbelL()
+vonmises = _VonMises()
 
 
 def _register_submodules() -> None:
