@@ -38,7 +38,7 @@ from .special import _arg, log_ndtr, ndtr, ndtri, xlog1py, xlogy
 
 __all__ = ["norm", "t", "gamma", "beta", "chi2", "poisson", "multivariate_normal", "dirichlet", "expon", "uniform",
            "laplace", "logistic", "cauchy", "bernoulli", "binom", "geom", "pareto", "gumbel_r", "gumbel_l",
-           "vonmises"]
+           "vonmises", "gennorm"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -409,6 +409,30 @@ class _GumbelL(_Continuous):
 
     def _logsf(self, y: Any) -> Any:
         return -ew.exp(y)
+
+
+class _GenNorm(_Continuous):
+    """The generalized normal distribution: ``gennorm.logpdf(x, beta, loc=0, scale=1)`` and the
+    other methods (``beta = 2``: a normal with variance 1/2; ``beta = 1``: Laplace). ``cdf``/``sf``
+    are not differentiable in ``beta``."""
+
+    name = "gennorm"
+    shape_names = ("beta",)
+    safe_shapes = (2.0,)
+
+    def _invalid_shapes(self, beta: Any) -> Any:
+        return ew.less_equal_p.bind(beta, 0)
+
+    def _logpdf(self, y: Any, beta: Any) -> Any:
+        return ew.log(beta) - math.log(2.0) - sp.gammaln_p.bind(1.0 / beta) - fnp.abs(y) ** beta
+
+    def _cdf(self, y: Any, beta: Any) -> Any:
+        # the upper tail P(Y > |y|) = gammaincc(1/beta, |y|^beta) / 2, accurate where it is small
+        half_tail = 0.5 * sp.gammaincc_p.bind(1.0 / beta, fnp.abs(y) ** beta)
+        return ew.where(ew.less(y, 0.0), half_tail, 1.0 - half_tail)
+
+    def _sf(self, y: Any, beta: Any) -> Any:
+        return self._cdf(-y, beta)
 
 
 class _VonMises:
@@ -954,6 +978,7 @@ pareto = _Pareto()
 gumbel_r = _GumbelR()
 gumbel_l = _GumbelL()
 vonmises = _VonMises()
+gennorm = _GenNorm()
 
 
 def _register_submodules() -> None:
