@@ -217,3 +217,28 @@ def test_vonmises_density():
     # d/dkappa logpdf = cos(x - loc) - i1(kappa) / i0(kappa)
     assert float(fg.grad(fs.vonmises.logpdf, argnums=1)(0.7, 2.0)) == pytest.approx(
         np.cos(0.7) - sc.i1(2.0) / sc.i0(2.0), rel=1e-13)
+
+
+# --- truncnorm ---------------------------------------------------------------------------------------
+
+XT = np.array([-50.0, -3.0, -1.0, -0.2, 0.0, 0.3, 0.5, 1.0, 1.5, 4.0, 6.0, 9.5, 50.0, 800.0, np.inf, -np.inf, np.nan])
+BOUNDS = [(-1.0, 2.0), (0.5, 3.0), (5.0, np.inf), (-np.inf, -6.0), (8.0, 10.0), (-2.0, -1.0), (-np.inf, np.inf),
+          (2.0, 1.0), (0.0, 0.5), (-30.0, -29.0), (-0.1, 40.0)]
+
+
+@pytest.mark.parametrize("a, b", BOUNDS)
+@pytest.mark.parametrize("method", METHODS)
+def test_truncnorm_values_match_scipy_in_both_tails(a, b, method):
+    f, ref = getattr(fs.truncnorm, method), getattr(st.truncnorm, method)
+    for loc, scale in [(0.0, 1.0), (0.3, 2.0)]:
+        with np.errstate(all="ignore"):
+            got = f(XT, a, b, loc, scale)
+        np.testing.assert_allclose(got, scipy_call(ref, XT, a, b, loc, scale), rtol=1e-12, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("a, b", [(-1.0, 2.0), (5.0, 8.0), (-9.0, -7.0)])
+@pytest.mark.parametrize("method", ["logpdf", "cdf", "logcdf", "logsf"])
+def test_truncnorm_derivatives(a, b, method):
+    x = np.array([a + 0.3, 0.5 * (a + b), b - 0.4])
+    f = getattr(fs.truncnorm, method)
+    check_grads(lambda x, a, b, loc: f(x, a, b, loc), (x, np.array(a), np.array(b), np.array(0.0)), order=2)
