@@ -118,7 +118,10 @@ def test_import_by_dotted_path_jit_and_vmap(dist):
 K = np.array([-1, 0, 1, 2, 3, 5, 10, 2.5, -0.5, np.nan])
 DISCRETE = [("bernoulli", [(0.3,), (0.0,), (1.0,), (1.5,), (-0.1,)], ["logpmf", "pmf", "cdf", "sf"]),
             ("binom", [(4, 0.3), (10, 0.0), (10, 1.0), (2.5, 0.3), (-1, 0.3), (5, 1.2), (0, 0.4)], ["logpmf", "pmf"]),
-            ("geom", [(0.3,), (1.0,), (0.0,), (1.5,)], ["logpmf", "pmf"])]
+            ("geom", [(0.3,), (1.0,), (0.0,), (1.5,)], ["logpmf", "pmf"]),
+            ("nbinom", [(3, 0.5), (2.5, 0.3), (0.0, 0.5), (3, 1.0), (3, 0.0), (3, 1.2), (-1, 0.5)], ["logpmf", "pmf"]),
+            ("betabinom", [(5, 1.0, 1.0), (10, 0.5, 2.5), (2.5, 1.0, 1.0), (5, -1.0, 1.0), (5, 1.0, 0.0),
+                           (0, 2.0, 3.0)], ["logpmf", "pmf"])]
 
 
 @pytest.mark.parametrize("dist, params, method",
@@ -139,6 +142,10 @@ def test_discrete_derivatives():
     check_grads(lambda p: fs.bernoulli.cdf(np.array([0.5, -1.0, 2.0]), p), (p,), order=2)
     check_grads(lambda p: fs.binom.logpmf(np.array([0, 2, 4]), 4, p), (p,), order=2)
     check_grads(lambda p: fs.geom.pmf(np.array([1, 2, 5]), p), (p,), order=2)
+    check_grads(lambda n, p: fs.nbinom.logpmf(np.array([0, 2, 7]), n, p), (np.array(2.5), p), order=2)
+    check_grads(lambda a, b: fs.betabinom.logpmf(np.array([0, 2, 4]), 4, a, b), (p * 3, np.array(2.0)), order=2)
+    # d/dp log nbinom(k; n, p) = n/p - k/(1-p)
+    assert float(fg.grad(lambda p: fs.nbinom.logpmf(4.0, 2.5, p))(0.3)) == pytest.approx(2.5 / 0.3 - 4 / 0.7, rel=1e-14)
     # closed forms: d/dp log binom(k; n, p) = k/p - (n-k)/(1-p); d/dp log geom(k; p) = 1/p - (k-1)/(1-p)
     assert float(fg.grad(lambda p: fs.binom.logpmf(3.0, 5.0, p))(0.4)) == pytest.approx(3 / 0.4 - 2 / 0.6, rel=1e-14)
     assert float(fg.grad(lambda p: fs.geom.logpmf(4.0, p))(0.4)) == pytest.approx(1 / 0.4 - 3 / 0.6, rel=1e-14)

@@ -38,7 +38,7 @@ from .special import _arg, log_ndtr, ndtr, ndtri, xlog1py, xlogy
 
 __all__ = ["norm", "t", "gamma", "beta", "chi2", "poisson", "multivariate_normal", "dirichlet", "expon", "uniform",
            "laplace", "logistic", "cauchy", "bernoulli", "binom", "geom", "pareto", "gumbel_r", "gumbel_l",
-           "vonmises", "gennorm", "truncnorm"]
+           "vonmises", "gennorm", "truncnorm", "nbinom", "betabinom"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -860,6 +860,53 @@ class _Geom(_Discrete):
         return xlog1py(k - 1.0, -p) + ew.log(p)
 
 
+class _NBinom(_Discrete):
+    """The negative binomial distribution (failures before the ``n``-th success):
+    ``nbinom.logpmf(k, n, p, loc=0)`` and ``pmf``; differentiable in ``n`` (real, > 0) and ``p``
+    (``0 < p <= 1``).
+
+    >>> round(float(nbinom.pmf(2, 3, 0.5)), 6)
+    0.1875
+    """
+
+    name = "nbinom"
+    param_names = ("n", "p")
+    safe_params = (1.0, 0.5)
+
+    def _invalid(self, n: Any, p: Any) -> Any:
+        return ew.logical_or(ew.less_equal_p.bind(n, 0.0), ew.logical_or(ew.less_equal_p.bind(p, 0.0),
+                                                                           ew.greater(p, 1.0)))
+
+    def _logpmf(self, k: Any, n: Any, p: Any) -> Any:
+        return (sp.gammaln_p.bind(k + n) - sp.gammaln_p.bind(n) - sp.gammaln_p.bind(k + 1.0) + n * ew.log(p)
+                + xlog1py(k, -p))
+
+
+class _BetaBinom(_Discrete):
+    """The beta-binomial distribution: ``betabinom.logpmf(k, n, a, b, loc=0)`` and ``pmf``;
+    differentiable in ``a`` and ``b`` (> 0; ``n`` a non-negative integer, derivative 0).
+
+    >>> round(float(betabinom.pmf(1, 2, 1.0, 1.0)), 6)
+    0.333333
+    """
+
+    name = "betabinom"
+    param_names = ("n", "a", "b")
+    safe_params = (1.0, 1.0, 1.0)
+
+    def _invalid(self, n: Any, a: Any, b: Any) -> Any:
+        not_count = ew.logical_or(ew.less(n, 0.0), ew.not_equal_p.bind(n, ew.floor_p.bind(n)))
+        return ew.logical_or(not_count, ew.logical_or(ew.less_equal_p.bind(a, 0.0), ew.less_equal_p.bind(b, 0.0)))
+
+    def _hi(self, n: Any, a: Any, b: Any) -> Any:
+        return n
+
+    def _logpmf(self, k: Any, n: Any, a: Any, b: Any) -> Any:
+        n = stop_gradient(n) if isinstance(n, Tracer) else n
+        log_choose = sp.gammaln_p.bind(n + 1.0) - sp.gammaln_p.bind(k + 1.0) - sp.gammaln_p.bind(n - k + 1.0)
+        return log_choose + sp.betaln_p.bind(k + a, n - k + b) - sp.betaln_p.bind(a, b)
+
+
 def _squeeze_output(out: Any) -> Any:
     return fnp.squeeze(out)
 
@@ -1059,6 +1106,8 @@ gumbel_l = _GumbelL()
 vonmises = _VonMises()
 gennorm = _GenNorm()
 truncnorm = _TruncNorm()
+nbinom = _NBinom()
+betabinom = _BetaBinom()
 
 
 def _register_submodules() -> None:
