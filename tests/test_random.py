@@ -372,7 +372,9 @@ def test_every_random_primitive_is_exercised_here():
     assert names == {"random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
                      "random_truncated_normal", "random_randint", "random_poisson", "random_gamma",
                      "random_gamma_grad", "random_standard", "random_binomial", "random_fma_residual",
-                     "random_xla_correction"}
+                     "random_xla_correction",
+                     # multivariate_normal (here) and orthogonal: tests/test_random_jax_exact_linalg.py
+                     "random_mvn_exact", "random_orthogonal_exact"}
 
 
 @pytest.mark.parametrize("bad, fn", [

@@ -32,7 +32,8 @@ from .factories import batch_to_front, elementwise, ndim_of
 
 __all__ = ["random_bits", "random_split", "random_fold_in", "random_uniform", "random_normal",
            "random_truncated_normal", "random_standard", "random_randint", "random_poisson", "random_binomial",
-           "random_gamma", "random_fma_residual", "random_xla_correction", "RANDOM_PRIMITIVES"]
+           "random_gamma", "random_fma_residual", "random_xla_correction", "random_mvn_exact",
+           "random_orthogonal_exact", "RANDOM_PRIMITIVES"]
 
 
 def _aval(shape: tuple[int, ...], dtype: Any) -> Any:
@@ -140,6 +141,49 @@ random_xla_correction_p = elementwise(
     abstract_eval=_xla_correction_aval)
 random_xla_correction = random_xla_correction_p.bind
 
+
+def _linalg_batch(bind: Callable[[], Any], cores: tuple[int, ...]) -> Any:
+    """vmap of a linear-algebra draw: batched operands' batch axes go first, padded so that their
+    non-core axes (``cores``: each operand's number of trailing matrix or vector axes) broadcast as
+    the unbatched operation's do; unbatched operands broadcast against them (right-aligned), so a
+    batch of keys is a batch of rows of one product, as in XLA's batched program."""
+
+    def rule(args: tuple, dims: tuple, **params: Any) -> tuple[Any, int]:
+        rank = max(ndim_of(a) - (d is not None) - c for a, d, c in zip(args, dims, cores, strict=True))
+        moved = [a if d is None else batch_to_front(a, d, rank=rank + c)
+                 for a, d, c in zip(args, dims, cores, strict=True)]
+        return bind()(*moved, **params), 0
+
+    return rule
+
+
+def _mvn_aval(mean: Any, cov: Any, z: Any, erfinv: Any, method: str) -> Any:
+    return _aval(np.broadcast_shapes(mean.shape, cov.shape[:-1], z.shape), z.dtype)
+
+
+# JAX's multivariate_normal value, bit for bit (mean + factor(cov) @ z in XLA's order, factors from
+# SciPy's LAPACK, which is JAX's); no derivative: funcgrad.random adds the composition's derivative.
+random_mvn_exact_p = Primitive(
+    "random_mvn_exact",
+    lambda mean, cov, z, erfinv, method: _xla_linalg().multivariate_normal(mean, cov, z, erfinv, method),
+    nondiff=True, register=False, batch=_linalg_batch(lambda: random_mvn_exact, (1, 2, 1, 1)),
+    abstract_eval=_mvn_aval)
+random_mvn_exact = random_mvn_exact_p.bind
+
+# JAX's orthogonal before its final transpose: Q · sign(diag R) of the reduced QR of each matrix.
+random_orthogonal_exact_p = Primitive(
+    "random_orthogonal_exact", lambda z: _xla_linalg().orthogonal(np.asarray(z)),
+    nondiff=True, register=False, batch=_linalg_batch(lambda: random_orthogonal_exact, (2,)),
+    abstract_eval=lambda z: _aval(z.shape, z.dtype))
+random_orthogonal_exact = random_orthogonal_exact_p.bind
+
+
+def _xla_linalg() -> Any:
+    from ..random import _xla_linalg
+
+    return _xla_linalg
+
+
 random_standard_p = Primitive(
     "random_standard",
     lambda key, shape, dtype, dist: _sampling.standard(np.asarray(key), shape, dtype, dist),
@@ -221,4 +265,4 @@ random_gamma = random_gamma_p.bind
 RANDOM_PRIMITIVES = (random_bits_p, random_split_p, random_fold_in_p, random_uniform_p, random_normal_p,
                      random_truncated_normal_p, random_standard_p, random_randint_p, random_poisson_p,
                      random_binomial_p, random_gamma_p, random_gamma_grad_p, random_fma_residual_p,
-                     random_xla_correction_p)
+                     random_xla_correction_p, random_mvn_exact_p, random_orthogonal_exact_p)

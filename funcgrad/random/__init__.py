@@ -33,8 +33,14 @@ differently); larger ones agree to an ulp or so (XLA sums longer rows in another
 draws of 4096 numbers or more to YNNPACK, whose ``exp`` and sums are not reproduced). Numbers also
 depend on how XLA compiles the draw: JAX gives other float32 gamma numbers when ``a`` is a
 compile-time constant inside a user's ``jit`` (XLA then folds the exact ``rsqrt``); funcgrad gives
-JAX's numbers for a call of the draw itself. ``ball``, ``multivariate_normal`` and float32
-``orthogonal`` (factorisations computed by LAPACK, not XLA) agree to a few units in the last place.
+JAX's numbers for a call of the draw itself. ``ball`` agrees to a few units in the last place.
+``multivariate_normal`` (``cholesky``, ``eigh``, ``svd``; batched means and covariances) and
+``orthogonal`` are JAX's bit for bit in float32 and float64 when SciPy is installed: jaxlib factors
+with SciPy's LAPACK, and funcgrad reproduces XLA's order of ``factor @ z`` (its matrix–vector
+tiles, YNNPACK's kernels; ``funcgrad.random._xla_linalg``); without SciPy, NumPy's LAPACK gives
+factors an ulp or so away (and other eigenvector signs). Not reproduced: draws of 2 to 7 vectors of
+dimension 4 to 7 (a small dot LLVM vectorises), which agree to a few ulp. ``eigh`` clamps
+rounding-error negative eigenvalues to zero, where JAX returns NaN.
 float32 draws are JAX's default numbers; float64 draws are JAX's under ``jax_enable_x64`` (JAX 0.10).
 
 **Differences from JAX.** Keys are raw ``uint32`` arrays (JAX's legacy ``PRNGKey`` style), also
@@ -634,7 +640,7 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Shape | None = Non
 
 # --- gamma family ---------------------------------------------------------------------------------
 
-def _gamma(key: Any, a: Any, shape: Shape | None, dtype: Any, log_space: bool, fn: str) -> Any:
+def _gamma(key: Any, a: Any, shape: Shape | None, dtype: Any, log_space: bool | str, fn: str) -> Any:
     _check_key(key, fn)
     fnp = _fnp()
     if dtype is None and type(a) not in (int, float) and _shape_dtype(a)[1].kind == "f":
@@ -691,11 +697,14 @@ def dirichlet(key: Any, alpha: Any, shape: Shape | None = None, dtype: Any = Non
     if len(alpha_shape) < 1:
         raise ValueError("dirichlet: alpha must have at least one axis (the categories)")
     shape = alpha_shape[:-1] if shape is None else _shape(shape, "dirichlet")
-    logs = loggamma(key, alpha, shape + alpha_shape[-1:], dtype)
+    # JAX's numbers: its log-gamma draws, exp, order of the sum and reciprocal product as XLA computes
+    # them in the dirichlet program (YNNPACK's from 4096 numbers on, every key of a batch counted); the
+    # corrections carry no derivative, so this differentiates as a softmax of log-gamma draws
+    logs = _gamma(key, alpha, shape + alpha_shape[-1:], dtype, "dirichlet", "dirichlet")
     logs = logs - fnp.max(logs, axis=-1, keepdims=True)
-    e = _xla_exp(logs)
+    e = fnp.exp(logs)
+    e = e + _prims().random_xla_correction(logs, e, fn="dirichlet_exp")
     plain = e / fnp.sum(e, axis=-1, keepdims=True)
-    # JAX's numbers (for draws of fewer than 4096 numbers): XLA's order of the sum, its reciprocal product
     return plain + _prims().random_xla_correction(e, plain, fn="normalise")
 
 
@@ -720,18 +729,32 @@ def multivariate_normal(key: Any, mean: Any, cov: Any, shape: Shape | None = Non
     if shape is None:
         shape = np.broadcast_shapes(mean_shape[:-1], cov_shape[:-2])
     shape = _shape(shape, "multivariate_normal")
+    if method not in ("cholesky", "eigh", "svd"):
+        raise ValueError(f"multivariate_normal: method must be 'cholesky', 'eigh' or 'svd', got {method!r}")
+    draw_shape = shape + mean_shape[-1:]
+    z = normal(key, draw_shape, dtype)
+    prims = _prims()
+    erfinv = prims.random_standard(key, shape=draw_shape, dtype=dtype, dist="erfinv") if mean_shape[-1] == 1 else z
+    mean, cov = _param(mean, dtype), _param(cov, dtype)
+    # JAX's numbers: SciPy's LAPACK (JAX's) and XLA's order of the product (random._xla_linalg)
+    exact = prims.random_mvn_exact(mean, cov, z, erfinv, method=method)
+    if not (isinstance(mean, Tracer) or isinstance(cov, Tracer)):
+        return exact
+    # differentiable in mean and cov: the composition's derivative on JAX's value (its value adds 0)
+    if method != "svd":  # JAX factors the symmetrised matrix
+        cov = (cov + fnp.swapaxes(cov, -1, -2)) * 0.5
     if method == "cholesky":
         factor = fnp.linalg.cholesky(cov)
     elif method == "eigh":
         w, v = fnp.linalg.eigh(cov)
         factor = v * fnp.sqrt(fnp.maximum(w, 0.0))[..., None, :]
-    elif method == "svd":
+    else:
         u, s, _ = fnp.linalg.svd(cov)
         factor = u * fnp.sqrt(s)[..., None, :]
-    else:
-        raise ValueError(f"multivariate_normal: method must be 'cholesky', 'eigh' or 'svd', got {method!r}")
-    z = normal(key, shape + mean_shape[-1:], dtype)
-    return mean + fnp.einsum("...ij,...j->...i", factor, z)
+    plain = mean + fnp.einsum("...ij,...j->...i", factor, z)
+    from .. import stop_gradient
+
+    return exact + (plain - stop_gradient(plain))
 
 
 # --- more distributions, composed from the draws above ------------------------------------------------
@@ -835,19 +858,20 @@ def rayleigh(key: Any, scale: Any, shape: Shape | None = None, dtype: Any = None
     return scale * _fnp().sqrt(log_u * -2.0)
 
 
-def orthogonal(key: Any, n: int, shape: Shape = (), dtype: Any = None) -> Any:
+def orthogonal(key: Any, n: int, shape: Shape = (), dtype: Any = None, m: int | None = None) -> Any:
     """Haar-random ``n × n`` orthogonal matrices: the QR factor ``Q`` of a normal matrix, with
-    column signs fixed by ``R``'s diagonal.
+    column signs fixed by ``R``'s diagonal; ``n × m`` semi-orthogonal ones with ``m`` (orthonormal
+    rows when ``n <= m``, columns when ``m <= n``).
 
     >>> q = orthogonal(key(0), 3)
     >>> bool(np.allclose(q @ q.T, np.eye(3)))
     True
     """
-    fnp = _fnp()
-    z = normal(key, _shape(shape, "orthogonal") + (n, n), dtype)
-    q, r = fnp.linalg.qr(z)
-    d = fnp.diagonal(r, 0, -2, -1)
-    return q * fnp.expand_dims(d / fnp.abs(d), -2)
+    cols = n if m is None else operator.index(m)
+    n = operator.index(n)
+    z = normal(key, _shape(shape, "orthogonal") + (max(n, cols), min(n, cols)), dtype)
+    q = _prims().random_orthogonal_exact(z)  # JAX's numbers: SciPy's LAPACK QR (JAX's), Q · sign(diag R)
+    return _fnp().swapaxes(q, -1, -2) if n < cols else q
 
 
 def geometric(key: Any, p: Any, shape: Shape | None = None, dtype: Any = np.int64) -> Any:
@@ -911,6 +935,17 @@ def _fused(a: Any, b: Any, c: Any) -> Any:
     return a * b + c + _prims().random_fma_residual(a, b, c)
 
 
+def _static_exponent(p: Any, fn: str) -> float | None:
+    """``p`` as a float when it is a concrete number (checked positive), else None (a traced ``p``)."""
+    if isinstance(p, Tracer):
+        return None
+    if np.ndim(p) != 0 or np.asarray(p).dtype.kind not in "iuf":
+        raise ValueError(f"{fn}: the exponent p must be one positive number, got {p!r}")
+    if not float(p) > 0:
+        raise ValueError(f"{fn}: the exponent p must be positive, got {p!r}")
+    return float(p)
+
+
 def generalized_normal(key: Any, p: float, shape: Shape = (), dtype: Any = None) -> Any:
     """Generalised normal draws with exponent ``p`` (density ∝ ``exp(-abs(x) ** p)``): ``±Gamma(1/p) ** (1/p)``.
 
@@ -918,8 +953,11 @@ def generalized_normal(key: Any, p: float, shape: Shape = (), dtype: Any = None)
     (3,)
     """
     shape = _shape(shape, "generalized_normal")
-    if isinstance(p, (int, float, np.number)) and not p > 0:
-        raise ValueError(f"generalized_normal: the exponent p must be positive, got {p!r}")
+    exponent = _static_exponent(p, "generalized_normal")
+    if exponent is not None:  # JAX's numbers: one draw in NumPy (the C library's pow, as XLA calls it)
+        _check_key(key, "generalized_normal")
+        return _prims().random_standard(key, shape=shape, dtype=_float_dtype(dtype, "generalized_normal"),
+                                        dist=("generalized_normal", exponent))
     key_gamma, key_sign = split(key)
     g = gamma(key_gamma, 1.0 / p, shape, dtype)
     r = _fnp().astype(rademacher(key_sign, shape), g.dtype)
@@ -934,6 +972,13 @@ def ball(key: Any, d: int, p: float = 2.0, shape: Shape = (), dtype: Any = None)
     """
     fnp = _fnp()
     shape = _shape(shape, "ball")
+    if not isinstance(d, (int, np.integer)) or d < 0:
+        raise ValueError(f"ball: the dimension d must be a non-negative int, got {d!r}")
+    exponent = _static_exponent(p, "ball")
+    if exponent is not None:  # JAX's numbers: one draw in NumPy (XLA's or YNNPACK's order of the sum)
+        _check_key(key, "ball")
+        return _prims().random_standard(key, shape=shape + (int(d),), dtype=_float_dtype(dtype, "ball"),
+                                        dist=("ball", exponent))
     key_g, key_e = split(key)
     g = generalized_normal(key_g, p, shape + (d,), dtype)
     e = exponential(key_e, shape, dtype)
@@ -941,12 +986,17 @@ def ball(key: Any, d: int, p: float = 2.0, shape: Shape = (), dtype: Any = None)
 
 
 def double_sided_maxwell(key: Any, loc: Any, scale: Any, shape: Shape = (), dtype: Any = None) -> Any:
-    """``loc + scale · (±1) · Maxwell``.
+    """``loc + scale · (±1) · Maxwell``, of shape ``shape + params`` where ``params`` is the broadcast
+    shape of ``loc`` and ``scale`` (JAX's rule; an empty ``shape`` counts as ``params``, so array
+    parameters of shape ``(3,)`` give ``(3, 3)`` draws).
 
     >>> double_sided_maxwell(key(0), 1.0, 2.0, (3,)).shape
     (3,)
+    >>> double_sided_maxwell(key(0), np.zeros(2), 1.0, (3,)).shape
+    (3, 2)
     """
-    shape = _shape(shape, "double_sided_maxwell")
+    params = np.broadcast_shapes(_shape_dtype(loc)[0], _shape_dtype(scale)[0])
+    shape = (_shape(shape, "double_sided_maxwell") or params) + params
     key_maxwell, key_sign = split(key)
     m = maxwell(key_maxwell, shape, dtype)
     signed = _fnp().astype(rademacher(key_sign, shape), m.dtype) * m
