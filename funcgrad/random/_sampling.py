@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _accel, _blocks, _philox, _threefry, _xla_math
+from . import _accel, _blocks, _fusion_math, _philox, _threefry, _xla_math
 from ._erfinv import erfinv
 
 THREEFRY_WORDS = 2
@@ -70,11 +70,13 @@ def _unit_floats(raw: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def xla_correction(x: Any, plain: Any, fn: str) -> np.ndarray:
     """``xla_fn(x) - plain`` for ``plain``, NumPy's value of the function ``fn`` at ``x`` (``"exp"``, ``"log"``,
-    ``"normalise"``: ``x / x.sum(-1)``): exactly representable (the two differ by an ulp or so), so
-    ``plain`` plus this is XLA's value, bit for bit; zero where it is not finite (``plain`` then stands)."""
+    ``"normalise"``: ``x / x.sum(-1)``, ``"dirichlet_exp"``: the ``exp`` of JAX's ``dirichlet``): exactly
+    representable (the two differ by an ulp or so), so ``plain`` plus this is XLA's value, bit for bit;
+    zero where it is not finite (``plain`` then stands)."""
     plain = np.asarray(plain)
     x = np.asarray(x).astype(plain.dtype)
-    exact = {"exp": _xla_math.exp, "log": _xla_math.log, "normalise": normalise_last}[fn](x)
+    exact = {"exp": _xla_math.exp, "log": _xla_math.log, "normalise": normalise_last,
+             "dirichlet_exp": dirichlet_exp}[fn](x)
     with np.errstate(invalid="ignore"):
         correction = np.asarray(exact - plain)
     # inf - inf, NaN, a finite XLA value where NumPy overflowed: the plain value stands
@@ -83,17 +85,23 @@ def xla_correction(x: Any, plain: Any, fn: str) -> np.ndarray:
 
 
 def normalise_last(x: np.ndarray) -> np.ndarray:
-    """``x / x.sum(-1)`` as XLA CPU computes the end of JAX's softmax (``dirichlet``) for fewer than 4096
-    elements in all and at most 32 along the last axis: the sum accumulated from the first element to
-    the last, then a product with its reciprocal (XLA's rewrite of the division by a broadcast).
-    Longer rows are summed in another order, and larger arrays go to YNNPACK, whose ``exp`` and sum
-    are not reproduced here (those numbers agree to an ulp or so)."""
+    """``x / x.sum(-1)`` as XLA CPU computes the end of JAX's softmax (``dirichlet``): the sum in XLA's
+    order, or YNNPACK's where the whole array (every key of a batch included) has 4096 elements or
+    more, then a product with its reciprocal (XLA's rewrite of the division by a broadcast), subnormal
+    results flushed to zero."""
     x = np.asarray(x)
-    total = np.zeros(x.shape[:-1], x.dtype)
-    for i in range(x.shape[-1]):
-        total += x[..., i]
+    total = (_fusion_math.ynn_sum_last if x.size >= _fusion_math.YNN_MIN_ELEMENTS else _fusion_math.xla_sum_last)(x)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return x * (x.dtype.type(1.0) / total)[..., None]
+        return _xla_math.flush_subnormal(x * (x.dtype.type(1.0) / total)[..., None])
+
+
+def dirichlet_exp(x: np.ndarray) -> np.ndarray:
+    """``exp`` of the shifted log-gamma draws in JAX's ``dirichlet``: XLA's, or YNNPACK's where the whole
+    array has 4096 elements or more; subnormal results flushed to zero."""
+    x = np.asarray(x)
+    if x.size >= _fusion_math.YNN_MIN_ELEMENTS:
+        return _fusion_math.ynn_exp(x)
+    return _xla_math.flush_subnormal(_xla_math.exp(x))
 
 
 def uniform(key: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -133,17 +141,21 @@ def uniform_between(key: np.ndarray, shape: tuple[int, ...], dtype: Any, lo: Any
     return np.maximum(lo, out)
 
 
-def standard(key: np.ndarray, shape: tuple[int, ...], dtype: Any, dist: str) -> np.ndarray:
+def standard(key: np.ndarray, shape: tuple[int, ...], dtype: Any, dist: str | tuple) -> np.ndarray:
     """Draws with no parameters, computed with JAX's formulas and XLA's ``log``/``log1p``:
     ``exponential`` ``-log1p(-u)``, ``gumbel`` ``-log(-log(u))`` (u in [tiny, 1)), ``laplace``
     ``sign(u) log1p(-|u|)`` (u in (-1, 1)), ``logistic`` ``log(u) - log1p(-u)`` (u in [tiny, 1))."""
     return np.asarray(_standard(key, shape, np.dtype(dtype), dist))  # 0-d arrays, never scalars
 
 
-def _standard(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, dist: str) -> np.ndarray:
+def _standard(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, dist: str | tuple) -> np.ndarray:
     f = dtype.type
     info = np.finfo(dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
+        if isinstance(dist, tuple) and dist[0] == "generalized_normal":
+            return generalized_normal(key, shape, dtype, dist[1])
+        if isinstance(dist, tuple) and dist[0] == "ball":
+            return ball(key, shape, dtype, dist[1])
         if dist == "exponential":
             return -_xla_math.log1p(-uniform(key, shape, dtype))
         if dist == "gumbel":
@@ -160,6 +172,42 @@ def _standard(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, dist: st
         if dist == "maxwell":
             return maxwell(key, shape, dtype)
     raise ValueError(f"unknown standard distribution {dist!r}")
+
+
+def generalized_normal(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, p: float) -> np.ndarray:
+    """``r · g ** (1/p)`` for ``g`` a Gamma(1/p) draw and ``r`` a random sign (JAX's
+    ``generalized_normal``, the C library's ``pow`` as XLA calls it)."""
+    f = dtype.type
+    halves = split(key, (2,))
+    inverse = f(1.0 / p)
+    g = gamma(halves[..., 0, :], np.full(shape, inverse, dtype), shape, False)
+    sign = np.where(uniform(halves[..., 1, :], shape, np.float64) < 0.5, f(1.0), f(-1.0))  # rademacher
+    return sign * _fusion_math.c_pow(g, inverse)
+
+
+def ball(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, p: float) -> np.ndarray:
+    """Points in the unit ``p``-ball, ``shape[-1]`` coordinates each, as JAX's ``ball`` computes them:
+    ``g · (Σ|g|**p + e) ** -(1/p)`` (XLA's rewrite of the division by the power, kept a division for one
+    coordinate) for generalized normal ``g`` and exponential ``e``, the sum in XLA's order, or
+    YNNPACK's where the whole array (every key of a batch included) has 4096 elements or more (and
+    YNNPACK's ``log1p`` in ``e`` from 4096 points on); the C library's ``pow``."""
+    f = dtype.type
+    halves = split(key, (2,))
+    g = generalized_normal(halves[..., 0, :], shape, dtype, p)
+    u = uniform(halves[..., 1, :], shape[:-1], dtype)
+    # the exponential: -log1p(-u) with XLA's log1p, or YNNPACK's where 4096 points or more pull the
+    # operations after the sum into the YNNPACK fusion too
+    if shape[-1] > 1 and u.size >= _fusion_math.YNN_MIN_ELEMENTS:
+        e = -_fusion_math.ynn_log1p(-u)
+    else:
+        e = -_xla_math.log1p(-u)
+    powers = _xla_math.flush_subnormal(_fusion_math.c_pow(np.abs(g), f(p)))
+    if shape[-1] == 1:  # no reduction left: XLA keeps the division
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _xla_math.flush_subnormal(g / _fusion_math.c_pow(powers + e[..., None], f(1.0 / p)))
+    sum_last = _fusion_math.ynn_sum_last if g.size >= _fusion_math.YNN_MIN_ELEMENTS else _fusion_math.xla_sum_last
+    scale = _fusion_math.c_pow(sum_last(powers) + e, -f(1.0 / p))
+    return _xla_math.flush_subnormal(g * scale[..., None])
 
 
 # XLA CPU sums a (..., 3) reduction in its own loop below this many elements, in YNNPACK's kernel above
@@ -253,11 +301,12 @@ def randint(key: np.ndarray, minval: Any, maxval: Any, shape: tuple[int, ...], d
         return (lo.astype(utype) + offset).astype(dtype)
 
 
-def gamma(key: np.ndarray, alpha: Any, shape: tuple[int, ...], log_space: bool) -> np.ndarray:
-    """Gamma(alpha, 1) draws (their logarithms with ``log_space``): Marsaglia and Tsang's
-    squeeze-and-reject method, vectorised over every element; each element draws from its own key
-    (one per element of ``shape``, split from ``key``), so a batch of keys or of ``alpha`` gives
-    each example exactly its own numbers."""
+def gamma(key: np.ndarray, alpha: Any, shape: tuple[int, ...], log_space: bool | str) -> np.ndarray:
+    """Gamma(alpha, 1) draws (their logarithms with ``log_space``; ``log_space="dirichlet"``: the
+    logarithms as JAX's ``dirichlet`` computes them): Marsaglia and Tsang's squeeze-and-reject
+    method, vectorised over every element; each element draws from its own key (one per element of
+    ``shape``, split from ``key``), so a batch of keys or of ``alpha`` gives each example exactly its
+    own numbers."""
     alpha = np.asarray(alpha)
     dtype = alpha.dtype
     keys = split(key, shape)  # (..., *shape, w)
@@ -282,7 +331,7 @@ def _fused(a: Any, b: Any, c: Any) -> np.ndarray:
     return _xla_math.fma64(a, b, c) if a.size else a * b + c
 
 
-def _marsaglia_tsang(keys: np.ndarray, alpha: np.ndarray, dtype: np.dtype, log_space: bool) -> np.ndarray:
+def _marsaglia_tsang(keys: np.ndarray, alpha: np.ndarray, dtype: np.dtype, log_space: bool | str) -> np.ndarray:
     f = dtype.type
     keys, boost_keys = _split2(keys)
     small = alpha < f(1.0)
@@ -312,14 +361,22 @@ def _marsaglia_tsang(keys: np.ndarray, alpha: np.ndarray, dtype: np.dtype, log_s
             vvv = v * v * v
             u = uniform(u_keys, (), dtype)
             dd = d[todo]
+            # XLA compiles these two logs as single operations on all n elements (see _fusion_math)
             reject = (u >= _fused(f(-0.0331), xx * xx, f(1.0))) & (
-                _xla_math.log(u) >= xx * f(0.5) + dd * (f(1.0) - vvv + _xla_math.log(vvv)))
+                _fusion_math.xla_single_op_log_f32(u, todo, n) >= xx * f(0.5)
+                + dd * (f(1.0) - vvv + _fusion_math.xla_single_op_log_f32(vvv, todo, n)))
             volume[todo] = vvv
             todo = todo[reject]
         if log_space:
             log_u = -_standard(boost_keys, (), dtype, "exponential")  # log1p(-u): the log of a uniform in (0, 1]
             log_boost = np.where(~small | (log_u == 0), f(0.0), log_u * (f(1.0) / alpha))
-            return _xla_math.log(d) + _xla_math.log(volume) + log_boost
+            if log_space != "dirichlet":
+                return _xla_math.log(d) + _xla_math.log(volume) + log_boost
+            # in JAX's dirichlet program these logs are YNNPACK's (4096 draws or more: fused with the
+            # reduction that follows), else log(volume) is a single operation (see _fusion_math)
+            if n >= _fusion_math.YNN_MIN_ELEMENTS:
+                return (_fusion_math.ynn_log(d) + _fusion_math.ynn_log(volume)) + log_boost
+            return _xla_math.log(d) + _fusion_math.xla_single_op_log_f32(volume, np.arange(n), n) + log_boost
         u = f(1.0) - uniform(boost_keys, (), dtype)
         # XLA's pow is the C library's; XLA's CPU code flushes subnormal results to zero
         boost = np.where(small, _xla_math.flush_subnormal(u ** (f(1.0) / alpha)), f(1.0))
