@@ -27,13 +27,15 @@ eager, under ``jit`` and ``vmap``). Where this depends on the processor: XLA's f
 square root (in the gamma family) is the processor's approximate one, which funcgrad reproduces
 as AMD Zen 3 computes it (other processors, Intel's in particular, may make JAX's float32 gamma
 draws differ by an ulp from funcgrad's); float64 gamma draws assume no AVX-512 (XLA's rsqrt is
-``1/sqrt`` there). ``dirichlet`` is JAX's bit for bit for draws of fewer than 4096 numbers with
-at most 32 categories (except, in float32, some draws of one or two rows, which XLA compiles
-differently); larger ones agree to an ulp or so (XLA sums longer rows in another order and hands
-draws of 4096 numbers or more to YNNPACK, whose ``exp`` and sums are not reproduced). Numbers also
+``1/sqrt`` there). ``dirichlet`` and ``ball`` are JAX's bit for bit too, in float32 and float64 at
+every size: XLA hands a fusion with a reduction of 4096 numbers or more (every key of a ``vmap``
+counted) to YNNPACK, whose ``exp``, ``log``, ``log1p`` and order of sums funcgrad reproduces as its
+AVX2 + FMA3 kernels compute them (a CPU with AVX-512 runs others), and sums rows longer than 32 in
+windows (``funcgrad.random._fusion_math``); ``ball`` and ``generalized_normal`` need a concrete
+``p`` (a traced one gives the composition, a few ulp away). Numbers also
 depend on how XLA compiles the draw: JAX gives other float32 gamma numbers when ``a`` is a
 compile-time constant inside a user's ``jit`` (XLA then folds the exact ``rsqrt``); funcgrad gives
-JAX's numbers for a call of the draw itself. ``ball`` agrees to a few units in the last place.
+JAX's numbers for a call of the draw itself.
 ``multivariate_normal`` (``cholesky``, ``eigh``, ``svd``; batched means and covariances) and
 ``orthogonal`` are JAX's bit for bit in float32 and float64 when SciPy is installed: jaxlib factors
 with SciPy's LAPACK, and funcgrad reproduces XLA's order of ``factor @ z`` (its matrix–vector
