@@ -168,14 +168,14 @@ random_mvn_exact_p = Primitive(
     lambda mean, cov, z, erfinv, method: _xla_linalg().multivariate_normal(mean, cov, z, erfinv, method),
     nondiff=True, register=False, batch=_linalg_batch(lambda: random_mvn_exact, (1, 2, 1, 1)),
     abstract_eval=_mvn_aval)
-random_mvn_exact = random_mvn_exact_p.bind
+random_mvn_exact: Callable[..., Any] = random_mvn_exact_p.bind
 
 # JAX's orthogonal before its final transpose: Q · sign(diag R) of the reduced QR of each matrix.
 random_orthogonal_exact_p = Primitive(
     "random_orthogonal_exact", lambda z: _xla_linalg().orthogonal(np.asarray(z)),
     nondiff=True, register=False, batch=_linalg_batch(lambda: random_orthogonal_exact, (2,)),
     abstract_eval=lambda z: _aval(z.shape, z.dtype))
-random_orthogonal_exact = random_orthogonal_exact_p.bind
+random_orthogonal_exact: Callable[..., Any] = random_orthogonal_exact_p.bind
 
 
 def _xla_linalg() -> Any:

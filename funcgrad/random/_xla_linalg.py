@@ -184,8 +184,8 @@ def _gemv(f: np.ndarray, z: np.ndarray, d: int) -> np.ndarray:
     shape = np.broadcast_shapes(f.shape[:-1], z.shape[:-1])
     acc = np.zeros(shape + (lanes,), dtype)
     for start in range(0, tiled, lanes):
-        a, b = np.broadcast_arrays(f[..., start:start + lanes], z[..., start:start + lanes])
-        acc = _fma(np.ascontiguousarray(a), np.ascontiguousarray(b), acc)
+        fs, zs = np.broadcast_arrays(f[..., start:start + lanes], z[..., start:start + lanes])
+        acc = _fma(np.ascontiguousarray(fs), np.ascontiguousarray(zs), acc)
     scalar = _chain(f, z, range(tiled, d))
     a = [acc[..., j] for j in range(lanes)]
     if lanes == 8:
