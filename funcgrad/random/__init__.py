@@ -324,12 +324,30 @@ def exponential(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
     return _standard(key, shape, dtype, "exponential")
 
 
-def gumbel(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
-    """Standard Gumbel floats: ``-log(-log(u))``.
+def _gumbel_mode(mode: Any, fn: str) -> str:
+    """JAX's ``mode`` of the Gumbel sampler: None (its default, "low"), "low" or "high"."""
+    if mode is None or mode == "low":
+        return "low"
+    if mode == "high":
+        return "high"
+    if mode == "highest":
+        raise NotImplementedError(f"{fn}: mode='highest' (JAX's undocumented 32-bit fixed-point Gumbel) is not "
+                                  f"implemented; use mode='high' (Gumbel draws up to ~32 in float32)")
+    raise ValueError(f"{fn}: mode must be None, 'low' or 'high', got {mode!r}")
+
+
+def gumbel(key: Any, shape: Shape = (), dtype: Any = None, mode: str | None = None) -> Any:
+    """Standard Gumbel floats: ``-log(-log(u))``. ``mode="high"`` (as JAX's) fills in the low bits of
+    ``u`` below 1/2 from a second uniform and takes ``-log(-log1p(-x))``: in float32 the largest
+    draw grows from about 16 to about 32, for twice the random bits.
 
     >>> gumbel(key(0), (2,)).shape
     (2,)
+    >>> gumbel(key(0), (2,), mode="high").shape
+    (2,)
     """
+    if _gumbel_mode(mode, "gumbel") == "high":
+        return _standard(key, shape, dtype, "gumbel_high")
     return _standard(key, shape, dtype, "gumbel")
 
 
@@ -392,19 +410,30 @@ def _bounds(lower: Any, upper: Any, shape: tuple[int, ...], dtype: Any) -> tuple
 
 # --- discrete draws ------------------------------------------------------------------------------
 
-def bernoulli(key: Any, p: Any = 0.5, shape: Shape | None = None) -> Any:
+def bernoulli(key: Any, p: Any = 0.5, shape: Shape | None = None, mode: str = "low") -> Any:
     """Booleans, True with probability ``p`` (``uniform < p``, in ``p``'s float dtype).
+    ``mode="high"`` (as JAX's) compares two uniforms, ``u2 · 2**-nmant < p - u1``: correct for
+    ``p`` below the uniform's resolution (about 1e-7 in float32), for twice the random bits.
 
     >>> bernoulli(key(0), 0.5, (4,))
     array([ True,  True, False, False])
+    >>> bernoulli(key(0), 0.5, (4,), mode="high").shape
+    (4,)
     """
     _check_key(key, "bernoulli")
+    if mode not in ("low", "high"):
+        raise ValueError(f"bernoulli: mode must be 'low' or 'high', got {mode!r}")
     p_shape, dtype = _shape_dtype(p)
     if dtype.kind != "f" or type(p) in (int, float):
         dtype = np.dtype(np.float64)
     if shape is None:
         shape = p_shape
-    u = _prims().random_uniform(key, shape=_shape(shape, "bernoulli"), dtype=dtype)
+    shape = _shape(shape, "bernoulli")
+    if mode == "high":
+        pair = _prims().random_uniform(key, shape=(2,) + shape, dtype=dtype)
+        low_bits = pair[1] * float(2.0 ** -np.finfo(dtype).nmant)  # exact: a power-of-two scaling
+        return low_bits < p - pair[0]
+    u = _prims().random_uniform(key, shape=shape, dtype=dtype)
     return u < p
 
 
@@ -579,14 +608,17 @@ def permutation(key: Any, x: Any, axis: int = 0, independent: bool = False) -> A
     return fnp.take(x, order, axis=axis)
 
 
-def choice(key: Any, a: Any, shape: Shape = (), replace: bool = True, p: Any = None, axis: int = 0) -> Any:
+def choice(key: Any, a: Any, shape: Shape = (), replace: bool = True, p: Any = None, axis: int = 0,
+           mode: str | None = None) -> Any:
     """Draws from ``range(a)`` (an int) or from ``a`` along ``axis``, with or without replacement,
-    uniformly or with probabilities ``p``.
+    uniformly or with probabilities ``p``. ``mode`` is the Gumbel sampler's (see :func:`gumbel`),
+    used as in JAX only with ``p`` and ``replace=False``.
 
     >>> choice(key(0), 10, (3,), replace=False)
     array([0, 1, 8])
     """
     _check_key(key, "choice")
+    mode = _gumbel_mode(mode, "choice")
     fnp = _fnp()
     shape = _shape(shape, "choice")
     scalar = isinstance(a, (int, np.integer)) or (not isinstance(a, Tracer) and np.ndim(a) == 0)
@@ -609,21 +641,27 @@ def choice(key: Any, a: Any, shape: Shape = (), replace: bool = True, p: Any = N
             # searchsorted(cumulative, r): how many cumulative probabilities lie below r
             index = fnp.sum(cumulative < fnp.expand_dims(r, -1), axis=-1)
         else:
-            g = gumbel(key, (n,), p.dtype) + fnp.log(p)
+            g = gumbel(key, (n,), p.dtype, mode=mode) + fnp.log(p)
             index = fnp.reshape(fnp.argsort(-g, kind="stable")[:draws], shape)
     if scalar:
         return index
     return fnp.take(a, index, axis=axis)
 
 
-def categorical(key: Any, logits: Any, axis: int = -1, shape: Shape | None = None) -> Any:
+def categorical(key: Any, logits: Any, axis: int = -1, shape: Shape | None = None, replace: bool = True,
+                mode: str | None = None) -> Any:
     """Category indices drawn with probabilities ``softmax(logits)`` along ``axis``
-    (the Gumbel-max trick).
+    (the Gumbel-max trick). ``replace=False`` draws the leading ``shape`` axes (those before the
+    logits' batch shape) without replacement, as JAX: the top ``k`` of ``logits + gumbel``.
+    ``mode`` is the Gumbel sampler's (see :func:`gumbel`).
 
     >>> categorical(key(0), np.log(np.array([0.1, 0.2, 0.7])), shape=(4,))
     array([2, 2, 2, 1])
+    >>> sorted(categorical(key(0), np.zeros(5), shape=(5,), replace=False).tolist())
+    [0, 1, 2, 3, 4]
     """
     _check_key(key, "categorical")
+    mode = _gumbel_mode(mode, "categorical")
     fnp = _fnp()
     logits = logits if isinstance(logits, Tracer) else np.asarray(logits)
     ndim = len(logits.shape)
@@ -633,12 +671,29 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Shape | None = Non
     if shape[len(shape) - len(batch):] != batch:
         raise ValueError(f"categorical: shape {shape} must end with the logits' batch shape {batch}")
     prefix = shape[: len(shape) - len(batch)]
+    dtype = np.dtype(logits.dtype) if np.dtype(logits.dtype).kind == "f" else np.dtype(np.float64)
+    if not replace:
+        return _categorical_without_replacement(key, logits, axis, shape, prefix, dtype, mode)
     noise_shape = list(shape[len(prefix):])
     noise_shape.insert(axis, logits.shape[axis])
-    dtype = np.dtype(logits.dtype) if np.dtype(logits.dtype).kind == "f" else np.dtype(np.float64)
-    g = gumbel(key, prefix + tuple(noise_shape), dtype)
+    g = gumbel(key, prefix + tuple(noise_shape), dtype, mode=mode)
     return fnp.argmax(g + fnp.reshape(logits, (1,) * len(prefix) + tuple(logits.shape)), axis=axis + len(prefix))
 
+
+
+def _categorical_without_replacement(key: Any, logits: Any, axis: int, shape: tuple[int, ...],
+                                     prefix: tuple[int, ...], dtype: np.dtype, mode: str) -> Any:
+    """The Gumbel top-k trick: one Gumbel draw per logit, the ``k = prod(prefix)`` largest of
+    ``logits + g`` along ``axis`` (ties to the lower index), laid out as ``prefix + batch``."""
+    fnp = _fnp()
+    k, n = math.prod(prefix), logits.shape[axis]
+    if k > n:
+        raise ValueError(f"categorical: cannot take {k} draws (shape {shape}) from {n} categories without "
+                         f"replacement; draw at most {n}, or pass replace=True")
+    perturbed = fnp.astype(logits, dtype) + gumbel(key, tuple(logits.shape), dtype, mode=mode)
+    ranked = fnp.argsort(-fnp.moveaxis(perturbed, axis, -1), axis=-1, kind="stable")[..., :k]
+    # (batch..., k) -> (k, batch...) -> prefix + batch; int32 as JAX's top_k indices
+    return fnp.astype(fnp.reshape(fnp.moveaxis(ranked, -1, 0), shape), np.int32)
 
 # --- gamma family ---------------------------------------------------------------------------------
 
@@ -800,14 +855,24 @@ def chisquare(key: Any, df: Any, shape: Shape | None = None, dtype: Any = None) 
     return _xla_exp(loggamma(key, df * 0.5, shape, dtype)) * 2.0  # as JAX computes it
 
 
-def t(key: Any, df: Any, shape: Shape = (), dtype: Any = None) -> Any:
-    """Student's t draws: ``z · sqrt((df/2) / Gamma(df/2))`` from two split keys.
+def t(key: Any, df: Any, shape: Shape | None = None, dtype: Any = None) -> Any:
+    """Student's t draws: ``z · sqrt((df/2) / Gamma(df/2))`` from two split keys; the shape is
+    ``df``'s unless ``shape`` is given (as in JAX).
 
     >>> t(key(0), 3.0, (4,)).shape
     (4,)
+    >>> t(key(0), np.array([1.0, 2.0, 3.0])).shape
+    (3,)
     """
+    _check_key(key, "t")
+    dtype = _float_dtype(dtype, "t")
+    df_shape = _shape_dtype(df)[0]
+    shape = df_shape if shape is None else _shape(shape, "t")
+    if not _broadcasts_to(df_shape, shape):
+        raise ValueError(f"t: df of shape {df_shape} does not broadcast to shape {shape}; "
+                         f"pass a shape that ends with df's shape, or shape=None for df's own")
     key_normal, key_gamma = split(key)
-    shape = _shape(shape, "t")
+    df = _fnp().astype(df, dtype) if isinstance(df, Tracer) else np.asarray(df, dtype)  # as JAX: df in dtype
     half = df * 0.5
     return normal(key_normal, shape, dtype) * _fnp().sqrt(half / gamma(key_gamma, half, shape, dtype))
 

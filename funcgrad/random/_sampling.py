@@ -144,7 +144,8 @@ def uniform_between(key: np.ndarray, shape: tuple[int, ...], dtype: Any, lo: Any
 def standard(key: np.ndarray, shape: tuple[int, ...], dtype: Any, dist: str | tuple) -> np.ndarray:
     """Draws with no parameters, computed with JAX's formulas and XLA's ``log``/``log1p``:
     ``exponential`` ``-log1p(-u)``, ``gumbel`` ``-log(-log(u))`` (u in [tiny, 1)), ``laplace``
-    ``sign(u) log1p(-|u|)`` (u in (-1, 1)), ``logistic`` ``log(u) - log1p(-u)`` (u in [tiny, 1))."""
+    ``sign(u) log1p(-|u|)`` (u in (-1, 1)), ``logistic`` ``log(u) - log1p(-u)`` (u in [tiny, 1)),
+    ``gumbel_high`` ``-log(-log1p(-x))`` (x from two uniforms, JAX's ``mode="high"``)."""
     return np.asarray(_standard(key, shape, np.dtype(dtype), dist))  # 0-d arrays, never scalars
 
 
@@ -161,6 +162,12 @@ def _standard(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, dist: st
         if dist == "gumbel":
             u = uniform_between(key, shape, dtype, info.tiny, 1.0)
             return -_xla_math.log(-_xla_math.log(u))
+        if dist == "gumbel_high":  # JAX's mode="high": a second uniform fills the low bits of u below 1/2
+            pair = uniform(key, (2,) + shape, dtype)
+            batch = key.ndim - 1  # vmapped keys lead the draw's axes
+            high, low = np.take(pair, 0, axis=batch), np.take(pair, 1, axis=batch)
+            x = np.where(high >= 0.5, high, high + f(2.0 ** -info.nmant) * low + info.tiny)
+            return -_xla_math.log(-_xla_math.log1p(-x))
         if dist == "laplace":
             u = uniform_between(key, shape, dtype, f(-1.0) + info.epsneg, 1.0)
             return np.sign(u) * _xla_math.log1p(-np.abs(u))
