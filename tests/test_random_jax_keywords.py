@@ -1,4 +1,4 @@
-"""funcgrad.random's JAX keywords: ``mode=`` of bernoulli, gumbel, categorical and choice,
+"""funcgrad.random's JAX keywords: ``mode=`` of bernoulli, gumbel (also JAX's "highest"), categorical and choice,
 ``categorical(replace=False)``, and ``t`` whose default shape is ``df``'s. Known answers were
 recorded from JAX 0.10.2 (``jax_enable_x64``, key ``jax.random.PRNGKey(11)``); JAX is not imported
 here. Each answer is checked bit for bit in eager mode and under ``funcgrad.jit``."""
@@ -36,6 +36,7 @@ def _cases(m: str) -> dict[str, Callable[[Any], Any]]:
         "gumbel_high": lambda k: fr.gumbel(k, (6,), dt, mode="high"),
         "gumbel_low": lambda k: fr.gumbel(k, (6,), dt, mode="low"),
         "gumbel_none": lambda k: fr.gumbel(k, (6,), dt, mode=None),
+        "gumbel_highest": lambda k: fr.gumbel(k, (6,), dt, mode="highest"),
         "bernoulli_edge_high": lambda k: fr.bernoulli(k, edge, mode="high"),
         "bernoulli_edge_low": lambda k: fr.bernoulli(k, edge, mode="low"),
         "categorical_high": lambda k: fr.categorical(k, logits, shape=(2, 3), mode="high"),
@@ -56,6 +57,8 @@ JAX_ANSWERS: dict[str, dict[str, list]] = {
                        0.7040789723396301, -0.15570767223834991],
         "gumbel_none": [-0.44576406478881836, -1.3804676532745361, 1.1449953317642212, -0.06199226528406143,
                         0.7040789723396301, -0.15570767223834991],
+        "gumbel_highest": [1.4462674856185913, 3.9673094749450684, -0.262281596660614, 0.8597795963287354,
+                           0.060609735548496246, 0.9881134033203125],
         "bernoulli_edge_high": [False] * 8,
         "bernoulli_edge_low": [True] * 8,
         "categorical_high": [[1, 2, 0], [2, 1, 0]],
@@ -72,6 +75,9 @@ JAX_ANSWERS: dict[str, dict[str, list]] = {
                        3.9598626710893132, -0.662061379296017],
         "gumbel_none": [0.23188322302481065, 2.474106684249262, 1.5421871688398416, 1.295369163850534,
                         3.9598626710893132, -0.662061379296017],
+        # float64's "highest" is its "high" in JAX
+        "gumbel_highest": [0.5069432257098031, -0.9226425705266534, -0.49909973211795194, -0.35707704191419143,
+                           -1.3786100098248522, 1.8621184703812288],
         "bernoulli_edge_high": [False, True, False, True, True, True, False, False],
         "bernoulli_edge_low": [True] * 8,
         "categorical_high": [[3, 2, 1], [1, 0, 0]],
@@ -115,6 +121,8 @@ def test_high_modes_differ_from_low(m: str) -> None:
     """The recorded answers discriminate: mode="high" is not mode="low" under another name."""
     for draw in ("gumbel", "bernoulli_edge"):
         assert not np.array_equal(_expected(m, f"{draw}_high"), _expected(m, f"{draw}_low"))
+    if m == "32":
+        assert not np.array_equal(_expected(m, "gumbel_highest"), _expected(m, "gumbel_high"))
 
 
 def test_gumbel_high_vmap_matches_one_key_at_a_time() -> None:
@@ -151,7 +159,7 @@ def test_t_shape_that_df_does_not_broadcast_to() -> None:
     lambda: fr.choice(K, 5, (2,), replace=False, p=np.full(5, 0.2), mode="fast"),
 ])
 def test_unknown_gumbel_mode_names_the_accepted_ones(call: Callable[[], Any]) -> None:
-    with pytest.raises(ValueError, match=r"mode must be None, 'low' or 'high'"):
+    with pytest.raises(ValueError, match=r"mode must be None, 'low' or 'high' \(or JAX's 'highest'\), got"):
         call()
 
 
@@ -160,9 +168,26 @@ def test_unknown_bernoulli_mode_names_the_accepted_ones() -> None:
         fr.bernoulli(K, 0.5, (2,), mode="highest")
 
 
-def test_gumbel_highest_mode_is_not_implemented() -> None:
-    with pytest.raises(NotImplementedError, match="mode='highest'"):
-        fr.gumbel(K, (2,), mode="highest")
+def test_fixed_point_to_f32_edge_words() -> None:
+    """The float32 "highest" Gumbel's conversion of 64 fixed-point bits, on words that hit every
+    branch (zero words, shifts by 32, carries); bit patterns recorded from JAX's own conversion."""
+    from funcgrad.random._sampling import fixed_point_to_f32
+
+    words = [0, 1, 255, 256, 2 ** 24 + 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1]
+    top, bottom = np.repeat(words, len(words)), np.tile(words, len(words))
+    want = np.array([
+        520093696, 528482304, 595525632, 595591168, 729808896, 788529151, 788529152, 796917759,
+        796917760, 796917760, 796917760, 796917760, 796950528, 801112063, 801112064, 805306367,
+        863961088, 863961088, 863961088, 863961088, 863961344, 863993855, 863993856, 864026623,
+        864026624, 864026624, 864026624, 864026624, 864026752, 864043007, 864043008, 864059391,
+        998244352, 998244352, 998244352, 998244352, 998244352, 998244352, 998244352, 998244352,
+        1056964607, 1056964607, 1056964607, 1056964607, 1056964607, 1056964607, 1056964607, 1056964607,
+        1056964608, 1056964608, 1056964608, 1056964608, 1056964608, 1056964608, 1056964608, 1056964608,
+        1065353215, 1065353215, 1065353215, 1065353215, 1065353215, 1065353215, 1065353215, 1065353215,
+    ], np.uint32)
+    got = fixed_point_to_f32(top.astype(np.int64), bottom.astype(np.int64))
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got.view(np.uint32), want)
 
 
 def test_categorical_without_replacement_too_many_draws() -> None:

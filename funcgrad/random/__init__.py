@@ -325,29 +325,30 @@ def exponential(key: Any, shape: Shape = (), dtype: Any = None) -> Any:
 
 
 def _gumbel_mode(mode: Any, fn: str) -> str:
-    """JAX's ``mode`` of the Gumbel sampler: None (its default, "low"), "low" or "high"."""
+    """JAX's ``mode`` of the Gumbel sampler: None (its default, "low"), "low", "high" or "highest"."""
     if mode is None or mode == "low":
         return "low"
-    if mode == "high":
-        return "high"
-    if mode == "highest":
-        raise NotImplementedError(f"{fn}: mode='highest' (JAX's undocumented 32-bit fixed-point Gumbel) is not "
-                                  f"implemented; use mode='high' (Gumbel draws up to ~32 in float32)")
-    raise ValueError(f"{fn}: mode must be None, 'low' or 'high', got {mode!r}")
+    if mode in ("high", "highest"):
+        return str(mode)
+    raise ValueError(f"{fn}: mode must be None, 'low' or 'high' (or JAX's 'highest'), got {mode!r}")
 
 
 def gumbel(key: Any, shape: Shape = (), dtype: Any = None, mode: str | None = None) -> Any:
     """Standard Gumbel floats: ``-log(-log(u))``. ``mode="high"`` (as JAX's) fills in the low bits of
     ``u`` below 1/2 from a second uniform and takes ``-log(-log1p(-x))``: in float32 the largest
-    draw grows from about 16 to about 32, for twice the random bits.
+    draw grows from about 16 to about 32, for twice the random bits. JAX's ``mode="highest"`` reads
+    64 random bits as a fixed-point fraction in float32 (in float64 it is ``"high"``).
 
     >>> gumbel(key(0), (2,)).shape
     (2,)
     >>> gumbel(key(0), (2,), mode="high").shape
     (2,)
     """
-    if _gumbel_mode(mode, "gumbel") == "high":
-        return _standard(key, shape, dtype, "gumbel_high")
+    mode = _gumbel_mode(mode, "gumbel")
+    if mode == "highest" and _float_dtype(dtype, "gumbel") == np.float32:
+        return _standard(key, shape, dtype, "gumbel_highest")  # 64 random bits per float32 draw
+    if mode != "low":
+        return _standard(key, shape, dtype, "gumbel_high")  # float64's "highest" is its "high", as in JAX
     return _standard(key, shape, dtype, "gumbel")
 
 

@@ -168,6 +168,8 @@ def _standard(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, dist: st
             high, low = np.take(pair, 0, axis=batch), np.take(pair, 1, axis=batch)
             x = np.where(high >= 0.5, high, high + f(2.0 ** -info.nmant) * low + info.tiny)
             return -_xla_math.log(-_xla_math.log1p(-x))
+        if dist == "gumbel_highest":
+            return _gumbel_highest_f32(key, shape)
         if dist == "laplace":
             u = uniform_between(key, shape, dtype, f(-1.0) + info.epsneg, 1.0)
             return np.sign(u) * _xla_math.log1p(-np.abs(u))
@@ -179,6 +181,46 @@ def _standard(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, dist: st
         if dist == "maxwell":
             return maxwell(key, shape, dtype)
     raise ValueError(f"unknown standard distribution {dist!r}")
+
+
+def _clz32(x: np.ndarray) -> np.ndarray:
+    """Leading zero bits of uint32 numbers (32 for 0); frexp's exponent is the bit length, exactly."""
+    return 32 - np.frexp(x.astype(np.float64))[1].astype(np.int64)
+
+
+def fixed_point_to_f32(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """The 64-bit fixed-point fraction ``(top · 2**32 + bottom) / 2**64`` (two words held in int64)
+    rounded down to float32 from its leading bits, as JAX's ``mode="highest"`` Gumbel does it,
+    exponent mask included.
+
+    >>> fixed_point_to_f32(np.array([2 ** 31]), np.array([0])).tolist()
+    [0.5]
+    """
+    word = 0xFFFFFFFF
+    top_clz, bottom_clz = _clz32(top), _clz32(bottom)
+    # XLA's shifts by 32 or more give 0: done in 64 bits and masked to 32
+    mantissa = ((top << top_clz) & word) | np.where(
+        top_clz == 32, (bottom << bottom_clz) & word, bottom >> (32 - top_clz))
+    mantissa = (mantissa >> 8) & ((1 << 23) - 1)
+    exponent = (((126 - np.where(top_clz == 32, 32 + bottom_clz, top_clz)) & word) << 23) & word
+    exponent &= (1 << 30) - (1 << 22)
+    return np.asarray((exponent | mantissa).astype(np.uint32)).view(np.float32)
+
+
+def _gumbel_highest_f32(key: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """JAX's float32 ``mode="highest"`` Gumbel: 64 random bits read as a fixed-point u in (0, 1),
+    ``1 - u`` taken in fixed point when u < 1/2, both rounded down to float32 by their leading bits;
+    ``-log(-log1p(-x))`` below 1/2, ``-log(-log(x))`` above."""
+    raw = bits(key, 32, (2,) + shape).astype(np.int64)
+    batch = key.ndim - 1
+    hi, lo = np.take(raw, 0, axis=batch), np.take(raw, 1, axis=batch)
+    word = 0xFFFFFFFF
+    neg_lo = word - lo  # bitwise not
+    neg_hi = (word - hi + (neg_lo == word)) & word  # the carry of ~bits + 1 into the high word
+    neg_lo = (neg_lo + 1) & word
+    flip = hi < 2 ** 31
+    x = fixed_point_to_f32(np.where(flip, hi, neg_hi), np.where(flip, lo, neg_lo))
+    return np.where(flip, -_xla_math.log(-_xla_math.log1p(-x)), -_xla_math.log(-_xla_math.log(x)))
 
 
 def generalized_normal(key: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, p: float) -> np.ndarray:
