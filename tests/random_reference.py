@@ -22,3 +22,17 @@ def normal_from_bits(raw: np.ndarray, dtype: np.dtype, scaled: bool = True) -> n
     if scaled:
         out *= dtype.type(math.sqrt(2.0))
     return out
+
+
+def call_env(dt: type, k: np.ndarray, **names: object) -> dict:
+    """The names a recorded call string (``"jr.normal(k, (3,), dt)"``) is evaluated with."""
+    import funcgrad.random as fr
+
+    return {"jr": fr, "np": np, "dt": dt, "k": k, "A": lambda x, d: np.asarray(x, d), **names}
+
+
+def bit_sum(x: np.ndarray) -> int:
+    """The sum of a float array's bit patterns as unsigned integers (mod 2**64): a draw's fingerprint."""
+    x = np.asarray(x)
+    return int(x.reshape(-1).view(np.uint32 if x.dtype == np.float32 else np.uint64).astype(np.uint64).sum(
+        dtype=np.uint64))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from random_reference import bit_sum, call_env
 
 import funcgrad as fg
 import funcgrad.random as fr
@@ -391,14 +392,6 @@ FM = {'xla_sum_1000@32': 2348813419,
  'ynn_sum_5000@64': 4675919114162986286}
 
 
-def _env(dt: type, k: np.ndarray) -> dict:
-    return {"jr": fr, "np": np, "dt": dt, "k": k, "A": lambda x, d: np.asarray(x, d)}
-
-
-def _bit_sum(x: np.ndarray) -> int:
-    x = np.asarray(x)
-    return int(x.reshape(-1).view(np.uint32 if x.dtype == np.float32 else np.uint64).astype(np.uint64).sum(
-        dtype=np.uint64))
 
 
 SMALL_IDS = [(m, n) for m in DTYPES for n in JAX["small"][m]]
@@ -410,7 +403,7 @@ def test_small_draws_are_jax_bit_for_bit_eager_and_under_jit(mode, name):
     call, seed = name.split("@")
 
     def draw(k):
-        return eval("jr." + SMALL_CALLS[call], _env(dt, k))
+        return eval("jr." + SMALL_CALLS[call], call_env(dt, k))
 
     want = np.array(JAX["small"][mode][name], ut)
     for got in (draw(fr.key(SEEDS[seed])), fg.jit(draw)(fr.key(SEEDS[seed]))):
@@ -426,19 +419,19 @@ MANY_IDS = [(m, n) for m in DTYPES for n in JAX["many"][m]]
 def test_large_draws_are_jax_bit_for_bit(mode, name):
     dt, ut = DTYPES[mode]
     call, seed = name.split("@")
-    got = np.asarray(eval("jr." + MANY_CALLS[call], _env(dt, fr.key(SEEDS[seed]))))
+    got = np.asarray(eval("jr." + MANY_CALLS[call], call_env(dt, fr.key(SEEDS[seed]))))
     assert got.dtype == dt
     flat = got.reshape(-1).view(ut)
     assert [int(flat[0]), int(flat[flat.size // 2]), int(flat[-1])] == JAX["picks"][mode][name]
-    assert _bit_sum(got) == JAX["many"][mode][name]
+    assert bit_sum(got) == JAX["many"][mode][name]
 
 
 @pytest.mark.parametrize("mode", ["32", "64"])
 @pytest.mark.parametrize("call", ["dirichlet_4098", "ball_4098", "dirichlet_k33", "ball_d1"])
 def test_large_draws_under_jit_are_jax_bit_for_bit(mode, call):
     dt, _ = DTYPES[mode]
-    got = fg.jit(lambda k: eval("jr." + MANY_CALLS[call], _env(dt, k)))(fr.key(SEEDS["1234"]))
-    assert _bit_sum(got) == JAX["many"][mode][f"{call}@1234"]
+    got = fg.jit(lambda k: eval("jr." + MANY_CALLS[call], call_env(dt, k)))(fr.key(SEEDS["1234"]))
+    assert bit_sum(got) == JAX["many"][mode][f"{call}@1234"]
 
 
 VMAP_IDS = [(m, n) for m in DTYPES for n in JAX["vmap"][m]]
@@ -453,12 +446,12 @@ def test_draws_over_a_batch_of_keys_are_jax_bit_for_bit(mode, name):
     keys = fr.split(fr.key(SEEDS[seed]), 3)
 
     def draw(k):
-        return eval("jr." + VMAP_CALLS[call], _env(dt, k))
+        return eval("jr." + VMAP_CALLS[call], call_env(dt, k))
 
     for got in (fg.vmap(draw)(keys), fg.jit(fg.vmap(draw))(keys)):
         got = np.asarray(got)
         assert got.dtype == dt and got.shape[0] == 3
-        assert _bit_sum(got) == JAX["vmap"][mode][name]
+        assert bit_sum(got) == JAX["vmap"][mode][name]
 
 
 def _grid(dt: type) -> np.ndarray:
@@ -471,18 +464,18 @@ def test_ynnpack_exp_log_and_the_two_orders_of_sums(mode):
     dt, _ = DTYPES[mode]
     x = _grid(dt)
     x[0] = 0
-    assert _bit_sum(_fusion_math.ynn_exp(x - x.max())) == FM[f"ynn_exp@{mode}"]
+    assert bit_sum(_fusion_math.ynn_exp(x - x.max())) == FM[f"ynn_exp@{mode}"]
     z = np.exp(_grid(np.float64) / 4).astype(dt)
     z[0] = 1.0
     logs = _fusion_math.ynn_log(z)
-    assert _bit_sum(logs - logs.max()) == FM[f"ynn_log@{mode}"]
+    assert bit_sum(logs - logs.max()) == FM[f"ynn_log@{mode}"]
     for k in (3, 33, 100, 1000, 5000):
         rows = max(4096 // k + 1, 1)
         y = (np.arange(rows * k) % 97 * 0.173 + 0.011).astype(dt).reshape(rows, k)
-        assert _bit_sum(_fusion_math.ynn_sum_last(y)) == FM[f"ynn_sum_{k}@{mode}"]
+        assert bit_sum(_fusion_math.ynn_sum_last(y)) == FM[f"ynn_sum_{k}@{mode}"]
         small = y[:max(1, 2000 // k)]
         if small.size < 4096:
-            assert _bit_sum(_fusion_math.xla_sum_last(small)) == FM[f"xla_sum_{k}@{mode}"]
+            assert bit_sum(_fusion_math.xla_sum_last(small)) == FM[f"xla_sum_{k}@{mode}"]
 
 
 def test_fusion_math_special_values_and_shapes():

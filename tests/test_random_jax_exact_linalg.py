@@ -20,6 +20,7 @@ import hashlib
 
 import numpy as np
 import pytest
+from random_reference import call_env
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
@@ -621,7 +622,7 @@ NOT_EXACT = {"mvn_cholesky_d5_(3,)", "mvn_eigh_d5_(3,)", "mvn_svd_d5_(3,)", "mvn
 
 
 def _env(dt: type, k: np.ndarray) -> dict:
-    return {"jr": fr, "np": np, "dt": dt, "k": k, "A": lambda x, d: np.asarray(x, d), "spd": spd, "vec": vec}
+    return call_env(dt, k, spd=spd, vec=vec)
 
 
 def _check(got: np.ndarray, want: tuple, dt: type, ut: type, exact: bool) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from random_reference import bit_sum, call_env
 
 import funcgrad as fg
 import funcgrad.random as fr
@@ -179,14 +180,6 @@ JAX = {'many': {'32': {'beta@1234': 2121212334756,
                  'maxwell_ynn@big': 11234110956009693857}}}
 
 
-def _env(dt: type, k: np.ndarray) -> dict:
-    return {"jr": fr, "np": np, "dt": dt, "k": k, "A": lambda x, d: np.asarray(x, d)}
-
-
-def _bit_sum(x: np.ndarray) -> int:
-    x = np.asarray(x)
-    return int(x.reshape(-1).view(np.uint32 if x.dtype == np.float32 else np.uint64).astype(np.uint64).sum(
-        dtype=np.uint64))
 
 
 SMALL_IDS = [(m, n) for m in DTYPES for n in JAX["small"][m]]
@@ -198,7 +191,7 @@ def test_draws_are_jax_bit_for_bit_eager_and_under_jit(mode, name):
     call, seed = name.split("@")
 
     def draw(k):
-        return eval("jr." + SMALL_CALLS[call], _env(dt, k))
+        return eval("jr." + SMALL_CALLS[call], call_env(dt, k))
 
     want = np.array(JAX["small"][mode][name], ut)
     for got in (draw(fr.key(SEEDS[seed])), fg.jit(draw)(fr.key(SEEDS[seed]))):
@@ -215,9 +208,9 @@ MANY_IDS = [(m, n) for m in DTYPES for n in JAX["many"][m]]
 def test_many_draws_are_jax_bit_for_bit(mode, name):
     dt, _ = DTYPES[mode]
     call, seed = name.split("@")
-    got = np.asarray(eval("jr." + MANY_CALLS[call], _env(dt, fr.key(SEEDS[seed]))))
+    got = np.asarray(eval("jr." + MANY_CALLS[call], call_env(dt, fr.key(SEEDS[seed]))))
     assert got.dtype == dt
-    assert _bit_sum(got) == JAX["many"][mode][name]
+    assert bit_sum(got) == JAX["many"][mode][name]
 
 
 VMAP_IDS = [(m, n) for m in DTYPES for n in JAX["vmap"][m]]
@@ -230,9 +223,9 @@ def test_draws_over_a_batch_of_keys_are_jax_bit_for_bit(mode, name):
     dt, _ = DTYPES[mode]
     call, seed = name.split("@")
     keys = fr.split(fr.key(SEEDS[seed]), 3)
-    got = np.asarray(fg.vmap(lambda k: eval("jr." + VMAP_CALLS[call], _env(dt, k)))(keys))
+    got = np.asarray(fg.vmap(lambda k: eval("jr." + VMAP_CALLS[call], call_env(dt, k)))(keys))
     assert got.dtype == dt and got.shape[0] == 3
-    assert _bit_sum(got) == JAX["vmap"][mode][name]
+    assert bit_sum(got) == JAX["vmap"][mode][name]
 
 
 def test_xla_float32_rsqrt_is_reproduced():
@@ -242,7 +235,7 @@ def test_xla_float32_rsqrt_is_reproduced():
     r = _xla_math.rsqrt(x)
     assert r.dtype == np.float32 and r.shape == x.shape
     assert int(np.isnan(r).sum()) == JAX["rsqrt_nan"]
-    assert _bit_sum(np.where(np.isnan(r), np.float32(0), r)) == JAX["rsqrt_sum"]
+    assert bit_sum(np.where(np.isnan(r), np.float32(0), r)) == JAX["rsqrt_sum"]
     xs = np.array([1.0, 2.0, 3.0, 0.3, 1e-30, 7e37, 123.456, 0.0, -0.0, np.inf, 1e-40, -2.0], np.float32)
     got = _xla_math.rsqrt(xs)
     want = np.array(JAX["rsqrt_small"], np.uint32)
@@ -337,7 +330,7 @@ def test_rayleigh_is_jax_bit_for_bit_and_differentiable_in_scale(mode, seed):
         got = np.asarray(got)
         assert got.dtype == dt
         np.testing.assert_array_equal(got.view(ut), np.array(bits, ut))
-    assert _bit_sum(fr.rayleigh(k, dt(1.7), (2000,), dt)) == total
+    assert bit_sum(fr.rayleigh(k, dt(1.7), (2000,), dt)) == total
     if mode == "64":
         u = fr.uniform(k, (4,))
         g = fg.grad(lambda s: fr.rayleigh(k, s, (4,)).sum())(1.7)
@@ -365,7 +358,7 @@ def test_poisson_counts_are_jax_exactly(seed):
 def test_xla_float32_lgamma_is_reproduced():
     x = np.concatenate([np.arange(1, 20001).astype(np.float32),
                         np.arange(200_000, dtype=np.float32) * np.float32(0.05) + np.float32(0.5)])
-    assert _bit_sum(_xla_math.lgamma_f32(x)) == JAX_POISSON_MORE["lgamma_sum"]
+    assert bit_sum(_xla_math.lgamma_f32(x)) == JAX_POISSON_MORE["lgamma_sum"]
     got = _xla_math.lgamma_f32(np.array([1.0, 2.0, np.inf, 0.25], np.float32))
     assert got[1] == 0.0 and got[2] == np.inf and np.isnan(got[3])  # below 1/2: not reproduced, NaN
     assert abs(float(got[0])) < 1e-6 and _xla_math.lgamma_f32(np.float32(4.0)).shape == ()

@@ -28,7 +28,27 @@ MIN_SIZE = 1 << 14  # smaller draws take NumPy: fast enough, and no Numba import
 _MIN_VERSION = (0, 60)
 _lock = threading.Lock()
 _module: Any = None  # _numba_normal once imported; False when Numba is unusable
-_off = 0  # depth of numpy_only() blocks
+
+
+class Blocks:
+    """How many ``with`` blocks that switch something off are open (thread-safe; nestable)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def block(self) -> Iterator[None]:
+        with self._lock:
+            self.depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.depth -= 1
+
+
+_numpy_only = Blocks()
 
 
 @contextlib.contextmanager
@@ -39,19 +59,13 @@ def numpy_only() -> Iterator[None]:
     >>> with numpy_only():
     ...     x = fr.normal(fr.key(0), (3,))
     """
-    global _off
-    with _lock:
-        _off += 1
-    try:
+    with _numpy_only.block():
         yield
-    finally:
-        with _lock:
-            _off -= 1
 
 
 def kernels(size: int) -> Any:
     """The kernel module for a draw of ``size`` numbers, or None to use NumPy."""
-    if size < MIN_SIZE or _off or os.environ.get("FUNCGRAD_RANDOM_NUMBA", "1") == "0":
+    if size < MIN_SIZE or _numpy_only.depth or os.environ.get("FUNCGRAD_RANDOM_NUMBA", "1") == "0":
         return None
     global _module
     if _module is None:

@@ -37,6 +37,8 @@ from typing import Iterator
 
 import numpy as np
 
+from . import _accel
+
 __all__ = ["SIZE", "SHIFT", "BUILD_AFTER", "lookup", "build", "release", "direct_only", "drawn"]
 
 SHIFT = 9  # uint32 word >> SHIFT: the 23 bits a float32 draw depends on
@@ -49,11 +51,11 @@ _table: np.ndarray | None = None
 _drawn = 0  # float32 normal numbers drawn on the pure-NumPy path so far (without a table)
 _building = False
 _failed = False
-_off = 0  # depth of direct_only() blocks
+_direct_only = _accel.Blocks()
 
 
 def _enabled() -> bool:
-    return not _off and os.environ.get("FUNCGRAD_RANDOM_TABLE", "1") != "0"
+    return not _direct_only.depth and os.environ.get("FUNCGRAD_RANDOM_TABLE", "1") != "0"
 
 
 def lookup(n: int) -> np.ndarray | None:
@@ -132,11 +134,5 @@ def direct_only() -> Iterator[None]:
     >>> with direct_only():
     ...     x = fr.normal(fr.key(0), (3,), np.float32)
     """
-    global _off
-    with _lock:
-        _off += 1
-    try:
+    with _direct_only.block():
         yield
-    finally:
-        with _lock:
-            _off -= 1
