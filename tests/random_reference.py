@@ -36,3 +36,14 @@ def bit_sum(x: np.ndarray) -> int:
     x = np.asarray(x)
     return int(x.reshape(-1).view(np.uint32 if x.dtype == np.float32 else np.uint64).astype(np.uint64).sum(
         dtype=np.uint64))
+
+
+def eager_and_jit(calls: dict, call: str, dt: type, key: np.ndarray, **names: object) -> list:
+    """The recorded call ``calls[call]`` (a string after ``jr.``) evaluated on ``key`` eagerly and under
+    ``funcgrad.jit``, as NumPy arrays."""
+    import funcgrad as fg
+
+    def draw(k: np.ndarray) -> object:
+        return eval("jr." + calls[call], call_env(dt, k, **names))
+
+    return [np.asarray(draw(key)), np.asarray(fg.jit(draw)(key))]

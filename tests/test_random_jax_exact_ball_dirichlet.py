@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from random_reference import bit_sum, call_env
+from random_reference import bit_sum, call_env, eager_and_jit
 
 import funcgrad as fg
 import funcgrad.random as fr
@@ -392,8 +392,6 @@ FM = {'xla_sum_1000@32': 2348813419,
  'ynn_sum_5000@64': 4675919114162986286}
 
 
-
-
 SMALL_IDS = [(m, n) for m in DTYPES for n in JAX["small"][m]]
 
 
@@ -401,13 +399,8 @@ SMALL_IDS = [(m, n) for m in DTYPES for n in JAX["small"][m]]
 def test_small_draws_are_jax_bit_for_bit_eager_and_under_jit(mode, name):
     dt, ut = DTYPES[mode]
     call, seed = name.split("@")
-
-    def draw(k):
-        return eval("jr." + SMALL_CALLS[call], call_env(dt, k))
-
     want = np.array(JAX["small"][mode][name], ut)
-    for got in (draw(fr.key(SEEDS[seed])), fg.jit(draw)(fr.key(SEEDS[seed]))):
-        got = np.asarray(got)
+    for got in eager_and_jit(SMALL_CALLS, call, dt, fr.key(SEEDS[seed])):
         assert got.dtype == dt
         np.testing.assert_array_equal(got.reshape(-1).view(ut), want)
 

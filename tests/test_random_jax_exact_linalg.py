@@ -20,7 +20,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from random_reference import call_env
+from random_reference import call_env, eager_and_jit
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
@@ -647,13 +647,8 @@ DRAW_IDS = [(m, n) for m in DTYPES for n in JAX[m]]
 def test_draws_are_jax_bit_for_bit_eager_and_under_jit(mode, name):
     dt, ut = DTYPES[mode]
     call, seed = name.split("@")
-
-    def draw(k):
-        return eval("jr." + CALLS[call], _env(dt, k))
-
-    key = fr.key(SEEDS[seed])
-    for got in (draw(key), fg.jit(draw)(key)):
-        _check(np.asarray(got), JAX[mode][name], dt, ut, call not in NOT_EXACT)
+    for got in eager_and_jit(CALLS, call, dt, fr.key(SEEDS[seed]), spd=spd, vec=vec):
+        _check(got, JAX[mode][name], dt, ut, call not in NOT_EXACT)
 
 
 VMAP_IDS = [(m, n) for m in DTYPES for n in JAX_VMAP[m]]

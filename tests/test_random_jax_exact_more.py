@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from random_reference import bit_sum, call_env
+from random_reference import bit_sum, call_env, eager_and_jit
 
 import funcgrad as fg
 import funcgrad.random as fr
@@ -180,8 +180,6 @@ JAX = {'many': {'32': {'beta@1234': 2121212334756,
                  'maxwell_ynn@big': 11234110956009693857}}}
 
 
-
-
 SMALL_IDS = [(m, n) for m in DTYPES for n in JAX["small"][m]]
 
 
@@ -189,13 +187,8 @@ SMALL_IDS = [(m, n) for m in DTYPES for n in JAX["small"][m]]
 def test_draws_are_jax_bit_for_bit_eager_and_under_jit(mode, name):
     dt, ut = DTYPES[mode]
     call, seed = name.split("@")
-
-    def draw(k):
-        return eval("jr." + SMALL_CALLS[call], call_env(dt, k))
-
     want = np.array(JAX["small"][mode][name], ut)
-    for got in (draw(fr.key(SEEDS[seed])), fg.jit(draw)(fr.key(SEEDS[seed]))):
-        got = np.asarray(got)
+    for got in eager_and_jit(SMALL_CALLS, call, dt, fr.key(SEEDS[seed])):
         assert got.dtype == dt
         assert got.shape == (() if call == "maxwell_0d" else got.shape)
         np.testing.assert_array_equal(got.reshape(-1).view(ut), want)
